@@ -1,0 +1,57 @@
+# pyesx — every target sets up what it needs. `make run` boots a host, `make test` passes the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROTOS := $(shell find protos -name '*.proto')
+GEN_STAMP := $(VENV)/.protos-stamp
+ROOT ?= var/host
+LISTEN ?= 127.0.0.1:8443
+
+.PHONY: all venv protos check lint typecheck unit integration test run bench clean
+
+all: venv protos
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Generated code is committed; this rebuilds it when a .proto changes.
+$(GEN_STAMP): $(VENV)/.installed $(PROTOS) tools/genprotos.py
+	$(PY) tools/genprotos.py --out .
+	touch $@
+
+protos: $(GEN_STAMP)
+
+# Fails when the committed generated code is stale.
+check: venv
+	$(PY) tools/genprotos.py --check
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv protos
+	$(VENV)/bin/mypy
+
+unit: venv protos
+	$(PY) -m pytest tests/unit -q
+
+integration: venv protos
+	$(PY) -m pytest tests/integration -q
+
+test: check lint typecheck
+	$(PY) -m pytest tests -q
+
+run: venv protos
+	$(VENV)/bin/pyesx boot --root $(ROOT) --listen $(LISTEN)
+
+bench: venv protos
+	$(PY) -m bench --out BENCHMARKS.md
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""Plain objects the client hands to users: what a PowerCLI user sees, in Python.
+
+Each class is built from its public-API message by ``from_proto`` so that the
+SDK, the shell and tests share one shape. Field names are snake_case here; the
+shell shows them under PowerCLI's names (``PowerState``, ``NumCpu`` …).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+POWER_STATES = {0: "poweredOff", 1: "poweredOn", 2: "suspended"}
+TASK_STATES = {0: "queued", 1: "running", 2: "success", 3: "error"}
+
+
+@dataclass(frozen=True)
+class Host:
+    """The host as Get-VMHost shows it."""
+
+    name: str
+    version: str
+    build: str
+    connection_state: str  # "connected"
+    power_state: str  # "poweredOn"
+    num_cpu: int  # PCPUs
+    cpu_mhz: int  # per PCPU
+    cpu_total_mhz: int
+    cpu_usage_mhz: int
+    memory_total_mb: int
+    memory_usage_mb: int
+    uptime_seconds: int
+    vm_count: int
+
+
+@dataclass(frozen=True)
+class VM:
+    """A virtual machine as Get-VM shows it."""
+
+    id: str  # "vm-1"
+    name: str
+    power_state: str  # "poweredOff" | "poweredOn" | "suspended"
+    num_cpu: int
+    memory_mb: int
+    guest_id: str
+    notes: str
+    uuid: str
+    vmx_path: str  # "[datastore1] web01/web01.vmx"
+    vmx_pid: int = 0  # 0 when powered off
+    vmm_pids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    """A long operation's progress and outcome."""
+
+    id: str  # "task-7"
+    description_id: str  # "VirtualMachine.powerOn"
+    entity_id: str
+    entity_name: str
+    state: str  # queued | running | success | error
+    progress: int
+    user: str
+    queue_time: dt.datetime | None = None
+    start_time: dt.datetime | None = None
+    complete_time: dt.datetime | None = None
+    error: Exception | None = field(default=None, compare=False)
+    result_vm: VM | None = None

@@ -1,0 +1,1 @@
+"""hostd: the management agent and the only public endpoint of the host."""

@@ -1,0 +1,3 @@
+from hostd.main import main
+
+main()

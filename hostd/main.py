@@ -1,0 +1,137 @@
+"""``python -m hostd``: the management agent, started and watched by the VMkernel.
+
+Start-up: accounts and sessions, the event log, the VMkernel's view of the host,
+the inventory from disk, then the running vmx worlds from the VMkernel (so a
+restarted hostd reattaches to running VMs), then the public server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+
+import grpc
+import uvloop
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from hostd.accounts import Accounts
+from hostd.events import EventLog
+from hostd.inventory import Inventory
+from hostd.service import (
+    EventServicer,
+    HostServicer,
+    SessionServicer,
+    TaskServicer,
+    VirtualMachineServicer,
+)
+from hostd.sessions import SessionManager
+from hostd.tasks import TaskManager
+from hostd.vms import VmManager
+from pyesx.api.v1 import (
+    event_pb2,
+    event_pb2_grpc,
+    host_pb2,
+    host_pb2_grpc,
+    session_pb2,
+    session_pb2_grpc,
+    task_pb2,
+    task_pb2_grpc,
+    vm_pb2,
+    vm_pb2_grpc,
+)
+from pyesx.layout import HostLayout
+from pyesx.logs import configure, get_logger
+from pyesx.procs import die_with_parent, report_ready
+from pyesx.rpc.channel import call, unix_channel
+from pyesx.rpc.server import ServerInterceptor
+from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
+
+SERVICE_NAMES = [
+    d.services_by_name[name].full_name
+    for d, name in (
+        (session_pb2.DESCRIPTOR, "SessionService"),
+        (host_pb2.DESCRIPTOR, "HostService"),
+        (vm_pb2.DESCRIPTOR, "VirtualMachineService"),
+        (task_pb2.DESCRIPTOR, "TaskService"),
+        (event_pb2.DESCRIPTOR, "EventService"),
+    )
+]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="hostd")
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--listen", required=True)
+    parser.add_argument("--vmkernel-socket", required=True)
+    parser.add_argument("--parent-pid", type=int, required=True)
+    parser.add_argument("--ready-fd", type=int)
+    return parser.parse_args(argv)
+
+
+async def _follow_world_events(stream: grpc.aio.UnaryStreamCall, vms: VmManager, log: object) -> None:
+    async for event in stream:
+        vms.on_world_event(event)
+
+
+async def run(args: argparse.Namespace) -> int:
+    layout = HostLayout(args.root)
+    log = get_logger("hostd")
+    sessions = SessionManager(Accounts(layout))
+    events = EventLog(layout.log / "events.jsonl")
+    tasks = TaskManager()
+
+    channel = unix_channel(args.vmkernel_socket)
+    vmkernel = vmkernel_pb2_grpc.VMkernelStub(channel)
+    host = await call(vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
+    vms = VmManager(layout, Inventory(layout), vmkernel, tasks, events, host)
+    vms.load()
+
+    # Subscribe before reading the world table, so no vmx exit falls between the two.
+    world_events = vmkernel.WatchWorldEvents(vmkernel_pb2.WatchWorldEventsRequest())
+    await world_events.read()  # the empty event that says the subscription is live
+    worlds = await call(vmkernel.ListWorlds, vmkernel_pb2.ListWorldsRequest())
+    vms.attach(list(worlds.vmxs))
+    follower = asyncio.create_task(_follow_world_events(world_events, vms, log))
+
+    server = grpc.aio.server(interceptors=[ServerInterceptor(sessions.authenticate)])
+    session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions, events), server)
+    host_pb2_grpc.add_HostServiceServicer_to_server(HostServicer(vmkernel, vms), server)
+    vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server(VirtualMachineServicer(vms), server)
+    task_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(tasks), server)
+    event_pb2_grpc.add_EventServiceServicer_to_server(EventServicer(events), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+    host_part = args.listen.rsplit(":", 1)[0]
+    port = server.add_insecure_port(args.listen)
+    await server.start()
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    address = f"{host_part}:{port}"
+    log.info("hostd.ready", address=address, vms=len(vms.vms), running=len(worlds.vmxs))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    report_ready(args.ready_fd, address=address)
+    await stop.wait()
+    log.info("hostd.stopping")
+    follower.cancel()
+    with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+        await follower
+    await server.stop(grace=1.0)
+    await channel.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    die_with_parent(args.parent_pid)
+    configure("hostd", args.root / "log" / "hostd.log")
+    raise SystemExit(uvloop.run(run(args)))

@@ -1,0 +1,108 @@
+"""The on-disk layout of a host root (see DESIGN.md, "On disk") and datastore paths.
+
+A datastore path is ESXi's ``[datastore1] web01/web01.vmx``; ``resolve`` turns it
+into an absolute path and refuses anything that would leave the datastore.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyesx.faults import InvalidArgument, NotFound
+
+_DATASTORE_PATH = re.compile(r"^\[(?P<ds>[^\]/\x00]+)\] ?(?P<rel>[^\x00]*)$")
+MAX_NAME_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class HostLayout:
+    """Where each part of a host lives under its root."""
+
+    root: Path
+
+    @property
+    def etc(self) -> Path:
+        return self.root / "etc"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "log"
+
+    @property
+    def volumes(self) -> Path:
+        return self.root / "vmfs" / "volumes"
+
+    @property
+    def vmkernel_socket(self) -> Path:
+        return self.run / "vmkernel.sock"
+
+    @property
+    def vmx_run(self) -> Path:
+        return self.run / "vmx"
+
+    @property
+    def shadow(self) -> Path:
+        return self.etc / "shadow.json"
+
+    @property
+    def esx_conf(self) -> Path:
+        return self.etc / "esx.conf.json"
+
+    @property
+    def inventory(self) -> Path:
+        return self.etc / "vmware" / "hostd" / "vmInventory.xml"
+
+    def datastore(self, name: str) -> Path:
+        return self.volumes / name
+
+    def vmx_socket(self, vm_id: str) -> Path:
+        return self.vmx_run / f"{vm_id}.sock"
+
+    def vmx_state(self, vm_id: str) -> Path:
+        return self.vmx_run / f"{vm_id}.json"
+
+    def resolve(self, datastore_path: str) -> Path:
+        """Absolute path of ``[ds] rel/path``; InvalidArgument for traversal, NotFound for no datastore."""
+        match = _DATASTORE_PATH.match(datastore_path)
+        if not match:
+            raise InvalidArgument(
+                "path", f"'{datastore_path}' is not a datastore path like '[datastore1] vm/vm.vmx'"
+            )
+        ds_dir = self.datastore(match["ds"])
+        if not ds_dir.is_dir():
+            raise NotFound("Datastore", match["ds"])
+        rel = match["rel"]
+        if rel.startswith("/") or any(part == ".." for part in rel.split("/")):
+            raise InvalidArgument("path", f"'{datastore_path}' leaves the datastore")
+        return ds_dir / rel
+
+    def datastore_path(self, path: Path) -> str:
+        """``[ds] rel`` for an absolute path inside a datastore."""
+        rel = path.resolve().relative_to(self.volumes.resolve())
+        ds, *rest = rel.parts
+        return f"[{ds}] {'/'.join(rest)}"
+
+
+def check_entity_name(name: str, argument: str = "name") -> str:
+    """A VM (or other entity) name usable as a folder name: InvalidArgument otherwise."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(argument, "must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgument(
+            argument, f"is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed"
+        )
+    if "/" in name or "\\" in name or "\x00" in name:
+        raise InvalidArgument(argument, "must not contain '/', '\\' or NUL")
+    if name in (".", "..") or ".." in name:
+        raise InvalidArgument(argument, "must not contain '..'")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise InvalidArgument(argument, "must not contain control characters")
+    if name != name.strip():
+        raise InvalidArgument(argument, "must not start or end with white space")
+    return name

@@ -1,0 +1,47 @@
+"""Internal client channels (unix sockets) that pass the current request id on, and fault mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from pyesx.rpc.faultwire import fault_from_rpc_error
+from pyesx.rpc.metadata import REQUEST_ID_KEY, request_id_var
+
+T = TypeVar("T")
+
+
+def _with_request_id(details: Any) -> Any:
+    request_id = request_id_var.get()
+    if not request_id:
+        return details
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    metadata[REQUEST_ID_KEY] = request_id
+    return grpc.aio.ClientCallDetails(
+        details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+    )
+
+
+class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(_with_request_id(details), request)
+
+
+class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(_with_request_id(details), request)
+
+
+def unix_channel(socket_path: str) -> grpc.aio.Channel:
+    """An aio channel to a unix socket that forwards the request id of the call being served."""
+    return grpc.aio.insecure_channel(f"unix://{socket_path}", interceptors=[_UnaryUnary(), _UnaryStream()])
+
+
+async def call(rpc: Callable[..., Awaitable[T]], request: Any, timeout: float | None = 30.0) -> T:
+    """Make an internal RPC, raising the callee's fault as its VimFault class."""
+    try:
+        return await rpc(request, timeout=timeout)
+    except grpc.RpcError as error:
+        raise fault_from_rpc_error(error) from None

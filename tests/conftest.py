@@ -1,0 +1,43 @@
+"""Fixtures for every layer: a booted host, and a guard that no test leaves a process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clients import Client
+from tests.harness import BootedHost, pyesx_processes
+
+
+@pytest.fixture(autouse=True)
+def no_stray_processes() -> Iterator[None]:
+    """Fail a test that leaves a vmkernel, hostd, vmx or VMM process running (and reap them)."""
+    before = set(pyesx_processes())
+    yield
+    strays = {pid: cmd for pid, cmd in pyesx_processes().items() if pid not in before}
+    for pid in strays:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    assert not strays, f"processes left behind: {strays}"
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[BootedHost]:
+    """A real host booted in a temporary root on a free port; stopped after the test."""
+    booted = BootedHost(tmp_path / "host")
+    try:
+        yield booted
+    finally:
+        booted.stop()
+
+
+@pytest.fixture
+def client(host: BootedHost) -> Iterator[Client]:
+    with host.client() as connected:
+        yield connected

@@ -1,0 +1,139 @@
+"""Booting real hosts for tests: ``BootedHost`` runs ``pyesx boot`` on a free port in a temporary root.
+
+Readiness is the host's own ready line on stdout, read with a deadline; nothing
+here sleeps to wait. ``pyesx_processes`` lists this project's live processes
+so a test run can prove it left none behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from clients import Client, connect
+
+PYESX = str(Path(sys.executable).with_name("pyesx"))
+READY = re.compile(r"^pyesx host ready grpc=(?P<address>\S+) root=(?P<root>\S+)")
+PROCESS_MARKERS = re.compile(r" -m (vmkernel|hostd|vmx|vmx\.vmm)( |$)")
+ROOT_PASSWORD = "test-root-pw"
+T = TypeVar("T")
+
+
+def pyesx_processes() -> dict[int, str]:
+    """pid -> command line of every vmkernel, hostd, vmx and VMM process on the machine."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if PROCESS_MARKERS.search(cmdline):
+            found[int(entry.name)] = cmdline.strip()
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of pid, from /proc."""
+    kids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+def wait_until(predicate: Callable[[], T | None], timeout: float = 15.0, what: str = "condition") -> T:
+    """Poll predicate until it returns a truthy value, failing after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            value = predicate()
+            if value:
+                return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+class BootedHost:
+    """A host booted by ``pyesx boot`` in the foreground of a child process."""
+
+    def __init__(self, root: Path, password: str | None = ROOT_PASSWORD) -> None:
+        self.root = root
+        self.password = password or ""
+        self.output: list[str] = []
+        env = {**os.environ}
+        env.pop("PYESX_ROOT_PASSWORD", None)
+        if password is not None:
+            env["PYESX_ROOT_PASSWORD"] = password
+        self.process = subprocess.Popen(
+            [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+        )
+        self.address = self._wait_ready(timeout=60.0)
+
+    def _wait_ready(self, timeout: float) -> str:
+        assert self.process.stdout is not None
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not selector.select(deadline - time.monotonic()):
+                break
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            match = READY.match(line)
+            if match:
+                return match["address"]
+        self.stop()
+        raise AssertionError(f"host did not become ready: {''.join(self.output)}")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def client(self) -> Client:
+        return connect(self.address, "root", self.password)
+
+    def hostd_pid(self) -> int:
+        kids = [
+            pid
+            for pid in children_of(self.pid)
+            if " -m hostd " in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+        ]
+        assert len(kids) == 1, kids
+        return kids[0]
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM the VMkernel and wait for it; kill what is left if it does not finish."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.output.extend(self.process.stdout.readlines())
+            self.process.stdout.close()
+        return self.process.returncode

@@ -1,0 +1,1 @@
+"""The VMkernel: the first process; owns the physical host, the world table and the supervisor."""

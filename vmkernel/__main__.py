@@ -1,0 +1,3 @@
+from vmkernel.main import main
+
+main()

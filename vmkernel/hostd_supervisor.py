@@ -1,0 +1,109 @@
+"""The watchdog of hostd: start it, wait for its handshake, restart it with backoff when it dies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+
+from pyesx.layout import HostLayout
+from pyesx.logs import get_logger
+from pyesx.procs import ChildFailed, python_argv, spawn_with_handshake
+from pyesx.vmkernel.v1 import vmkernel_pb2
+from vmkernel.events import WorldEventBus
+from vmkernel.worlds import WorldTable
+
+_log = get_logger("watchdog")
+HANDSHAKE_TIMEOUT = 60.0
+BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 0.25, 30.0, 60.0
+
+
+class HostdSupervisor:
+    def __init__(self, layout: HostLayout, listen: str, worlds: WorldTable, events: WorldEventBus) -> None:
+        self.layout = layout
+        self.listen = listen
+        self.worlds = worlds
+        self.events = events
+        self.process: asyncio.subprocess.Process | None = None
+        self.address = ""
+        self.restart_count = 0
+        self._stopping = False
+        self._watch_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> str:
+        """Start hostd and return its public address (HOST:PORT) once it serves."""
+        await self._spawn()
+        self._watch_task = asyncio.create_task(self._watch())
+        return self.address
+
+    async def _spawn(self) -> None:
+        argv = python_argv(
+            "hostd",
+            "--root",
+            str(self.layout.root),
+            "--listen",
+            self.address or self.listen,
+            "--vmkernel-socket",
+            str(self.layout.vmkernel_socket),
+            "--parent-pid",
+            str(os.getpid()),
+        )
+        self.process, info = await spawn_with_handshake(
+            argv, stderr_path=self.layout.log / "hostd.stderr.log", timeout=HANDSHAKE_TIMEOUT
+        )
+        self.address = info["address"]
+        self.worlds.add(vmkernel_pb2.HOSTD, self.process.pid, "hostd")
+        _log.info("hostd.started", pid=self.process.pid, address=self.address)
+
+    async def _watch(self) -> None:
+        backoff = BACKOFF_FIRST
+        while not self._stopping:
+            assert self.process is not None
+            started = time.monotonic()
+            code = await self.process.wait()
+            old_pid = self.process.pid
+            self.worlds.remove_pid(old_pid)
+            if self._stopping:
+                return
+            _log.warning("hostd.died", pid=old_pid, exit_code=code)
+            if time.monotonic() - started > STABLE_AFTER:
+                backoff = BACKOFF_FIRST
+            while not self._stopping:
+                await asyncio.sleep(backoff)  # restart backoff, not a wait for readiness
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                try:
+                    await self._spawn()
+                    break
+                except (ChildFailed, OSError) as exc:
+                    _log.error("hostd.restart_failed", reason=str(exc))
+            if self._stopping:
+                return
+            self.restart_count += 1
+            assert self.process is not None
+            self.events.publish(
+                vmkernel_pb2.WorldEvent(
+                    time=time.time(),
+                    hostd_restarted=vmkernel_pb2.HostdRestarted(
+                        old_pid=old_pid,
+                        exit_code=code,
+                        new_pid=self.process.pid,
+                        restart_count=self.restart_count,
+                    ),
+                )
+            )
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self._stopping = True
+        if self.process and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        if self._watch_task:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task

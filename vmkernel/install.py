@@ -1,0 +1,38 @@
+"""First boot of an empty root is the install: layout, datastore1, vSwitch0, the root account."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from pyesx.atomic import atomic_write
+from pyesx.layout import HostLayout
+from pyesx.passwords import generate_password, hash_password
+from vmkernel.config import EsxConfig
+
+ROOT_PASSWORD_ENV = "PYESX_ROOT_PASSWORD"
+
+
+def is_installed(layout: HostLayout) -> bool:
+    return layout.esx_conf.exists()
+
+
+def install(layout: HostLayout, hostname: str) -> str | None:
+    """Create a new host under layout.root; return the generated root password, if one was generated.
+
+    esx.conf is written last: a crash during install leaves a root that installs again.
+    """
+    for directory in (layout.etc, layout.log, layout.volumes, layout.inventory.parent):
+        directory.mkdir(parents=True, exist_ok=True)
+    layout.run.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config = EsxConfig.default(hostname)
+    for datastore in config.datastores:
+        layout.datastore(datastore.name).mkdir(parents=True, exist_ok=True)
+    password = os.environ.get(ROOT_PASSWORD_ENV)
+    generated = None
+    if not password:
+        password = generated = generate_password()
+    shadow = {"users": {"root": {"password_hash": hash_password(password), "role": "Administrator"}}}
+    atomic_write(layout.shadow, json.dumps(shadow, indent=2) + "\n", mode=0o600)
+    config.save(layout)
+    return generated

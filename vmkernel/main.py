@@ -1,0 +1,139 @@
+"""``python -m vmkernel`` (alias ``pyesx boot``): boot the host in the foreground.
+
+Boot: install on an empty root, discover the physical host, serve the internal
+API on run/vmkernel.sock, start hostd under the watchdog, print the ready line.
+SIGTERM or Ctrl-C: power every VM off, stop hostd, exit leaving no process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import grpc
+import uvloop
+
+from pyesx.layout import HostLayout
+from pyesx.logs import configure, get_logger
+from pyesx.rpc.server import ServerInterceptor
+from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
+from vmkernel import hostinfo, install
+from vmkernel.config import EsxConfig
+from vmkernel.events import WorldEventBus
+from vmkernel.hostd_supervisor import HostdSupervisor
+from vmkernel.service import VMkernelServicer
+from vmkernel.vmxs import VmxManager
+from vmkernel.worlds import WorldTable
+
+READY_PREFIX = "pyesx host ready"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="pyesx boot", description="Boot a pyesx host in the foreground.")
+    parser.add_argument("--root", type=Path, default=Path("var/host"), help="host root (default ./var/host)")
+    parser.add_argument(
+        "--listen", default="127.0.0.1:8443", help="public gRPC address; port 0 picks a free one"
+    )
+    parser.add_argument(
+        "--memory-mb", type=int, default=0, help="host memory, below the machine's (default all)"
+    )
+    return parser.parse_args(argv)
+
+
+def _clean_run_dir(layout: HostLayout) -> None:
+    """run/ holds only live sockets and state: rebuilt at every boot."""
+    layout.run.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(layout.run, 0o700)
+    for path in sorted(layout.run.rglob("*"), reverse=True):
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
+    layout.vmx_run.mkdir(mode=0o700, exist_ok=True)
+
+
+def _lock_root(layout: HostLayout) -> TextIO | None:
+    """Hold an exclusive lock on the root for the host's lifetime; None when another host has it."""
+    layout.root.mkdir(parents=True, exist_ok=True)
+    lock = open(layout.root / ".vmkernel.lock", "w")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+async def boot(args: argparse.Namespace) -> int:
+    layout = HostLayout(args.root.resolve())
+    root_lock = _lock_root(layout)
+    if root_lock is None:
+        print(f"pyesx boot failed: another host is running on {layout.root}", file=sys.stderr, flush=True)
+        return 1
+    physical = hostinfo.discover(args.memory_mb or None)
+    generated_password = None
+    if not install.is_installed(layout):
+        generated_password = install.install(layout, physical.hostname)
+    configure("vmkernel", layout.log / "vmkernel.log")
+    log = get_logger("boot")
+    log.info(
+        "vmkernel.booting",
+        root=str(layout.root),
+        pcpus=physical.num_pcpus,
+        cpu_mhz=physical.cpu_mhz,
+        memory_bytes=physical.memory_bytes,
+    )
+    if generated_password:
+        print(f"pyesx installed a new host; root password (shown once): {generated_password}", flush=True)
+    _clean_run_dir(layout)
+
+    config = EsxConfig.load(layout)
+    worlds = WorldTable()
+    worlds.add(vmkernel_pb2.VMKERNEL, os.getpid(), "vmkernel")
+    events = WorldEventBus()
+    vmxs = VmxManager(layout, worlds, events)
+    server = grpc.aio.server(interceptors=[ServerInterceptor()])
+    vmkernel_pb2_grpc.add_VMkernelServicer_to_server(
+        VMkernelServicer(layout, physical, config, worlds, vmxs, events), server
+    )
+    server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
+    await server.start()
+    os.chmod(layout.vmkernel_socket, 0o600)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    hostd = HostdSupervisor(layout, args.listen, worlds, events)
+    try:
+        address = await hostd.start()
+    except Exception as exc:
+        log.error("vmkernel.hostd_failed", reason=str(exc))
+        print(f"pyesx boot failed: hostd did not start: {exc}", file=sys.stderr, flush=True)
+        await server.stop(None)
+        return 1
+    print(
+        f"{READY_PREFIX} grpc={address} root={layout.root} — connect with: "
+        f".venv/bin/pyesx shell --server {address} --user root",
+        flush=True,
+    )
+    log.info("vmkernel.ready", address=address)
+
+    await stop.wait()
+    log.info("vmkernel.shutting_down", vms=len(vmxs.handles))
+    await vmxs.stop_all()
+    await hostd.stop()
+    await server.stop(grace=1.0)
+    log.info("vmkernel.stopped")
+    root_lock.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    raise SystemExit(uvloop.run(boot(parse_args(argv))))

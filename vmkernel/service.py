@@ -1,0 +1,89 @@
+"""The VMkernel's internal gRPC servicer: thin, over the world table, vmx manager and host view."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+
+from pyesx.api.v1 import host_pb2
+from pyesx.layout import HostLayout
+from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
+from vmkernel.config import EsxConfig
+from vmkernel.events import WorldEventBus
+from vmkernel.hostinfo import PhysicalHost
+from vmkernel.vmxs import VmxManager
+from vmkernel.worlds import WorldTable
+
+VERSION, BUILD = "8.0.3-pyesx", "24022510"
+
+
+def datastore_proto(layout: HostLayout, name: str) -> host_pb2.Datastore:
+    path = layout.datastore(name)
+    usage = shutil.disk_usage(path)
+    return host_pb2.Datastore(name=name, url=str(path), capacity_bytes=usage.total, free_bytes=usage.free)
+
+
+class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
+    def __init__(
+        self,
+        layout: HostLayout,
+        host: PhysicalHost,
+        config: EsxConfig,
+        worlds: WorldTable,
+        vmxs: VmxManager,
+        events: WorldEventBus,
+    ) -> None:
+        self.layout, self.host, self.config = layout, host, config
+        self.worlds, self.vmxs, self.events = worlds, vmxs, events
+        self.boot_time = time.time()
+
+    async def GetHostInfo(
+        self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.HostInfo:
+        return vmkernel_pb2.HostInfo(
+            hostname=self.config.hostname,
+            version=VERSION,
+            build=BUILD,
+            num_pcpus=self.host.num_pcpus,
+            cpu_mhz=self.host.cpu_mhz,
+            memory_bytes=self.host.memory_bytes,
+            boot_time=self.boot_time,
+            root=str(self.layout.root),
+            datastores=[datastore_proto(self.layout, d.name) for d in self.config.datastores],
+            virtual_switches=[
+                host_pb2.VirtualSwitch(
+                    name=v.name,
+                    num_ports=v.num_ports,
+                    uplinks=v.uplinks,
+                    port_groups=[host_pb2.PortGroup(name=p.name, vlan_id=p.vlan_id) for p in v.port_groups],
+                )
+                for v in self.config.vswitches
+            ],
+        )
+
+    async def StartVmx(
+        self, request: vmkernel_pb2.StartVmxRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.VmxWorld:
+        return (await self.vmxs.start(request)).to_proto()
+
+    async def StopVmx(
+        self, request: vmkernel_pb2.StopVmxRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.StopVmxResponse:
+        return vmkernel_pb2.StopVmxResponse(exit_code=await self.vmxs.stop(request.vm_id, request.kill))
+
+    async def ListWorlds(
+        self, request: vmkernel_pb2.ListWorldsRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.ListWorldsResponse:
+        return vmkernel_pb2.ListWorldsResponse(
+            worlds=[w.to_proto() for w in self.worlds.all()],
+            vmxs=[h.to_proto() for h in self.vmxs.handles.values()],
+        )
+
+    async def WatchWorldEvents(
+        self, request: vmkernel_pb2.WatchWorldEventsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[vmkernel_pb2.WorldEvent]:
+        async for event in self.events.subscribe():
+            yield event

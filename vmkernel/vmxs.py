@@ -1,0 +1,168 @@
+"""Starting, stopping and watching the vmx user worlds (one per powered-on VM)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+
+from pyesx import faults
+from pyesx.layout import HostLayout
+from pyesx.logs import get_logger
+from pyesx.procs import ChildFailed, python_argv, spawn_with_handshake
+from pyesx.rpc.channel import call, unix_channel
+from pyesx.rpc.metadata import current_request_id
+from pyesx.vmkernel.v1 import vmkernel_pb2
+from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
+from vmkernel.events import WorldEventBus
+from vmkernel.worlds import WorldTable
+
+_log = get_logger("vmxs")
+HANDSHAKE_TIMEOUT = 30.0
+POWER_OFF_TIMEOUT = 5.0
+
+
+@dataclass
+class VmxHandle:
+    vm_id: str
+    vm_name: str
+    process: asyncio.subprocess.Process
+    socket_path: str
+    vmm_pids: list[int]
+    started_at: float
+    stopping: bool = False
+    exited: asyncio.Event = field(default_factory=asyncio.Event)
+    exit_code: int = 0
+
+    def to_proto(self) -> vmkernel_pb2.VmxWorld:
+        return vmkernel_pb2.VmxWorld(
+            vm_id=self.vm_id,
+            pid=self.process.pid,
+            socket_path=self.socket_path,
+            vmm_pids=self.vmm_pids,
+            started_at=self.started_at,
+        )
+
+
+class VmxManager:
+    """The running vmx processes, keyed by VM id."""
+
+    def __init__(self, layout: HostLayout, worlds: WorldTable, events: WorldEventBus) -> None:
+        self.layout = layout
+        self.worlds = worlds
+        self.events = events
+        self.handles: dict[str, VmxHandle] = {}
+        self._starting: set[str] = set()
+        self._watchers: set[asyncio.Task[None]] = set()
+
+    async def start(self, request: vmkernel_pb2.StartVmxRequest) -> VmxHandle:
+        vm_id = request.vm_id
+        if vm_id in self.handles or vm_id in self._starting:
+            raise faults.InvalidPowerState(
+                "poweredOff", "poweredOn", f"A vmx is already running for {vm_id}."
+            )
+        self._starting.add(vm_id)
+        try:
+            return await self._launch(request)
+        finally:
+            self._starting.discard(vm_id)
+
+    async def _launch(self, request: vmkernel_pb2.StartVmxRequest) -> VmxHandle:
+        self.layout.vmx_run.mkdir(mode=0o700, parents=True, exist_ok=True)
+        argv = python_argv(
+            "vmx",
+            "--root",
+            str(self.layout.root),
+            "--vm-id",
+            request.vm_id,
+            "--vm-name",
+            request.vm_name,
+            "--vmx-path",
+            request.vmx_path,
+            "--num-cpu",
+            str(request.num_cpu),
+            "--memory-mb",
+            str(request.memory_mb),
+            "--parent-pid",
+            str(os.getpid()),
+            "--request-id",
+            current_request_id(),
+        )
+        stderr_path = self.layout.log / f"vmx-{request.vm_id}.stderr.log"
+        try:
+            process, info = await spawn_with_handshake(
+                argv, stderr_path=stderr_path, timeout=HANDSHAKE_TIMEOUT
+            )
+        except ChildFailed as exc:
+            _log.error("vmx.start_failed", vm_id=request.vm_id, vm=request.vm_name, reason=str(exc))
+            raise faults.SystemError(f"the vmx of {request.vm_name} failed to start: {exc}") from None
+        handle = VmxHandle(
+            vm_id=request.vm_id,
+            vm_name=request.vm_name,
+            process=process,
+            socket_path=info["socket"],
+            vmm_pids=list(info["vmm_pids"]),
+            started_at=time.time(),
+        )
+        self.handles[request.vm_id] = handle
+        self.worlds.add(vmkernel_pb2.VMX, process.pid, f"vmx-{request.vm_name}", request.vm_id)
+        for vcpu, pid in enumerate(handle.vmm_pids):
+            self.worlds.add(vmkernel_pb2.VMM, pid, f"vmm{vcpu}:{request.vm_name}", request.vm_id, vcpu)
+        watcher = asyncio.create_task(self._watch(handle))
+        self._watchers.add(watcher)
+        watcher.add_done_callback(self._watchers.discard)
+        _log.info(
+            "vmx.started", vm_id=request.vm_id, vm=request.vm_name, pid=process.pid, vmm_pids=handle.vmm_pids
+        )
+        return handle
+
+    async def _watch(self, handle: VmxHandle) -> None:
+        code = await handle.process.wait()
+        handle.exit_code = code
+        self.handles.pop(handle.vm_id, None)
+        self.worlds.remove_vm(handle.vm_id)
+        with contextlib.suppress(FileNotFoundError):
+            self.layout.vmx_state(handle.vm_id).unlink()
+        log = _log.info if handle.stopping else _log.warning
+        log(
+            "vmx.exited",
+            vm_id=handle.vm_id,
+            vm=handle.vm_name,
+            pid=handle.process.pid,
+            exit_code=code,
+            expected=handle.stopping,
+        )
+        self.events.publish(
+            vmkernel_pb2.WorldEvent(
+                time=time.time(),
+                vmx_exited=vmkernel_pb2.VmxExited(
+                    vm_id=handle.vm_id, pid=handle.process.pid, exit_code=code, expected=handle.stopping
+                ),
+            )
+        )
+        handle.exited.set()
+
+    async def stop(self, vm_id: str, kill: bool) -> int:
+        """Power the vmx off (or kill it) and return its exit code once it has exited."""
+        handle = self.handles.get(vm_id)
+        if handle is None:
+            raise faults.InvalidPowerState("poweredOn", "poweredOff", f"No vmx is running for {vm_id}.")
+        handle.stopping = True
+        if not kill:
+            try:
+                async with unix_channel(handle.socket_path) as channel:
+                    stub = vmx_pb2_grpc.VmxStub(channel)
+                    await call(stub.PowerOff, vmx_pb2.PowerOffRequest(), timeout=POWER_OFF_TIMEOUT)
+                await asyncio.wait_for(handle.exited.wait(), POWER_OFF_TIMEOUT)
+            except (faults.VimFault, TimeoutError) as exc:
+                _log.warning("vmx.power_off_unanswered", vm_id=vm_id, reason=str(exc))
+        if not handle.exited.is_set():
+            with contextlib.suppress(ProcessLookupError):
+                handle.process.kill()
+            await handle.exited.wait()
+        return handle.exit_code
+
+    async def stop_all(self) -> None:
+        await asyncio.gather(*(self.stop(vm_id, kill=False) for vm_id in list(self.handles)))

@@ -1,0 +1,3 @@
+from vmx.main import main
+
+main()
