@@ -72,9 +72,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _follow_world_events(stream: grpc.aio.UnaryStreamCall, vms: VmManager, log: object) -> None:
-    async for event in stream:
-        vms.on_world_event(event)
+async def _follow_world_events(stream: grpc.aio.UnaryStreamCall, vms: VmManager, stop: asyncio.Event) -> None:
+    """Apply the VMkernel's world events; if the stream breaks, stop so the watchdog restarts us
+    (a new hostd resubscribes and rereads the world table, so nothing is missed)."""
+    try:
+        async for event in stream:
+            vms.on_world_event(event)
+    except grpc.RpcError as error:
+        get_logger("hostd").error("hostd.world_events_lost", code=str(error.code()))
+    stop.set()
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -95,7 +101,8 @@ async def run(args: argparse.Namespace) -> int:
     await world_events.read()  # the empty event that says the subscription is live
     worlds = await call(vmkernel.ListWorlds, vmkernel_pb2.ListWorldsRequest())
     vms.attach(list(worlds.vmxs))
-    follower = asyncio.create_task(_follow_world_events(world_events, vms, log))
+    stop = asyncio.Event()
+    follower = asyncio.create_task(_follow_world_events(world_events, vms, stop))
 
     server = grpc.aio.server(interceptors=[ServerInterceptor(sessions.authenticate)])
     session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions, events), server)
@@ -115,19 +122,19 @@ async def run(args: argparse.Namespace) -> int:
     address = f"{host_part}:{port}"
     log.info("hostd.ready", address=address, vms=len(vms.vms), running=len(worlds.vmxs))
 
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     report_ready(args.ready_fd, address=address)
     await stop.wait()
     log.info("hostd.stopping")
+    lost_vmkernel = follower.done()
     follower.cancel()
     with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
         await follower
     await server.stop(grace=1.0)
     await channel.close()
-    return 0
+    return 1 if lost_vmkernel else 0
 
 
 def main(argv: list[str] | None = None) -> None:

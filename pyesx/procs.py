@@ -1,8 +1,9 @@
-"""Process plumbing: readiness handshake over an inherited pipe, parent-death signal, process names.
+"""Process plumbing: readiness handshakes, parent-death signals, subreaping, titles, pidfd waits.
 
-A parent execs a child with ``--ready-fd N``; the child writes one JSON line
-(address, pid, protocol version…) when it is ready to serve and closes the fd.
-The parent waits on that line with a deadline; EOF first means the child died.
+A parent gives a child the write end of a pipe (``--ready-fd N`` when exec'd, or
+the fd itself when forked); the child writes one JSON line (pid, protocol
+version, addresses…) when it is ready to serve and closes it. The parent waits
+on that line with a deadline; EOF first means the child died.
 """
 
 from __future__ import annotations
@@ -15,24 +16,54 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import setproctitle
 
 from pyesx import PROTOCOL_VERSION
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class ChildFailed(Exception):
     """A child process exited or stalled before its handshake."""
 
 
+class Child(Protocol):
+    """What a parent needs of a child, however it was started."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+def _prctl(option: int, value: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
 def die_with_parent(expected_parent: int, sig: int = signal.SIGKILL) -> None:
     """Ask the kernel to signal us when our parent dies; exit now if it already has."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    _prctl(_PR_SET_PDEATHSIG, sig)
     if os.getppid() != expected_parent:
         os._exit(1)
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (the vmx processes the factory double-forks) become our children."""
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def set_title(title: str) -> None:
+    """What ps shows for this process."""
+    setproctitle.setproctitle(title)
 
 
 def report_ready(fd: int | None, **info: Any) -> None:
@@ -49,8 +80,49 @@ def python_argv(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
+def tail(path: Path, lines: int = 3) -> str:
+    """The last lines of a file, for error messages ("" when missing)."""
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])
+
+
+async def await_handshake(
+    read_fd: int, child: Child, *, name: str, timeout: float, stderr_path: Path
+) -> dict[str, Any]:
+    """Parent side: the child's handshake line, or ChildFailed (the child is reaped)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
+    )
+    try:
+        line = await asyncio.wait_for(reader.readline(), timeout)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        raise ChildFailed(f"{name} gave no readiness handshake within {timeout:.0f}s") from None
+    finally:
+        transport.close()
+    if not line:
+        code = await child.wait()
+        raise ChildFailed(f"{name} exited with code {code} before it was ready: {tail(stderr_path)}")
+    info: dict[str, Any] = json.loads(line)
+    if info.get("protocol") != PROTOCOL_VERSION:
+        child.kill()
+        await child.wait()
+        raise ChildFailed(f"{name} speaks protocol {info.get('protocol')}, expected {PROTOCOL_VERSION}")
+    return info
+
+
 async def spawn_with_handshake(
-    argv: list[str], *, stderr_path: Path, timeout: float, env: dict[str, str] | None = None
+    argv: list[str],
+    *,
+    stderr_path: Path,
+    timeout: float,
+    pass_fds: tuple[int, ...] = (),
 ) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
     """Exec argv (with ``--ready-fd N`` appended) and wait for its handshake line."""
     read_fd, write_fd = os.pipe()
@@ -61,52 +133,62 @@ async def spawn_with_handshake(
                 *argv,
                 "--ready-fd",
                 str(write_fd),
-                pass_fds=(write_fd,),
+                pass_fds=(write_fd, *pass_fds),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=stderr,
-                env=env,
                 start_new_session=True,  # Ctrl-C reaches the VMkernel only; it stops the rest in order
             )
         finally:
             os.close(write_fd)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
-    )
-    try:
-        line = await asyncio.wait_for(reader.readline(), timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise ChildFailed(f"{argv[2]} gave no readiness handshake within {timeout:.0f}s") from None
-    finally:
-        transport.close()
-    if not line:
-        code = await proc.wait()
-        raise ChildFailed(f"{argv[2]} exited with code {code} before it was ready: {tail(stderr_path)}")
-    info: dict[str, Any] = json.loads(line)
-    if info.get("protocol") != PROTOCOL_VERSION:
-        proc.kill()
-        raise ChildFailed(f"{argv[2]} speaks protocol {info.get('protocol')}, expected {PROTOCOL_VERSION}")
+    info = await await_handshake(read_fd, proc, name=argv[2], timeout=timeout, stderr_path=stderr_path)
     return proc, info
 
 
-def tail(path: Path, lines: int = 3) -> str:
-    """The last lines of a file, for error messages ("" when missing)."""
-    try:
-        text = path.read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return " | ".join(text[-lines:])
+class ForkedChild:
+    """A child not started through asyncio (forked, or adopted as subreaper), waited on with a pidfd.
 
+    The pidfd is opened at once, so the pid cannot be recycled under us. If the
+    process is someone else's child by the time it exits, its exit code is -1.
+    """
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._returncode: int | None = None
+        self._exited = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._pidfd = os.pidfd_open(pid)
+        self._loop.add_reader(self._pidfd, self._on_exit)
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._returncode
+
+    def _on_exit(self) -> None:
+        self._loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        try:
+            _, status = os.waitpid(self._pid, 0)
+            self._returncode = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            self._returncode = -1
+        self._exited.set()
+
+    async def wait(self) -> int:
+        await self._exited.wait()
+        assert self._returncode is not None
+        return self._returncode
+
+    def kill(self) -> None:
+        if not self._exited.is_set():
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+    def terminate(self) -> None:
+        if not self._exited.is_set():
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGTERM)

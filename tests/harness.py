@@ -23,7 +23,8 @@ from clients import Client, connect
 
 PYESX = str(Path(sys.executable).with_name("pyesx"))
 READY = re.compile(r"^pyesx host ready grpc=(?P<address>\S+) root=(?P<root>\S+)")
-PROCESS_MARKERS = re.compile(r" -m (vmkernel|hostd|vmx|vmx\.vmm)( |$)")
+# exec'd processes show their argv; forked worlds name themselves (pyesx-vmx:, pyesx-vmm0:, …)
+PROCESS_MARKERS = re.compile(r" -m (vmkernel|hostd|vmx\.factory)( |$)|^pyesx-(vmx|vmm\d+|vmx-factory):")
 ROOT_PASSWORD = "test-root-pw"
 T = TypeVar("T")
 

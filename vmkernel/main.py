@@ -22,6 +22,7 @@ import uvloop
 
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, get_logger
+from pyesx.procs import become_subreaper
 from pyesx.rpc.server import ServerInterceptor
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel import hostinfo, install
@@ -29,6 +30,7 @@ from vmkernel.config import EsxConfig
 from vmkernel.events import WorldEventBus
 from vmkernel.hostd_supervisor import HostdSupervisor
 from vmkernel.service import VMkernelServicer
+from vmkernel.vmx_factory import VmxFactory
 from vmkernel.vmxs import VmxManager
 from vmkernel.worlds import WorldTable
 
@@ -96,7 +98,10 @@ async def boot(args: argparse.Namespace) -> int:
     worlds = WorldTable()
     worlds.add(vmkernel_pb2.VMKERNEL, os.getpid(), "vmkernel")
     events = WorldEventBus()
-    vmxs = VmxManager(layout, worlds, events)
+    become_subreaper()  # the vmx processes the factory double-forks become our children
+    factory = VmxFactory(layout)
+    await factory.start()
+    vmxs = VmxManager(layout, worlds, events, factory)
     server = grpc.aio.server(interceptors=[ServerInterceptor()])
     vmkernel_pb2_grpc.add_VMkernelServicer_to_server(
         VMkernelServicer(layout, physical, config, worlds, vmxs, events), server
@@ -116,6 +121,7 @@ async def boot(args: argparse.Namespace) -> int:
     except Exception as exc:
         log.error("vmkernel.hostd_failed", reason=str(exc))
         print(f"pyesx boot failed: hostd did not start: {exc}", file=sys.stderr, flush=True)
+        await factory.stop()
         await server.stop(None)
         return 1
     print(
@@ -128,6 +134,7 @@ async def boot(args: argparse.Namespace) -> int:
     await stop.wait()
     log.info("vmkernel.shutting_down", vms=len(vmxs.handles))
     await vmxs.stop_all()
+    await factory.stop()
     await hostd.stop()
     await server.stop(grace=1.0)
     log.info("vmkernel.stopped")

@@ -7,17 +7,20 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyesx import faults
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
-from pyesx.procs import ChildFailed, python_argv, spawn_with_handshake
+from pyesx.procs import ChildFailed, ForkedChild
 from pyesx.rpc.channel import call, unix_channel
 from pyesx.rpc.metadata import current_request_id
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from vmkernel.events import WorldEventBus
+from vmkernel.vmx_factory import VmxFactory
 from vmkernel.worlds import WorldTable
+from vmx.main import VmxSpec
 
 _log = get_logger("vmxs")
 HANDSHAKE_TIMEOUT = 30.0
@@ -28,7 +31,7 @@ POWER_OFF_TIMEOUT = 5.0
 class VmxHandle:
     vm_id: str
     vm_name: str
-    process: asyncio.subprocess.Process
+    process: ForkedChild
     socket_path: str
     vmm_pids: list[int]
     started_at: float
@@ -49,13 +52,16 @@ class VmxHandle:
 class VmxManager:
     """The running vmx processes, keyed by VM id."""
 
-    def __init__(self, layout: HostLayout, worlds: WorldTable, events: WorldEventBus) -> None:
+    def __init__(
+        self, layout: HostLayout, worlds: WorldTable, events: WorldEventBus, factory: VmxFactory
+    ) -> None:
         self.layout = layout
+        self.factory = factory
         self.worlds = worlds
         self.events = events
         self.handles: dict[str, VmxHandle] = {}
         self._starting: set[str] = set()
-        self._watchers: set[asyncio.Task[None]] = set()
+        self._watchers: set[asyncio.Task[Any]] = set()
 
     async def start(self, request: vmkernel_pb2.StartVmxRequest) -> VmxHandle:
         vm_id = request.vm_id
@@ -71,30 +77,19 @@ class VmxManager:
 
     async def _launch(self, request: vmkernel_pb2.StartVmxRequest) -> VmxHandle:
         self.layout.vmx_run.mkdir(mode=0o700, parents=True, exist_ok=True)
-        argv = python_argv(
-            "vmx",
-            "--root",
-            str(self.layout.root),
-            "--vm-id",
-            request.vm_id,
-            "--vm-name",
-            request.vm_name,
-            "--vmx-path",
-            request.vmx_path,
-            "--num-cpu",
-            str(request.num_cpu),
-            "--memory-mb",
-            str(request.memory_mb),
-            "--parent-pid",
-            str(os.getpid()),
-            "--request-id",
-            current_request_id(),
+        spec = VmxSpec(
+            root=str(self.layout.root),
+            vm_id=request.vm_id,
+            vm_name=request.vm_name,
+            vmx_path=request.vmx_path,
+            num_cpu=request.num_cpu,
+            memory_mb=request.memory_mb,
+            vmkernel_pid=os.getpid(),
+            request_id=current_request_id(),
         )
         stderr_path = self.layout.log / f"vmx-{request.vm_id}.stderr.log"
         try:
-            process, info = await spawn_with_handshake(
-                argv, stderr_path=stderr_path, timeout=HANDSHAKE_TIMEOUT
-            )
+            process, info = await self.factory.spawn(spec, stderr_path=stderr_path, timeout=HANDSHAKE_TIMEOUT)
         except ChildFailed as exc:
             _log.error("vmx.start_failed", vm_id=request.vm_id, vm=request.vm_name, reason=str(exc))
             raise faults.SystemError(f"the vmx of {request.vm_name} failed to start: {exc}") from None
@@ -110,6 +105,8 @@ class VmxManager:
         self.worlds.add(vmkernel_pb2.VMX, process.pid, f"vmx-{request.vm_name}", request.vm_id)
         for vcpu, pid in enumerate(handle.vmm_pids):
             self.worlds.add(vmkernel_pb2.VMM, pid, f"vmm{vcpu}:{request.vm_name}", request.vm_id, vcpu)
+        for pid in handle.vmm_pids:
+            self._reap_when_orphaned(pid)
         watcher = asyncio.create_task(self._watch(handle))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
@@ -117,6 +114,14 @@ class VmxManager:
             "vmx.started", vm_id=request.vm_id, vm=request.vm_name, pid=process.pid, vmm_pids=handle.vmm_pids
         )
         return handle
+
+    def _reap_when_orphaned(self, vmm_pid: int) -> None:
+        """A VMM world outliving its vmx is reparented to us (the subreaper); reap it when it exits."""
+        with contextlib.suppress(ProcessLookupError):
+            orphan = ForkedChild(vmm_pid)
+            task = asyncio.create_task(orphan.wait())
+            self._watchers.add(task)
+            task.add_done_callback(self._watchers.discard)
 
     async def _watch(self, handle: VmxHandle) -> None:
         code = await handle.process.wait()
@@ -159,8 +164,7 @@ class VmxManager:
             except (faults.VimFault, TimeoutError) as exc:
                 _log.warning("vmx.power_off_unanswered", vm_id=vm_id, reason=str(exc))
         if not handle.exited.is_set():
-            with contextlib.suppress(ProcessLookupError):
-                handle.process.kill()
+            handle.process.kill()
             await handle.exited.wait()
         return handle.exit_code
 

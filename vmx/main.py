@@ -1,19 +1,21 @@
-"""``python -m vmx``: the user world of one powered-on VM.
+"""The user world of one powered-on VM, forked by the vmx factory.
 
-Phases: prepare (logging to the VM's vmware.log, parent-death signal), launch
-(VMM worlds, gRPC server on run/vmx/<vm-id>.sock, state file), report ready to
-the VMkernel; then run until PowerOff or SIGTERM, stop the worlds and exit.
+Phases: prepare (name, parent-death signal, logging to the VM's vmware.log),
+launch (VMM worlds forked first, then the gRPC server on run/vmx/<vm-id>.sock
+and the state file), report ready to the VMkernel; then run until PowerOff or
+SIGTERM, stop the worlds and exit.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import os
 import signal
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import structlog
@@ -23,7 +25,7 @@ from pyesx import __version__
 from pyesx.atomic import atomic_write
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, get_logger
-from pyesx.procs import die_with_parent, report_ready
+from pyesx.procs import die_with_parent, report_ready, set_title
 from pyesx.rpc.metadata import request_id_var
 from pyesx.rpc.server import ServerInterceptor
 from pyesx.vmx.v1 import vmx_pb2_grpc
@@ -31,35 +33,53 @@ from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="vmx")
-    parser.add_argument("--root", required=True, type=Path)
-    parser.add_argument("--vm-id", required=True)
-    parser.add_argument("--vm-name", required=True)
-    parser.add_argument("--vmx-path", required=True, type=Path)
-    parser.add_argument("--num-cpu", type=int, default=1)
-    parser.add_argument("--memory-mb", type=int, default=256)
-    parser.add_argument("--parent-pid", type=int, required=True)
-    parser.add_argument("--request-id", default="")
-    parser.add_argument("--ready-fd", type=int)
-    return parser.parse_args(argv)
+@dataclass(frozen=True)
+class VmxSpec:
+    """What the VMkernel asks the factory to start (sent as JSON)."""
+
+    root: str
+    vm_id: str
+    vm_name: str
+    vmx_path: str
+    num_cpu: int
+    memory_mb: int
+    vmkernel_pid: int
+    request_id: str = ""
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> VmxSpec:
+        return cls(**{name: raw[name] for name in cls.__dataclass_fields__})
 
 
-async def run(args: argparse.Namespace) -> int:
-    layout = HostLayout(args.root)
+def run_forked(spec: VmxSpec, ready_fd: int) -> int:
+    """Body of a forked vmx; returns its exit status."""
+    set_title(f"pyesx-vmx: {spec.vm_name} ({spec.vm_id}) root={spec.root}")
+    die_with_parent(spec.vmkernel_pid)
+    configure("vmx", Path(spec.vmx_path).parent / "vmware.log", vm=spec.vm_name, vm_id=spec.vm_id)
+    request_id_var.set(spec.request_id)
+    structlog.contextvars.bind_contextvars(request_id=spec.request_id)
+    get_logger("vmx").info(
+        "vmx.starting",
+        vmx_path=spec.vmx_path,
+        num_cpu=spec.num_cpu,
+        memory_mb=spec.memory_mb,
+        pid=os.getpid(),
+    )
+    worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root)
+    worlds.fork(spec.num_cpu)  # before any gRPC object or event loop exists
+    return uvloop.run(_serve(spec, worlds, ready_fd))
+
+
+async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
+    layout = HostLayout(Path(spec.root))
     log = get_logger("vmx")
-    request_id_var.set(args.request_id)
-    structlog.contextvars.bind_contextvars(request_id=args.request_id)
-    log.info("vmx.starting", vmx_path=str(args.vmx_path), num_cpu=args.num_cpu, memory_mb=args.memory_mb)
-
-    worlds = VmmWorlds(args.vm_id, str(layout.root))
-    runtime = VmxRuntime(args.vm_id, args.vm_name, worlds)
+    runtime = VmxRuntime(spec.vm_id, spec.vm_name, worlds)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runtime.power_off_requested.set)
+    worlds.watch()
 
-    vmm_pids = await worlds.start(args.num_cpu)
-    socket_path = layout.vmx_socket(args.vm_id)
+    socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
     server = grpc.aio.server(interceptors=[ServerInterceptor()])
@@ -67,32 +87,26 @@ async def run(args: argparse.Namespace) -> int:
     server.add_insecure_port(f"unix://{socket_path}")
     await server.start()
     os.chmod(socket_path, 0o600)
+    vmm_pids = [world.pid for world in worlds.worlds]
     state = {
         "pid": os.getpid(),
-        "vm_id": args.vm_id,
+        "vm_id": spec.vm_id,
         "socket": str(socket_path),
         "vmm_pids": vmm_pids,
         "version": __version__,
         "started_at": runtime.started_at,
     }
-    atomic_write(layout.vmx_state(args.vm_id), json.dumps(state))
+    atomic_write(layout.vmx_state(spec.vm_id), json.dumps(state))
     log.info("vmx.running", vmm_pids=vmm_pids, socket=str(socket_path))
-    report_ready(args.ready_fd, socket=str(socket_path), vmm_pids=vmm_pids)
+    report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids)
     structlog.contextvars.unbind_contextvars("request_id")
 
     await runtime.power_off_requested.wait()
     log.info("vmx.powering_off")
     await worlds.stop()
     await server.stop(grace=0.5)
-    for path in (socket_path, layout.vmx_state(args.vm_id)):
+    for path in (socket_path, layout.vmx_state(spec.vm_id)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     log.info("vmx.exited")
     return 0
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    die_with_parent(args.parent_pid)
-    configure("vmx", args.vmx_path.parent / "vmware.log", vm=args.vm_name, vm_id=args.vm_id)
-    raise SystemExit(uvloop.run(run(args)))

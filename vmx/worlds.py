@@ -1,4 +1,4 @@
-"""The vmx's VMM worlds: start one process per vCPU, wait until each runs, stop them."""
+"""The vmx's VMM worlds: fork one process per vCPU, wait until each runs, stop them."""
 
 from __future__ import annotations
 
@@ -6,75 +6,69 @@ import asyncio
 import contextlib
 import os
 import socket
-from dataclasses import dataclass, field
+import traceback
+from dataclasses import dataclass
 
-from pyesx.procs import python_argv
+from pyesx.procs import ForkedChild
+from vmx.vmm import run_world
 
 
 @dataclass
 class VmmWorld:
     vcpu: int
-    process: asyncio.subprocess.Process
+    pid: int
     control: socket.socket
-    reader: asyncio.StreamReader = field(repr=False)
-    writer: asyncio.StreamWriter = field(repr=False)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    child: ForkedChild | None = None  # set once the event loop runs
 
 
 class VmmWorlds:
     """All VMM worlds of one VM."""
 
-    def __init__(self, vm_id: str, root: str) -> None:
-        self.vm_id = vm_id
-        self.root = root
+    def __init__(self, vm_id: str, vm_name: str, root: str) -> None:
+        self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
         self.worlds: list[VmmWorld] = []
 
-    async def start(self, num_cpu: int, timeout: float = 10.0) -> list[int]:
-        """Start num_cpu VMM worlds concurrently; return their pids by vCPU once all report running."""
-        self.worlds = list(await asyncio.gather(*(self._start_one(vcpu, timeout) for vcpu in range(num_cpu))))
+    def fork(self, num_cpu: int, timeout: float = 10.0) -> list[int]:
+        """Fork the worlds (call before any gRPC object or event loop exists); return their pids
+        by vCPU once each has said it runs."""
+        for vcpu in range(num_cpu):
+            ours, theirs = socket.socketpair()
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    ours.close()
+                    for sibling in self.worlds:
+                        sibling.control.close()
+                    code = run_world(self.vm_id, self.vm_name, vcpu, theirs, os.getppid(), self.root)
+                except BaseException:
+                    traceback.print_exc()
+                finally:
+                    os._exit(code)
+            theirs.close()
+            self.worlds.append(VmmWorld(vcpu, pid, ours))
+        for world in self.worlds:
+            world.control.settimeout(timeout)
+            if not world.control.recv(64).startswith(b"ready"):
+                raise RuntimeError(f"VMM world vcpu{world.vcpu} exited before running")
+            world.control.settimeout(None)
         return [world.pid for world in self.worlds]
 
-    async def _start_one(self, vcpu: int, timeout: float) -> VmmWorld:
-        ours, theirs = socket.socketpair()
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *python_argv(
-                    "vmx.vmm",
-                    "--vm-id",
-                    self.vm_id,
-                    "--vcpu",
-                    str(vcpu),
-                    "--control-fd",
-                    str(theirs.fileno()),
-                    "--parent-pid",
-                    str(os.getpid()),
-                    "--root",
-                    self.root,
-                ),
-                pass_fds=(theirs.fileno(),),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-            )
-        finally:
-            theirs.close()
-        reader, writer = await asyncio.open_connection(sock=ours)
-        line = await asyncio.wait_for(reader.readline(), timeout)
-        if not line.startswith(b"ready"):
-            raise RuntimeError(f"VMM world vcpu{vcpu} exited before running (code {await process.wait()})")
-        return VmmWorld(vcpu, process, ours, reader, writer)
+    def watch(self) -> None:
+        """Start waiting on the worlds' exits (inside the event loop)."""
+        for world in self.worlds:
+            world.child = ForkedChild(world.pid)
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Ask every world to stop; kill the ones that do not within timeout."""
         for world in self.worlds:
             with contextlib.suppress(OSError):
-                world.writer.write(b"stop\n")
+                world.control.sendall(b"stop\n")
         for world in self.worlds:
+            assert world.child is not None
             try:
-                await asyncio.wait_for(world.process.wait(), timeout)
+                await asyncio.wait_for(world.child.wait(), timeout)
             except TimeoutError:
-                world.process.kill()
-                await world.process.wait()
-            world.writer.close()
+                world.child.kill()
+                await world.child.wait()
+            world.control.close()

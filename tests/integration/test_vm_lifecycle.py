@@ -51,10 +51,10 @@ def test_power_on_starts_vmx_with_one_vmm_world_per_vcpu(host: BootedHost, clien
     vm = client.get_vm(vm_id)
     assert vm.power_state == "poweredOn"
     assert vm.vmx_pid in children_of(host.pid)
-    assert " -m vmx " in _cmdline(vm.vmx_pid)
+    assert _cmdline(vm.vmx_pid).startswith("pyesx-vmx: web01 (vm-1)")
     assert sorted(children_of(vm.vmx_pid)) == sorted(vm.vmm_pids) and len(vm.vmm_pids) == 2
     for pid in vm.vmm_pids:
-        assert " -m vmx.vmm " in _cmdline(pid)
+        assert _cmdline(pid).startswith(("pyesx-vmm0: web01", "pyesx-vmm1: web01"))
     state = json.loads((host.root / f"run/vmx/{vm_id}.json").read_text())
     assert state["pid"] == vm.vmx_pid and state["vmm_pids"] == list(vm.vmm_pids)
 
@@ -221,3 +221,37 @@ def test_raw_grpc_faults_have_typed_details(host: BootedHost, client: Client) ->
     fault = faults_pb2.Fault()
     status_pb2.Status.FromString(details).details[0].Unpack(fault)
     assert fault.WhichOneof("kind") == "not_found" and fault.not_found.name == "vm-404"
+
+
+def _factory_pid(host: BootedHost) -> int:
+    [pid] = [p for p in children_of(host.pid) if _cmdline(p).startswith("pyesx-vmx-factory:")]
+    return pid
+
+
+def test_a_killed_vmx_factory_is_restarted_on_the_next_power_on(host: BootedHost, client: Client) -> None:
+    running = _create(client, "running", cpus=1)
+    client.wait_for_task(client.power_on(running).id)
+    old_factory = _factory_pid(host)
+    os.kill(old_factory, signal.SIGKILL)
+    wait_until(lambda: old_factory not in children_of(host.pid), what="factory gone")
+    assert client.get_vm(running).power_state == "poweredOn"  # vmx processes are the VMkernel's, not its
+    later = _create(client, "later", cpus=2)
+    client.wait_for_task(client.power_on(later).id)
+    vm = client.get_vm(later)
+    assert vm.power_state == "poweredOn" and sorted(children_of(vm.vmx_pid)) == sorted(vm.vmm_pids)
+    assert _factory_pid(host) != old_factory
+
+
+def test_kill_9_of_the_vmkernel_takes_every_world_with_it(tmp_path: Path) -> None:
+    booted = BootedHost(tmp_path / "h")
+    try:
+        with booted.client() as c:
+            vm_id = _create(c, cpus=2)
+            c.wait_for_task(c.power_on(vm_id).id)
+            vm = c.get_vm(vm_id)
+        worlds = [booted.hostd_pid(), vm.vmx_pid, *vm.vmm_pids]
+        booted.process.kill()
+        booted.process.wait()
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in worlds), what="worlds gone")
+    finally:
+        booted.stop()

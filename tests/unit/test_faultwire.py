@@ -1,0 +1,78 @@
+"""Every fault survives the trip through a gRPC status as the same class with the same fields."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.rpc import status_pb2
+
+from pyesx import faults
+from pyesx.rpc.faultwire import DETAILS_KEY, fault_from_rpc_error, fault_to_status
+
+pytestmark = pytest.mark.timeout(10)
+
+EXAMPLES: list[faults.VimFault] = [
+    faults.InvalidPowerState("poweredOff", "poweredOn"),
+    faults.TaskInProgress("task-7"),
+    faults.DuplicateName("web01"),
+    faults.NotFound("VirtualMachine", "vm-9"),
+    faults.InvalidArgument("memoryMB", "not a multiple of 4"),
+    faults.InsufficientResourcesFault("cpu", 4000, 1200),
+    faults.FileAlreadyExists("[datastore1] web01"),
+    faults.ToolsUnavailable("web01"),
+    faults.NoPermission("VirtualMachine.Interact.PowerOn", "vm-1"),
+    faults.NotAuthenticated("no_session"),
+    faults.InvalidState("busy"),
+    faults.HostCommunication("down"),
+    faults.SystemError("boom"),
+]
+
+
+class FakeRpcError(grpc.RpcError):
+    def __init__(self, code: grpc.StatusCode, details: str, trailing: tuple[tuple[str, bytes], ...]) -> None:
+        self._code, self._details, self._trailing = code, details, trailing
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def trailing_metadata(self) -> tuple[tuple[str, bytes], ...]:
+        return self._trailing
+
+
+def test_all_faults_are_covered() -> None:
+    assert {type(f) for f in EXAMPLES} == set(faults.ALL_FAULTS)
+
+
+@pytest.mark.parametrize("fault", EXAMPLES, ids=lambda f: f.fault_name)
+def test_round_trip(fault: faults.VimFault) -> None:
+    code, details, trailing = fault_to_status(fault)
+    assert code == grpc.StatusCode[fault.grpc_code]
+    status = status_pb2.Status.FromString(dict(trailing)[DETAILS_KEY])
+    assert status.code == code.value[0]
+    back = fault_from_rpc_error(FakeRpcError(code, details, trailing))
+    assert type(back) is type(fault)
+    assert vars(back) == vars(fault)
+
+
+def test_subclasses_travel_as_their_nearest_fault() -> None:
+    class PathFault(faults.InvalidArgument):
+        pass
+
+    code, details, trailing = fault_to_status(PathFault("path", "bad"))
+    back = fault_from_rpc_error(FakeRpcError(code, details, trailing))
+    assert type(back) is faults.InvalidArgument and back.argument == "path"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (grpc.StatusCode.UNAVAILABLE, faults.HostCommunication),
+        (grpc.StatusCode.UNAUTHENTICATED, faults.NotAuthenticated),
+        (grpc.StatusCode.UNKNOWN, faults.SystemError),
+    ],
+)
+def test_statuses_without_detail(code: grpc.StatusCode, expected: type[faults.VimFault]) -> None:
+    assert type(fault_from_rpc_error(FakeRpcError(code, "x", ()))) is expected

@@ -1,0 +1,59 @@
+"""Datastore paths and entity names: nothing may leave the datastore or the VM's folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyesx import faults
+from pyesx.layout import HostLayout, check_entity_name
+
+pytestmark = pytest.mark.timeout(10)
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> HostLayout:
+    layout = HostLayout(tmp_path)
+    layout.datastore("datastore1").mkdir(parents=True)
+    return layout
+
+
+def test_resolve_and_back(layout: HostLayout) -> None:
+    path = layout.resolve("[datastore1] web01/web01.vmx")
+    assert path == layout.root / "vmfs/volumes/datastore1/web01/web01.vmx"
+    assert layout.datastore_path(path) == "[datastore1] web01/web01.vmx"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "[datastore1] ../../etc/shadow",
+        "[datastore1] /etc/passwd",
+        "[datastore1] a/../../b",
+        "datastore1/x",
+        "[data/../store] x",
+        "[datastore1] a\x00b",
+    ],
+)
+def test_traversal_is_invalid_argument(layout: HostLayout, path: str) -> None:
+    with pytest.raises(faults.InvalidArgument):
+        layout.resolve(path)
+
+
+def test_unknown_datastore_is_not_found(layout: HostLayout) -> None:
+    with pytest.raises(faults.NotFound):
+        layout.resolve("[nosuch] x")
+
+
+@pytest.mark.parametrize(
+    "name", ["", "   ", "a/b", "a\\b", "..", "a..b", "x" * 81, "nul\x00", "tab\there", " x"]
+)
+def test_bad_entity_names(name: str) -> None:
+    with pytest.raises(faults.InvalidArgument):
+        check_entity_name(name)
+
+
+@pytest.mark.parametrize("name", ["web01", "x" * 80, "Ubuntu 64-bit", "db_01.prod", "ünïcode-vm"])
+def test_good_entity_names(name: str) -> None:
+    assert check_entity_name(name) == name

@@ -1,3 +1,0 @@
-from vmx.main import main
-
-main()
