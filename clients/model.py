@@ -1,8 +1,8 @@
 """Plain objects the client hands to users: what a PowerCLI user sees, in Python.
 
-Each class is built from its public-API message by ``from_proto`` so that the
-SDK, the shell and tests share one shape. Field names are snake_case here; the
-shell shows them under PowerCLI's names (``PowerState``, ``NumCpu`` …).
+The SDK builds them from the public API's messages so that the SDK, the shell
+and tests share one shape. Field names are snake_case here; the shell shows
+them under PowerCLI's names (``PowerState``, ``NumCpu`` …).
 """
 
 from __future__ import annotations
@@ -34,6 +34,22 @@ class Host:
 
 
 @dataclass(frozen=True)
+class HardDisk:
+    key: str  # "scsi0:0"
+    file_name: str  # "[datastore1] web01/web01.vmdk"
+    capacity_bytes: int
+    disk_mode: str
+
+
+@dataclass(frozen=True)
+class NetworkAdapter:
+    key: str  # "ethernet0"
+    network_name: str
+    adapter_type: str
+    mac_address: str
+
+
+@dataclass(frozen=True)
 class VM:
     """A virtual machine as Get-VM shows it."""
 
@@ -48,6 +64,14 @@ class VM:
     vmx_path: str  # "[datastore1] web01/web01.vmx"
     vmx_pid: int = 0  # 0 when powered off
     vmm_pids: tuple[int, ...] = ()
+    provisioned_bytes: int = 0
+    used_bytes: int = 0
+    current_snapshot_id: str = ""
+    disks: tuple[HardDisk, ...] = ()
+    network_adapters: tuple[NetworkAdapter, ...] = ()
+    cd_drives: tuple[str, ...] = ()  # device keys
+    cpu_hot_add: bool = False
+    memory_hot_add: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,3 +90,40 @@ class Task:
     complete_time: dt.datetime | None = None
     error: Exception | None = field(default=None, compare=False)
     result_vm: VM | None = None
+    result_entity_id: str = ""
+    cancelable: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str  # "vm-1-snapshot-2"
+    vm_id: str
+    name: str
+    description: str
+    created: dt.datetime | None
+    memory: bool
+    power_state: str
+    parent_id: str
+    is_current: bool
+    children: tuple[Snapshot, ...] = ()
+
+
+@dataclass(frozen=True)
+class Event:
+    key: int
+    type: str  # "VmPoweredOnEvent"
+    created: dt.datetime | None
+    message: str
+    user: str
+    vm_id: str
+    vm_name: str
+
+
+@dataclass(frozen=True)
+class GuestInfo:
+    tools_running_status: str  # guestToolsRunning | guestToolsNotRunning
+    guest_state: str
+    uptime_seconds: float
+    boot_count: int
+    host_name: str

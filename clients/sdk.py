@@ -2,7 +2,8 @@
 
 Every call carries the session token and a fresh request id (the id every
 process logs for that call). A fault from the host is raised as its class from
-``pyesx.faults``; an unreachable host is ``HostCommunication``.
+``pyesx.faults``; an unreachable host is ``HostCommunication``. Waiting
+(``wait_for_task``, ``wait_for``) follows the host's change feed: no polling.
 """
 
 from __future__ import annotations
@@ -10,15 +11,30 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
 
-from clients.model import POWER_STATES, TASK_STATES, VM, Host, Task
+from clients.model import (
+    POWER_STATES,
+    TASK_STATES,
+    VM,
+    Event,
+    GuestInfo,
+    HardDisk,
+    Host,
+    NetworkAdapter,
+    Snapshot,
+    Task,
+)
 from pyesx import faults
 from pyesx.api.v1 import (
+    changes_pb2,
+    changes_pb2_grpc,
+    event_pb2,
+    event_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
     session_pb2,
@@ -33,10 +49,19 @@ from pyesx.rpc.metadata import REQUEST_ID_KEY, SESSION_KEY, new_request_id
 
 R = TypeVar("R")
 DEFAULT_TIMEOUT = 60.0
+FINISHED = ("success", "error")
 
 
 def _time(ts: Any) -> dt.datetime | None:
     return ts.ToDatetime(tzinfo=dt.UTC) if ts.seconds or ts.nanos else None
+
+
+def _timestamp(when: dt.datetime) -> Any:
+    from google.protobuf import timestamp_pb2
+
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(when.astimezone(dt.UTC))
+    return ts
 
 
 def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
@@ -52,6 +77,16 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
         vmx_path=m.vmx_path,
         vmx_pid=m.vmx_pid,
         vmm_pids=tuple(m.vmm_pids),
+        provisioned_bytes=m.provisioned_bytes,
+        used_bytes=m.used_bytes,
+        current_snapshot_id=m.current_snapshot_id,
+        disks=tuple(HardDisk(d.key, d.file_name, d.capacity_bytes, d.disk_mode) for d in m.disks),
+        network_adapters=tuple(
+            NetworkAdapter(n.key, n.network_name, n.adapter_type, n.mac_address) for n in m.network_adapters
+        ),
+        cd_drives=tuple(c.key for c in m.cd_drives),
+        cpu_hot_add=m.cpu_hot_add,
+        memory_hot_add=m.memory_hot_add,
     )
 
 
@@ -68,7 +103,29 @@ def task_from_proto(m: task_pb2.Task) -> Task:
         start_time=_time(m.start_time),
         complete_time=_time(m.complete_time),
         error=fault_from_proto(m.error) if m.HasField("error") else None,
+        result_entity_id=m.result_entity_id,
+        cancelable=m.cancelable,
+        description=m.description,
     )
+
+
+def _snapshot_from_proto(vm_id: str, m: vm_pb2.Snapshot, current: str) -> Snapshot:
+    return Snapshot(
+        id=m.id,
+        vm_id=vm_id,
+        name=m.name,
+        description=m.description,
+        created=_time(m.create_time),
+        memory=m.memory,
+        power_state=m.power_state,
+        parent_id=m.parent_id,
+        is_current=m.id == current,
+        children=tuple(_snapshot_from_proto(vm_id, c, current) for c in m.children),
+    )
+
+
+def event_from_proto(m: event_pb2.Event) -> Event:
+    return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
 class Client:
@@ -83,13 +140,18 @@ class Client:
         self._host = host_pb2_grpc.HostServiceStub(channel)
         self._vms = vm_pb2_grpc.VirtualMachineServiceStub(channel)
         self._tasks = task_pb2_grpc.TaskServiceStub(channel)
+        self._events = event_pb2_grpc.EventServiceStub(channel)
+        self._changes = changes_pb2_grpc.ChangeFeedServiceStub(channel)
 
-    def _call(self, rpc: Callable[..., R], request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> R:
+    def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
         if self.session_key:
             metadata.append((SESSION_KEY, self.session_key))
+        return metadata
+
+    def _call(self, rpc: Callable[..., R], request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> R:
         try:
-            return rpc(request, metadata=metadata, timeout=timeout)
+            return rpc(request, metadata=self._metadata(), timeout=timeout)
         except grpc.RpcError as error:
             raise fault_from_rpc_error(error) from None
 
@@ -146,46 +208,230 @@ class Client:
         return vm_from_proto(self._call(self._vms.GetVM, vm_pb2.GetVMRequest(id=vm_id)))
 
     def create_vm(
-        self, name: str, num_cpus: int = 1, memory_mb: int = 256, guest_id: str = "", notes: str = ""
+        self,
+        name: str,
+        num_cpus: int = 1,
+        memory_mb: int = 256,
+        guest_id: str = "",
+        notes: str = "",
+        *,
+        disk_capacity_bytes: list[int] | None = None,
+        network_names: list[str] | None = None,
+        no_network: bool = False,
+        cd_drive: bool = False,
+        datastore: str = "",
     ) -> Task:
         request = vm_pb2.CreateVMRequest(
-            name=name, num_cpu=num_cpus, memory_mb=memory_mb, guest_id=guest_id, notes=notes
+            name=name,
+            num_cpu=num_cpus,
+            memory_mb=memory_mb,
+            guest_id=guest_id,
+            notes=notes,
+            datastore=datastore,
+            disk_capacity_bytes=disk_capacity_bytes or [],
+            network_names=network_names or [],
+            no_network=no_network,
+            cd_drive=cd_drive,
         )
         return task_from_proto(self._call(self._vms.CreateVM, request))
 
+    def register_vm(self, vmx_path: str, name: str = "") -> Task:
+        return task_from_proto(
+            self._call(self._vms.RegisterVM, vm_pb2.RegisterVMRequest(vmx_path=vmx_path, name=name))
+        )
+
+    def reconfigure_vm(
+        self,
+        vm_id: str,
+        *,
+        num_cpu: int | None = None,
+        memory_mb: int | None = None,
+        name: str | None = None,
+        notes: str | None = None,
+        cpu_hot_add: bool | None = None,
+        memory_hot_add: bool | None = None,
+        add_disk_capacity_bytes: list[int] | None = None,
+        remove_disk_keys: list[str] | None = None,
+        delete_removed_disk_files: bool = False,
+        add_network_names: list[str] | None = None,
+        remove_network_keys: list[str] | None = None,
+    ) -> Task:
+        request = vm_pb2.ReconfigureVMRequest(
+            id=vm_id,
+            add_disk_capacity_bytes=add_disk_capacity_bytes or [],
+            remove_disk_keys=remove_disk_keys or [],
+            delete_removed_disk_files=delete_removed_disk_files,
+            add_network_names=add_network_names or [],
+            remove_network_keys=remove_network_keys or [],
+        )
+        if num_cpu is not None:
+            request.num_cpu = num_cpu
+        if memory_mb is not None:
+            request.memory_mb = memory_mb
+        if name is not None:
+            request.name = name
+        if notes is not None:
+            request.notes = notes
+        if cpu_hot_add is not None:
+            request.cpu_hot_add = cpu_hot_add
+        if memory_hot_add is not None:
+            request.memory_hot_add = memory_hot_add
+        return task_from_proto(self._call(self._vms.ReconfigureVM, request))
+
+    def _vm_task(self, rpc: Callable[..., task_pb2.Task], vm_id: str) -> Task:
+        return task_from_proto(self._call(rpc, vm_pb2.VMRequest(id=vm_id)))
+
     def power_on(self, vm_id: str) -> Task:
-        return task_from_proto(self._call(self._vms.PowerOnVM, vm_pb2.VMRequest(id=vm_id)))
+        return self._vm_task(self._vms.PowerOnVM, vm_id)
 
     def power_off(self, vm_id: str) -> Task:
-        return task_from_proto(self._call(self._vms.PowerOffVM, vm_pb2.VMRequest(id=vm_id)))
+        return self._vm_task(self._vms.PowerOffVM, vm_id)
 
     def kill(self, vm_id: str) -> Task:
-        return task_from_proto(self._call(self._vms.KillVM, vm_pb2.VMRequest(id=vm_id)))
+        return self._vm_task(self._vms.KillVM, vm_id)
+
+    def suspend(self, vm_id: str) -> Task:
+        return self._vm_task(self._vms.SuspendVM, vm_id)
+
+    def reset(self, vm_id: str) -> Task:
+        return self._vm_task(self._vms.ResetVM, vm_id)
 
     def unregister_vm(self, vm_id: str) -> Task:
-        return task_from_proto(self._call(self._vms.UnregisterVM, vm_pb2.VMRequest(id=vm_id)))
+        return self._vm_task(self._vms.UnregisterVM, vm_id)
 
     def destroy_vm(self, vm_id: str) -> Task:
-        return task_from_proto(self._call(self._vms.DestroyVM, vm_pb2.VMRequest(id=vm_id)))
+        return self._vm_task(self._vms.DestroyVM, vm_id)
 
-    # -- tasks ----------------------------------------------------------------------------------
+    def shutdown_guest(self, vm_id: str) -> None:
+        self._call(self._vms.ShutdownGuest, vm_pb2.VMRequest(id=vm_id))
+
+    def reboot_guest(self, vm_id: str) -> None:
+        self._call(self._vms.RebootGuest, vm_pb2.VMRequest(id=vm_id))
+
+    def guest_info(self, vm_id: str) -> GuestInfo:
+        m = self._call(self._vms.GetGuestInfo, vm_pb2.VMRequest(id=vm_id))
+        return GuestInfo(m.tools_running_status, m.guest_state, m.uptime_seconds, m.boot_count, m.host_name)
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def create_snapshot(self, vm_id: str, name: str, description: str = "", memory: bool = False) -> Task:
+        request = vm_pb2.CreateSnapshotRequest(vm_id=vm_id, name=name, description=description, memory=memory)
+        return task_from_proto(self._call(self._vms.CreateSnapshot, request))
+
+    def snapshots(self, vm_id: str) -> list[Snapshot]:
+        """The VM's snapshot trees (roots, each with its children)."""
+        m = self._call(self._vms.ListSnapshots, vm_pb2.VMRequest(id=vm_id))
+        return [_snapshot_from_proto(vm_id, root, m.current_snapshot_id) for root in m.root_snapshots]
+
+    def revert_to_snapshot(self, snapshot_id: str, suppress_power_on: bool = False) -> Task:
+        request = vm_pb2.RevertToSnapshotRequest(snapshot_id=snapshot_id, suppress_power_on=suppress_power_on)
+        return task_from_proto(self._call(self._vms.RevertToSnapshot, request))
+
+    def remove_snapshot(self, snapshot_id: str, remove_children: bool = False) -> Task:
+        request = vm_pb2.RemoveSnapshotRequest(snapshot_id=snapshot_id, remove_children=remove_children)
+        return task_from_proto(self._call(self._vms.RemoveSnapshot, request))
+
+    def remove_all_snapshots(self, vm_id: str) -> Task:
+        return self._vm_task(self._vms.RemoveAllSnapshots, vm_id)
+
+    # -- tasks, events, changes -----------------------------------------------------------------
 
     def get_task(self, task_id: str) -> Task:
         return task_from_proto(self._call(self._tasks.GetTask, task_pb2.GetTaskRequest(id=task_id)))
 
+    def recent_tasks(self, entity_id: str = "") -> list[Task]:
+        response = self._call(self._tasks.ListTasks, task_pb2.ListTasksRequest(entity_id=entity_id))
+        return [task_from_proto(m) for m in response.tasks]
+
+    def cancel_task(self, task_id: str) -> Task:
+        return task_from_proto(self._call(self._tasks.CancelTask, task_pb2.CancelTaskRequest(id=task_id)))
+
+    def watch_changes(
+        self,
+        since_version: int = 0,
+        object_types: list[str] | None = None,
+        object_ids: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[changes_pb2.Change]:
+        """The host's change feed: the current state (or the changes after since_version), then live ones."""
+        request = changes_pb2.WatchChangesRequest(
+            since_version=since_version, object_types=object_types or [], object_ids=object_ids or []
+        )
+        stream = self._changes.WatchChanges(request, metadata=self._metadata(), timeout=timeout)
+        try:
+            yield from stream
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:
+                raise fault_from_rpc_error(error) from None
+        finally:
+            stream.cancel()
+
     def wait_for_task(self, task_id: str, timeout: float | None = None) -> Task:
-        """The finished task; raises the task's fault when it ended in error."""
-        request = task_pb2.WaitForTaskRequest(id=task_id, timeout_seconds=timeout or 0)
-        m = self._call(self._tasks.WaitForTask, request, timeout=None if timeout is None else timeout + 10)
-        task = task_from_proto(m)
-        if task.error is not None:
-            raise task.error
-        if task.state in ("success",) and m.result_entity_id.startswith("vm-"):
-            try:
-                return dataclasses.replace(task, result_vm=self.get_vm(m.result_entity_id))
-            except faults.NotFound:
-                return task
-        return task
+        """The finished task, waited for on the change feed; raises the task's fault when it failed,
+        NotFound for an unknown task, and HostCommunication when timeout passes first."""
+        finished: Task | None = None
+        seen = False
+        for change in self.watch_changes(object_types=["Task"], object_ids=[task_id], timeout=timeout):
+            if change.HasField("task"):
+                seen = True
+                if TASK_STATES[change.task.state] in FINISHED:
+                    finished = task_from_proto(change.task)
+                    break
+            elif change.initial_done and not seen:
+                self.get_task(task_id)  # raises NotFound; a task that exists was in the initial state
+        if finished is None:
+            raise faults.HostCommunication(f"{task_id} did not finish within {timeout}s")
+        if finished.error is not None:
+            raise finished.error
+        if finished.result_entity_id.startswith("vm-") and "-snapshot-" not in finished.result_entity_id:
+            with contextlib.suppress(faults.NotFound):
+                return dataclasses.replace(finished, result_vm=self.get_vm(finished.result_entity_id))
+        return finished
+
+    def wait_for(self, vm_id: str, power_state: str, timeout: float | None = None) -> VM:
+        """The VM once it is in power_state, waited for on the change feed."""
+        for change in self.watch_changes(
+            object_types=["VirtualMachine"], object_ids=[vm_id], timeout=timeout
+        ):
+            if change.HasField("vm") and POWER_STATES[change.vm.power_state] == power_state:
+                return vm_from_proto(change.vm)
+            if change.kind == changes_pb2.LEAVE:
+                raise faults.NotFound("VirtualMachine", vm_id)
+        raise faults.HostCommunication(f"{vm_id} did not reach {power_state}")
+
+    def events(
+        self,
+        vm_id: str = "",
+        types: list[str] | None = None,
+        max_count: int = 0,
+        begin: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> list[Event]:
+        """Recorded events, newest first (Get-VIEvent)."""
+        request = event_pb2.QueryEventsRequest(vm_id=vm_id, types=types or [], max_count=max_count)
+        if begin:
+            request.begin_time.CopyFrom(_timestamp(begin))
+        if end:
+            request.end_time.CopyFrom(_timestamp(end))
+        return [event_from_proto(e) for e in self._call(self._events.QueryEvents, request).events]
+
+    def watch_events(
+        self,
+        vm_id: str = "",
+        types: list[str] | None = None,
+        after_key: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[Event]:
+        request = event_pb2.WatchEventsRequest(vm_id=vm_id, types=types or [], after_key=after_key)
+        stream = self._events.WatchEvents(request, metadata=self._metadata(), timeout=timeout)
+        try:
+            for m in stream:
+                yield event_from_proto(m)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:
+                raise fault_from_rpc_error(error) from None
+        finally:
+            stream.cancel()
 
 
 def connect(server: str, user: str, password: str, timeout: float = 10.0) -> Client:

@@ -6,6 +6,7 @@ from google.protobuf import timestamp_pb2
 
 from hostd import vmconfig
 from hostd.events import Event
+from hostd.snapshot_tree import SnapshotNode, SnapshotTree
 from hostd.tasks import Task
 from hostd.vms import POWERED_ON, SUSPENDED, VmManager, VmRecord
 from pyesx.api.v1 import event_pb2, task_pb2, vm_pb2
@@ -28,7 +29,24 @@ def timestamp(seconds: float) -> timestamp_pb2.Timestamp | None:
     return ts
 
 
-def vm_to_proto(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
+def seconds(ts: timestamp_pb2.Timestamp) -> float:
+    return ts.seconds + ts.nanos / 1e9
+
+
+def vm_to_proto(
+    vm: VmRecord, manager: VmManager, change_version: int = 0, current_snapshot: str = ""
+) -> vm_pb2.VirtualMachine:
+    disks = [
+        vm_pb2.VirtualDisk(
+            key=d.key,
+            file_name=manager.datastore_path(vm.folder / d.file_name),
+            capacity_bytes=vm.disk_capacity(d.file_name),
+            disk_mode=d.mode,
+            thin=True,
+        )
+        for d in vmconfig.disks(vm.config)
+    ]
+    provisioned = sum(d.capacity_bytes for d in disks) + vmconfig.memory_mb(vm.config) * 2**20
     return vm_pb2.VirtualMachine(
         id=vm.id,
         name=vm.name,
@@ -38,9 +56,30 @@ def vm_to_proto(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
         guest_id=vm.config.get("guestOS", ""),
         notes=vm.config.get("annotation", ""),
         uuid=vm.config.get("uuid.bios", ""),
-        vmx_path=manager.datastore_path(vm),
+        vmx_path=manager.datastore_path(vm.vmx_path),
         vmx_pid=vm.vmx_pid,
         vmm_pids=vm.vmm_pids,
+        provisioned_bytes=max(provisioned, vm.used_bytes()),
+        used_bytes=vm.used_bytes(),
+        current_snapshot_id=f"{vm.id}-snapshot-{vm.current_snapshot}" if vm.current_snapshot else "",
+        disks=disks,
+        network_adapters=[
+            vm_pb2.NetworkAdapter(
+                key=n.key,
+                network_name=n.network_name,
+                adapter_type=n.adapter_type,
+                mac_address=n.mac_address,
+                start_connected=n.start_connected,
+            )
+            for n in vmconfig.nics(vm.config)
+        ],
+        cd_drives=[
+            vm_pb2.CdDrive(key=c.key, iso_path=c.iso_path, start_connected=c.start_connected)
+            for c in vmconfig.cd_drives(vm.config)
+        ],
+        cpu_hot_add=vmconfig.cpu_hot_add(vm.config),
+        memory_hot_add=vmconfig.memory_hot_add(vm.config),
+        change_version=change_version,
     )
 
 
@@ -58,6 +97,9 @@ def task_to_proto(task: Task) -> task_pb2.Task:
         complete_time=timestamp(task.complete_time),
         error=fault_to_proto(task.error) if task.error else None,
         result_entity_id=task.result_entity_id,
+        cancelable=task.cancelable,
+        cancel_requested=task.cancel_requested,
+        description=task.description,
     )
 
 
@@ -71,3 +113,21 @@ def event_to_proto(event: Event) -> event_pb2.Event:
         vm_id=event.vm_id,
         vm_name=event.vm_name,
     )
+
+
+def snapshot_tree_to_proto(vm: VmRecord, tree: SnapshotTree) -> vm_pb2.ListSnapshotsResponse:
+    def node(n: SnapshotNode) -> vm_pb2.Snapshot:
+        return vm_pb2.Snapshot(
+            id=f"{vm.id}-snapshot-{n.uid}",
+            name=n.name,
+            description=n.description,
+            create_time=timestamp(n.create_time),
+            memory=n.memory,
+            power_state=n.power_state,
+            children=[node(c) for c in sorted(tree.children(n.uid), key=lambda c: c.uid)],
+            parent_id=f"{vm.id}-snapshot-{n.parent}" if n.parent else "",
+        )
+
+    roots = sorted((n for n in tree.nodes.values() if n.parent == 0), key=lambda n: n.uid)
+    current = f"{vm.id}-snapshot-{tree.current}" if tree.current else ""
+    return vm_pb2.ListSnapshotsResponse(root_snapshots=[node(r) for r in roots], current_snapshot_id=current)

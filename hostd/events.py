@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,8 +27,26 @@ class Event:
     vm_name: str = ""
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a query or watch wants (empty fields match everything)."""
+
+    vm_id: str = ""
+    types: frozenset[str] = frozenset()
+    begin: float = 0.0  # unix seconds
+    end: float = 0.0
+
+    def matches(self, event: Event) -> bool:
+        return (
+            (not self.vm_id or event.vm_id == self.vm_id)
+            and (not self.types or event.type in self.types)
+            and (not self.begin or event.created_time >= self.begin)
+            and (not self.end or event.created_time <= self.end)
+        )
+
+
 class EventLog:
-    """Appends to ``log/events.jsonl`` and keeps the newest events in memory."""
+    """Appends to ``log/events.jsonl``, keeps the newest events in memory, and feeds watchers."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -39,6 +59,7 @@ class EventLog:
                     continue
         self._next_key = (self.events[-1].key + 1) if self.events else 1
         self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with hostd
+        self._watchers: set[asyncio.Queue[Event]] = set()
 
     def record(
         self, type_: str, message: str, *, user: str = "", vm_id: str = "", vm_name: str = ""
@@ -48,14 +69,27 @@ class EventLog:
         self.events.append(event)
         self._file.write(json.dumps(asdict(event)) + "\n")
         _log.info("event", type=type_, event_message=message, vm_id=vm_id)
+        for queue in self._watchers:
+            queue.put_nowait(event)
         return event
 
-    def query(self, vm_id: str = "", types: list[str] | None = None, max_count: int = 0) -> list[Event]:
+    def query(self, wanted: EventFilter = EventFilter(), max_count: int = 0) -> list[Event]:
         """Newest first, as Get-VIEvent returns them."""
-        wanted = set(types or ())
-        matches = [
-            e
-            for e in reversed(self.events)
-            if (not vm_id or e.vm_id == vm_id) and (not wanted or e.type in wanted)
-        ]
+        matches = [e for e in reversed(self.events) if wanted.matches(e)]
         return matches[:max_count] if max_count else matches
+
+    async def watch(self, wanted: EventFilter, after_key: int = 0) -> AsyncIterator[Event]:
+        """Recorded events newer than after_key (0: none), then each new one, as they match."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        backlog = [e for e in self.events if after_key and e.key > after_key]
+        self._watchers.add(queue)
+        try:
+            for event in backlog:
+                if wanted.matches(event):
+                    yield event
+            while True:
+                event = await queue.get()
+                if wanted.matches(event):
+                    yield event
+        finally:
+            self._watchers.discard(queue)

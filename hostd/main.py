@@ -19,19 +19,28 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from hostd.accounts import Accounts
+from hostd.changes import ChangeFeed
+from hostd.convert import task_to_proto, vm_to_proto
+from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.inventory import Inventory
+from hostd.power import PowerOps
 from hostd.service import (
+    ChangeFeedServicer,
     EventServicer,
+    Hostd,
     HostServicer,
     SessionServicer,
     TaskServicer,
     VirtualMachineServicer,
 )
 from hostd.sessions import SessionManager
-from hostd.tasks import TaskManager
-from hostd.vms import VmManager
+from hostd.snapshots import SnapshotOps
+from hostd.tasks import Task, TaskManager
+from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx.api.v1 import (
+    changes_pb2,
+    changes_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
     host_pb2,
@@ -58,6 +67,7 @@ SERVICE_NAMES = [
         (vm_pb2.DESCRIPTOR, "VirtualMachineService"),
         (task_pb2.DESCRIPTOR, "TaskService"),
         (event_pb2.DESCRIPTOR, "EventService"),
+        (changes_pb2.DESCRIPTOR, "ChangeFeedService"),
     )
 ]
 
@@ -83,33 +93,69 @@ async def _follow_world_events(stream: grpc.aio.UnaryStreamCall, vms: VmManager,
     stop.set()
 
 
+def _wire_change_feed(feed: ChangeFeed, vms: VmManager, tasks: TaskManager) -> None:
+    """Every VM and task change goes to the feed as a Change with the object's new state."""
+    kinds = {
+        ChangeKind.ENTER: changes_pb2.ENTER,
+        ChangeKind.MODIFY: changes_pb2.MODIFY,
+        ChangeKind.LEAVE: changes_pb2.LEAVE,
+    }
+
+    def on_vm(vm: VmRecord, kind: ChangeKind, props: tuple[str, ...]) -> None:
+        change = changes_pb2.Change(
+            kind=kinds[kind], object_type="VirtualMachine", object_id=vm.id, changed_properties=props
+        )
+        change.vm.CopyFrom(vm_to_proto(vm, vms, feed.version + 1))
+        feed.publish(change)
+
+    def on_task(task: Task) -> None:
+        feed.publish(
+            changes_pb2.Change(
+                kind=changes_pb2.MODIFY,
+                object_type="Task",
+                object_id=task.id,
+                changed_properties=("state", "progress"),
+                task=task_to_proto(task),
+            )
+        )
+
+    vms.on_change, tasks.on_change = on_vm, on_task
+
+
 async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
     sessions = SessionManager(Accounts(layout))
     events = EventLog(layout.log / "events.jsonl")
-    tasks = TaskManager()
+    tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
+    feed = ChangeFeed()
 
     channel = unix_channel(args.vmkernel_socket)
     vmkernel = vmkernel_pb2_grpc.VMkernelStub(channel)
     host = await call(vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
     vms = VmManager(layout, Inventory(layout), vmkernel, tasks, events, host)
     vms.load()
+    vms.recover(tasks.interrupted)
 
     # Subscribe before reading the world table, so no vmx exit falls between the two.
     world_events = vmkernel.WatchWorldEvents(vmkernel_pb2.WatchWorldEventsRequest())
     await world_events.read()  # the empty event that says the subscription is live
     worlds = await call(vmkernel.ListWorlds, vmkernel_pb2.ListWorldsRequest())
     vms.attach(list(worlds.vmxs))
+    _wire_change_feed(feed, vms, tasks)
     stop = asyncio.Event()
     follower = asyncio.create_task(_follow_world_events(world_events, vms, stop))
 
+    power = PowerOps(vms, vmkernel)
+    disks = DiskOps(vmkernel)
+    hostd = Hostd(sessions, events, tasks, vms, power, SnapshotOps(vms, power, disks), disks, feed, vmkernel)
     server = grpc.aio.server(interceptors=[ServerInterceptor(sessions.authenticate)])
-    session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions, events), server)
-    host_pb2_grpc.add_HostServiceServicer_to_server(HostServicer(vmkernel, vms), server)
-    vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server(VirtualMachineServicer(vms), server)
-    task_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(tasks), server)
-    event_pb2_grpc.add_EventServiceServicer_to_server(EventServicer(events), server)
+    session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(hostd), server)
+    host_pb2_grpc.add_HostServiceServicer_to_server(HostServicer(hostd), server)
+    vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server(VirtualMachineServicer(hostd), server)
+    task_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(hostd), server)
+    event_pb2_grpc.add_EventServiceServicer_to_server(EventServicer(hostd), server)
+    changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server(ChangeFeedServicer(hostd), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

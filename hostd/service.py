@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import grpc
 
-from hostd.convert import event_to_proto, task_to_proto, timestamp, vm_to_proto
-from hostd.events import EventLog
+from hostd.changes import ChangeFeed
+from hostd.convert import (
+    event_to_proto,
+    seconds,
+    snapshot_tree_to_proto,
+    task_to_proto,
+    timestamp,
+    vm_to_proto,
+)
+from hostd.disks import DiskOps
+from hostd.events import EventFilter, EventLog
+from hostd.power import PowerOps
+from hostd.reconfigure import ConfigChange, reconfigure
 from hostd.sessions import SessionManager, current_session
+from hostd.snapshots import SnapshotOps
 from hostd.tasks import TaskManager
 from hostd.vms import POWERED_ON, VmManager
 from pyesx import faults
 from pyesx.api.v1 import (
+    changes_pb2,
+    changes_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
     host_pb2,
@@ -32,9 +48,24 @@ Ctx: TypeAlias = grpc.aio.ServicerContext
 MAX_WAIT_SECONDS = 3600.0
 
 
+@dataclass
+class Hostd:
+    """The domain objects the servicers call."""
+
+    sessions: SessionManager
+    events: EventLog
+    tasks: TaskManager
+    vms: VmManager
+    power: PowerOps
+    snapshots: SnapshotOps
+    disks: DiskOps
+    feed: ChangeFeed
+    vmkernel: vmkernel_pb2_grpc.VMkernelStub
+
+
 class SessionServicer(session_pb2_grpc.SessionServiceServicer):
-    def __init__(self, sessions: SessionManager, events: EventLog) -> None:
-        self.sessions, self.events = sessions, events
+    def __init__(self, hostd: Hostd) -> None:
+        self.sessions, self.events = hostd.sessions, hostd.events
 
     async def Login(self, request: session_pb2.LoginRequest, context: Ctx) -> session_pb2.Session:
         session = await self.sessions.login(request.user, request.password)
@@ -60,8 +91,8 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
 
 
 class HostServicer(host_pb2_grpc.HostServiceServicer):
-    def __init__(self, vmkernel: vmkernel_pb2_grpc.VMkernelStub, vms: VmManager) -> None:
-        self.vmkernel, self.vms = vmkernel, vms
+    def __init__(self, hostd: Hostd) -> None:
+        self.vmkernel, self.vms = hostd.vmkernel, hostd.vms
 
     async def GetHost(self, request: host_pb2.GetHostRequest, context: Ctx) -> host_pb2.Host:
         info = await call(self.vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
@@ -84,35 +115,69 @@ class HostServicer(host_pb2_grpc.HostServiceServicer):
 
 
 class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
-    def __init__(self, vms: VmManager) -> None:
-        self.vms = vms
-
-    async def CreateVM(self, request: vm_pb2.CreateVMRequest, context: Ctx) -> task_pb2.Task:
-        return task_to_proto(
-            self.vms.create(
-                request.name,
-                request.num_cpu,
-                request.memory_mb,
-                request.guest_id,
-                request.notes,
-                request.datastore,
-            )
+    def __init__(self, hostd: Hostd) -> None:
+        self.hostd = hostd
+        self.vms, self.power, self.snapshots, self.disks = (
+            hostd.vms,
+            hostd.power,
+            hostd.snapshots,
+            hostd.disks,
         )
 
+    def _vm(self, vm_id: str) -> vm_pb2.VirtualMachine:
+        return vm_to_proto(self.vms.get(vm_id), self.vms, self.hostd.feed.version)
+
+    async def CreateVM(self, request: vm_pb2.CreateVMRequest, context: Ctx) -> task_pb2.Task:
+        networks = [] if request.no_network else list(request.network_names) or ["VM Network"]
+        task = self.vms.create(
+            request.name,
+            request.num_cpu,
+            request.memory_mb,
+            request.guest_id,
+            request.notes,
+            request.datastore,
+            networks,
+            list(request.disk_capacity_bytes),
+            request.cd_drive,
+            self.disks.create_for_vm,
+        )
+        return task_to_proto(task)
+
+    async def RegisterVM(self, request: vm_pb2.RegisterVMRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(self.vms.register(request.vmx_path, request.name))
+
     async def GetVM(self, request: vm_pb2.GetVMRequest, context: Ctx) -> vm_pb2.VirtualMachine:
-        return vm_to_proto(self.vms.get(request.id), self.vms)
+        return self._vm(request.id)
 
     async def ListVMs(self, request: vm_pb2.ListVMsRequest, context: Ctx) -> vm_pb2.ListVMsResponse:
-        return vm_pb2.ListVMsResponse(vms=[vm_to_proto(vm, self.vms) for vm in self.vms.list()])
+        version = self.hostd.feed.version
+        return vm_pb2.ListVMsResponse(vms=[vm_to_proto(vm, self.vms, version) for vm in self.vms.all()])
 
     async def PowerOnVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
-        return task_to_proto(self.vms.power_on(request.id))
+        return task_to_proto(self.power.power_on(request.id))
 
     async def PowerOffVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
-        return task_to_proto(self.vms.power_off(request.id))
+        return task_to_proto(self.power.power_off(request.id))
 
     async def KillVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
-        return task_to_proto(self.vms.kill(request.id))
+        return task_to_proto(self.power.kill(request.id))
+
+    async def SuspendVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(self.power.suspend(request.id))
+
+    async def ResetVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(self.power.reset(request.id))
+
+    async def ShutdownGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
+        await self.power.guest_power(request.id, reboot=False)
+        return vm_pb2.GuestRequestResponse()
+
+    async def RebootGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
+        await self.power.guest_power(request.id, reboot=True)
+        return vm_pb2.GuestRequestResponse()
+
+    async def GetGuestInfo(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestInfo:
+        return await self.power.guest_info(request.id)
 
     async def UnregisterVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.vms.unregister(request.id))
@@ -120,10 +185,45 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
     async def DestroyVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.vms.destroy(request.id))
 
+    async def ReconfigureVM(self, request: vm_pb2.ReconfigureVMRequest, context: Ctx) -> task_pb2.Task:
+        change = ConfigChange(
+            num_cpu=request.num_cpu if request.HasField("num_cpu") else None,
+            memory_mb=request.memory_mb if request.HasField("memory_mb") else None,
+            name=request.name if request.HasField("name") else None,
+            notes=request.notes if request.HasField("notes") else None,
+            cpu_hot_add=request.cpu_hot_add if request.HasField("cpu_hot_add") else None,
+            memory_hot_add=request.memory_hot_add if request.HasField("memory_hot_add") else None,
+            add_networks=list(request.add_network_names),
+            remove_device_keys=[*request.remove_disk_keys, *request.remove_network_keys],
+            add_disk_capacity_bytes=list(request.add_disk_capacity_bytes),
+            delete_removed_disk_files=request.delete_removed_disk_files,
+        )
+        return task_to_proto(
+            reconfigure(self.vms, request.id, change, self.disks.create_for_vm, self.disks.delete)
+        )
+
+    async def CreateSnapshot(self, request: vm_pb2.CreateSnapshotRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(
+            self.snapshots.create(request.vm_id, request.name, request.description, request.memory)
+        )
+
+    async def ListSnapshots(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.ListSnapshotsResponse:
+        vm = self.vms.get(request.id)
+        return snapshot_tree_to_proto(vm, self.snapshots.tree(vm))
+
+    async def RevertToSnapshot(self, request: vm_pb2.RevertToSnapshotRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(self.snapshots.revert(request.snapshot_id, request.suppress_power_on))
+
+    async def RemoveSnapshot(self, request: vm_pb2.RemoveSnapshotRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(self.snapshots.remove(request.snapshot_id, request.remove_children))
+
+    async def RemoveAllSnapshots(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(self.snapshots.remove_all(request.id))
+
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):
-    def __init__(self, tasks: TaskManager) -> None:
-        self.tasks = tasks
+    def __init__(self, hostd: Hostd) -> None:
+        self.tasks = hostd.tasks
 
     async def GetTask(self, request: task_pb2.GetTaskRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.tasks.get(request.id))
@@ -135,17 +235,74 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         return task_to_proto(await self.tasks.wait(request.id, timeout))
 
     async def ListTasks(self, request: task_pb2.ListTasksRequest, context: Ctx) -> task_pb2.ListTasksResponse:
-        return task_pb2.ListTasksResponse(tasks=[task_to_proto(t) for t in self.tasks.recent()])
+        return task_pb2.ListTasksResponse(
+            tasks=[task_to_proto(t) for t in self.tasks.recent(request.entity_id)]
+        )
+
+    async def CancelTask(self, request: task_pb2.CancelTaskRequest, context: Ctx) -> task_pb2.Task:
+        return task_to_proto(self.tasks.cancel(request.id))
+
+
+def _event_filter(vm_id: str, types: list[str], begin: float = 0.0, end: float = 0.0) -> EventFilter:
+    return EventFilter(vm_id, frozenset(types), begin, end)
 
 
 class EventServicer(event_pb2_grpc.EventServiceServicer):
-    def __init__(self, events: EventLog) -> None:
-        self.events = events
+    def __init__(self, hostd: Hostd) -> None:
+        self.events = hostd.events
 
     async def QueryEvents(
         self, request: event_pb2.QueryEventsRequest, context: Ctx
     ) -> event_pb2.QueryEventsResponse:
         if request.max_count < 0:
             raise faults.InvalidArgument("max_count", "must not be negative")
-        found = self.events.query(request.vm_id, list(request.types), request.max_count)
+        begin = seconds(request.begin_time) if request.HasField("begin_time") else 0.0
+        end = seconds(request.end_time) if request.HasField("end_time") else 0.0
+        found = self.events.query(
+            _event_filter(request.vm_id, list(request.types), begin, end), request.max_count
+        )
         return event_pb2.QueryEventsResponse(events=[event_to_proto(e) for e in found])
+
+    async def WatchEvents(
+        self, request: event_pb2.WatchEventsRequest, context: Ctx
+    ) -> AsyncIterator[event_pb2.Event]:
+        async for event in self.events.watch(
+            _event_filter(request.vm_id, list(request.types)), request.after_key
+        ):
+            yield event_to_proto(event)
+
+
+class ChangeFeedServicer(changes_pb2_grpc.ChangeFeedServiceServicer):
+    def __init__(self, hostd: Hostd) -> None:
+        self.hostd = hostd
+
+    def _snapshot(self) -> list[changes_pb2.Change]:
+        vms = self.hostd.vms
+        version = self.hostd.feed.version
+        current = [
+            changes_pb2.Change(
+                kind=changes_pb2.ENTER,
+                object_type="VirtualMachine",
+                object_id=vm.id,
+                vm=vm_to_proto(vm, vms, version),
+            )
+            for vm in vms.all()
+        ]
+        current += [
+            changes_pb2.Change(
+                kind=changes_pb2.ENTER, object_type="Task", object_id=t.id, task=task_to_proto(t)
+            )
+            for t in self.hostd.tasks.recent()
+        ]
+        return current
+
+    async def WatchChanges(
+        self, request: changes_pb2.WatchChangesRequest, context: Ctx
+    ) -> AsyncIterator[changes_pb2.Change]:
+        types, ids = set(request.object_types), set(request.object_ids)
+
+        def wanted(change: changes_pb2.Change) -> bool:
+            return (not types or change.object_type in types) and (not ids or change.object_id in ids)
+
+        async for change in self.hostd.feed.watch(request.since_version, self._snapshot, wanted):
+            yield change

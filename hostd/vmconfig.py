@@ -1,16 +1,51 @@
-"""A new VM's .vmx, in ESXi's keys, and the values hostd reads back from any .vmx."""
+"""A VM's configuration in ESXi's .vmx keys: building a new one, and reading devices back from any."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
+from dataclasses import dataclass
 
+from pyesx import faults
 from pyesx.vmxfile import VmxConfig
 
 DEFAULT_GUEST_ID = "otherGuest64"
 DEFAULT_NUM_CPU = 1
 DEFAULT_MEMORY_MB = 256
+DEFAULT_NETWORK = "VM Network"
 HW_VERSION = "21"
+MAX_NICS = 10
+MAX_DISKS = 4 * 15  # 4 SCSI adapters × 15 disks
+TOOLS_KEY = "pyesx.guest.tools"  # "FALSE": the guest runs no tools (our key; kept verbatim by ESXi)
+CHECKPOINT_KEY = "checkpoint.vmState"  # ESXi's: the .vmss of a suspended VM
+
+_NIC = re.compile(r"^ethernet(\d+)\.present$", re.IGNORECASE)
+_DISK = re.compile(r"^scsi(\d):(\d+)\.present$", re.IGNORECASE)
+_CD = re.compile(r"^(ide|sata)(\d):(\d+)\.present$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Nic:
+    key: str  # "ethernet0"
+    network_name: str
+    adapter_type: str
+    mac_address: str
+    start_connected: bool
+
+
+@dataclass(frozen=True)
+class Disk:
+    key: str  # "scsi0:0"
+    file_name: str  # as written in the .vmx: relative to the VM folder, or absolute
+    mode: str
+
+
+@dataclass(frozen=True)
+class CdDrive:
+    key: str  # "ide1:0"
+    iso_path: str
+    start_connected: bool
 
 
 def bios_uuid() -> str:
@@ -24,7 +59,11 @@ def generated_mac() -> str:
     return "00:0c:29:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
 
 
-def new_vmx(name: str, num_cpu: int, memory_mb: int, guest_id: str, notes: str, network: str) -> VmxConfig:
+def is_true(value: str) -> bool:
+    return value.strip().lower() in ("true", "1", "yes")
+
+
+def new_vmx(name: str, num_cpu: int, memory_mb: int, guest_id: str, notes: str) -> VmxConfig:
     config = VmxConfig()
     for key, value in (
         (".encoding", "UTF-8"),
@@ -35,11 +74,6 @@ def new_vmx(name: str, num_cpu: int, memory_mb: int, guest_id: str, notes: str, 
         ("memSize", str(memory_mb)),
         ("numvcpus", str(num_cpu)),
         ("annotation", notes),
-        ("ethernet0.present", "TRUE"),
-        ("ethernet0.virtualDev", "vmxnet3"),
-        ("ethernet0.networkName", network),
-        ("ethernet0.addressType", "generated"),
-        ("ethernet0.generatedAddress", generated_mac()),
         ("uuid.bios", bios_uuid()),
         ("vc.uuid", bios_uuid()),
     ):
@@ -57,3 +91,118 @@ def num_cpu(config: VmxConfig) -> int:
 
 def memory_mb(config: VmxConfig) -> int:
     return config.get_int("memSize", DEFAULT_MEMORY_MB)
+
+
+def guest_tools(config: VmxConfig) -> bool:
+    return is_true(config.get(TOOLS_KEY, "TRUE"))
+
+
+def cpu_hot_add(config: VmxConfig) -> bool:
+    return is_true(config.get("vcpu.hotadd", "FALSE"))
+
+
+def memory_hot_add(config: VmxConfig) -> bool:
+    return is_true(config.get("mem.hotadd", "FALSE"))
+
+
+def nics(config: VmxConfig) -> list[Nic]:
+    found = []
+    for key in config:
+        match = _NIC.match(key)
+        if match and is_true(config[key]):
+            prefix = f"ethernet{match[1]}"
+            found.append(
+                Nic(
+                    prefix,
+                    config.get(f"{prefix}.networkName", ""),
+                    config.get(f"{prefix}.virtualDev", "e1000"),
+                    config.get(f"{prefix}.generatedAddress", config.get(f"{prefix}.address", "")),
+                    is_true(config.get(f"{prefix}.startConnected", "TRUE")),
+                )
+            )
+    return sorted(found, key=lambda n: int(n.key[8:]))
+
+
+def add_nic(config: VmxConfig, network_name: str) -> Nic:
+    """Add a vmxnet3 adapter on network_name at the first free ethernetN; InvalidArgument past 10."""
+    used = {int(n.key[8:]) for n in nics(config)}
+    if len(used) >= MAX_NICS:
+        raise faults.InvalidArgument("networkAdapter", f"a VM has at most {MAX_NICS} network adapters")
+    index = next(i for i in range(MAX_NICS) if i not in used)
+    prefix = f"ethernet{index}"
+    for suffix, value in (
+        ("present", "TRUE"),
+        ("virtualDev", "vmxnet3"),
+        ("networkName", network_name),
+        ("addressType", "generated"),
+        ("generatedAddress", generated_mac()),
+        ("startConnected", "TRUE"),
+    ):
+        config[f"{prefix}.{suffix}"] = value
+    return nics(config)[[n.key for n in nics(config)].index(prefix)]
+
+
+def remove_device(config: VmxConfig, key: str) -> None:
+    """Drop every ``key.*`` setting of a device ("ethernet1", "scsi0:1", "ide1:0")."""
+    prefix = key.lower() + "."
+    for name in [k for k in config if k.lower().startswith(prefix)]:
+        del config[name]
+
+
+def disks(config: VmxConfig) -> list[Disk]:
+    found = []
+    for key in config:
+        match = _DISK.match(key)
+        prefix = f"scsi{match[1]}:{match[2]}" if match else ""
+        if (
+            match
+            and is_true(config[key])
+            and config.get(f"{prefix}.deviceType", "scsi-hardDisk") != "cdrom-image"
+        ):
+            found.append(
+                Disk(prefix, config.get(f"{prefix}.fileName", ""), config.get(f"{prefix}.mode", "persistent"))
+            )
+    return sorted(found, key=lambda d: (int(d.key[4]), int(d.key.split(":")[1])))
+
+
+def next_disk_key(config: VmxConfig) -> str:
+    used = {d.key for d in disks(config)}
+    for bus in range(4):
+        for unit in range(16):
+            if unit != 7 and f"scsi{bus}:{unit}" not in used:  # unit 7 is the controller's
+                return f"scsi{bus}:{unit}"
+    raise faults.InvalidArgument("disk", f"a VM has at most {MAX_DISKS} disks")
+
+
+def add_disk(config: VmxConfig, key: str, file_name: str) -> None:
+    bus = key.split(":")[0]
+    if not is_true(config.get(f"{bus}.present", "FALSE")):
+        config[f"{bus}.present"] = "TRUE"
+        config[f"{bus}.virtualDev"] = "pvscsi"
+    config[f"{key}.present"] = "TRUE"
+    config[f"{key}.fileName"] = file_name
+    config[f"{key}.deviceType"] = "scsi-hardDisk"
+    config[f"{key}.mode"] = "persistent"
+
+
+def cd_drives(config: VmxConfig) -> list[CdDrive]:
+    found = []
+    for key in config:
+        match = _CD.match(key)
+        prefix = f"{match[1]}{match[2]}:{match[3]}" if match else ""
+        if match and is_true(config[key]) and config.get(f"{prefix}.deviceType", "").startswith("cdrom"):
+            found.append(
+                CdDrive(
+                    prefix,
+                    config.get(f"{prefix}.fileName", ""),
+                    is_true(config.get(f"{prefix}.startConnected", "FALSE")),
+                )
+            )
+    return found
+
+
+def add_cd_drive(config: VmxConfig) -> None:
+    config["ide1:0.present"] = "TRUE"
+    config["ide1:0.deviceType"] = "cdrom-image"
+    config["ide1:0.fileName"] = ""
+    config["ide1:0.startConnected"] = "FALSE"

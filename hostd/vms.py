@@ -1,15 +1,20 @@
-"""The VM inventory and lifecycle: the domain code behind VirtualMachineService.
+"""The VM inventory: registered VMs, their configuration and power state, create/register/remove.
 
 Validation happens before a task is created (a bad call changes nothing and
 returns its fault directly); the work of a valid call runs as a task. Power
-state comes from the VMkernel: StartVmx/StopVmx results, its world table at
-start-up, and its vmx-exit events afterwards.
+state comes from the VMkernel (StartVmx/StopVmx results, its world table at
+start-up, its vmx-exit events afterwards) and, for a suspended VM, from the
+checkpoint its .vmx names. Power operations live in ``hostd.power``,
+reconfiguration in ``hostd.reconfigure``, snapshots in ``hostd.snapshots``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import shutil
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +25,9 @@ from hostd.sessions import current_user
 from hostd.tasks import Task, TaskManager, Work
 from pyesx import faults
 from pyesx.atomic import atomic_write
+from pyesx.exits import VMX_EXIT_GUEST_POWEROFF
 from pyesx.layout import HostLayout, check_entity_name
 from pyesx.logs import get_logger
-from pyesx.rpc.channel import call
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from pyesx.vmxfile import VmxConfig
 
@@ -32,6 +37,13 @@ POWERED_OFF, POWERED_ON, SUSPENDED = "poweredOff", "poweredOn", "suspended"
 MAX_VMS = 1024
 MAX_VCPUS_PER_VM = 128
 MIN_MEMORY_MB, MAX_MEMORY_MB = 4, 24 * 1024 * 1024
+SPACE_TTL = 5.0
+
+
+class ChangeKind(enum.Enum):
+    ENTER = 0
+    MODIFY = 1
+    LEAVE = 2
 
 
 @dataclass
@@ -43,10 +55,52 @@ class VmRecord:
     power_state: str = POWERED_OFF
     vmx_pid: int = 0
     vmm_pids: list[int] = field(default_factory=list)
+    current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
+    _space: tuple[float, int] = (0.0, 0)
+    _capacities: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return vmconfig.display_name(self.config, self.vmx_path.stem)
+
+    @property
+    def folder(self) -> Path:
+        return self.vmx_path.parent
+
+    def checkpoint_file(self) -> Path | None:
+        """The .vmss of a suspended VM, when its .vmx names one that exists."""
+        name = self.config.get(vmconfig.CHECKPOINT_KEY, "")
+        path = self.folder / name if name and "/" not in name else None
+        return path if path and path.is_file() else None
+
+    def used_bytes(self) -> int:
+        """Bytes the VM's files occupy on the datastore (cached for a few seconds)."""
+        stamp, value = self._space
+        if time.monotonic() - stamp > SPACE_TTL:
+            value = 0
+            with contextlib.suppress(OSError):
+                value = sum(p.stat().st_blocks * 512 for p in self.folder.iterdir() if p.is_file())
+            self._space = (time.monotonic(), value)
+        return value
+
+    def disk_capacity(self, file_name: str) -> int:
+        """A disk's capacity from its descriptor's extent lines (512-byte sectors); 0 if unreadable."""
+        if file_name not in self._capacities:
+            total = 0
+            with contextlib.suppress(OSError):
+                for line in (self.folder / file_name).read_text(errors="replace").splitlines():
+                    parts = line.split()
+                    if len(parts) >= 3 and parts[0] in ("RW", "RDONLY", "NOACCESS") and parts[1].isdigit():
+                        total += int(parts[1]) * 512
+            self._capacities[file_name] = total
+        return self._capacities[file_name]
+
+    def forget_space(self) -> None:
+        self._space = (0.0, 0)
+        self._capacities.clear()
+
+
+OnChange = Callable[[VmRecord, ChangeKind, tuple[str, ...]], None]
 
 
 class VmManager:
@@ -63,8 +117,38 @@ class VmManager:
         self.tasks, self.events, self.host = tasks, events, host
         self.vms: dict[str, VmRecord] = {}
         self._reserved_names: set[str] = set()
+        self.on_change: OnChange = lambda vm, kind, props: None
 
-    # -- start-up -----------------------------------------------------------------------------
+    # -- state ----------------------------------------------------------------------------------
+
+    def changed(self, vm: VmRecord, *props: str, kind: ChangeKind = ChangeKind.MODIFY) -> None:
+        self.on_change(vm, kind, props)
+
+    def set_power(
+        self, vm: VmRecord, state: str, vmx_pid: int = 0, vmm_pids: list[int] | None = None
+    ) -> None:
+        vm.power_state, vm.vmx_pid, vm.vmm_pids = state, vmx_pid, list(vmm_pids or [])
+        vm.forget_space()
+        self.changed(vm, "power_state")
+
+    def save_config(self, vm: VmRecord) -> None:
+        """Write the VM's .vmx atomically."""
+        atomic_write(vm.vmx_path, vm.config.render())
+        vm.forget_space()
+
+    def record(self, type_: str, vm: VmRecord, message: str, user: str | None = None) -> None:
+        self.events.record(
+            type_, message, user=current_user() if user is None else user, vm_id=vm.id, vm_name=vm.name
+        )
+
+    @property
+    def hostname(self) -> str:
+        return self.host.hostname
+
+    def port_groups(self) -> set[str]:
+        return {pg.name for vswitch in self.host.virtual_switches for pg in vswitch.port_groups}
+
+    # -- start-up -------------------------------------------------------------------------------
 
     def load(self) -> None:
         """Read every registered .vmx; a VM whose file is gone or broken is logged and kept out."""
@@ -74,7 +158,14 @@ class VmManager:
             except (OSError, faults.VimFault) as exc:
                 _log.error("vm.unreadable", vm_id=entry.vm_id, vmx_path=str(entry.vmx_path), reason=str(exc))
                 continue
-            self.vms[entry.vm_id] = VmRecord(entry.vm_id, entry.obj_id, entry.vmx_path, config)
+            vm = VmRecord(entry.vm_id, entry.obj_id, entry.vmx_path, config)
+            if vm.checkpoint_file():
+                vm.power_state = SUSPENDED
+            vmsd = vm.folder / f"{vm.vmx_path.stem}.vmsd"
+            if vmsd.exists():
+                with contextlib.suppress(OSError, faults.VimFault):
+                    vm.current_snapshot = VmxConfig.parse(vmsd.read_text()).get_int("snapshot.current", 0)
+            self.vms[vm.id] = vm
 
     def attach(self, running: list[vmkernel_pb2.VmxWorld]) -> None:
         """Mark the VMs whose vmx the VMkernel runs as powered on (hostd start-up and restart)."""
@@ -86,20 +177,32 @@ class VmManager:
             vm.power_state, vm.vmx_pid, vm.vmm_pids = POWERED_ON, vmx.pid, list(vmx.vmm_pids)
             _log.info("vm.reattached", vm_id=vm.id, vm=vm.name, vmx_pid=vmx.pid)
 
+    def recover(self, interrupted: list[Task]) -> None:
+        """Undo what tasks a previous hostd left half done (its journal says which)."""
+        for task in interrupted:
+            folder = task.recovery.get("remove_unregistered_folder")
+            if folder and not any(vm.folder == Path(folder) for vm in self.vms.values()):
+                shutil.rmtree(folder, ignore_errors=True)
+                _log.warning("vm.recovered_half_created", task=task.id, folder=folder)
+
     def on_world_event(self, event: vmkernel_pb2.WorldEvent) -> None:
         if event.WhichOneof("kind") == "vmx_exited":
             exited = event.vmx_exited
             vm = self.vms.get(exited.vm_id)
-            if vm is None or vm.vmx_pid != exited.pid:
+            if vm is None or vm.vmx_pid != exited.pid or exited.expected:
                 return
-            vm.power_state, vm.vmx_pid, vm.vmm_pids = POWERED_OFF, 0, []
-            if not exited.expected:
-                self.events.record(
+            self.set_power(vm, POWERED_OFF)
+            if exited.exit_code == VMX_EXIT_GUEST_POWEROFF:
+                self.record(
+                    "VmPoweredOffEvent", vm, f"{vm.name} on {self.hostname} is powered off by the guest", ""
+                )
+            else:
+                self.record(
                     "VmDiedEvent",
+                    vm,
                     f"The virtual machine process of {vm.name} has exited unexpectedly "
                     f"(exit code {exited.exit_code}).",
-                    vm_id=vm.id,
-                    vm_name=vm.name,
+                    "",
                 )
         elif event.WhichOneof("kind") == "hostd_restarted":
             r = event.hostd_restarted
@@ -109,7 +212,7 @@ class VmManager:
                 f"the watchdog restarted it as pid {r.new_pid}.",
             )
 
-    # -- reads --------------------------------------------------------------------------------
+    # -- reads ----------------------------------------------------------------------------------
 
     def get(self, vm_id: str) -> VmRecord:
         vm = self.vms.get(vm_id)
@@ -117,27 +220,21 @@ class VmManager:
             raise faults.NotFound("VirtualMachine", vm_id)
         return vm
 
-    def list(self) -> list[VmRecord]:
+    def all(self) -> list[VmRecord]:
         return sorted(self.vms.values(), key=lambda vm: vm.obj_id)
 
-    def datastore_path(self, vm: VmRecord) -> str:
-        return self.layout.datastore_path(vm.vmx_path)
+    def datastore_path(self, path: Path) -> str:
+        return self.layout.datastore_path(path)
 
-    # -- create -------------------------------------------------------------------------------
+    # -- validation shared with reconfigure -----------------------------------------------------
 
-    def create(
-        self, name: str, num_cpu: int, memory_mb: int, guest_id: str, notes: str, datastore: str
-    ) -> Task:
-        check_entity_name(name)
-        num_cpu = num_cpu or vmconfig.DEFAULT_NUM_CPU
-        memory_mb = memory_mb or vmconfig.DEFAULT_MEMORY_MB
-        guest_id = guest_id or vmconfig.DEFAULT_GUEST_ID
-        datastore = datastore or "datastore1"
-        if not 1 <= num_cpu <= min(MAX_VCPUS_PER_VM, self.host.num_pcpus):
-            raise faults.InvalidArgument(
-                "numCPUs",
-                f"{num_cpu} is outside 1..{min(MAX_VCPUS_PER_VM, self.host.num_pcpus)} (the host's PCPUs)",
-            )
+    def check_num_cpu(self, num_cpu: int) -> int:
+        limit = min(MAX_VCPUS_PER_VM, self.host.num_pcpus)
+        if not 1 <= num_cpu <= limit:
+            raise faults.InvalidArgument("numCPUs", f"{num_cpu} is outside 1..{limit} (the host's PCPUs)")
+        return num_cpu
+
+    def check_memory_mb(self, memory_mb: int) -> int:
         if memory_mb % 4 or not MIN_MEMORY_MB <= memory_mb <= min(
             MAX_MEMORY_MB, self.host.memory_bytes >> 20
         ):
@@ -145,172 +242,182 @@ class VmManager:
                 "memoryMB",
                 f"{memory_mb} must be a multiple of 4 between {MIN_MEMORY_MB} and the host's memory",
             )
+        return memory_mb
+
+    def check_name_free(self, name: str, except_vm: VmRecord | None = None) -> str:
+        check_entity_name(name)
+        if name in self._reserved_names or any(
+            vm.name == name and vm is not except_vm for vm in self.vms.values()
+        ):
+            raise faults.DuplicateName(name)
+        return name
+
+    def check_network(self, network_name: str) -> str:
+        if network_name not in self.port_groups():
+            raise faults.InvalidArgument("networkName", f"there is no port group named '{network_name}'")
+        return network_name
+
+    def require(self, vm: VmRecord, *states: str, requested: str) -> None:
+        if vm.power_state not in states:
+            raise faults.InvalidPowerState(requested, vm.power_state)
+
+    def check_idle(self, vm: VmRecord) -> None:
+        running = self.tasks.busy_task(vm.id)
+        if running:
+            raise faults.TaskInProgress(running)
+
+    def submit(self, description_id: str, vm: VmRecord, work: Work, *, cancelable: bool = False) -> Task:
+        return self.tasks.submit(description_id, vm.id, vm.name, current_user(), work, cancelable=cancelable)
+
+    # -- create / register ----------------------------------------------------------------------
+
+    def _check_capacity(self) -> None:
+        if len(self.vms) + len(self._reserved_names) >= MAX_VMS:
+            raise faults.InvalidArgument("name", f"the host already has {MAX_VMS} VMs, its maximum")
+
+    def create(
+        self,
+        name: str,
+        num_cpu: int,
+        memory_mb: int,
+        guest_id: str,
+        notes: str,
+        datastore: str,
+        network_names: list[str],
+        disk_capacity_bytes: list[int],
+        cd_drive: bool,
+        create_disks: Callable[[Path, list[int]], Awaitable[list[str]]],
+    ) -> Task:
+        """Create a VM folder with its .vmx (and disks) on a datastore and register it."""
+        self.check_name_free(name)
+        self.check_num_cpu(num_cpu or vmconfig.DEFAULT_NUM_CPU)
+        self.check_memory_mb(memory_mb or vmconfig.DEFAULT_MEMORY_MB)
+        guest_id = guest_id or vmconfig.DEFAULT_GUEST_ID
         if not guest_id.isascii() or not guest_id.replace("_", "").isalnum() or len(guest_id) > 64:
             raise faults.InvalidArgument("guestId", f"'{guest_id[:64]}' is not a guest identifier")
         if len(notes) > 64 * 1024:
             raise faults.InvalidArgument("annotation", "notes are limited to 64 KiB")
-        check_entity_name(datastore, "datastore")
-        if name in self._reserved_names or any(vm.name == name for vm in self.vms.values()):
-            raise faults.DuplicateName(name)
-        if len(self.vms) + len(self._reserved_names) >= MAX_VMS:
-            raise faults.InvalidArgument("name", f"the host already has {MAX_VMS} VMs, its maximum")
-        vm_dir = self.layout.resolve(f"[{datastore}] {name}")
+        check_entity_name(datastore or "datastore1", "datastore")
+        if len(network_names) > vmconfig.MAX_NICS:
+            raise faults.InvalidArgument(
+                "networkAdapter", f"a VM has at most {vmconfig.MAX_NICS} network adapters"
+            )
+        for network in network_names:
+            self.check_network(network)
+        if len(disk_capacity_bytes) > vmconfig.MAX_DISKS:
+            raise faults.InvalidArgument("disk", f"a VM has at most {vmconfig.MAX_DISKS} disks")
+        for capacity in disk_capacity_bytes:
+            if capacity <= 0 or capacity % 1024 or capacity > 62 * 2**40:
+                raise faults.InvalidArgument(
+                    "capacity", f"{capacity} bytes is not a disk size (whole KB, up to 62 TB)"
+                )
+        self._check_capacity()
+        vm_dir = self.layout.resolve(f"[{datastore or 'datastore1'}] {name}")
         if vm_dir.exists():
-            raise faults.FileAlreadyExists(f"[{datastore}] {name}")
-        config = vmconfig.new_vmx(name, num_cpu, memory_mb, guest_id, notes, "VM Network")
+            raise faults.FileAlreadyExists(f"[{datastore or 'datastore1'}] {name}")
+        config = vmconfig.new_vmx(
+            name,
+            num_cpu or vmconfig.DEFAULT_NUM_CPU,
+            memory_mb or vmconfig.DEFAULT_MEMORY_MB,
+            guest_id,
+            notes,
+        )
+        for network in network_names:
+            vmconfig.add_nic(config, network)
+        if cd_drive:
+            vmconfig.add_cd_drive(config)
         self._reserved_names.add(name)
 
         async def work(task: Task) -> str:
             try:
                 vm_dir.mkdir(parents=True)
+                for file_name in await create_disks(vm_dir, disk_capacity_bytes):
+                    vmconfig.add_disk(config, vmconfig.next_disk_key(config), file_name)
                 vmx_path = vm_dir / f"{name}.vmx"
                 atomic_write(vmx_path, config.render())
                 entry = self.inventory.add(vmx_path)
-            except OSError as exc:
+            except (OSError, faults.VimFault) as exc:
                 shutil.rmtree(vm_dir, ignore_errors=True)
+                if isinstance(exc, faults.VimFault):
+                    raise
                 raise faults.SystemError(f"cannot create the files of {name}: {exc}") from None
             finally:
                 self._reserved_names.discard(name)
             vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config)
             self.vms[vm.id] = vm
-            self.events.record(
-                "VmCreatedEvent",
-                f"Created virtual machine {name} on {self.host.hostname}",
-                user=task.user,
-                vm_id=vm.id,
-                vm_name=name,
-            )
-            _log.info("vm.created", vm_id=vm.id, vm=name, num_cpu=num_cpu, memory_mb=memory_mb)
+            self.changed(vm, kind=ChangeKind.ENTER)
+            self.record("VmCreatedEvent", vm, f"Created virtual machine {name} on {self.hostname}", task.user)
+            _log.info("vm.created", vm_id=vm.id, vm=name, num_cpu=vmconfig.num_cpu(config))
             return vm.id
 
-        return self.tasks.submit("Folder.createVm", f"name:{name}", name, current_user(), work)
+        return self.tasks.submit(
+            "Folder.createVm", f"name:{name}", name, current_user(), work,
+            recovery={"remove_unregistered_folder": str(vm_dir)},
+        )  # fmt: skip
 
-    # -- power --------------------------------------------------------------------------------
-
-    def _require(self, vm: VmRecord, *states: str, requested: str) -> None:
-        if vm.power_state not in states:
-            raise faults.InvalidPowerState(requested, vm.power_state)
-
-    def _submit(self, description_id: str, vm: VmRecord, work: Work) -> Task:
-        return self.tasks.submit(description_id, vm.id, vm.name, current_user(), work)
-
-    def power_on(self, vm_id: str) -> Task:
-        vm = self.get(vm_id)
-        self._check_idle(vm)
-        self._require(vm, POWERED_OFF, requested=POWERED_OFF)
+    def register(self, vmx_datastore_path: str, name: str) -> Task:
+        """Register an existing .vmx (ESXi's or Workstation's: unknown keys are kept verbatim)."""
+        vmx_path = self.layout.resolve(vmx_datastore_path)
+        if vmx_path.suffix.lower() != ".vmx":
+            raise faults.InvalidArgument("path", f"'{vmx_datastore_path}' is not a .vmx file")
+        if not vmx_path.is_file():
+            raise faults.NotFound("File", vmx_datastore_path)
+        if any(vm.vmx_path == vmx_path for vm in self.vms.values()):
+            raise faults.FileAlreadyExists(
+                vmx_datastore_path, f"'{vmx_datastore_path}' is already registered."
+            )
+        try:
+            text = vmx_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise faults.InvalidArgument("path", f"cannot read '{vmx_datastore_path}': {exc}") from None
+        config = VmxConfig.parse(text, vmx_path.name)
+        name = name or vmconfig.display_name(config, vmx_path.stem)
+        self.check_name_free(name)
+        for key, low, high in (("numvcpus", 1, MAX_VCPUS_PER_VM), ("memSize", MIN_MEMORY_MB, MAX_MEMORY_MB)):
+            if key in config and not (config[key].isdigit() and low <= int(config[key]) <= high):
+                raise faults.InvalidArgument(key, f"'{config[key]}' in {vmx_path.name} is out of range")
+        self._check_capacity()
+        self._reserved_names.add(name)
 
         async def work(task: Task) -> str:
-            self._require(vm, POWERED_OFF, requested=POWERED_OFF)
-            self.events.record(
-                "VmStartingEvent",
-                f"{vm.name} on {self.host.hostname} is starting",
-                user=task.user,
-                vm_id=vm.id,
-                vm_name=vm.name,
-            )
-            request = vmkernel_pb2.StartVmxRequest(
-                vm_id=vm.id,
-                vm_name=vm.name,
-                vmx_path=str(vm.vmx_path),
-                num_cpu=vmconfig.num_cpu(vm.config),
-                memory_mb=vmconfig.memory_mb(vm.config),
-            )
             try:
-                world = await call(self.vmkernel.StartVmx, request, timeout=60)
-            except faults.VimFault as fault:
-                self.events.record(
-                    "VmFailedToPowerOnEvent",
-                    f"Cannot power on {vm.name}: {fault.message}",
-                    user=task.user,
-                    vm_id=vm.id,
-                    vm_name=vm.name,
-                )
-                _log.error("vm.power_on_failed", vm_id=vm.id, vm=vm.name, reason=str(fault))
-                raise
-            vm.power_state, vm.vmx_pid, vm.vmm_pids = POWERED_ON, world.pid, list(world.vmm_pids)
-            self.events.record(
-                "VmPoweredOnEvent",
-                f"{vm.name} on {self.host.hostname} is powered on",
-                user=task.user,
-                vm_id=vm.id,
-                vm_name=vm.name,
-            )
-            _log.info(
-                "vm.powered_on", vm_id=vm.id, vm=vm.name, vmx_pid=world.pid, vmm_pids=list(world.vmm_pids)
-            )
+                if config.get("displayName") != name:
+                    config["displayName"] = name
+                    atomic_write(vmx_path, config.render())
+                entry = self.inventory.add(vmx_path)
+            finally:
+                self._reserved_names.discard(name)
+            vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config)
+            if vm.checkpoint_file():
+                vm.power_state = SUSPENDED
+            self.vms[vm.id] = vm
+            self.changed(vm, kind=ChangeKind.ENTER)
+            self.record("VmRegisteredEvent", vm, f"Registered {name} on {self.hostname}", task.user)
             return vm.id
 
-        return self._submit("VirtualMachine.powerOn", vm, work)
+        return self.tasks.submit("Folder.registerVm", f"name:{name}", name, current_user(), work)
 
-    def _stop(self, vm_id: str, description_id: str, kill: bool) -> Task:
-        vm = self.get(vm_id)
-        self._check_idle(vm)
-        self._require(vm, POWERED_ON, requested=POWERED_ON)
-
-        async def work(task: Task) -> str:
-            self._require(vm, POWERED_ON, requested=POWERED_ON)
-            self.events.record(
-                "VmStoppingEvent",
-                f"{vm.name} on {self.host.hostname} is stopping",
-                user=task.user,
-                vm_id=vm.id,
-                vm_name=vm.name,
-            )
-            with contextlib.suppress(faults.InvalidPowerState):  # the vmx already exited on its own
-                await call(
-                    self.vmkernel.StopVmx, vmkernel_pb2.StopVmxRequest(vm_id=vm.id, kill=kill), timeout=60
-                )
-            vm.power_state, vm.vmx_pid, vm.vmm_pids = POWERED_OFF, 0, []
-            self.events.record(
-                "VmPoweredOffEvent",
-                f"{vm.name} on {self.host.hostname} is powered off",
-                user=task.user,
-                vm_id=vm.id,
-                vm_name=vm.name,
-            )
-            _log.info("vm.powered_off", vm_id=vm.id, vm=vm.name, killed=kill)
-            return vm.id
-
-        return self._submit(description_id, vm, work)
-
-    def power_off(self, vm_id: str) -> Task:
-        return self._stop(vm_id, "VirtualMachine.powerOff", kill=False)
-
-    def kill(self, vm_id: str) -> Task:
-        return self._stop(vm_id, "VirtualMachine.terminateVM", kill=True)
-
-    # -- unregister / destroy -----------------------------------------------------------------
+    # -- unregister / destroy -------------------------------------------------------------------
 
     def _remove(self, vm_id: str, description_id: str, delete_files: bool) -> Task:
         vm = self.get(vm_id)
-        self._check_idle(vm)
-        self._require(vm, POWERED_OFF, requested=POWERED_OFF)
+        self.check_idle(vm)
+        self.require(vm, POWERED_OFF, *([SUSPENDED] if not delete_files else []), requested=POWERED_OFF)
 
         async def work(task: Task) -> str:
-            self._require(vm, POWERED_OFF, requested=POWERED_OFF)
             self.inventory.remove(vm.obj_id)
             self.vms.pop(vm.id, None)
             if delete_files:
-                shutil.rmtree(vm.vmx_path.parent, ignore_errors=True)
-            self.events.record(
-                "VmRemovedEvent",
-                f"Removed {vm.name} on {self.host.hostname}",
-                user=task.user,
-                vm_id=vm.id,
-                vm_name=vm.name,
-            )
+                shutil.rmtree(vm.folder, ignore_errors=True)
+            self.changed(vm, kind=ChangeKind.LEAVE)
+            self.record("VmRemovedEvent", vm, f"Removed {vm.name} on {self.hostname}", task.user)
             _log.info("vm.removed", vm_id=vm.id, vm=vm.name, files_deleted=delete_files)
             return vm.id
 
-        return self._submit(description_id, vm, work)
+        return self.submit(description_id, vm, work)
 
     def unregister(self, vm_id: str) -> Task:
         return self._remove(vm_id, "VirtualMachine.unregister", delete_files=False)
 
     def destroy(self, vm_id: str) -> Task:
         return self._remove(vm_id, "VirtualMachine.destroy", delete_files=True)
-
-    def _check_idle(self, vm: VmRecord) -> None:
-        running = self.tasks.busy_task(vm.id)
-        if running:
-            raise faults.TaskInProgress(running)

@@ -14,11 +14,14 @@ from tests.harness import BootedHost, pyesx_processes
 
 
 @pytest.fixture(autouse=True)
-def no_stray_processes() -> Iterator[None]:
-    """Fail a test that leaves a vmkernel, hostd, vmx or VMM process running (and reap them)."""
+def no_stray_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fail a test that leaves a vmkernel, hostd, vmx or VMM process running (and reap them).
+
+    Only this run's processes count: every one names its root, which lies under pytest's basetemp."""
+    ours = str(tmp_path_factory.getbasetemp())
     before = set(pyesx_processes())
     yield
-    strays = {pid: cmd for pid, cmd in pyesx_processes().items() if pid not in before}
+    strays = {pid: cmd for pid, cmd in pyesx_processes().items() if pid not in before and ours in cmd}
     for pid in strays:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -12,6 +12,7 @@ from pyesx.api.v1 import host_pb2
 from pyesx.layout import HostLayout
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel.config import EsxConfig
+from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.vmxs import VmxManager
@@ -39,6 +40,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self.layout, self.host, self.config = layout, host, config
         self.worlds, self.vmxs, self.events = worlds, vmxs, events
         self.boot_time = time.time()
+        self.disks = DiskService(layout, lambda: [d.name for d in config.datastores])
 
     async def GetHostInfo(
         self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext
@@ -72,7 +74,8 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     async def StopVmx(
         self, request: vmkernel_pb2.StopVmxRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.StopVmxResponse:
-        return vmkernel_pb2.StopVmxResponse(exit_code=await self.vmxs.stop(request.vm_id, request.kill))
+        exit_code = await self.vmxs.stop(request.vm_id, request.kill, request.suspend_to)
+        return vmkernel_pb2.StopVmxResponse(exit_code=exit_code)
 
     async def ListWorlds(
         self, request: vmkernel_pb2.ListWorldsRequest, context: grpc.aio.ServicerContext
@@ -81,6 +84,32 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
             worlds=[w.to_proto() for w in self.worlds.all()],
             vmxs=[h.to_proto() for h in self.vmxs.handles.values()],
         )
+
+    async def CreateVirtualDisk(
+        self, request: vmkernel_pb2.CreateVirtualDiskRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.VirtualDiskInfo:
+        return await self.disks.create(request)
+
+    async def GetVirtualDisk(
+        self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.VirtualDiskInfo:
+        return await self.disks.get(request.path)
+
+    async def DeleteVirtualDisk(
+        self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.DeleteVirtualDiskResponse:
+        await self.disks.delete(request.path)
+        return vmkernel_pb2.DeleteVirtualDiskResponse()
+
+    async def CreateDeltaDisk(
+        self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.VirtualDiskInfo:
+        return await self.disks.delta(request.path)
+
+    async def ConsolidateDisk(
+        self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.VirtualDiskInfo:
+        return await self.disks.consolidate(request.path)
 
     async def WatchWorldEvents(
         self, request: vmkernel_pb2.WatchWorldEventsRequest, context: grpc.aio.ServicerContext

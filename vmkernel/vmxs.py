@@ -86,6 +86,8 @@ class VmxManager:
             memory_mb=request.memory_mb,
             vmkernel_pid=os.getpid(),
             request_id=current_request_id(),
+            checkpoint_path=request.checkpoint_path,
+            guest_tools=request.guest_tools,
         )
         stderr_path = self.layout.log / f"vmx-{request.vm_id}.stderr.log"
         try:
@@ -149,11 +151,24 @@ class VmxManager:
         )
         handle.exited.set()
 
-    async def stop(self, vm_id: str, kill: bool) -> int:
-        """Power the vmx off (or kill it) and return its exit code once it has exited."""
+    async def stop(self, vm_id: str, kill: bool, suspend_to: str = "") -> int:
+        """Power the vmx off, suspend it to a .vmss, or kill it; return its exit code once it has exited.
+
+        A suspend whose state cannot be saved raises the vmx's fault and leaves the VM running."""
         handle = self.handles.get(vm_id)
         if handle is None:
             raise faults.InvalidPowerState("poweredOn", "poweredOff", f"No vmx is running for {vm_id}.")
+        if suspend_to:
+            async with unix_channel(handle.socket_path) as channel:
+                handle.stopping = True
+                try:
+                    request = vmx_pb2.CheckpointRequest(path=suspend_to)
+                    await call(vmx_pb2_grpc.VmxStub(channel).Suspend, request, timeout=POWER_OFF_TIMEOUT)
+                except faults.VimFault:
+                    handle.stopping = handle.exited.is_set()
+                    raise
+            await handle.exited.wait()
+            return handle.exit_code
         handle.stopping = True
         if not kill:
             try:

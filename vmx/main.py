@@ -23,6 +23,7 @@ import uvloop
 
 from pyesx import __version__
 from pyesx.atomic import atomic_write
+from pyesx.checkpoint import VcpuState, read_checkpoint, vcpu_states
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, get_logger
 from pyesx.procs import die_with_parent, report_ready, set_title
@@ -45,6 +46,8 @@ class VmxSpec:
     memory_mb: int
     vmkernel_pid: int
     request_id: str = ""
+    checkpoint_path: str = ""  # resume from this .vmss / .vmsn
+    guest_tools: bool = True
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> VmxSpec:
@@ -65,19 +68,24 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         memory_mb=spec.memory_mb,
         pid=os.getpid(),
     )
+    if spec.checkpoint_path:
+        states = vcpu_states(read_checkpoint(Path(spec.checkpoint_path)), spec.num_cpu)
+        get_logger("vmx").info("vmx.resuming", checkpoint=spec.checkpoint_path)
+    else:
+        states = [VcpuState(vcpu) for vcpu in range(spec.num_cpu)]
     worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root)
-    worlds.fork(spec.num_cpu)  # before any gRPC object or event loop exists
+    worlds.fork(states)  # before any gRPC object or event loop exists
     return uvloop.run(_serve(spec, worlds, ready_fd))
 
 
 async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
     layout = HostLayout(Path(spec.root))
     log = get_logger("vmx")
-    runtime = VmxRuntime(spec.vm_id, spec.vm_name, worlds)
+    runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, runtime.power_off_requested.set)
-    worlds.watch()
+        loop.add_signal_handler(sig, runtime.finish)
+    await worlds.attach()
 
     socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):
@@ -101,12 +109,12 @@ async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
     report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids)
     structlog.contextvars.unbind_contextvars("request_id")
 
-    await runtime.power_off_requested.wait()
-    log.info("vmx.powering_off")
+    await runtime.done.wait()
+    log.info("vmx.powering_off", exit_code=runtime.exit_code)
     await worlds.stop()
     await server.stop(grace=0.5)
     for path in (socket_path, layout.vmx_state(spec.vm_id)):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-    log.info("vmx.exited")
-    return 0
+    log.info("vmx.exited", exit_code=runtime.exit_code)
+    return runtime.exit_code

@@ -6,11 +6,21 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeAlias
 
 import grpc
 
+from pyesx import faults
+from pyesx.api.v1 import vm_pb2
+from pyesx.checkpoint import write_checkpoint
+from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_OK
+from pyesx.logs import get_logger
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from vmx.worlds import VmmWorlds
+
+Ctx: TypeAlias = grpc.aio.ServicerContext
+_log = get_logger("vmx")
 
 
 @dataclass
@@ -19,18 +29,36 @@ class VmxRuntime:
 
     vm_id: str
     vm_name: str
+    vmx_path: Path
     worlds: VmmWorlds
+    guest_tools: bool
     started_at: float = field(default_factory=time.time)
-    power_off_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    exit_code: int = VMX_EXIT_OK
+
+    def finish(self, exit_code: int = VMX_EXIT_OK) -> None:
+        self.exit_code = exit_code
+        self.done.set()
+
+    async def checkpoint(self, path: str) -> int:
+        target = Path(path)
+        if not target.is_absolute() or not target.parent.is_dir():
+            raise faults.InvalidArgument("path", f"'{path}' is not an absolute path in an existing folder")
+        states = [answer["vcpu_state"] for answer in await self.worlds.request_all("save")]
+        size = write_checkpoint(target, self.vm_id, self.vmx_path.read_text(), states)
+        _log.info("vmx.checkpointed", path=path, bytes=size)
+        return size
+
+    def require_tools(self) -> None:
+        if not self.guest_tools:
+            raise faults.ToolsUnavailable(self.vm_name)
 
 
 class VmxServicer(vmx_pb2_grpc.VmxServicer):
     def __init__(self, runtime: VmxRuntime) -> None:
         self.runtime = runtime
 
-    async def GetStatus(
-        self, request: vmx_pb2.GetStatusRequest, context: grpc.aio.ServicerContext
-    ) -> vmx_pb2.VmxStatus:
+    async def GetStatus(self, request: vmx_pb2.GetStatusRequest, context: Ctx) -> vmx_pb2.VmxStatus:
         rt = self.runtime
         return vmx_pb2.VmxStatus(
             vm_id=rt.vm_id,
@@ -40,8 +68,45 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
             vmm_worlds=[vmx_pb2.VmmWorld(vcpu=w.vcpu, pid=w.pid, state="halted") for w in rt.worlds.worlds],
         )
 
-    async def PowerOff(
-        self, request: vmx_pb2.PowerOffRequest, context: grpc.aio.ServicerContext
-    ) -> vmx_pb2.PowerOffResponse:
-        self.runtime.power_off_requested.set()
+    async def PowerOff(self, request: vmx_pb2.PowerOffRequest, context: Ctx) -> vmx_pb2.PowerOffResponse:
+        self.runtime.finish()
         return vmx_pb2.PowerOffResponse()
+
+    async def Checkpoint(
+        self, request: vmx_pb2.CheckpointRequest, context: Ctx
+    ) -> vmx_pb2.CheckpointResponse:
+        return vmx_pb2.CheckpointResponse(bytes=await self.runtime.checkpoint(request.path))
+
+    async def Suspend(self, request: vmx_pb2.CheckpointRequest, context: Ctx) -> vmx_pb2.CheckpointResponse:
+        size = await self.runtime.checkpoint(request.path)
+        self.runtime.finish()
+        return vmx_pb2.CheckpointResponse(bytes=size)
+
+    async def Reset(self, request: vmx_pb2.ResetRequest, context: Ctx) -> vmx_pb2.ResetResponse:
+        await self.runtime.worlds.request_all("reset")
+        _log.info("vmx.reset")
+        return vmx_pb2.ResetResponse()
+
+    async def GuestInfo(self, request: vmx_pb2.GuestInfoRequest, context: Ctx) -> vm_pb2.GuestInfo:
+        if not self.runtime.guest_tools:
+            return vm_pb2.GuestInfo(tools_running_status="guestToolsNotRunning", guest_state="running")
+        status = await self.runtime.worlds.worlds[0].request("status")
+        return vm_pb2.GuestInfo(
+            tools_running_status="guestToolsRunning",
+            guest_state="running",
+            uptime_seconds=status["uptime"],
+            boot_count=status["boot_count"],
+            host_name=self.runtime.vm_name,
+        )
+
+    async def GuestPower(
+        self, request: vmx_pb2.GuestPowerRequest, context: Ctx
+    ) -> vmx_pb2.GuestPowerResponse:
+        self.runtime.require_tools()
+        if request.reboot:
+            await self.runtime.worlds.request_all("reset")
+            _log.info("vmx.guest_rebooted")
+        else:
+            _log.info("vmx.guest_shut_down")
+            self.runtime.finish(VMX_EXIT_GUEST_POWEROFF)
+        return vmx_pb2.GuestPowerResponse()

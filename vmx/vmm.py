@@ -10,15 +10,18 @@ import os
 import signal
 import socket
 
+from pyesx.checkpoint import VcpuState
 from pyesx.procs import die_with_parent, set_title
 from vmx.guest import IdleGuest
 
 
-def run_world(vm_id: str, vm_name: str, vcpu: int, control: socket.socket, vmx_pid: int, root: str) -> int:
+def run_world(
+    vm_id: str, vm_name: str, state: VcpuState, control: socket.socket, vmx_pid: int, root: str
+) -> int:
     """Body of a forked VMM world; returns its exit status."""
-    set_title(f"pyesx-vmm{vcpu}: {vm_name} ({vm_id}) root={root}")
+    set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
     die_with_parent(vmx_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
-    return IdleGuest().run(control)
+    return IdleGuest(state).run(control)

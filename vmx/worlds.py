@@ -1,16 +1,23 @@
-"""The vmx's VMM worlds: fork one process per vCPU, wait until each runs, stop them."""
+"""The vmx's VMM worlds: fork one process per vCPU, talk to them, stop them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from pyesx.checkpoint import VcpuState
 from pyesx.procs import ForkedChild
 from vmx.vmm import run_world
+
+
+class WorldGone(Exception):
+    """A VMM world exited while the vmx was talking to it."""
 
 
 @dataclass
@@ -19,6 +26,24 @@ class VmmWorld:
     pid: int
     control: socket.socket
     child: ForkedChild | None = None  # set once the event loop runs
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def request(self, op: str) -> dict[str, Any]:
+        """One request/answer exchange with the guest engine on this vCPU."""
+        assert self.reader is not None and self.writer is not None
+        async with self.lock:
+            try:
+                self.writer.write(json.dumps({"op": op}).encode() + b"\n")
+                await self.writer.drain()
+                line = await self.reader.readline()
+            except (ConnectionError, OSError) as exc:
+                raise WorldGone(f"vcpu{self.vcpu}: {exc}") from None
+        if not line:
+            raise WorldGone(f"vcpu{self.vcpu} exited")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
 
 class VmmWorlds:
@@ -28,10 +53,10 @@ class VmmWorlds:
         self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
         self.worlds: list[VmmWorld] = []
 
-    def fork(self, num_cpu: int, timeout: float = 10.0) -> list[int]:
-        """Fork the worlds (call before any gRPC object or event loop exists); return their pids
-        by vCPU once each has said it runs."""
-        for vcpu in range(num_cpu):
+    def fork(self, states: list[VcpuState], timeout: float = 10.0) -> list[int]:
+        """Fork one world per vCPU state (call before any gRPC object or event loop exists);
+        return their pids by vCPU once each has said it runs."""
+        for state in states:
             ours, theirs = socket.socketpair()
             pid = os.fork()
             if pid == 0:
@@ -40,13 +65,13 @@ class VmmWorlds:
                     ours.close()
                     for sibling in self.worlds:
                         sibling.control.close()
-                    code = run_world(self.vm_id, self.vm_name, vcpu, theirs, os.getppid(), self.root)
+                    code = run_world(self.vm_id, self.vm_name, state, theirs, os.getppid(), self.root)
                 except BaseException:
                     traceback.print_exc()
                 finally:
                     os._exit(code)
             theirs.close()
-            self.worlds.append(VmmWorld(vcpu, pid, ours))
+            self.worlds.append(VmmWorld(state.vcpu, pid, ours))
         for world in self.worlds:
             world.control.settimeout(timeout)
             if not world.control.recv(64).startswith(b"ready"):
@@ -54,16 +79,22 @@ class VmmWorlds:
             world.control.settimeout(None)
         return [world.pid for world in self.worlds]
 
-    def watch(self) -> None:
-        """Start waiting on the worlds' exits (inside the event loop)."""
+    async def attach(self) -> None:
+        """Start waiting on the worlds' exits and open their control streams (inside the event loop)."""
         for world in self.worlds:
             world.child = ForkedChild(world.pid)
+            world.control.setblocking(False)
+            world.reader, world.writer = await asyncio.open_connection(sock=world.control)
+
+    async def request_all(self, op: str) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(world.request(op) for world in self.worlds)))
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Ask every world to stop; kill the ones that do not within timeout."""
         for world in self.worlds:
-            with contextlib.suppress(OSError):
-                world.control.sendall(b"stop\n")
+            if world.writer is not None:
+                with contextlib.suppress(OSError, RuntimeError):
+                    world.writer.write(b'{"op": "stop"}\n')
         for world in self.worlds:
             assert world.child is not None
             try:
@@ -71,4 +102,5 @@ class VmmWorlds:
             except TimeoutError:
                 world.child.kill()
                 await world.child.wait()
-            world.control.close()
+            if world.writer is not None:
+                world.writer.close()

@@ -28,7 +28,7 @@ EXAMPLES: list[faults.VimFault] = [
 ]
 
 
-class FakeRpcError(grpc.RpcError):
+class FakeRpcError(grpc.RpcError):  # type: ignore[misc]
     def __init__(self, code: grpc.StatusCode, details: str, trailing: tuple[tuple[str, bytes], ...]) -> None:
         self._code, self._details, self._trailing = code, details, trailing
 

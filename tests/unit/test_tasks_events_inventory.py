@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hostd.events import EventLog
+from hostd.events import EventFilter, EventLog
 from hostd.inventory import Inventory
 from hostd.tasks import TaskManager
 from pyesx import faults
@@ -62,10 +62,12 @@ def test_events_persist_and_query_newest_first(tmp_path: Path) -> None:
     log.record("VmPoweredOnEvent", "on", vm_id="vm-1")
     log.record("UserLoginSessionEvent", "login", user="root")
     again = EventLog(tmp_path / "events.jsonl")
-    assert [e.type for e in again.query(vm_id="vm-1")] == ["VmPoweredOnEvent", "VmCreatedEvent"]
+    assert [e.type for e in again.query(EventFilter(vm_id="vm-1"))] == ["VmPoweredOnEvent", "VmCreatedEvent"]
     assert [e.key for e in again.query(max_count=1)] == [3]
     assert again.record("VmRemovedEvent", "x").key == 4
-    assert [e.type for e in again.query(types=["UserLoginSessionEvent"])] == ["UserLoginSessionEvent"]
+    assert [e.type for e in again.query(EventFilter(types=frozenset({"UserLoginSessionEvent"})))] == [
+        "UserLoginSessionEvent"
+    ]
 
 
 def test_inventory_round_trips_in_esxi_format(tmp_path: Path) -> None:
@@ -97,4 +99,4 @@ async def test_world_events_wait_for_a_subscriber() -> None:
     assert (await anext(stream)).vmx_exited.vm_id == "vm-1"
     bus.publish(vmkernel_pb2.WorldEvent(time=2, vmx_exited=vmkernel_pb2.VmxExited(vm_id="vm-2")))
     assert (await anext(stream)).vmx_exited.vm_id == "vm-2"
-    await stream.aclose()
+    await stream.aclose()  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pyesx/api/v1/event.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x01\n\x05\x45vent\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x30\n\x0c\x63reated_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\r\n\x05vm_id\x18\x06 \x01(\t\x12\x0f\n\x07vm_name\x18\x07 \x01(\t\"E\n\x12QueryEventsRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x11\n\tmax_count\x18\x03 \x01(\x05\":\n\x13QueryEventsResponse\x12#\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x13.pyesx.api.v1.Event2b\n\x0c\x45ventService\x12R\n\x0bQueryEvents\x12 .pyesx.api.v1.QueryEventsRequest\x1a!.pyesx.api.v1.QueryEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pyesx/api/v1/event.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x01\n\x05\x45vent\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x30\n\x0c\x63reated_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\r\n\x05vm_id\x18\x06 \x01(\t\x12\x0f\n\x07vm_name\x18\x07 \x01(\t\"\xa3\x01\n\x12QueryEventsRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x11\n\tmax_count\x18\x03 \x01(\x05\x12.\n\nbegin_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x12WatchEventsRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x11\n\tafter_key\x18\x03 \x01(\x03\":\n\x13QueryEventsResponse\x12#\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x13.pyesx.api.v1.Event2\xaa\x01\n\x0c\x45ventService\x12R\n\x0bQueryEvents\x12 .pyesx.api.v1.QueryEventsRequest\x1a!.pyesx.api.v1.QueryEventsResponse\x12\x46\n\x0bWatchEvents\x12 .pyesx.api.v1.WatchEventsRequest\x1a\x13.pyesx.api.v1.Event0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +34,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENT']._serialized_start=76
   _globals['_EVENT']._serialized_end=223
-  _globals['_QUERYEVENTSREQUEST']._serialized_start=225
-  _globals['_QUERYEVENTSREQUEST']._serialized_end=294
-  _globals['_QUERYEVENTSRESPONSE']._serialized_start=296
-  _globals['_QUERYEVENTSRESPONSE']._serialized_end=354
-  _globals['_EVENTSERVICE']._serialized_start=356
-  _globals['_EVENTSERVICE']._serialized_end=454
+  _globals['_QUERYEVENTSREQUEST']._serialized_start=226
+  _globals['_QUERYEVENTSREQUEST']._serialized_end=389
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=391
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=460
+  _globals['_QUERYEVENTSRESPONSE']._serialized_start=462
+  _globals['_QUERYEVENTSRESPONSE']._serialized_end=520
+  _globals['_EVENTSERVICE']._serialized_start=523
+  _globals['_EVENTSERVICE']._serialized_end=693
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,11 @@ class EventServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_event__pb2.QueryEventsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_event__pb2.QueryEventsResponse.FromString,
                 _registered_method=True)
+        self.WatchEvents = channel.unary_stream(
+                '/pyesx.api.v1.EventService/WatchEvents',
+                request_serializer=pyesx_dot_api_dot_v1_dot_event__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_event__pb2.Event.FromString,
+                _registered_method=True)
 
 
 class EventServiceServicer:
@@ -50,6 +55,13 @@ class EventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchEvents(self, request, context):
+        """Events as they are recorded (those matching the filter), after the ones newer than after_key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +69,11 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.QueryEvents,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_event__pb2.QueryEventsRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_event__pb2.QueryEventsResponse.SerializeToString,
+            ),
+            'WatchEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvents,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_event__pb2.WatchEventsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_event__pb2.Event.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +103,33 @@ class EventService:
             '/pyesx.api.v1.EventService/QueryEvents',
             pyesx_dot_api_dot_v1_dot_event__pb2.QueryEventsRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_event__pb2.QueryEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pyesx.api.v1.EventService/WatchEvents',
+            pyesx_dot_api_dot_v1_dot_event__pb2.WatchEventsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_event__pb2.Event.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,11 +32,15 @@ class EventServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EventServiceAsyncStub: ...
     QueryEvents: _grpc.UnaryUnaryMultiCallable[_event_pb2.QueryEventsRequest, _event_pb2.QueryEventsResponse]
+    WatchEvents: _grpc.UnaryStreamMultiCallable[_event_pb2.WatchEventsRequest, _event_pb2.Event]
+    """Events as they are recorded (those matching the filter), after the ones newer than after_key."""
 
 @_typing.type_check_only
 class EventServiceAsyncStub(EventServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     QueryEvents: _aio.UnaryUnaryMultiCallable[_event_pb2.QueryEventsRequest, _event_pb2.QueryEventsResponse]  # type: ignore[assignment]
+    WatchEvents: _aio.UnaryStreamMultiCallable[_event_pb2.WatchEventsRequest, _event_pb2.Event]  # type: ignore[assignment]
+    """Events as they are recorded (those matching the filter), after the ones newer than after_key."""
 
 class EventServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -45,5 +49,13 @@ class EventServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _event_pb2.QueryEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_event_pb2.QueryEventsResponse, _abc.Awaitable[_event_pb2.QueryEventsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def WatchEvents(
+        self,
+        request: _event_pb2.WatchEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_event_pb2.Event], _abc.AsyncIterator[_event_pb2.Event]]:
+        """Events as they are recorded (those matching the filter), after the ones newer than after_key."""
 
 def add_EventServiceServicer_to_server(servicer: EventServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -57,6 +57,8 @@ class Task(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     RESULT_ENTITY_ID_FIELD_NUMBER: _builtins.int
     CANCELABLE_FIELD_NUMBER: _builtins.int
+    CANCEL_REQUESTED_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """"task-7" """
     description_id: _builtins.str
@@ -69,6 +71,9 @@ class Task(_message.Message):
     user: _builtins.str
     result_entity_id: _builtins.str
     cancelable: _builtins.bool
+    cancel_requested: _builtins.bool
+    description: _builtins.str
+    """"Power On virtual machine" """
     @_builtins.property
     def queue_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -95,10 +100,12 @@ class Task(_message.Message):
         error: _faults_pb2.Fault | None = ...,
         result_entity_id: _builtins.str = ...,
         cancelable: _builtins.bool = ...,
+        cancel_requested: _builtins.bool = ...,
+        description: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "error", b"error", "queue_time", b"queue_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancelable", b"cancelable", "complete_time", b"complete_time", "description_id", b"description_id", "entity_id", b"entity_id", "entity_name", b"entity_name", "error", b"error", "id", b"id", "progress", b"progress", "queue_time", b"queue_time", "result_entity_id", b"result_entity_id", "start_time", b"start_time", "state", b"state", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_requested", b"cancel_requested", "cancelable", b"cancelable", "complete_time", b"complete_time", "description", b"description", "description_id", b"description_id", "entity_id", b"entity_id", "entity_name", b"entity_name", "error", b"error", "id", b"id", "progress", b"progress", "queue_time", b"queue_time", "result_entity_id", b"result_entity_id", "start_time", b"start_time", "state", b"state", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -150,16 +157,40 @@ Global___WaitForTaskRequest: _TypeAlias = WaitForTaskRequest  # noqa: Y015
 class ListTasksRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    ENTITY_ID_FIELD_NUMBER: _builtins.int
+    entity_id: _builtins.str
+    """"" = any"""
     def __init__(
         self,
+        *,
+        entity_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entity_id", b"entity_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListTasksRequest: _TypeAlias = ListTasksRequest  # noqa: Y015
+
+@_typing.final
+class CancelTaskRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelTaskRequest: _TypeAlias = CancelTaskRequest  # noqa: Y015
 
 @_typing.final
 class ListTasksResponse(_message.Message):

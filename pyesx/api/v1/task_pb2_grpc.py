@@ -49,6 +49,11 @@ class TaskServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.ListTasksRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.ListTasksResponse.FromString,
                 _registered_method=True)
+        self.CancelTask = channel.unary_unary(
+                '/pyesx.api.v1.TaskService/CancelTask',
+                request_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.CancelTaskRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
 
 
 class TaskServiceServicer:
@@ -74,6 +79,13 @@ class TaskServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelTask(self, request, context):
+        """Cancels a task whose operation allows it (cancelable); others answer InvalidState.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +103,11 @@ def add_TaskServiceServicer_to_server(servicer, server):
                     servicer.ListTasks,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.ListTasksRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.ListTasksResponse.SerializeToString,
+            ),
+            'CancelTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelTask,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.CancelTaskRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -174,6 +191,33 @@ class TaskService:
             '/pyesx.api.v1.TaskService/ListTasks',
             pyesx_dot_api_dot_v1_dot_task__pb2.ListTasksRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_task__pb2.ListTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.TaskService/CancelTask',
+            pyesx_dot_api_dot_v1_dot_task__pb2.CancelTaskRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,8 @@ class TaskServiceStub:
     passed, whichever is first; the returned Task tells which.
     """
     ListTasks: _grpc.UnaryUnaryMultiCallable[_task_pb2.ListTasksRequest, _task_pb2.ListTasksResponse]
+    CancelTask: _grpc.UnaryUnaryMultiCallable[_task_pb2.CancelTaskRequest, _task_pb2.Task]
+    """Cancels a task whose operation allows it (cancelable); others answer InvalidState."""
 
 @_typing.type_check_only
 class TaskServiceAsyncStub(TaskServiceStub):
@@ -47,6 +49,8 @@ class TaskServiceAsyncStub(TaskServiceStub):
     passed, whichever is first; the returned Task tells which.
     """
     ListTasks: _aio.UnaryUnaryMultiCallable[_task_pb2.ListTasksRequest, _task_pb2.ListTasksResponse]  # type: ignore[assignment]
+    CancelTask: _aio.UnaryUnaryMultiCallable[_task_pb2.CancelTaskRequest, _task_pb2.Task]  # type: ignore[assignment]
+    """Cancels a task whose operation allows it (cancelable); others answer InvalidState."""
 
 class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -72,5 +76,13 @@ class TaskServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _task_pb2.ListTasksRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_task_pb2.ListTasksResponse, _abc.Awaitable[_task_pb2.ListTasksResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CancelTask(
+        self,
+        request: _task_pb2.CancelTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]:
+        """Cancels a task whose operation allows it (cancelable); others answer InvalidState."""
 
 def add_TaskServiceServicer_to_server(servicer: TaskServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -22,30 +22,55 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from pyesx.api.v1 import task_pb2 as pyesx_dot_api_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pyesx/api/v1/vm.proto\x12\x0cpyesx.api.v1\x1a\x17pyesx/api/v1/task.proto\"\xe1\x01\n\x0eVirtualMachine\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12-\n\x0bpower_state\x18\x03 \x01(\x0e\x32\x18.pyesx.api.v1.PowerState\x12\x0f\n\x07num_cpu\x18\x04 \x01(\x05\x12\x11\n\tmemory_mb\x18\x05 \x01(\x05\x12\x10\n\x08guest_id\x18\x06 \x01(\t\x12\r\n\x05notes\x18\x07 \x01(\t\x12\x0c\n\x04uuid\x18\x08 \x01(\t\x12\x10\n\x08vmx_path\x18\t \x01(\t\x12\x0f\n\x07vmx_pid\x18\n \x01(\x05\x12\x10\n\x08vmm_pids\x18\x0b \x03(\x05\"w\n\x0f\x43reateVMRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07num_cpu\x18\x02 \x01(\x05\x12\x11\n\tmemory_mb\x18\x03 \x01(\x05\x12\x10\n\x08guest_id\x18\x04 \x01(\t\x12\r\n\x05notes\x18\x05 \x01(\t\x12\x11\n\tdatastore\x18\x06 \x01(\t\"\x1a\n\x0cGetVMRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x10\n\x0eListVMsRequest\"<\n\x0fListVMsResponse\x12)\n\x03vms\x18\x01 \x03(\x0b\x32\x1c.pyesx.api.v1.VirtualMachine\"\x17\n\tVMRequest\x12\n\n\x02id\x18\x01 \x01(\t*<\n\nPowerState\x12\x0f\n\x0bPOWERED_OFF\x10\x00\x12\x0e\n\nPOWERED_ON\x10\x01\x12\r\n\tSUSPENDED\x10\x02\x32\x84\x04\n\x15VirtualMachineService\x12=\n\x08\x43reateVM\x12\x1d.pyesx.api.v1.CreateVMRequest\x1a\x12.pyesx.api.v1.Task\x12\x41\n\x05GetVM\x12\x1a.pyesx.api.v1.GetVMRequest\x1a\x1c.pyesx.api.v1.VirtualMachine\x12\x46\n\x07ListVMs\x12\x1c.pyesx.api.v1.ListVMsRequest\x1a\x1d.pyesx.api.v1.ListVMsResponse\x12\x38\n\tPowerOnVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x39\n\nPowerOffVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x35\n\x06KillVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12;\n\x0cUnregisterVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x38\n\tDestroyVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Taskb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pyesx/api/v1/vm.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17pyesx/api/v1/task.proto\"\xfe\x03\n\x0eVirtualMachine\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12-\n\x0bpower_state\x18\x03 \x01(\x0e\x32\x18.pyesx.api.v1.PowerState\x12\x0f\n\x07num_cpu\x18\x04 \x01(\x05\x12\x11\n\tmemory_mb\x18\x05 \x01(\x05\x12\x10\n\x08guest_id\x18\x06 \x01(\t\x12\r\n\x05notes\x18\x07 \x01(\t\x12\x0c\n\x04uuid\x18\x08 \x01(\t\x12\x10\n\x08vmx_path\x18\t \x01(\t\x12\x0f\n\x07vmx_pid\x18\n \x01(\x05\x12\x10\n\x08vmm_pids\x18\x0b \x03(\x05\x12\x19\n\x11provisioned_bytes\x18\x0c \x01(\x03\x12\x12\n\nused_bytes\x18\r \x01(\x03\x12\x1b\n\x13\x63urrent_snapshot_id\x18\x0e \x01(\t\x12(\n\x05\x64isks\x18\x0f \x03(\x0b\x32\x19.pyesx.api.v1.VirtualDisk\x12\x36\n\x10network_adapters\x18\x10 \x03(\x0b\x32\x1c.pyesx.api.v1.NetworkAdapter\x12(\n\tcd_drives\x18\x11 \x03(\x0b\x32\x15.pyesx.api.v1.CdDrive\x12\x13\n\x0b\x63pu_hot_add\x18\x12 \x01(\x08\x12\x16\n\x0ememory_hot_add\x18\x13 \x01(\x08\x12\x16\n\x0e\x63hange_version\x18\x14 \x01(\x03\"f\n\x0bVirtualDisk\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x11\n\tdisk_mode\x18\x04 \x01(\t\x12\x0c\n\x04thin\x18\x05 \x01(\x08\"w\n\x0eNetworkAdapter\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x14\n\x0cnetwork_name\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x64\x61pter_type\x18\x03 \x01(\t\x12\x13\n\x0bmac_address\x18\x04 \x01(\t\x12\x17\n\x0fstart_connected\x18\x05 \x01(\x08\"A\n\x07\x43\x64\x44rive\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08iso_path\x18\x02 \x01(\t\x12\x17\n\x0fstart_connected\x18\x03 \x01(\x08\"\xd1\x01\n\x0f\x43reateVMRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07num_cpu\x18\x02 \x01(\x05\x12\x11\n\tmemory_mb\x18\x03 \x01(\x05\x12\x10\n\x08guest_id\x18\x04 \x01(\t\x12\r\n\x05notes\x18\x05 \x01(\t\x12\x11\n\tdatastore\x18\x06 \x01(\t\x12\x1b\n\x13\x64isk_capacity_bytes\x18\x07 \x03(\x03\x12\x15\n\rnetwork_names\x18\x08 \x03(\t\x12\x10\n\x08\x63\x64_drive\x18\t \x01(\x08\x12\x12\n\nno_network\x18\n \x01(\x08\"3\n\x11RegisterVMRequest\x12\x10\n\x08vmx_path\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x94\x03\n\x14ReconfigureVMRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x07num_cpu\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x16\n\tmemory_mb\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x11\n\x04name\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05notes\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x1f\n\x17\x61\x64\x64_disk_capacity_bytes\x18\x06 \x03(\x03\x12\x18\n\x10remove_disk_keys\x18\x07 \x03(\t\x12!\n\x19\x64\x65lete_removed_disk_files\x18\x08 \x01(\x08\x12\x19\n\x11\x61\x64\x64_network_names\x18\t \x03(\t\x12\x1b\n\x13remove_network_keys\x18\n \x03(\t\x12\x18\n\x0b\x63pu_hot_add\x18\x0b \x01(\x08H\x04\x88\x01\x01\x12\x1b\n\x0ememory_hot_add\x18\x0c \x01(\x08H\x05\x88\x01\x01\x42\n\n\x08_num_cpuB\x0c\n\n_memory_mbB\x07\n\x05_nameB\x08\n\x06_notesB\x0e\n\x0c_cpu_hot_addB\x11\n\x0f_memory_hot_add\"\x16\n\x14GuestRequestResponse\"}\n\tGuestInfo\x12\x1c\n\x14tools_running_status\x18\x01 \x01(\t\x12\x13\n\x0bguest_state\x18\x02 \x01(\t\x12\x16\n\x0euptime_seconds\x18\x03 \x01(\x01\x12\x12\n\nboot_count\x18\x04 \x01(\x03\x12\x11\n\thost_name\x18\x05 \x01(\t\"\xcc\x01\n\x08Snapshot\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06memory\x18\x05 \x01(\x08\x12\x13\n\x0bpower_state\x18\x06 \x01(\t\x12(\n\x08\x63hildren\x18\x07 \x03(\x0b\x32\x16.pyesx.api.v1.Snapshot\x12\x11\n\tparent_id\x18\x08 \x01(\t\"d\n\x15ListSnapshotsResponse\x12.\n\x0eroot_snapshots\x18\x01 \x03(\x0b\x32\x16.pyesx.api.v1.Snapshot\x12\x1b\n\x13\x63urrent_snapshot_id\x18\x02 \x01(\t\"j\n\x15\x43reateSnapshotRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0e\n\x06memory\x18\x04 \x01(\x08\x12\x0f\n\x07quiesce\x18\x05 \x01(\x08\"I\n\x17RevertToSnapshotRequest\x12\x13\n\x0bsnapshot_id\x18\x01 \x01(\t\x12\x19\n\x11suppress_power_on\x18\x02 \x01(\x08\"E\n\x15RemoveSnapshotRequest\x12\x13\n\x0bsnapshot_id\x18\x01 \x01(\t\x12\x17\n\x0fremove_children\x18\x02 \x01(\x08\"\x1a\n\x0cGetVMRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x10\n\x0eListVMsRequest\"<\n\x0fListVMsResponse\x12)\n\x03vms\x18\x01 \x03(\x0b\x32\x1c.pyesx.api.v1.VirtualMachine\"\x17\n\tVMRequest\x12\n\n\x02id\x18\x01 \x01(\t*<\n\nPowerState\x12\x0f\n\x0bPOWERED_OFF\x10\x00\x12\x0e\n\nPOWERED_ON\x10\x01\x12\r\n\tSUSPENDED\x10\x02\x32\xd5\n\n\x15VirtualMachineService\x12=\n\x08\x43reateVM\x12\x1d.pyesx.api.v1.CreateVMRequest\x1a\x12.pyesx.api.v1.Task\x12\x41\n\x05GetVM\x12\x1a.pyesx.api.v1.GetVMRequest\x1a\x1c.pyesx.api.v1.VirtualMachine\x12\x46\n\x07ListVMs\x12\x1c.pyesx.api.v1.ListVMsRequest\x1a\x1d.pyesx.api.v1.ListVMsResponse\x12\x38\n\tPowerOnVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x39\n\nPowerOffVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x35\n\x06KillVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12;\n\x0cUnregisterVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x38\n\tDestroyVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x41\n\nRegisterVM\x12\x1f.pyesx.api.v1.RegisterVMRequest\x1a\x12.pyesx.api.v1.Task\x12G\n\rReconfigureVM\x12\".pyesx.api.v1.ReconfigureVMRequest\x1a\x12.pyesx.api.v1.Task\x12\x38\n\tSuspendVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12\x36\n\x07ResetVM\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Task\x12L\n\rShutdownGuest\x12\x17.pyesx.api.v1.VMRequest\x1a\".pyesx.api.v1.GuestRequestResponse\x12J\n\x0bRebootGuest\x12\x17.pyesx.api.v1.VMRequest\x1a\".pyesx.api.v1.GuestRequestResponse\x12@\n\x0cGetGuestInfo\x12\x17.pyesx.api.v1.VMRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12I\n\x0e\x43reateSnapshot\x12#.pyesx.api.v1.CreateSnapshotRequest\x1a\x12.pyesx.api.v1.Task\x12M\n\rListSnapshots\x12\x17.pyesx.api.v1.VMRequest\x1a#.pyesx.api.v1.ListSnapshotsResponse\x12M\n\x10RevertToSnapshot\x12%.pyesx.api.v1.RevertToSnapshotRequest\x1a\x12.pyesx.api.v1.Task\x12I\n\x0eRemoveSnapshot\x12#.pyesx.api.v1.RemoveSnapshotRequest\x1a\x12.pyesx.api.v1.Task\x12\x41\n\x12RemoveAllSnapshots\x12\x17.pyesx.api.v1.VMRequest\x1a\x12.pyesx.api.v1.Taskb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.api.v1.vm_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_POWERSTATE']._serialized_start=546
-  _globals['_POWERSTATE']._serialized_end=606
-  _globals['_VIRTUALMACHINE']._serialized_start=65
-  _globals['_VIRTUALMACHINE']._serialized_end=290
-  _globals['_CREATEVMREQUEST']._serialized_start=292
-  _globals['_CREATEVMREQUEST']._serialized_end=411
-  _globals['_GETVMREQUEST']._serialized_start=413
-  _globals['_GETVMREQUEST']._serialized_end=439
-  _globals['_LISTVMSREQUEST']._serialized_start=441
-  _globals['_LISTVMSREQUEST']._serialized_end=457
-  _globals['_LISTVMSRESPONSE']._serialized_start=459
-  _globals['_LISTVMSRESPONSE']._serialized_end=519
-  _globals['_VMREQUEST']._serialized_start=521
-  _globals['_VMREQUEST']._serialized_end=544
-  _globals['_VIRTUALMACHINESERVICE']._serialized_start=609
-  _globals['_VIRTUALMACHINESERVICE']._serialized_end=1125
+  _globals['_POWERSTATE']._serialized_start=2421
+  _globals['_POWERSTATE']._serialized_end=2481
+  _globals['_VIRTUALMACHINE']._serialized_start=98
+  _globals['_VIRTUALMACHINE']._serialized_end=608
+  _globals['_VIRTUALDISK']._serialized_start=610
+  _globals['_VIRTUALDISK']._serialized_end=712
+  _globals['_NETWORKADAPTER']._serialized_start=714
+  _globals['_NETWORKADAPTER']._serialized_end=833
+  _globals['_CDDRIVE']._serialized_start=835
+  _globals['_CDDRIVE']._serialized_end=900
+  _globals['_CREATEVMREQUEST']._serialized_start=903
+  _globals['_CREATEVMREQUEST']._serialized_end=1112
+  _globals['_REGISTERVMREQUEST']._serialized_start=1114
+  _globals['_REGISTERVMREQUEST']._serialized_end=1165
+  _globals['_RECONFIGUREVMREQUEST']._serialized_start=1168
+  _globals['_RECONFIGUREVMREQUEST']._serialized_end=1572
+  _globals['_GUESTREQUESTRESPONSE']._serialized_start=1574
+  _globals['_GUESTREQUESTRESPONSE']._serialized_end=1596
+  _globals['_GUESTINFO']._serialized_start=1598
+  _globals['_GUESTINFO']._serialized_end=1723
+  _globals['_SNAPSHOT']._serialized_start=1726
+  _globals['_SNAPSHOT']._serialized_end=1930
+  _globals['_LISTSNAPSHOTSRESPONSE']._serialized_start=1932
+  _globals['_LISTSNAPSHOTSRESPONSE']._serialized_end=2032
+  _globals['_CREATESNAPSHOTREQUEST']._serialized_start=2034
+  _globals['_CREATESNAPSHOTREQUEST']._serialized_end=2140
+  _globals['_REVERTTOSNAPSHOTREQUEST']._serialized_start=2142
+  _globals['_REVERTTOSNAPSHOTREQUEST']._serialized_end=2215
+  _globals['_REMOVESNAPSHOTREQUEST']._serialized_start=2217
+  _globals['_REMOVESNAPSHOTREQUEST']._serialized_end=2286
+  _globals['_GETVMREQUEST']._serialized_start=2288
+  _globals['_GETVMREQUEST']._serialized_end=2314
+  _globals['_LISTVMSREQUEST']._serialized_start=2316
+  _globals['_LISTVMSREQUEST']._serialized_end=2332
+  _globals['_LISTVMSRESPONSE']._serialized_start=2334
+  _globals['_LISTVMSRESPONSE']._serialized_end=2394
+  _globals['_VMREQUEST']._serialized_start=2396
+  _globals['_VMREQUEST']._serialized_end=2419
+  _globals['_VIRTUALMACHINESERVICE']._serialized_start=2484
+  _globals['_VIRTUALMACHINESERVICE']._serialized_end=3849
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
@@ -51,6 +52,15 @@ class VirtualMachine(_message.Message):
     VMX_PATH_FIELD_NUMBER: _builtins.int
     VMX_PID_FIELD_NUMBER: _builtins.int
     VMM_PIDS_FIELD_NUMBER: _builtins.int
+    PROVISIONED_BYTES_FIELD_NUMBER: _builtins.int
+    USED_BYTES_FIELD_NUMBER: _builtins.int
+    CURRENT_SNAPSHOT_ID_FIELD_NUMBER: _builtins.int
+    DISKS_FIELD_NUMBER: _builtins.int
+    NETWORK_ADAPTERS_FIELD_NUMBER: _builtins.int
+    CD_DRIVES_FIELD_NUMBER: _builtins.int
+    CPU_HOT_ADD_FIELD_NUMBER: _builtins.int
+    MEMORY_HOT_ADD_FIELD_NUMBER: _builtins.int
+    CHANGE_VERSION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """"vm-1", stable for the life of the registration"""
     name: _builtins.str
@@ -65,8 +75,23 @@ class VirtualMachine(_message.Message):
     """"[datastore1] web01/web01.vmx" """
     vmx_pid: _builtins.int
     """0 when powered off"""
+    provisioned_bytes: _builtins.int
+    """what the VM's files may grow to"""
+    used_bytes: _builtins.int
+    """what they occupy on the datastore now"""
+    current_snapshot_id: _builtins.str
+    cpu_hot_add: _builtins.bool
+    memory_hot_add: _builtins.bool
+    change_version: _builtins.int
+    """the change-feed version of this state"""
     @_builtins.property
     def vmm_pids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def disks(self) -> _containers.RepeatedCompositeFieldContainer[Global___VirtualDisk]: ...
+    @_builtins.property
+    def network_adapters(self) -> _containers.RepeatedCompositeFieldContainer[Global___NetworkAdapter]: ...
+    @_builtins.property
+    def cd_drives(self) -> _containers.RepeatedCompositeFieldContainer[Global___CdDrive]: ...
     def __init__(
         self,
         *,
@@ -81,14 +106,117 @@ class VirtualMachine(_message.Message):
         vmx_path: _builtins.str = ...,
         vmx_pid: _builtins.int = ...,
         vmm_pids: _abc.Iterable[_builtins.int] | None = ...,
+        provisioned_bytes: _builtins.int = ...,
+        used_bytes: _builtins.int = ...,
+        current_snapshot_id: _builtins.str = ...,
+        disks: _abc.Iterable[Global___VirtualDisk] | None = ...,
+        network_adapters: _abc.Iterable[Global___NetworkAdapter] | None = ...,
+        cd_drives: _abc.Iterable[Global___CdDrive] | None = ...,
+        cpu_hot_add: _builtins.bool = ...,
+        memory_hot_add: _builtins.bool = ...,
+        change_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["guest_id", b"guest_id", "id", b"id", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drives", b"cd_drives", "change_version", b"change_version", "cpu_hot_add", b"cpu_hot_add", "current_snapshot_id", b"current_snapshot_id", "disks", b"disks", "guest_id", b"guest_id", "id", b"id", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "network_adapters", b"network_adapters", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "provisioned_bytes", b"provisioned_bytes", "used_bytes", b"used_bytes", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VirtualMachine: _TypeAlias = VirtualMachine  # noqa: Y015
+
+@_typing.final
+class VirtualDisk(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    DISK_MODE_FIELD_NUMBER: _builtins.int
+    THIN_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"scsi0:0" """
+    file_name: _builtins.str
+    """"[datastore1] web01/web01.vmdk" (the current top of its chain)"""
+    capacity_bytes: _builtins.int
+    disk_mode: _builtins.str
+    """persistent | independent_persistent | independent_nonpersistent"""
+    thin: _builtins.bool
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        capacity_bytes: _builtins.int = ...,
+        disk_mode: _builtins.str = ...,
+        thin: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode", "file_name", b"file_name", "key", b"key", "thin", b"thin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VirtualDisk: _TypeAlias = VirtualDisk  # noqa: Y015
+
+@_typing.final
+class NetworkAdapter(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    NETWORK_NAME_FIELD_NUMBER: _builtins.int
+    ADAPTER_TYPE_FIELD_NUMBER: _builtins.int
+    MAC_ADDRESS_FIELD_NUMBER: _builtins.int
+    START_CONNECTED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"ethernet0" """
+    network_name: _builtins.str
+    adapter_type: _builtins.str
+    """"vmxnet3" """
+    mac_address: _builtins.str
+    start_connected: _builtins.bool
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        network_name: _builtins.str = ...,
+        adapter_type: _builtins.str = ...,
+        mac_address: _builtins.str = ...,
+        start_connected: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapter_type", b"adapter_type", "key", b"key", "mac_address", b"mac_address", "network_name", b"network_name", "start_connected", b"start_connected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NetworkAdapter: _TypeAlias = NetworkAdapter  # noqa: Y015
+
+@_typing.final
+class CdDrive(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    ISO_PATH_FIELD_NUMBER: _builtins.int
+    START_CONNECTED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"ide1:0" """
+    iso_path: _builtins.str
+    """"" = no media"""
+    start_connected: _builtins.bool
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        iso_path: _builtins.str = ...,
+        start_connected: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["iso_path", b"iso_path", "key", b"key", "start_connected", b"start_connected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CdDrive: _TypeAlias = CdDrive  # noqa: Y015
 
 @_typing.final
 class CreateVMRequest(_message.Message):
@@ -100,6 +228,10 @@ class CreateVMRequest(_message.Message):
     GUEST_ID_FIELD_NUMBER: _builtins.int
     NOTES_FIELD_NUMBER: _builtins.int
     DATASTORE_FIELD_NUMBER: _builtins.int
+    DISK_CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    NETWORK_NAMES_FIELD_NUMBER: _builtins.int
+    CD_DRIVE_FIELD_NUMBER: _builtins.int
+    NO_NETWORK_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     num_cpu: _builtins.int
     """0 = 1"""
@@ -110,6 +242,18 @@ class CreateVMRequest(_message.Message):
     notes: _builtins.str
     datastore: _builtins.str
     """"" = datastore1"""
+    cd_drive: _builtins.bool
+    """add an empty CD-ROM drive"""
+    no_network: _builtins.bool
+    """no adapter at all"""
+    @_builtins.property
+    def disk_capacity_bytes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """one disk each (thin)"""
+
+    @_builtins.property
+    def network_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """one adapter each; empty = "VM Network" """
+
     def __init__(
         self,
         *,
@@ -119,14 +263,318 @@ class CreateVMRequest(_message.Message):
         guest_id: _builtins.str = ...,
         notes: _builtins.str = ...,
         datastore: _builtins.str = ...,
+        disk_capacity_bytes: _abc.Iterable[_builtins.int] | None = ...,
+        network_names: _abc.Iterable[_builtins.str] | None = ...,
+        cd_drive: _builtins.bool = ...,
+        no_network: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["datastore", b"datastore", "guest_id", b"guest_id", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drive", b"cd_drive", "datastore", b"datastore", "disk_capacity_bytes", b"disk_capacity_bytes", "guest_id", b"guest_id", "memory_mb", b"memory_mb", "name", b"name", "network_names", b"network_names", "no_network", b"no_network", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateVMRequest: _TypeAlias = CreateVMRequest  # noqa: Y015
+
+@_typing.final
+class RegisterVMRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VMX_PATH_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    vmx_path: _builtins.str
+    """"[datastore1] web01/web01.vmx" """
+    name: _builtins.str
+    """"" = the .vmx's displayName"""
+    def __init__(
+        self,
+        *,
+        vmx_path: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "vmx_path", b"vmx_path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterVMRequest: _TypeAlias = RegisterVMRequest  # noqa: Y015
+
+@_typing.final
+class ReconfigureVMRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NUM_CPU_FIELD_NUMBER: _builtins.int
+    MEMORY_MB_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    ADD_DISK_CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    REMOVE_DISK_KEYS_FIELD_NUMBER: _builtins.int
+    DELETE_REMOVED_DISK_FILES_FIELD_NUMBER: _builtins.int
+    ADD_NETWORK_NAMES_FIELD_NUMBER: _builtins.int
+    REMOVE_NETWORK_KEYS_FIELD_NUMBER: _builtins.int
+    CPU_HOT_ADD_FIELD_NUMBER: _builtins.int
+    MEMORY_HOT_ADD_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    num_cpu: _builtins.int
+    memory_mb: _builtins.int
+    name: _builtins.str
+    notes: _builtins.str
+    delete_removed_disk_files: _builtins.bool
+    cpu_hot_add: _builtins.bool
+    memory_hot_add: _builtins.bool
+    @_builtins.property
+    def add_disk_capacity_bytes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def remove_disk_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"scsi0:1" """
+
+    @_builtins.property
+    def add_network_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def remove_network_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"ethernet1" """
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        num_cpu: _builtins.int | None = ...,
+        memory_mb: _builtins.int | None = ...,
+        name: _builtins.str | None = ...,
+        notes: _builtins.str | None = ...,
+        add_disk_capacity_bytes: _abc.Iterable[_builtins.int] | None = ...,
+        remove_disk_keys: _abc.Iterable[_builtins.str] | None = ...,
+        delete_removed_disk_files: _builtins.bool = ...,
+        add_network_names: _abc.Iterable[_builtins.str] | None = ...,
+        remove_network_keys: _abc.Iterable[_builtins.str] | None = ...,
+        cpu_hot_add: _builtins.bool | None = ...,
+        memory_hot_add: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "cpu_hot_add", b"cpu_hot_add", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_network_names", b"add_network_names", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_network_keys", b"remove_network_keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__cpu_hot_add: _TypeAlias = _typing.Literal["cpu_hot_add"]  # noqa: Y015
+    _WhichOneofArgType__cpu_hot_add: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add"]  # noqa: Y015
+    _WhichOneofReturnType__memory_hot_add: _TypeAlias = _typing.Literal["memory_hot_add"]  # noqa: Y015
+    _WhichOneofArgType__memory_hot_add: _TypeAlias = _typing.Literal["_memory_hot_add", b"_memory_hot_add"]  # noqa: Y015
+    _WhichOneofReturnType__memory_mb: _TypeAlias = _typing.Literal["memory_mb"]  # noqa: Y015
+    _WhichOneofArgType__memory_mb: _TypeAlias = _typing.Literal["_memory_mb", b"_memory_mb"]  # noqa: Y015
+    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
+    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
+    _WhichOneofReturnType__notes: _TypeAlias = _typing.Literal["notes"]  # noqa: Y015
+    _WhichOneofArgType__notes: _TypeAlias = _typing.Literal["_notes", b"_notes"]  # noqa: Y015
+    _WhichOneofReturnType__num_cpu: _TypeAlias = _typing.Literal["num_cpu"]  # noqa: Y015
+    _WhichOneofArgType__num_cpu: _TypeAlias = _typing.Literal["_num_cpu", b"_num_cpu"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__cpu_hot_add) -> _WhichOneofReturnType__cpu_hot_add | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__memory_hot_add) -> _WhichOneofReturnType__memory_hot_add | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__memory_mb) -> _WhichOneofReturnType__memory_mb | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__notes) -> _WhichOneofReturnType__notes | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__num_cpu) -> _WhichOneofReturnType__num_cpu | None: ...
+
+Global___ReconfigureVMRequest: _TypeAlias = ReconfigureVMRequest  # noqa: Y015
+
+@_typing.final
+class GuestRequestResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuestRequestResponse: _TypeAlias = GuestRequestResponse  # noqa: Y015
+
+@_typing.final
+class GuestInfo(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOOLS_RUNNING_STATUS_FIELD_NUMBER: _builtins.int
+    GUEST_STATE_FIELD_NUMBER: _builtins.int
+    UPTIME_SECONDS_FIELD_NUMBER: _builtins.int
+    BOOT_COUNT_FIELD_NUMBER: _builtins.int
+    HOST_NAME_FIELD_NUMBER: _builtins.int
+    tools_running_status: _builtins.str
+    """guestToolsRunning | guestToolsNotRunning"""
+    guest_state: _builtins.str
+    """running | notRunning"""
+    uptime_seconds: _builtins.float
+    """the guest's own clock: carries on across suspend/resume"""
+    boot_count: _builtins.int
+    """resets and reboots since power-on"""
+    host_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        tools_running_status: _builtins.str = ...,
+        guest_state: _builtins.str = ...,
+        uptime_seconds: _builtins.float = ...,
+        boot_count: _builtins.int = ...,
+        host_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_count", b"boot_count", "guest_state", b"guest_state", "host_name", b"host_name", "tools_running_status", b"tools_running_status", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuestInfo: _TypeAlias = GuestInfo  # noqa: Y015
+
+@_typing.final
+class Snapshot(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    MEMORY_FIELD_NUMBER: _builtins.int
+    POWER_STATE_FIELD_NUMBER: _builtins.int
+    CHILDREN_FIELD_NUMBER: _builtins.int
+    PARENT_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """"snapshot-3" """
+    name: _builtins.str
+    description: _builtins.str
+    memory: _builtins.bool
+    """has a .vmsn with the VM's running state"""
+    power_state: _builtins.str
+    """of the VM when taken"""
+    parent_id: _builtins.str
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def children(self) -> _containers.RepeatedCompositeFieldContainer[Global___Snapshot]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        memory: _builtins.bool = ...,
+        power_state: _builtins.str = ...,
+        children: _abc.Iterable[Global___Snapshot] | None = ...,
+        parent_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["children", b"children", "create_time", b"create_time", "description", b"description", "id", b"id", "memory", b"memory", "name", b"name", "parent_id", b"parent_id", "power_state", b"power_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Snapshot: _TypeAlias = Snapshot  # noqa: Y015
+
+@_typing.final
+class ListSnapshotsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROOT_SNAPSHOTS_FIELD_NUMBER: _builtins.int
+    CURRENT_SNAPSHOT_ID_FIELD_NUMBER: _builtins.int
+    current_snapshot_id: _builtins.str
+    @_builtins.property
+    def root_snapshots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Snapshot]: ...
+    def __init__(
+        self,
+        *,
+        root_snapshots: _abc.Iterable[Global___Snapshot] | None = ...,
+        current_snapshot_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_snapshot_id", b"current_snapshot_id", "root_snapshots", b"root_snapshots"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSnapshotsResponse: _TypeAlias = ListSnapshotsResponse  # noqa: Y015
+
+@_typing.final
+class CreateSnapshotRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    MEMORY_FIELD_NUMBER: _builtins.int
+    QUIESCE_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    name: _builtins.str
+    description: _builtins.str
+    memory: _builtins.bool
+    quiesce: _builtins.bool
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        memory: _builtins.bool = ...,
+        quiesce: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "memory", b"memory", "name", b"name", "quiesce", b"quiesce", "vm_id", b"vm_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateSnapshotRequest: _TypeAlias = CreateSnapshotRequest  # noqa: Y015
+
+@_typing.final
+class RevertToSnapshotRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SNAPSHOT_ID_FIELD_NUMBER: _builtins.int
+    SUPPRESS_POWER_ON_FIELD_NUMBER: _builtins.int
+    snapshot_id: _builtins.str
+    suppress_power_on: _builtins.bool
+    def __init__(
+        self,
+        *,
+        snapshot_id: _builtins.str = ...,
+        suppress_power_on: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["snapshot_id", b"snapshot_id", "suppress_power_on", b"suppress_power_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevertToSnapshotRequest: _TypeAlias = RevertToSnapshotRequest  # noqa: Y015
+
+@_typing.final
+class RemoveSnapshotRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SNAPSHOT_ID_FIELD_NUMBER: _builtins.int
+    REMOVE_CHILDREN_FIELD_NUMBER: _builtins.int
+    snapshot_id: _builtins.str
+    remove_children: _builtins.bool
+    def __init__(
+        self,
+        *,
+        snapshot_id: _builtins.str = ...,
+        remove_children: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["remove_children", b"remove_children", "snapshot_id", b"snapshot_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveSnapshotRequest: _TypeAlias = RemoveSnapshotRequest  # noqa: Y015
 
 @_typing.final
 class GetVMRequest(_message.Message):

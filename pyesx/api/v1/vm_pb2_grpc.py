@@ -76,6 +76,66 @@ class VirtualMachineServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
                 _registered_method=True)
+        self.RegisterVM = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/RegisterVM',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.RegisterVMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ReconfigureVM = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/ReconfigureVM',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.ReconfigureVMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.SuspendVM = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/SuspendVM',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ResetVM = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/ResetVM',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ShutdownGuest = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/ShutdownGuest',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
+                _registered_method=True)
+        self.RebootGuest = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/RebootGuest',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
+                _registered_method=True)
+        self.GetGuestInfo = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/GetGuestInfo',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.FromString,
+                _registered_method=True)
+        self.CreateSnapshot = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/CreateSnapshot',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.CreateSnapshotRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ListSnapshots = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/ListSnapshots',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.ListSnapshotsResponse.FromString,
+                _registered_method=True)
+        self.RevertToSnapshot = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/RevertToSnapshot',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.RevertToSnapshotRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.RemoveSnapshot = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/RemoveSnapshot',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.RemoveSnapshotRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.RemoveAllSnapshots = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/RemoveAllSnapshots',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
 
 
 class VirtualMachineServiceServicer:
@@ -130,6 +190,79 @@ class VirtualMachineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterVM(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReconfigureVM(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuspendVM(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetVM(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShutdownGuest(self, request, context):
+        """Not tasks: ask the guest through its tools and return at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RebootGuest(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGuestInfo(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshots(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevertToSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveAllSnapshots(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VirtualMachineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -170,6 +303,66 @@ def add_VirtualMachineServiceServicer_to_server(servicer, server):
             ),
             'DestroyVM': grpc.unary_unary_rpc_method_handler(
                     servicer.DestroyVM,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'RegisterVM': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterVM,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.RegisterVMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ReconfigureVM': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReconfigureVM,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.ReconfigureVMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'SuspendVM': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendVM,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ResetVM': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetVM,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ShutdownGuest': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShutdownGuest,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.SerializeToString,
+            ),
+            'RebootGuest': grpc.unary_unary_rpc_method_handler(
+                    servicer.RebootGuest,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.SerializeToString,
+            ),
+            'GetGuestInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGuestInfo,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.SerializeToString,
+            ),
+            'CreateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSnapshot,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.CreateSnapshotRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ListSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshots,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.ListSnapshotsResponse.SerializeToString,
+            ),
+            'RevertToSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevertToSnapshot,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.RevertToSnapshotRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'RemoveSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveSnapshot,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.RemoveSnapshotRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'RemoveAllSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveAllSnapshots,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
             ),
@@ -389,6 +582,330 @@ class VirtualMachineService:
             request,
             target,
             '/pyesx.api.v1.VirtualMachineService/DestroyVM',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterVM(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/RegisterVM',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.RegisterVMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReconfigureVM(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/ReconfigureVM',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.ReconfigureVMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendVM(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/SuspendVM',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetVM(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/ResetVM',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShutdownGuest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/ShutdownGuest',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RebootGuest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/RebootGuest',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGuestInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/GetGuestInfo',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/CreateSnapshot',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.CreateSnapshotRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/ListSnapshots',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.ListSnapshotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevertToSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/RevertToSnapshot',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.RevertToSnapshotRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/RemoveSnapshot',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.RemoveSnapshotRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveAllSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/RemoveAllSnapshots',
             pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
             options,

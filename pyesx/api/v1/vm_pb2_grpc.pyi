@@ -42,6 +42,19 @@ class VirtualMachineServiceStub:
     KillVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]
     UnregisterVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]
     DestroyVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]
+    RegisterVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.RegisterVMRequest, _task_pb2.Task]
+    ReconfigureVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.ReconfigureVMRequest, _task_pb2.Task]
+    SuspendVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]
+    ResetVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]
+    ShutdownGuest: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]
+    """Not tasks: ask the guest through its tools and return at once."""
+    RebootGuest: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]
+    GetGuestInfo: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestInfo]
+    CreateSnapshot: _grpc.UnaryUnaryMultiCallable[_vm_pb2.CreateSnapshotRequest, _task_pb2.Task]
+    ListSnapshots: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.ListSnapshotsResponse]
+    RevertToSnapshot: _grpc.UnaryUnaryMultiCallable[_vm_pb2.RevertToSnapshotRequest, _task_pb2.Task]
+    RemoveSnapshot: _grpc.UnaryUnaryMultiCallable[_vm_pb2.RemoveSnapshotRequest, _task_pb2.Task]
+    RemoveAllSnapshots: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]
 
 @_typing.type_check_only
 class VirtualMachineServiceAsyncStub(VirtualMachineServiceStub):
@@ -56,6 +69,19 @@ class VirtualMachineServiceAsyncStub(VirtualMachineServiceStub):
     KillVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]  # type: ignore[assignment]
     UnregisterVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]  # type: ignore[assignment]
     DestroyVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]  # type: ignore[assignment]
+    RegisterVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.RegisterVMRequest, _task_pb2.Task]  # type: ignore[assignment]
+    ReconfigureVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.ReconfigureVMRequest, _task_pb2.Task]  # type: ignore[assignment]
+    SuspendVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]  # type: ignore[assignment]
+    ResetVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]  # type: ignore[assignment]
+    ShutdownGuest: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]  # type: ignore[assignment]
+    """Not tasks: ask the guest through its tools and return at once."""
+    RebootGuest: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]  # type: ignore[assignment]
+    GetGuestInfo: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestInfo]  # type: ignore[assignment]
+    CreateSnapshot: _aio.UnaryUnaryMultiCallable[_vm_pb2.CreateSnapshotRequest, _task_pb2.Task]  # type: ignore[assignment]
+    ListSnapshots: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.ListSnapshotsResponse]  # type: ignore[assignment]
+    RevertToSnapshot: _aio.UnaryUnaryMultiCallable[_vm_pb2.RevertToSnapshotRequest, _task_pb2.Task]  # type: ignore[assignment]
+    RemoveSnapshot: _aio.UnaryUnaryMultiCallable[_vm_pb2.RemoveSnapshotRequest, _task_pb2.Task]  # type: ignore[assignment]
+    RemoveAllSnapshots: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]  # type: ignore[assignment]
 
 class VirtualMachineServiceServicer(metaclass=_abc_1.ABCMeta):
     """Operations that change a VM return a Task at once; WaitForTask follows it."""
@@ -111,6 +137,91 @@ class VirtualMachineServiceServicer(metaclass=_abc_1.ABCMeta):
 
     @_abc_1.abstractmethod
     def DestroyVM(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterVM(
+        self,
+        request: _vm_pb2.RegisterVMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def ReconfigureVM(
+        self,
+        request: _vm_pb2.ReconfigureVMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def SuspendVM(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def ResetVM(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def ShutdownGuest(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.GuestRequestResponse, _abc.Awaitable[_vm_pb2.GuestRequestResponse]]:
+        """Not tasks: ask the guest through its tools and return at once."""
+
+    @_abc_1.abstractmethod
+    def RebootGuest(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.GuestRequestResponse, _abc.Awaitable[_vm_pb2.GuestRequestResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetGuestInfo(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.GuestInfo, _abc.Awaitable[_vm_pb2.GuestInfo]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateSnapshot(
+        self,
+        request: _vm_pb2.CreateSnapshotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def ListSnapshots(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.ListSnapshotsResponse, _abc.Awaitable[_vm_pb2.ListSnapshotsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RevertToSnapshot(
+        self,
+        request: _vm_pb2.RevertToSnapshotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveSnapshot(
+        self,
+        request: _vm_pb2.RemoveSnapshotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveAllSnapshots(
         self,
         request: _vm_pb2.VMRequest,
         context: _ServicerContext,

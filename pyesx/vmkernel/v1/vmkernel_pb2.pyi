@@ -42,6 +42,104 @@ VMM: WorldKind.ValueType  # 4
 Global___WorldKind: _TypeAlias = WorldKind  # noqa: Y015
 
 @_typing.final
+class CreateVirtualDiskRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    DISK_FORMAT_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    """the descriptor: ".../web01.vmdk" """
+    capacity_bytes: _builtins.int
+    disk_format: _builtins.str
+    """thin | thick | eagerZeroedThick"""
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        capacity_bytes: _builtins.int = ...,
+        disk_format: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "disk_format", b"disk_format", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateVirtualDiskRequest: _TypeAlias = CreateVirtualDiskRequest  # noqa: Y015
+
+@_typing.final
+class DiskPathRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiskPathRequest: _TypeAlias = DiskPathRequest  # noqa: Y015
+
+@_typing.final
+class DeleteVirtualDiskResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteVirtualDiskResponse: _TypeAlias = DeleteVirtualDiskResponse  # noqa: Y015
+
+@_typing.final
+class VirtualDiskInfo(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    CHAIN_FIELD_NUMBER: _builtins.int
+    USED_BYTES_FIELD_NUMBER: _builtins.int
+    PROVISIONED_BYTES_FIELD_NUMBER: _builtins.int
+    THIN_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    capacity_bytes: _builtins.int
+    used_bytes: _builtins.int
+    provisioned_bytes: _builtins.int
+    thin: _builtins.bool
+    @_builtins.property
+    def chain(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """descriptor paths, top first, base last"""
+
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        capacity_bytes: _builtins.int = ...,
+        chain: _abc.Iterable[_builtins.str] | None = ...,
+        used_bytes: _builtins.int = ...,
+        provisioned_bytes: _builtins.int = ...,
+        thin: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "chain", b"chain", "path", b"path", "provisioned_bytes", b"provisioned_bytes", "thin", b"thin", "used_bytes", b"used_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VirtualDiskInfo: _TypeAlias = VirtualDiskInfo  # noqa: Y015
+
+@_typing.final
 class GetHostInfoRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -120,12 +218,17 @@ class StartVmxRequest(_message.Message):
     VMX_PATH_FIELD_NUMBER: _builtins.int
     NUM_CPU_FIELD_NUMBER: _builtins.int
     MEMORY_MB_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_PATH_FIELD_NUMBER: _builtins.int
+    GUEST_TOOLS_FIELD_NUMBER: _builtins.int
     vm_id: _builtins.str
     vm_name: _builtins.str
     vmx_path: _builtins.str
     """absolute path of the .vmx file"""
     num_cpu: _builtins.int
     memory_mb: _builtins.int
+    checkpoint_path: _builtins.str
+    """resume from this .vmss / .vmsn ("" = cold boot)"""
+    guest_tools: _builtins.bool
     def __init__(
         self,
         *,
@@ -134,10 +237,12 @@ class StartVmxRequest(_message.Message):
         vmx_path: _builtins.str = ...,
         num_cpu: _builtins.int = ...,
         memory_mb: _builtins.int = ...,
+        checkpoint_path: _builtins.str = ...,
+        guest_tools: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["memory_mb", b"memory_mb", "num_cpu", b"num_cpu", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_path", b"checkpoint_path", "guest_tools", b"guest_tools", "memory_mb", b"memory_mb", "num_cpu", b"num_cpu", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -219,18 +324,22 @@ class StopVmxRequest(_message.Message):
 
     VM_ID_FIELD_NUMBER: _builtins.int
     KILL_FIELD_NUMBER: _builtins.int
+    SUSPEND_TO_FIELD_NUMBER: _builtins.int
     vm_id: _builtins.str
     kill: _builtins.bool
     """SIGKILL at once instead of asking the vmx to power off"""
+    suspend_to: _builtins.str
+    """save the running state to this .vmss, then exit"""
     def __init__(
         self,
         *,
         vm_id: _builtins.str = ...,
         kill: _builtins.bool = ...,
+        suspend_to: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kill", b"kill", "vm_id", b"vm_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kill", b"kill", "suspend_to", b"suspend_to", "vm_id", b"vm_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -59,6 +59,31 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.WatchWorldEventsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.WorldEvent.FromString,
                 _registered_method=True)
+        self.CreateVirtualDisk = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/CreateVirtualDisk',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.CreateVirtualDiskRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+                _registered_method=True)
+        self.GetVirtualDisk = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/GetVirtualDisk',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+                _registered_method=True)
+        self.DeleteVirtualDisk = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/DeleteVirtualDisk',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DeleteVirtualDiskResponse.FromString,
+                _registered_method=True)
+        self.CreateDeltaDisk = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/CreateDeltaDisk',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+                _registered_method=True)
+        self.ConsolidateDisk = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/ConsolidateDisk',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+                _registered_method=True)
 
 
 class VMkernelServicer:
@@ -96,6 +121,40 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateVirtualDisk(self, request, context):
+        """The storage stack's virtual disks. Paths are absolute and must lie in a datastore.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVirtualDisk(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteVirtualDisk(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDeltaDisk(self, request, context):
+        """A new copy-on-write delta on top of path (its parent becomes read-only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConsolidateDisk(self, request, context):
+        """Merge the delta at path into its parent (its own children move onto the parent), delete it,
+        and return the parent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VMkernelServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -123,6 +182,31 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.WatchWorldEvents,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.WatchWorldEventsRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.WorldEvent.SerializeToString,
+            ),
+            'CreateVirtualDisk': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateVirtualDisk,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.CreateVirtualDiskRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.SerializeToString,
+            ),
+            'GetVirtualDisk': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVirtualDisk,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.SerializeToString,
+            ),
+            'DeleteVirtualDisk': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteVirtualDisk,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DeleteVirtualDiskResponse.SerializeToString,
+            ),
+            'CreateDeltaDisk': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDeltaDisk,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.SerializeToString,
+            ),
+            'ConsolidateDisk': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConsolidateDisk,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -260,6 +344,141 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/WatchWorldEvents',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.WatchWorldEventsRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.WorldEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateVirtualDisk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/CreateVirtualDisk',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.CreateVirtualDiskRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVirtualDisk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/GetVirtualDisk',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteVirtualDisk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/DeleteVirtualDisk',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DeleteVirtualDiskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDeltaDisk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/CreateDeltaDisk',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConsolidateDisk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/ConsolidateDisk',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
             options,
             channel_credentials,
             insecure,

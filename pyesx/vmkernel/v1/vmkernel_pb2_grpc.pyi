@@ -39,6 +39,16 @@ class VMkernelStub:
     """Supervisor news for hostd: vmx exits and hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
     """
+    CreateVirtualDisk: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.CreateVirtualDiskRequest, _vmkernel_pb2.VirtualDiskInfo]
+    """The storage stack's virtual disks. Paths are absolute and must lie in a datastore."""
+    GetVirtualDisk: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.VirtualDiskInfo]
+    DeleteVirtualDisk: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.DeleteVirtualDiskResponse]
+    CreateDeltaDisk: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.VirtualDiskInfo]
+    """A new copy-on-write delta on top of path (its parent becomes read-only)."""
+    ConsolidateDisk: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.VirtualDiskInfo]
+    """Merge the delta at path into its parent (its own children move onto the parent), delete it,
+    and return the parent.
+    """
 
 @_typing.type_check_only
 class VMkernelAsyncStub(VMkernelStub):
@@ -50,6 +60,16 @@ class VMkernelAsyncStub(VMkernelStub):
     WatchWorldEvents: _aio.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]  # type: ignore[assignment]
     """Supervisor news for hostd: vmx exits and hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
+    """
+    CreateVirtualDisk: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.CreateVirtualDiskRequest, _vmkernel_pb2.VirtualDiskInfo]  # type: ignore[assignment]
+    """The storage stack's virtual disks. Paths are absolute and must lie in a datastore."""
+    GetVirtualDisk: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.VirtualDiskInfo]  # type: ignore[assignment]
+    DeleteVirtualDisk: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.DeleteVirtualDiskResponse]  # type: ignore[assignment]
+    CreateDeltaDisk: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.VirtualDiskInfo]  # type: ignore[assignment]
+    """A new copy-on-write delta on top of path (its parent becomes read-only)."""
+    ConsolidateDisk: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.DiskPathRequest, _vmkernel_pb2.VirtualDiskInfo]  # type: ignore[assignment]
+    """Merge the delta at path into its parent (its own children move onto the parent), delete it,
+    and return the parent.
     """
 
 class VMkernelServicer(metaclass=_abc_1.ABCMeta):
@@ -89,6 +109,46 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_vmkernel_pb2.WorldEvent], _abc.AsyncIterator[_vmkernel_pb2.WorldEvent]]:
         """Supervisor news for hostd: vmx exits and hostd restarts. Events that
         happened while no hostd listened are delivered when one connects.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateVirtualDisk(
+        self,
+        request: _vmkernel_pb2.CreateVirtualDiskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.VirtualDiskInfo, _abc.Awaitable[_vmkernel_pb2.VirtualDiskInfo]]:
+        """The storage stack's virtual disks. Paths are absolute and must lie in a datastore."""
+
+    @_abc_1.abstractmethod
+    def GetVirtualDisk(
+        self,
+        request: _vmkernel_pb2.DiskPathRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.VirtualDiskInfo, _abc.Awaitable[_vmkernel_pb2.VirtualDiskInfo]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteVirtualDisk(
+        self,
+        request: _vmkernel_pb2.DiskPathRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.DeleteVirtualDiskResponse, _abc.Awaitable[_vmkernel_pb2.DeleteVirtualDiskResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateDeltaDisk(
+        self,
+        request: _vmkernel_pb2.DiskPathRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.VirtualDiskInfo, _abc.Awaitable[_vmkernel_pb2.VirtualDiskInfo]]:
+        """A new copy-on-write delta on top of path (its parent becomes read-only)."""
+
+    @_abc_1.abstractmethod
+    def ConsolidateDisk(
+        self,
+        request: _vmkernel_pb2.DiskPathRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.VirtualDiskInfo, _abc.Awaitable[_vmkernel_pb2.VirtualDiskInfo]]:
+        """Merge the delta at path into its parent (its own children move onto the parent), delete it,
+        and return the parent.
         """
 
 def add_VMkernelServicer_to_server(servicer: VMkernelServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

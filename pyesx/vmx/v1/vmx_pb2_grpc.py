@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from pyesx.api.v1 import vm_pb2 as pyesx_dot_api_dot_v1_dot_vm__pb2
 from pyesx.vmx.v1 import vmx_pb2 as pyesx_dot_vmx_dot_v1_dot_vmx__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -44,6 +45,31 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffResponse.FromString,
                 _registered_method=True)
+        self.Checkpoint = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/Checkpoint',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointResponse.FromString,
+                _registered_method=True)
+        self.Suspend = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/Suspend',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointResponse.FromString,
+                _registered_method=True)
+        self.Reset = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/Reset',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ResetRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ResetResponse.FromString,
+                _registered_method=True)
+        self.GuestInfo = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/GuestInfo',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestInfoRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.FromString,
+                _registered_method=True)
+        self.GuestPower = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/GuestPower',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerResponse.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -62,6 +88,38 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Checkpoint(self, request, context):
+        """Saves the guest's running state to a checkpoint file; the VM keeps running.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Suspend(self, request, context):
+        """Saves the state (like Checkpoint), stops the VMM worlds and ends the vmx.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reset(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GuestInfo(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GuestPower(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -74,6 +132,31 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.PowerOff,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffRequest.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffResponse.SerializeToString,
+            ),
+            'Checkpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.Checkpoint,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointResponse.SerializeToString,
+            ),
+            'Suspend': grpc.unary_unary_rpc_method_handler(
+                    servicer.Suspend,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointResponse.SerializeToString,
+            ),
+            'Reset': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reset,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ResetRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ResetResponse.SerializeToString,
+            ),
+            'GuestInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GuestInfo,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestInfoRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.SerializeToString,
+            ),
+            'GuestPower': grpc.unary_unary_rpc_method_handler(
+                    servicer.GuestPower,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -130,6 +213,141 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/PowerOff',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffRequest.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Checkpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/Checkpoint',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Suspend(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/Suspend',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/Reset',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ResetRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GuestInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/GuestInfo',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestInfoRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GuestPower(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/GuestPower',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ The vmx's internal API, served on run/vmx/<vm-id>.sock to the VMkernel and hostd
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from pyesx.api.v1 import vm_pb2 as _vm_pb2
 from pyesx.vmx.v1 import vmx_pb2 as _vmx_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -34,6 +35,13 @@ class VmxStub:
     GetStatus: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.GetStatusRequest, _vmx_pb2.VmxStatus]
     PowerOff: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.PowerOffRequest, _vmx_pb2.PowerOffResponse]
     """Stops the VMM worlds and ends the vmx process once the answer is sent."""
+    Checkpoint: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.CheckpointRequest, _vmx_pb2.CheckpointResponse]
+    """Saves the guest's running state to a checkpoint file; the VM keeps running."""
+    Suspend: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.CheckpointRequest, _vmx_pb2.CheckpointResponse]
+    """Saves the state (like Checkpoint), stops the VMM worlds and ends the vmx."""
+    Reset: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.ResetRequest, _vmx_pb2.ResetResponse]
+    GuestInfo: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.GuestInfoRequest, _vm_pb2.GuestInfo]
+    GuestPower: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.GuestPowerRequest, _vmx_pb2.GuestPowerResponse]
 
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
@@ -41,6 +49,13 @@ class VmxAsyncStub(VmxStub):
     GetStatus: _aio.UnaryUnaryMultiCallable[_vmx_pb2.GetStatusRequest, _vmx_pb2.VmxStatus]  # type: ignore[assignment]
     PowerOff: _aio.UnaryUnaryMultiCallable[_vmx_pb2.PowerOffRequest, _vmx_pb2.PowerOffResponse]  # type: ignore[assignment]
     """Stops the VMM worlds and ends the vmx process once the answer is sent."""
+    Checkpoint: _aio.UnaryUnaryMultiCallable[_vmx_pb2.CheckpointRequest, _vmx_pb2.CheckpointResponse]  # type: ignore[assignment]
+    """Saves the guest's running state to a checkpoint file; the VM keeps running."""
+    Suspend: _aio.UnaryUnaryMultiCallable[_vmx_pb2.CheckpointRequest, _vmx_pb2.CheckpointResponse]  # type: ignore[assignment]
+    """Saves the state (like Checkpoint), stops the VMM worlds and ends the vmx."""
+    Reset: _aio.UnaryUnaryMultiCallable[_vmx_pb2.ResetRequest, _vmx_pb2.ResetResponse]  # type: ignore[assignment]
+    GuestInfo: _aio.UnaryUnaryMultiCallable[_vmx_pb2.GuestInfoRequest, _vm_pb2.GuestInfo]  # type: ignore[assignment]
+    GuestPower: _aio.UnaryUnaryMultiCallable[_vmx_pb2.GuestPowerRequest, _vmx_pb2.GuestPowerResponse]  # type: ignore[assignment]
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -57,5 +72,42 @@ class VmxServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_vmx_pb2.PowerOffResponse, _abc.Awaitable[_vmx_pb2.PowerOffResponse]]:
         """Stops the VMM worlds and ends the vmx process once the answer is sent."""
+
+    @_abc_1.abstractmethod
+    def Checkpoint(
+        self,
+        request: _vmx_pb2.CheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.CheckpointResponse, _abc.Awaitable[_vmx_pb2.CheckpointResponse]]:
+        """Saves the guest's running state to a checkpoint file; the VM keeps running."""
+
+    @_abc_1.abstractmethod
+    def Suspend(
+        self,
+        request: _vmx_pb2.CheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.CheckpointResponse, _abc.Awaitable[_vmx_pb2.CheckpointResponse]]:
+        """Saves the state (like Checkpoint), stops the VMM worlds and ends the vmx."""
+
+    @_abc_1.abstractmethod
+    def Reset(
+        self,
+        request: _vmx_pb2.ResetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.ResetResponse, _abc.Awaitable[_vmx_pb2.ResetResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GuestInfo(
+        self,
+        request: _vmx_pb2.GuestInfoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.GuestInfo, _abc.Awaitable[_vm_pb2.GuestInfo]]: ...
+
+    @_abc_1.abstractmethod
+    def GuestPower(
+        self,
+        request: _vmx_pb2.GuestPowerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.GuestPowerResponse, _abc.Awaitable[_vmx_pb2.GuestPowerResponse]]: ...
 
 def add_VmxServicer_to_server(servicer: VmxServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,83 @@
+"""The storage stack's virtual-disk calls, for hostd: every path is checked to lie in a datastore,
+and the blocking disk work runs off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from pyesx import faults
+from pyesx.layout import HostLayout
+from pyesx.vmkernel.v1 import vmkernel_pb2
+from vmkernel.storage import disks
+from vmkernel.storage.chain import open_disk
+
+T = TypeVar("T")
+FORMATS = ("thin", "thick", "eagerZeroedThick")
+
+
+class DiskService:
+    def __init__(self, layout: HostLayout, datastores: Callable[[], list[str]]) -> None:
+        self.layout = layout
+        self.datastores = datastores
+        self._lock = asyncio.Lock()  # one multi-file disk operation at a time
+
+    def checked(self, raw: str) -> Path:
+        """raw as a path inside a datastore folder (not the datastore itself); InvalidArgument otherwise."""
+        if not raw or "\x00" in raw:
+            raise faults.InvalidArgument("path", "a disk path is required")
+        path = Path(raw)
+        if not path.is_absolute() or ".." in path.parts:
+            raise faults.InvalidArgument("path", f"'{raw}' is not an absolute path without '..'")
+        resolved = path.parent.resolve() / path.name
+        for name in self.datastores():
+            root = self.layout.datastore(name).resolve()
+            if resolved.is_relative_to(root) and resolved.parent != root:
+                return resolved
+        raise faults.InvalidArgument("path", f"'{raw}' is not in a VM folder of a datastore")
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        async with self._lock:
+            return await asyncio.to_thread(work)
+
+    def info(self, path: Path) -> vmkernel_pb2.VirtualDiskInfo:
+        if not path.is_file():
+            raise faults.NotFound("VirtualDisk", str(path))
+        with open_disk(path, read_only=True) as disk:
+            return vmkernel_pb2.VirtualDiskInfo(
+                path=str(path),
+                capacity_bytes=disk.capacity_bytes,
+                chain=[str(p) for p in disk.chain],
+                used_bytes=disk.used_bytes(),
+                provisioned_bytes=disk.provisioned_bytes(),
+                thin=disk.base_descriptor.is_thin,
+            )
+
+    async def create(self, request: vmkernel_pb2.CreateVirtualDiskRequest) -> vmkernel_pb2.VirtualDiskInfo:
+        path = self.checked(request.path)
+        disk_format = request.disk_format or "thin"
+        if disk_format not in FORMATS:
+            raise faults.InvalidArgument("diskFormat", f"'{disk_format}' is not one of {', '.join(FORMATS)}")
+        if not path.parent.is_dir():
+            raise faults.NotFound("Folder", str(path.parent))
+        await self._run(lambda: disks.create_disk(path, request.capacity_bytes, disk_format).close())
+        return self.info(path)
+
+    async def get(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:
+        return self.info(self.checked(raw))
+
+    async def delete(self, raw: str) -> None:
+        path = self.checked(raw)
+        if not path.is_file():
+            raise faults.NotFound("VirtualDisk", raw)
+        await self._run(lambda: disks.delete_disk(path))
+
+    async def delta(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:
+        path = self.checked(raw)
+        return self.info(await self._run(lambda: disks.create_delta(path)))
+
+    async def consolidate(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:
+        path = self.checked(raw)
+        return self.info(await self._run(lambda: disks.consolidate(path)))
