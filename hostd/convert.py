@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from google.protobuf import timestamp_pb2
 
 from hostd import vmconfig
 from hostd.events import Event
 from hostd.snapshot_tree import SnapshotNode, SnapshotTree
 from hostd.tasks import Task
-from hostd.vms import POWERED_ON, SUSPENDED, VmManager, VmRecord
+from hostd.vms import POWERED_ON, SPACE_TTL, SUSPENDED, VmManager, VmRecord
 from pyesx.api.v1 import event_pb2, task_pb2, vm_pb2
 from pyesx.rpc.faultwire import fault_to_proto
 
@@ -33,9 +35,21 @@ def seconds(ts: timestamp_pb2.Timestamp) -> float:
     return ts.seconds + ts.nanos / 1e9
 
 
-def vm_to_proto(
-    vm: VmRecord, manager: VmManager, change_version: int = 0, current_snapshot: str = ""
-) -> vm_pb2.VirtualMachine:
+def vm_to_proto(vm: VmRecord, manager: VmManager, change_version: int = 0) -> vm_pb2.VirtualMachine:
+    """The VM's API message, rebuilt when the VM changed (or its space figures are older than SPACE_TTL)."""
+    when, message = vm.shown
+    if message is None or time.monotonic() - when > SPACE_TTL:
+        message = _build_vm(vm, manager)
+        vm.shown = (time.monotonic(), message)
+    if change_version == message.change_version:
+        return message  # type: ignore[no-any-return]
+    copy = vm_pb2.VirtualMachine()
+    copy.CopyFrom(message)
+    copy.change_version = change_version
+    return copy
+
+
+def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
     disks = [
         vm_pb2.VirtualDisk(
             key=d.key,
@@ -79,7 +93,6 @@ def vm_to_proto(
         ],
         cpu_hot_add=vmconfig.cpu_hot_add(vm.config),
         memory_hot_add=vmconfig.memory_hot_add(vm.config),
-        change_version=change_version,
     )
 
 

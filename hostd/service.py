@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -276,24 +277,31 @@ class ChangeFeedServicer(changes_pb2_grpc.ChangeFeedServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
         self.hostd = hostd
 
-    def _snapshot(self) -> list[changes_pb2.Change]:
-        vms = self.hostd.vms
-        version = self.hostd.feed.version
-        current = [
-            changes_pb2.Change(
-                kind=changes_pb2.ENTER,
-                object_type="VirtualMachine",
-                object_id=vm.id,
-                vm=vm_to_proto(vm, vms, version),
-            )
-            for vm in vms.all()
-        ]
-        current += [
-            changes_pb2.Change(
-                kind=changes_pb2.ENTER, object_type="Task", object_id=t.id, task=task_to_proto(t)
-            )
-            for t in self.hostd.tasks.recent()
-        ]
+    def _snapshot(self, types: set[str], ids: set[str]) -> list[changes_pb2.Change]:
+        """ENTER for every current object the watcher wants (only those: a wait on one task is cheap)."""
+        vms, version = self.hostd.vms, self.hostd.feed.version
+        current = []
+        if not types or "VirtualMachine" in types:
+            chosen = [vms.vms[i] for i in ids if i in vms.vms] if ids else vms.all()
+            current += [
+                changes_pb2.Change(
+                    kind=changes_pb2.ENTER,
+                    object_type="VirtualMachine",
+                    object_id=vm.id,
+                    vm=vm_to_proto(vm, vms, version),
+                )
+                for vm in chosen
+            ]
+        if not types or "Task" in types:
+            tasks = self.hostd.tasks
+            chosen_tasks = [tasks.find(i) for i in ids] if ids else tasks.recent()
+            current += [
+                changes_pb2.Change(
+                    kind=changes_pb2.ENTER, object_type="Task", object_id=t.id, task=task_to_proto(t)
+                )
+                for t in chosen_tasks
+                if t is not None
+            ]
         return current
 
     async def WatchChanges(
@@ -304,5 +312,6 @@ class ChangeFeedServicer(changes_pb2_grpc.ChangeFeedServiceServicer):
         def wanted(change: changes_pb2.Change) -> bool:
             return (not types or change.object_type in types) and (not ids or change.object_id in ids)
 
-        async for change in self.hostd.feed.watch(request.since_version, self._snapshot, wanted):
+        snapshot = functools.partial(self._snapshot, types, ids)
+        async for change in self.hostd.feed.watch(request.since_version, snapshot, wanted):
             yield change

@@ -244,6 +244,9 @@ class TaskManager:
         self.on_change(task)
         return task
 
+    def find(self, task_id: str) -> Task | None:
+        return self._tasks.get(task_id)
+
     def get(self, task_id: str) -> Task:
         try:
             return self._tasks[task_id]

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hostd import vmconfig
 from hostd.events import EventLog
@@ -58,6 +59,7 @@ class VmRecord:
     current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
     _space: tuple[float, int] = (0.0, 0)
     _capacities: dict[str, int] = field(default_factory=dict)
+    shown: tuple[float, Any] = (0.0, None)  # (when, its API message): converting 1,024 VMs is not free
 
     @property
     def name(self) -> str:
@@ -96,8 +98,10 @@ class VmRecord:
         return self._capacities[file_name]
 
     def forget_space(self) -> None:
+        """Drop what is cached of the VM's files and its API message (its state changed)."""
         self._space = (0.0, 0)
         self._capacities.clear()
+        self.shown = (0.0, None)
 
 
 OnChange = Callable[[VmRecord, ChangeKind, tuple[str, ...]], None]
@@ -122,6 +126,7 @@ class VmManager:
     # -- state ----------------------------------------------------------------------------------
 
     def changed(self, vm: VmRecord, *props: str, kind: ChangeKind = ChangeKind.MODIFY) -> None:
+        vm.forget_space()
         self.on_change(vm, kind, props)
 
     def set_power(

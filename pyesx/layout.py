@@ -83,8 +83,11 @@ class HostLayout:
         return ds_dir / rel
 
     def datastore_path(self, path: Path) -> str:
-        """``[ds] rel`` for an absolute path inside a datastore."""
-        rel = path.resolve().relative_to(self.volumes.resolve())
+        """``[ds] rel`` for an absolute path inside a datastore (the root is absolute already)."""
+        try:
+            rel = path.relative_to(self.volumes)
+        except ValueError:
+            rel = path.resolve().relative_to(self.volumes.resolve())
         ds, *rest = rel.parts
         return f"[{ds}] {'/'.join(rest)}"
 

@@ -134,7 +134,7 @@ class BootedHost:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout:
+        if self.process.stdout and not self.process.stdout.closed:
             self.output.extend(self.process.stdout.readlines())
             self.process.stdout.close()
         return self.process.returncode
