@@ -191,30 +191,44 @@ class VmManager:
                 _log.warning("vm.recovered_half_created", task=task.id, folder=folder)
 
     def on_world_event(self, event: vmkernel_pb2.WorldEvent) -> None:
-        if event.WhichOneof("kind") == "vmx_exited":
-            exited = event.vmx_exited
-            vm = self.vms.get(exited.vm_id)
-            if vm is None or vm.vmx_pid != exited.pid or exited.expected:
-                return
-            self.set_power(vm, POWERED_OFF)
-            if exited.exit_code == VMX_EXIT_GUEST_POWEROFF:
-                self.record(
-                    "VmPoweredOffEvent", vm, f"{vm.name} on {self.hostname} is powered off by the guest", ""
-                )
-            else:
-                self.record(
-                    "VmDiedEvent",
-                    vm,
-                    f"The virtual machine process of {vm.name} has exited unexpectedly "
-                    f"(exit code {exited.exit_code}).",
-                    "",
-                )
-        elif event.WhichOneof("kind") == "hostd_restarted":
+        """Apply the VMkernel's news. A start or an expected exit that a task of ours drives is the
+        task's to apply; without one (the hostd that asked died), the news is the truth."""
+        kind = event.WhichOneof("kind")
+        if kind == "vmx_started":
+            started = event.vmx_started
+            vm = self.vms.get(started.vm_id)
+            if vm is not None and vm.vmx_pid != started.pid and not self.tasks.busy_task(vm.id):
+                self.set_power(vm, POWERED_ON, started.pid, list(started.vmm_pids))
+        elif kind == "vmx_exited":
+            self._on_vmx_exit(event.vmx_exited)
+        elif kind == "hostd_restarted":
             r = event.hostd_restarted
             self.events.record(
                 "HostdRestartedEvent",
                 f"hostd (pid {r.old_pid}) exited with code {r.exit_code}; "
                 f"the watchdog restarted it as pid {r.new_pid}.",
+            )
+
+    def _on_vmx_exit(self, exited: vmkernel_pb2.VmxExited) -> None:
+        vm = self.vms.get(exited.vm_id)
+        if vm is None or vm.vmx_pid != exited.pid:
+            return
+        if exited.expected:
+            if not self.tasks.busy_task(vm.id):
+                self.set_power(vm, SUSPENDED if vm.checkpoint_file() else POWERED_OFF)
+            return
+        self.set_power(vm, POWERED_OFF)
+        if exited.exit_code == VMX_EXIT_GUEST_POWEROFF:
+            self.record(
+                "VmPoweredOffEvent", vm, f"{vm.name} on {self.hostname} is powered off by the guest", ""
+            )
+        else:
+            self.record(
+                "VmDiedEvent",
+                vm,
+                f"The virtual machine process of {vm.name} has exited unexpectedly "
+                f"(exit code {exited.exit_code}).",
+                "",
             )
 
     # -- reads ----------------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 import grpc
 
 from pyesx.api.v1 import host_pb2
 from pyesx.layout import HostLayout
+from pyesx.logs import get_logger
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel.config import EsxConfig
 from vmkernel.disk_service import DiskService
@@ -19,6 +22,24 @@ from vmkernel.vmxs import VmxManager
 from vmkernel.worlds import WorldTable
 
 VERSION, BUILD = "8.0.3-pyesx", "24022510"
+T = TypeVar("T")
+_log = get_logger("vmkernel")
+_unfinished: set[asyncio.Task[Any]] = set()
+
+
+async def to_completion(work: Coroutine[Any, Any, T]) -> T:
+    """Run work to its end even if the caller goes away: gRPC cancels a handler whose client died
+    (hostd killed mid-call), and a half-started vmx or half-merged disk must not be abandoned."""
+    task = asyncio.ensure_future(work)
+    _unfinished.add(task)
+
+    def finished(done: asyncio.Task[Any]) -> None:
+        _unfinished.discard(done)
+        if not done.cancelled() and done.exception() is not None:
+            _log.info("vmkernel.call_outlived_caller", error=str(done.exception()))
+
+    task.add_done_callback(finished)
+    return await asyncio.shield(task)
 
 
 def datastore_proto(layout: HostLayout, name: str) -> host_pb2.Datastore:
@@ -69,12 +90,12 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     async def StartVmx(
         self, request: vmkernel_pb2.StartVmxRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.VmxWorld:
-        return (await self.vmxs.start(request)).to_proto()
+        return (await to_completion(self.vmxs.start(request))).to_proto()
 
     async def StopVmx(
         self, request: vmkernel_pb2.StopVmxRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.StopVmxResponse:
-        exit_code = await self.vmxs.stop(request.vm_id, request.kill, request.suspend_to)
+        exit_code = await to_completion(self.vmxs.stop(request.vm_id, request.kill, request.suspend_to))
         return vmkernel_pb2.StopVmxResponse(exit_code=exit_code)
 
     async def ListWorlds(
@@ -88,7 +109,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     async def CreateVirtualDisk(
         self, request: vmkernel_pb2.CreateVirtualDiskRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.VirtualDiskInfo:
-        return await self.disks.create(request)
+        return await to_completion(self.disks.create(request))
 
     async def GetVirtualDisk(
         self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
@@ -98,18 +119,18 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     async def DeleteVirtualDisk(
         self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.DeleteVirtualDiskResponse:
-        await self.disks.delete(request.path)
+        await to_completion(self.disks.delete(request.path))
         return vmkernel_pb2.DeleteVirtualDiskResponse()
 
     async def CreateDeltaDisk(
         self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.VirtualDiskInfo:
-        return await self.disks.delta(request.path)
+        return await to_completion(self.disks.delta(request.path))
 
     async def ConsolidateDisk(
         self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.VirtualDiskInfo:
-        return await self.disks.consolidate(request.path)
+        return await to_completion(self.disks.consolidate(request.path))
 
     async def WatchWorldEvents(
         self, request: vmkernel_pb2.WatchWorldEventsRequest, context: grpc.aio.ServicerContext

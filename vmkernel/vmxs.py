@@ -109,6 +109,7 @@ class VmxManager:
             self.worlds.add(vmkernel_pb2.VMM, pid, f"vmm{vcpu}:{request.vm_name}", request.vm_id, vcpu)
         for pid in handle.vmm_pids:
             self._reap_when_orphaned(pid)
+        self.events.publish(vmkernel_pb2.WorldEvent(time=time.time(), vmx_started=handle.to_proto()))
         watcher = asyncio.create_task(self._watch(handle))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)

@@ -255,3 +255,25 @@ def test_kill_9_of_the_vmkernel_takes_every_world_with_it(tmp_path: Path) -> Non
         wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in worlds), what="worlds gone")
     finally:
         booted.stop()
+
+
+def test_a_hostd_crash_mid_operation_leaves_vms_consistent_and_no_task_running(
+    host: BootedHost, client: Client
+) -> None:
+    vm_id = _create(client, "steady", cpus=1)
+    power_on = client.power_on(vm_id)
+    create = client.create_vm("halfway")
+    os.kill(host.hostd_pid(), signal.SIGKILL)
+    with wait_until(lambda: host.client(), what="hostd back") as again:
+        for task_id in (power_on.id, create.id):
+            assert again.get_task(task_id).state in ("success", "error")
+        vm = again.get_vm(vm_id)
+        state_file = host.root / f"run/vmx/{vm_id}.json"
+        if vm.power_state == "poweredOn":  # as asked
+            assert sorted(children_of(vm.vmx_pid)) == sorted(vm.vmm_pids)
+            assert json.loads(state_file.read_text())["pid"] == vm.vmx_pid
+        else:  # as it was
+            assert vm.vmx_pid == 0 and not state_file.exists()
+        registered = [v.name for v in again.list_vms()]
+        folder = host.root / "vmfs/volumes/datastore1/halfway"
+        assert ("halfway" in registered) == folder.exists()

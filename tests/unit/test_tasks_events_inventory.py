@@ -100,3 +100,35 @@ async def test_world_events_wait_for_a_subscriber() -> None:
     bus.publish(vmkernel_pb2.WorldEvent(time=2, vmx_exited=vmkernel_pb2.VmxExited(vm_id="vm-2")))
     assert (await anext(stream)).vmx_exited.vm_id == "vm-2"
     await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_the_journal_fails_tasks_a_dead_hostd_left_running(tmp_path: Path) -> None:
+    journal = tmp_path / "tasks.jsonl"
+    first = TaskManager(journal)
+    release = asyncio.Event()
+
+    async def never(task: object) -> str:
+        await release.wait()
+        return ""
+
+    async def quick(task: object) -> str:
+        return "vm-1"
+
+    done = await first.wait(first.submit("Folder.createVm", "name:a", "a", "root", quick).id, 5)
+    stuck = first.submit(
+        "Folder.createVm", "name:b", "b", "root", never, recovery={"remove_unregistered_folder": "/x"}
+    )
+    # hostd dies here: the second task never finishes; a new hostd reads the journal
+    second = TaskManager(journal)
+    assert second.get(done.id).state == "success"
+    interrupted = second.get(stuck.id)
+    assert interrupted.state == "error" and isinstance(interrupted.error, faults.SystemError)
+    assert "restarted" in str(interrupted.error)
+    assert second.interrupted == [interrupted] and interrupted.recovery == {
+        "remove_unregistered_folder": "/x"
+    }
+    third = second.submit("a", "e", "e", "root", quick)
+    assert third.id == "task-3"
+    await second.wait(third.id, 5)
+    assert TaskManager(journal).interrupted == []  # compacted: reported once
+    release.set()

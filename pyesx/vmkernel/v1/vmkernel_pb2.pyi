@@ -483,23 +483,29 @@ class WorldEvent(_message.Message):
     TIME_FIELD_NUMBER: _builtins.int
     VMX_EXITED_FIELD_NUMBER: _builtins.int
     HOSTD_RESTARTED_FIELD_NUMBER: _builtins.int
+    VMX_STARTED_FIELD_NUMBER: _builtins.int
     time: _builtins.float
     @_builtins.property
     def vmx_exited(self) -> Global___VmxExited: ...
     @_builtins.property
     def hostd_restarted(self) -> Global___HostdRestarted: ...
+    @_builtins.property
+    def vmx_started(self) -> Global___VmxWorld:
+        """a vmx finished starting (it serves its socket)"""
+
     def __init__(
         self,
         *,
         time: _builtins.float = ...,
         vmx_exited: Global___VmxExited | None = ...,
         hostd_restarted: Global___HostdRestarted | None = ...,
+        vmx_started: Global___VmxWorld | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "vmx_exited", b"vmx_exited"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "vmx_exited", b"vmx_exited", "vmx_started", b"vmx_started"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "time", b"time", "vmx_exited", b"vmx_exited"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "time", b"time", "vmx_exited", b"vmx_exited", "vmx_started", b"vmx_started"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["vmx_exited", "hostd_restarted"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["vmx_exited", "hostd_restarted", "vmx_started"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

@@ -114,7 +114,7 @@ class VMkernelServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchWorldEvents(self, request, context):
-        """Supervisor news for hostd: vmx exits and hostd restarts. Events that
+        """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
         happened while no hostd listened are delivered when one connects.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -36,7 +36,7 @@ class VMkernelStub:
     StopVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]
     ListWorlds: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]
     WatchWorldEvents: _grpc.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]
-    """Supervisor news for hostd: vmx exits and hostd restarts. Events that
+    """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
     """
     CreateVirtualDisk: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.CreateVirtualDiskRequest, _vmkernel_pb2.VirtualDiskInfo]
@@ -58,7 +58,7 @@ class VMkernelAsyncStub(VMkernelStub):
     StopVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]  # type: ignore[assignment]
     ListWorlds: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]  # type: ignore[assignment]
     WatchWorldEvents: _aio.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]  # type: ignore[assignment]
-    """Supervisor news for hostd: vmx exits and hostd restarts. Events that
+    """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
     """
     CreateVirtualDisk: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.CreateVirtualDiskRequest, _vmkernel_pb2.VirtualDiskInfo]  # type: ignore[assignment]
@@ -107,7 +107,7 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _vmkernel_pb2.WatchWorldEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_vmkernel_pb2.WorldEvent], _abc.AsyncIterator[_vmkernel_pb2.WorldEvent]]:
-        """Supervisor news for hostd: vmx exits and hostd restarts. Events that
+        """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
         happened while no hostd listened are delivered when one connects.
         """
 
