@@ -1,0 +1,29 @@
+"""The cmdlets the shell knows, by name and alias (case-insensitive)."""
+
+from __future__ import annotations
+
+from clients.shell.cmdlets import connection, event, host, output, snapshot, task, vm
+from clients.shell.cmdlets.base import Cmdlet, CommandContext
+
+ALL: tuple[type[Cmdlet], ...] = (
+    *connection.CMDLETS,
+    *host.CMDLETS,
+    *vm.CMDLETS,
+    *snapshot.CMDLETS,
+    *task.CMDLETS,
+    *event.CMDLETS,
+    *output.CMDLETS,
+)
+
+_BY_NAME: dict[str, type[Cmdlet]] = {}
+for _cmdlet in ALL:
+    for _name in (_cmdlet.name, *_cmdlet.aliases):
+        _BY_NAME[_name.lower()] = _cmdlet
+
+
+def find(name: str) -> type[Cmdlet] | None:
+    """The cmdlet called ``name`` (or aliased so), or None."""
+    return _BY_NAME.get(name.lower())
+
+
+__all__ = ["ALL", "Cmdlet", "CommandContext", "find"]

@@ -1,0 +1,161 @@
+"""Output cmdlets: Write-Output, Write-Host, ConvertTo-Json, Format-Table/-List, Out-String, Out-Null."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clients.shell.binding import BoundArguments, Parameter
+from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH
+from clients.shell.errors import ShellError
+from clients.shell.formatting import format_default, format_list, format_table
+from clients.shell.jsonout import to_json
+from clients.shell.values import enumerate_value, to_string
+
+MAX_JSON_DEPTH = 100
+
+
+def _input(position: int | None = None, *, remaining: bool = False, mandatory: bool = False) -> Parameter:
+    return Parameter(
+        "InputObject", OBJECT, position, mandatory, pipeline=True, remaining=remaining, allow_null=True
+    )
+
+
+class _Collector(Cmdlet):
+    """A cmdlet that gathers its input and writes something at the end."""
+
+    def __init__(self, ctx: CommandContext) -> None:
+        super().__init__(ctx)
+        self.items: list[object] = []
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        if "InputObject" in args:
+            self.items.append(args.get("InputObject"))
+        return iter(())
+
+
+class WriteOutput(Cmdlet):
+    """Write-Output [-InputObject] <Object[]> [-NoEnumerate]"""
+
+    name = "Write-Output"
+    aliases = ("echo", "write")
+    parameters = (_input(0, remaining=True, mandatory=True), Parameter("NoEnumerate", SWITCH))
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        value = args.get("InputObject")
+        if args.flag("NoEnumerate"):
+            yield value
+        else:
+            yield from enumerate_value(value)
+
+
+class WriteHost(Cmdlet):
+    """Write-Host [[-Object] <Object>] [-NoNewline] [-Separator <String>]: text straight to the console."""
+
+    name = "Write-Host"
+    parameters = (
+        Parameter("Object", OBJECT, position=0, pipeline=True, remaining=True),
+        Parameter("NoNewline", SWITCH),
+        Parameter("Separator", STRING),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        separator = args.string("Separator", " ")
+        text = separator.join(to_string(item) for item in enumerate_value(args.get("Object")))
+        self.ctx.console.write(text if args.flag("NoNewline") else text + "\n")
+        return iter(())
+
+
+class ConvertToJson(_Collector):
+    """ConvertTo-Json [-InputObject] <Object> [-Depth <Int32>] [-Compress] [-AsArray]
+
+    One input object becomes a JSON value; several become an array."""
+
+    name = "ConvertTo-Json"
+    parameters = (
+        _input(0, mandatory=True),
+        Parameter("Depth", INT32),
+        Parameter("Compress", SWITCH),
+        Parameter("AsArray", SWITCH),
+    )
+
+    def begin(self, args: BoundArguments) -> Iterator[object]:
+        depth = args.integer("Depth", 2)
+        if not 0 <= depth <= MAX_JSON_DEPTH:
+            raise ShellError(
+                f"Cannot validate argument on parameter 'Depth'. The {depth} argument is outside the "
+                f"allowed range of 0 to {MAX_JSON_DEPTH}."
+            )
+        return iter(())
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        if not self.items:
+            return
+        value: object = self.items
+        if len(self.items) == 1:
+            only = self.items[0]
+            value = only if not args.flag("AsArray") or isinstance(only, list | tuple) else [only]
+        depth = args.integer("Depth", 2)
+        result = to_json(value, depth, args.flag("Compress"))
+        if result.truncated:
+            self.ctx.console.warning(
+                f"Resulting JSON is truncated as serialization has exceeded the set depth of {depth}."
+            )
+        yield result.text
+
+
+def _text_block(text: str) -> str:
+    """A formatted block as one output string (the console adds the final newline)."""
+    return text[:-1] if text.endswith("\n") else text
+
+
+class FormatTable(_Collector):
+    """Format-Table [[-Property] <String[]>] [-AutoSize]: a table as text."""
+
+    name = "Format-Table"
+    aliases = ("ft",)
+    parameters = (Parameter("Property", STRINGS, position=0), Parameter("AutoSize", SWITCH), _input())
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        if self.items:
+            yield _text_block(format_table(self.items, args.strings("Property")))
+
+
+class FormatList(_Collector):
+    """Format-List [[-Property] <String[]>]: each object as ``Name : value`` lines."""
+
+    name = "Format-List"
+    aliases = ("fl",)
+    parameters = (Parameter("Property", STRINGS, position=0), _input())
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        if self.items:
+            yield _text_block(format_list(self.items, args.strings("Property")))
+
+
+class OutString(_Collector):
+    """Out-String: the default display of the input, as one string."""
+
+    name = "Out-String"
+    parameters = (_input(),)
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        yield format_default(self.items)
+
+
+class OutNull(Cmdlet):
+    """Out-Null: discards its input."""
+
+    name = "Out-Null"
+    parameters = (_input(),)
+
+
+CMDLETS: tuple[type[Cmdlet], ...] = (
+    WriteOutput,
+    WriteHost,
+    ConvertToJson,
+    FormatTable,
+    FormatList,
+    OutString,
+    OutNull,
+)

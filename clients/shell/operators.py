@@ -1,0 +1,197 @@
+"""PowerShell's operators on shell values: arithmetic, comparison, -like, -not.
+
+Comparisons are case-insensitive unless c-prefixed (``-ceq``); the right operand
+is converted to the left operand's type; an array on the left filters
+(``1,2,3 -gt 1`` is ``2,3``). ``-and``/``-or`` short-circuit and live in the evaluator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+
+from clients.shell.conversions import to_int32, to_number
+from clients.shell.errors import ConversionError, ShellError
+from clients.shell.psobject import PSObject
+from clients.shell.values import is_true, to_string, type_name
+from clients.shell.wildcard import like
+
+INVALID = "InvalidOperation"
+
+
+def _no_method(left: object, method: str) -> ShellError:
+    return ShellError(
+        f"Method invocation failed because [{type_name(left)}] does not contain a method named '{method}'.",
+        INVALID,
+    )
+
+
+def _numbers(left: object, right: object, method: str) -> tuple[int | float, int | float]:
+    if isinstance(left, PSObject | list | tuple):
+        raise _no_method(left, method)
+    try:
+        return to_number(left), to_number(right)
+    except ConversionError as error:
+        raise error.labelled(INVALID) from None
+
+
+def add(left: object, right: object) -> object:
+    """``left + right``: numbers add, strings concatenate, arrays append."""
+    if left is None:
+        return list(right) if isinstance(right, list | tuple) else right
+    if isinstance(left, list | tuple):
+        return [*left, *(right if isinstance(right, list | tuple) else [right])]
+    if isinstance(left, str):
+        return left + to_string(right)
+    a, b = _numbers(left, right, "op_Addition")
+    return a + b
+
+
+def subtract(left: object, right: object) -> object:
+    """``left - right`` (numbers only)."""
+    a, b = _numbers(left, right, "op_Subtraction")
+    return a - b
+
+
+def multiply(left: object, right: object) -> object:
+    """``left * right``: also repeats a string or an array."""
+    if isinstance(left, str):
+        return left * max(0, _count(right))
+    if isinstance(left, list | tuple):
+        return list(left) * max(0, _count(right))
+    a, b = _numbers(left, right, "op_Multiply")
+    return a * b
+
+
+def _count(value: object) -> int:
+    try:
+        return to_int32(value)
+    except ConversionError as error:
+        raise error.labelled(INVALID) from None
+
+
+def divide(left: object, right: object) -> object:
+    """``left / right``: integers that divide exactly stay integers."""
+    a, b = _numbers(left, right, "op_Division")
+    if b == 0:
+        raise ShellError("Attempted to divide by zero.", INVALID)
+    if isinstance(a, int) and isinstance(b, int) and a % b == 0:
+        return a // b
+    return a / b
+
+
+def remainder(left: object, right: object) -> object:
+    """``left % right``: the sign follows the dividend, as in .NET."""
+    a, b = _numbers(left, right, "op_Modulus")
+    if b == 0:
+        raise ShellError("Attempted to divide by zero.", INVALID)
+    if isinstance(a, int) and isinstance(b, int):
+        r = abs(a) % abs(b)
+        return r if a >= 0 else -r
+    return math.fmod(a, b)
+
+
+def _equals(left: object, right: object, case_sensitive: bool) -> bool:
+    if left is None or right is None:
+        return left is None and right is None
+    if isinstance(left, str):
+        r = to_string(right)
+        return left == r if case_sensitive else left.casefold() == r.casefold()
+    if isinstance(left, bool):
+        return left == is_true(right)
+    if isinstance(left, int | float):
+        try:
+            return left == to_number(right)
+        except ConversionError:
+            return False
+    if isinstance(left, PSObject) and isinstance(right, PSObject):
+        return left is right or (left.base is not None and left.base == right.base)
+    return left == right
+
+
+def _order(left: object, right: object, case_sensitive: bool) -> int:
+    """-1, 0 or 1 as ``left`` sorts before, with or after ``right``."""
+    if left is None or right is None:
+        return (left is not None) - (right is not None)
+    a: object
+    b: object
+    if isinstance(left, str):
+        a, b = left, to_string(right)
+        if not case_sensitive:
+            a, b = left.casefold(), to_string(right).casefold()
+    elif isinstance(left, bool | int | float):
+        try:
+            a, b = int(left) if isinstance(left, bool) else left, to_number(right)
+        except ConversionError:
+            raise _cannot_compare(left, right) from None
+    elif isinstance(left, dt.datetime) and isinstance(right, dt.datetime):
+        a, b = left, right
+    else:
+        raise _cannot_compare(left, right)
+    return (a > b) - (a < b)  # type: ignore[operator]
+
+
+def _cannot_compare(left: object, right: object) -> ShellError:
+    return ShellError(f'Could not compare "{to_string(left)}" to "{to_string(right)}".', INVALID)
+
+
+_COMPARERS: dict[str, Callable[[object, object, bool], bool]] = {
+    "eq": _equals,
+    "ne": lambda a, b, cs: not _equals(a, b, cs),
+    "gt": lambda a, b, cs: _order(a, b, cs) > 0,
+    "ge": lambda a, b, cs: _order(a, b, cs) >= 0,
+    "lt": lambda a, b, cs: _order(a, b, cs) < 0,
+    "le": lambda a, b, cs: _order(a, b, cs) <= 0,
+    "like": lambda a, b, cs: like(to_string(a), to_string(b), cs),
+    "notlike": lambda a, b, cs: not like(to_string(a), to_string(b), cs),
+}
+
+
+def compare(operator: str, left: object, right: object) -> object:
+    """A comparison operator (``eq``, ``ceq``, ``ilike`` ...); an array on the left is filtered."""
+    case_sensitive = False
+    if operator not in _COMPARERS and operator[:1] in ("c", "i"):
+        case_sensitive = operator[0] == "c"
+        operator = operator[1:]
+    test = _COMPARERS[operator]
+    if isinstance(left, list | tuple):
+        return [item for item in left if test(item, right, case_sensitive)]
+    return test(left, right, case_sensitive)
+
+
+ARITHMETIC: dict[str, Callable[[object, object], object]] = {
+    "+": add,
+    "-": subtract,
+    "*": multiply,
+    "/": divide,
+    "%": remainder,
+}
+
+
+def binary(operator: str, left: object, right: object) -> object:
+    """Apply a non-short-circuit binary operator."""
+    if operator in ARITHMETIC:
+        return ARITHMETIC[operator](left, right)
+    if operator == "xor":
+        return is_true(left) != is_true(right)
+    return compare(operator, left, right)
+
+
+def unary(operator: str, operand: object) -> object:
+    """``-x``, ``+x``, ``!x``, ``-not x``."""
+    if operator in ("!", "not"):
+        return not is_true(operand)
+    if isinstance(operand, PSObject | list | tuple):
+        raise _no_method(operand, "op_UnaryNegation" if operator == "-" else "op_UnaryPlus")
+    try:
+        number = to_number(operand)
+    except ConversionError as error:
+        raise error.labelled(INVALID) from None
+    return -number if operator == "-" else number
+
+
+def supports(operator: str) -> bool:
+    """Whether ``binary`` implements ``operator``."""
+    base = operator[1:] if operator not in _COMPARERS and operator[:1] in ("c", "i") else operator
+    return operator in ARITHMETIC or operator == "xor" or base in _COMPARERS

@@ -1,0 +1,86 @@
+"""Running parsed scripts: each statement's output goes to the default display; the first error stops."""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+from clients.shell.console import Console
+from clients.shell.errors import ExitRequest, ParseError, ShellError
+from clients.shell.evaluator import Interpreter
+from clients.shell.formatting import format_default
+from clients.shell.nodes import StatementList
+from clients.shell.parser import parse
+from clients.shell.psobject import PSObject
+from pyesx.faults import VimFault
+
+#: set to print the Python traceback behind an unexpected error
+DEBUG_ENV = "PYESX_DEBUG"
+
+
+class OutputSink:
+    """Out-Default: shows objects as they come; a run of objects of one type becomes one table."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.pending: list[PSObject] = []
+
+    def add(self, obj: object) -> None:
+        if isinstance(obj, PSObject):
+            if self.pending and self.pending[0].type_name != obj.type_name:
+                self.flush()
+            self.pending.append(obj)
+            return
+        self.flush()
+        self.console.write(format_default([obj]))
+
+    def flush(self) -> None:
+        if self.pending:
+            pending, self.pending = self.pending, []
+            self.console.write(format_default(pending))
+
+
+class Runner:
+    """Parses and runs script text; reports errors as one line each."""
+
+    def __init__(self, interpreter: Interpreter, console: Console) -> None:
+        self.interpreter = interpreter
+        self.console = console
+
+    def run_script(self, text: str, source_name: str = "") -> int:
+        """Run a whole script; the exit code (0, 1 after an error, or N from ``exit N``)."""
+        try:
+            body = parse(text, source_name)
+        except ParseError as error:
+            self.console.error(error.render())
+            return 1
+        try:
+            return self.execute(body)
+        except ExitRequest as request:
+            return request.code
+
+    def execute(self, body: StatementList) -> int:
+        """Run parsed statements until the first error; ``ExitRequest`` propagates."""
+        for statement in body.statements:
+            sink = OutputSink(self.console)
+            try:
+                for obj in self.interpreter.execute(statement):
+                    sink.add(obj)
+            except ShellError as error:
+                sink.flush()
+                self.report(error, error.render())
+                return 1
+            except VimFault as fault:
+                sink.flush()
+                self.report(fault, str(fault))
+                return 1
+            finally:
+                sink.flush()
+        return 0
+
+    def report(self, error: BaseException, line: str) -> None:
+        """Print the error line (and, with PYESX_DEBUG set, the Python traceback behind it)."""
+        if os.environ.get(DEBUG_ENV):
+            cause = error.__cause__ or error
+            self.console.error("".join(traceback.format_exception(cause)).rstrip())
+        self.console.error(line)

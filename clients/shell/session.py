@@ -1,0 +1,160 @@
+"""The connection to a host: explicit (Connect-VIServer) or opened on first use from known credentials."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from clients.model import VM, Event, GuestInfo, Host, Snapshot, Task
+from clients.shell.errors import ShellError
+from clients.shell.views import Server
+from pyesx.faults import VimFault
+
+DEFAULT_PORT = 8443
+NOT_CONNECTED = "You are not currently connected to any servers. Please connect first using a Connect cmdlet."
+
+
+class Client(Protocol):
+    """What the shell needs from a client (``clients.sdk.Client`` is one)."""
+
+    server: str
+    user: str
+
+    def host(self) -> Host: ...
+    def list_vms(self, names: list[str] | None = None) -> list[VM]: ...
+    def get_vm(self, vm_id: str) -> VM: ...
+    def create_vm(
+        self,
+        name: str,
+        num_cpus: int = 1,
+        memory_mb: int = 256,
+        guest_id: str = "",
+        notes: str = "",
+        *,
+        disk_capacity_bytes: list[int] | None = None,
+        network_names: list[str] | None = None,
+        no_network: bool = False,
+        cd_drive: bool = False,
+        datastore: str = "",
+    ) -> Task: ...
+    def register_vm(self, vmx_path: str, name: str = "") -> Task: ...
+    def reconfigure_vm(
+        self,
+        vm_id: str,
+        *,
+        num_cpu: int | None = None,
+        memory_mb: int | None = None,
+        name: str | None = None,
+        notes: str | None = None,
+    ) -> Task: ...
+    def power_on(self, vm_id: str) -> Task: ...
+    def power_off(self, vm_id: str) -> Task: ...
+    def kill(self, vm_id: str) -> Task: ...
+    def suspend(self, vm_id: str) -> Task: ...
+    def reset(self, vm_id: str) -> Task: ...
+    def shutdown_guest(self, vm_id: str) -> None: ...
+    def reboot_guest(self, vm_id: str) -> None: ...
+    def guest_info(self, vm_id: str) -> GuestInfo: ...
+    def destroy_vm(self, vm_id: str) -> Task: ...
+    def unregister_vm(self, vm_id: str) -> Task: ...
+    def create_snapshot(self, vm_id: str, name: str, description: str = "", memory: bool = False) -> Task: ...
+    def snapshots(self, vm_id: str) -> list[Snapshot]: ...
+    def revert_to_snapshot(self, snapshot_id: str, suppress_power_on: bool = False) -> Task: ...
+    def remove_snapshot(self, snapshot_id: str, remove_children: bool = False) -> Task: ...
+    def remove_all_snapshots(self, vm_id: str) -> Task: ...
+    def get_task(self, task_id: str) -> Task: ...
+    def recent_tasks(self, entity_id: str = "") -> list[Task]: ...
+    def cancel_task(self, task_id: str) -> Task: ...
+    def wait_for_task(self, task_id: str, timeout: float | None = None) -> Task: ...
+    def events(
+        self,
+        vm_id: str = "",
+        types: list[str] | None = None,
+        max_count: int = 0,
+        begin: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> list[Event]: ...
+    def logout(self) -> None: ...
+    def close(self) -> None: ...
+
+
+#: ``connect(server, user, password)`` -> a logged-in client
+ConnectFn = Callable[[str, str, str], Client]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What --server/--user/--password or PYESX_* supplied; any may be missing."""
+
+    server: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+
+def split_server(server: str, port: int | None = None) -> tuple[str, int]:
+    """``host:port`` (or ``host`` and ``port``) as a host name and a port."""
+    host, sep, tail = server.rpartition(":")
+    if sep and tail.isdigit() and "]" not in tail:
+        name, parsed = host.strip("[]"), int(tail)
+    else:
+        name, parsed = server, DEFAULT_PORT
+    return name, parsed if port is None else port
+
+
+class Session:
+    """Holds at most one connection; opens it lazily when credentials are known."""
+
+    def __init__(self, connect: ConnectFn, defaults: Credentials) -> None:
+        self._connect = connect
+        self.defaults = defaults
+        self._client: Client | None = None
+        self.server: Server | None = None
+        self._auto = True  # an explicit Disconnect-VIServer turns lazy connecting off
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def client(self) -> Client:
+        """The connected client, connecting now with the default credentials if needed."""
+        if self._client is None:
+            server, user, password = self.defaults.server, self.defaults.user, self.defaults.password
+            if not (self._auto and server and user and password is not None):
+                raise ShellError(NOT_CONNECTED)
+            self.connect(server, None, user, password)
+        assert self._client is not None
+        return self._client
+
+    def connect(self, server: str, port: int | None, user: str, password: str) -> Server:
+        """Log in to ``server`` (replacing any current connection)."""
+        name, real_port = split_server(server, port)
+        if self._client is not None:
+            self.disconnect()
+        client = self._connect(f"{name}:{real_port}", user, password)
+        self._client = client
+        self._auto = True
+        self.server = Server(name, real_port, getattr(client, "user", "") or user, True)
+        return self.server
+
+    def disconnect(self) -> Server:
+        """Log out and close; raises when not connected."""
+        client, server = self._client, self.server
+        if client is None or server is None:
+            raise ShellError(NOT_CONNECTED)
+        self._client, self.server, self._auto = None, None, False
+        try:
+            client.logout()
+        finally:
+            client.close()
+        return Server(server.name, server.port, server.user, False)
+
+    def close(self) -> None:
+        """At exit: log out quietly and close the connection if one is open."""
+        client, self._client, self.server = self._client, None, None
+        if client is not None:
+            with contextlib.suppress(VimFault):
+                client.logout()
+            client.close()

@@ -1,0 +1,298 @@
+"""Client objects as PowerCLI shows them: PSObjects with PowerCLI's property names, and table views.
+
+Each ``*_object`` function makes the PSObject a cmdlet outputs; ``TABLE_VIEWS``
+holds the columns the default output shows for each type, as PowerCLI's format
+files do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from clients.model import VM, Event, GuestInfo, HardDisk, Host, NetworkAdapter, Snapshot, Task
+from clients.shell.psobject import PSObject
+
+VM_TYPE = "VirtualMachine"
+HOST_TYPE = "VMHost"
+TASK_TYPE = "Task"
+SERVER_TYPE = "VIServer"
+SNAPSHOT_TYPE = "Snapshot"
+EVENT_TYPE = "VIEvent"
+GUEST_TYPE = "VMGuest"
+HARD_DISK_TYPE = "HardDisk"
+NETWORK_ADAPTER_TYPE = "NetworkAdapter"
+GIB = 2**30
+VM_ID_PREFIX = "VirtualMachine-"
+SNAPSHOT_ID_PREFIX = "VirtualMachineSnapshot-"
+TASK_ID_PREFIX = "Task-"
+
+
+def pascal(state: str) -> str:
+    """``poweredOn`` -> ``PoweredOn``."""
+    return state[:1].upper() + state[1:]
+
+
+def vm_object(vm: VM) -> PSObject:
+    """A VM: Name, PowerState, NumCpu, MemoryMB, MemoryGB, GuestId, Notes, ProvisionedSpaceGB,
+    UsedSpaceGB, Id, Uuid, VmxPath."""
+    return PSObject(
+        VM_TYPE,
+        [
+            ("Name", vm.name),
+            ("PowerState", pascal(vm.power_state)),
+            ("NumCpu", vm.num_cpu),
+            ("MemoryMB", vm.memory_mb),
+            ("MemoryGB", vm.memory_mb / 1024),
+            ("GuestId", vm.guest_id),
+            ("Notes", vm.notes),
+            ("ProvisionedSpaceGB", vm.provisioned_bytes / GIB),
+            ("UsedSpaceGB", vm.used_bytes / GIB),
+            ("Id", f"{VM_ID_PREFIX}{vm.id}"),
+            ("Uuid", vm.uuid),
+            ("VmxPath", vm.vmx_path),
+        ],
+        base=vm,
+        label=vm.name,
+    )
+
+
+def host_object(host: Host) -> PSObject:
+    """The host as Get-VMHost shows it."""
+    return PSObject(
+        HOST_TYPE,
+        [
+            ("Name", host.name),
+            ("ConnectionState", pascal(host.connection_state)),
+            ("PowerState", pascal(host.power_state)),
+            ("NumCpu", host.num_cpu),
+            ("CpuTotalMhz", host.cpu_total_mhz),
+            ("CpuUsageMhz", host.cpu_usage_mhz),
+            ("MemoryTotalGB", host.memory_total_mb / 1024),
+            ("MemoryUsageGB", host.memory_usage_mb / 1024),
+            ("Version", host.version),
+            ("Build", host.build),
+            ("Uptime", host.uptime_seconds),
+        ],
+        base=host,
+        label=host.name,
+    )
+
+
+def task_object(task: Task) -> PSObject:
+    """A task as -RunAsync and Get-Task return it; Result is the id of what it made or changed."""
+    return PSObject(
+        TASK_TYPE,
+        [
+            ("Name", task.description_id),
+            ("State", pascal(task.state)),
+            ("PercentComplete", task.progress),
+            ("Id", f"{TASK_ID_PREFIX}{task.id}"),
+            ("StartTime", task.start_time),
+            ("FinishTime", task.complete_time),
+            ("Entity", task.entity_name),
+            ("Description", task.description),
+            ("IsCancelable", task.cancelable),
+            ("ObjectId", task.entity_id),
+            ("Result", task.result_entity_id or None),
+            ("Error", str(task.error) if task.error is not None else None),
+        ],
+        base=task,
+        label=f"{TASK_ID_PREFIX}{task.id}",
+    )
+
+
+def snapshot_object(snapshot: Snapshot, vm_name: str, parent: Snapshot | None) -> PSObject:
+    """A snapshot as Get-Snapshot shows it (``parent`` is the snapshot it was taken on, if any)."""
+    return PSObject(
+        SNAPSHOT_TYPE,
+        [
+            ("Name", snapshot.name),
+            ("Description", snapshot.description),
+            ("PowerState", pascal(snapshot.power_state)),
+            ("Created", snapshot.created),
+            ("IsCurrent", snapshot.is_current),
+            ("Memory", snapshot.memory),
+            ("VM", vm_name),
+            ("VMId", f"{VM_ID_PREFIX}{snapshot.vm_id}"),
+            ("ParentSnapshot", parent.name if parent is not None else None),
+            ("ParentSnapshotId", f"{SNAPSHOT_ID_PREFIX}{parent.id}" if parent is not None else None),
+            ("Children", [child.name for child in snapshot.children]),
+            ("Id", f"{SNAPSHOT_ID_PREFIX}{snapshot.id}"),
+        ],
+        base=snapshot,
+        label=snapshot.name,
+    )
+
+
+def event_object(event: Event) -> PSObject:
+    """An event as Get-VIEvent returns it (EventTypeId is the vSphere event type's name)."""
+    return PSObject(
+        EVENT_TYPE,
+        [
+            ("Key", event.key),
+            ("CreatedTime", event.created),
+            ("UserName", event.user),
+            ("Vm", event.vm_name or None),
+            ("EventTypeId", event.type),
+            ("FullFormattedMessage", event.message),
+        ],
+        base=event,
+        label=event.type,
+    )
+
+
+def guest_object(vm: VM, guest: GuestInfo) -> PSObject:
+    """The guest of a VM as Get-VMGuest / Stop-VMGuest show it."""
+    return PSObject(
+        GUEST_TYPE,
+        [
+            ("VM", vm.name),
+            ("State", pascal(guest.guest_state)),
+            ("ToolsRunningStatus", guest.tools_running_status),
+            ("HostName", guest.host_name),
+            ("Uptime", guest.uptime_seconds),
+            ("BootCount", guest.boot_count),
+        ],
+        base=guest,
+        label=f"{vm.name}:{guest.guest_state}",
+    )
+
+
+def _words(value: str) -> str:
+    """``independent_persistent`` -> ``IndependentPersistent``."""
+    return "".join(pascal(part) for part in value.replace("-", "_").split("_"))
+
+
+def hard_disk_object(vm: VM, disk: HardDisk, number: int) -> PSObject:
+    """The VM's ``number``-th disk (from 1) as Get-HardDisk shows it."""
+    return PSObject(
+        HARD_DISK_TYPE,
+        [
+            ("Name", f"Hard disk {number}"),
+            ("CapacityGB", disk.capacity_bytes / GIB),
+            ("CapacityKB", disk.capacity_bytes // 1024),
+            ("Persistence", _words(disk.disk_mode)),
+            ("Filename", disk.file_name),
+            ("Parent", vm.name),
+            ("Id", f"{VM_ID_PREFIX}{vm.id}/{disk.key}"),
+        ],
+        base=disk,
+        label=f"Hard disk {number}",
+    )
+
+
+def network_adapter_object(vm: VM, adapter: NetworkAdapter, number: int) -> PSObject:
+    """The VM's ``number``-th network adapter (from 1) as Get-NetworkAdapter shows it."""
+    return PSObject(
+        NETWORK_ADAPTER_TYPE,
+        [
+            ("Name", f"Network adapter {number}"),
+            ("Type", _words(adapter.adapter_type)),
+            ("NetworkName", adapter.network_name),
+            ("MacAddress", adapter.mac_address),
+            ("Parent", vm.name),
+            ("Id", f"{VM_ID_PREFIX}{vm.id}/{adapter.key}"),
+        ],
+        base=adapter,
+        label=f"Network adapter {number}",
+    )
+
+
+@dataclass(frozen=True)
+class Server:
+    """The connection Connect-VIServer makes."""
+
+    name: str
+    port: int
+    user: str
+    connected: bool
+
+
+def server_object(server: Server) -> PSObject:
+    """A server as Connect-VIServer returns it: Name, Port, User, IsConnected."""
+    return PSObject(
+        SERVER_TYPE,
+        [
+            ("Name", server.name),
+            ("Port", server.port),
+            ("User", server.user),
+            ("IsConnected", server.connected),
+        ],
+        base=server,
+        label=server.name,
+    )
+
+
+def _gb(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else ""
+
+
+def _clock(value: object) -> str:
+    if not isinstance(value, dt.datetime):
+        return ""
+    local = value.astimezone() if value.tzinfo else value
+    return local.strftime("%I:%M:%S %p")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table view: a heading, the property it shows, alignment and format.
+
+    ``right`` None aligns numbers right and the rest left, as PowerShell does without a view."""
+
+    label: str
+    property: str
+    right: bool | None = False
+    format: Callable[[object], str] | None = None
+
+
+TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
+    VM_TYPE: (
+        Column("Name", "Name"),
+        Column("PowerState", "PowerState"),
+        Column("Num CPUs", "NumCpu"),
+        Column("MemoryGB", "MemoryGB", format=_gb),
+    ),
+    HOST_TYPE: (
+        Column("Name", "Name"),
+        Column("ConnectionState", "ConnectionState"),
+        Column("PowerState", "PowerState"),
+        Column("NumCpu", "NumCpu", right=True),
+        Column("CpuUsageMhz", "CpuUsageMhz", right=True),
+        Column("CpuTotalMhz", "CpuTotalMhz", right=True),
+        Column("MemoryUsageGB", "MemoryUsageGB", right=True, format=_gb),
+        Column("MemoryTotalGB", "MemoryTotalGB", right=True, format=_gb),
+        Column("Version", "Version"),
+    ),
+    TASK_TYPE: (
+        Column("Name", "Name"),
+        Column("State", "State"),
+        Column("% Complete", "PercentComplete", right=True),
+        Column("Start Time", "StartTime", format=_clock),
+        Column("Finish Time", "FinishTime", format=_clock),
+    ),
+    SERVER_TYPE: (Column("Name", "Name"), Column("Port", "Port"), Column("User", "User")),
+    SNAPSHOT_TYPE: (
+        Column("Name", "Name"),
+        Column("Description", "Description"),
+        Column("PowerState", "PowerState"),
+    ),
+    GUEST_TYPE: (
+        Column("VM", "VM"),
+        Column("State", "State"),
+        Column("ToolsRunningStatus", "ToolsRunningStatus"),
+    ),
+    HARD_DISK_TYPE: (
+        Column("CapacityGB", "CapacityGB", right=True, format=_gb),
+        Column("Persistence", "Persistence"),
+        Column("Filename", "Filename"),
+    ),
+    NETWORK_ADAPTER_TYPE: (
+        Column("Name", "Name"),
+        Column("Type", "Type"),
+        Column("NetworkName", "NetworkName"),
+        Column("MacAddress", "MacAddress"),
+    ),
+}
