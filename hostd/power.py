@@ -172,6 +172,11 @@ class PowerOps:
 
         return self.vms.submit("VirtualMachine.reset", vm, work)
 
+    async def hot_add_vcpus(self, vm: VmRecord, num_cpu: int) -> None:
+        request = vmkernel_pb2.HotAddVcpusRequest(vm_id=vm.id, num_cpu=num_cpu)
+        world = await call(self.vmkernel.HotAddVcpus, request, timeout=60)
+        self.vms.set_power(vm, POWERED_ON, world.pid, list(world.vmm_pids))
+
     # -- the guest, through its tools -----------------------------------------------------------
 
     async def guest_power(self, vm_id: str, reboot: bool) -> None:
@@ -188,6 +193,10 @@ class PowerOps:
 
     async def guest_info(self, vm_id: str) -> vm_pb2.GuestInfo:
         vm = self.vms.get(vm_id)
+        not_running = vm_pb2.GuestInfo(tools_running_status="guestToolsNotRunning", guest_state="notRunning")
         if vm.power_state != POWERED_ON:
-            return vm_pb2.GuestInfo(tools_running_status="guestToolsNotRunning", guest_state="notRunning")
-        return await call(self.vmx.stub(vm).GuestInfo, vmx_pb2.GuestInfoRequest())
+            return not_running
+        try:
+            return await call(self.vmx.stub(vm).GuestInfo, vmx_pb2.GuestInfoRequest())
+        except faults.HostCommunication:  # the guest shut down; its vmx is exiting
+            return not_running

@@ -1,7 +1,8 @@
 """Reconfigure with ESXi's power-state rules.
 
 CPU and memory change only while powered off, unless hot add is enabled in the
-.vmx (``vcpu.hotadd``, ``mem.hotadd``), and then only upwards. Name and notes
+.vmx (``vcpu.hotadd``, ``mem.hotadd``), and then only upwards: a hot-added vCPU
+gets its VMM world in the running vmx before the .vmx says so. Name and notes
 change at any time. Adapters are added or removed while powered off. A bad
 request changes nothing: everything is checked on a copy of the config first.
 """
@@ -43,12 +44,11 @@ def _apply_cpu_memory(
 ) -> None:
     if change.num_cpu is not None and change.num_cpu != vmconfig.num_cpu(config):
         vms.check_num_cpu(change.num_cpu)
-        if running:
+        if running and not (vmconfig.cpu_hot_add(vm.config) and change.num_cpu > vmconfig.num_cpu(config)):
             raise faults.InvalidPowerState(
                 POWERED_OFF,
                 POWERED_ON,
-                "The number of virtual CPUs can change only while the VM is powered off "
-                "(pyesx does not hot add vCPUs to a running VM yet).",
+                "vCPUs can change while the VM is powered on only upwards, with CPU hot add enabled.",
             )
         config["numvcpus"] = str(change.num_cpu)
     if change.memory_mb is not None and change.memory_mb != vmconfig.memory_mb(config):
@@ -115,12 +115,15 @@ def reconfigure(
     change: ConfigChange,
     create_disks: Callable[[Path, list[int]], Awaitable[list[str]]],
     delete_disk: Callable[[Path], Awaitable[None]],
+    hot_add_vcpus: Callable[[VmRecord, int], Awaitable[None]],
 ) -> Task:
     vm = vms.get(vm_id)
     vms.check_idle(vm)
     config, removed_files = plan(vms, vm, change)
 
     async def work(task: Task) -> str:
+        if vm.power_state == POWERED_ON and vmconfig.num_cpu(config) > vmconfig.num_cpu(vm.config):
+            await hot_add_vcpus(vm, vmconfig.num_cpu(config))
         for file_name in await create_disks(vm.folder, change.add_disk_capacity_bytes):
             vmconfig.add_disk(config, vmconfig.next_disk_key(config), file_name)
         vm.config = config

@@ -199,9 +199,15 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             add_disk_capacity_bytes=list(request.add_disk_capacity_bytes),
             delete_removed_disk_files=request.delete_removed_disk_files,
         )
-        return task_to_proto(
-            reconfigure(self.vms, request.id, change, self.disks.create_for_vm, self.disks.delete)
+        task = reconfigure(
+            self.vms,
+            request.id,
+            change,
+            self.disks.create_for_vm,
+            self.disks.delete,
+            self.power.hot_add_vcpus,
         )
+        return task_to_proto(task)
 
     async def CreateSnapshot(self, request: vm_pb2.CreateSnapshotRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(

@@ -98,6 +98,11 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         exit_code = await to_completion(self.vmxs.stop(request.vm_id, request.kill, request.suspend_to))
         return vmkernel_pb2.StopVmxResponse(exit_code=exit_code)
 
+    async def HotAddVcpus(
+        self, request: vmkernel_pb2.HotAddVcpusRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.VmxWorld:
+        return (await to_completion(self.vmxs.hot_add_vcpus(request.vm_id, request.num_cpu))).to_proto()
+
     async def ListWorlds(
         self, request: vmkernel_pb2.ListWorldsRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.ListWorldsResponse:

@@ -118,6 +118,22 @@ class VmxManager:
         )
         return handle
 
+    async def hot_add_vcpus(self, vm_id: str, num_cpu: int) -> VmxHandle:
+        """Have the VM's vmx start VMM worlds up to num_cpu; the world table learns the new ones."""
+        handle = self.handles.get(vm_id)
+        if handle is None:
+            raise faults.InvalidPowerState("poweredOn", "poweredOff", f"No vmx is running for {vm_id}.")
+        async with unix_channel(handle.socket_path) as channel:
+            answer = await call(
+                vmx_pb2_grpc.VmxStub(channel).AddVcpus, vmx_pb2.AddVcpusRequest(num_cpu=num_cpu)
+            )
+        for vcpu, pid in enumerate(answer.vmm_pids):
+            if vcpu >= len(handle.vmm_pids):
+                self.worlds.add(vmkernel_pb2.VMM, pid, f"vmm{vcpu}:{handle.vm_name}", vm_id, vcpu)
+                self._reap_when_orphaned(pid)
+        handle.vmm_pids = list(answer.vmm_pids)
+        return handle
+
     def _reap_when_orphaned(self, vmm_pid: int) -> None:
         """A VMM world outliving its vmx is reparented to us (the subreaper); reap it when it exits."""
         with contextlib.suppress(ProcessLookupError):

@@ -99,6 +99,13 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
             host_name=self.runtime.vm_name,
         )
 
+    async def AddVcpus(self, request: vmx_pb2.AddVcpusRequest, context: Ctx) -> vmx_pb2.AddVcpusResponse:
+        if request.num_cpu < len(self.runtime.worlds.worlds):
+            raise faults.InvalidArgument("numCPUs", "vCPUs are hot added, never hot removed")
+        pids = await self.runtime.worlds.hot_add(request.num_cpu)
+        _log.info("vmx.vcpus_hot_added", num_cpu=request.num_cpu, vmm_pids=pids)
+        return vmx_pb2.AddVcpusResponse(vmm_pids=pids)
+
     async def GuestPower(
         self, request: vmx_pb2.GuestPowerRequest, context: Ctx
     ) -> vmx_pb2.GuestPowerResponse:

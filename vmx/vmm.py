@@ -1,14 +1,18 @@
 """A VMM world: the process that executes one vCPU of a VM.
 
-The vmx forks one per vCPU before it creates any gRPC object; the world names
-itself, dies with its vmx, says it runs, and executes the guest engine.
+The vmx forks one per vCPU before it creates any gRPC object. A vCPU hot added
+to a running VM is exec'd instead (``python -m vmx.vmm``: a running vmx holds
+gRPC objects and must not fork). Either way the world names itself, dies with
+its vmx, says it runs, and executes the guest engine.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
+import sys
 
 from pyesx.checkpoint import VcpuState
 from pyesx.procs import die_with_parent, set_title
@@ -18,10 +22,52 @@ from vmx.guest import IdleGuest
 def run_world(
     vm_id: str, vm_name: str, state: VcpuState, control: socket.socket, vmx_pid: int, root: str
 ) -> int:
-    """Body of a forked VMM world; returns its exit status."""
+    """Body of a VMM world; returns its exit status."""
     set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
     die_with_parent(vmx_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
     return IdleGuest(state).run(control)
+
+
+def exec_argv(vm_id: str, vm_name: str, state: VcpuState, control_fd: int, root: str) -> list[str]:
+    """The command line that execs a hot-added VMM world."""
+    return [
+        sys.executable,
+        "-m",
+        "vmx.vmm",
+        "--vm-id",
+        vm_id,
+        "--vm-name",
+        vm_name,
+        "--vcpu",
+        str(state.vcpu),
+        "--uptime",
+        repr(state.uptime_at_resume),
+        "--boot-count",
+        str(state.boot_count),
+        "--control-fd",
+        str(control_fd),
+        "--vmx-pid",
+        str(os.getpid()),
+        "--root",
+        root,
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vmx.vmm")
+    for name in ("--vm-id", "--vm-name", "--root"):
+        parser.add_argument(name, required=True)
+    for name in ("--vcpu", "--control-fd", "--vmx-pid", "--boot-count"):
+        parser.add_argument(name, type=int, required=True)
+    parser.add_argument("--uptime", type=float, required=True)
+    args = parser.parse_args(argv)
+    state = VcpuState(args.vcpu, args.uptime, args.boot_count)
+    control = socket.socket(fileno=args.control_fd)
+    return run_world(args.vm_id, args.vm_name, state, control, args.vmx_pid, args.root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyesx.checkpoint import VcpuState
-from pyesx.procs import ForkedChild
-from vmx.vmm import run_world
+from pyesx.procs import Child, ForkedChild
+from vmx.vmm import exec_argv, run_world
 
 
 class WorldGone(Exception):
@@ -25,7 +25,7 @@ class VmmWorld:
     vcpu: int
     pid: int
     control: socket.socket
-    child: ForkedChild | None = None  # set once the event loop runs
+    child: Child | None = None  # set once the event loop runs
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -85,6 +85,30 @@ class VmmWorlds:
             world.child = ForkedChild(world.pid)
             world.control.setblocking(False)
             world.reader, world.writer = await asyncio.open_connection(sock=world.control)
+
+    async def hot_add(self, num_cpu: int, timeout: float = 30.0) -> list[int]:
+        """Exec VMM worlds until there are num_cpu, each starting from vCPU 0's current clock."""
+        status = await self.worlds[0].request("save")
+        clock = status["vcpu_state"]
+        for vcpu in range(len(self.worlds), num_cpu):
+            state = VcpuState(vcpu, clock["uptime_at_resume"], clock["boot_count"])
+            ours, theirs = socket.socketpair()
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *exec_argv(self.vm_id, self.vm_name, state, theirs.fileno(), self.root),
+                    pass_fds=(theirs.fileno(),),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                )
+            finally:
+                theirs.close()
+            ours.setblocking(False)
+            reader, writer = await asyncio.open_connection(sock=ours)
+            line = await asyncio.wait_for(reader.readline(), timeout)
+            if not line.startswith(b"ready"):
+                raise RuntimeError(f"hot-added VMM world vcpu{vcpu} exited with code {await process.wait()}")
+            self.worlds.append(VmmWorld(vcpu, process.pid, ours, process, reader, writer))
+        return [world.pid for world in self.worlds]
 
     async def request_all(self, op: str) -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(world.request(op) for world in self.worlds)))

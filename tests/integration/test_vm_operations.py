@@ -320,3 +320,21 @@ def test_ids_and_uuids_survive_host_restarts(tmp_path: Path) -> None:
             assert c.wait_for_task(c.create_vm("next").id).result_entity_id == "vm-2"
     finally:
         again.stop()
+
+
+def test_cpu_hot_add_starts_vmm_worlds_in_the_running_vmx(host: BootedHost, client: Client) -> None:
+    if host.client().host().num_cpu < 2:
+        pytest.skip("needs a host with 2 PCPUs")
+    vm_id = _create(client, num_cpus=1)
+    client.wait_for_task(client.reconfigure_vm(vm_id, cpu_hot_add=True).id)
+    client.wait_for_task(client.power_on(vm_id).id)
+    before = client.get_vm(vm_id)
+    client.wait_for_task(client.reconfigure_vm(vm_id, num_cpu=2).id)
+    after = client.get_vm(vm_id)
+    assert after.num_cpu == 2 and after.vmx_pid == before.vmx_pid
+    assert after.vmm_pids[0] == before.vmm_pids[0] and len(after.vmm_pids) == 2
+    assert Path(f"/proc/{after.vmm_pids[1]}/cmdline").read_text().startswith("pyesx-vmm1: web01")
+    with pytest.raises(faults.InvalidPowerState):
+        client.reconfigure_vm(vm_id, num_cpu=1)  # no hot remove
+    client.wait_for_task(client.power_off(vm_id).id)
+    assert not Path(f"/proc/{after.vmm_pids[1]}").exists()

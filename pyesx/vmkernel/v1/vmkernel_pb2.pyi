@@ -365,6 +365,28 @@ class StopVmxResponse(_message.Message):
 Global___StopVmxResponse: _TypeAlias = StopVmxResponse  # noqa: Y015
 
 @_typing.final
+class HotAddVcpusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    NUM_CPU_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    num_cpu: _builtins.int
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        num_cpu: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["num_cpu", b"num_cpu", "vm_id", b"vm_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HotAddVcpusRequest: _TypeAlias = HotAddVcpusRequest  # noqa: Y015
+
+@_typing.final
 class ListWorldsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -49,6 +49,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StopVmxRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StopVmxResponse.FromString,
                 _registered_method=True)
+        self.HotAddVcpus = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/HotAddVcpus',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HotAddVcpusRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VmxWorld.FromString,
+                _registered_method=True)
         self.ListWorlds = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/ListWorlds',
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsRequest.SerializeToString,
@@ -103,6 +108,13 @@ class VMkernelServicer:
 
     def StopVmx(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HotAddVcpus(self, request, context):
+        """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -172,6 +184,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.StopVmx,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StopVmxRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StopVmxResponse.SerializeToString,
+            ),
+            'HotAddVcpus': grpc.unary_unary_rpc_method_handler(
+                    servicer.HotAddVcpus,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HotAddVcpusRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VmxWorld.SerializeToString,
             ),
             'ListWorlds': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWorlds,
@@ -290,6 +307,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/StopVmx',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StopVmxRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StopVmxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HotAddVcpus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/HotAddVcpus',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HotAddVcpusRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VmxWorld.FromString,
             options,
             channel_credentials,
             insecure,

@@ -34,6 +34,8 @@ class VMkernelStub:
     GetHostInfo: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.GetHostInfoRequest, _vmkernel_pb2.HostInfo]
     StartVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StartVmxRequest, _vmkernel_pb2.VmxWorld]
     StopVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]
+    HotAddVcpus: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]
+    """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
     ListWorlds: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]
     WatchWorldEvents: _grpc.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
@@ -56,6 +58,8 @@ class VMkernelAsyncStub(VMkernelStub):
     GetHostInfo: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.GetHostInfoRequest, _vmkernel_pb2.HostInfo]  # type: ignore[assignment]
     StartVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StartVmxRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
     StopVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]  # type: ignore[assignment]
+    HotAddVcpus: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
+    """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
     ListWorlds: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]  # type: ignore[assignment]
     WatchWorldEvents: _aio.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]  # type: ignore[assignment]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
@@ -93,6 +97,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _vmkernel_pb2.StopVmxRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.StopVmxResponse, _abc.Awaitable[_vmkernel_pb2.StopVmxResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def HotAddVcpus(
+        self,
+        request: _vmkernel_pb2.HotAddVcpusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.VmxWorld, _abc.Awaitable[_vmkernel_pb2.VmxWorld]]:
+        """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
 
     @_abc_1.abstractmethod
     def ListWorlds(

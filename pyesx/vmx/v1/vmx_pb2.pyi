@@ -19,6 +19,45 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class AddVcpusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUM_CPU_FIELD_NUMBER: _builtins.int
+    num_cpu: _builtins.int
+    def __init__(
+        self,
+        *,
+        num_cpu: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["num_cpu", b"num_cpu"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddVcpusRequest: _TypeAlias = AddVcpusRequest  # noqa: Y015
+
+@_typing.final
+class AddVcpusResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VMM_PIDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def vmm_pids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        vmm_pids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["vmm_pids", b"vmm_pids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddVcpusResponse: _TypeAlias = AddVcpusResponse  # noqa: Y015
+
+@_typing.final
 class CheckpointRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -70,6 +70,11 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerResponse.FromString,
                 _registered_method=True)
+        self.AddVcpus = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/AddVcpus',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusResponse.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -120,6 +125,13 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddVcpus(self, request, context):
+        """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -157,6 +169,11 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.GuestPower,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerRequest.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerResponse.SerializeToString,
+            ),
+            'AddVcpus': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddVcpus,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -348,6 +365,33 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/GuestPower',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerRequest.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestPowerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddVcpus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/AddVcpus',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusResponse.FromString,
             options,
             channel_credentials,
             insecure,

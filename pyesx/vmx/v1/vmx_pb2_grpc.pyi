@@ -42,6 +42,8 @@ class VmxStub:
     Reset: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.ResetRequest, _vmx_pb2.ResetResponse]
     GuestInfo: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.GuestInfoRequest, _vm_pb2.GuestInfo]
     GuestPower: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.GuestPowerRequest, _vmx_pb2.GuestPowerResponse]
+    AddVcpus: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.AddVcpusRequest, _vmx_pb2.AddVcpusResponse]
+    """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
 
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
@@ -56,6 +58,8 @@ class VmxAsyncStub(VmxStub):
     Reset: _aio.UnaryUnaryMultiCallable[_vmx_pb2.ResetRequest, _vmx_pb2.ResetResponse]  # type: ignore[assignment]
     GuestInfo: _aio.UnaryUnaryMultiCallable[_vmx_pb2.GuestInfoRequest, _vm_pb2.GuestInfo]  # type: ignore[assignment]
     GuestPower: _aio.UnaryUnaryMultiCallable[_vmx_pb2.GuestPowerRequest, _vmx_pb2.GuestPowerResponse]  # type: ignore[assignment]
+    AddVcpus: _aio.UnaryUnaryMultiCallable[_vmx_pb2.AddVcpusRequest, _vmx_pb2.AddVcpusResponse]  # type: ignore[assignment]
+    """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -109,5 +113,13 @@ class VmxServicer(metaclass=_abc_1.ABCMeta):
         request: _vmx_pb2.GuestPowerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vmx_pb2.GuestPowerResponse, _abc.Awaitable[_vmx_pb2.GuestPowerResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddVcpus(
+        self,
+        request: _vmx_pb2.AddVcpusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.AddVcpusResponse, _abc.Awaitable[_vmx_pb2.AddVcpusResponse]]:
+        """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
 
 def add_VmxServicer_to_server(servicer: VmxServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
