@@ -40,6 +40,7 @@ def vm_to_proto(vm: VmRecord, manager: VmManager, change_version: int = 0) -> vm
     when, message = vm.shown
     if message is None or time.monotonic() - when > SPACE_TTL:
         message = _build_vm(vm, manager)
+        message.change_version = change_version
         vm.shown = (time.monotonic(), message)
     if change_version == message.change_version:
         return message  # type: ignore[no-any-return]

@@ -53,10 +53,10 @@ from pyesx.api.v1 import (
     vm_pb2_grpc,
 )
 from pyesx.layout import HostLayout
-from pyesx.logs import configure, get_logger
+from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready
 from pyesx.rpc.channel import call, unix_channel
-from pyesx.rpc.server import ServerInterceptor
+from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 
 SERVICE_NAMES = [
@@ -125,6 +125,7 @@ def _wire_change_feed(feed: ChangeFeed, vms: VmManager, tasks: TaskManager) -> N
 async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
+    flusher = asyncio.create_task(flush_periodically())
     sessions = SessionManager(Accounts(layout))
     events = EventLog(layout.log / "events.jsonl")
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
@@ -149,13 +150,16 @@ async def run(args: argparse.Namespace) -> int:
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
     hostd = Hostd(sessions, events, tasks, vms, power, SnapshotOps(vms, power, disks), disks, feed, vmkernel)
-    server = grpc.aio.server(interceptors=[ServerInterceptor(sessions.authenticate)])
-    session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(hostd), server)
-    host_pb2_grpc.add_HostServiceServicer_to_server(HostServicer(hostd), server)
-    vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server(VirtualMachineServicer(hostd), server)
-    task_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(hostd), server)
-    event_pb2_grpc.add_EventServiceServicer_to_server(EventServicer(hostd), server)
-    changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server(ChangeFeedServicer(hostd), server)
+    server = grpc.aio.server()
+    gate = RpcGate(sessions.authenticate)
+    gate.register(session_pb2_grpc.add_SessionServiceServicer_to_server, SessionServicer(hostd), server)
+    gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostServicer(hostd), server)
+    gate.register(
+        vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server, VirtualMachineServicer(hostd), server
+    )
+    gate.register(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(hostd), server)
+    gate.register(event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer(hostd), server)
+    gate.register(changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server, ChangeFeedServicer(hostd), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -180,6 +184,7 @@ async def run(args: argparse.Namespace) -> int:
         await follower
     await server.stop(grace=1.0)
     await channel.close()
+    flusher.cancel()
     return 1 if lost_vmkernel else 0
 
 

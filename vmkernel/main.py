@@ -21,9 +21,9 @@ import grpc
 import uvloop
 
 from pyesx.layout import HostLayout
-from pyesx.logs import configure, get_logger
+from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import become_subreaper
-from pyesx.rpc.server import ServerInterceptor
+from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel import hostinfo, install
 from vmkernel.config import EsxConfig
@@ -83,6 +83,7 @@ async def boot(args: argparse.Namespace) -> int:
         generated_password = install.install(layout, physical.hostname)
     configure("vmkernel", layout.log / "vmkernel.log")
     log = get_logger("boot")
+    flusher = asyncio.create_task(flush_periodically())
     log.info(
         "vmkernel.booting",
         root=str(layout.root),
@@ -102,10 +103,9 @@ async def boot(args: argparse.Namespace) -> int:
     factory = VmxFactory(layout)
     await factory.start()
     vmxs = VmxManager(layout, worlds, events, factory)
-    server = grpc.aio.server(interceptors=[ServerInterceptor()])
-    vmkernel_pb2_grpc.add_VMkernelServicer_to_server(
-        VMkernelServicer(layout, physical, config, worlds, vmxs, events), server
-    )
+    server = grpc.aio.server()
+    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events)
+    RpcGate().register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
     server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
     await server.start()
     os.chmod(layout.vmkernel_socket, 0o600)
@@ -138,6 +138,7 @@ async def boot(args: argparse.Namespace) -> int:
     await hostd.stop()
     await server.stop(grace=1.0)
     log.info("vmkernel.stopped")
+    flusher.cancel()
     root_lock.close()
     return 0
 

@@ -25,10 +25,10 @@ from pyesx import __version__
 from pyesx.atomic import atomic_write
 from pyesx.checkpoint import VcpuState, read_checkpoint, vcpu_states
 from pyesx.layout import HostLayout
-from pyesx.logs import configure, get_logger
+from pyesx.logs import configure, flush, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready, set_title
 from pyesx.rpc.metadata import request_id_var
-from pyesx.rpc.server import ServerInterceptor
+from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
@@ -75,13 +75,17 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         states = [VcpuState(vcpu) for vcpu in range(spec.num_cpu)]
     worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root)
     worlds.fork(states)  # before any gRPC object or event loop exists
-    return uvloop.run(_serve(spec, worlds, ready_fd))
+    try:
+        return uvloop.run(_serve(spec, worlds, ready_fd))
+    finally:
+        flush()  # the factory's child ends with os._exit: nothing else writes the buffer out
 
 
 async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
     layout = HostLayout(Path(spec.root))
     log = get_logger("vmx")
     runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
+    flusher = asyncio.create_task(flush_periodically())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runtime.finish)
@@ -90,8 +94,8 @@ async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
     socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
-    server = grpc.aio.server(interceptors=[ServerInterceptor()])
-    vmx_pb2_grpc.add_VmxServicer_to_server(VmxServicer(runtime), server)
+    server = grpc.aio.server()
+    RpcGate().register(vmx_pb2_grpc.add_VmxServicer_to_server, VmxServicer(runtime), server)
     server.add_insecure_port(f"unix://{socket_path}")
     await server.start()
     os.chmod(socket_path, 0o600)
@@ -117,4 +121,5 @@ async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     log.info("vmx.exited", exit_code=runtime.exit_code)
+    flusher.cancel()
     return runtime.exit_code

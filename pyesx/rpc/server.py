@@ -1,9 +1,14 @@
-"""The one server interceptor every process installs.
+"""The one gate every RPC of every process passes: ``RpcGate``.
 
-It binds the caller's request id (or a new one) into the log context, writes one
-canonical log line per RPC, and maps exceptions to statuses: a VimFault becomes
-its code plus typed detail; anything else becomes INTERNAL SystemError and is
-logged with its traceback, never lost.
+It binds the caller's request id (or a new one) into the log context, runs the
+process's authentication hook, writes one canonical log line per RPC, and maps
+exceptions to statuses: a VimFault becomes its code plus typed detail; anything
+else becomes INTERNAL SystemError and is logged with its traceback, never lost.
+
+It wraps each method handler once, when a servicer is registered
+(``gate.register(add_X_to_server, servicer, server)``), rather than as a
+grpc.aio ServerInterceptor, whose per-call dispatch cost hostd's throughput
+~10%.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pyesx.rpc.metadata import REQUEST_ID_KEY, new_request_id, request_id_var
 
 _log = get_logger("rpc")
 QUIET_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+Authenticate = Callable[[str, Mapping[str, Any]], None]
 
 
 async def _abort(context: grpc.aio.ServicerContext, fault: faults.VimFault) -> None:
@@ -37,11 +43,9 @@ def _as_fault(exc: Exception, method: str) -> faults.VimFault:
     return faults.SystemError(f"{type(exc).__name__}: {exc} (request {request_id_var.get()})")
 
 
-Authenticate = Callable[[str, Mapping[str, Any]], None]
-
-
-class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Request id binding, canonical log line and fault mapping for unary-unary and unary-stream RPCs.
+class RpcGate:
+    """Request id binding, authentication, canonical log line and fault mapping, for unary-unary
+    and unary-stream RPCs.
 
     ``authenticate(method, metadata)``, when given, runs first inside every call;
     it raises a fault to refuse the call or binds the caller's identity.
@@ -50,77 +54,83 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, authenticate: Authenticate | None = None) -> None:
         self.authenticate = authenticate
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or method.startswith(QUIET_METHODS):
+    def register(
+        self, add_to_server: Callable[[Any, Any], None], servicer: Any, server: grpc.aio.Server
+    ) -> None:
+        """Add a servicer with the generated ``add_X_to_server``, every method behind the gate."""
+        add_to_server(servicer, _GatedServer(self, server))
+
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if method.startswith(QUIET_METHODS):
             return handler
-        metadata = dict(handler_call_details.invocation_metadata or ())
-        request_id = str(metadata.get(REQUEST_ID_KEY) or new_request_id())
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, method, request_id, self._check(method, metadata)),
+                self._unary(handler.unary_unary, method),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._stream(handler.unary_stream, method, request_id, self._check(method, metadata)),
+                self._stream(handler.unary_stream, method),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return handler
+        raise TypeError(f"{method}: only unary-unary and unary-stream RPCs are served")
 
-    def _check(self, method: str, metadata: Mapping[str, Any]) -> Callable[[], None]:
-        authenticate = self.authenticate
-        if authenticate is None:
-            return lambda: None
-        return lambda: authenticate(method, metadata)
+    def _enter(self, method: str, context: grpc.aio.ServicerContext) -> None:
+        """Bind the call's request id and caller. Each RPC runs in its own task, so nothing leaks."""
+        metadata = dict(context.invocation_metadata() or ())
+        request_id = str(metadata.get(REQUEST_ID_KEY) or new_request_id())
+        request_id_var.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        if self.authenticate is not None:
+            self.authenticate(method, metadata)
 
-    @staticmethod
-    def _unary(
-        behavior: Callable[..., Awaitable[Any]], method: str, request_id: str, check: Callable[[], None]
-    ) -> Callable[..., Any]:
+    def _unary(self, behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Any]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            request_id_var.set(request_id)
-            with structlog.contextvars.bound_contextvars(request_id=request_id):
-                start = time.perf_counter()
-                code = "OK"
-                try:
-                    check()
-                    return await behavior(request, context)
-                except Exception as exc:
-                    if context.done() or isinstance(exc, grpc.aio.AbortError):
-                        raise
-                    fault = _as_fault(exc, method)
-                    code = fault.fault_name
-                    await _abort(context, fault)
-                finally:
-                    _log.info(
-                        "rpc", method=method, code=code, ms=round((time.perf_counter() - start) * 1000, 2)
-                    )
+            start = time.perf_counter()
+            code = "OK"
+            try:
+                self._enter(method, context)
+                return await behavior(request, context)
+            except Exception as exc:
+                if context.done() or isinstance(exc, grpc.aio.AbortError):
+                    raise
+                fault = _as_fault(exc, method)
+                code = fault.fault_name
+                await _abort(context, fault)
+            finally:
+                _log.info("rpc", method=method, code=code, ms=round((time.perf_counter() - start) * 1000, 2))
 
         return wrapper
 
-    @staticmethod
-    def _stream(
-        behavior: Callable[..., AsyncIterator[Any]], method: str, request_id: str, check: Callable[[], None]
-    ) -> Callable[..., Any]:
+    def _stream(self, behavior: Callable[..., AsyncIterator[Any]], method: str) -> Callable[..., Any]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            request_id_var.set(request_id)
-            with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                self._enter(method, context)
                 _log.info("rpc.stream_open", method=method)
-                try:
-                    check()
-                    async for item in behavior(request, context):
-                        yield item
-                except Exception as exc:
-                    if context.done() or isinstance(exc, grpc.aio.AbortError):
-                        raise
-                    await _abort(context, _as_fault(exc, method))
+                async for item in behavior(request, context):
+                    yield item
+            except Exception as exc:
+                if context.done() or isinstance(exc, grpc.aio.AbortError):
+                    raise
+                await _abort(context, _as_fault(exc, method))
 
         return wrapper
+
+
+class _GatedServer:
+    """What generated ``add_X_to_server`` functions see: wraps the handlers they register."""
+
+    def __init__(self, gate: RpcGate, server: grpc.aio.Server) -> None:
+        self.gate, self.server = gate, server
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        """The generated code also registers the same methods below, where they are wrapped."""
+
+    def add_registered_method_handlers(
+        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None:
+        wrapped = {name: self.gate.wrap(f"/{service}/{name}", h) for name, h in handlers.items()}
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, wrapped),))
+        self.server.add_registered_method_handlers(service, wrapped)
