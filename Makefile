@@ -7,7 +7,7 @@ GEN_STAMP := $(VENV)/.protos-stamp
 ROOT ?= var/host
 LISTEN ?= 127.0.0.1:8443
 
-.PHONY: all venv protos check lint typecheck unit integration test run bench clean
+.PHONY: all venv protos check lint typecheck unit integration test run bench bench-quick clean
 
 all: venv protos
 
@@ -53,6 +53,10 @@ run: venv protos
 
 bench: venv protos
 	$(PY) -m bench --out BENCHMARKS.md
+
+# a smoke run of every benchmark (fewer samples, smaller sizes), not a measurement
+bench-quick: venv protos
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

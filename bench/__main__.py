@@ -1,0 +1,62 @@
+"""``python -m bench [--out FILE] [--quick]``: boot real hosts, measure, print a summary, write the report.
+
+Exits 1 when a benchmark could not run (a missed goal is reported, not an error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import getvm, inventory, machine, memory, power_on, report, snapshots
+from bench.common import BenchResult, CpuUse, measure_cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--out", type=Path, help="write the Markdown report here (e.g. BENCHMARKS.md)")
+    parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke run under a minute")
+    args = parser.parse_args(argv)
+
+    quick: bool = args.quick
+    benchmarks: list[tuple[str, Callable[[], BenchResult]]] = [
+        ("Power-on latency", lambda: power_on.run(vms=5 if quick else 20, baseline_runs=5 if quick else 10)),
+        ("Memory per VM", lambda: memory.run(samples=3 if quick else 5, scaling_vms=3 if quick else 5)),
+        (
+            "hostd GetVM throughput",
+            lambda: getvm.run(seconds=1.5 if quick else 4.0, rounds=2 if quick else 3),
+        ),
+        (
+            "Inventory of 1,024 VMs",
+            lambda: inventory.run(vms=128 if quick else 1024, list_calls=5 if quick else 20),
+        ),
+        ("Snapshots", lambda: snapshots.run(disk_mib=32 if quick else 256, rounds=2 if quick else 5)),
+    ]
+    started = time.monotonic()
+    this_machine = machine.describe()
+    results: list[BenchResult] = []
+    errors: dict[str, str] = {}
+    cpu: dict[str, CpuUse] = {}
+    for title, bench in benchmarks:
+        print(f"bench: {title}…", file=sys.stderr, flush=True)
+        try:
+            result, use = measure_cpu(bench)
+            results.append(result)
+            cpu[result.title] = use
+        except Exception as exc:
+            traceback.print_exc()
+            errors[title] = f"{type(exc).__name__}: {exc}"
+    elapsed = time.monotonic() - started
+    print(report.summary(results, errors, cpu))
+    if args.out:
+        args.out.write_text(report.markdown(this_machine, results, errors, cpu, quick=quick, elapsed=elapsed))
+        print(f"bench: wrote {args.out} ({elapsed:.0f} s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
