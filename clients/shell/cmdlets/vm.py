@@ -452,44 +452,44 @@ class GetVMGuest(_GuestCmdlet):
         return None
 
 
-class GetHardDisk(Cmdlet):
+class _VmDevices(Cmdlet):
+    """A cmdlet listing one kind of device of VMs, filtered by device name (wildcards)."""
+
+    parameters = (
+        Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
+        Parameter("Name", STRINGS, position=1),
+    )
+
+    def devices(self, vm: VM) -> Iterator[PSObject]:
+        raise NotImplementedError
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        patterns = args.strings("Name")
+        for ref in resolve_vms(client, args.items("VM")):
+            for obj in self.devices(client.get_vm(ref.id)):
+                if not patterns or any(like(str(obj.get("Name")), p) for p in patterns):
+                    yield obj
+
+
+class GetHardDisk(_VmDevices):
     """Get-HardDisk [-VM] <VirtualMachine[]> [[-Name] <String[]>]"""
 
     name = "Get-HardDisk"
-    parameters = (
-        Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
-        Parameter("Name", STRINGS, position=1),
-    )
 
-    def process(self, args: BoundArguments) -> Iterator[object]:
-        client = self.ctx.client()
-        patterns = args.strings("Name")
-        for ref in resolve_vms(client, args.items("VM")):
-            vm = client.get_vm(ref.id)
-            for number, disk in enumerate(vm.disks, 1):
-                obj = hard_disk_object(vm, disk, number)
-                if not patterns or any(like(str(obj.get("Name")), p) for p in patterns):
-                    yield obj
+    def devices(self, vm: VM) -> Iterator[PSObject]:
+        for number, disk in enumerate(vm.disks, 1):
+            yield hard_disk_object(vm, disk, number)
 
 
-class GetNetworkAdapter(Cmdlet):
+class GetNetworkAdapter(_VmDevices):
     """Get-NetworkAdapter [-VM] <VirtualMachine[]> [[-Name] <String[]>]"""
 
     name = "Get-NetworkAdapter"
-    parameters = (
-        Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
-        Parameter("Name", STRINGS, position=1),
-    )
 
-    def process(self, args: BoundArguments) -> Iterator[object]:
-        client = self.ctx.client()
-        patterns = args.strings("Name")
-        for ref in resolve_vms(client, args.items("VM")):
-            vm = client.get_vm(ref.id)
-            for number, adapter in enumerate(vm.network_adapters, 1):
-                obj = network_adapter_object(vm, adapter, number)
-                if not patterns or any(like(str(obj.get("Name")), p) for p in patterns):
-                    yield obj
+    def devices(self, vm: VM) -> Iterator[PSObject]:
+        for number, adapter in enumerate(vm.network_adapters, 1):
+            yield network_adapter_object(vm, adapter, number)
 
 
 CMDLETS: tuple[type[Cmdlet], ...] = (
