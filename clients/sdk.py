@@ -255,6 +255,8 @@ class Client:
         delete_removed_disk_files: bool = False,
         add_network_names: list[str] | None = None,
         remove_network_keys: list[str] | None = None,
+        set_extra_config: dict[str, str] | None = None,
+        remove_extra_config: list[str] | None = None,
     ) -> Task:
         request = vm_pb2.ReconfigureVMRequest(
             id=vm_id,
@@ -263,6 +265,8 @@ class Client:
             delete_removed_disk_files=delete_removed_disk_files,
             add_network_names=add_network_names or [],
             remove_network_keys=remove_network_keys or [],
+            set_extra_config=set_extra_config or {},
+            remove_extra_config=remove_extra_config or [],
         )
         if num_cpu is not None:
             request.num_cpu = num_cpu
@@ -277,6 +281,10 @@ class Client:
         if memory_hot_add is not None:
             request.memory_hot_add = memory_hot_add
         return task_from_proto(self._call(self._vms.ReconfigureVM, request))
+
+    def advanced_settings(self, vm_id: str) -> dict[str, str]:
+        """The VM's advanced settings: the .vmx keys no other property covers (Get-AdvancedSetting)."""
+        return dict(self._call(self._vms.GetAdvancedSettings, vm_pb2.VMRequest(id=vm_id)).settings)
 
     def _vm_task(self, rpc: Callable[..., task_pb2.Task], vm_id: str) -> Task:
         return task_from_proto(self._call(rpc, vm_pb2.VMRequest(id=vm_id)))

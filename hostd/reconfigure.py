@@ -16,7 +16,7 @@ from pathlib import Path
 from hostd import vmconfig
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, VmManager, VmRecord
-from pyesx import faults
+from pyesx import faults, guestsim
 from pyesx.logs import get_logger
 from pyesx.vmxfile import VmxConfig
 
@@ -37,6 +37,8 @@ class ConfigChange:
     remove_device_keys: list[str] = field(default_factory=list)
     add_disk_capacity_bytes: list[int] = field(default_factory=list)
     delete_removed_disk_files: bool = False
+    set_extra_config: dict[str, str] = field(default_factory=dict)
+    remove_extra_config: list[str] = field(default_factory=list)
 
 
 def _apply_cpu_memory(
@@ -82,6 +84,14 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
                     POWERED_OFF, vm.power_state, "Hot add is set while powered off."
                 )
             config[key] = "TRUE" if flag else "FALSE"
+    for key, value in change.set_extra_config.items():
+        vmconfig.check_advanced_setting(key, value)
+        guestsim.check(key, value)
+        config[key] = value
+    for key in change.remove_extra_config:
+        if key not in config or vmconfig.is_managed(key):
+            raise faults.InvalidArgument("extraConfig", f"{vm.name} has no advanced setting '{key}'")
+        del config[key]
     devices_change = change.add_networks or change.remove_device_keys or change.add_disk_capacity_bytes
     if devices_change and running:
         raise faults.InvalidPowerState(
@@ -116,6 +126,7 @@ def reconfigure(
     create_disks: Callable[[Path, list[int]], Awaitable[list[str]]],
     delete_disk: Callable[[Path], Awaitable[None]],
     hot_add_vcpus: Callable[[VmRecord, int], Awaitable[None]],
+    reload_running: Callable[[VmRecord], Awaitable[None]],
 ) -> Task:
     vm = vms.get(vm_id)
     vms.check_idle(vm)
@@ -131,6 +142,8 @@ def reconfigure(
         if change.delete_removed_disk_files:
             for file_name in removed_files:
                 await delete_disk(vm.folder / file_name)
+        if vm.power_state == POWERED_ON and (change.set_extra_config or change.remove_extra_config):
+            await reload_running(vm)
         vms.changed(vm, "config")
         vms.record("VmReconfiguredEvent", vm, f"Reconfigured {vm.name} on {vms.hostname}", task.user)
         _log.info("vm.reconfigured", vm_id=vm.id, vm=vm.name)

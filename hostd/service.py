@@ -10,6 +10,7 @@ from typing import TypeAlias
 
 import grpc
 
+from hostd import vmconfig
 from hostd.changes import ChangeFeed
 from hostd.convert import (
     event_to_proto,
@@ -198,6 +199,8 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             remove_device_keys=[*request.remove_disk_keys, *request.remove_network_keys],
             add_disk_capacity_bytes=list(request.add_disk_capacity_bytes),
             delete_removed_disk_files=request.delete_removed_disk_files,
+            set_extra_config=dict(request.set_extra_config),
+            remove_extra_config=list(request.remove_extra_config),
         )
         task = reconfigure(
             self.vms,
@@ -206,6 +209,7 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             self.disks.create_for_vm,
             self.disks.delete,
             self.power.hot_add_vcpus,
+            self.power.reload_config,
         )
         return task_to_proto(task)
 
@@ -226,6 +230,9 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
 
     async def RemoveAllSnapshots(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.snapshots.remove_all(request.id))
+
+    async def GetAdvancedSettings(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.AdvancedSettings:
+        return vm_pb2.AdvancedSettings(settings=vmconfig.advanced_settings(self.vms.get(request.id).config))
 
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):

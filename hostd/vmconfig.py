@@ -59,6 +59,44 @@ def generated_mac() -> str:
     return "00:0c:29:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
 
 
+#: .vmx keys with a property or operation of their own: not advanced settings
+MANAGED_KEYS = (
+    ".encoding",
+    "config.version",
+    "virtualhw.version",
+    "displayname",
+    "guestos",
+    "memsize",
+    "numvcpus",
+    "annotation",
+    "vc.uuid",
+    "vcpu.hotadd",
+    "mem.hotadd",
+)
+MANAGED_PREFIXES = ("uuid.", "scsi", "ethernet", "ide", "sata", "checkpoint.", "sched.")
+_SETTING_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,255}$")
+
+
+def is_managed(key: str) -> bool:
+    return key.lower() in MANAGED_KEYS or key.lower().startswith(MANAGED_PREFIXES)
+
+
+def advanced_settings(config: VmxConfig) -> dict[str, str]:
+    """The VM's advanced settings (extra config): every .vmx key no other property covers."""
+    return {key: config[key] for key in config if not is_managed(key)}
+
+
+def check_advanced_setting(key: str, value: str) -> None:
+    if not _SETTING_KEY.match(key):
+        raise faults.InvalidArgument("extraConfig", f"'{key[:80]}' is not a .vmx key")
+    if is_managed(key):
+        raise faults.InvalidArgument(
+            "extraConfig", f"'{key}' is set through its own property, not as a setting"
+        )
+    if len(value) > 64 * 1024 or any(c in value for c in "\x00\n\r"):
+        raise faults.InvalidArgument("extraConfig", f"the value of '{key}' is too long or holds a line break")
+
+
 def is_true(value: str) -> bool:
     return value.strip().lower() in ("true", "1", "yes")
 

@@ -3,19 +3,23 @@
 The interface is small (DESIGN.md, "Guest engines"): ``run`` executes the guest
 on this vCPU, answering the vmx's requests on the control channel, one JSON
 object per line: ``status``, ``save`` (the vCPU's state, to checkpoint),
-``reset`` (a hardware reset: the guest boots again) and ``stop``. End of file
-means the vmx is gone and the world ends too.
+``reset`` (a hardware reset: the guest boots again), ``demand`` (how busy the
+guest's work keeps this vCPU) and ``stop``. End of file means the vmx is gone
+and the world ends too.
 """
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 from dataclasses import asdict
 from typing import Any, Protocol
 
 from pyesx.checkpoint import VcpuState
+
+PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
 
 
 class GuestEngine(Protocol):
@@ -24,15 +28,19 @@ class GuestEngine(Protocol):
         ...
 
 
-class IdleGuest:
-    """A guest with no work: its vCPU halts (blocks, using no CPU) between requests.
+class SimGuest:
+    """The simulated guest on one vCPU: real CPU when busy, none when idle.
 
-    Its clock runs while the VM runs and stands still while it is suspended, so
-    a resumed guest's uptime carries on from where it was.
+    ``cpu_demand`` (percent, 0–100; the VM's ``sim.cpu.demand``) is how much of
+    every period the vCPU runs guest work (a busy loop: real CPU time the host
+    scheduler sees); the rest of the period, and all of it at 0 %, the vCPU
+    halts, blocked on its control channel. Its clock runs while the VM runs and
+    stands still while it is suspended, so a resumed guest's uptime carries on.
     """
 
-    def __init__(self, state: VcpuState) -> None:
+    def __init__(self, state: VcpuState, cpu_demand: int = 0) -> None:
         self.state = state
+        self.cpu_demand = cpu_demand
         self._resumed_at = time.monotonic()
 
     def uptime(self) -> float:
@@ -51,21 +59,42 @@ class IdleGuest:
         if op == "stop":
             return None
         if op == "status":
-            return {"state": "halted", "uptime": self.uptime(), "boot_count": self.state.boot_count}
+            state = "running" if self.cpu_demand else "halted"
+            return {"state": state, "uptime": self.uptime(), "boot_count": self.state.boot_count}
         if op == "save":
             return {"vcpu_state": self.snapshot()}
         if op == "reset":
             self._reset()
             return {"ok": True}
+        if op == "demand":
+            self.cpu_demand = max(0, min(100, int(request.get("cpu", 0))))
+            return {"ok": True}
         return {"error": f"unknown request {op!r}"}
 
+    def _work(self) -> float | None:
+        """Run this period's guest work; return how long to halt (None: until the vmx speaks)."""
+        if not self.cpu_demand:
+            return None
+        start = time.perf_counter()
+        busy_until = start + PERIOD * self.cpu_demand / 100
+        while time.perf_counter() < busy_until:
+            pass  # guest instructions: real CPU time on this VMM world
+        return max(0.0, start + PERIOD - time.perf_counter())
+
     def run(self, control: socket.socket) -> int:
-        stream = control.makefile("rwb", buffering=0)
+        pending = b""
         while True:
-            line = stream.readline()
-            if not line:
+            halt = self._work()
+            readable, _, _ = select.select([control], [], [], halt)
+            if not readable:
+                continue
+            data = control.recv(65536)
+            if not data:
                 return 0
-            answer = self.handle(json.loads(line))
-            if answer is None:
-                return 0
-            stream.write(json.dumps(answer).encode() + b"\n")
+            pending += data
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                answer = self.handle(json.loads(line))
+                if answer is None:
+                    return 0
+                control.sendall(json.dumps(answer).encode() + b"\n")

@@ -21,7 +21,7 @@ import grpc
 import structlog
 import uvloop
 
-from pyesx import __version__
+from pyesx import __version__, guestsim
 from pyesx.atomic import atomic_write
 from pyesx.checkpoint import VcpuState, read_checkpoint, vcpu_states
 from pyesx.layout import HostLayout
@@ -30,6 +30,7 @@ from pyesx.procs import die_with_parent, report_ready, set_title
 from pyesx.rpc.metadata import request_id_var
 from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
+from pyesx.vmxfile import VmxConfig
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
 
@@ -73,7 +74,8 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         get_logger("vmx").info("vmx.resuming", checkpoint=spec.checkpoint_path)
     else:
         states = [VcpuState(vcpu) for vcpu in range(spec.num_cpu)]
-    worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root)
+    demand = guestsim.cpu_demand(VmxConfig.parse(Path(spec.vmx_path).read_text(), spec.vmx_path))
+    worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root, demand)
     worlds.fork(states)  # before any gRPC object or event loop exists
     try:
         return uvloop.run(_serve(spec, worlds, ready_fd))

@@ -11,12 +11,13 @@ from typing import TypeAlias
 
 import grpc
 
-from pyesx import faults
+from pyesx import faults, guestsim
 from pyesx.api.v1 import vm_pb2
 from pyesx.checkpoint import write_checkpoint
 from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_OK
 from pyesx.logs import get_logger
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
+from pyesx.vmxfile import VmxConfig
 from vmx.worlds import VmmWorlds
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -105,6 +106,16 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         pids = await self.runtime.worlds.hot_add(request.num_cpu)
         _log.info("vmx.vcpus_hot_added", num_cpu=request.num_cpu, vmm_pids=pids)
         return vmx_pb2.AddVcpusResponse(vmm_pids=pids)
+
+    async def ReloadConfig(
+        self, request: vmx_pb2.ReloadConfigRequest, context: Ctx
+    ) -> vmx_pb2.ReloadConfigResponse:
+        config = VmxConfig.parse(self.runtime.vmx_path.read_text(), str(self.runtime.vmx_path))
+        demand = guestsim.cpu_demand(config)
+        if demand != self.runtime.worlds.cpu_demand:
+            await self.runtime.worlds.set_demand(demand)
+            _log.info("vmx.guest_demand", cpu_percent=demand)
+        return vmx_pb2.ReloadConfigResponse()
 
     async def GuestPower(
         self, request: vmx_pb2.GuestPowerRequest, context: Ctx

@@ -16,11 +16,17 @@ import sys
 
 from pyesx.checkpoint import VcpuState
 from pyesx.procs import die_with_parent, set_title
-from vmx.guest import IdleGuest
+from vmx.guest import SimGuest
 
 
 def run_world(
-    vm_id: str, vm_name: str, state: VcpuState, control: socket.socket, vmx_pid: int, root: str
+    vm_id: str,
+    vm_name: str,
+    state: VcpuState,
+    control: socket.socket,
+    vmx_pid: int,
+    root: str,
+    cpu_demand: int,
 ) -> int:
     """Body of a VMM world; returns its exit status."""
     set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
@@ -28,45 +34,32 @@ def run_world(
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
-    return IdleGuest(state).run(control)
+    return SimGuest(state, cpu_demand).run(control)
 
 
-def exec_argv(vm_id: str, vm_name: str, state: VcpuState, control_fd: int, root: str) -> list[str]:
+def exec_argv(
+    vm_id: str, vm_name: str, state: VcpuState, control_fd: int, root: str, cpu_demand: int
+) -> list[str]:
     """The command line that execs a hot-added VMM world."""
     return [
-        sys.executable,
-        "-m",
-        "vmx.vmm",
-        "--vm-id",
-        vm_id,
-        "--vm-name",
-        vm_name,
-        "--vcpu",
-        str(state.vcpu),
-        "--uptime",
-        repr(state.uptime_at_resume),
-        "--boot-count",
-        str(state.boot_count),
-        "--control-fd",
-        str(control_fd),
-        "--vmx-pid",
-        str(os.getpid()),
-        "--root",
-        root,
-    ]
+        sys.executable, "-m", "vmx.vmm", "--vm-id", vm_id, "--vm-name", vm_name, "--vcpu", str(state.vcpu),
+        "--uptime", repr(state.uptime_at_resume), "--boot-count", str(state.boot_count),
+        "--control-fd", str(control_fd), "--vmx-pid", str(os.getpid()), "--root", root,
+        "--cpu-demand", str(cpu_demand),
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vmx.vmm")
     for name in ("--vm-id", "--vm-name", "--root"):
         parser.add_argument(name, required=True)
-    for name in ("--vcpu", "--control-fd", "--vmx-pid", "--boot-count"):
+    for name in ("--vcpu", "--control-fd", "--vmx-pid", "--boot-count", "--cpu-demand"):
         parser.add_argument(name, type=int, required=True)
     parser.add_argument("--uptime", type=float, required=True)
     args = parser.parse_args(argv)
     state = VcpuState(args.vcpu, args.uptime, args.boot_count)
     control = socket.socket(fileno=args.control_fd)
-    return run_world(args.vm_id, args.vm_name, state, control, args.vmx_pid, args.root)
+    return run_world(args.vm_id, args.vm_name, state, control, args.vmx_pid, args.root, args.cpu_demand)
 
 
 if __name__ == "__main__":

@@ -30,12 +30,12 @@ class VmmWorld:
     writer: asyncio.StreamWriter | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def request(self, op: str) -> dict[str, Any]:
+    async def request(self, op: str, **fields: Any) -> dict[str, Any]:
         """One request/answer exchange with the guest engine on this vCPU."""
         assert self.reader is not None and self.writer is not None
         async with self.lock:
             try:
-                self.writer.write(json.dumps({"op": op}).encode() + b"\n")
+                self.writer.write(json.dumps({"op": op, **fields}).encode() + b"\n")
                 await self.writer.drain()
                 line = await self.reader.readline()
             except (ConnectionError, OSError) as exc:
@@ -49,8 +49,9 @@ class VmmWorld:
 class VmmWorlds:
     """All VMM worlds of one VM."""
 
-    def __init__(self, vm_id: str, vm_name: str, root: str) -> None:
+    def __init__(self, vm_id: str, vm_name: str, root: str, cpu_demand: int = 0) -> None:
         self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
+        self.cpu_demand = cpu_demand  # percent of each vCPU the guest's work keeps busy
         self.worlds: list[VmmWorld] = []
 
     def fork(self, states: list[VcpuState], timeout: float = 10.0) -> list[int]:
@@ -65,7 +66,9 @@ class VmmWorlds:
                     ours.close()
                     for sibling in self.worlds:
                         sibling.control.close()
-                    code = run_world(self.vm_id, self.vm_name, state, theirs, os.getppid(), self.root)
+                    code = run_world(
+                        self.vm_id, self.vm_name, state, theirs, os.getppid(), self.root, self.cpu_demand
+                    )
                 except BaseException:
                     traceback.print_exc()
                 finally:
@@ -95,7 +98,7 @@ class VmmWorlds:
             ours, theirs = socket.socketpair()
             try:
                 process = await asyncio.create_subprocess_exec(
-                    *exec_argv(self.vm_id, self.vm_name, state, theirs.fileno(), self.root),
+                    *exec_argv(self.vm_id, self.vm_name, state, theirs.fileno(), self.root, self.cpu_demand),
                     pass_fds=(theirs.fileno(),),
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.DEVNULL,
@@ -110,8 +113,13 @@ class VmmWorlds:
             self.worlds.append(VmmWorld(vcpu, process.pid, ours, process, reader, writer))
         return [world.pid for world in self.worlds]
 
-    async def request_all(self, op: str) -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(world.request(op) for world in self.worlds)))
+    async def request_all(self, op: str, **fields: Any) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(world.request(op, **fields) for world in self.worlds)))
+
+    async def set_demand(self, cpu_percent: int) -> None:
+        """The guest's work now keeps each vCPU cpu_percent busy."""
+        self.cpu_demand = cpu_percent
+        await self.request_all("demand", cpu=cpu_percent)
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Ask every world to stop; kill the ones that do not within timeout."""

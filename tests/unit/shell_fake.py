@@ -84,6 +84,7 @@ class FakeClient:
         self.boot_counts: dict[str, int] = {}
         self.logged_out = 0
         self.closed = 0
+        self.settings: dict[str, dict[str, str]] = {}  # vm id -> advanced settings
         self._next_vm = 1
         self._next_task = 1
         self._next_snapshot = 1
@@ -336,6 +337,10 @@ class FakeClient:
 
         return self._run("Folder.registerVm", None, work, entity=(f"name:{name}", name))
 
+    def advanced_settings(self, vm_id: str) -> dict[str, str]:
+        self._vm(vm_id)
+        return dict(self.settings.get(vm_id, {}))
+
     def reconfigure_vm(
         self,
         vm_id: str,
@@ -344,9 +349,18 @@ class FakeClient:
         memory_mb: int | None = None,
         name: str | None = None,
         notes: str | None = None,
+        set_extra_config: dict[str, str] | None = None,
+        remove_extra_config: list[str] | None = None,
     ) -> Task:
         self.calls.append(("reconfigure_vm", vm_id, num_cpu, memory_mb, name, notes))
         vm = self._vm(vm_id)
+        settings = self.settings.setdefault(vm_id, {})
+        for key in remove_extra_config or []:
+            if key not in settings:
+                raise InvalidArgument("extraConfig", f"{vm.name} has no advanced setting '{key}'")
+        for key, value in (set_extra_config or {}).items():
+            if key == "sim.cpu.demand" and not (value.isdigit() and int(value) <= 100):
+                raise InvalidArgument(key, f"'{value}' is not a percentage from 0 to 100")
         running = vm.power_state != OFF
         if num_cpu is not None and num_cpu != vm.num_cpu:
             self._check_num_cpu(num_cpu)
@@ -362,6 +376,9 @@ class FakeClient:
 
         def work() -> str:
             updated = self._update(vm, **{k: v for k, v in changes.items() if v is not None})
+            settings.update(set_extra_config or {})
+            for key in remove_extra_config or []:
+                settings.pop(key, None)
             self.record("VmReconfiguredEvent", updated, f"Reconfigured {updated.name} on esx01")
             return vm.id
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from clients.shell.cmdlets import connection, event, host, output, snapshot, task, vm
+from clients.shell.cmdlets import advanced, connection, event, host, output, snapshot, task, vm
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
 
 ALL: tuple[type[Cmdlet], ...] = (
     *connection.CMDLETS,
     *host.CMDLETS,
     *vm.CMDLETS,
+    *advanced.CMDLETS,
     *snapshot.CMDLETS,
     *task.CMDLETS,
     *event.CMDLETS,

@@ -304,6 +304,26 @@ Global___RegisterVMRequest: _TypeAlias = RegisterVMRequest  # noqa: Y015
 class ReconfigureVMRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class SetExtraConfigEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     ID_FIELD_NUMBER: _builtins.int
     NUM_CPU_FIELD_NUMBER: _builtins.int
     MEMORY_MB_FIELD_NUMBER: _builtins.int
@@ -316,6 +336,8 @@ class ReconfigureVMRequest(_message.Message):
     REMOVE_NETWORK_KEYS_FIELD_NUMBER: _builtins.int
     CPU_HOT_ADD_FIELD_NUMBER: _builtins.int
     MEMORY_HOT_ADD_FIELD_NUMBER: _builtins.int
+    SET_EXTRA_CONFIG_FIELD_NUMBER: _builtins.int
+    REMOVE_EXTRA_CONFIG_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     num_cpu: _builtins.int
     memory_mb: _builtins.int
@@ -336,6 +358,12 @@ class ReconfigureVMRequest(_message.Message):
     def remove_network_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """"ethernet1" """
 
+    @_builtins.property
+    def set_extra_config(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Advanced settings (the .vmx's extra config): set or add these keys, remove those."""
+
+    @_builtins.property
+    def remove_extra_config(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -351,10 +379,12 @@ class ReconfigureVMRequest(_message.Message):
         remove_network_keys: _abc.Iterable[_builtins.str] | None = ...,
         cpu_hot_add: _builtins.bool | None = ...,
         memory_hot_add: _builtins.bool | None = ...,
+        set_extra_config: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        remove_extra_config: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "cpu_hot_add", b"cpu_hot_add", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_network_names", b"add_network_names", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_network_keys", b"remove_network_keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_network_names", b"add_network_names", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__cpu_hot_add: _TypeAlias = _typing.Literal["cpu_hot_add"]  # noqa: Y015
     _WhichOneofArgType__cpu_hot_add: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add"]  # noqa: Y015
@@ -382,6 +412,46 @@ class ReconfigureVMRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__num_cpu) -> _WhichOneofReturnType__num_cpu | None: ...
 
 Global___ReconfigureVMRequest: _TypeAlias = ReconfigureVMRequest  # noqa: Y015
+
+@_typing.final
+class AdvancedSettings(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class SettingsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settings(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        settings: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdvancedSettings: _TypeAlias = AdvancedSettings  # noqa: Y015
 
 @_typing.final
 class GuestRequestResponse(_message.Message):

@@ -136,6 +136,11 @@ class VirtualMachineServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
                 _registered_method=True)
+        self.GetAdvancedSettings = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/GetAdvancedSettings',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.AdvancedSettings.FromString,
+                _registered_method=True)
 
 
 class VirtualMachineServiceServicer:
@@ -263,6 +268,13 @@ class VirtualMachineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAdvancedSettings(self, request, context):
+        """The VM's advanced settings: the .vmx keys no other property covers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VirtualMachineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -365,6 +377,11 @@ def add_VirtualMachineServiceServicer_to_server(servicer, server):
                     servicer.RemoveAllSnapshots,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'GetAdvancedSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAdvancedSettings,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.AdvancedSettings.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -908,6 +925,33 @@ class VirtualMachineService:
             '/pyesx.api.v1.VirtualMachineService/RemoveAllSnapshots',
             pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAdvancedSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/GetAdvancedSettings',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.AdvancedSettings.FromString,
             options,
             channel_credentials,
             insecure,

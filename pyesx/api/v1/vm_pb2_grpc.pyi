@@ -55,6 +55,8 @@ class VirtualMachineServiceStub:
     RevertToSnapshot: _grpc.UnaryUnaryMultiCallable[_vm_pb2.RevertToSnapshotRequest, _task_pb2.Task]
     RemoveSnapshot: _grpc.UnaryUnaryMultiCallable[_vm_pb2.RemoveSnapshotRequest, _task_pb2.Task]
     RemoveAllSnapshots: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]
+    GetAdvancedSettings: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.AdvancedSettings]
+    """The VM's advanced settings: the .vmx keys no other property covers."""
 
 @_typing.type_check_only
 class VirtualMachineServiceAsyncStub(VirtualMachineServiceStub):
@@ -82,6 +84,8 @@ class VirtualMachineServiceAsyncStub(VirtualMachineServiceStub):
     RevertToSnapshot: _aio.UnaryUnaryMultiCallable[_vm_pb2.RevertToSnapshotRequest, _task_pb2.Task]  # type: ignore[assignment]
     RemoveSnapshot: _aio.UnaryUnaryMultiCallable[_vm_pb2.RemoveSnapshotRequest, _task_pb2.Task]  # type: ignore[assignment]
     RemoveAllSnapshots: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _task_pb2.Task]  # type: ignore[assignment]
+    GetAdvancedSettings: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.AdvancedSettings]  # type: ignore[assignment]
+    """The VM's advanced settings: the .vmx keys no other property covers."""
 
 class VirtualMachineServiceServicer(metaclass=_abc_1.ABCMeta):
     """Operations that change a VM return a Task at once; WaitForTask follows it."""
@@ -226,5 +230,13 @@ class VirtualMachineServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _vm_pb2.VMRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAdvancedSettings(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.AdvancedSettings, _abc.Awaitable[_vm_pb2.AdvancedSettings]]:
+        """The VM's advanced settings: the .vmx keys no other property covers."""
 
 def add_VirtualMachineServiceServicer_to_server(servicer: VirtualMachineServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -75,6 +75,11 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusResponse.FromString,
                 _registered_method=True)
+        self.ReloadConfig = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/ReloadConfig',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigResponse.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -132,6 +137,13 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReloadConfig(self, request, context):
+        """Re-read the .vmx and apply what a running VM can change (the guest's demand).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -174,6 +186,11 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.AddVcpus,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusRequest.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusResponse.SerializeToString,
+            ),
+            'ReloadConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReloadConfig,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -392,6 +409,33 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/AddVcpus',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusRequest.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.AddVcpusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReloadConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/ReloadConfig',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigResponse.FromString,
             options,
             channel_credentials,
             insecure,

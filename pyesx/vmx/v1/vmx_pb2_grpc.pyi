@@ -44,6 +44,8 @@ class VmxStub:
     GuestPower: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.GuestPowerRequest, _vmx_pb2.GuestPowerResponse]
     AddVcpus: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.AddVcpusRequest, _vmx_pb2.AddVcpusResponse]
     """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
+    ReloadConfig: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.ReloadConfigRequest, _vmx_pb2.ReloadConfigResponse]
+    """Re-read the .vmx and apply what a running VM can change (the guest's demand)."""
 
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
@@ -60,6 +62,8 @@ class VmxAsyncStub(VmxStub):
     GuestPower: _aio.UnaryUnaryMultiCallable[_vmx_pb2.GuestPowerRequest, _vmx_pb2.GuestPowerResponse]  # type: ignore[assignment]
     AddVcpus: _aio.UnaryUnaryMultiCallable[_vmx_pb2.AddVcpusRequest, _vmx_pb2.AddVcpusResponse]  # type: ignore[assignment]
     """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
+    ReloadConfig: _aio.UnaryUnaryMultiCallable[_vmx_pb2.ReloadConfigRequest, _vmx_pb2.ReloadConfigResponse]  # type: ignore[assignment]
+    """Re-read the .vmx and apply what a running VM can change (the guest's demand)."""
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -121,5 +125,13 @@ class VmxServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_vmx_pb2.AddVcpusResponse, _abc.Awaitable[_vmx_pb2.AddVcpusResponse]]:
         """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
+
+    @_abc_1.abstractmethod
+    def ReloadConfig(
+        self,
+        request: _vmx_pb2.ReloadConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.ReloadConfigResponse, _abc.Awaitable[_vmx_pb2.ReloadConfigResponse]]:
+        """Re-read the .vmx and apply what a running VM can change (the guest's demand)."""
 
 def add_VmxServicer_to_server(servicer: VmxServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,139 @@
+"""Advanced settings of VMs (the .vmx's extra config): New-, Get-, Set-, Remove-AdvancedSetting.
+
+PowerCLI's way to set what has no property of its own, such as the simulated
+guest's ``sim.cpu.demand``; a running VM follows a change at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from clients.model import VM
+from clients.shell.binding import BoundArguments, Parameter
+from clients.shell.cmdlets.base import Cmdlet
+from clients.shell.cmdlets.vm import VMS, resolve_vms
+from clients.shell.conversions import OBJECT, STRING, STRINGS, SWITCH, ArrayType, ParamType, shown
+from clients.shell.errors import ConversionError, ShellError
+from clients.shell.psobject import PSObject
+from clients.shell.wildcard import like
+
+SETTING_TYPE = "AdvancedSetting"
+
+
+@dataclass(frozen=True)
+class SettingRef:
+    vm_id: str
+    name: str
+
+
+def setting_object(vm: VM, name: str, value: str) -> PSObject:
+    """One advanced setting as Get-AdvancedSetting shows it."""
+    return PSObject(
+        SETTING_TYPE,
+        [("Entity", vm.name), ("Name", name), ("Value", value), ("Type", "VM")],
+        base=SettingRef(vm.id, name),
+        label=name,
+    )
+
+
+def _setting(value: object) -> SettingRef:
+    if isinstance(value, PSObject) and isinstance(value.base, SettingRef):
+        return value.base
+    raise ConversionError(shown(value), SETTING_TYPE)
+
+
+SETTINGS = ArrayType(ParamType(SETTING_TYPE, _setting))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+class GetAdvancedSetting(Cmdlet):
+    """Get-AdvancedSetting [-Entity] <VirtualMachine[]> [[-Name] <String[]>]"""
+
+    name = "Get-AdvancedSetting"
+    parameters = (
+        Parameter("Entity", VMS, position=0, mandatory=True, pipeline=True),
+        Parameter("Name", STRINGS, position=1),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        patterns = args.strings("Name")
+        for vm in resolve_vms(client, args.items("Entity")):
+            for name, value in sorted(client.advanced_settings(vm.id).items()):
+                if not patterns or any(like(name, p) for p in patterns):
+                    yield setting_object(vm, name, value)
+
+
+class NewAdvancedSetting(Cmdlet):
+    """New-AdvancedSetting [-Entity] <VirtualMachine[]> [-Name] <String> [-Value] <Object> [-Force]
+    [-Confirm]
+
+    Without -Force, a setting that exists already is an error."""
+
+    name = "New-AdvancedSetting"
+    parameters = (
+        Parameter("Entity", VMS, position=0, mandatory=True, pipeline=True),
+        Parameter("Name", STRING, position=1, mandatory=True),
+        Parameter("Value", OBJECT, position=2, mandatory=True),
+        Parameter("Force", SWITCH),
+        Parameter("Confirm", SWITCH),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        name, value = args.string("Name"), _text(args.get("Value"))
+        for vm in resolve_vms(client, args.items("Entity")):
+            if name in client.advanced_settings(vm.id) and not args.flag("Force"):
+                raise ShellError(f"The advanced setting '{name}' already exists for {vm.name}; use -Force.")
+            client.wait_for_task(client.reconfigure_vm(vm.id, set_extra_config={name: value}).id)
+            yield setting_object(vm, name, value)
+
+
+class SetAdvancedSetting(Cmdlet):
+    """Set-AdvancedSetting [-AdvancedSetting] <AdvancedSetting[]> [-Value] <Object> [-Confirm]"""
+
+    name = "Set-AdvancedSetting"
+    parameters = (
+        Parameter("AdvancedSetting", SETTINGS, position=0, mandatory=True, pipeline=True),
+        Parameter("Value", OBJECT, position=1, mandatory=True),
+        Parameter("Confirm", SWITCH),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        value = _text(args.get("Value"))
+        for ref in args.items("AdvancedSetting"):
+            assert isinstance(ref, SettingRef)
+            client.wait_for_task(client.reconfigure_vm(ref.vm_id, set_extra_config={ref.name: value}).id)
+            yield setting_object(client.get_vm(ref.vm_id), ref.name, value)
+
+
+class RemoveAdvancedSetting(Cmdlet):
+    """Remove-AdvancedSetting [-AdvancedSetting] <AdvancedSetting[]> [-Confirm]"""
+
+    name = "Remove-AdvancedSetting"
+    parameters = (
+        Parameter("AdvancedSetting", SETTINGS, position=0, mandatory=True, pipeline=True),
+        Parameter("Confirm", SWITCH),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        for ref in args.items("AdvancedSetting"):
+            assert isinstance(ref, SettingRef)
+            client.wait_for_task(client.reconfigure_vm(ref.vm_id, remove_extra_config=[ref.name]).id)
+        return iter(())
+
+
+CMDLETS: tuple[type[Cmdlet], ...] = (
+    GetAdvancedSetting,
+    NewAdvancedSetting,
+    SetAdvancedSetting,
+    RemoveAdvancedSetting,
+)
