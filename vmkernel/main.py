@@ -27,6 +27,7 @@ from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel import hostinfo, install
 from vmkernel.config import EsxConfig
+from vmkernel.cpusched.scheduler import CpuScheduler
 from vmkernel.events import WorldEventBus
 from vmkernel.hostd_supervisor import HostdSupervisor
 from vmkernel.service import VMkernelServicer
@@ -102,7 +103,9 @@ async def boot(args: argparse.Namespace) -> int:
     become_subreaper()  # the vmx processes the factory double-forks become our children
     factory = VmxFactory(layout)
     await factory.start()
-    vmxs = VmxManager(layout, worlds, events, factory)
+    scheduler = CpuScheduler(physical)
+    scheduling = asyncio.create_task(scheduler.run())
+    vmxs = VmxManager(layout, worlds, events, factory, scheduler)
     server = grpc.aio.server()
     servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events)
     RpcGate().register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
@@ -134,6 +137,7 @@ async def boot(args: argparse.Namespace) -> int:
     await stop.wait()
     log.info("vmkernel.shutting_down", vms=len(vmxs.handles))
     await vmxs.stop_all()
+    scheduling.cancel()
     await factory.stop()
     await hostd.stop()
     await server.stop(grace=1.0)

@@ -7,6 +7,7 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pyesx import faults
@@ -17,6 +18,8 @@ from pyesx.rpc.channel import call, unix_channel
 from pyesx.rpc.metadata import current_request_id
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
+from pyesx.vmxfile import VmxConfig
+from vmkernel.cpusched.scheduler import CpuScheduler
 from vmkernel.events import WorldEventBus
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.worlds import WorldTable
@@ -53,10 +56,16 @@ class VmxManager:
     """The running vmx processes, keyed by VM id."""
 
     def __init__(
-        self, layout: HostLayout, worlds: WorldTable, events: WorldEventBus, factory: VmxFactory
+        self,
+        layout: HostLayout,
+        worlds: WorldTable,
+        events: WorldEventBus,
+        factory: VmxFactory,
+        scheduler: CpuScheduler,
     ) -> None:
         self.layout = layout
         self.factory = factory
+        self.scheduler = scheduler
         self.worlds = worlds
         self.events = events
         self.handles: dict[str, VmxHandle] = {}
@@ -69,11 +78,21 @@ class VmxManager:
             raise faults.InvalidPowerState(
                 "poweredOff", "poweredOn", f"A vmx is already running for {vm_id}."
             )
+        text = await asyncio.to_thread(Path(request.vmx_path).read_text)
+        config = VmxConfig.parse(text, request.vmx_path)
+        self.scheduler.admit(
+            vm_id, request.num_cpu, request.memory_mb, config
+        )  # or InsufficientResourcesFault
         self._starting.add(vm_id)
         try:
-            return await self._launch(request)
+            handle = await self._launch(request)
+        except BaseException:
+            self.scheduler.release(vm_id)
+            raise
         finally:
             self._starting.discard(vm_id)
+        self.scheduler.attach_worlds(vm_id, handle.vmm_pids)
+        return handle
 
     async def _launch(self, request: vmkernel_pb2.StartVmxRequest) -> VmxHandle:
         self.layout.vmx_run.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -132,6 +151,7 @@ class VmxManager:
                 self.worlds.add(vmkernel_pb2.VMM, pid, f"vmm{vcpu}:{handle.vm_name}", vm_id, vcpu)
                 self._reap_when_orphaned(pid)
         handle.vmm_pids = list(answer.vmm_pids)
+        self.scheduler.attach_worlds(vm_id, handle.vmm_pids)
         return handle
 
     def _reap_when_orphaned(self, vmm_pid: int) -> None:
@@ -145,6 +165,7 @@ class VmxManager:
     async def _watch(self, handle: VmxHandle) -> None:
         code = await handle.process.wait()
         handle.exit_code = code
+        self.scheduler.release(handle.vm_id)
         self.handles.pop(handle.vm_id, None)
         self.worlds.remove_vm(handle.vm_id)
         with contextlib.suppress(FileNotFoundError):
