@@ -24,6 +24,8 @@ venv: $(VENV)/.installed
 # Generated code is committed; this rebuilds it when a .proto changes.
 $(GEN_STAMP): $(VENV)/.installed $(PROTOS) tools/genprotos.py
 	$(PY) tools/genprotos.py --out .
+	@# bytecode once, here: PYTHONDONTWRITEBYTECODE (set on these machines) would make every process recompile
+	$(PY) -m compileall -q pyesx hostd vmkernel vmx clients > /dev/null
 	touch $@
 
 protos: $(GEN_STAMP)

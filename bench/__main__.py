@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import getvm, inventory, machine, memory, power_on, report, snapshots
+from bench import cpu_fidelity, getvm, inventory, machine, memory, power_on, report, snapshots
 from bench.common import BenchResult, CpuUse, measure_cpu
 
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: inventory.run(vms=128 if quick else 1024, list_calls=5 if quick else 20),
         ),
         ("Snapshots", lambda: snapshots.run(disk_mib=32 if quick else 256, rounds=2 if quick else 5)),
+        ("CPU scheduler fidelity", cpu_fidelity.run),
     ]
     started = time.monotonic()
     this_machine = machine.describe()

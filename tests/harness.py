@@ -138,3 +138,37 @@ class BootedHost:
             self.output.extend(self.process.stdout.readlines())
             self.process.stdout.close()
         return self.process.returncode
+
+
+def register_busy_vm(host: BootedHost, client: Client, name: str, num_cpu: int, sched: dict[str, str]) -> str:
+    """Register a VM whose guest keeps every vCPU busy (``sim.cpu.demand = "100"``), with ESXi's
+    ``sched.cpu.*`` / ``sched.mem.*`` keys in its .vmx; return its id."""
+    folder = host.root / "vmfs/volumes/datastore1" / name
+    folder.mkdir()
+    lines = [
+        '.encoding = "UTF-8"',
+        f'displayName = "{name}"',
+        f'numvcpus = "{num_cpu}"',
+        'memSize = "64"',
+        'sim.cpu.demand = "100"',
+        *(f'{key} = "{value}"' for key, value in sched.items()),
+    ]
+    (folder / f"{name}.vmx").write_text("\n".join(lines) + "\n")
+    return client.wait_for_task(client.register_vm(f"[datastore1] {name}/{name}.vmx").id).result_entity_id
+
+
+def vm_cores(client: Client, vm_ids: list[str], window_s: float) -> list[float]:
+    """Cores each VM's VMM worlds used over a measurement window, from /proc/PID/schedstat."""
+    pids = [client.get_vm(vm_id).vmm_pids for vm_id in vm_ids]
+
+    def run_ns() -> list[int]:
+        total = []
+        for world_pids in pids:
+            stats = [Path(f"/proc/{pid}/schedstat").read_text().split() for pid in world_pids]
+            total.append(sum(int(stat[0]) for stat in stats))
+        return total
+
+    before, start = run_ns(), time.monotonic()
+    time.sleep(window_s)  # the measurement window (CPU time over wall time), not a wait for readiness
+    after, elapsed = run_ns(), time.monotonic() - start
+    return [(a - b) / 1e9 / elapsed for a, b in zip(after, before, strict=True)]

@@ -54,7 +54,7 @@ class HostdSupervisor:
         )
         self.address = info["address"]
         self.worlds.add(vmkernel_pb2.HOSTD, self.process.pid, "hostd")
-        _log.info("hostd.started", pid=self.process.pid, address=self.address)
+        _log.info("hostd.started", hostd_pid=self.process.pid, address=self.address)
 
     async def _watch(self) -> None:
         backoff = BACKOFF_FIRST
@@ -66,7 +66,7 @@ class HostdSupervisor:
             self.worlds.remove_pid(old_pid)
             if self._stopping:
                 return
-            _log.warning("hostd.died", pid=old_pid, exit_code=code)
+            _log.warning("hostd.died", hostd_pid=old_pid, exit_code=code)
             if time.monotonic() - started > STABLE_AFTER:
                 backoff = BACKOFF_FIRST
             while not self._stopping:

@@ -51,7 +51,7 @@ class VmxFactory:
             theirs.close()
         ours.setblocking(False)
         self._control = ours
-        _log.info("vmx_factory.started", pid=self.process.pid)
+        _log.info("vmx_factory.started", factory_pid=self.process.pid)
 
     async def spawn(
         self, spec: VmxSpec, *, stderr_path: Path, timeout: float

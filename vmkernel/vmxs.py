@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from pyesx import faults
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.procs import ChildFailed, ForkedChild
 from pyesx.rpc.channel import call, unix_channel
-from pyesx.rpc.metadata import current_request_id
+from pyesx.rpc.metadata import current_request_id, request_id_var
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
@@ -133,7 +135,11 @@ class VmxManager:
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
         _log.info(
-            "vmx.started", vm_id=request.vm_id, vm=request.vm_name, pid=process.pid, vmm_pids=handle.vmm_pids
+            "vmx.started",
+            vm_id=request.vm_id,
+            vm=request.vm_name,
+            vmx_pid=process.pid,
+            vmm_pids=handle.vmm_pids,
         )
         return handle
 
@@ -163,6 +169,9 @@ class VmxManager:
             task.add_done_callback(self._watchers.discard)
 
     async def _watch(self, handle: VmxHandle) -> None:
+        # this task was born inside the StartVmx call: its exit is no part of that request
+        structlog.contextvars.unbind_contextvars("request_id")
+        request_id_var.set("")
         code = await handle.process.wait()
         handle.exit_code = code
         self.scheduler.release(handle.vm_id)
@@ -175,7 +184,7 @@ class VmxManager:
             "vmx.exited",
             vm_id=handle.vm_id,
             vm=handle.vm_name,
-            pid=handle.process.pid,
+            vmx_pid=handle.process.pid,
             exit_code=code,
             expected=handle.stopping,
         )

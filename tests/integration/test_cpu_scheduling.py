@@ -8,14 +8,11 @@ loaded 2-core CI machine; ``make bench`` reports the precise fidelity.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from clients import Client
 from pyesx import faults
-from tests.harness import BootedHost
-from vmkernel.cpusched.schedstat import read_schedstat
+from tests.harness import BootedHost, register_busy_vm, vm_cores
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 WINDOW_S = 3.0
@@ -24,31 +21,11 @@ WINDOW_S = 3.0
 def _vm(
     host: BootedHost, client: Client, name: str, num_cpu: int = 1, sched: dict[str, str] | None = None
 ) -> str:
-    folder = host.root / "vmfs/volumes/datastore1" / name
-    folder.mkdir()
-    lines = [
-        '.encoding = "UTF-8"',
-        f'displayName = "{name}"',
-        f'numvcpus = "{num_cpu}"',
-        'memSize = "64"',
-        'sim.cpu.demand = "100"',
-        *(f'{key} = "{value}"' for key, value in (sched or {}).items()),
-    ]
-    (folder / f"{name}.vmx").write_text("\n".join(lines) + "\n")
-    return client.wait_for_task(client.register_vm(f"[datastore1] {name}/{name}.vmx").id).result_entity_id
+    return register_busy_vm(host, client, name, num_cpu, sched or {})
 
 
 def _cores(client: Client, vm_ids: list[str]) -> dict[str, float]:
-    """Cores each VM's VMM worlds used over the measurement window."""
-    pids = {vm_id: client.get_vm(vm_id).vmm_pids for vm_id in vm_ids}
-
-    def run_ns() -> dict[str, int]:
-        return {vm_id: sum(s.run_ns for p in ps if (s := read_schedstat(p))) for vm_id, ps in pids.items()}
-
-    before, started = run_ns(), time.monotonic()
-    time.sleep(WINDOW_S)  # the measurement window (CPU time over wall time), not a wait for readiness
-    after, elapsed = run_ns(), time.monotonic() - started
-    return {vm_id: (after[vm_id] - before[vm_id]) / 1e9 / elapsed for vm_id in vm_ids}
+    return dict(zip(vm_ids, vm_cores(client, vm_ids, WINDOW_S), strict=True))
 
 
 def _settle(client: Client, vm_ids: list[str]) -> None:
