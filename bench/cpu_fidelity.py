@@ -14,12 +14,12 @@ import statistics
 from dataclasses import dataclass, field
 
 from bench.common import Figure, booted_host
+from pyesx.allocations import from_vmx
 from tests.harness import register_busy_vm, vm_cores
 from vmkernel.resources import ResourceTree
 from vmkernel.resources.admission import admit
 from vmkernel.resources.entitlement import cpu_entitlements
 from vmkernel.resources.pools import HostCapacity
-from vmkernel.resources.settings import from_vmx
 
 WINDOW_S = 4.0
 Scenario = list[tuple[int, dict[str, str]]]  # per VM: vCPUs, sched.* keys

@@ -50,6 +50,16 @@ class NetworkAdapter:
 
 
 @dataclass(frozen=True)
+class ResourceAllocation:
+    """Shares, reservation and limit of one resource (CPU in MHz, memory in MB)."""
+
+    reservation: int
+    limit: int  # -1: unlimited
+    shares_level: str  # low | normal | high | custom
+    shares: int
+
+
+@dataclass(frozen=True)
 class VM:
     """A virtual machine as Get-VM shows it."""
 
@@ -72,6 +82,8 @@ class VM:
     cd_drives: tuple[str, ...] = ()  # device keys
     cpu_hot_add: bool = False
     memory_hot_add: bool = False
+    cpu_allocation: ResourceAllocation | None = None
+    memory_allocation: ResourceAllocation | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from clients.model import (
     HardDisk,
     Host,
     NetworkAdapter,
+    ResourceAllocation,
     Snapshot,
     Task,
 )
@@ -87,7 +88,16 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
         cd_drives=tuple(c.key for c in m.cd_drives),
         cpu_hot_add=m.cpu_hot_add,
         memory_hot_add=m.memory_hot_add,
+        cpu_allocation=_allocation(m, "cpu_allocation"),
+        memory_allocation=_allocation(m, "memory_allocation"),
     )
+
+
+def _allocation(m: vm_pb2.VirtualMachine, field: str) -> ResourceAllocation | None:
+    if not m.HasField(field):  # type: ignore[arg-type]
+        return None
+    a = getattr(m, field)
+    return ResourceAllocation(a.reservation, a.limit, a.shares_level, a.shares)
 
 
 def task_from_proto(m: task_pb2.Task) -> Task:
@@ -257,7 +267,11 @@ class Client:
         remove_network_keys: list[str] | None = None,
         set_extra_config: dict[str, str] | None = None,
         remove_extra_config: list[str] | None = None,
+        cpu_allocation: dict[str, int | str] | None = None,
+        memory_allocation: dict[str, int | str] | None = None,
     ) -> Task:
+        """Change a VM. Allocations take keys reservation, limit (-1: unlimited), shares_level
+        (low/normal/high/custom) and shares; on a powered-on VM a reservation passes admission control."""
         request = vm_pb2.ReconfigureVMRequest(
             id=vm_id,
             add_disk_capacity_bytes=add_disk_capacity_bytes or [],
@@ -280,6 +294,11 @@ class Client:
             request.cpu_hot_add = cpu_hot_add
         if memory_hot_add is not None:
             request.memory_hot_add = memory_hot_add
+        for field, change in (("cpu_allocation", cpu_allocation), ("memory_allocation", memory_allocation)):
+            if change is not None:
+                getattr(request, field).SetInParent()
+                for key, value in change.items():
+                    setattr(getattr(request, field), key, value)
         return task_from_proto(self._call(self._vms.ReconfigureVM, request))
 
     def advanced_settings(self, vm_id: str) -> dict[str, str]:

@@ -6,11 +6,13 @@ import time
 
 from google.protobuf import timestamp_pb2
 
-from hostd import vmconfig
+from hostd import allocation, vmconfig
 from hostd.events import Event
 from hostd.snapshot_tree import SnapshotNode, SnapshotTree
 from hostd.tasks import Task
 from hostd.vms import POWERED_ON, SPACE_TTL, SUSPENDED, VmManager, VmRecord
+from pyesx import faults
+from pyesx.allocations import Resource
 from pyesx.api.v1 import event_pb2, task_pb2, vm_pb2
 from pyesx.rpc.faultwire import fault_to_proto
 
@@ -94,6 +96,18 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
         ],
         cpu_hot_add=vmconfig.cpu_hot_add(vm.config),
         memory_hot_add=vmconfig.memory_hot_add(vm.config),
+        cpu_allocation=_allocation(vm, "cpu"),
+        memory_allocation=_allocation(vm, "memory"),
+    )
+
+
+def _allocation(vm: VmRecord, resource: Resource) -> vm_pb2.ResourceAllocation | None:
+    try:
+        a = allocation.current(vm.config).of(resource)
+    except faults.InvalidArgument:  # hand-edited sched.* keys it cannot read: show nothing rather than fail
+        return None
+    return vm_pb2.ResourceAllocation(
+        reservation=a.reservation, limit=a.limit, shares_level=str(a.shares.level), shares=a.shares.number
     )
 
 

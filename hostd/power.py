@@ -177,6 +177,10 @@ class PowerOps:
         world = await call(self.vmkernel.HotAddVcpus, request, timeout=60)
         self.vms.set_power(vm, POWERED_ON, world.pid, list(world.vmm_pids))
 
+    async def set_allocation(self, vm: VmRecord, sched: dict[str, str]) -> None:
+        """A running VM's new allocation: the VMkernel's admission control, then in force."""
+        await call(self.vmkernel.SetAllocation, vmkernel_pb2.SetAllocationRequest(vm_id=vm.id, sched=sched))
+
     async def reload_config(self, vm: VmRecord) -> None:
         """A running VM applies what of its new .vmx it can at once (the guest's demand)."""
         await call(self.vmx.stub(vm).ReloadConfig, vmx_pb2.ReloadConfigRequest())

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hostd import vmconfig
+from hostd import allocation, vmconfig
+from hostd.allocation import AllocationChange
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, VmManager, VmRecord
 from pyesx import faults, guestsim
@@ -39,6 +40,12 @@ class ConfigChange:
     delete_removed_disk_files: bool = False
     set_extra_config: dict[str, str] = field(default_factory=dict)
     remove_extra_config: list[str] = field(default_factory=list)
+    cpu_allocation: AllocationChange | None = None
+    memory_allocation: AllocationChange | None = None
+
+    @property
+    def allocation(self) -> bool:
+        return self.cpu_allocation is not None or self.memory_allocation is not None
 
 
 def _apply_cpu_memory(
@@ -92,6 +99,8 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
         if key not in config or vmconfig.is_managed(key):
             raise faults.InvalidArgument("extraConfig", f"{vm.name} has no advanced setting '{key}'")
         del config[key]
+    if change.allocation:
+        allocation.apply(config, change.cpu_allocation, change.memory_allocation)
     devices_change = change.add_networks or change.remove_device_keys or change.add_disk_capacity_bytes
     if devices_change and running:
         raise faults.InvalidPowerState(
@@ -127,12 +136,15 @@ def reconfigure(
     delete_disk: Callable[[Path], Awaitable[None]],
     hot_add_vcpus: Callable[[VmRecord, int], Awaitable[None]],
     reload_running: Callable[[VmRecord], Awaitable[None]],
+    set_allocation: Callable[[VmRecord, dict[str, str]], Awaitable[None]],
 ) -> Task:
     vm = vms.get(vm_id)
     vms.check_idle(vm)
     config, removed_files = plan(vms, vm, change)
 
     async def work(task: Task) -> str:
+        if vm.power_state == POWERED_ON and change.allocation:  # admission first: a refusal changes nothing
+            await set_allocation(vm, {k: config[k] for k in config if k.lower().startswith("sched.")})
         if vm.power_state == POWERED_ON and vmconfig.num_cpu(config) > vmconfig.num_cpu(vm.config):
             await hot_add_vcpus(vm, vmconfig.num_cpu(config))
         for file_name in await create_disks(vm.folder, change.add_disk_capacity_bytes):

@@ -11,6 +11,7 @@ from typing import TypeAlias
 import grpc
 
 from hostd import vmconfig
+from hostd.allocation import AllocationChange
 from hostd.changes import ChangeFeed
 from hostd.convert import (
     event_to_proto,
@@ -201,6 +202,8 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             delete_removed_disk_files=request.delete_removed_disk_files,
             set_extra_config=dict(request.set_extra_config),
             remove_extra_config=list(request.remove_extra_config),
+            cpu_allocation=_allocation_change(request, "cpu_allocation"),
+            memory_allocation=_allocation_change(request, "memory_allocation"),
         )
         task = reconfigure(
             self.vms,
@@ -210,6 +213,7 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             self.disks.delete,
             self.power.hot_add_vcpus,
             self.power.reload_config,
+            self.power.set_allocation,
         )
         return task_to_proto(task)
 
@@ -233,6 +237,18 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
 
     async def GetAdvancedSettings(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.AdvancedSettings:
         return vm_pb2.AdvancedSettings(settings=vmconfig.advanced_settings(self.vms.get(request.id).config))
+
+
+def _allocation_change(request: vm_pb2.ReconfigureVMRequest, field: str) -> AllocationChange | None:
+    if not request.HasField(field):  # type: ignore[arg-type]
+        return None
+    m = getattr(request, field)
+    return AllocationChange(
+        reservation=m.reservation if m.HasField("reservation") else None,
+        limit=m.limit if m.HasField("limit") else None,
+        shares_level=m.shares_level if m.HasField("shares_level") else None,
+        shares=m.shares if m.HasField("shares") else None,
+    )
 
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):

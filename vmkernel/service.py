@@ -103,6 +103,12 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     ) -> vmkernel_pb2.VmxWorld:
         return (await to_completion(self.vmxs.hot_add_vcpus(request.vm_id, request.num_cpu))).to_proto()
 
+    async def SetAllocation(
+        self, request: vmkernel_pb2.SetAllocationRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.SetAllocationResponse:
+        self.vmxs.scheduler.set_allocation(request.vm_id, dict(request.sched))
+        return vmkernel_pb2.SetAllocationResponse()
+
     async def ListWorlds(
         self, request: vmkernel_pb2.ListWorldsRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.ListWorldsResponse:

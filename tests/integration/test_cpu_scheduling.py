@@ -8,6 +8,12 @@ loaded 2-core CI machine; ``make bench`` reports the precise fidelity.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from clients import Client
@@ -86,3 +92,73 @@ def test_admission_refuses_a_reservation_the_host_cannot_hold(
     assert raised.value.resource == "cpu" and raised.value.requested > raised.value.unreserved
     assert client.get_vm(big).power_state == "poweredOff"
     assert client.events(vm_id=big, max_count=1)[0].type == "VmFailedToPowerOnEvent"
+
+
+def test_resource_configuration_through_the_api(host: BootedHost, client: Client, pcpus: int) -> None:
+    mhz = client.host().cpu_mhz
+    vm = _vm(host, client, "tuned")
+    before = client.get_vm(vm).cpu_allocation
+    assert before is not None and (before.reservation, before.limit, before.shares_level) == (0, -1, "normal")
+    assert before.shares == 1000
+    client.wait_for_task(client.reconfigure_vm(vm, cpu_allocation={"shares_level": "high"}).id)
+    assert client.get_vm(vm).cpu_allocation.shares == 2000  # type: ignore[union-attr]
+    vmx = (host.root / "vmfs/volumes/datastore1/tuned/tuned.vmx").read_text()
+    assert 'sched.cpu.shares = "high"' in vmx
+
+    client.wait_for_task(client.power_on(vm).id)
+    client.wait_for_task(
+        client.reconfigure_vm(vm, cpu_allocation={"limit": mhz // 4}).id
+    )  # running: in force
+    vm_cores(client, [vm], WINDOW_S)  # settle
+    assert vm_cores(client, [vm], WINDOW_S)[0] < 0.35
+
+    with pytest.raises(faults.InsufficientResourcesFault) as raised:
+        client.wait_for_task(
+            client.reconfigure_vm(vm, cpu_allocation={"reservation": mhz * 3, "limit": -1}).id
+        )
+    assert raised.value.resource == "cpu" and raised.value.requested == mhz * 3
+    after = client.get_vm(vm).cpu_allocation
+    assert after is not None and (after.reservation, after.limit) == (0, mhz // 4)  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"reservation": -1},
+        {"reservation": 500, "limit": 100},
+        {"shares_level": "bogus"},
+        {"shares_level": "custom"},
+        {"shares": 0},
+        {"limit": -7},
+    ],
+)
+def test_bad_allocations_are_invalid_argument(client: Client, change: dict[str, int | str]) -> None:
+    vm = client.wait_for_task(client.create_vm("alloc").id).result_entity_id
+    with pytest.raises(faults.InvalidArgument):
+        client.reconfigure_vm(vm, cpu_allocation=change)
+    with pytest.raises(faults.InvalidArgument):
+        client.reconfigure_vm(vm, memory_allocation={"reservation": 10**6})  # over its configured memory
+
+
+def test_set_vmresourceconfiguration_in_the_shell(host: BootedHost, client: Client) -> None:
+    vm = client.wait_for_task(client.create_vm("shelltuned").id).result_entity_id
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
+    env |= {"PYESX_SERVER": host.address, "PYESX_USER": "root", "PYESX_PASSWORD": host.password}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("pyesx")),
+            "shell",
+            "-c",
+            "Get-VMResourceConfiguration shelltuned | Set-VMResourceConfiguration -CpuSharesLevel High "
+            "-MemLimitMB 128 | ConvertTo-Json -Compress",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    shown = json.loads(done.stdout)
+    assert (shown["CpuSharesLevel"], shown["NumCpuShares"], shown["MemLimitMB"]) == ("High", 2000, 128)
+    memory = client.get_vm(vm).memory_allocation
+    assert memory is not None and memory.limit == 128

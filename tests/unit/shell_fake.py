@@ -27,7 +27,17 @@ from unittest import mock
 
 import pytest
 
-from clients.model import VM, Event, GuestInfo, HardDisk, Host, NetworkAdapter, Snapshot, Task
+from clients.model import (
+    VM,
+    Event,
+    GuestInfo,
+    HardDisk,
+    Host,
+    NetworkAdapter,
+    ResourceAllocation,
+    Snapshot,
+    Task,
+)
 from clients.shell import main
 from pyesx.faults import (
     DuplicateName,
@@ -351,6 +361,8 @@ class FakeClient:
         notes: str | None = None,
         set_extra_config: dict[str, str] | None = None,
         remove_extra_config: list[str] | None = None,
+        cpu_allocation: dict[str, int | str] | None = None,
+        memory_allocation: dict[str, int | str] | None = None,
     ) -> Task:
         self.calls.append(("reconfigure_vm", vm_id, num_cpu, memory_mb, name, notes))
         vm = self._vm(vm_id)
@@ -374,8 +386,27 @@ class FakeClient:
             self._check_name_free(name, except_id=vm.id)
         changes = {"num_cpu": num_cpu, "memory_mb": memory_mb, "name": name, "notes": notes}
 
+        allocations = {}
+        for field, change, shares_per in (
+            ("cpu_allocation", cpu_allocation, 1000 * vm.num_cpu),
+            ("memory_allocation", memory_allocation, 10 * vm.memory_mb),
+        ):
+            if change is not None:
+                old = getattr(vm, field) or ResourceAllocation(0, -1, "normal", shares_per)
+                level = str(change.get("shares_level", old.shares_level))
+                number = int(change.get("shares", old.shares if level == old.shares_level else shares_per))
+                new = ResourceAllocation(
+                    int(change.get("reservation", old.reservation)),
+                    int(change.get("limit", old.limit)),
+                    level,
+                    number,
+                )
+                if new.reservation < 0 or (new.limit != -1 and new.reservation > new.limit):
+                    raise InvalidArgument(field, "the reservation must lie between 0 and the limit")
+                allocations[field] = new
+
         def work() -> str:
-            updated = self._update(vm, **{k: v for k, v in changes.items() if v is not None})
+            updated = self._update(vm, **{k: v for k, v in changes.items() if v is not None}, **allocations)
             settings.update(set_extra_config or {})
             for key in remove_extra_config or []:
                 settings.pop(key, None)

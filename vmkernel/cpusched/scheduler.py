@@ -27,13 +27,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pyesx.allocations import from_vmx
 from pyesx.logs import get_logger
 from vmkernel.cpusched.enforcer import CpuEnforcer
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.resources import admission
 from vmkernel.resources.entitlement import cpu_entitlements
 from vmkernel.resources.pools import HostCapacity, ResourceTree
-from vmkernel.resources.settings import from_vmx
 
 _log = get_logger("cpusched")
 REBALANCE_S = 0.5
@@ -75,6 +75,14 @@ class CpuScheduler:
             self.tree.remove_vm(vm_id)
             raise
         self._vms[vm_id] = _VmDemand(num_cpu)
+
+    def set_allocation(self, vm_id: str, vmx_settings: Mapping[str, str]) -> None:
+        """A running VM's new allocations: admission control (InsufficientResourcesFault, nothing
+        changed), then in force from the next rebalance."""
+        vm = self.tree.vm(vm_id)
+        allocations = from_vmx(vmx_settings, vm.num_cpu, vm.memory_mb)
+        admission.reconfigure(self.tree, vm_id, cpu=allocations.cpu, memory=allocations.memory)
+        self.rebalance()
 
     def attach_worlds(self, vm_id: str, vmm_pids: list[int]) -> None:
         """The VM's VMM worlds run: enforce its entitlement on them."""

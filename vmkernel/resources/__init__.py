@@ -17,12 +17,7 @@ among siblings), a reservation (guaranteed minimum) and a limit (hard cap, -1 = 
 
 from __future__ import annotations
 
-from .admission import admit, check_power_on, check_reservation_change, move, reconfigure, release
-from .entitlement import Claim, Entitlements, cpu_entitlements, memory_entitlements, waterfill
-from .overhead import memory_overhead_mb
-from .persist import tree_from_dict, tree_to_dict
-from .pools import ROOT_POOL_ID, HostCapacity, PoolNode, ResourceTree, VmNode
-from .settings import (
+from pyesx.allocations import (
     UNLIMITED,
     Allocation,
     Resource,
@@ -36,6 +31,12 @@ from .settings import (
     to_vmx,
     vm_shares,
 )
+
+from .admission import admit, check_power_on, check_reservation_change, move, reconfigure, release
+from .entitlement import Claim, Entitlements, cpu_entitlements, memory_entitlements, waterfill
+from .overhead import memory_overhead_mb
+from .persist import tree_from_dict, tree_to_dict
+from .pools import ROOT_POOL_ID, HostCapacity, PoolNode, ResourceTree, VmNode
 
 __all__ = [
     "ROOT_POOL_ID",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pyesx.allocations import RESOURCES, Allocation, Resource
 from pyesx.faults import InsufficientResourcesFault, InvalidArgument
 
 from .pools import ROOT_POOL_ID, PoolNode, ResourceTree, VmNode
-from .settings import RESOURCES, Allocation, Resource
 
 _UNIT = {"cpu": "MHz", "memory": "MB"}
 _WHAT = {"cpu": "CPU", "memory": "memory"}

@@ -20,10 +20,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from pyesx.allocations import Resource
 from pyesx.faults import InvalidArgument
 
 from .pools import ROOT_POOL_ID, PoolNode, ResourceTree, VmNode
-from .settings import Resource
 
 
 @dataclass(frozen=True)

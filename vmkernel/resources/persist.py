@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyesx.allocations import Allocation, Shares, SharesLevel, VmAllocations
 from pyesx.faults import InvalidArgument
 
 from .pools import ROOT_POOL_ID, HostCapacity, ResourceTree
-from .settings import Allocation, Shares, SharesLevel, VmAllocations
 
 
 def allocation_to_dict(alloc: Allocation) -> dict[str, Any]:

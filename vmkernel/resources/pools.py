@@ -17,10 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pyesx.faults import DuplicateName, InvalidArgument, InvalidState, NotFound
-
-from .overhead import memory_overhead_mb
-from .settings import (
+from pyesx.allocations import (
     Allocation,
     Resource,
     SharesLevel,
@@ -29,6 +26,9 @@ from .settings import (
     default_vm_allocations,
     pool_shares,
 )
+from pyesx.faults import DuplicateName, InvalidArgument, InvalidState, NotFound
+
+from .overhead import memory_overhead_mb
 
 ROOT_POOL_ID = "ha-root-pool"
 ROOT_POOL_NAME = "Resources"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clients.shell.cmdlets import advanced, connection, event, host, output, snapshot, task, vm
+from clients.shell.cmdlets import advanced, connection, event, host, output, resources, snapshot, task, vm
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
 
 ALL: tuple[type[Cmdlet], ...] = (
@@ -10,6 +10,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *host.CMDLETS,
     *vm.CMDLETS,
     *advanced.CMDLETS,
+    *resources.CMDLETS,
     *snapshot.CMDLETS,
     *task.CMDLETS,
     *event.CMDLETS,

@@ -61,6 +61,8 @@ class VirtualMachine(_message.Message):
     CPU_HOT_ADD_FIELD_NUMBER: _builtins.int
     MEMORY_HOT_ADD_FIELD_NUMBER: _builtins.int
     CHANGE_VERSION_FIELD_NUMBER: _builtins.int
+    CPU_ALLOCATION_FIELD_NUMBER: _builtins.int
+    MEMORY_ALLOCATION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """"vm-1", stable for the life of the registration"""
     name: _builtins.str
@@ -92,6 +94,14 @@ class VirtualMachine(_message.Message):
     def network_adapters(self) -> _containers.RepeatedCompositeFieldContainer[Global___NetworkAdapter]: ...
     @_builtins.property
     def cd_drives(self) -> _containers.RepeatedCompositeFieldContainer[Global___CdDrive]: ...
+    @_builtins.property
+    def cpu_allocation(self) -> Global___ResourceAllocation:
+        """MHz"""
+
+    @_builtins.property
+    def memory_allocation(self) -> Global___ResourceAllocation:
+        """MB"""
+
     def __init__(
         self,
         *,
@@ -115,14 +125,94 @@ class VirtualMachine(_message.Message):
         cpu_hot_add: _builtins.bool = ...,
         memory_hot_add: _builtins.bool = ...,
         change_version: _builtins.int = ...,
+        cpu_allocation: Global___ResourceAllocation | None = ...,
+        memory_allocation: Global___ResourceAllocation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cpu_allocation", b"cpu_allocation", "memory_allocation", b"memory_allocation"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drives", b"cd_drives", "change_version", b"change_version", "cpu_hot_add", b"cpu_hot_add", "current_snapshot_id", b"current_snapshot_id", "disks", b"disks", "guest_id", b"guest_id", "id", b"id", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "network_adapters", b"network_adapters", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "provisioned_bytes", b"provisioned_bytes", "used_bytes", b"used_bytes", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drives", b"cd_drives", "change_version", b"change_version", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "current_snapshot_id", b"current_snapshot_id", "disks", b"disks", "guest_id", b"guest_id", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "network_adapters", b"network_adapters", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "provisioned_bytes", b"provisioned_bytes", "used_bytes", b"used_bytes", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VirtualMachine: _TypeAlias = VirtualMachine  # noqa: Y015
+
+@_typing.final
+class ResourceAllocation(_message.Message):
+    """Shares, reservation and limit of one resource (CPU in MHz, memory in MB)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESERVATION_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    SHARES_LEVEL_FIELD_NUMBER: _builtins.int
+    SHARES_FIELD_NUMBER: _builtins.int
+    reservation: _builtins.int
+    limit: _builtins.int
+    """-1 = unlimited"""
+    shares_level: _builtins.str
+    """low | normal | high | custom"""
+    shares: _builtins.int
+    def __init__(
+        self,
+        *,
+        reservation: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        shares_level: _builtins.str = ...,
+        shares: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResourceAllocation: _TypeAlias = ResourceAllocation  # noqa: Y015
+
+@_typing.final
+class ResourceAllocationChange(_message.Message):
+    """What ReconfigureVM changes of a resource allocation (unset: unchanged)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESERVATION_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    SHARES_LEVEL_FIELD_NUMBER: _builtins.int
+    SHARES_FIELD_NUMBER: _builtins.int
+    reservation: _builtins.int
+    limit: _builtins.int
+    shares_level: _builtins.str
+    shares: _builtins.int
+    """with shares_level custom"""
+    def __init__(
+        self,
+        *,
+        reservation: _builtins.int | None = ...,
+        limit: _builtins.int | None = ...,
+        shares_level: _builtins.str | None = ...,
+        shares: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_reservation", b"_reservation", "_shares", b"_shares", "_shares_level", b"_shares_level", "limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_reservation", b"_reservation", "_shares", b"_shares", "_shares_level", b"_shares_level", "limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__limit: _TypeAlias = _typing.Literal["limit"]  # noqa: Y015
+    _WhichOneofArgType__limit: _TypeAlias = _typing.Literal["_limit", b"_limit"]  # noqa: Y015
+    _WhichOneofReturnType__reservation: _TypeAlias = _typing.Literal["reservation"]  # noqa: Y015
+    _WhichOneofArgType__reservation: _TypeAlias = _typing.Literal["_reservation", b"_reservation"]  # noqa: Y015
+    _WhichOneofReturnType__shares: _TypeAlias = _typing.Literal["shares"]  # noqa: Y015
+    _WhichOneofArgType__shares: _TypeAlias = _typing.Literal["_shares", b"_shares"]  # noqa: Y015
+    _WhichOneofReturnType__shares_level: _TypeAlias = _typing.Literal["shares_level"]  # noqa: Y015
+    _WhichOneofArgType__shares_level: _TypeAlias = _typing.Literal["_shares_level", b"_shares_level"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__limit) -> _WhichOneofReturnType__limit | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reservation) -> _WhichOneofReturnType__reservation | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__shares) -> _WhichOneofReturnType__shares | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__shares_level) -> _WhichOneofReturnType__shares_level | None: ...
+
+Global___ResourceAllocationChange: _TypeAlias = ResourceAllocationChange  # noqa: Y015
 
 @_typing.final
 class VirtualDisk(_message.Message):
@@ -338,6 +428,8 @@ class ReconfigureVMRequest(_message.Message):
     MEMORY_HOT_ADD_FIELD_NUMBER: _builtins.int
     SET_EXTRA_CONFIG_FIELD_NUMBER: _builtins.int
     REMOVE_EXTRA_CONFIG_FIELD_NUMBER: _builtins.int
+    CPU_ALLOCATION_FIELD_NUMBER: _builtins.int
+    MEMORY_ALLOCATION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     num_cpu: _builtins.int
     memory_mb: _builtins.int
@@ -364,6 +456,12 @@ class ReconfigureVMRequest(_message.Message):
 
     @_builtins.property
     def remove_extra_config(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def cpu_allocation(self) -> Global___ResourceAllocationChange:
+        """Shares / reservation / limit; for a powered-on VM a reservation must pass admission control."""
+
+    @_builtins.property
+    def memory_allocation(self) -> Global___ResourceAllocationChange: ...
     def __init__(
         self,
         *,
@@ -381,10 +479,12 @@ class ReconfigureVMRequest(_message.Message):
         memory_hot_add: _builtins.bool | None = ...,
         set_extra_config: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         remove_extra_config: _abc.Iterable[_builtins.str] | None = ...,
+        cpu_allocation: Global___ResourceAllocationChange | None = ...,
+        memory_allocation: Global___ResourceAllocationChange | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "cpu_hot_add", b"cpu_hot_add", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_network_names", b"add_network_names", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_network_names", b"add_network_names", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__cpu_hot_add: _TypeAlias = _typing.Literal["cpu_hot_add"]  # noqa: Y015
     _WhichOneofArgType__cpu_hot_add: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add"]  # noqa: Y015

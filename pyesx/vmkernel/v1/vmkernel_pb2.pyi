@@ -365,6 +365,66 @@ class StopVmxResponse(_message.Message):
 Global___StopVmxResponse: _TypeAlias = StopVmxResponse  # noqa: Y015
 
 @_typing.final
+class SetAllocationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class SchedEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    SCHED_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    @_builtins.property
+    def sched(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """the VM's sched.* .vmx keys, complete"""
+
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        sched: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sched", b"sched", "vm_id", b"vm_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetAllocationRequest: _TypeAlias = SetAllocationRequest  # noqa: Y015
+
+@_typing.final
+class SetAllocationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetAllocationResponse: _TypeAlias = SetAllocationResponse  # noqa: Y015
+
+@_typing.final
 class HotAddVcpusRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

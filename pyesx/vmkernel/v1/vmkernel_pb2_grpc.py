@@ -54,6 +54,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HotAddVcpusRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VmxWorld.FromString,
                 _registered_method=True)
+        self.SetAllocation = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/SetAllocation',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetAllocationRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetAllocationResponse.FromString,
+                _registered_method=True)
         self.ListWorlds = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/ListWorlds',
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsRequest.SerializeToString,
@@ -114,6 +119,14 @@ class VMkernelServicer:
 
     def HotAddVcpus(self, request, context):
         """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAllocation(self, request, context):
+        """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+        InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -189,6 +202,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.HotAddVcpus,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HotAddVcpusRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VmxWorld.SerializeToString,
+            ),
+            'SetAllocation': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAllocation,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetAllocationRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetAllocationResponse.SerializeToString,
             ),
             'ListWorlds': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWorlds,
@@ -334,6 +352,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/HotAddVcpus',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HotAddVcpusRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VmxWorld.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAllocation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/SetAllocation',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetAllocationRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetAllocationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,6 +36,10 @@ class VMkernelStub:
     StopVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]
     HotAddVcpus: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]
     """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
+    SetAllocation: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.SetAllocationRequest, _vmkernel_pb2.SetAllocationResponse]
+    """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+    InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
+    """
     ListWorlds: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]
     WatchWorldEvents: _grpc.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
@@ -60,6 +64,10 @@ class VMkernelAsyncStub(VMkernelStub):
     StopVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]  # type: ignore[assignment]
     HotAddVcpus: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
     """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
+    SetAllocation: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.SetAllocationRequest, _vmkernel_pb2.SetAllocationResponse]  # type: ignore[assignment]
+    """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+    InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
+    """
     ListWorlds: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]  # type: ignore[assignment]
     WatchWorldEvents: _aio.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]  # type: ignore[assignment]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
@@ -105,6 +113,16 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.VmxWorld, _abc.Awaitable[_vmkernel_pb2.VmxWorld]]:
         """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
+
+    @_abc_1.abstractmethod
+    def SetAllocation(
+        self,
+        request: _vmkernel_pb2.SetAllocationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.SetAllocationResponse, _abc.Awaitable[_vmkernel_pb2.SetAllocationResponse]]:
+        """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+        InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
+        """
 
     @_abc_1.abstractmethod
     def ListWorlds(

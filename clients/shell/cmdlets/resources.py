@@ -1,0 +1,120 @@
+"""VM resource settings: Get-VMResourceConfiguration and Set-VMResourceConfiguration.
+
+A VM's CPU (MHz) and memory (MB) shares, reservation and limit, as PowerCLI
+shows them; a reservation set on a powered-on VM passes the host's admission
+control (InsufficientResourcesFault otherwise, and nothing changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clients.model import VM, ResourceAllocation
+from clients.shell.binding import BoundArguments, Parameter
+from clients.shell.cmdlets.base import Cmdlet
+from clients.shell.cmdlets.vm import VMS, resolve_vms
+from clients.shell.conversions import INT32, STRING, SWITCH, ArrayType, ParamType, shown
+from clients.shell.errors import ConversionError
+from clients.shell.psobject import PSObject
+
+CONFIG_TYPE = "VMResourceConfiguration"
+
+
+def _pascal(level: str) -> str:
+    return level[:1].upper() + level[1:]
+
+
+def resource_configuration(vm: VM) -> PSObject:
+    """The VM's allocations as Get-VMResourceConfiguration shows them (-1: unlimited)."""
+    cpu = vm.cpu_allocation or ResourceAllocation(0, -1, "normal", 1000 * vm.num_cpu)
+    mem = vm.memory_allocation or ResourceAllocation(0, -1, "normal", 10 * vm.memory_mb)
+    return PSObject(
+        CONFIG_TYPE,
+        [
+            ("VM", vm.name),
+            ("NumCpuShares", cpu.shares),
+            ("CpuReservationMhz", cpu.reservation),
+            ("CpuLimitMhz", cpu.limit),
+            ("CpuSharesLevel", _pascal(cpu.shares_level)),
+            ("NumMemShares", mem.shares),
+            ("MemReservationMB", mem.reservation),
+            ("MemLimitMB", mem.limit),
+            ("MemSharesLevel", _pascal(mem.shares_level)),
+        ],
+        base=vm,
+        label=vm.name,
+    )
+
+
+def _configured_vm(value: object) -> VM:
+    if isinstance(value, PSObject) and isinstance(value.base, VM):
+        return value.base
+    raise ConversionError(shown(value), CONFIG_TYPE)
+
+
+CONFIGURATIONS = ArrayType(ParamType(CONFIG_TYPE, _configured_vm))
+
+
+class GetVMResourceConfiguration(Cmdlet):
+    """Get-VMResourceConfiguration [-VM] <VirtualMachine[]>"""
+
+    name = "Get-VMResourceConfiguration"
+    parameters = (Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),)
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        for vm in resolve_vms(client, args.items("VM")):
+            yield resource_configuration(client.get_vm(vm.id))
+
+
+class SetVMResourceConfiguration(Cmdlet):
+    """Set-VMResourceConfiguration [-Configuration] <VMResourceConfiguration[]> [-CpuReservationMhz <Int>]
+    [-CpuLimitMhz <Int>] [-CpuSharesLevel Low|Normal|High|Custom] [-NumCpuShares <Int>]
+    [-MemReservationMB <Int>] [-MemLimitMB <Int>] [-MemSharesLevel …] [-NumMemShares <Int>] [-Confirm]
+
+    A limit of -1 removes it."""
+
+    name = "Set-VMResourceConfiguration"
+    parameters = (
+        Parameter("Configuration", CONFIGURATIONS, position=0, mandatory=True, pipeline=True),
+        Parameter("CpuReservationMhz", INT32),
+        Parameter("CpuLimitMhz", INT32),
+        Parameter("CpuSharesLevel", STRING),
+        Parameter("NumCpuShares", INT32),
+        Parameter("MemReservationMB", INT32),
+        Parameter("MemLimitMB", INT32),
+        Parameter("MemSharesLevel", STRING),
+        Parameter("NumMemShares", INT32),
+        Parameter("Confirm", SWITCH),
+    )
+
+    @staticmethod
+    def _change(args: BoundArguments, prefix: str, unit: str) -> dict[str, int | str] | None:
+        names = {
+            "reservation": f"{prefix}Reservation{unit}",
+            "limit": f"{prefix}Limit{unit}",
+            "shares_level": f"{prefix}SharesLevel",
+            "shares": f"Num{prefix}Shares",
+        }
+        change: dict[str, int | str] = {}
+        for key, name in names.items():
+            value = args.get(name)
+            if isinstance(value, int | str):
+                change[key] = value
+        if "shares" in change and "shares_level" not in change:
+            change["shares_level"] = "custom"
+        if "shares_level" in change:
+            change["shares_level"] = str(change["shares_level"]).lower()
+        return change or None
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        cpu, memory = self._change(args, "Cpu", "Mhz"), self._change(args, "Mem", "MB")
+        for item in args.items("Configuration"):
+            vm = item if isinstance(item, VM) else resolve_vms(client, [item])[0]
+            task = client.reconfigure_vm(vm.id, cpu_allocation=cpu, memory_allocation=memory)
+            client.wait_for_task(task.id)
+            yield resource_configuration(client.get_vm(vm.id))
+
+
+CMDLETS: tuple[type[Cmdlet], ...] = (GetVMResourceConfiguration, SetVMResourceConfiguration)
