@@ -228,10 +228,6 @@ class TaskManager:
             task.done.set()
             self.on_change(task)
 
-    def set_progress(self, task: Task, progress: int) -> None:
-        task.progress = max(0, min(99, progress))
-        self.on_change(task)
-
     def cancel(self, task_id: str) -> Task:
         """Cancel a running cancelable task; InvalidState for others."""
         task = self.get(task_id)
