@@ -26,7 +26,7 @@ from hostd.sessions import current_user
 from hostd.tasks import Task, TaskManager, Work
 from pyesx import faults
 from pyesx.atomic import atomic_write
-from pyesx.exits import VMX_EXIT_GUEST_POWEROFF
+from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_VMM_DIED
 from pyesx.layout import HostLayout, check_entity_name
 from pyesx.logs import get_logger
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
@@ -218,7 +218,14 @@ class VmManager:
                 self.set_power(vm, SUSPENDED if vm.checkpoint_file() else POWERED_OFF)
             return
         self.set_power(vm, POWERED_OFF)
-        if exited.exit_code == VMX_EXIT_GUEST_POWEROFF:
+        if exited.exit_code == VMX_EXIT_VMM_DIED:
+            self.record(
+                "VmDiedEvent",
+                vm,
+                f"A VMM world of {vm.name} died; the virtual machine was powered off (see its vmware.log).",
+                "",
+            )
+        elif exited.exit_code == VMX_EXIT_GUEST_POWEROFF:
             self.record(
                 "VmPoweredOffEvent", vm, f"{vm.name} on {self.hostname} is powered off by the guest", ""
             )

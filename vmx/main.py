@@ -24,6 +24,7 @@ import uvloop
 from pyesx import __version__, guestsim
 from pyesx.atomic import atomic_write
 from pyesx.checkpoint import VcpuState, read_checkpoint, vcpu_states
+from pyesx.exits import VMX_EXIT_VMM_DIED
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready, set_title
@@ -83,6 +84,27 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         flush()  # the factory's child ends with os._exit: nothing else writes the buffer out
 
 
+async def _first_world_exit(runtime: VmxRuntime, worlds: VmmWorlds) -> None:
+    """A VMM world that exits while the VM runs takes the VM down, as a vmx crash would
+    (hot-added worlds are watched from when they are added)."""
+    while True:
+        added = asyncio.ensure_future(worlds.added.wait())
+        waits = {asyncio.ensure_future(w.child.wait()): w for w in worlds.worlds if w.child is not None}
+        done, pending = await asyncio.wait([added, *waits], return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        exited = [waits[task] for task in done if task in waits]
+        if not exited:
+            worlds.added.clear()
+            continue
+        if not runtime.done.is_set():
+            world = exited[0]
+            code = world.child.returncode if world.child else None
+            get_logger("vmx").error("vmx.vmm_world_died", vcpu=world.vcpu, vmm_pid=world.pid, exit_code=code)
+            runtime.finish(VMX_EXIT_VMM_DIED)
+        return
+
+
 async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
     layout = HostLayout(Path(spec.root))
     log = get_logger("vmx")
@@ -115,7 +137,9 @@ async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
     report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids)
     structlog.contextvars.unbind_contextvars("request_id")
 
+    vcpu_lost = asyncio.create_task(_first_world_exit(runtime, worlds))
     await runtime.done.wait()
+    vcpu_lost.cancel()
     log.info("vmx.powering_off", exit_code=runtime.exit_code)
     await worlds.stop()
     await server.stop(grace=0.5)

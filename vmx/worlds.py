@@ -53,6 +53,7 @@ class VmmWorlds:
         self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
         self.cpu_demand = cpu_demand  # percent of each vCPU the guest's work keeps busy
         self.worlds: list[VmmWorld] = []
+        self.added = asyncio.Event()  # set when a hot-added world joins
 
     def fork(self, states: list[VcpuState], timeout: float = 10.0) -> list[int]:
         """Fork one world per vCPU state (call before any gRPC object or event loop exists);
@@ -111,6 +112,7 @@ class VmmWorlds:
             if not line.startswith(b"ready"):
                 raise RuntimeError(f"hot-added VMM world vcpu{vcpu} exited with code {await process.wait()}")
             self.worlds.append(VmmWorld(vcpu, process.pid, ours, process, reader, writer))
+            self.added.set()
         return [world.pid for world in self.worlds]
 
     async def request_all(self, op: str, **fields: Any) -> list[dict[str, Any]]:

@@ -278,3 +278,16 @@ def test_a_hostd_crash_mid_operation_leaves_vms_consistent_and_no_task_running(
         registered = [v.name for v in again.list_vms()]
         folder = host.root / "vmfs/volumes/datastore1/halfway"
         assert ("halfway" in registered) == folder.exists()
+
+
+def test_a_vmm_world_that_dies_takes_its_vm_down_like_a_vmx_crash(client: Client) -> None:
+    vm_id = _create(client, "onecpu", cpus=2)
+    client.wait_for_task(client.power_on(vm_id).id)
+    vm = client.get_vm(vm_id)
+    os.kill(vm.vmm_pids[1], signal.SIGKILL)
+    wait_until(lambda: client.get_vm(vm_id).power_state == "poweredOff", what="poweredOff after a VMM death")
+    wait_until(lambda: not any(Path(f"/proc/{p}").exists() for p in (vm.vmx_pid, *vm.vmm_pids)), what="gone")
+    [died] = client.events(vm_id=vm_id, types=["VmDiedEvent"])
+    assert "VMM world" in died.message
+    client.wait_for_task(client.power_on(vm_id).id)
+    assert client.get_vm(vm_id).power_state == "poweredOn"
