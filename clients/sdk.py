@@ -38,6 +38,8 @@ from pyesx.api.v1 import (
     event_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    performance_pb2,
+    performance_pb2_grpc,
     session_pb2,
     session_pb2_grpc,
     task_pb2,
@@ -152,6 +154,7 @@ class Client:
         self._tasks = task_pb2_grpc.TaskServiceStub(channel)
         self._events = event_pb2_grpc.EventServiceStub(channel)
         self._changes = changes_pb2_grpc.ChangeFeedServiceStub(channel)
+        self._performance = performance_pb2_grpc.PerformanceServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
@@ -441,6 +444,13 @@ class Client:
         if end:
             request.end_time.CopyFrom(_timestamp(end))
         return [event_from_proto(e) for e in self._call(self._events.QueryEvents, request).events]
+
+    def world_stats(self) -> performance_pb2.WorldStats:
+        """The VMkernel's cumulative per-world CPU counters (esxtop computes rates from two of these)."""
+        stats: performance_pb2.WorldStats = self._call(
+            self._performance.GetWorldStats, performance_pb2.GetWorldStatsRequest()
+        )
+        return stats
 
     def watch_events(
         self,

@@ -24,6 +24,7 @@ from hostd.convert import task_to_proto, vm_to_proto
 from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.inventory import Inventory
+from hostd.performance import PerformanceServicer
 from hostd.power import PowerOps
 from hostd.service import (
     ChangeFeedServicer,
@@ -45,6 +46,8 @@ from pyesx.api.v1 import (
     event_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    performance_pb2,
+    performance_pb2_grpc,
     session_pb2,
     session_pb2_grpc,
     task_pb2,
@@ -68,6 +71,7 @@ SERVICE_NAMES = [
         (task_pb2.DESCRIPTOR, "TaskService"),
         (event_pb2.DESCRIPTOR, "EventService"),
         (changes_pb2.DESCRIPTOR, "ChangeFeedService"),
+        (performance_pb2.DESCRIPTOR, "PerformanceService"),
     )
 ]
 
@@ -160,6 +164,9 @@ async def run(args: argparse.Namespace) -> int:
     gate.register(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(hostd), server)
     gate.register(event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer(hostd), server)
     gate.register(changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server, ChangeFeedServicer(hostd), server)
+    gate.register(
+        performance_pb2_grpc.add_PerformanceServiceServicer_to_server, PerformanceServicer(vmkernel), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -11,6 +11,7 @@ commands:
   boot   [--root DIR] [--listen HOST:PORT]        boot a host in the foreground (python -m vmkernel)
   shell  [--server HOST:PORT] [--user U] [--password P] [-c TEXT | FILE.ps1]
                                                   run PowerCLI commands against a host
+  esxtop [-b] [-d SECONDS] [-n N] [--server …]    the CPU view of esxtop, live or as CSV (-b)
 """
 
 
@@ -25,6 +26,10 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
         # exec, so the process tree shows the VMkernel itself, not a wrapper around it
         os.execv(sys.executable, [sys.executable, "-m", "vmkernel", *rest])
+    if command == "esxtop":
+        from clients.esxtop import main as esxtop_main
+
+        raise SystemExit(esxtop_main(rest))
     if command == "shell":
         from clients.shell import main as shell_main
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from pyesx.api.v1 import host_pb2
+from pyesx.api.v1 import host_pb2, performance_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
@@ -108,6 +108,31 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     ) -> vmkernel_pb2.SetAllocationResponse:
         self.vmxs.scheduler.set_allocation(request.vm_id, dict(request.sched))
         return vmkernel_pb2.SetAllocationResponse()
+
+    async def GetWorldStats(
+        self, request: performance_pb2.GetWorldStatsRequest, context: grpc.aio.ServicerContext
+    ) -> performance_pb2.WorldStats:
+        usage = {u.pid: u for u in self.vmxs.scheduler.enforcer.usage()}
+        stats = []
+        for world in self.worlds.all():
+            u = usage.get(world.pid)
+            if u is None:
+                continue
+            stats.append(
+                performance_pb2.WorldStat(
+                    world_id=world.world_id,
+                    pid=world.pid,
+                    name=world.name,
+                    vm_id=world.vm_id,
+                    vcpu=world.vcpu,
+                    run_seconds=u.run,
+                    ready_seconds=u.ready + u.limited,
+                    limited_seconds=u.limited,
+                )
+            )
+        return performance_pb2.WorldStats(
+            timestamp=time.time(), num_pcpus=self.host.num_pcpus, cpu_mhz=self.host.cpu_mhz, worlds=stats
+        )
 
     async def ListWorlds(
         self, request: vmkernel_pb2.ListWorldsRequest, context: grpc.aio.ServicerContext

@@ -42,7 +42,8 @@ class WorldAccount:
         self.last_run_ns, self.last_wait_ns = run_ns, wait_ns
         self.tokens_s = min(BURST_S, self.tokens_s + self.entitled_fraction * elapsed_s) - ran
         self.totals["run"] += ran
-        self.totals["ready"] += waited
+        if not self.stopped:  # a held world's runqueue wait (it stops once it next runs) is limited time
+            self.totals["ready"] += waited
 
     def in_debt(self) -> bool:
         return not self.unlimited and self.tokens_s < 0

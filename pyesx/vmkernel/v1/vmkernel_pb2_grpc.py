@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from pyesx.api.v1 import performance_pb2 as pyesx_dot_api_dot_v1_dot_performance__pb2
 from pyesx.vmkernel.v1 import vmkernel_pb2 as pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -63,6 +64,11 @@ class VMkernelStub:
                 '/pyesx.vmkernel.v1.VMkernel/ListWorlds',
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsResponse.FromString,
+                _registered_method=True)
+        self.GetWorldStats = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/GetWorldStats',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.FromString,
                 _registered_method=True)
         self.WatchWorldEvents = channel.unary_stream(
                 '/pyesx.vmkernel.v1.VMkernel/WatchWorldEvents',
@@ -134,6 +140,13 @@ class VMkernelServicer:
 
     def ListWorlds(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorldStats(self, request, context):
+        """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -212,6 +225,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.ListWorlds,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsResponse.SerializeToString,
+            ),
+            'GetWorldStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorldStats,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.SerializeToString,
             ),
             'WatchWorldEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchWorldEvents,
@@ -406,6 +424,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/ListWorlds',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ListWorldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorldStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/GetWorldStats',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ The VMkernel's internal API, served on run/vmkernel.sock to hostd."""
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from pyesx.api.v1 import performance_pb2 as _performance_pb2
 from pyesx.vmkernel.v1 import vmkernel_pb2 as _vmkernel_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -41,6 +42,8 @@ class VMkernelStub:
     InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
     """
     ListWorlds: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]
+    GetWorldStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetWorldStatsRequest, _performance_pb2.WorldStats]
+    """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics."""
     WatchWorldEvents: _grpc.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
@@ -69,6 +72,8 @@ class VMkernelAsyncStub(VMkernelStub):
     InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
     """
     ListWorlds: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]  # type: ignore[assignment]
+    GetWorldStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetWorldStatsRequest, _performance_pb2.WorldStats]  # type: ignore[assignment]
+    """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics."""
     WatchWorldEvents: _aio.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]  # type: ignore[assignment]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
@@ -130,6 +135,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _vmkernel_pb2.ListWorldsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.ListWorldsResponse, _abc.Awaitable[_vmkernel_pb2.ListWorldsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetWorldStats(
+        self,
+        request: _performance_pb2.GetWorldStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_performance_pb2.WorldStats, _abc.Awaitable[_performance_pb2.WorldStats]]:
+        """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics."""
 
     @_abc_1.abstractmethod
     def WatchWorldEvents(
