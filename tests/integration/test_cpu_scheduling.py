@@ -162,3 +162,17 @@ def test_set_vmresourceconfiguration_in_the_shell(host: BootedHost, client: Clie
     assert (shown["CpuSharesLevel"], shown["NumCpuShares"], shown["MemLimitMB"]) == ("High", 2000, 128)
     memory = client.get_vm(vm).memory_allocation
     assert memory is not None and memory.limit == 128
+
+
+def test_memory_admission_counts_reservation_and_overhead(host: BootedHost, client: Client) -> None:
+    host_mb = client.host().memory_total_mb
+    size = (host_mb // 2 + 256) // 4 * 4  # two of these cannot both hold their reservation
+    first, second = (_vm(host, client, name, sched={"sched.mem.min": str(size)}) for name in ("mem1", "mem2"))
+    for vm in (first, second):
+        client.wait_for_task(client.reconfigure_vm(vm, memory_mb=size).id)
+    client.wait_for_task(client.power_on(first).id)
+    with pytest.raises(faults.InsufficientResourcesFault) as raised:
+        client.wait_for_task(client.power_on(second).id)
+    assert raised.value.resource == "memory" and raised.value.requested > raised.value.unreserved
+    client.wait_for_task(client.power_off(first).id)
+    client.wait_for_task(client.power_on(second).id)  # the reservation was released
