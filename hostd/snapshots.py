@@ -79,6 +79,7 @@ class SnapshotOps:
             raise faults.InvalidArgument("description", "descriptions are limited to 64 KiB")
 
         async def work(task: Task) -> str:
+            task.check_canceled()
             tree = self.tree(vm)
             with_memory = memory and vm.power_state == POWERED_ON
             node = new_node(tree, vm.vmx_path.stem, name, description, with_memory, vm.power_state)
@@ -90,6 +91,7 @@ class SnapshotOps:
             made: list[Path] = []
             try:
                 for disk in vmconfig.disks(vm.config):
+                    task.check_canceled()  # a safe point: what was made so far is undone below
                     node.disks[disk.key] = disk.file_name
                     made.append(await self.disks.delta(vm.folder / disk.file_name))
                     vm.config[f"{disk.key}.fileName"] = made[-1].name
@@ -106,7 +108,7 @@ class SnapshotOps:
             )
             return snapshot_id(vm, node.uid)
 
-        return self.vms.submit("VirtualMachine.createSnapshot", vm, work)
+        return self.vms.submit("VirtualMachine.createSnapshot", vm, work, cancelable=True)
 
     # -- revert ---------------------------------------------------------------------------------
 
@@ -169,6 +171,7 @@ class SnapshotOps:
         async def work(task: Task) -> str:
             _, tree, node = self.find(snapshot)
             for doomed in tree.subtree(node.uid) if remove_children else [node]:
+                task.check_canceled()  # between nodes: each removal is whole, the rest stay
                 await self._remove_node(vm, tree, doomed)
                 self._save(vm, tree)
                 self.vms.record(
@@ -176,7 +179,7 @@ class SnapshotOps:
                 )
             return vm.id
 
-        return self.vms.submit("VirtualMachine.removeSnapshot", vm, work)
+        return self.vms.submit("VirtualMachine.removeSnapshot", vm, work, cancelable=True)
 
     def remove_all(self, vm_id: str) -> Task:
         vm = self.vms.get(vm_id)
@@ -186,12 +189,13 @@ class SnapshotOps:
             tree = self.tree(vm)
             for root in [n for n in tree.nodes.values() if n.parent == 0]:
                 for doomed in tree.subtree(root.uid):
+                    task.check_canceled()  # between nodes: each removal is whole and saved, the rest stay
                     await self._remove_node(vm, tree, doomed)
-            self._save(vm, tree)
+                    self._save(vm, tree)
             self.vms.record("VmSnapshotRemovedEvent", vm, f"Removed all snapshots of {vm.name}", task.user)
             return vm.id
 
-        return self.vms.submit("VirtualMachine.removeAllSnapshots", vm, work)
+        return self.vms.submit("VirtualMachine.removeAllSnapshots", vm, work, cancelable=True)
 
     async def _remove_node(self, vm: VmRecord, tree: SnapshotTree, node: SnapshotNode) -> None:
         """Drop one node; with exactly one child (a snapshot or the running state) merge the child's

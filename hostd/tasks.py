@@ -67,6 +67,11 @@ class Task:
     recovery: dict[str, Any] = field(default_factory=dict)
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
+    def check_canceled(self) -> None:
+        """At a safe point of a cancelable operation: stop here (RequestCanceled) if a user asked."""
+        if self.cancel_requested:
+            raise faults.RequestCanceled(self.id)
+
     @property
     def description(self) -> str:
         return DESCRIPTIONS.get(self.description_id, self.description_id)
@@ -235,8 +240,7 @@ class TaskManager:
             raise faults.InvalidState("finished", f"The task {task_id} has already finished.")
         if not task.cancelable:
             raise faults.InvalidState("not_cancelable", f"The operation of {task_id} cannot be canceled.")
-        task.cancel_requested = True
-        self._runners[task.id].cancel()
+        task.cancel_requested = True  # the operation stops at its next safe point and undoes what it must
         self.on_change(task)
         return task
 

@@ -12,6 +12,7 @@
     ├── NoPermission(privilege, entity)
     ├── NotAuthenticated(reason)
     ├── InvalidState(reason)
+    ├── RequestCanceled(task_id)     a task stopped at a safe point because a user canceled it
     ├── HostCommunication(reason)   the client could not reach the host
     └── SystemError(reason)         anything unexpected (INTERNAL)
 
@@ -141,6 +142,14 @@ class InvalidState(VimFault):
         self.reason = reason
 
 
+class RequestCanceled(VimFault):
+    grpc_code = "CANCELLED"
+
+    def __init__(self, task_id: str, message: str = "") -> None:
+        super().__init__(message or f"The task {task_id} was canceled by a user request.")
+        self.task_id = task_id
+
+
 class HostCommunication(VimFault):
     grpc_code = "UNAVAILABLE"
 
@@ -169,6 +178,7 @@ ALL_FAULTS: tuple[type[VimFault], ...] = (
     NoPermission,
     NotAuthenticated,
     InvalidState,
+    RequestCanceled,
     HostCommunication,
     SystemError,
 )

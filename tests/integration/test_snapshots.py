@@ -3,6 +3,7 @@ contents; memory snapshots restore the running guest; removal consolidates."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,23 @@ def test_snapshot_faults(client: Client, vm_id: str) -> None:
     with pytest.raises(faults.TaskInProgress):
         client.create_snapshot(vm_id, "two")
     client.wait_for_task(first.id)
+
+
+def test_canceling_remove_all_leaves_a_consistent_tree(host: BootedHost, client: Client, vm_id: str) -> None:
+    for i in range(12):
+        _write(host, client, vm_id, i * 4096, bytes([65 + i]) * 4096)
+        client.wait_for_task(client.create_snapshot(vm_id, f"s{i}").id)
+    expected = b"".join(bytes([65 + i]) * 4096 for i in range(12))
+    task = client.remove_all_snapshots(vm_id)
+    assert task.cancelable
+    with contextlib.suppress(faults.InvalidState):  # it may have finished before the cancel arrived
+        client.cancel_task(task.id)
+    try:
+        client.wait_for_task(task.id)
+        remaining = 0
+    except faults.RequestCanceled as canceled:
+        assert canceled.task_id == task.id
+        remaining = len(_flat(client.snapshots(vm_id)))
+        assert 1 <= remaining <= 12  # stopped between two whole removals
+    assert len(_flat(client.snapshots(vm_id))) == remaining
+    assert _read(host, client, vm_id, 0, len(expected)) == expected  # the disk as it was, either way

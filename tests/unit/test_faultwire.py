@@ -23,6 +23,7 @@ EXAMPLES: list[faults.VimFault] = [
     faults.NoPermission("VirtualMachine.Interact.PowerOn", "vm-1"),
     faults.NotAuthenticated("no_session"),
     faults.InvalidState("busy"),
+    faults.RequestCanceled("task-3"),
     faults.HostCommunication("down"),
     faults.SystemError("boom"),
 ]

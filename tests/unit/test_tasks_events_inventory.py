@@ -9,7 +9,7 @@ import pytest
 
 from hostd.events import EventFilter, EventLog
 from hostd.inventory import Inventory
-from hostd.tasks import TaskManager
+from hostd.tasks import Task, TaskManager
 from pyesx import faults
 from pyesx.layout import HostLayout
 from pyesx.passwords import hash_password, verify_password
@@ -132,3 +132,30 @@ async def test_the_journal_fails_tasks_a_dead_hostd_left_running(tmp_path: Path)
     await second.wait(third.id, 5)
     assert TaskManager(journal).interrupted == []  # compacted: reported once
     release.set()
+
+
+async def test_cancel_stops_a_cancelable_task_at_its_next_safe_point() -> None:
+    tasks = TaskManager()
+    step = asyncio.Event()
+    reached: list[int] = []
+
+    async def work(task: Task) -> str:
+        for n in range(3):
+            task.check_canceled()
+            reached.append(n)
+            await step.wait()
+            step.clear()
+        return "done"
+
+    task = tasks.submit("VirtualMachine.removeAllSnapshots", "vm-1", "web01", "root", work, cancelable=True)
+    await asyncio.sleep(0)  # let it reach its first wait (a scheduling step, not a timing wait)
+    assert tasks.cancel(task.id).cancel_requested
+    step.set()
+    done = await tasks.wait(task.id, 5)
+    assert done.state == "error" and isinstance(done.error, faults.RequestCanceled) and reached == [0]
+    with pytest.raises(faults.InvalidState):
+        tasks.cancel(task.id)  # finished
+    other = tasks.submit("VirtualMachine.powerOn", "vm-2", "db01", "root", work)
+    with pytest.raises(faults.InvalidState):
+        tasks.cancel(other.id)  # not cancelable
+    step.set()

@@ -284,6 +284,25 @@ class SystemError(_message.Message):
 Global___SystemError: _TypeAlias = SystemError  # noqa: Y015
 
 @_typing.final
+class RequestCanceled(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    task_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        task_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestCanceled: _TypeAlias = RequestCanceled  # noqa: Y015
+
+@_typing.final
 class Fault(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -301,6 +320,7 @@ class Fault(_message.Message):
     INVALID_STATE_FIELD_NUMBER: _builtins.int
     HOST_COMMUNICATION_FIELD_NUMBER: _builtins.int
     SYSTEM_ERROR_FIELD_NUMBER: _builtins.int
+    REQUEST_CANCELED_FIELD_NUMBER: _builtins.int
     message: _builtins.str
     @_builtins.property
     def invalid_power_state(self) -> Global___InvalidPowerState: ...
@@ -328,6 +348,8 @@ class Fault(_message.Message):
     def host_communication(self) -> Global___HostCommunication: ...
     @_builtins.property
     def system_error(self) -> Global___SystemError: ...
+    @_builtins.property
+    def request_canceled(self) -> Global___RequestCanceled: ...
     def __init__(
         self,
         *,
@@ -345,12 +367,13 @@ class Fault(_message.Message):
         invalid_state: Global___InvalidState | None = ...,
         host_communication: Global___HostCommunication | None = ...,
         system_error: Global___SystemError | None = ...,
+        request_canceled: Global___RequestCanceled | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "request_canceled", b"request_canceled", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "message", b"message", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "message", b"message", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "request_canceled", b"request_canceled", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["invalid_power_state", "task_in_progress", "duplicate_name", "not_found", "invalid_argument", "insufficient_resources_fault", "file_already_exists", "tools_unavailable", "no_permission", "not_authenticated", "invalid_state", "host_communication", "system_error"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["invalid_power_state", "task_in_progress", "duplicate_name", "not_found", "invalid_argument", "insufficient_resources_fault", "file_already_exists", "tools_unavailable", "no_permission", "not_authenticated", "invalid_state", "host_communication", "system_error", "request_canceled"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
