@@ -45,7 +45,7 @@ def vm_to_proto(vm: VmRecord, manager: VmManager, change_version: int = 0) -> vm
         message.change_version = change_version
         vm.shown = (time.monotonic(), message)
     if change_version == message.change_version:
-        return message  # type: ignore[no-any-return]
+        return message
     copy = vm_pb2.VirtualMachine()
     copy.CopyFrom(message)
     copy.change_version = change_version

@@ -161,7 +161,7 @@ def nics(config: VmxConfig) -> list[Nic]:
     return sorted(found, key=lambda n: int(n.key[8:]))
 
 
-def add_nic(config: VmxConfig, network_name: str) -> Nic:
+def add_nic(config: VmxConfig, network_name: str) -> None:
     """Add a vmxnet3 adapter on network_name at the first free ethernetN; InvalidArgument past 10."""
     used = {int(n.key[8:]) for n in nics(config)}
     if len(used) >= MAX_NICS:
@@ -177,7 +177,6 @@ def add_nic(config: VmxConfig, network_name: str) -> Nic:
         ("startConnected", "TRUE"),
     ):
         config[f"{prefix}.{suffix}"] = value
-    return nics(config)[[n.key for n in nics(config)].index(prefix)]
 
 
 def remove_device(config: VmxConfig, key: str) -> None:

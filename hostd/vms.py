@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hostd import vmconfig
 from hostd.events import EventLog
@@ -25,6 +24,7 @@ from hostd.inventory import Inventory
 from hostd.sessions import current_user
 from hostd.tasks import Task, TaskManager, Work
 from pyesx import faults
+from pyesx.api.v1 import vm_pb2
 from pyesx.atomic import atomic_write
 from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_VMM_DIED
 from pyesx.layout import HostLayout, check_entity_name
@@ -59,7 +59,10 @@ class VmRecord:
     current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
     _space: tuple[float, int] = (0.0, 0)
     _capacities: dict[str, int] = field(default_factory=dict)
-    shown: tuple[float, Any] = (0.0, None)  # (when, its API message): converting 1,024 VMs is not free
+    shown: tuple[float, vm_pb2.VirtualMachine | None] = (
+        0.0,
+        None,
+    )  # (when, its API message): converting is not free
 
     @property
     def name(self) -> str:
@@ -133,7 +136,6 @@ class VmManager:
         self, vm: VmRecord, state: str, vmx_pid: int = 0, vmm_pids: list[int] | None = None
     ) -> None:
         vm.power_state, vm.vmx_pid, vm.vmm_pids = state, vmx_pid, list(vmm_pids or [])
-        vm.forget_space()
         self.changed(vm, "power_state")
 
     def save_config(self, vm: VmRecord) -> None:

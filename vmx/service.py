@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,16 +57,6 @@ class VmxRuntime:
 class VmxServicer(vmx_pb2_grpc.VmxServicer):
     def __init__(self, runtime: VmxRuntime) -> None:
         self.runtime = runtime
-
-    async def GetStatus(self, request: vmx_pb2.GetStatusRequest, context: Ctx) -> vmx_pb2.VmxStatus:
-        rt = self.runtime
-        return vmx_pb2.VmxStatus(
-            vm_id=rt.vm_id,
-            vm_name=rt.vm_name,
-            pid=os.getpid(),
-            started_at=rt.started_at,
-            vmm_worlds=[vmx_pb2.VmmWorld(vcpu=w.vcpu, pid=w.pid, state="halted") for w in rt.worlds.worlds],
-        )
 
     async def PowerOff(self, request: vmx_pb2.PowerOffRequest, context: Ctx) -> vmx_pb2.PowerOffResponse:
         self.runtime.finish()

@@ -26,7 +26,6 @@ from pyesx.rpc.faultwire import fault_to_status
 from pyesx.rpc.metadata import REQUEST_ID_KEY, new_request_id, request_id_var
 
 _log = get_logger("rpc")
-QUIET_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 Authenticate = Callable[[str, Mapping[str, Any]], None]
 
 
@@ -61,8 +60,6 @@ class RpcGate:
         add_to_server(servicer, _GatedServer(self, server))
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        if method.startswith(QUIET_METHODS):
-            return handler
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(handler.unary_unary, method),

@@ -49,14 +49,14 @@ def test_every_transition_and_fault_through_the_client(client: Client) -> None:
     refused(lambda: client.suspend(vm_id), "poweredOn", "poweredOff")
     refused(lambda: client.reset(vm_id), "poweredOn", "poweredOff")
     refused(lambda: client.shutdown_guest(vm_id), "poweredOn", "poweredOff")
-    _done(client, client.power_on(vm_id).id)
+    starting = client.power_on(vm_id)  # a power-on takes ~20 ms: long enough to collide with
+    with pytest.raises(faults.TaskInProgress) as busy:
+        client.reconfigure_vm(vm_id, notes="now")
+    assert busy.value.task_id == starting.id
+    _done(client, starting.id)
     refused(lambda: client.power_on(vm_id), "poweredOff", "poweredOn")
     refused(lambda: client.destroy_vm(vm_id), "poweredOff", "poweredOn")
-    running = client.reset(vm_id)
-    with pytest.raises(faults.TaskInProgress) as busy:
-        client.suspend(vm_id)
-    assert busy.value.task_id == running.id
-    _done(client, running.id)
+    _done(client, client.reset(vm_id).id)
     client.reboot_guest(vm_id)
     _done(client, client.create_snapshot(vm_id, "live", memory=True).id)
     _done(client, client.suspend(vm_id).id)

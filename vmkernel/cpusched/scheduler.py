@@ -27,6 +27,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pyesx import faults
 from pyesx.allocations import from_vmx
 from pyesx.logs import get_logger
 from vmkernel.cpusched.enforcer import CpuEnforcer
@@ -66,7 +67,7 @@ class CpuScheduler:
     def admit(self, vm_id: str, num_cpu: int, memory_mb: int, vmx_settings: Mapping[str, str]) -> None:
         """Power-on admission: InsufficientResourcesFault (nothing changes) unless the reservations fit."""
         allocations = from_vmx(vmx_settings, num_cpu, memory_mb)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(faults.NotFound):
             self.tree.remove_vm(vm_id)  # a stale entry from an earlier power-on
         self.tree.add_vm(vm_id, num_cpu, memory_mb, allocations)
         try:
@@ -97,7 +98,7 @@ class CpuScheduler:
         """The VM powered off (or its vmx died): its reservations and worlds are let go."""
         self.enforcer.release_vm(vm_id)
         if self._vms.pop(vm_id, None) is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(faults.NotFound):
                 admission.release(self.tree, vm_id)
                 self.tree.remove_vm(vm_id)
         self.rebalance()

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from pyesx.api.v1 import vm_pb2 as pyesx_dot_api_dot_v1_dot_vm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"#\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x12\n\x10GetStatusRequest\"4\n\x08VmmWorld\x12\x0c\n\x04vcpu\x18\x01 \x01(\x05\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\r\n\x05state\x18\x03 \x01(\t\"x\n\tVmxStatus\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07vm_name\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x12\n\nstarted_at\x18\x04 \x01(\x01\x12*\n\nvmm_worlds\x18\x05 \x03(\x0b\x32\x16.pyesx.vmx.v1.VmmWorld\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xb0\x05\n\x03Vmx\x12\x44\n\tGetStatus\x12\x1e.pyesx.vmx.v1.GetStatusRequest\x1a\x17.pyesx.vmx.v1.VmxStatus\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"#\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xea\x04\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,16 +54,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GUESTPOWERREQUEST']._serialized_end=344
   _globals['_GUESTPOWERRESPONSE']._serialized_start=346
   _globals['_GUESTPOWERRESPONSE']._serialized_end=366
-  _globals['_GETSTATUSREQUEST']._serialized_start=368
-  _globals['_GETSTATUSREQUEST']._serialized_end=386
-  _globals['_VMMWORLD']._serialized_start=388
-  _globals['_VMMWORLD']._serialized_end=440
-  _globals['_VMXSTATUS']._serialized_start=442
-  _globals['_VMXSTATUS']._serialized_end=562
-  _globals['_POWEROFFREQUEST']._serialized_start=564
-  _globals['_POWEROFFREQUEST']._serialized_end=581
-  _globals['_POWEROFFRESPONSE']._serialized_start=583
-  _globals['_POWEROFFRESPONSE']._serialized_end=601
-  _globals['_VMX']._serialized_start=604
-  _globals['_VMX']._serialized_end=1292
+  _globals['_POWEROFFREQUEST']._serialized_start=368
+  _globals['_POWEROFFREQUEST']._serialized_end=385
+  _globals['_POWEROFFRESPONSE']._serialized_start=387
+  _globals['_POWEROFFRESPONSE']._serialized_end=405
+  _globals['_VMX']._serialized_start=408
+  _globals['_VMX']._serialized_end=1026
 # @@protoc_insertion_point(module_scope)

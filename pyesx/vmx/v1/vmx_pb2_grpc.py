@@ -35,11 +35,6 @@ class VmxStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.GetStatus = channel.unary_unary(
-                '/pyesx.vmx.v1.Vmx/GetStatus',
-                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GetStatusRequest.SerializeToString,
-                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.VmxStatus.FromString,
-                _registered_method=True)
         self.PowerOff = channel.unary_unary(
                 '/pyesx.vmx.v1.Vmx/PowerOff',
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffRequest.SerializeToString,
@@ -84,12 +79,6 @@ class VmxStub:
 
 class VmxServicer:
     """Missing associated documentation comment in .proto file."""
-
-    def GetStatus(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
 
     def PowerOff(self, request, context):
         """Stops the VMM worlds and ends the vmx process once the answer is sent.
@@ -147,11 +136,6 @@ class VmxServicer:
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'GetStatus': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetStatus,
-                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GetStatusRequest.FromString,
-                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.VmxStatus.SerializeToString,
-            ),
             'PowerOff': grpc.unary_unary_rpc_method_handler(
                     servicer.PowerOff,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.PowerOffRequest.FromString,
@@ -202,33 +186,6 @@ def add_VmxServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class Vmx:
     """Missing associated documentation comment in .proto file."""
-
-    @staticmethod
-    def GetStatus(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/pyesx.vmx.v1.Vmx/GetStatus',
-            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GetStatusRequest.SerializeToString,
-            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.VmxStatus.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
 
     @staticmethod
     def PowerOff(request,

@@ -32,7 +32,6 @@ class VmxStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> VmxAsyncStub: ...
-    GetStatus: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.GetStatusRequest, _vmx_pb2.VmxStatus]
     PowerOff: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.PowerOffRequest, _vmx_pb2.PowerOffResponse]
     """Stops the VMM worlds and ends the vmx process once the answer is sent."""
     Checkpoint: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.CheckpointRequest, _vmx_pb2.CheckpointResponse]
@@ -50,7 +49,6 @@ class VmxStub:
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
-    GetStatus: _aio.UnaryUnaryMultiCallable[_vmx_pb2.GetStatusRequest, _vmx_pb2.VmxStatus]  # type: ignore[assignment]
     PowerOff: _aio.UnaryUnaryMultiCallable[_vmx_pb2.PowerOffRequest, _vmx_pb2.PowerOffResponse]  # type: ignore[assignment]
     """Stops the VMM worlds and ends the vmx process once the answer is sent."""
     Checkpoint: _aio.UnaryUnaryMultiCallable[_vmx_pb2.CheckpointRequest, _vmx_pb2.CheckpointResponse]  # type: ignore[assignment]
@@ -66,13 +64,6 @@ class VmxAsyncStub(VmxStub):
     """Re-read the .vmx and apply what a running VM can change (the guest's demand)."""
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
-    @_abc_1.abstractmethod
-    def GetStatus(
-        self,
-        request: _vmx_pb2.GetStatusRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_vmx_pb2.VmxStatus, _abc.Awaitable[_vmx_pb2.VmxStatus]]: ...
-
     @_abc_1.abstractmethod
     def PowerOff(
         self,
