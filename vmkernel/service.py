@@ -128,6 +128,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
                     run_seconds=u.run,
                     ready_seconds=u.ready + u.limited,
                     limited_seconds=u.limited,
+                    costop_seconds=u.costop,
                 )
             )
         return performance_pb2.WorldStats(
