@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from clients.shell.cmdlets import advanced, connection, event, host, output, resources, snapshot, task, vm
+from clients.shell.cmdlets import (
+    advanced,
+    connection,
+    datastore,
+    event,
+    host,
+    output,
+    resources,
+    snapshot,
+    task,
+    vm,
+)
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
 
 ALL: tuple[type[Cmdlet], ...] = (
@@ -15,6 +26,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *task.CMDLETS,
     *event.CMDLETS,
     *output.CMDLETS,
+    *datastore.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}
