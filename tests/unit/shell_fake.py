@@ -51,6 +51,7 @@ from pyesx.faults import (
     VimFault,
 )
 from tests.unit.shell_fake_datastores import FakeDatastores
+from tests.unit.shell_fake_network import FakeNetwork
 
 T0 = dt.datetime(2024, 11, 27, 7, 26, 0, tzinfo=dt.UTC)
 MIB = 2**20
@@ -79,11 +80,12 @@ def _sized(vm: VM) -> VM:
     return dataclasses.replace(vm, provisioned_bytes=disks + vm.memory_mb * MIB, used_bytes=disks // 8)
 
 
-class FakeClient(FakeDatastores):
+class FakeClient(FakeDatastores, FakeNetwork):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
     def __init__(self, server: str = "fake:8443", user: str = "root") -> None:
-        super().__init__()
+        FakeDatastores.__init__(self)
+        FakeNetwork.__init__(self, self.datastore_root)
         self.server = server
         self.user = user
         self.vms: dict[str, VM] = {}

@@ -8,6 +8,7 @@ from clients.shell.cmdlets import (
     datastore,
     event,
     host,
+    network,
     output,
     resources,
     snapshot,
@@ -27,6 +28,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *event.CMDLETS,
     *output.CMDLETS,
     *datastore.CMDLETS,
+    *network.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}
