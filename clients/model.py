@@ -38,7 +38,8 @@ class HardDisk:
     key: str  # "scsi0:0"
     file_name: str  # "[datastore1] web01/web01.vmdk"
     capacity_bytes: int
-    disk_mode: str
+    disk_mode: str  # persistent | independent_persistent | independent_nonpersistent
+    thin: bool = True
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
         provisioned_bytes=m.provisioned_bytes,
         used_bytes=m.used_bytes,
         current_snapshot_id=m.current_snapshot_id,
-        disks=tuple(HardDisk(d.key, d.file_name, d.capacity_bytes, d.disk_mode) for d in m.disks),
+        disks=tuple(HardDisk(d.key, d.file_name, d.capacity_bytes, d.disk_mode, d.thin) for d in m.disks),
         network_adapters=tuple(
             NetworkAdapter(n.key, n.network_name, n.adapter_type, n.mac_address) for n in m.network_adapters
         ),
@@ -278,11 +278,18 @@ class Client(DatastoreCalls, NetworkCalls):
         remove_extra_config: list[str] | None = None,
         cpu_allocation: dict[str, int | str] | None = None,
         memory_allocation: dict[str, int | str] | None = None,
+        add_disks: list[dict[str, int | str]] | None = None,
+        change_disks: list[dict[str, int | str]] | None = None,
     ) -> Task:
         """Change a VM. Allocations take keys reservation, limit (-1: unlimited), shares_level
-        (low/normal/high/custom) and shares; on a powered-on VM a reservation passes admission control."""
+        (low/normal/high/custom) and shares; on a powered-on VM a reservation passes admission control.
+        ``add_disks`` items take capacity_bytes, disk_format (thin/thick/eagerZeroedThick) and disk_mode
+        (persistent/independent_persistent/independent_nonpersistent); ``change_disks`` items take key
+        and capacity_bytes (extend) or disk_mode."""
         request = vm_pb2.ReconfigureVMRequest(
             id=vm_id,
+            add_disks=[vm_pb2.DiskSpec(**d) for d in add_disks or []],  # type: ignore[arg-type]
+            change_disks=[vm_pb2.DiskChange(**c) for c in change_disks or []],  # type: ignore[arg-type]
             add_disk_capacity_bytes=add_disk_capacity_bytes or [],
             remove_disk_keys=remove_disk_keys or [],
             delete_removed_disk_files=delete_removed_disk_files,

@@ -58,8 +58,8 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
             key=d.key,
             file_name=manager.datastore_path(vm.folder / d.file_name),
             capacity_bytes=vm.disk_capacity(d.file_name),
-            disk_mode=d.mode,
-            thin=True,
+            disk_mode=vmconfig.api_disk_mode(d.mode),
+            thin=vm.disk_thin(d.file_name),
         )
         for d in vmconfig.disks(vm.config)
     ]

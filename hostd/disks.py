@@ -42,6 +42,10 @@ class DiskOps:
                 return path
         raise FileExistsError(f"no free disk name in {folder}")
 
+    async def grow(self, path: Path, capacity_bytes: int) -> None:
+        request = vmkernel_pb2.GrowVirtualDiskRequest(path=str(path), capacity_bytes=capacity_bytes)
+        await call(self.vmkernel.GrowVirtualDisk, request, timeout=DISK_TIMEOUT)
+
     async def info(self, path: Path) -> vmkernel_pb2.VirtualDiskInfo:
         return await call(self.vmkernel.GetVirtualDisk, vmkernel_pb2.DiskPathRequest(path=str(path)))
 

@@ -9,12 +9,13 @@ request changes nothing: everything is checked on a copy of the config first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hostd import allocation, vmconfig
 from hostd.allocation import AllocationChange
+from hostd.disks import DiskOps
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, VmManager, VmRecord
 from pyesx import faults, guestsim
@@ -22,6 +23,26 @@ from pyesx.logs import get_logger
 from pyesx.vmxfile import VmxConfig
 
 _log = get_logger("reconfigure")
+_DELTA = re.compile(r"-\d{6}\.vmdk$")
+MAX_DISK_BYTES = 62 * 2**40
+
+
+@dataclass(frozen=True)
+class NewDisk:
+    """A disk to add: size, allocation (thin | thick | eagerZeroedThick), mode (the API's name)."""
+
+    capacity_bytes: int
+    disk_format: str = "thin"
+    disk_mode: str = "persistent"
+
+
+@dataclass(frozen=True)
+class DiskChange:
+    """A disk to extend (capacity_bytes) or whose mode changes (None: unchanged)."""
+
+    key: str
+    capacity_bytes: int | None = None
+    disk_mode: str | None = None
 
 
 @dataclass
@@ -36,7 +57,8 @@ class ConfigChange:
     memory_hot_add: bool | None = None
     add_networks: list[str] = field(default_factory=list)
     remove_device_keys: list[str] = field(default_factory=list)
-    add_disk_capacity_bytes: list[int] = field(default_factory=list)
+    add_disks: list[NewDisk] = field(default_factory=list)
+    change_disks: list[DiskChange] = field(default_factory=list)
     delete_removed_disk_files: bool = False
     set_extra_config: dict[str, str] = field(default_factory=dict)
     remove_extra_config: list[str] = field(default_factory=list)
@@ -73,6 +95,35 @@ def _apply_cpu_memory(
         config["memSize"] = str(change.memory_mb)
 
 
+def _check_capacity(capacity: int) -> None:
+    if capacity <= 0 or capacity % 1024 or capacity > MAX_DISK_BYTES:
+        raise faults.InvalidArgument(
+            "capacity", f"{capacity} bytes is not a disk size (whole KB, up to 62 TB)"
+        )
+
+
+def _plan_disk_change(
+    vm: VmRecord, config: VmxConfig, change: DiskChange, disks: dict[str, vmconfig.Disk]
+) -> None:
+    disk = disks.get(change.key)
+    if disk is None:
+        raise faults.InvalidArgument("deviceKey", f"{vm.name} has no disk '{change.key}'")
+    if change.capacity_bytes is not None:
+        _check_capacity(change.capacity_bytes)
+        if _DELTA.search(disk.file_name):
+            raise faults.InvalidState(
+                f"Disk {change.key} of {vm.name} has snapshots ('{disk.file_name}'): it cannot be extended."
+            )
+        current = vm.disk_capacity(disk.file_name)
+        if change.capacity_bytes < current:
+            raise faults.InvalidArgument(
+                "capacity",
+                f"{change.capacity_bytes} bytes is smaller than the disk's {current}; disks cannot shrink",
+            )
+    if change.disk_mode is not None:
+        config[f"{change.key}.mode"] = vmconfig.check_disk_mode(change.disk_mode)
+
+
 def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig, list[str]]:
     """The new config and the devices whose files go, or the fault; vm.config is untouched."""
     config = VmxConfig.parse(vm.config.render())
@@ -101,7 +152,9 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
         del config[key]
     if change.allocation:
         allocation.apply(config, change.cpu_allocation, change.memory_allocation)
-    devices_change = change.add_networks or change.remove_device_keys or change.add_disk_capacity_bytes
+    devices_change = (
+        change.add_networks or change.remove_device_keys or change.add_disks or change.change_disks
+    )
     if devices_change and running:
         raise faults.InvalidPowerState(
             POWERED_OFF, vm.power_state, "Devices are added and removed while powered off."
@@ -119,12 +172,17 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
         vmconfig.remove_device(config, key)
     for network in change.add_networks:
         vmconfig.add_nic(config, vms.check_network(network))
-    for capacity in change.add_disk_capacity_bytes:
-        if capacity <= 0 or capacity % 1024 or capacity > 62 * 2**40:
+    for new in change.add_disks:
+        _check_capacity(new.capacity_bytes)
+        if new.disk_format not in vmconfig.DISK_FORMATS:
             raise faults.InvalidArgument(
-                "capacity", f"{capacity} bytes is not a disk size (whole KB, up to 62 TB)"
+                "diskFormat", f"'{new.disk_format}' is not one of {', '.join(vmconfig.DISK_FORMATS)}"
             )
-        vmconfig.next_disk_key(config)  # raises past the maximum
+        vmconfig.check_disk_mode(new.disk_mode)
+    if len(vmconfig.disks(config)) + len(change.add_disks) > vmconfig.MAX_DISKS:
+        raise faults.InvalidArgument("disk", f"a VM has at most {vmconfig.MAX_DISKS} disks")
+    for disk_change in change.change_disks:
+        _plan_disk_change(vm, config, disk_change, disks)
     return config, removed_files
 
 
@@ -132,8 +190,7 @@ def reconfigure(
     vms: VmManager,
     vm_id: str,
     change: ConfigChange,
-    create_disks: Callable[[Path, list[int]], Awaitable[list[str]]],
-    delete_disk: Callable[[Path], Awaitable[None]],
+    disk_ops: DiskOps,
     hot_add_vcpus: Callable[[VmRecord, int], Awaitable[None]],
     reload_running: Callable[[VmRecord], Awaitable[None]],
     set_allocation: Callable[[VmRecord, dict[str, str]], Awaitable[None]],
@@ -147,13 +204,26 @@ def reconfigure(
             await set_allocation(vm, {k: config[k] for k in config if k.lower().startswith("sched.")})
         if vm.power_state == POWERED_ON and vmconfig.num_cpu(config) > vmconfig.num_cpu(vm.config):
             await hot_add_vcpus(vm, vmconfig.num_cpu(config))
-        for file_name in await create_disks(vm.folder, change.add_disk_capacity_bytes):
-            vmconfig.add_disk(config, vmconfig.next_disk_key(config), file_name)
+        made: list[str] = []
+        try:
+            for new in change.add_disks:
+                [file_name] = await disk_ops.create_for_vm(vm.folder, [new.capacity_bytes], new.disk_format)
+                made.append(file_name)
+                key = vmconfig.next_disk_key(config)
+                vmconfig.add_disk(config, key, file_name, vmconfig.check_disk_mode(new.disk_mode))
+            disks = {d.key: d for d in vmconfig.disks(config)}
+            for grow in (c for c in change.change_disks if c.capacity_bytes is not None):
+                assert grow.capacity_bytes is not None
+                await disk_ops.grow(vm.folder / disks[grow.key].file_name, grow.capacity_bytes)
+        except BaseException:
+            for file_name in made:
+                await disk_ops.delete(vm.folder / file_name)
+            raise
         vm.config = config
         vms.save_config(vm)
         if change.delete_removed_disk_files:
             for file_name in removed_files:
-                await delete_disk(vm.folder / file_name)
+                await disk_ops.delete(vm.folder / file_name)
         if vm.power_state == POWERED_ON and (change.set_extra_config or change.remove_extra_config):
             await reload_running(vm)
         vms.changed(vm, "config")

@@ -24,7 +24,7 @@ from hostd.convert import (
 from hostd.disks import DiskOps
 from hostd.events import EventFilter, EventLog
 from hostd.power import PowerOps
-from hostd.reconfigure import ConfigChange, reconfigure
+from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, reconfigure
 from hostd.sessions import SessionManager, current_session
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import TaskManager
@@ -198,7 +198,21 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             memory_hot_add=request.memory_hot_add if request.HasField("memory_hot_add") else None,
             add_networks=list(request.add_network_names),
             remove_device_keys=[*request.remove_disk_keys, *request.remove_network_keys],
-            add_disk_capacity_bytes=list(request.add_disk_capacity_bytes),
+            add_disks=[
+                *(NewDisk(capacity) for capacity in request.add_disk_capacity_bytes),
+                *(
+                    NewDisk(d.capacity_bytes, d.disk_format or "thin", d.disk_mode or "persistent")
+                    for d in request.add_disks
+                ),
+            ],
+            change_disks=[
+                DiskChange(
+                    c.key,
+                    c.capacity_bytes if c.HasField("capacity_bytes") else None,
+                    c.disk_mode if c.HasField("disk_mode") else None,
+                )
+                for c in request.change_disks
+            ],
             delete_removed_disk_files=request.delete_removed_disk_files,
             set_extra_config=dict(request.set_extra_config),
             remove_extra_config=list(request.remove_extra_config),
@@ -209,8 +223,7 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             self.vms,
             request.id,
             change,
-            self.disks.create_for_vm,
-            self.disks.delete,
+            self.disks,
             self.power.hot_add_vcpus,
             self.power.reload_config,
             self.power.set_allocation,

@@ -91,6 +91,8 @@ class SnapshotOps:
             made: list[Path] = []
             try:
                 for disk in vmconfig.disks(vm.config):
+                    if vmconfig.is_independent(disk):
+                        continue  # independent disks are not in snapshots
                     task.check_canceled()  # a safe point: what was made so far is undone below
                     node.disks[disk.key] = disk.file_name
                     made.append(await self.disks.delta(vm.folder / disk.file_name))

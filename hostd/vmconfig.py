@@ -20,6 +20,14 @@ MAX_DISKS = 4 * 15  # 4 SCSI adapters × 15 disks
 TOOLS_KEY = "pyesx.guest.tools"  # "FALSE": the guest runs no tools (our key; kept verbatim by ESXi)
 CHECKPOINT_KEY = "checkpoint.vmState"  # ESXi's: the .vmss of a suspended VM
 
+#: disk modes: the API's names and the .vmx's spelling
+DISK_MODES = {
+    "persistent": "persistent",
+    "independent_persistent": "independent-persistent",
+    "independent_nonpersistent": "independent-nonpersistent",
+}
+DISK_FORMATS = ("thin", "thick", "eagerZeroedThick")
+
 _NIC = re.compile(r"^ethernet(\d+)\.present$", re.IGNORECASE)
 _DISK = re.compile(r"^scsi(\d):(\d+)\.present$", re.IGNORECASE)
 _CD = re.compile(r"^(ide|sata)(\d):(\d+)\.present$", re.IGNORECASE)
@@ -211,7 +219,24 @@ def next_disk_key(config: VmxConfig) -> str:
     raise faults.InvalidArgument("disk", f"a VM has at most {MAX_DISKS} disks")
 
 
-def add_disk(config: VmxConfig, key: str, file_name: str) -> None:
+def check_disk_mode(mode: str) -> str:
+    """The API's disk mode ("" = persistent) as the .vmx spells it; InvalidArgument otherwise."""
+    if mode not in ("", *DISK_MODES):
+        raise faults.InvalidArgument("diskMode", f"'{mode}' is not one of {', '.join(DISK_MODES)}")
+    return DISK_MODES[mode or "persistent"]
+
+
+def api_disk_mode(vmx_mode: str) -> str:
+    """A .vmx disk mode as the API names it."""
+    return {v: k for k, v in DISK_MODES.items()}.get(vmx_mode.lower(), "persistent")
+
+
+def is_independent(disk: Disk) -> bool:
+    """Independent disks are left out of snapshots."""
+    return disk.mode.lower().startswith("independent")
+
+
+def add_disk(config: VmxConfig, key: str, file_name: str, mode: str = "persistent") -> None:
     bus = key.split(":")[0]
     if not is_true(config.get(f"{bus}.present", "FALSE")):
         config[f"{bus}.present"] = "TRUE"
@@ -219,7 +244,7 @@ def add_disk(config: VmxConfig, key: str, file_name: str) -> None:
     config[f"{key}.present"] = "TRUE"
     config[f"{key}.fileName"] = file_name
     config[f"{key}.deviceType"] = "scsi-hardDisk"
-    config[f"{key}.mode"] = "persistent"
+    config[f"{key}.mode"] = mode
 
 
 def cd_drives(config: VmxConfig) -> list[CdDrive]:

@@ -38,6 +38,7 @@ POWERED_OFF, POWERED_ON, SUSPENDED = "poweredOff", "poweredOn", "suspended"
 MAX_VMS = 1024
 MAX_VCPUS_PER_VM = 128
 MIN_MEMORY_MB, MAX_MEMORY_MB = 4, 24 * 1024 * 1024
+_EXTENT_ACCESS = ("RW", "RDONLY", "NOACCESS")
 SPACE_TTL = 5.0
 
 
@@ -58,7 +59,7 @@ class VmRecord:
     vmm_pids: list[int] = field(default_factory=list)
     current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
     _space: tuple[float, int] = (0.0, 0)
-    _capacities: dict[str, int] = field(default_factory=dict)
+    _capacities: dict[str, tuple[int, bool]] = field(default_factory=dict)  # file -> (capacity, thin)
     shown: tuple[float, vm_pb2.VirtualMachine | None] = (
         0.0,
         None,
@@ -90,14 +91,32 @@ class VmRecord:
 
     def disk_capacity(self, file_name: str) -> int:
         """A disk's capacity from its descriptor's extent lines (512-byte sectors); 0 if unreadable."""
+        return self._disk_facts(file_name)[0]
+
+    def disk_thin(self, file_name: str) -> bool:
+        """Whether the disk's base is thin (``ddb.thinProvisioned = "1"``), following deltas down."""
+        return self._disk_facts(file_name)[1]
+
+    def _disk_facts(self, file_name: str) -> tuple[int, bool]:
         if file_name not in self._capacities:
-            total = 0
-            with contextlib.suppress(OSError):
-                for line in (self.folder / file_name).read_text(errors="replace").splitlines():
+            total, thin, name = 0, False, file_name
+            for depth in range(64):  # a chain deeper than ESXi's 32 snapshots is broken
+                lines: list[str] = []
+                with contextlib.suppress(OSError):
+                    lines = (self.folder / name).read_text(errors="replace").splitlines()
+                parent = ""
+                for line in lines:
                     parts = line.split()
-                    if len(parts) >= 3 and parts[0] in ("RW", "RDONLY", "NOACCESS") and parts[1].isdigit():
+                    if depth == 0 and len(parts) >= 3 and parts[0] in _EXTENT_ACCESS and parts[1].isdigit():
                         total += int(parts[1]) * 512
-            self._capacities[file_name] = total
+                    elif line.startswith("parentFileNameHint="):
+                        parent = line.split("=", 1)[1].strip().strip('"')
+                    elif line.replace(" ", "") == 'ddb.thinProvisioned="1"':
+                        thin = True
+                if not parent or "/" in parent:
+                    break
+                name = parent
+            self._capacities[file_name] = (total, thin)
         return self._capacities[file_name]
 
     def forget_space(self) -> None:

@@ -11,6 +11,7 @@ from typing import TypeVar
 from pyesx import faults
 from pyesx.layout import HostLayout
 from pyesx.vmkernel.v1 import vmkernel_pb2
+from vmkernel.datastores import DatastoreTable
 from vmkernel.storage import disks
 from vmkernel.storage.chain import open_disk
 
@@ -19,24 +20,34 @@ FORMATS = ("thin", "thick", "eagerZeroedThick")
 
 
 class DiskService:
-    def __init__(self, layout: HostLayout, datastores: Callable[[], list[str]]) -> None:
+    def __init__(self, layout: HostLayout, datastores: DatastoreTable) -> None:
         self.layout = layout
         self.datastores = datastores
         self._lock = asyncio.Lock()  # one multi-file disk operation at a time
 
-    def checked(self, raw: str) -> Path:
-        """raw as a path inside a datastore folder (not the datastore itself); InvalidArgument otherwise."""
+    def _locate(self, raw: str) -> tuple[str, Path]:
+        """(datastore, path) for a path inside a datastore folder (not the datastore itself)."""
         if not raw or "\x00" in raw:
             raise faults.InvalidArgument("path", "a disk path is required")
         path = Path(raw)
         if not path.is_absolute() or ".." in path.parts:
             raise faults.InvalidArgument("path", f"'{raw}' is not an absolute path without '..'")
         resolved = path.parent.resolve() / path.name
-        for name in self.datastores():
+        for name in self.datastores.names():
             root = self.layout.datastore(name).resolve()
             if resolved.is_relative_to(root) and resolved.parent != root:
-                return resolved
+                return name, resolved
         raise faults.InvalidArgument("path", f"'{raw}' is not in a VM folder of a datastore")
+
+    def checked(self, raw: str) -> Path:
+        """raw as a path inside a datastore folder (not the datastore itself); InvalidArgument otherwise."""
+        return self._locate(raw)[1]
+
+    def _check_space(self, datastore: str, needed: int) -> None:
+        """A thick allocation that cannot fit is refused before anything is written."""
+        free = self.datastores.space(datastore).free_bytes
+        if needed > free:
+            raise faults.InsufficientResourcesFault("datastore space", needed, free)
 
     async def _run(self, work: Callable[[], T]) -> T:
         async with self._lock:
@@ -62,7 +73,18 @@ class DiskService:
             raise faults.InvalidArgument("diskFormat", f"'{disk_format}' is not one of {', '.join(FORMATS)}")
         if not path.parent.is_dir():
             raise faults.NotFound("Folder", str(path.parent))
+        if disk_format != "thin":
+            self._check_space(self._locate(request.path)[0], request.capacity_bytes)
         await self._run(lambda: disks.create_disk(path, request.capacity_bytes, disk_format).close())
+        return self.info(path)
+
+    async def grow(self, raw: str, capacity_bytes: int) -> vmkernel_pb2.VirtualDiskInfo:
+        """Extend a disk without snapshots (a thick one only if the datastore has the room)."""
+        datastore, path = self._locate(raw)
+        current = self.info(path)
+        if not current.thin and capacity_bytes > current.capacity_bytes:
+            self._check_space(datastore, capacity_bytes - current.capacity_bytes)
+        await self._run(lambda: disks.grow_disk(path, capacity_bytes))
         return self.info(path)
 
     async def get(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:

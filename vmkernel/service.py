@@ -58,7 +58,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self.boot_time = time.time()
         self.datastores = DatastoreTable(layout, config)
         self.vswitches = VirtualSwitchTable(layout, config)
-        self.disks = DiskService(layout, self.datastores.names)
+        self.disks = DiskService(layout, self.datastores)
 
     async def GetHostInfo(
         self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext
@@ -157,6 +157,11 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.VirtualDiskInfo:
         return await to_completion(self.disks.consolidate(request.path))
+
+    async def GrowVirtualDisk(
+        self, request: vmkernel_pb2.GrowVirtualDiskRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.VirtualDiskInfo:
+        return await to_completion(self.disks.grow(request.path, request.capacity_bytes))
 
     async def AddDatastore(
         self, request: vmkernel_pb2.AddDatastoreRequest, context: grpc.aio.ServicerContext

@@ -56,6 +56,10 @@ class Client(Protocol):
         remove_extra_config: list[str] | None = None,
         cpu_allocation: dict[str, int | str] | None = None,
         memory_allocation: dict[str, int | str] | None = None,
+        add_disks: list[dict[str, int | str]] | None = None,
+        change_disks: list[dict[str, int | str]] | None = None,
+        remove_disk_keys: list[str] | None = None,
+        delete_removed_disk_files: bool = False,
     ) -> Task: ...
     def advanced_settings(self, vm_id: str) -> dict[str, str]: ...
     def power_on(self, vm_id: str) -> Task: ...

@@ -161,8 +161,9 @@ def guest_object(vm: VM, guest: GuestInfo) -> PSObject:
 
 
 def _words(value: str) -> str:
-    """``independent_persistent`` -> ``IndependentPersistent``."""
-    return "".join(pascal(part) for part in value.replace("-", "_").split("_"))
+    """``independent_nonpersistent`` -> ``IndependentNonPersistent`` (PowerCLI's enum names)."""
+    words = value.replace("-", "_").replace("nonpersistent", "non_persistent").split("_")
+    return "".join(pascal(part) for part in words)
 
 
 def hard_disk_object(vm: VM, disk: HardDisk, number: int) -> PSObject:
@@ -174,6 +175,7 @@ def hard_disk_object(vm: VM, disk: HardDisk, number: int) -> PSObject:
             ("CapacityGB", disk.capacity_bytes / GIB),
             ("CapacityKB", disk.capacity_bytes // 1024),
             ("Persistence", _words(disk.disk_mode)),
+            ("StorageFormat", "Thin" if disk.thin else "Thick"),
             ("Filename", disk.file_name),
             ("Parent", vm.name),
             ("Id", f"{VM_ID_PREFIX}{vm.id}/{disk.key}"),

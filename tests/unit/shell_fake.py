@@ -367,6 +367,10 @@ class FakeClient(FakeDatastores, FakeNetwork):
         remove_extra_config: list[str] | None = None,
         cpu_allocation: dict[str, int | str] | None = None,
         memory_allocation: dict[str, int | str] | None = None,
+        add_disks: list[dict[str, int | str]] | None = None,
+        change_disks: list[dict[str, int | str]] | None = None,
+        remove_disk_keys: list[str] | None = None,
+        delete_removed_disk_files: bool = False,
     ) -> Task:
         self.calls.append(("reconfigure_vm", vm_id, num_cpu, memory_mb, name, notes))
         vm = self._vm(vm_id)
@@ -388,7 +392,13 @@ class FakeClient(FakeDatastores, FakeNetwork):
                 raise InvalidPowerState(OFF, vm.power_state)
         if name is not None:
             self._check_name_free(name, except_id=vm.id)
-        changes = {"num_cpu": num_cpu, "memory_mb": memory_mb, "name": name, "notes": notes}
+        changes: dict[str, Any] = {"num_cpu": num_cpu, "memory_mb": memory_mb, "name": name, "notes": notes}
+        if add_disks or change_disks or remove_disk_keys:
+            if running:
+                raise InvalidPowerState(OFF, vm.power_state)
+            changes["disks"] = self._changed_disks(
+                vm, add_disks or [], change_disks or [], remove_disk_keys or []
+            )
 
         allocations = {}
         for field, change, shares_per in (
@@ -418,6 +428,36 @@ class FakeClient(FakeDatastores, FakeNetwork):
             return vm.id
 
         return self._run("VirtualMachine.reconfigure", vm, work)
+
+    @staticmethod
+    def _changed_disks(
+        vm: VM, add: list[dict[str, int | str]], change: list[dict[str, int | str]], remove: list[str]
+    ) -> tuple[HardDisk, ...]:
+        """The VM's disks after a reconfigure, as hostd checks it (no shrinking, known keys)."""
+        disks = {d.key: d for d in vm.disks}
+        for key in remove:
+            if disks.pop(key, None) is None:
+                raise InvalidArgument("deviceKey", f"{vm.name} has no device '{key}'")
+        for item in change:
+            old = disks.get(str(item["key"]))
+            if old is None:
+                raise InvalidArgument("deviceKey", f"{vm.name} has no disk '{item['key']}'")
+            capacity = int(item.get("capacity_bytes", old.capacity_bytes))
+            if capacity < old.capacity_bytes:
+                raise InvalidArgument("capacity", "disks cannot shrink")
+            mode = str(item.get("disk_mode", old.disk_mode))
+            disks[old.key] = dataclasses.replace(old, capacity_bytes=capacity, disk_mode=mode)
+        for item in add:
+            unit = next(u for u in range(16) if u != 7 and f"scsi0:{u}" not in disks)
+            key = f"scsi0:{unit}"
+            disks[key] = HardDisk(
+                key,
+                f"[datastore1] {vm.name}/{vm.name}_{unit}.vmdk",
+                int(item["capacity_bytes"]),
+                str(item.get("disk_mode", "persistent")),
+                item.get("disk_format", "thin") == "thin",
+            )
+        return tuple(sorted(disks.values(), key=lambda d: int(d.key.split(":")[1])))
 
     # -- power --------------------------------------------------------------------------------
 

@@ -72,3 +72,26 @@ def test_items_on_a_datastore(capsys: pytest.CaptureFixture[str], tmp_path: Path
 def test_bad_paths_fail_with_one_line(capsys: pytest.CaptureFixture[str], script: str) -> None:
     result = run(capsys, script)
     assert result.code == 1 and len(result.err_lines) == 1 and result.out == ""
+
+
+def test_new_set_remove_hard_disk(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeConnector()
+    script = (
+        "New-VM -Name db01 | Out-Null; "
+        "Get-VM db01 | New-HardDisk -CapacityKB 2048 -StorageFormat EagerZeroedThick "
+        "| ConvertTo-Json -Compress"
+    )
+    disk = run(capsys, script, fake).json()
+    assert (disk["CapacityKB"], disk["StorageFormat"], disk["Persistence"]) == (2048, "Thick", "Persistent")
+    script = (
+        "Get-HardDisk db01 | Set-HardDisk -CapacityKB 4096 -Persistence IndependentNonPersistent "
+        "| ConvertTo-Json -Compress"
+    )
+    grown = run(capsys, script, fake).json()
+    assert (grown["CapacityKB"], grown["Persistence"]) == (4096, "IndependentNonPersistent")
+    result = run(capsys, "Get-HardDisk db01 | Set-HardDisk -CapacityKB 1024", fake)
+    assert result.code == 1 and "InvalidArgument" in result.err  # disks never shrink
+    result = run(capsys, "Get-VM db01 | New-HardDisk -CapacityGB 1 -StorageFormat Sparse", fake)
+    assert result.code == 1 and "StorageFormat" in result.err
+    assert run(capsys, "Get-HardDisk db01 | Remove-HardDisk -Confirm:$false", fake).code == 0
+    assert run(capsys, "Get-HardDisk db01", fake).out == ""

@@ -291,6 +291,7 @@ def test_get_hard_disk_and_network_adapter(capsys: pytest.CaptureFixture[str], f
         "CapacityGB": 1.0,
         "CapacityKB": 1024 * 1024,
         "Persistence": "Persistent",
+        "StorageFormat": "Thin",
         "Filename": "[datastore1] db01/db01.vmdk",
         "Parent": "db01",
         "Id": "VirtualMachine-vm-3/scsi0:0",

@@ -7,6 +7,7 @@ from clients.shell.cmdlets import (
     connection,
     datastore,
     event,
+    harddisk,
     host,
     network,
     output,
@@ -29,6 +30,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *output.CMDLETS,
     *datastore.CMDLETS,
     *network.CMDLETS,
+    *harddisk.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

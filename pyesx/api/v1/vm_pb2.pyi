@@ -430,6 +430,8 @@ class ReconfigureVMRequest(_message.Message):
     REMOVE_EXTRA_CONFIG_FIELD_NUMBER: _builtins.int
     CPU_ALLOCATION_FIELD_NUMBER: _builtins.int
     MEMORY_ALLOCATION_FIELD_NUMBER: _builtins.int
+    ADD_DISKS_FIELD_NUMBER: _builtins.int
+    CHANGE_DISKS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     num_cpu: _builtins.int
     memory_mb: _builtins.int
@@ -462,6 +464,12 @@ class ReconfigureVMRequest(_message.Message):
 
     @_builtins.property
     def memory_allocation(self) -> Global___ResourceAllocationChange: ...
+    @_builtins.property
+    def add_disks(self) -> _containers.RepeatedCompositeFieldContainer[Global___DiskSpec]:
+        """Disks to add with their format and mode, and disks to extend or change mode (powered off)."""
+
+    @_builtins.property
+    def change_disks(self) -> _containers.RepeatedCompositeFieldContainer[Global___DiskChange]: ...
     def __init__(
         self,
         *,
@@ -481,10 +489,12 @@ class ReconfigureVMRequest(_message.Message):
         remove_extra_config: _abc.Iterable[_builtins.str] | None = ...,
         cpu_allocation: Global___ResourceAllocationChange | None = ...,
         memory_allocation: Global___ResourceAllocationChange | None = ...,
+        add_disks: _abc.Iterable[Global___DiskSpec] | None = ...,
+        change_disks: _abc.Iterable[Global___DiskChange] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_network_names", b"add_network_names", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_disks", b"add_disks", "add_network_names", b"add_network_names", "change_disks", b"change_disks", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__cpu_hot_add: _TypeAlias = _typing.Literal["cpu_hot_add"]  # noqa: Y015
     _WhichOneofArgType__cpu_hot_add: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add"]  # noqa: Y015
@@ -512,6 +522,72 @@ class ReconfigureVMRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__num_cpu) -> _WhichOneofReturnType__num_cpu | None: ...
 
 Global___ReconfigureVMRequest: _TypeAlias = ReconfigureVMRequest  # noqa: Y015
+
+@_typing.final
+class DiskSpec(_message.Message):
+    """A disk to add (New-HardDisk)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    DISK_FORMAT_FIELD_NUMBER: _builtins.int
+    DISK_MODE_FIELD_NUMBER: _builtins.int
+    capacity_bytes: _builtins.int
+    """whole KB"""
+    disk_format: _builtins.str
+    """thin (default) | thick | eagerZeroedThick"""
+    disk_mode: _builtins.str
+    """persistent (default) | independent_persistent | independent_nonpersistent"""
+    def __init__(
+        self,
+        *,
+        capacity_bytes: _builtins.int = ...,
+        disk_format: _builtins.str = ...,
+        disk_mode: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "disk_format", b"disk_format", "disk_mode", b"disk_mode"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiskSpec: _TypeAlias = DiskSpec  # noqa: Y015
+
+@_typing.final
+class DiskChange(_message.Message):
+    """A change to one of the VM's disks (Set-HardDisk)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    DISK_MODE_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"scsi0:1" """
+    capacity_bytes: _builtins.int
+    """extend it (never shrink; not while it has snapshots)"""
+    disk_mode: _builtins.str
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        capacity_bytes: _builtins.int | None = ...,
+        disk_mode: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_disk_mode", b"_disk_mode", "capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_disk_mode", b"_disk_mode", "capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode", "key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__capacity_bytes: _TypeAlias = _typing.Literal["capacity_bytes"]  # noqa: Y015
+    _WhichOneofArgType__capacity_bytes: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes"]  # noqa: Y015
+    _WhichOneofReturnType__disk_mode: _TypeAlias = _typing.Literal["disk_mode"]  # noqa: Y015
+    _WhichOneofArgType__disk_mode: _TypeAlias = _typing.Literal["_disk_mode", b"_disk_mode"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__capacity_bytes) -> _WhichOneofReturnType__capacity_bytes | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__disk_mode) -> _WhichOneofReturnType__disk_mode | None: ...
+
+Global___DiskChange: _TypeAlias = DiskChange  # noqa: Y015
 
 @_typing.final
 class AdvancedSettings(_message.Message):

@@ -149,6 +149,28 @@ class DiskPathRequest(_message.Message):
 Global___DiskPathRequest: _TypeAlias = DiskPathRequest  # noqa: Y015
 
 @_typing.final
+class GrowVirtualDiskRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    capacity_bytes: _builtins.int
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        capacity_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrowVirtualDiskRequest: _TypeAlias = GrowVirtualDiskRequest  # noqa: Y015
+
+@_typing.final
 class DeleteVirtualDiskResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

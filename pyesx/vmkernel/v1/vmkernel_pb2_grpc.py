@@ -102,6 +102,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
                 _registered_method=True)
+        self.GrowVirtualDisk = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/GrowVirtualDisk',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GrowVirtualDiskRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+                _registered_method=True)
         self.AddDatastore = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/AddDatastore',
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AddDatastoreRequest.SerializeToString,
@@ -240,6 +245,13 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GrowVirtualDisk(self, request, context):
+        """Extend a disk that has no snapshot delta; a thick one must fit in its datastore.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AddDatastore(self, request, context):
         """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one.
         """
@@ -363,6 +375,11 @@ def add_VMkernelServicer_to_server(servicer, server):
             'ConsolidateDisk': grpc.unary_unary_rpc_method_handler(
                     servicer.ConsolidateDisk,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.SerializeToString,
+            ),
+            'GrowVirtualDisk': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrowVirtualDisk,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GrowVirtualDiskRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.SerializeToString,
             ),
             'AddDatastore': grpc.unary_unary_rpc_method_handler(
@@ -761,6 +778,33 @@ class VMkernel:
             target,
             '/pyesx.vmkernel.v1.VMkernel/ConsolidateDisk',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrowVirtualDisk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/GrowVirtualDisk',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GrowVirtualDiskRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
             options,
             channel_credentials,

@@ -60,6 +60,8 @@ class VMkernelStub:
     """Merge the delta at path into its parent (its own children move onto the parent), delete it,
     and return the parent.
     """
+    GrowVirtualDisk: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.GrowVirtualDiskRequest, _vmkernel_pb2.VirtualDiskInfo]
+    """Extend a disk that has no snapshot delta; a thick one must fit in its datastore."""
     AddDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]
     """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
     RemoveDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]
@@ -103,6 +105,8 @@ class VMkernelAsyncStub(VMkernelStub):
     """Merge the delta at path into its parent (its own children move onto the parent), delete it,
     and return the parent.
     """
+    GrowVirtualDisk: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.GrowVirtualDiskRequest, _vmkernel_pb2.VirtualDiskInfo]  # type: ignore[assignment]
+    """Extend a disk that has no snapshot delta; a thick one must fit in its datastore."""
     AddDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
     """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
     RemoveDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]  # type: ignore[assignment]
@@ -221,6 +225,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         """Merge the delta at path into its parent (its own children move onto the parent), delete it,
         and return the parent.
         """
+
+    @_abc_1.abstractmethod
+    def GrowVirtualDisk(
+        self,
+        request: _vmkernel_pb2.GrowVirtualDiskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.VirtualDiskInfo, _abc.Awaitable[_vmkernel_pb2.VirtualDiskInfo]]:
+        """Extend a disk that has no snapshot delta; a thick one must fit in its datastore."""
 
     @_abc_1.abstractmethod
     def AddDatastore(
