@@ -26,7 +26,7 @@ from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
 from pyesx.api.v1 import performance_pb2 as pyesx_dot_api_dot_v1_dot_performance__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n pyesx/vmkernel/v1/vmkernel.proto\x12\x11pyesx.vmkernel.v1\x1a\x17pyesx/api/v1/host.proto\x1a\x1epyesx/api/v1/performance.proto\"U\n\x18\x43reateVirtualDiskRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x64isk_format\x18\x03 \x01(\t\"\x1f\n\x0f\x44iskPathRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteVirtualDiskResponse\"\x83\x01\n\x0fVirtualDiskInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\r\n\x05\x63hain\x18\x03 \x03(\t\x12\x12\n\nused_bytes\x18\x04 \x01(\x03\x12\x19\n\x11provisioned_bytes\x18\x05 \x01(\x03\x12\x0c\n\x04thin\x18\x06 \x01(\x08\"\x14\n\x12GetHostInfoRequest\"\xae\x02\n\x08HostInfo\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x11\n\tnum_pcpus\x18\x04 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x05 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x06 \x01(\x03\x12\x11\n\tboot_time\x18\x07 \x01(\x01\x12\x0c\n\x04root\x18\x08 \x01(\t\x12+\n\ndatastores\x18\t \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\n \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\"\x95\x01\n\x0fStartVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07vm_name\x18\x02 \x01(\t\x12\x10\n\x08vmx_path\x18\x03 \x01(\t\x12\x0f\n\x07num_cpu\x18\x04 \x01(\x05\x12\x11\n\tmemory_mb\x18\x05 \x01(\x05\x12\x17\n\x0f\x63heckpoint_path\x18\x06 \x01(\t\x12\x13\n\x0bguest_tools\x18\x07 \x01(\x08\"}\n\x05World\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.pyesx.vmkernel.v1.WorldKind\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x0c\n\x04vcpu\x18\x06 \x01(\x05\"a\n\x08VmxWorld\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x10\n\x08vmm_pids\x18\x04 \x03(\x05\x12\x12\n\nstarted_at\x18\x05 \x01(\x01\"A\n\x0eStopVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0c\n\x04kill\x18\x02 \x01(\x08\x12\x12\n\nsuspend_to\x18\x03 \x01(\t\"$\n\x0fStopVmxResponse\x12\x11\n\texit_code\x18\x01 \x01(\x05\"\x96\x01\n\x14SetAllocationRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x41\n\x05sched\x18\x02 \x03(\x0b\x32\x32.pyesx.vmkernel.v1.SetAllocationRequest.SchedEntry\x1a,\n\nSchedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15SetAllocationResponse\"4\n\x12HotAddVcpusRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07num_cpu\x18\x02 \x01(\x05\"\x13\n\x11ListWorldsRequest\"i\n\x12ListWorldsResponse\x12(\n\x06worlds\x18\x01 \x03(\x0b\x32\x18.pyesx.vmkernel.v1.World\x12)\n\x04vmxs\x18\x02 \x03(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorld\"\x19\n\x17WatchWorldEventsRequest\"L\n\tVmxExited\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x10\n\x08\x65xpected\x18\x04 \x01(\x08\"\\\n\x0eHostdRestarted\x12\x0f\n\x07old_pid\x18\x01 \x01(\x05\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0f\n\x07new_pid\x18\x03 \x01(\x05\x12\x15\n\rrestart_count\x18\x04 \x01(\x05\"\xc8\x01\n\nWorldEvent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x32\n\nvmx_exited\x18\x02 \x01(\x0b\x32\x1c.pyesx.vmkernel.v1.VmxExitedH\x00\x12<\n\x0fhostd_restarted\x18\x03 \x01(\x0b\x32!.pyesx.vmkernel.v1.HostdRestartedH\x00\x12\x32\n\x0bvmx_started\x18\x04 \x01(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorldH\x00\x42\x06\n\x04kind*R\n\tWorldKind\x12\x1a\n\x16WORLD_KIND_UNSPECIFIED\x10\x00\x12\x0c\n\x08VMKERNEL\x10\x01\x12\t\n\x05HOSTD\x10\x02\x12\x07\n\x03VMX\x10\x03\x12\x07\n\x03VMM\x10\x04\x32\x9b\t\n\x08VMkernel\x12Q\n\x0bGetHostInfo\x12%.pyesx.vmkernel.v1.GetHostInfoRequest\x1a\x1b.pyesx.vmkernel.v1.HostInfo\x12K\n\x08StartVmx\x12\".pyesx.vmkernel.v1.StartVmxRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12P\n\x07StopVmx\x12!.pyesx.vmkernel.v1.StopVmxRequest\x1a\".pyesx.vmkernel.v1.StopVmxResponse\x12Q\n\x0bHotAddVcpus\x12%.pyesx.vmkernel.v1.HotAddVcpusRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12\x62\n\rSetAllocation\x12\'.pyesx.vmkernel.v1.SetAllocationRequest\x1a(.pyesx.vmkernel.v1.SetAllocationResponse\x12Y\n\nListWorlds\x12$.pyesx.vmkernel.v1.ListWorldsRequest\x1a%.pyesx.vmkernel.v1.ListWorldsResponse\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStats\x12_\n\x10WatchWorldEvents\x12*.pyesx.vmkernel.v1.WatchWorldEventsRequest\x1a\x1d.pyesx.vmkernel.v1.WorldEvent0\x01\x12\x64\n\x11\x43reateVirtualDisk\x12+.pyesx.vmkernel.v1.CreateVirtualDiskRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12X\n\x0eGetVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12\x65\n\x11\x44\x65leteVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a,.pyesx.vmkernel.v1.DeleteVirtualDiskResponse\x12Y\n\x0f\x43reateDeltaDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12Y\n\x0f\x43onsolidateDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n pyesx/vmkernel/v1/vmkernel.proto\x12\x11pyesx.vmkernel.v1\x1a\x17pyesx/api/v1/host.proto\x1a\x1epyesx/api/v1/performance.proto\"U\n\x18\x43reateVirtualDiskRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x64isk_format\x18\x03 \x01(\t\"\x1f\n\x0f\x44iskPathRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteVirtualDiskResponse\"\x83\x01\n\x0fVirtualDiskInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\r\n\x05\x63hain\x18\x03 \x03(\t\x12\x12\n\nused_bytes\x18\x04 \x01(\x03\x12\x19\n\x11provisioned_bytes\x18\x05 \x01(\x03\x12\x0c\n\x04thin\x18\x06 \x01(\x08\"\x14\n\x12GetHostInfoRequest\"\xae\x02\n\x08HostInfo\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x11\n\tnum_pcpus\x18\x04 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x05 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x06 \x01(\x03\x12\x11\n\tboot_time\x18\x07 \x01(\x01\x12\x0c\n\x04root\x18\x08 \x01(\t\x12+\n\ndatastores\x18\t \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\n \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\"\xaf\x01\n\x0fStartVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07vm_name\x18\x02 \x01(\t\x12\x10\n\x08vmx_path\x18\x03 \x01(\t\x12\x0f\n\x07num_cpu\x18\x04 \x01(\x05\x12\x11\n\tmemory_mb\x18\x05 \x01(\x05\x12\x17\n\x0f\x63heckpoint_path\x18\x06 \x01(\t\x12\x13\n\x0bguest_tools\x18\x07 \x01(\x08\x12\x18\n\x10resource_pool_id\x18\x08 \x01(\t\"}\n\x05World\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.pyesx.vmkernel.v1.WorldKind\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x0c\n\x04vcpu\x18\x06 \x01(\x05\"a\n\x08VmxWorld\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x10\n\x08vmm_pids\x18\x04 \x03(\x05\x12\x12\n\nstarted_at\x18\x05 \x01(\x01\"A\n\x0eStopVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0c\n\x04kill\x18\x02 \x01(\x08\x12\x12\n\nsuspend_to\x18\x03 \x01(\t\"$\n\x0fStopVmxResponse\x12\x11\n\texit_code\x18\x01 \x01(\x05\"\x96\x01\n\x14SetAllocationRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x41\n\x05sched\x18\x02 \x03(\x0b\x32\x32.pyesx.vmkernel.v1.SetAllocationRequest.SchedEntry\x1a,\n\nSchedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15SetAllocationResponse\"4\n\x12HotAddVcpusRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07num_cpu\x18\x02 \x01(\x05\"\x13\n\x11ListWorldsRequest\"i\n\x12ListWorldsResponse\x12(\n\x06worlds\x18\x01 \x03(\x0b\x32\x18.pyesx.vmkernel.v1.World\x12)\n\x04vmxs\x18\x02 \x03(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorld\"\x19\n\x17WatchWorldEventsRequest\"L\n\tVmxExited\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x10\n\x08\x65xpected\x18\x04 \x01(\x08\"\\\n\x0eHostdRestarted\x12\x0f\n\x07old_pid\x18\x01 \x01(\x05\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0f\n\x07new_pid\x18\x03 \x01(\x05\x12\x15\n\rrestart_count\x18\x04 \x01(\x05\"\xc8\x01\n\nWorldEvent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x32\n\nvmx_exited\x18\x02 \x01(\x0b\x32\x1c.pyesx.vmkernel.v1.VmxExitedH\x00\x12<\n\x0fhostd_restarted\x18\x03 \x01(\x0b\x32!.pyesx.vmkernel.v1.HostdRestartedH\x00\x12\x32\n\x0bvmx_started\x18\x04 \x01(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorldH\x00\x42\x06\n\x04kind*R\n\tWorldKind\x12\x1a\n\x16WORLD_KIND_UNSPECIFIED\x10\x00\x12\x0c\n\x08VMKERNEL\x10\x01\x12\t\n\x05HOSTD\x10\x02\x12\x07\n\x03VMX\x10\x03\x12\x07\n\x03VMM\x10\x04\x32\x9b\t\n\x08VMkernel\x12Q\n\x0bGetHostInfo\x12%.pyesx.vmkernel.v1.GetHostInfoRequest\x1a\x1b.pyesx.vmkernel.v1.HostInfo\x12K\n\x08StartVmx\x12\".pyesx.vmkernel.v1.StartVmxRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12P\n\x07StopVmx\x12!.pyesx.vmkernel.v1.StopVmxRequest\x1a\".pyesx.vmkernel.v1.StopVmxResponse\x12Q\n\x0bHotAddVcpus\x12%.pyesx.vmkernel.v1.HotAddVcpusRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12\x62\n\rSetAllocation\x12\'.pyesx.vmkernel.v1.SetAllocationRequest\x1a(.pyesx.vmkernel.v1.SetAllocationResponse\x12Y\n\nListWorlds\x12$.pyesx.vmkernel.v1.ListWorldsRequest\x1a%.pyesx.vmkernel.v1.ListWorldsResponse\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStats\x12_\n\x10WatchWorldEvents\x12*.pyesx.vmkernel.v1.WatchWorldEventsRequest\x1a\x1d.pyesx.vmkernel.v1.WorldEvent0\x01\x12\x64\n\x11\x43reateVirtualDisk\x12+.pyesx.vmkernel.v1.CreateVirtualDiskRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12X\n\x0eGetVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12\x65\n\x11\x44\x65leteVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a,.pyesx.vmkernel.v1.DeleteVirtualDiskResponse\x12Y\n\x0f\x43reateDeltaDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12Y\n\x0f\x43onsolidateDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._loaded_options = None
   _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_options = b'8\001'
-  _globals['_WORLDKIND']._serialized_start=1967
-  _globals['_WORLDKIND']._serialized_end=2049
+  _globals['_WORLDKIND']._serialized_start=1993
+  _globals['_WORLDKIND']._serialized_end=2075
   _globals['_CREATEVIRTUALDISKREQUEST']._serialized_start=112
   _globals['_CREATEVIRTUALDISKREQUEST']._serialized_end=197
   _globals['_DISKPATHREQUEST']._serialized_start=199
@@ -50,35 +50,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOSTINFO']._serialized_start=418
   _globals['_HOSTINFO']._serialized_end=720
   _globals['_STARTVMXREQUEST']._serialized_start=723
-  _globals['_STARTVMXREQUEST']._serialized_end=872
-  _globals['_WORLD']._serialized_start=874
-  _globals['_WORLD']._serialized_end=999
-  _globals['_VMXWORLD']._serialized_start=1001
-  _globals['_VMXWORLD']._serialized_end=1098
-  _globals['_STOPVMXREQUEST']._serialized_start=1100
-  _globals['_STOPVMXREQUEST']._serialized_end=1165
-  _globals['_STOPVMXRESPONSE']._serialized_start=1167
-  _globals['_STOPVMXRESPONSE']._serialized_end=1203
-  _globals['_SETALLOCATIONREQUEST']._serialized_start=1206
-  _globals['_SETALLOCATIONREQUEST']._serialized_end=1356
-  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_start=1312
-  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_end=1356
-  _globals['_SETALLOCATIONRESPONSE']._serialized_start=1358
-  _globals['_SETALLOCATIONRESPONSE']._serialized_end=1381
-  _globals['_HOTADDVCPUSREQUEST']._serialized_start=1383
-  _globals['_HOTADDVCPUSREQUEST']._serialized_end=1435
-  _globals['_LISTWORLDSREQUEST']._serialized_start=1437
-  _globals['_LISTWORLDSREQUEST']._serialized_end=1456
-  _globals['_LISTWORLDSRESPONSE']._serialized_start=1458
-  _globals['_LISTWORLDSRESPONSE']._serialized_end=1563
-  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_start=1565
-  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_end=1590
-  _globals['_VMXEXITED']._serialized_start=1592
-  _globals['_VMXEXITED']._serialized_end=1668
-  _globals['_HOSTDRESTARTED']._serialized_start=1670
-  _globals['_HOSTDRESTARTED']._serialized_end=1762
-  _globals['_WORLDEVENT']._serialized_start=1765
-  _globals['_WORLDEVENT']._serialized_end=1965
-  _globals['_VMKERNEL']._serialized_start=2052
-  _globals['_VMKERNEL']._serialized_end=3231
+  _globals['_STARTVMXREQUEST']._serialized_end=898
+  _globals['_WORLD']._serialized_start=900
+  _globals['_WORLD']._serialized_end=1025
+  _globals['_VMXWORLD']._serialized_start=1027
+  _globals['_VMXWORLD']._serialized_end=1124
+  _globals['_STOPVMXREQUEST']._serialized_start=1126
+  _globals['_STOPVMXREQUEST']._serialized_end=1191
+  _globals['_STOPVMXRESPONSE']._serialized_start=1193
+  _globals['_STOPVMXRESPONSE']._serialized_end=1229
+  _globals['_SETALLOCATIONREQUEST']._serialized_start=1232
+  _globals['_SETALLOCATIONREQUEST']._serialized_end=1382
+  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_start=1338
+  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_end=1382
+  _globals['_SETALLOCATIONRESPONSE']._serialized_start=1384
+  _globals['_SETALLOCATIONRESPONSE']._serialized_end=1407
+  _globals['_HOTADDVCPUSREQUEST']._serialized_start=1409
+  _globals['_HOTADDVCPUSREQUEST']._serialized_end=1461
+  _globals['_LISTWORLDSREQUEST']._serialized_start=1463
+  _globals['_LISTWORLDSREQUEST']._serialized_end=1482
+  _globals['_LISTWORLDSRESPONSE']._serialized_start=1484
+  _globals['_LISTWORLDSRESPONSE']._serialized_end=1589
+  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_start=1591
+  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_end=1616
+  _globals['_VMXEXITED']._serialized_start=1618
+  _globals['_VMXEXITED']._serialized_end=1694
+  _globals['_HOSTDRESTARTED']._serialized_start=1696
+  _globals['_HOSTDRESTARTED']._serialized_end=1788
+  _globals['_WORLDEVENT']._serialized_start=1791
+  _globals['_WORLDEVENT']._serialized_end=1991
+  _globals['_VMKERNEL']._serialized_start=2078
+  _globals['_VMKERNEL']._serialized_end=3257
 # @@protoc_insertion_point(module_scope)
