@@ -25,6 +25,8 @@ from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.inventory import Inventory
 from hostd.performance import PerformanceServicer
+from hostd.pool_service import ResourcePoolServicer
+from hostd.pools import PoolOps
 from hostd.power import PowerOps
 from hostd.service import (
     ChangeFeedServicer,
@@ -48,6 +50,8 @@ from pyesx.api.v1 import (
     host_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
+    resourcepool_pb2,
+    resourcepool_pb2_grpc,
     session_pb2,
     session_pb2_grpc,
     task_pb2,
@@ -60,7 +64,7 @@ from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready
 from pyesx.rpc.channel import call, unix_channel
 from pyesx.rpc.server import RpcGate
-from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
+from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 
 SERVICE_NAMES = [
     d.services_by_name[name].full_name
@@ -72,6 +76,7 @@ SERVICE_NAMES = [
         (event_pb2.DESCRIPTOR, "EventService"),
         (changes_pb2.DESCRIPTOR, "ChangeFeedService"),
         (performance_pb2.DESCRIPTOR, "PerformanceService"),
+        (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
     )
 ]
 
@@ -141,6 +146,8 @@ async def run(args: argparse.Namespace) -> int:
     vms = VmManager(layout, Inventory(layout), vmkernel, tasks, events, host)
     vms.load()
     vms.recover(tasks.interrupted)
+    pools = PoolOps(vms, resourcepools_pb2_grpc.ResourcePoolsStub(channel))
+    await pools.refresh()
 
     # Subscribe before reading the world table, so no vmx exit falls between the two.
     world_events = vmkernel.WatchWorldEvents(vmkernel_pb2.WatchWorldEventsRequest())
@@ -166,6 +173,9 @@ async def run(args: argparse.Namespace) -> int:
     gate.register(changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server, ChangeFeedServicer(hostd), server)
     gate.register(
         performance_pb2_grpc.add_PerformanceServiceServicer_to_server, PerformanceServicer(vmkernel), server
+    )
+    gate.register(
+        resourcepool_pb2_grpc.add_ResourcePoolServiceServicer_to_server, ResourcePoolServicer(pools), server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
