@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from pyesx.faults import DuplicateName, InsufficientResourcesFault, InvalidArgument, InvalidState, NotFound
-from vmkernel.resources import ROOT_POOL_ID, Allocation, HostCapacity, ResourceTree, admit, vm_shares
+from vmkernel.resources import (
+    ROOT_POOL_ID,
+    Allocation,
+    HostCapacity,
+    ResourceTree,
+    admit,
+    cpu_entitlements,
+    vm_shares,
+)
 from vmkernel.resources.manager import AllocationSpec, PoolManager
 from vmkernel.resources.pools import VmAllocations
 
@@ -130,3 +138,16 @@ def test_reservations_pass_admission(tmp_path: Path) -> None:
     pools.update(other.id, cpu=AllocationSpec(expandable_reservation=True))
     pools.move(other.id, [fixed.id])  # now Other borrows from the root
     assert pools.usage(other.id, "cpu").reservation_used == 1500
+
+
+def test_entitlements_follow_the_pools(tmp_path: Path) -> None:
+    pools = manager(tmp_path)  # 2 PCPUs of 2000 MHz
+    high = pools.create("High", cpu=AllocationSpec(shares_level="high"))
+    normal = pools.create("Normal")
+    for vm_id, pool in (("h1", high), ("h2", high), ("n1", normal), ("n2", normal)):
+        busy_vm(pools.tree, vm_id, pool.id, 0)
+    got = cpu_entitlements(pools.tree, {}).vms  # all four busy
+    assert got["h1"] == pytest.approx(4000 * 2 / 3 / 2) and got["n1"] == pytest.approx(4000 / 3 / 2)
+    pools.update(normal.id, cpu=AllocationSpec(limit=500))
+    got = cpu_entitlements(pools.tree, {}).vms
+    assert got["n1"] + got["n2"] == pytest.approx(500) and got["h1"] == pytest.approx(1750)
