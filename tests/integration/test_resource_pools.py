@@ -37,7 +37,7 @@ def test_the_root_pool_is_the_host(client: Client) -> None:
     assert root.cpu_usage == type(root.cpu_usage)(0, host.cpu_total_mhz)
     for change in ({"name": "Mine"}, {"cpu_allocation": {"reservation": 1}}):
         with pytest.raises(faults.InvalidArgument):
-            client.update_resource_pool(ROOT, **change)  # type: ignore[arg-type]
+            client.update_resource_pool(ROOT, **change)
     with pytest.raises(faults.InvalidArgument):
         client.delete_resource_pool(ROOT)
     vm = _create_vm(client, "plain")
@@ -93,12 +93,12 @@ def test_create_nest_rename_reconfigure_move_delete(client: Client) -> None:
     ):
         bad.append(
             (faults.InvalidArgument, lambda c=change: client.create_resource_pool("Bad", cpu_allocation=c))
-        )  # type: ignore[misc]
+        )
         bad.append(
             (
                 faults.InvalidArgument,
                 lambda c=change: client.update_resource_pool(web.id, name="B", cpu_allocation=c),
-            )  # type: ignore[misc]
+            )
         )
     for fault, attempt in bad:
         with pytest.raises(fault):

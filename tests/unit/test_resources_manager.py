@@ -13,12 +13,12 @@ from vmkernel.resources import (
     Allocation,
     HostCapacity,
     ResourceTree,
+    VmAllocations,
     admit,
     cpu_entitlements,
     vm_shares,
 )
 from vmkernel.resources.manager import AllocationSpec, PoolManager
-from vmkernel.resources.pools import VmAllocations
 
 pytestmark = pytest.mark.timeout(30)
 

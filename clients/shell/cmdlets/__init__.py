@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from clients.shell.cmdlets import advanced, connection, event, host, output, resources, snapshot, task, vm
+from clients.shell.cmdlets import (
+    advanced,
+    connection,
+    event,
+    host,
+    output,
+    pools,
+    resources,
+    snapshot,
+    task,
+    vm,
+)
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
 
 ALL: tuple[type[Cmdlet], ...] = (
@@ -11,6 +22,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *vm.CMDLETS,
     *advanced.CMDLETS,
     *resources.CMDLETS,
+    *pools.CMDLETS,
     *snapshot.CMDLETS,
     *task.CMDLETS,
     *event.CMDLETS,
