@@ -34,17 +34,17 @@ def _busy_in(host: BootedHost, client: Client, pool_id: str, names: list[str]) -
 
 def test_pool_shares_divide_a_contended_host(host: BootedHost, client: Client, pcpus: int) -> None:
     high = client.create_resource_pool("High", cpu_allocation={"shares_level": "high"})
-    normal = client.create_resource_pool("Normal", cpu_allocation={"shares_level": "normal"})
+    low = client.create_resource_pool("Low", cpu_allocation={"shares_level": "low"})
     in_high = _busy_in(host, client, high.id, ["h1", "h2"])
-    in_normal = _busy_in(host, client, normal.id, ["n1", "n2"])
-    vms = in_high + in_normal
+    in_low = _busy_in(host, client, low.id, ["l1", "l2"])
+    vms = in_high + in_low
     vm_cores(client, vms, WINDOW_S)  # one window for the scheduler to measure demand and rebalance
     cores = dict(zip(vms, vm_cores(client, vms, WINDOW_S), strict=True))
-    # pools 8000:4000 shares of 2 PCPUs: 1.33 cores for High's two VMs, 0.67 for Normal's two
-    # (the four VMs alone, all at normal shares, would split evenly: 0.5 each)
-    got_high, got_normal = sum(cores[v] for v in in_high), sum(cores[v] for v in in_normal)
-    assert got_high / got_normal >= 1.5, cores
-    assert min(cores[v] for v in in_high) > max(cores[v] for v in in_normal), cores
+    # pools 8000:2000 shares of 2 PCPUs: 1.6 cores for High's two VMs, 0.4 for Low's two, a ratio
+    # of 4 (the four VMs at equal shares would split evenly: a ratio of 1)
+    got_high, got_low = sum(cores[v] for v in in_high), sum(cores[v] for v in in_low)
+    assert got_high / got_low >= 2.0, cores
+    assert min(cores[v] for v in in_high) > max(cores[v] for v in in_low), cores
 
 
 def test_a_pool_limit_caps_its_vms_on_an_idle_host(host: BootedHost, client: Client, pcpus: int) -> None:

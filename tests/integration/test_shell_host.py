@@ -115,3 +115,44 @@ def test_suspend_resume_events_and_tasks(host: BootedHost) -> None:
         ("VirtualMachine.powerOn", "Success", "web01"),
     ]
     assert tasks[0]["Result"] == created["Id"].removeprefix("VirtualMachine-")
+
+
+def test_resource_pool_walk(host: BootedHost) -> None:
+    created, nested, moved, located, renamed = ok(
+        host,
+        "New-ResourcePool -Name Prod -Location (Get-VMHost) -CpuSharesLevel High -CpuReservationMhz 100 "
+        "-MemLimitGB 1 | ConvertTo-Json -Compress; "
+        "New-ResourcePool Web -Location Prod -MemExpandableReservation $false | ConvertTo-Json -Compress; "
+        "New-VM web01 -MemoryMB 64 | Out-Null; "
+        "Move-VM web01 -Destination Web | ConvertTo-Json -Compress; "
+        "Get-VM -Location Prod | ConvertTo-Json -Compress; "
+        "Get-ResourcePool Web | Set-ResourcePool -Name Frontend -NumCpuShares 1500 "
+        "| ConvertTo-Json -Compress",
+    )
+    assert (created["Name"], created["Parent"], created["CpuSharesLevel"], created["NumCpuShares"]) == (
+        "Prod",
+        "Resources",
+        "High",
+        8000,
+    )
+    assert (created["CpuReservationMHz"], created["MemLimitMB"], created["MemLimitGB"]) == (100, 1024, 1.0)
+    assert (nested["Parent"], nested["MemExpandableReservation"], nested["CpuExpandableReservation"]) == (
+        "Prod",
+        False,
+        True,
+    )
+    assert moved["ResourcePool"] == "Web" and located["Name"] == "web01"
+    assert (renamed["Name"], renamed["CpuSharesLevel"], renamed["NumCpuShares"]) == (
+        "Frontend",
+        "Custom",
+        1500,
+    )
+
+    refused = shell(host, "Remove-ResourcePool Frontend -Confirm:$false")
+    assert refused.returncode == 1 and refused.stderr.startswith("Remove-ResourcePool: InvalidState:")
+    pools = ok(
+        host,
+        "Move-VM web01 -Destination (Get-VMHost) | Out-Null; Remove-ResourcePool Frontend -Confirm:$false; "
+        "Get-ResourcePool | ConvertTo-Json -Compress",
+    )[0]
+    assert [(p["Name"], p["Parent"]) for p in pools] == [("Resources", None), ("Prod", "Resources")]
