@@ -3,10 +3,12 @@ admission on real power-ons (the documented MOM/KID example), and the tree acros
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from clients import Client
 from pyesx import faults
+from pyesx.api.v1 import resourcepool_pb2, resourcepool_pb2_grpc
 from tests.harness import BootedHost
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -43,6 +45,14 @@ def test_the_root_pool_is_the_host(client: Client) -> None:
     vm = _create_vm(client, "plain")
     assert (client.get_vm(vm).resource_pool_id, client.get_vm(vm).resource_pool_name) == (ROOT, "Resources")
     assert client.get_resource_pool(ROOT).vm_ids == (vm,)
+
+
+def test_pool_calls_need_a_session(host: BootedHost) -> None:
+    with grpc.insecure_channel(host.address) as channel:
+        stub = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.ListResourcePools(resourcepool_pb2.ListResourcePoolsRequest(), timeout=10)
+    assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_create_nest_rename_reconfigure_move_delete(client: Client) -> None:
@@ -152,6 +162,10 @@ def test_mom_kid_example_on_real_power_ons(client: Client) -> None:
     with pytest.raises(faults.InsufficientResourcesFault):
         client.update_resource_pool(kid.id, cpu_allocation={"expandable_reservation": False})
     assert client.get_resource_pool(kid.id).cpu_allocation.expandable_reservation
+    # so is a reservation beyond what the ancestors can give (the host has 3 u unreserved)
+    with pytest.raises(faults.InsufficientResourcesFault) as raised:
+        client.update_resource_pool(kid.id, cpu_allocation={"reservation": 8 * u})
+    assert client.get_resource_pool(kid.id).cpu_allocation.reservation == 2 * u
 
 
 def test_moving_a_powered_on_vm_passes_admission(client: Client) -> None:
