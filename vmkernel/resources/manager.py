@@ -189,13 +189,11 @@ class PoolManager:
             for entity_id in entity_ids:
                 if not self.tree.has_pool(entity_id) and not self._holds_vm(entity_id):
                     continue
-                node = self.tree.node(entity_id)
-                assert node.parent is not None or node.id == ROOT_POOL_ID
-                if node.id == ROOT_POOL_ID:
+                old_parent = self.tree.node(entity_id).parent
+                if old_parent is None:
                     raise InvalidArgument("entityIds", "the host's root pool cannot be moved")
-                old_parent = node.parent
                 admission.move(self.tree, entity_id, target.id)
-                if old_parent is not None and old_parent != target.id:
+                if old_parent != target.id:
                     moved.append((entity_id, old_parent))
         except BaseException:
             self._undo_moves(moved)
