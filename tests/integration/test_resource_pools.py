@@ -3,13 +3,16 @@ admission on real power-ons (the documented MOM/KID example), and the tree acros
 
 from __future__ import annotations
 
+import os
+import signal
+
 import grpc
 import pytest
 
 from clients import Client
 from pyesx import faults
 from pyesx.api.v1 import resourcepool_pb2, resourcepool_pb2_grpc
-from tests.harness import BootedHost
+from tests.harness import BootedHost, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 ROOT = "ha-root-pool"
@@ -220,3 +223,26 @@ def test_pools_and_membership_survive_a_host_restart(host: BootedHost, client: C
             after.wait_for_task(after.power_off(vm).id)
     finally:
         again.stop()
+
+
+def test_a_hostd_restart_keeps_pools_and_a_running_vms_pool(host: BootedHost, client: Client) -> None:
+    u = client.host().cpu_total_mhz // 10
+    pool = client.create_resource_pool(
+        "Kept", cpu_allocation={"reservation": 2 * u, "expandable_reservation": False}
+    )
+    vm = _create_vm(client, "runner", pool.id, cpu_reservation=u)
+    client.wait_for_task(client.power_on(vm).id)
+    old_hostd = host.hostd_pid()
+    os.kill(old_hostd, signal.SIGKILL)
+    wait_until(lambda: (pid := host.hostd_pid()) != old_hostd and pid, what="hostd restart")
+    with host.client() as again:
+        after = wait_until(lambda: again.get_vm(vm), what="hostd serving")
+        assert (after.power_state, after.resource_pool_id, after.resource_pool_name) == (
+            "poweredOn",
+            pool.id,
+            "Kept",
+        )
+        assert again.get_resource_pool(pool.id).cpu_usage == type(pool.cpu_usage)(
+            u, u
+        )  # the VMkernel kept it
+        again.wait_for_task(again.power_off(vm).id)
