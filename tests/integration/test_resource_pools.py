@@ -48,6 +48,14 @@ def test_the_root_pool_is_the_host(client: Client) -> None:
     vm = _create_vm(client, "plain")
     assert (client.get_vm(vm).resource_pool_id, client.get_vm(vm).resource_pool_name) == (ROOT, "Resources")
     assert client.get_resource_pool(ROOT).vm_ids == (vm,)
+    pool = client.create_resource_pool("Registered")
+    path = client.get_vm(vm).vmx_path
+    client.wait_for_task(client.unregister_vm(vm).id)
+    again = client.wait_for_task(client.register_vm(path, resource_pool_id=pool.id).id).result_entity_id
+    assert client.get_vm(again).resource_pool_id == pool.id
+    assert (
+        client.get_resource_pool(pool.id).vm_ids == (again,) and client.get_resource_pool(ROOT).vm_ids == ()
+    )
 
 
 def test_pool_calls_need_a_session(host: BootedHost) -> None:
