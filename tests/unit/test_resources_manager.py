@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from pyesx.faults import DuplicateName, InsufficientResourcesFault, InvalidArgument, InvalidState, NotFound
+from vmkernel.cpusched.scheduler import CpuScheduler
+from vmkernel.hostinfo import PhysicalHost
 from vmkernel.resources import (
     ROOT_POOL_ID,
     Allocation,
@@ -151,3 +153,18 @@ def test_entitlements_follow_the_pools(tmp_path: Path) -> None:
     pools.update(normal.id, cpu=AllocationSpec(limit=500))
     got = cpu_entitlements(pools.tree, {}).vms
     assert got["n1"] + got["n2"] == pytest.approx(500) and got["h1"] == pytest.approx(1750)
+
+
+def test_power_on_admits_in_the_vms_pool_or_the_root_if_it_vanished(tmp_path: Path) -> None:
+    scheduler = CpuScheduler(PhysicalHost("esx", 2, 2000, 8 << 30))
+    pools = PoolManager(scheduler.tree, tmp_path / "pools.json", scheduler.rebalance)
+    small = pools.create("Small", cpu=AllocationSpec(reservation=500, expandable_reservation=False))
+    with pytest.raises(InsufficientResourcesFault):
+        scheduler.admit("vm-1", 1, 64, {"sched.cpu.min": "600"}, small.id)
+    with pytest.raises(NotFound):
+        scheduler.tree.vm("vm-1")  # nothing changed
+    scheduler.admit("vm-1", 1, 64, {"sched.cpu.min": "400"}, small.id)
+    scheduler.admit("vm-2", 1, 64, {"sched.cpu.min": "600"}, "pool404")
+    assert (scheduler.tree.vm("vm-1").parent, scheduler.tree.vm("vm-2").parent) == (small.id, ROOT_POOL_ID)
+    scheduler.release("vm-1")
+    pools.delete(small.id)  # empty again once its VM powered off
