@@ -58,6 +58,7 @@ class ResourceAllocation:
     limit: int  # -1: unlimited
     shares_level: str  # low | normal | high | custom
     shares: int
+    expandable_reservation: bool = False  # resource pools only
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,31 @@ class VM:
     memory_hot_add: bool = False
     cpu_allocation: ResourceAllocation | None = None
     memory_allocation: ResourceAllocation | None = None
+    resource_pool_id: str = "ha-root-pool"
+    resource_pool_name: str = "Resources"
+
+
+@dataclass(frozen=True)
+class ResourcePoolUsage:
+    """Of one resource (MHz or MB): what the pool's children hold, and what more it can grant."""
+
+    reservation_used: int
+    unreserved: int
+
+
+@dataclass(frozen=True)
+class ResourcePool:
+    """A resource pool as Get-ResourcePool shows it; the host's root pool is ``ha-root-pool``."""
+
+    id: str  # "ha-root-pool", "pool1", …
+    name: str
+    parent_id: str  # "" for the root pool
+    cpu_allocation: ResourceAllocation  # MHz
+    memory_allocation: ResourceAllocation  # MB
+    cpu_usage: ResourcePoolUsage
+    memory_usage: ResourcePoolUsage
+    child_pool_ids: tuple[str, ...] = ()
+    vm_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

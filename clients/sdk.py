@@ -28,6 +28,8 @@ from clients.model import (
     Host,
     NetworkAdapter,
     ResourceAllocation,
+    ResourcePool,
+    ResourcePoolUsage,
     Snapshot,
     Task,
 )
@@ -44,6 +46,8 @@ from pyesx.api.v1 import (
     network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
+    resourcepool_pb2,
+    resourcepool_pb2_grpc,
     session_pb2,
     session_pb2_grpc,
     task_pb2,
@@ -96,14 +100,48 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
         memory_hot_add=m.memory_hot_add,
         cpu_allocation=_allocation(m, "cpu_allocation"),
         memory_allocation=_allocation(m, "memory_allocation"),
+        resource_pool_id=m.resource_pool_id,
+        resource_pool_name=m.resource_pool_name,
     )
+
+
+def _allocation_value(a: vm_pb2.ResourceAllocation) -> ResourceAllocation:
+    return ResourceAllocation(a.reservation, a.limit, a.shares_level, a.shares, a.expandable_reservation)
 
 
 def _allocation(m: vm_pb2.VirtualMachine, field: str) -> ResourceAllocation | None:
     if not m.HasField(field):  # type: ignore[arg-type]
         return None
-    a = getattr(m, field)
-    return ResourceAllocation(a.reservation, a.limit, a.shares_level, a.shares)
+    return _allocation_value(getattr(m, field))
+
+
+def pool_from_proto(m: resourcepool_pb2.ResourcePool) -> ResourcePool:
+    return ResourcePool(
+        id=m.id,
+        name=m.name,
+        parent_id=m.parent_id,
+        cpu_allocation=_allocation_value(m.cpu_allocation),
+        memory_allocation=_allocation_value(m.memory_allocation),
+        cpu_usage=ResourcePoolUsage(m.cpu_usage.reservation_used, m.cpu_usage.unreserved),
+        memory_usage=ResourcePoolUsage(m.memory_usage.reservation_used, m.memory_usage.unreserved),
+        child_pool_ids=tuple(m.child_pool_ids),
+        vm_ids=tuple(m.vm_ids),
+    )
+
+
+#: an allocation change: keys reservation, limit (-1: unlimited), shares_level (low/normal/high/custom),
+#: shares (a number: custom), expandable_reservation (pools only)
+AllocationChange = dict[str, int | str | bool]
+
+
+def _set_allocation_changes(
+    request: Any, cpu: AllocationChange | None, memory: AllocationChange | None
+) -> None:
+    for field, change in (("cpu_allocation", cpu), ("memory_allocation", memory)):
+        if change is not None:
+            getattr(request, field).SetInParent()
+            for key, value in change.items():
+                setattr(getattr(request, field), key, value)
 
 
 def task_from_proto(m: task_pb2.Task) -> Task:
@@ -161,6 +199,7 @@ class Client(DatastoreCalls, NetworkCalls):
         self._performance = performance_pb2_grpc.PerformanceServiceStub(channel)
         self._datastores = datastore_pb2_grpc.DatastoreServiceStub(channel)
         self._network = network_pb2_grpc.NetworkServiceStub(channel)
+        self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
@@ -239,8 +278,11 @@ class Client(DatastoreCalls, NetworkCalls):
         no_network: bool = False,
         cd_drive: bool = False,
         datastore: str = "",
+        resource_pool_id: str = "",
     ) -> Task:
+        """Create a VM (in the resource pool ``resource_pool_id``; "" = the root pool)."""
         request = vm_pb2.CreateVMRequest(
+            resource_pool_id=resource_pool_id,
             name=name,
             num_cpu=num_cpus,
             memory_mb=memory_mb,
@@ -254,10 +296,9 @@ class Client(DatastoreCalls, NetworkCalls):
         )
         return task_from_proto(self._call(self._vms.CreateVM, request))
 
-    def register_vm(self, vmx_path: str, name: str = "") -> Task:
-        return task_from_proto(
-            self._call(self._vms.RegisterVM, vm_pb2.RegisterVMRequest(vmx_path=vmx_path, name=name))
-        )
+    def register_vm(self, vmx_path: str, name: str = "", resource_pool_id: str = "") -> Task:
+        request = vm_pb2.RegisterVMRequest(vmx_path=vmx_path, name=name, resource_pool_id=resource_pool_id)
+        return task_from_proto(self._call(self._vms.RegisterVM, request))
 
     def reconfigure_vm(
         self,
@@ -354,6 +395,55 @@ class Client(DatastoreCalls, NetworkCalls):
     def guest_info(self, vm_id: str) -> GuestInfo:
         m = self._call(self._vms.GetGuestInfo, vm_pb2.VMRequest(id=vm_id))
         return GuestInfo(m.tools_running_status, m.guest_state, m.uptime_seconds, m.boot_count, m.host_name)
+
+    # -- resource pools -------------------------------------------------------------------------
+
+    def list_resource_pools(self) -> list[ResourcePool]:
+        """Every pool, the root pool ("Resources", ``ha-root-pool``) first, parents before children."""
+        response = self._call(self._pools.ListResourcePools, resourcepool_pb2.ListResourcePoolsRequest())
+        return [pool_from_proto(m) for m in response.pools]
+
+    def get_resource_pool(self, pool_id: str) -> ResourcePool:
+        request = resourcepool_pb2.GetResourcePoolRequest(id=pool_id)
+        return pool_from_proto(self._call(self._pools.GetResourcePool, request))
+
+    def create_resource_pool(
+        self,
+        name: str,
+        parent_id: str = "",
+        *,
+        cpu_allocation: AllocationChange | None = None,
+        memory_allocation: AllocationChange | None = None,
+    ) -> ResourcePool:
+        """A new pool under ``parent_id`` ("" = the root pool); unset allocation keys take the defaults
+        (normal shares, no reservation, no limit, expandable reservation)."""
+        request = resourcepool_pb2.CreateResourcePoolRequest(name=name, parent_id=parent_id)
+        _set_allocation_changes(request, cpu_allocation, memory_allocation)
+        return pool_from_proto(self._call(self._pools.CreateResourcePool, request))
+
+    def update_resource_pool(
+        self,
+        pool_id: str,
+        *,
+        name: str | None = None,
+        cpu_allocation: AllocationChange | None = None,
+        memory_allocation: AllocationChange | None = None,
+    ) -> ResourcePool:
+        """Rename a pool and/or change its allocations (a reservation passes admission control)."""
+        request = resourcepool_pb2.UpdateResourcePoolRequest(id=pool_id)
+        if name is not None:
+            request.name = name
+        _set_allocation_changes(request, cpu_allocation, memory_allocation)
+        return pool_from_proto(self._call(self._pools.UpdateResourcePool, request))
+
+    def delete_resource_pool(self, pool_id: str) -> None:
+        """Delete an empty pool (InvalidState while it holds pools or VMs)."""
+        self._call(self._pools.DeleteResourcePool, resourcepool_pb2.DeleteResourcePoolRequest(id=pool_id))
+
+    def move_into_resource_pool(self, pool_id: str, entity_ids: list[str]) -> ResourcePool:
+        """Move VMs ("vm-N") and pools into ``pool_id``, all or none; returns the destination."""
+        request = resourcepool_pb2.MoveIntoResourcePoolRequest(pool_id=pool_id, entity_ids=entity_ids)
+        return pool_from_proto(self._call(self._pools.MoveIntoResourcePool, request))
 
     # -- snapshots ------------------------------------------------------------------------------
 

@@ -98,6 +98,8 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
         memory_hot_add=vmconfig.memory_hot_add(vm.config),
         cpu_allocation=_allocation(vm, "cpu"),
         memory_allocation=_allocation(vm, "memory"),
+        resource_pool_id=manager.pool_of(vm),
+        resource_pool_name=manager.pool_names.get(manager.pool_of(vm), ""),
     )
 
 

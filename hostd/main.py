@@ -27,6 +27,8 @@ from hostd.events import EventLog
 from hostd.inventory import Inventory
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
+from hostd.pool_service import ResourcePoolServicer
+from hostd.pools import PoolOps
 from hostd.power import PowerOps
 from hostd.service import (
     ChangeFeedServicer,
@@ -54,6 +56,8 @@ from pyesx.api.v1 import (
     network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
+    resourcepool_pb2,
+    resourcepool_pb2_grpc,
     session_pb2,
     session_pb2_grpc,
     task_pb2,
@@ -66,7 +70,7 @@ from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready
 from pyesx.rpc.channel import call, unix_channel
 from pyesx.rpc.server import RpcGate
-from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
+from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 
 SERVICE_NAMES = [
     d.services_by_name[name].full_name
@@ -80,6 +84,7 @@ SERVICE_NAMES = [
         (performance_pb2.DESCRIPTOR, "PerformanceService"),
         (datastore_pb2.DESCRIPTOR, "DatastoreService"),
         (network_pb2.DESCRIPTOR, "NetworkService"),
+        (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
     )
 ]
 
@@ -149,6 +154,8 @@ async def run(args: argparse.Namespace) -> int:
     vms = VmManager(layout, Inventory(layout), vmkernel, tasks, events, host)
     vms.load()
     vms.recover(tasks.interrupted)
+    pools = PoolOps(vms, resourcepools_pb2_grpc.ResourcePoolsStub(channel))
+    await pools.refresh()
 
     # Subscribe before reading the world table, so no vmx exit falls between the two.
     world_events = vmkernel.WatchWorldEvents(vmkernel_pb2.WatchWorldEventsRequest())
@@ -180,6 +187,9 @@ async def run(args: argparse.Namespace) -> int:
     )
     gate.register(
         network_pb2_grpc.add_NetworkServiceServicer_to_server, NetworkServicer(vms, vmkernel), server
+    )
+    gate.register(
+        resourcepool_pb2_grpc.add_ResourcePoolServiceServicer_to_server, ResourcePoolServicer(pools), server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

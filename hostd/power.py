@@ -71,6 +71,7 @@ class PowerOps:
             memory_mb=vmconfig.memory_mb(vm.config),
             checkpoint_path=checkpoint,
             guest_tools=vmconfig.guest_tools(vm.config),
+            resource_pool_id=self.vms.pool_of(vm),
         )
         try:
             return await call(self.vmkernel.StartVmx, request, timeout=60)

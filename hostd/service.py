@@ -143,11 +143,12 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             list(request.disk_capacity_bytes),
             request.cd_drive,
             self.disks.create_for_vm,
+            request.resource_pool_id,
         )
         return task_to_proto(task)
 
     async def RegisterVM(self, request: vm_pb2.RegisterVMRequest, context: Ctx) -> task_pb2.Task:
-        return task_to_proto(self.vms.register(request.vmx_path, request.name))
+        return task_to_proto(self.vms.register(request.vmx_path, request.name, request.resource_pool_id))
 
     async def GetVM(self, request: vm_pb2.GetVMRequest, context: Ctx) -> vm_pb2.VirtualMachine:
         return self._vm(request.id)

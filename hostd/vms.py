@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hostd import vmconfig
 from hostd.events import EventLog
-from hostd.inventory import Inventory
+from hostd.inventory import ROOT_POOL_ID, Inventory
 from hostd.sessions import current_user
 from hostd.tasks import Task, TaskManager, Work
 from pyesx import faults
@@ -58,6 +58,7 @@ class VmRecord:
     vmx_pid: int = 0
     vmm_pids: list[int] = field(default_factory=list)
     current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
+    pool_id: str = ROOT_POOL_ID  # the resource pool it was created in or moved to
     _space: tuple[float, int] = (0.0, 0)
     _capacities: dict[str, tuple[int, bool]] = field(default_factory=dict)  # file -> (capacity, thin)
     shown: tuple[float, vm_pb2.VirtualMachine | None] = (
@@ -142,6 +143,8 @@ class VmManager:
         self.layout, self.inventory, self.vmkernel = layout, inventory, vmkernel
         self.tasks, self.events, self.host = tasks, events, host
         self.vms: dict[str, VmRecord] = {}
+        #: the VMkernel's resource pools, id -> name (hostd.pools keeps it current)
+        self.pool_names: dict[str, str] = {ROOT_POOL_ID: "Resources"}
         self._reserved_names: set[str] = set()
         self.on_change: OnChange = lambda vm, kind, props: None
 
@@ -184,7 +187,7 @@ class VmManager:
             except (OSError, faults.VimFault) as exc:
                 _log.error("vm.unreadable", vm_id=entry.vm_id, vmx_path=str(entry.vmx_path), reason=str(exc))
                 continue
-            vm = VmRecord(entry.vm_id, entry.obj_id, entry.vmx_path, config)
+            vm = VmRecord(entry.vm_id, entry.obj_id, entry.vmx_path, config, pool_id=entry.pool_id)
             if vm.checkpoint_file():
                 vm.power_state = SUSPENDED
             vmsd = vm.folder / f"{vm.vmx_path.stem}.vmsd"
@@ -273,6 +276,17 @@ class VmManager:
     def datastore_path(self, path: Path) -> str:
         return self.layout.datastore_path(path)
 
+    def pool_of(self, vm: VmRecord) -> str:
+        """The VM's resource pool; the root pool if the one it was in no longer exists."""
+        return vm.pool_id if vm.pool_id in self.pool_names else ROOT_POOL_ID
+
+    def check_pool(self, pool_id: str) -> str:
+        """``pool_id`` ("" = the root pool) if the pool exists; NotFound otherwise."""
+        pool_id = pool_id or ROOT_POOL_ID
+        if pool_id not in self.pool_names:
+            raise faults.NotFound("ResourcePool", pool_id)
+        return pool_id
+
     # -- validation shared with reconfigure -----------------------------------------------------
 
     def check_num_cpu(self, num_cpu: int) -> int:
@@ -334,9 +348,11 @@ class VmManager:
         disk_capacity_bytes: list[int],
         cd_drive: bool,
         create_disks: Callable[[Path, list[int]], Awaitable[list[str]]],
+        pool_id: str = "",
     ) -> Task:
-        """Create a VM folder with its .vmx (and disks) on a datastore and register it."""
+        """Create a VM folder with its .vmx (and disks) on a datastore and register it in a pool."""
         self.check_name_free(name)
+        pool_id = self.check_pool(pool_id)
         self.check_num_cpu(num_cpu or vmconfig.DEFAULT_NUM_CPU)
         self.check_memory_mb(memory_mb or vmconfig.DEFAULT_MEMORY_MB)
         guest_id = guest_id or vmconfig.DEFAULT_GUEST_ID
@@ -382,7 +398,7 @@ class VmManager:
                     vmconfig.add_disk(config, vmconfig.next_disk_key(config), file_name)
                 vmx_path = vm_dir / f"{name}.vmx"
                 atomic_write(vmx_path, config.render())
-                entry = self.inventory.add(vmx_path)
+                entry = self.inventory.add(vmx_path, pool_id)
             except (OSError, faults.VimFault) as exc:
                 shutil.rmtree(vm_dir, ignore_errors=True)
                 if isinstance(exc, faults.VimFault):
@@ -390,7 +406,7 @@ class VmManager:
                 raise faults.SystemError(f"cannot create the files of {name}: {exc}") from None
             finally:
                 self._reserved_names.discard(name)
-            vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config)
+            vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config, pool_id=pool_id)
             self.vms[vm.id] = vm
             self.changed(vm, kind=ChangeKind.ENTER)
             self.record("VmCreatedEvent", vm, f"Created virtual machine {name} on {self.hostname}", task.user)
@@ -402,8 +418,9 @@ class VmManager:
             recovery={"remove_unregistered_folder": str(vm_dir)},
         )  # fmt: skip
 
-    def register(self, vmx_datastore_path: str, name: str) -> Task:
-        """Register an existing .vmx (ESXi's or Workstation's: unknown keys are kept verbatim)."""
+    def register(self, vmx_datastore_path: str, name: str, pool_id: str = "") -> Task:
+        """Register an existing .vmx (ESXi's or Workstation's: unknown keys are kept verbatim) in a pool."""
+        pool_id = self.check_pool(pool_id)
         vmx_path = self.layout.resolve(vmx_datastore_path)
         if vmx_path.suffix.lower() != ".vmx":
             raise faults.InvalidArgument("path", f"'{vmx_datastore_path}' is not a .vmx file")
@@ -431,10 +448,10 @@ class VmManager:
                 if config.get("displayName") != name:
                     config["displayName"] = name
                     atomic_write(vmx_path, config.render())
-                entry = self.inventory.add(vmx_path)
+                entry = self.inventory.add(vmx_path, pool_id)
             finally:
                 self._reserved_names.discard(name)
-            vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config)
+            vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config, pool_id=pool_id)
             if vm.checkpoint_file():
                 vm.power_state = SUSPENDED
             self.vms[vm.id] = vm

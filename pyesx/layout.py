@@ -55,6 +55,11 @@ class HostLayout:
         return self.etc / "esx.conf.json"
 
     @property
+    def resource_pools(self) -> Path:
+        """The VMkernel's resource pool tree (pools and their allocations; VMs are hostd's)."""
+        return self.etc / "vmkernel" / "resourcePools.json"
+
+    @property
     def inventory(self) -> Path:
         return self.etc / "vmware" / "hostd" / "vmInventory.xml"
 

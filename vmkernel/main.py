@@ -24,12 +24,14 @@ from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import become_subreaper
 from pyesx.rpc.server import RpcGate
-from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
+from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel import hostinfo, install
 from vmkernel.config import EsxConfig
 from vmkernel.cpusched.scheduler import CpuScheduler
 from vmkernel.events import WorldEventBus
 from vmkernel.hostd_supervisor import HostdSupervisor
+from vmkernel.pool_service import ResourcePoolsServicer
+from vmkernel.resources.manager import PoolManager
 from vmkernel.service import VMkernelServicer
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.vmxs import VmxManager
@@ -104,13 +106,19 @@ async def boot(args: argparse.Namespace) -> int:
     factory = VmxFactory(layout)
     await factory.start()
     scheduler = CpuScheduler(physical)
+    pools = PoolManager(scheduler.tree, layout.resource_pools, scheduler.rebalance)
+    pools.load()
     scheduling = asyncio.create_task(scheduler.run())
     vmxs = VmxManager(layout, worlds, events, factory, scheduler)
     server = grpc.aio.server()
     servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events)
     servicer.datastores.mount_all()
     servicer.vswitches.management_ip = args.listen.rsplit(":", 1)[0].strip("[]")
-    RpcGate().register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
+    gate = RpcGate()
+    gate.register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
+    gate.register(
+        resourcepools_pb2_grpc.add_ResourcePoolsServicer_to_server, ResourcePoolsServicer(pools), server
+    )
     server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
     await server.start()
     os.chmod(layout.vmkernel_socket, 0o600)

@@ -83,7 +83,7 @@ class VmxManager:
         text = await asyncio.to_thread(Path(request.vmx_path).read_text)
         config = VmxConfig.parse(text, request.vmx_path)
         self.scheduler.admit(
-            vm_id, request.num_cpu, request.memory_mb, config
+            vm_id, request.num_cpu, request.memory_mb, config, request.resource_pool_id
         )  # or InsufficientResourcesFault
         self._starting.add(vm_id)
         try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from clients.datastores import Datastore, DatastoreFile
-from clients.model import VM, Event, GuestInfo, Host, Snapshot, Task
+from clients.model import VM, Event, GuestInfo, Host, ResourcePool, Snapshot, Task
 from clients.network import HostNetworkAdapter, PortGroup, ShapingPolicy, VirtualSwitch
 from clients.shell.errors import ShellError
 from clients.shell.views import Server
@@ -42,8 +42,9 @@ class Client(Protocol):
         no_network: bool = False,
         cd_drive: bool = False,
         datastore: str = "",
+        resource_pool_id: str = "",
     ) -> Task: ...
-    def register_vm(self, vmx_path: str, name: str = "") -> Task: ...
+    def register_vm(self, vmx_path: str, name: str = "", resource_pool_id: str = "") -> Task: ...
     def reconfigure_vm(
         self,
         vm_id: str,
@@ -62,6 +63,25 @@ class Client(Protocol):
         delete_removed_disk_files: bool = False,
     ) -> Task: ...
     def advanced_settings(self, vm_id: str) -> dict[str, str]: ...
+    def list_resource_pools(self) -> list[ResourcePool]: ...
+    def create_resource_pool(
+        self,
+        name: str,
+        parent_id: str = "",
+        *,
+        cpu_allocation: dict[str, int | str | bool] | None = None,
+        memory_allocation: dict[str, int | str | bool] | None = None,
+    ) -> ResourcePool: ...
+    def update_resource_pool(
+        self,
+        pool_id: str,
+        *,
+        name: str | None = None,
+        cpu_allocation: dict[str, int | str | bool] | None = None,
+        memory_allocation: dict[str, int | str | bool] | None = None,
+    ) -> ResourcePool: ...
+    def delete_resource_pool(self, pool_id: str) -> None: ...
+    def move_into_resource_pool(self, pool_id: str, entity_ids: list[str]) -> ResourcePool: ...
     def power_on(self, vm_id: str) -> Task: ...
     def power_off(self, vm_id: str) -> Task: ...
     def kill(self, vm_id: str) -> Task: ...

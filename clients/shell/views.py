@@ -11,7 +11,18 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from clients.model import VM, Event, GuestInfo, HardDisk, Host, NetworkAdapter, Snapshot, Task
+from clients.model import (
+    VM,
+    Event,
+    GuestInfo,
+    HardDisk,
+    Host,
+    NetworkAdapter,
+    ResourceAllocation,
+    ResourcePool,
+    Snapshot,
+    Task,
+)
 from clients.shell.psobject import PSObject
 
 VM_TYPE = "VirtualMachine"
@@ -23,10 +34,12 @@ EVENT_TYPE = "VIEvent"
 GUEST_TYPE = "VMGuest"
 HARD_DISK_TYPE = "HardDisk"
 NETWORK_ADAPTER_TYPE = "NetworkAdapter"
+POOL_TYPE = "ResourcePool"
 GIB = 2**30
 VM_ID_PREFIX = "VirtualMachine-"
 SNAPSHOT_ID_PREFIX = "VirtualMachineSnapshot-"
 TASK_ID_PREFIX = "Task-"
+POOL_ID_PREFIX = "ResourcePool-"
 
 
 def pascal(state: str) -> str:
@@ -36,7 +49,7 @@ def pascal(state: str) -> str:
 
 def vm_object(vm: VM) -> PSObject:
     """A VM: Name, PowerState, NumCpu, MemoryMB, MemoryGB, GuestId, Notes, ProvisionedSpaceGB,
-    UsedSpaceGB, Id, Uuid, VmxPath."""
+    UsedSpaceGB, Id, Uuid, VmxPath, ResourcePool (its name), ResourcePoolId."""
     return PSObject(
         VM_TYPE,
         [
@@ -52,9 +65,47 @@ def vm_object(vm: VM) -> PSObject:
             ("Id", f"{VM_ID_PREFIX}{vm.id}"),
             ("Uuid", vm.uuid),
             ("VmxPath", vm.vmx_path),
+            ("ResourcePool", vm.resource_pool_name),
+            ("ResourcePoolId", f"{POOL_ID_PREFIX}{vm.resource_pool_id}"),
         ],
         base=vm,
         label=vm.name,
+    )
+
+
+def _pascal_level(allocation: ResourceAllocation) -> str:
+    return pascal(allocation.shares_level)
+
+
+def _gb_or_unlimited(mb: int) -> float:
+    return -1 if mb == -1 else mb / 1024
+
+
+def pool_object(pool: ResourcePool, parent: ResourcePool | None) -> PSObject:
+    """A resource pool as Get-ResourcePool shows it (-1: unlimited); ``parent`` None for the root."""
+    cpu, mem = pool.cpu_allocation, pool.memory_allocation
+    return PSObject(
+        POOL_TYPE,
+        [
+            ("Name", pool.name),
+            ("Id", f"{POOL_ID_PREFIX}{pool.id}"),
+            ("Parent", parent.name if parent is not None else None),
+            ("ParentId", f"{POOL_ID_PREFIX}{parent.id}" if parent is not None else None),
+            ("CpuSharesLevel", _pascal_level(cpu)),
+            ("NumCpuShares", cpu.shares),
+            ("CpuReservationMHz", cpu.reservation),
+            ("CpuLimitMHz", cpu.limit),
+            ("CpuExpandableReservation", cpu.expandable_reservation),
+            ("MemSharesLevel", _pascal_level(mem)),
+            ("NumMemShares", mem.shares),
+            ("MemReservationMB", mem.reservation),
+            ("MemReservationGB", mem.reservation / 1024),
+            ("MemLimitMB", mem.limit),
+            ("MemLimitGB", _gb_or_unlimited(mem.limit)),
+            ("MemExpandableReservation", mem.expandable_reservation),
+        ],
+        base=pool,
+        label=pool.name,
     )
 
 
@@ -290,6 +341,15 @@ TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
         Column("CapacityGB", "CapacityGB", right=True, format=_gb),
         Column("Persistence", "Persistence"),
         Column("Filename", "Filename"),
+    ),
+    POOL_TYPE: (
+        Column("Name", "Name"),
+        Column("CpuSharesLevel", "CpuSharesLevel"),
+        Column("CpuReservationMHz", "CpuReservationMHz", right=True),
+        Column("CpuLimitMHz", "CpuLimitMHz", right=True),
+        Column("MemSharesLevel", "MemSharesLevel"),
+        Column("MemReservationGB", "MemReservationGB", right=True, format=_gb),
+        Column("MemLimitGB", "MemLimitGB", right=True, format=_gb),
     ),
     NETWORK_ADAPTER_TYPE: (
         Column("Name", "Name"),

@@ -153,3 +153,44 @@ def test_network_configuration_through_the_shell(host: BootedHost) -> None:
         host, "New-VM -Name lab01 -NetworkName Lab | Out-Null; Remove-VirtualPortGroup Lab -Confirm:$false"
     )
     assert result.returncode == 1 and "InvalidState" in result.stderr and "lab01" in result.stderr
+
+
+def test_resource_pool_walk(host: BootedHost) -> None:
+    created, nested, moved, located, renamed = ok(
+        host,
+        "New-ResourcePool -Name Prod -Location (Get-VMHost) -CpuSharesLevel High -CpuReservationMhz 100 "
+        "-MemLimitGB 1 | ConvertTo-Json -Compress; "
+        "New-ResourcePool Web -Location Prod -MemExpandableReservation $false | ConvertTo-Json -Compress; "
+        "New-VM web01 -MemoryMB 64 | Out-Null; "
+        "Move-VM web01 -Destination Web | ConvertTo-Json -Compress; "
+        "Get-VM -Location Prod | ConvertTo-Json -Compress; "
+        "Get-ResourcePool Web | Set-ResourcePool -Name Frontend -NumCpuShares 1500 "
+        "| ConvertTo-Json -Compress",
+    )
+    assert (created["Name"], created["Parent"], created["CpuSharesLevel"], created["NumCpuShares"]) == (
+        "Prod",
+        "Resources",
+        "High",
+        8000,
+    )
+    assert (created["CpuReservationMHz"], created["MemLimitMB"], created["MemLimitGB"]) == (100, 1024, 1.0)
+    assert (nested["Parent"], nested["MemExpandableReservation"], nested["CpuExpandableReservation"]) == (
+        "Prod",
+        False,
+        True,
+    )
+    assert moved["ResourcePool"] == "Web" and located["Name"] == "web01"
+    assert (renamed["Name"], renamed["CpuSharesLevel"], renamed["NumCpuShares"]) == (
+        "Frontend",
+        "Custom",
+        1500,
+    )
+
+    refused = shell(host, "Remove-ResourcePool Frontend -Confirm:$false")
+    assert refused.returncode == 1 and refused.stderr.startswith("Remove-ResourcePool: InvalidState:")
+    pools = ok(
+        host,
+        "Move-VM web01 -Destination (Get-VMHost) | Out-Null; Remove-ResourcePool Frontend -Confirm:$false; "
+        "Get-ResourcePool | ConvertTo-Json -Compress",
+    )[0]
+    assert [(p["Name"], p["Parent"]) for p in pools] == [("Resources", None), ("Prod", "Resources")]

@@ -35,6 +35,8 @@ from clients.model import (
     Host,
     NetworkAdapter,
     ResourceAllocation,
+    ResourcePool,
+    ResourcePoolUsage,
     Snapshot,
     Task,
 )
@@ -58,6 +60,38 @@ MIB = 2**20
 OFF, ON, SUSPENDED = "poweredOff", "poweredOn", "suspended"
 NETWORKS = ("VM Network",)
 MAX_SNAPSHOT_NAME = 80
+ROOT_POOL = "ha-root-pool"
+_POOL_SHARES = {"cpu": 4000, "memory": 163840}
+_LEVELS = {"low": 0.5, "normal": 1.0, "high": 2.0}
+
+
+def _pool_allocation(
+    resource: str, old: ResourceAllocation, change: dict[str, Any] | None
+) -> ResourceAllocation:
+    """``old`` changed as hostd would (InvalidArgument for what it refuses)."""
+    if not change:
+        return old
+    level = str(change.get("shares_level", "custom" if "shares" in change else old.shares_level))
+    if level not in (*_LEVELS, "custom"):
+        raise InvalidArgument(f"{resource}Allocation.shares.level", f"unknown shares level '{level}'")
+    if level == "custom":
+        if "shares" not in change and old.shares_level != "custom":
+            raise InvalidArgument(f"{resource}Allocation.shares.shares", "custom shares need a number")
+        shares = int(change.get("shares", old.shares))
+    else:
+        shares = int(_POOL_SHARES[resource] * _LEVELS[level])
+    new = ResourceAllocation(
+        int(change.get("reservation", old.reservation)),
+        int(change.get("limit", old.limit)),
+        level,
+        shares,
+        bool(change.get("expandable_reservation", old.expandable_reservation)),
+    )
+    if new.shares <= 0 or new.reservation < 0 or new.limit < -1:
+        raise InvalidArgument(f"{resource}Allocation", "shares, reservation and limit must be positive")
+    if new.limit != -1 and new.reservation > new.limit:
+        raise InvalidArgument(f"{resource}Allocation.reservation", "the reservation is over the limit")
+    return new
 
 
 @dataclasses.dataclass
@@ -99,6 +133,20 @@ class FakeClient(FakeDatastores, FakeNetwork):
         self.logged_out = 0
         self.closed = 0
         self.settings: dict[str, dict[str, str]] = {}  # vm id -> advanced settings
+        root_cpu = ResourceAllocation(19200, 19200, "normal", 4000)
+        root_mem = ResourceAllocation(65536, 65536, "normal", 163840)
+        self.pools: dict[str, ResourcePool] = {  # parents before children
+            ROOT_POOL: ResourcePool(
+                ROOT_POOL,
+                "Resources",
+                "",
+                root_cpu,
+                root_mem,
+                ResourcePoolUsage(0, 19200),
+                ResourcePoolUsage(0, 65536),
+            )
+        }
+        self._next_pool = 1
         self._next_vm = 1
         self._next_task = 1
         self._next_snapshot = 1
@@ -290,7 +338,9 @@ class FakeClient(FakeDatastores, FakeNetwork):
         no_network: bool = False,
         cd_drive: bool = False,
         datastore: str = "",
+        resource_pool_id: str = "",
     ) -> Task:
+        pool = self._pool(resource_pool_id or ROOT_POOL)
         options = {
             "disk_capacity_bytes": disk_capacity_bytes,
             "network_names": network_names,
@@ -322,6 +372,8 @@ class FakeClient(FakeDatastores, FakeNetwork):
                 guest_id=guest_id or "otherGuest64",
                 notes=notes,
                 cd_drives=("ide1:0",) if cd_drive else (),
+                resource_pool_id=pool.id,
+                resource_pool_name=pool.name,
             )
             self.vms[vm.id] = vm
             self.record("VmCreatedEvent", vm, f"Created virtual machine {name} on esx01")
@@ -329,8 +381,9 @@ class FakeClient(FakeDatastores, FakeNetwork):
 
         return self._run("Folder.createVm", None, work, entity=(f"name:{name}", name))
 
-    def register_vm(self, vmx_path: str, name: str = "") -> Task:
+    def register_vm(self, vmx_path: str, name: str = "", resource_pool_id: str = "") -> Task:
         self.calls.append(("register_vm", vmx_path, name))
+        pool = self._pool(resource_pool_id or ROOT_POOL)
         if not vmx_path.lower().endswith(".vmx"):
             raise InvalidArgument("path", f"'{vmx_path}' is not a .vmx file")
         if any(vm.vmx_path == vmx_path for vm in self.vms.values()):
@@ -343,7 +396,13 @@ class FakeClient(FakeDatastores, FakeNetwork):
 
         def work() -> str:
             del self.files[vmx_path]
-            vm = dataclasses.replace(kept, id=f"vm-{self._next_vm}", name=name)
+            vm = dataclasses.replace(
+                kept,
+                id=f"vm-{self._next_vm}",
+                name=name,
+                resource_pool_id=pool.id,
+                resource_pool_name=pool.name,
+            )
             self._next_vm += 1
             self.vms[vm.id] = vm
             self.record("VmRegisteredEvent", vm, f"Registered {name} on esx01")
@@ -458,6 +517,117 @@ class FakeClient(FakeDatastores, FakeNetwork):
                 item.get("disk_format", "thin") == "thin",
             )
         return tuple(sorted(disks.values(), key=lambda d: int(d.key.split(":")[1])))
+
+    # -- resource pools -----------------------------------------------------------------------
+
+    def _pool(self, pool_id: str) -> ResourcePool:
+        pool = self.pools.get(pool_id)
+        if pool is None:
+            raise NotFound("ResourcePool", pool_id)
+        return pool
+
+    def _check_pool_name(self, name: str, parent_id: str, except_id: str = "") -> None:
+        if not name.strip():
+            raise InvalidArgument("name", "a pool needs a non-empty name")
+        if any(
+            p.name == name and p.parent_id == parent_id and p.id != except_id for p in self.pools.values()
+        ):
+            raise DuplicateName(name)
+
+    def list_resource_pools(self) -> list[ResourcePool]:
+        self.calls.append(("list_resource_pools",))
+        ordered: list[ResourcePool] = []
+        frontier = [ROOT_POOL]
+        while frontier:
+            pool = self.pools[frontier.pop(0)]
+            children = tuple(p.id for p in self.pools.values() if p.parent_id == pool.id)
+            vm_ids = tuple(vm.id for vm in self.vms.values() if vm.resource_pool_id == pool.id)
+            ordered.append(dataclasses.replace(pool, child_pool_ids=children, vm_ids=vm_ids))
+            frontier.extend(children)
+        return ordered
+
+    def create_resource_pool(
+        self,
+        name: str,
+        parent_id: str = "",
+        *,
+        cpu_allocation: dict[str, Any] | None = None,
+        memory_allocation: dict[str, Any] | None = None,
+    ) -> ResourcePool:
+        self.calls.append(("create_resource_pool", name, parent_id, cpu_allocation, memory_allocation))
+        parent = self._pool(parent_id or ROOT_POOL)
+        self._check_pool_name(name, parent.id)
+        cpu = _pool_allocation("cpu", ResourceAllocation(0, -1, "normal", 4000, True), cpu_allocation)
+        memory = _pool_allocation(
+            "memory", ResourceAllocation(0, -1, "normal", 163840, True), memory_allocation
+        )
+        pool = ResourcePool(
+            f"pool{self._next_pool}",
+            name,
+            parent.id,
+            cpu,
+            memory,
+            ResourcePoolUsage(0, cpu.reservation),
+            ResourcePoolUsage(0, memory.reservation),
+        )
+        self._next_pool += 1
+        self.pools[pool.id] = pool
+        return pool
+
+    def update_resource_pool(
+        self,
+        pool_id: str,
+        *,
+        name: str | None = None,
+        cpu_allocation: dict[str, Any] | None = None,
+        memory_allocation: dict[str, Any] | None = None,
+    ) -> ResourcePool:
+        self.calls.append(("update_resource_pool", pool_id, name, cpu_allocation, memory_allocation))
+        pool = self._pool(pool_id)
+        if pool.id == ROOT_POOL:
+            raise InvalidArgument("pool", "the host's root pool cannot be renamed or reconfigured")
+        if name is not None:
+            self._check_pool_name(name, pool.parent_id, except_id=pool.id)
+        cpu = _pool_allocation("cpu", pool.cpu_allocation, cpu_allocation)
+        memory = _pool_allocation("memory", pool.memory_allocation, memory_allocation)
+        pool = self.pools[pool.id] = dataclasses.replace(
+            pool, name=pool.name if name is None else name, cpu_allocation=cpu, memory_allocation=memory
+        )
+        for vm in list(self.vms.values()):
+            if vm.resource_pool_id == pool.id:
+                self._update(vm, resource_pool_name=pool.name)
+        return pool
+
+    def delete_resource_pool(self, pool_id: str) -> None:
+        self.calls.append(("delete_resource_pool", pool_id))
+        pool = self._pool(pool_id)
+        if pool.id == ROOT_POOL:
+            raise InvalidArgument("pool", "the host's root pool cannot be deleted")
+        if any(p.parent_id == pool.id for p in self.pools.values()) or any(
+            vm.resource_pool_id == pool.id for vm in self.vms.values()
+        ):
+            raise InvalidState(f"Resource pool '{pool.name}' is in use: move or remove what it holds first.")
+        del self.pools[pool.id]
+
+    def move_into_resource_pool(self, pool_id: str, entity_ids: list[str]) -> ResourcePool:
+        self.calls.append(("move_into_resource_pool", pool_id, list(entity_ids)))
+        target = self._pool(pool_id)
+        for entity_id in entity_ids:
+            if entity_id.startswith("vm-"):
+                self._vm(entity_id)
+                continue
+            self._pool(entity_id)
+            ancestor: str = target.id
+            while ancestor:
+                if ancestor == entity_id:
+                    raise InvalidArgument("parent", "a pool cannot move into itself or a descendant")
+                ancestor = self.pools[ancestor].parent_id
+        for entity_id in entity_ids:
+            if entity_id.startswith("vm-"):
+                self._update(self.vms[entity_id], resource_pool_id=target.id, resource_pool_name=target.name)
+            else:
+                self.pools[entity_id] = dataclasses.replace(self.pools[entity_id], parent_id=target.id)
+        return target
 
     # -- power --------------------------------------------------------------------------------
 

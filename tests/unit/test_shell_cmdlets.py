@@ -54,6 +54,8 @@ def test_create_start_and_show_as_json(capsys: pytest.CaptureFixture[str]) -> No
         "Id",
         "Uuid",
         "VmxPath",
+        "ResourcePool",
+        "ResourcePoolId",
     ]
     assert "web01 PoweredOff 2        0.250" in result.out  # New-VM's output, as a PowerCLI table
     assert "web01 PoweredOn  2        0.250" in result.out  # Start-VM's output

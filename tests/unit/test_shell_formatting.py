@@ -38,6 +38,8 @@ def test_vm_object_properties_in_powercli_order() -> None:
         "Id",
         "Uuid",
         "VmxPath",
+        "ResourcePool",
+        "ResourcePoolId",
     ]
     assert (vm.get("powerstate"), vm.get("MemoryGB"), vm.get("Id")) == (
         "PoweredOn",

@@ -84,6 +84,19 @@ def test_inventory_round_trips_in_esxi_format(tmp_path: Path) -> None:
     assert reloaded.add(tmp_path / "c.vmx").vm_id == "vm-3"
 
 
+def test_inventory_keeps_each_vms_resource_pool(tmp_path: Path) -> None:
+    layout = HostLayout(tmp_path)
+    inventory = Inventory(layout)
+    inventory.load()
+    root_vm = inventory.add(tmp_path / "a.vmx")
+    pooled = inventory.add(tmp_path / "b.vmx", "pool3")
+    inventory.set_pool(root_vm.obj_id, "pool7")
+    inventory.set_pool(pooled.obj_id, "ha-root-pool")
+    text = layout.inventory.read_text()
+    assert text.count("<resourcePool>") == 1 and "<resourcePool>pool7</resourcePool>" in text
+    assert {e.vm_id: e.pool_id for e in Inventory(layout).load()} == {"vm-1": "pool7", "vm-2": "ha-root-pool"}
+
+
 def test_passwords_are_salted_and_verified() -> None:
     secret = "correct horse battery staple"  # long enough never to turn up in the hash's base64 by chance
     first, second = hash_password(secret), hash_password(secret)

@@ -1,7 +1,10 @@
 """The VMkernel's CPU scheduler: admission at power-on, demand measured, entitlements enforced.
 
-Each powered-on VM sits in the resource tree (vmkernel.resources) with the
-allocations of its .vmx (``sched.cpu.*``, ``sched.mem.*``). Every rebalance
+Each powered-on VM sits in the resource tree (vmkernel.resources), in its
+resource pool, with the allocations of its .vmx (``sched.cpu.*``,
+``sched.mem.*``); the pools themselves are managed by
+``vmkernel.resources.manager`` on this same tree, so entitlements are divided
+top-down through them. Every rebalance
 (0.5 s) the scheduler measures each VM's CPU demand from the enforcer's
 counters (time run + time ready + time held by the limiter, over the interval),
 computes entitlements with the model (reservations met, limits and demand cap,
@@ -34,7 +37,7 @@ from vmkernel.cpusched.enforcer import CpuEnforcer
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.resources import admission
 from vmkernel.resources.entitlement import cpu_entitlements
-from vmkernel.resources.pools import HostCapacity, ResourceTree
+from vmkernel.resources.pools import ROOT_POOL_ID, HostCapacity, ResourceTree
 
 _log = get_logger("cpusched")
 REBALANCE_S = 0.5
@@ -64,12 +67,24 @@ class CpuScheduler:
 
     # -- power on / off ---------------------------------------------------------------------------
 
-    def admit(self, vm_id: str, num_cpu: int, memory_mb: int, vmx_settings: Mapping[str, str]) -> None:
-        """Power-on admission: InsufficientResourcesFault (nothing changes) unless the reservations fit."""
+    def admit(
+        self,
+        vm_id: str,
+        num_cpu: int,
+        memory_mb: int,
+        vmx_settings: Mapping[str, str],
+        pool_id: str = ROOT_POOL_ID,
+    ) -> None:
+        """Power-on admission in the VM's pool (walking up through expandable ancestors):
+        InsufficientResourcesFault (nothing changes) unless the reservations fit. A pool that no
+        longer exists is the root pool."""
         allocations = from_vmx(vmx_settings, num_cpu, memory_mb)
+        if not self.tree.has_pool(pool_id or ROOT_POOL_ID):
+            _log.warning("cpusched.pool_vanished", vm_id=vm_id, pool=pool_id)
+            pool_id = ROOT_POOL_ID
         with contextlib.suppress(faults.NotFound):
             self.tree.remove_vm(vm_id)  # a stale entry from an earlier power-on
-        self.tree.add_vm(vm_id, num_cpu, memory_mb, allocations)
+        self.tree.add_vm(vm_id, num_cpu, memory_mb, allocations, pool_id or ROOT_POOL_ID)
         try:
             admission.admit(self.tree, vm_id)
         except BaseException:

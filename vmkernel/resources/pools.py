@@ -128,6 +128,18 @@ class ResourceTree:
     # --- lookup -------------------------------------------------------------------------------------
 
     @property
+    def pool_counter(self) -> int:
+        """The number in the last ``poolN`` id handed out (kept across restarts so ids are not reused)."""
+        return self._next_pool
+
+    @pool_counter.setter
+    def pool_counter(self, value: int) -> None:
+        self._next_pool = max(self._next_pool, value)
+
+    def has_pool(self, pool_id: str) -> bool:
+        return pool_id in self._pools
+
+    @property
     def root(self) -> PoolNode:
         return self._pools[ROOT_POOL_ID]
 

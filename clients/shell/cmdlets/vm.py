@@ -13,6 +13,7 @@ from typing import ClassVar
 from clients.model import VM, Snapshot, Task
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import Cmdlet
+from clients.shell.cmdlets.poolrefs import POOL, pools_below, resolve_pool
 from clients.shell.conversions import (
     DOUBLE,
     DOUBLES,
@@ -128,12 +129,16 @@ def finished_vm(client: Client, done: Task, vm: VM) -> VM:
 
 
 class GetVM(Cmdlet):
-    """Get-VM [[-Name] <String[]>] | -Id <String[]>"""
+    """Get-VM [[-Name] <String[]>] [-Location <ResourcePool|VMHost>] [-NoRecursion] | -Id <String[]>
+
+    With -Location, the VMs in that pool and (unless -NoRecursion) in the pools below it."""
 
     name = "Get-VM"
     default_set = "Name"
     parameters = (
         Parameter("Name", STRINGS, position=0, sets=("Name",)),
+        Parameter("Location", POOL, sets=("Name",)),
+        Parameter("NoRecursion", SWITCH, sets=("Name",)),
         Parameter("Id", STRINGS, sets=("Id",)),
     )
 
@@ -144,6 +149,12 @@ class GetVM(Cmdlet):
                 yield vm_object(client.get_vm(vm_id(ident)))
             return
         vms = client.list_vms()
+        if "Location" in args:
+            location = resolve_pool(client, args.get("Location"), "Location")
+            inside = {location.id}
+            if not args.flag("NoRecursion"):
+                inside |= {p.id for p in pools_below(client.list_resource_pools(), location.id)}
+            vms = [vm for vm in vms if vm.resource_pool_id in inside]
         patterns = args.strings("Name")
         for vm in match_names(vms, patterns) if patterns else vms:
             yield vm_object(vm)
@@ -155,7 +166,7 @@ _NEW = ("MB", "GB")
 class NewVM(Cmdlet):
     """New-VM [-Name] <String> [-NumCpu <Int32>] [-MemoryMB <Int32> | -MemoryGB <Double>]
     [-DiskMB <Int32[]> | -DiskGB <Double[]>] [-NetworkName <String[]>] [-CD] [-Datastore <String>]
-    [-GuestId <String>] [-Notes <String>] [-VMHost <Object>] [-RunAsync]
+    [-GuestId <String>] [-Notes <String>] [-ResourcePool <ResourcePool>] [-VMHost <Object>] [-RunAsync]
 
     New-VM -VMFilePath <String> [[-Name] <String>] [-RunAsync]: registers an existing .vmx.
 
@@ -177,6 +188,7 @@ class NewVM(Cmdlet):
         Parameter("GuestId", STRING, sets=_NEW),
         Parameter("Notes", STRING, aliases=("Description",), sets=_NEW),
         Parameter("VMFilePath", STRING, sets=("Register",)),
+        Parameter("ResourcePool", POOL),
         Parameter("VMHost", OBJECT),  # accepted: there is one host
         Parameter("RunAsync", SWITCH),
     )
@@ -189,7 +201,7 @@ class NewVM(Cmdlet):
                     "Cannot bind argument to parameter 'VMFilePath' because it is an empty string."
                 )
             client = self.ctx.client()
-            task = client.register_vm(args.string("VMFilePath"), name)
+            task = client.register_vm(args.string("VMFilePath"), name, _pool_id(client, args))
         else:
             if "Name" not in args:
                 raise missing("Name")
@@ -208,6 +220,7 @@ class NewVM(Cmdlet):
                 network_names=args.strings("NetworkName") or None,
                 cd_drive=args.flag("CD"),
                 datastore=args.string("Datastore"),
+                resource_pool_id=_pool_id(client, args),
             )
         if args.flag("RunAsync"):
             yield task_object(task)
@@ -217,6 +230,11 @@ class NewVM(Cmdlet):
             yield vm_object(done.result_vm)
         elif done.result_entity_id:
             yield vm_object(client.get_vm(done.result_entity_id))
+
+
+def _pool_id(client: Client, args: BoundArguments) -> str:
+    """-ResourcePool's id ("" = the root pool)."""
+    return resolve_pool(client, args.get("ResourcePool"), "ResourcePool").id if "ResourcePool" in args else ""
 
 
 def _memory_mb(args: BoundArguments, default: int) -> int:

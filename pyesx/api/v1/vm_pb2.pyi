@@ -63,6 +63,8 @@ class VirtualMachine(_message.Message):
     CHANGE_VERSION_FIELD_NUMBER: _builtins.int
     CPU_ALLOCATION_FIELD_NUMBER: _builtins.int
     MEMORY_ALLOCATION_FIELD_NUMBER: _builtins.int
+    RESOURCE_POOL_ID_FIELD_NUMBER: _builtins.int
+    RESOURCE_POOL_NAME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """"vm-1", stable for the life of the registration"""
     name: _builtins.str
@@ -86,6 +88,10 @@ class VirtualMachine(_message.Message):
     memory_hot_add: _builtins.bool
     change_version: _builtins.int
     """the change-feed version of this state"""
+    resource_pool_id: _builtins.str
+    """"ha-root-pool" unless it was created in or moved to another pool"""
+    resource_pool_name: _builtins.str
+    """"Resources" for the root pool"""
     @_builtins.property
     def vmm_pids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -127,10 +133,12 @@ class VirtualMachine(_message.Message):
         change_version: _builtins.int = ...,
         cpu_allocation: Global___ResourceAllocation | None = ...,
         memory_allocation: Global___ResourceAllocation | None = ...,
+        resource_pool_id: _builtins.str = ...,
+        resource_pool_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["cpu_allocation", b"cpu_allocation", "memory_allocation", b"memory_allocation"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drives", b"cd_drives", "change_version", b"change_version", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "current_snapshot_id", b"current_snapshot_id", "disks", b"disks", "guest_id", b"guest_id", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "network_adapters", b"network_adapters", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "provisioned_bytes", b"provisioned_bytes", "used_bytes", b"used_bytes", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drives", b"cd_drives", "change_version", b"change_version", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "current_snapshot_id", b"current_snapshot_id", "disks", b"disks", "guest_id", b"guest_id", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "network_adapters", b"network_adapters", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "provisioned_bytes", b"provisioned_bytes", "resource_pool_id", b"resource_pool_id", "resource_pool_name", b"resource_pool_name", "used_bytes", b"used_bytes", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -146,12 +154,15 @@ class ResourceAllocation(_message.Message):
     LIMIT_FIELD_NUMBER: _builtins.int
     SHARES_LEVEL_FIELD_NUMBER: _builtins.int
     SHARES_FIELD_NUMBER: _builtins.int
+    EXPANDABLE_RESERVATION_FIELD_NUMBER: _builtins.int
     reservation: _builtins.int
     limit: _builtins.int
     """-1 = unlimited"""
     shares_level: _builtins.str
     """low | normal | high | custom"""
     shares: _builtins.int
+    expandable_reservation: _builtins.bool
+    """resource pools only: may borrow from the parent"""
     def __init__(
         self,
         *,
@@ -159,10 +170,11 @@ class ResourceAllocation(_message.Message):
         limit: _builtins.int = ...,
         shares_level: _builtins.str = ...,
         shares: _builtins.int = ...,
+        expandable_reservation: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expandable_reservation", b"expandable_reservation", "limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -178,11 +190,14 @@ class ResourceAllocationChange(_message.Message):
     LIMIT_FIELD_NUMBER: _builtins.int
     SHARES_LEVEL_FIELD_NUMBER: _builtins.int
     SHARES_FIELD_NUMBER: _builtins.int
+    EXPANDABLE_RESERVATION_FIELD_NUMBER: _builtins.int
     reservation: _builtins.int
     limit: _builtins.int
     shares_level: _builtins.str
     shares: _builtins.int
     """with shares_level custom"""
+    expandable_reservation: _builtins.bool
+    """resource pools only"""
     def __init__(
         self,
         *,
@@ -190,11 +205,14 @@ class ResourceAllocationChange(_message.Message):
         limit: _builtins.int | None = ...,
         shares_level: _builtins.str | None = ...,
         shares: _builtins.int | None = ...,
+        expandable_reservation: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_reservation", b"_reservation", "_shares", b"_shares", "_shares_level", b"_shares_level", "limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_expandable_reservation", b"_expandable_reservation", "_limit", b"_limit", "_reservation", b"_reservation", "_shares", b"_shares", "_shares_level", b"_shares_level", "expandable_reservation", b"expandable_reservation", "limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_limit", b"_limit", "_reservation", b"_reservation", "_shares", b"_shares", "_shares_level", b"_shares_level", "limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expandable_reservation", b"_expandable_reservation", "_limit", b"_limit", "_reservation", b"_reservation", "_shares", b"_shares", "_shares_level", b"_shares_level", "expandable_reservation", b"expandable_reservation", "limit", b"limit", "reservation", b"reservation", "shares", b"shares", "shares_level", b"shares_level"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__expandable_reservation: _TypeAlias = _typing.Literal["expandable_reservation"]  # noqa: Y015
+    _WhichOneofArgType__expandable_reservation: _TypeAlias = _typing.Literal["_expandable_reservation", b"_expandable_reservation"]  # noqa: Y015
     _WhichOneofReturnType__limit: _TypeAlias = _typing.Literal["limit"]  # noqa: Y015
     _WhichOneofArgType__limit: _TypeAlias = _typing.Literal["_limit", b"_limit"]  # noqa: Y015
     _WhichOneofReturnType__reservation: _TypeAlias = _typing.Literal["reservation"]  # noqa: Y015
@@ -203,6 +221,8 @@ class ResourceAllocationChange(_message.Message):
     _WhichOneofArgType__shares: _TypeAlias = _typing.Literal["_shares", b"_shares"]  # noqa: Y015
     _WhichOneofReturnType__shares_level: _TypeAlias = _typing.Literal["shares_level"]  # noqa: Y015
     _WhichOneofArgType__shares_level: _TypeAlias = _typing.Literal["_shares_level", b"_shares_level"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__expandable_reservation) -> _WhichOneofReturnType__expandable_reservation | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__limit) -> _WhichOneofReturnType__limit | None: ...
     @_typing.overload
@@ -322,6 +342,7 @@ class CreateVMRequest(_message.Message):
     NETWORK_NAMES_FIELD_NUMBER: _builtins.int
     CD_DRIVE_FIELD_NUMBER: _builtins.int
     NO_NETWORK_FIELD_NUMBER: _builtins.int
+    RESOURCE_POOL_ID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     num_cpu: _builtins.int
     """0 = 1"""
@@ -336,6 +357,8 @@ class CreateVMRequest(_message.Message):
     """add an empty CD-ROM drive"""
     no_network: _builtins.bool
     """no adapter at all"""
+    resource_pool_id: _builtins.str
+    """"" = the root pool"""
     @_builtins.property
     def disk_capacity_bytes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """one disk each (thin)"""
@@ -357,10 +380,11 @@ class CreateVMRequest(_message.Message):
         network_names: _abc.Iterable[_builtins.str] | None = ...,
         cd_drive: _builtins.bool = ...,
         no_network: _builtins.bool = ...,
+        resource_pool_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drive", b"cd_drive", "datastore", b"datastore", "disk_capacity_bytes", b"disk_capacity_bytes", "guest_id", b"guest_id", "memory_mb", b"memory_mb", "name", b"name", "network_names", b"network_names", "no_network", b"no_network", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drive", b"cd_drive", "datastore", b"datastore", "disk_capacity_bytes", b"disk_capacity_bytes", "guest_id", b"guest_id", "memory_mb", b"memory_mb", "name", b"name", "network_names", b"network_names", "no_network", b"no_network", "notes", b"notes", "num_cpu", b"num_cpu", "resource_pool_id", b"resource_pool_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -372,19 +396,23 @@ class RegisterVMRequest(_message.Message):
 
     VMX_PATH_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
+    RESOURCE_POOL_ID_FIELD_NUMBER: _builtins.int
     vmx_path: _builtins.str
     """"[datastore1] web01/web01.vmx" """
     name: _builtins.str
     """"" = the .vmx's displayName"""
+    resource_pool_id: _builtins.str
+    """"" = the root pool"""
     def __init__(
         self,
         *,
         vmx_path: _builtins.str = ...,
         name: _builtins.str = ...,
+        resource_pool_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "vmx_path", b"vmx_path"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "resource_pool_id", b"resource_pool_id", "vmx_path", b"vmx_path"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -303,6 +303,7 @@ class StartVmxRequest(_message.Message):
     MEMORY_MB_FIELD_NUMBER: _builtins.int
     CHECKPOINT_PATH_FIELD_NUMBER: _builtins.int
     GUEST_TOOLS_FIELD_NUMBER: _builtins.int
+    RESOURCE_POOL_ID_FIELD_NUMBER: _builtins.int
     vm_id: _builtins.str
     vm_name: _builtins.str
     vmx_path: _builtins.str
@@ -312,6 +313,8 @@ class StartVmxRequest(_message.Message):
     checkpoint_path: _builtins.str
     """resume from this .vmss / .vmsn ("" = cold boot)"""
     guest_tools: _builtins.bool
+    resource_pool_id: _builtins.str
+    """admission walks up from this pool ("" or vanished: the root pool)"""
     def __init__(
         self,
         *,
@@ -322,10 +325,11 @@ class StartVmxRequest(_message.Message):
         memory_mb: _builtins.int = ...,
         checkpoint_path: _builtins.str = ...,
         guest_tools: _builtins.bool = ...,
+        resource_pool_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_path", b"checkpoint_path", "guest_tools", b"guest_tools", "memory_mb", b"memory_mb", "num_cpu", b"num_cpu", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_path", b"checkpoint_path", "guest_tools", b"guest_tools", "memory_mb", b"memory_mb", "num_cpu", b"num_cpu", "resource_pool_id", b"resource_pool_id", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
