@@ -218,7 +218,7 @@ def test_an_smp_vm_whose_vcpus_run_unevenly_accrues_costop(
             hog.kill()
             hog.wait()
     assert rates[0]["ready"] > 0.3  # vCPU 0 waits for PCPU 0 behind the two busy processes
-    assert rates[1]["costop"] > 0.25  # vCPU 1 is held back so as not to run away from vCPU 0
+    assert rates[1]["costop"] > 0.1  # vCPU 1 is held back so as not to run away from vCPU 0 (0 without)
     assert rates[1]["run"] < rates[0]["run"] + 0.25  # and progresses about as fast as its sibling
     assert rates[0]["costop"] < 0.1
     for share in rates.values():
