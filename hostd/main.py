@@ -25,6 +25,8 @@ from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.inventory import Inventory
 from hostd.performance import PerformanceServicer
+from hostd.perfsources import CpuSource
+from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.power import PowerOps
 from hostd.service import (
     ChangeFeedServicer,
@@ -83,6 +85,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vmkernel-socket", required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("--ready-fd", type=int)
+    parser.add_argument(
+        "--stats-interval",
+        type=int,
+        default=DEFAULT_INTERVAL_S,
+        help="realtime statistics interval in seconds (vSphere's: 20)",
+    )
     return parser.parse_args(argv)
 
 
@@ -164,8 +172,13 @@ async def run(args: argparse.Namespace) -> int:
     gate.register(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(hostd), server)
     gate.register(event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer(hostd), server)
     gate.register(changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server, ChangeFeedServicer(hostd), server)
+    # Statistics sources: the memory counters' source plugs in beside the CPU one.
+    collector = PerfCollector([CpuSource(vmkernel)], interval_s=args.stats_interval)
+    collecting = asyncio.create_task(collector.run())
     gate.register(
-        performance_pb2_grpc.add_PerformanceServiceServicer_to_server, PerformanceServicer(vmkernel), server
+        performance_pb2_grpc.add_PerformanceServiceServicer_to_server,
+        PerformanceServicer(vmkernel, collector, lambda vm_id: vm_id in vms.vms),
+        server,
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -186,9 +199,12 @@ async def run(args: argparse.Namespace) -> int:
     await stop.wait()
     log.info("hostd.stopping")
     lost_vmkernel = follower.done()
+    collecting.cancel()
     follower.cancel()
     with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
         await follower
+    with contextlib.suppress(asyncio.CancelledError):
+        await collecting
     await server.stop(grace=1.0)
     await channel.close()
     flusher.cancel()
