@@ -43,9 +43,7 @@ CPU_USAGE = PerfCounter(
     "rate",
     "CPU used, as a percentage of the entity's capacity (a VM: vCPUs x PCPU MHz; the host: PCPUs x MHz)",
 )
-CPU_USAGEMHZ = PerfCounter(
-    "cpu", "usagemhz", "average", "MHz", "rate", "CPU used, in MHz", per_instance=True
-)
+CPU_USAGEMHZ = PerfCounter("cpu", "usagemhz", "average", "MHz", "rate", "CPU used, in MHz", per_instance=True)
 CPU_READY = PerfCounter(
     "cpu",
     "ready",

@@ -1,0 +1,151 @@
+"""Realtime statistics on a real host: samples every interval of what the VMM worlds really ran.
+
+The host boots with ``--stats-interval 1`` so that samples come every second; a
+test waits for samples by polling QueryPerf with a deadline. CPU figures are
+checked against the kernel's own accounting of the same worlds (load on the
+machine cannot skew that) and, loosely, against the VMs' shares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clients import Client
+from clients.model import HOST_ENTITY_ID, PerfSample
+from pyesx import faults
+from tests.harness import BootedHost, register_busy_vm, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+INTERVAL_S = 1
+USAGE, MHZ, READY = "cpu.usage.average", "cpu.usagemhz.average", "cpu.ready.summation"
+
+
+@pytest.fixture
+def fast_host(tmp_path: Path) -> Iterator[BootedHost]:
+    booted = BootedHost(tmp_path / "host", args=["--stats-interval", str(INTERVAL_S)])
+    try:
+        yield booted
+    finally:
+        booted.stop()
+
+
+@pytest.fixture
+def fast_client(fast_host: BootedHost) -> Iterator[Client]:
+    with fast_host.client() as connected:
+        yield connected
+
+
+def _series(client: Client, entity: str, counter: str) -> list[PerfSample]:
+    return client.query_perf(entity, [counter], instance="")
+
+
+def _wait_samples(
+    client: Client, entity: str, count: int, after: dt.datetime | None = None
+) -> list[PerfSample]:
+    """The entity's cpu.usage samples once there are ``count`` (newer than ``after``), oldest first."""
+
+    def enough() -> list[PerfSample] | None:
+        found = [s for s in _series(client, entity, USAGE) if after is None or s.timestamp > after]
+        return found if len(found) >= count else None
+
+    return wait_until(enough, timeout=30 + 3 * count * INTERVAL_S, what=f"{count} samples of {entity}")
+
+
+def _run_seconds(pids: tuple[int, ...]) -> float:
+    return sum(int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) for pid in pids) / 1e9
+
+
+def _by_time(samples: list[PerfSample]) -> dict[dt.datetime, float]:
+    return {s.timestamp: s.value for s in samples}
+
+
+def test_busy_idle_and_capped_vms_show_their_cpu_in_realtime_samples(
+    fast_host: BootedHost, fast_client: Client
+) -> None:
+    client = fast_client
+    host = client.host()
+    busy = register_busy_vm(fast_host, client, "busy", 1, {})
+    capped = register_busy_vm(fast_host, client, "capped", 1, {"sched.cpu.max": str(host.cpu_mhz // 4)})
+    idle = client.wait_for_task(client.create_vm("idle", memory_mb=64).id).result_entity_id
+    for vm_id in (busy, capped, idle):
+        client.wait_for_task(client.power_on(vm_id).id)
+    busy_pids = client.get_vm(busy).vmm_pids
+
+    # the busy VM's usage over 5 intervals is what its world ran in that time, by the kernel's account
+    start = _wait_samples(client, busy, 2)[-1].timestamp  # skip the interval it powered on in
+    ran_before = _run_seconds(busy_pids)
+    window = _wait_samples(client, busy, 5, after=start)[:5]
+    ran = _run_seconds(busy_pids) - ran_before
+    sampled = sum(s.value for s in window) / 100 * INTERVAL_S
+    assert sampled == pytest.approx(ran, rel=0.15, abs=0.15), (sampled, ran)
+    assert all(s.unit == "%" and s.interval_secs == INTERVAL_S for s in window)
+
+    # samples lie one interval apart, on interval boundaries
+    times = [s.timestamp for s in window]
+    assert all(t.timestamp() % INTERVAL_S == 0 for t in times)
+    assert [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)] == [INTERVAL_S] * 4
+
+    # shares: the busy VM runs on a PCPU of its own, the capped one at its limit, the idle one not at all
+    last = window[-1].timestamp
+    usage = {vm: _by_time(_series(client, vm, USAGE)) for vm in (busy, capped, idle, HOST_ENTITY_ID)}
+    recent = {vm: [v for t, v in values.items() if start < t <= last] for vm, values in usage.items()}
+    mean = {vm: sum(values) / len(values) for vm, values in recent.items()}
+    assert mean[busy] >= 60, mean  # ~100 on an idle machine; other load on the 2 cores lowers it
+    assert mean[capped] <= 35, mean  # its limit is 25 % of a PCPU
+    assert mean[idle] <= 5, mean
+    ready = [s.value for s in _series(client, capped, READY) if start < s.timestamp <= last]
+    assert sum(ready) / len(ready) >= 300, ready  # held back by its limit: ready, as ESXi counts it
+    assert all(s.unit == "ms" for s in _series(client, capped, READY))
+
+    # usagemhz is usage of the VM's capacity in MHz; the host's is the sum of its VMs'
+    mhz = {vm: _by_time(_series(client, vm, MHZ)) for vm in (busy, capped, idle, HOST_ENTITY_ID)}
+    for t in [s.timestamp for s in window]:
+        assert mhz[busy][t] == pytest.approx(usage[busy][t] * host.cpu_mhz / 100, abs=1)
+        assert mhz[HOST_ENTITY_ID][t] == pytest.approx(mhz[busy][t] + mhz[capped][t] + mhz[idle][t], abs=3)
+        assert usage[HOST_ENTITY_ID][t] == pytest.approx(
+            mhz[HOST_ENTITY_ID][t] / host.cpu_total_mhz * 100, abs=0.1
+        )
+    per_vcpu = [s for s in client.query_perf(busy, [MHZ], max_samples=1) if s.instance == "0"]
+    assert len(per_vcpu) == 1  # and a per-vCPU instance
+
+    # after power-off the samples stay queryable, and no new ones come
+    client.wait_for_task(client.power_off(busy).id)
+    kept = _series(client, busy, USAGE)
+    _wait_samples(client, idle, 2, after=client.query_perf(idle, [USAGE], max_samples=1)[0].timestamp)
+    assert _series(client, busy, USAGE) == kept and len(kept) >= 7
+
+    # bad input: typed faults naming what is wrong
+    with pytest.raises(faults.InvalidArgument, match="cpu.bogus.average"):
+        client.query_perf(busy, ["cpu.bogus.average"])
+    with pytest.raises(faults.InvalidArgument, match="max_samples"):
+        client.query_perf(busy, [USAGE], max_samples=-1)
+    with pytest.raises(faults.NotFound):
+        client.query_perf("vm-999", [USAGE])
+    for vm_id in (capped, idle):
+        client.wait_for_task(client.power_off(vm_id).id)
+
+
+def test_the_catalogue_and_the_default_interval(client: Client) -> None:
+    catalogue = client.perf_counters()
+    assert (catalogue.interval_secs, catalogue.samples_kept) == (20, 180)  # an hour of 20 s samples
+    names = {c.name: c for c in catalogue.counters}
+    assert set(names) >= {
+        USAGE,
+        MHZ,
+        READY,
+        "cpu.costop.summation",
+        "mem.active.average",
+        "mem.swapped.average",
+    }
+    assert (names[USAGE].unit, names[READY].unit, names["mem.granted.average"].unit) == ("%", "ms", "KB")
+    assert names[USAGE].collected and names[READY].rollup == "summation"
+    # the host's first sample lands on a 20 s boundary (the first interval is only a baseline)
+    first = wait_until(lambda: client.query_perf(HOST_ENTITY_ID, [USAGE]), timeout=60, what="a host sample")
+    assert first[0].timestamp.timestamp() % 20 == 0 and first[0].interval_secs == 20
