@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from clients.model import VM, Event, GuestInfo, Host, Snapshot, Task
+from clients.model import VM, Event, GuestInfo, Host, PerfCatalogue, PerfSample, Snapshot, Task
 from clients.shell.errors import ShellError
 from clients.shell.views import Server
 from pyesx.faults import VimFault
@@ -82,6 +82,17 @@ class Client(Protocol):
         begin: dt.datetime | None = None,
         end: dt.datetime | None = None,
     ) -> list[Event]: ...
+    def perf_counters(self) -> PerfCatalogue: ...
+    def query_perf(
+        self,
+        entity_id: str,
+        counters: list[str] | None = None,
+        max_samples: int = 0,
+        begin: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        interval_secs: int = 0,
+        instance: str | None = None,
+    ) -> list[PerfSample]: ...
     def logout(self) -> None: ...
     def close(self) -> None: ...
 

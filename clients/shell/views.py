@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from clients.model import VM, Event, GuestInfo, HardDisk, Host, NetworkAdapter, Snapshot, Task
+from clients.model import VM, Event, GuestInfo, HardDisk, Host, NetworkAdapter, PerfSample, Snapshot, Task
 from clients.shell.psobject import PSObject
 
 VM_TYPE = "VirtualMachine"
@@ -23,10 +23,12 @@ EVENT_TYPE = "VIEvent"
 GUEST_TYPE = "VMGuest"
 HARD_DISK_TYPE = "HardDisk"
 NETWORK_ADAPTER_TYPE = "NetworkAdapter"
+STAT_TYPE = "FloatSample"
 GIB = 2**30
 VM_ID_PREFIX = "VirtualMachine-"
 SNAPSHOT_ID_PREFIX = "VirtualMachineSnapshot-"
 TASK_ID_PREFIX = "Task-"
+HOST_ID_PREFIX = "HostSystem-"
 
 
 def pascal(state: str) -> str:
@@ -140,6 +142,28 @@ def event_object(event: Event) -> PSObject:
         ],
         base=event,
         label=event.type,
+    )
+
+
+def stat_object(sample: PerfSample, entity: VM | Host) -> PSObject:
+    """A realtime sample as Get-Stat returns it (PowerCLI's FloatSample): Instance "" is the aggregate."""
+    entity_id = (
+        f"{VM_ID_PREFIX}{entity.id}" if isinstance(entity, VM) else f"{HOST_ID_PREFIX}{sample.entity_id}"
+    )
+    return PSObject(
+        STAT_TYPE,
+        [
+            ("MetricId", sample.counter),
+            ("Timestamp", sample.timestamp),
+            ("Value", sample.value),
+            ("Unit", sample.unit),
+            ("Instance", sample.instance),
+            ("Entity", entity.name),
+            ("EntityId", entity_id),
+            ("IntervalSecs", sample.interval_secs),
+        ],
+        base=sample,
+        label=f"{sample.counter} {sample.value:g}",
     )
 
 
@@ -288,6 +312,13 @@ TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
         Column("CapacityGB", "CapacityGB", right=True, format=_gb),
         Column("Persistence", "Persistence"),
         Column("Filename", "Filename"),
+    ),
+    STAT_TYPE: (
+        Column("MetricId", "MetricId"),
+        Column("Timestamp", "Timestamp"),
+        Column("Value", "Value", right=True),
+        Column("Unit", "Unit"),
+        Column("Instance", "Instance"),
     ),
     NETWORK_ADAPTER_TYPE: (
         Column("Name", "Name"),

@@ -9,6 +9,8 @@ machine cannot skew that) and, loosely, against the VMs' shares.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import os
 import subprocess
 import sys
@@ -90,7 +92,7 @@ def test_busy_idle_and_capped_vms_show_their_cpu_in_realtime_samples(
     # samples lie one interval apart, on interval boundaries
     times = [s.timestamp for s in window]
     assert all(t.timestamp() % INTERVAL_S == 0 for t in times)
-    assert [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)] == [INTERVAL_S] * 4
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == [INTERVAL_S] * 4
 
     # shares: the busy VM runs on a PCPU of its own, the capped one at its limit, the idle one not at all
     last = window[-1].timestamp
@@ -122,7 +124,7 @@ def test_busy_idle_and_capped_vms_show_their_cpu_in_realtime_samples(
     assert _series(client, busy, USAGE) == kept and len(kept) >= 7
 
     # bad input: typed faults naming what is wrong
-    with pytest.raises(faults.InvalidArgument, match="cpu.bogus.average"):
+    with pytest.raises(faults.InvalidArgument, match=r"cpu\.bogus\.average"):
         client.query_perf(busy, ["cpu.bogus.average"])
     with pytest.raises(faults.InvalidArgument, match="max_samples"):
         client.query_perf(busy, [USAGE], max_samples=-1)
@@ -149,3 +151,30 @@ def test_the_catalogue_and_the_default_interval(client: Client) -> None:
     # the host's first sample lands on a 20 s boundary (the first interval is only a baseline)
     first = wait_until(lambda: client.query_perf(HOST_ENTITY_ID, [USAGE]), timeout=60, what="a host sample")
     assert first[0].timestamp.timestamp() % 20 == 0 and first[0].interval_secs == 20
+
+
+def test_get_stat_in_the_shell_on_a_booted_host(fast_host: BootedHost, fast_client: Client) -> None:
+    busy = register_busy_vm(fast_host, fast_client, "web01", 1, {})
+    fast_client.wait_for_task(fast_client.power_on(busy).id)
+    _wait_samples(fast_client, busy, 4)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
+    env |= {"PYESX_SERVER": fast_host.address, "PYESX_USER": "root", "PYESX_PASSWORD": fast_host.password}
+    script = (
+        "$s = Get-VM web01 | Get-Stat -Stat cpu.usage.average -Realtime -MaxSamples 3; "
+        "$s | ConvertTo-Json -Compress; ($s | Measure-Object Value -Average).Average; Get-StatType web01"
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("pyesx")), "shell", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    samples, average, types = json.loads(lines[0]), float(lines[1]), lines[2:]
+    assert len(samples) == 3 and all(s["MetricId"] == USAGE and s["Entity"] == "web01" for s in samples)
+    assert all(s["Unit"] == "%" and s["Instance"] == "" and s["IntervalSecs"] == INTERVAL_S for s in samples)
+    assert average == pytest.approx(sum(s["Value"] for s in samples) / 3, abs=0.01)
+    assert average > 30  # a busy vCPU (about 100 on an idle machine)
+    assert USAGE in types and "cpu.ready.summation" in types

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from clients.shell.cmdlets import advanced, connection, event, host, output, resources, snapshot, task, vm
+from clients.shell.cmdlets import (
+    advanced,
+    connection,
+    event,
+    host,
+    measure,
+    output,
+    resources,
+    snapshot,
+    stat,
+    task,
+    vm,
+)
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
 
 ALL: tuple[type[Cmdlet], ...] = (
@@ -14,7 +26,9 @@ ALL: tuple[type[Cmdlet], ...] = (
     *snapshot.CMDLETS,
     *task.CMDLETS,
     *event.CMDLETS,
+    *stat.CMDLETS,
     *output.CMDLETS,
+    *measure.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}
