@@ -6,17 +6,32 @@ interval (its first reading, which is only a baseline, or a failed read). The
 collector (``hostd.perfstats``) asks every source once per interval.
 
 ``CpuSource`` reads the VMkernel's cumulative per-world CPU counters
-(``GetWorldStats``) and turns two readings into the interval's cpu.* values. A
-memory source (the VMkernel's per-VM GRANT, CONSUMED, ACTIVE, MCTLSZ, SWCUR) is
-one more class here with ``counters`` = the mem.* names and values in KB.
+(``GetWorldStats``) and turns two readings into the interval's cpu.* values.
+
+A memory source is one more class here: ``counters = MEMORY_COUNTERS``, and a
+``collect()`` that reads the VMkernel's per-VM memory figures (GRANT, CONSUMED,
+ACTIVE, MCTLSZ, SWCUR in MB) and returns ``absolute_reading`` of them in KB by
+counter name; it is then listed beside ``CpuSource`` in ``hostd.main``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Protocol, TypeAlias
 
-from hostd.perfcounters import CPU_COSTOP, CPU_READY, CPU_USAGE, CPU_USAGEMHZ, HOST_ID
+from hostd.perfcounters import (
+    CPU_COSTOP,
+    CPU_READY,
+    CPU_USAGE,
+    CPU_USAGEMHZ,
+    HOST_ID,
+    MEM_ACTIVE,
+    MEM_CONSUMED,
+    MEM_GRANTED,
+    MEM_SWAPPED,
+    MEM_VMMEMCTL,
+)
 from pyesx import faults
 from pyesx.api.v1 import performance_pb2
 from pyesx.logs import get_logger
@@ -38,6 +53,25 @@ class StatsSource(Protocol):
     counters: frozenset[str]
 
     async def collect(self) -> Reading | None: ...
+
+
+#: the counters a memory source provides (absolute values in KB)
+MEMORY_COUNTERS = frozenset(
+    c.name for c in (MEM_ACTIVE, MEM_GRANTED, MEM_CONSUMED, MEM_VMMEMCTL, MEM_SWAPPED)
+)
+
+
+def absolute_reading(by_vm: Mapping[str, Mapping[str, float]]) -> Reading:
+    """Absolute values (gauges, such as memory in KB) read at the end of the interval, by VM and
+    counter name, as a reading: each VM's aggregate, and the host's as the sum over its VMs."""
+    reading: Reading = {}
+    host: dict[MetricKey, float] = {}
+    for vm_id, values in by_vm.items():
+        reading[vm_id] = {(name, ""): value for name, value in values.items()}
+        for name, value in values.items():
+            host[(name, "")] = host.get((name, ""), 0.0) + value
+    reading[HOST_ID] = host
+    return reading
 
 
 def _per_vcpu(values: dict[int, float], scale: float) -> dict[str, float]:

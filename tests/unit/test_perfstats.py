@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 
-from hostd.perfcounters import HOST_ID
-from hostd.perfsources import CpuSource, Reading, cpu_interval
+from hostd.perfcounters import CATALOGUE, HOST_ID
+from hostd.perfsources import MEMORY_COUNTERS, CpuSource, Reading, absolute_reading, cpu_interval
 from hostd.perfstats import PerfCollector, PerfQuery
 from pyesx import faults
 from pyesx.api.v1 import performance_pb2
+from vmkernel import main as vmkernel_main
 
 pytestmark = pytest.mark.timeout(30)
 MHZ = 2000
@@ -198,3 +199,27 @@ def test_the_cpu_source_reports_the_interval_between_its_readings() -> None:
     first, second = asyncio.run(twice())
     assert first is None and second is not None
     assert second["vm-1"][("cpu.usage.average", "")] == 50.0
+
+
+def test_absolute_values_such_as_memory_sum_into_the_host() -> None:
+    reading = absolute_reading(
+        {
+            "vm-1": {"mem.granted.average": 65536.0, "mem.active.average": 1024.0},
+            "vm-2": {"mem.granted.average": 4096.0},
+        }
+    )
+    assert reading["vm-1"] == {("mem.granted.average", ""): 65536.0, ("mem.active.average", ""): 1024.0}
+    assert reading[HOST_ID] == {("mem.granted.average", ""): 69632.0, ("mem.active.average", ""): 1024.0}
+    assert {c.name for c in CATALOGUE if c.group == "mem"} == MEMORY_COUNTERS
+
+
+@pytest.mark.parametrize(("given", "interval"), [([], 20), (["--stats-interval", "1"], 1)])
+def test_pyesx_boot_takes_the_statistics_interval(given: list[str], interval: int) -> None:
+    assert vmkernel_main.parse_args(given).stats_interval == interval
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "1.5", "soon"])
+def test_pyesx_boot_refuses_a_bad_statistics_interval(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        vmkernel_main.parse_args(["--stats-interval", bad])
+    assert "--stats-interval" in capsys.readouterr().err
