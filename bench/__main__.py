@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cpu_fidelity, getvm, inventory, machine, memory, power_on, report, snapshots
+from bench import cpu_fidelity, cpu_overhead, getvm, inventory, machine, memory, power_on, report, snapshots
 from bench.common import BenchResult, CpuUse, measure_cpu
 
 
@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("Snapshots", lambda: snapshots.run(disk_mib=32 if quick else 256, rounds=2 if quick else 5)),
         ("CPU scheduler fidelity", cpu_fidelity.run),
+        (
+            "CPU scheduler overhead and scale",
+            lambda: cpu_overhead.run(worlds=8 if quick else 32, scale_worlds=16 if quick else 128),
+        ),
     ]
     started = time.monotonic()
     this_machine = machine.describe()

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from clients.datastores import DatastoreCalls
 from clients.model import (
     POWER_STATES,
     TASK_STATES,
@@ -37,6 +38,7 @@ from pyesx import faults
 from pyesx.api.v1 import (
     changes_pb2,
     changes_pb2_grpc,
+    datastore_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
     host_pb2,
@@ -143,7 +145,7 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client:
+class Client(DatastoreCalls):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
@@ -158,6 +160,7 @@ class Client:
         self._events = event_pb2_grpc.EventServiceStub(channel)
         self._changes = changes_pb2_grpc.ChangeFeedServiceStub(channel)
         self._performance = performance_pb2_grpc.PerformanceServiceStub(channel)
+        self._datastores = datastore_pb2_grpc.DatastoreServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]

@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from hostd.accounts import Accounts
 from hostd.changes import ChangeFeed
 from hostd.convert import task_to_proto, vm_to_proto
+from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.inventory import Inventory
@@ -44,6 +45,8 @@ from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx.api.v1 import (
     changes_pb2,
     changes_pb2_grpc,
+    datastore_pb2,
+    datastore_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
     host_pb2,
@@ -74,6 +77,7 @@ SERVICE_NAMES = [
         (event_pb2.DESCRIPTOR, "EventService"),
         (changes_pb2.DESCRIPTOR, "ChangeFeedService"),
         (performance_pb2.DESCRIPTOR, "PerformanceService"),
+        (datastore_pb2.DESCRIPTOR, "DatastoreService"),
     )
 ]
 
@@ -179,6 +183,9 @@ async def run(args: argparse.Namespace) -> int:
         performance_pb2_grpc.add_PerformanceServiceServicer_to_server,
         PerformanceServicer(vmkernel, collector, lambda vm_id: vm_id in vms.vms),
         server,
+    )
+    gate.register(
+        datastore_pb2_grpc.add_DatastoreServiceServicer_to_server, DatastoreServicer(vms, vmkernel), server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -14,6 +14,8 @@ DEFAULT_VSWITCH_PORTS = 128
 @dataclass
 class DatastoreConfig:
     name: str
+    path: str = ""  # an added datastore's directory ("": datastore1, under vmfs/volumes)
+    capacity_bytes: int = 0  # a configured cap on its capacity (0: the filesystem's)
 
 
 @dataclass

@@ -126,6 +126,7 @@ async def boot(args: argparse.Namespace) -> int:
     vmxs = VmxManager(layout, worlds, events, factory, scheduler)
     server = grpc.aio.server()
     servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events)
+    servicer.datastores.mount_all()
     RpcGate().register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
     server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
     await server.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel.config import EsxConfig
+from vmkernel.datastores import DatastoreTable
 from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
@@ -42,12 +42,6 @@ async def to_completion(work: Coroutine[Any, Any, T]) -> T:
     return await asyncio.shield(task)
 
 
-def datastore_proto(layout: HostLayout, name: str) -> host_pb2.Datastore:
-    path = layout.datastore(name)
-    usage = shutil.disk_usage(path)
-    return host_pb2.Datastore(name=name, url=str(path), capacity_bytes=usage.total, free_bytes=usage.free)
-
-
 class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     def __init__(
         self,
@@ -61,7 +55,8 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self.layout, self.host, self.config = layout, host, config
         self.worlds, self.vmxs, self.events = worlds, vmxs, events
         self.boot_time = time.time()
-        self.disks = DiskService(layout, lambda: [d.name for d in config.datastores])
+        self.datastores = DatastoreTable(layout, config)
+        self.disks = DiskService(layout, self.datastores.names)
 
     async def GetHostInfo(
         self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext
@@ -75,7 +70,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
             memory_bytes=self.host.memory_bytes,
             boot_time=self.boot_time,
             root=str(self.layout.root),
-            datastores=[datastore_proto(self.layout, d.name) for d in self.config.datastores],
+            datastores=[self.datastores.to_proto(name) for name in self.datastores.names()],
             virtual_switches=[
                 host_pb2.VirtualSwitch(
                     name=v.name,
@@ -128,6 +123,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
                     run_seconds=u.run,
                     ready_seconds=u.ready + u.limited,
                     limited_seconds=u.limited,
+                    costop_seconds=u.costop,
                 )
             )
         return performance_pb2.WorldStats(
@@ -167,6 +163,20 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: vmkernel_pb2.DiskPathRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.VirtualDiskInfo:
         return await to_completion(self.disks.consolidate(request.path))
+
+    async def AddDatastore(
+        self, request: vmkernel_pb2.AddDatastoreRequest, context: grpc.aio.ServicerContext
+    ) -> host_pb2.Datastore:
+        datastore = self.datastores.add(request.name, request.path, request.capacity_bytes)
+        _log.info("datastore.added", name=request.name, path=datastore.path, capacity=request.capacity_bytes)
+        return datastore
+
+    async def RemoveDatastore(
+        self, request: vmkernel_pb2.RemoveDatastoreRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.RemoveDatastoreResponse:
+        self.datastores.remove(request.name)
+        _log.info("datastore.removed", name=request.name)
+        return vmkernel_pb2.RemoveDatastoreResponse()
 
     async def WatchWorldEvents(
         self, request: vmkernel_pb2.WatchWorldEventsRequest, context: grpc.aio.ServicerContext

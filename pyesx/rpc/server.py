@@ -43,8 +43,8 @@ def _as_fault(exc: Exception, method: str) -> faults.VimFault:
 
 
 class RpcGate:
-    """Request id binding, authentication, canonical log line and fault mapping, for unary-unary
-    and unary-stream RPCs.
+    """Request id binding, authentication, canonical log line and fault mapping, for unary-unary,
+    unary-stream and stream-unary RPCs.
 
     ``authenticate(method, metadata)``, when given, runs first inside every call;
     it raises a fault to refuse the call or binds the caller's identity.
@@ -72,7 +72,13 @@ class RpcGate:
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        raise TypeError(f"{method}: only unary-unary and unary-stream RPCs are served")
+        if handler.stream_unary:  # the "request" the wrapper passes on is the request iterator
+            return grpc.stream_unary_rpc_method_handler(
+                self._unary(handler.stream_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        raise TypeError(f"{method}: only unary-unary, unary-stream and stream-unary RPCs are served")
 
     def _enter(self, method: str, context: grpc.aio.ServicerContext) -> None:
         """Bind the call's request id and caller. Each RPC runs in its own task, so nothing leaks."""

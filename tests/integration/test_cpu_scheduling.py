@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,49 @@ def test_memory_admission_counts_reservation_and_overhead(host: BootedHost, clie
     assert raised.value.resource == "memory" and raised.value.requested > raised.value.unreserved
     client.wait_for_task(client.power_off(first).id)
     client.wait_for_task(client.power_on(second).id)  # the reservation was released
+
+
+def _world_rates(client: Client, vm_id: str, window_s: float) -> dict[int, dict[str, float]]:
+    """Each vCPU world's run / ready / costop share of the window, from the VMkernel's accounting."""
+
+    def counters() -> dict[int, tuple[float, float, float]]:
+        return {
+            w.vcpu: (w.run_seconds, w.ready_seconds, w.costop_seconds)
+            for w in client.world_stats().worlds
+            if w.vm_id == vm_id
+        }
+
+    before, start = counters(), time.monotonic()
+    time.sleep(window_s)  # the measurement window, not a wait for readiness
+    after, elapsed = counters(), time.monotonic() - start
+    names = ("run", "ready", "costop")
+    return {
+        vcpu: {name: (a - b) / elapsed for name, a, b in zip(names, after[vcpu], before[vcpu], strict=True)}
+        for vcpu in after
+    }
+
+
+def test_an_smp_vm_whose_vcpus_run_unevenly_accrues_costop(
+    host: BootedHost, client: Client, pcpus: int
+) -> None:
+    """vCPU 0 shares PCPU 0 with two outside busy processes, so it falls behind; vCPU 1, alone on
+    PCPU 1, would run ahead: relaxed co-scheduling co-stops it (%CSTP) to keep the skew bounded."""
+    vm = _vm(host, client, "skewed", num_cpu=2)
+    client.wait_for_task(client.power_on(vm).id)
+    vcpu0 = client.get_vm(vm).vmm_pids[0]
+    os.sched_setaffinity(vcpu0, {0})
+    pin = "import os; os.sched_setaffinity(0, {0})\nwhile True: pass"
+    hogs = [subprocess.Popen([sys.executable, "-c", pin]) for _ in range(2)]
+    try:
+        _world_rates(client, vm, 1.0)  # settle: the scheduler sees the new demand
+        rates = _world_rates(client, vm, WINDOW_S)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert rates[0]["ready"] > 0.3  # vCPU 0 waits for PCPU 0 behind the two busy processes
+    assert rates[1]["costop"] > 0.25  # vCPU 1 is held back so as not to run away from vCPU 0
+    assert rates[1]["run"] < rates[0]["run"] + 0.25  # and progresses about as fast as its sibling
+    assert rates[0]["costop"] < 0.1
+    for share in rates.values():
+        assert share["run"] + share["ready"] + share["costop"] <= 1.05  # the rest is %WAIT

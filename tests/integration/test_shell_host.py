@@ -115,3 +115,18 @@ def test_suspend_resume_events_and_tasks(host: BootedHost) -> None:
         ("VirtualMachine.powerOn", "Success", "web01"),
     ]
     assert tasks[0]["Result"] == created["Id"].removeprefix("VirtualMachine-")
+
+
+def test_datastore_items_through_the_shell(host: BootedHost, tmp_path: Path) -> None:
+    local = tmp_path / "tools.iso"
+    local.write_bytes(b"\x02" * 10_000)
+    [item] = ok(
+        host,
+        "New-Item -Path '[datastore1] iso' -ItemType Directory | Out-Null; "
+        f"Copy-DatastoreItem -Item '{local}' -Destination '[datastore1] iso' -PassThru "
+        "| ConvertTo-Json -Compress",
+    )
+    assert (item["Name"], item["ItemType"], item["Length"]) == ("tools.iso", "IsoImageFile", 10_000)
+    assert (host.root / "vmfs/volumes/datastore1/iso/tools.iso").read_bytes() == local.read_bytes()
+    [datastore] = ok(host, "Get-Datastore datastore1 | ConvertTo-Json -Compress")
+    assert datastore["Name"] == "datastore1" and datastore["CapacityGB"] > 0

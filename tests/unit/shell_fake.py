@@ -57,6 +57,7 @@ from pyesx.faults import (
     ToolsUnavailable,
     VimFault,
 )
+from tests.unit.shell_fake_datastores import FakeDatastores
 
 T0 = dt.datetime(2024, 11, 27, 7, 26, 0, tzinfo=dt.UTC)
 MIB = 2**20
@@ -94,10 +95,11 @@ class _CpuCounters:
         return None
 
 
-class FakeClient:
+class FakeClient(FakeDatastores):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
     def __init__(self, server: str = "fake:8443", user: str = "root") -> None:
+        super().__init__()
         self.server = server
         self.user = user
         self.vms: dict[str, VM] = {}

@@ -1,4 +1,4 @@
-"""A world's pace and its run/ready/limited accounting (pure: no processes).
+"""A world's pace and its run/ready/limited/co-stop accounting (pure: no processes).
 
 A world entitled to fraction f of a PCPU earns f seconds of CPU per second of
 wall time (a token bucket holding at most BURST_S); what it runs is spent. A
@@ -6,14 +6,21 @@ world in debt is held back until it has earned its way out, so a capped world
 is held to its pace all the time, leaving the room it does not take to others
 from the start (a per-window budget would let it run at the kernel's equal
 share until spent, and starve the world it should make room for).
+
+A world is held (SIGSTOP) for one of two reasons, decided at each tick: its
+pace (time held is "limited", %MLMTD) or co-scheduling (it ran too far ahead of
+a sibling vCPU: time held is "costop", %CSTP; see ``cosched``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 TICK_S = 0.010  # the enforcer looks at every world this often
 BURST_S = 0.020  # CPU time a world may bank while it does not use its pace
+
+HeldBy = Literal["limited", "costop"]
 
 
 @dataclass
@@ -27,23 +34,33 @@ class WorldAccount:
     last_run_ns: int = 0
     last_wait_ns: int = 0
     tokens_s: float = BURST_S
-    stopped: bool = False
-    stopped_since: float = 0.0
-    totals: dict[str, float] = field(default_factory=lambda: {"run": 0.0, "ready": 0.0, "limited": 0.0})
+    held_by: HeldBy | None = None  # why the world is stopped now (None: it is not)
+    totals: dict[str, float] = field(
+        default_factory=lambda: {"run": 0.0, "ready": 0.0, "limited": 0.0, "costop": 0.0}
+    )
 
     @property
     def unlimited(self) -> bool:
         return self.entitled_fraction >= 1.0
 
-    def charge(self, run_ns: int, wait_ns: int, elapsed_s: float) -> None:
-        """Account the kernel's counters read now: earn elapsed_s at the entitled pace, spend what ran."""
+    @property
+    def stopped(self) -> bool:
+        return self.held_by is not None
+
+    def charge(self, run_ns: int, wait_ns: int, elapsed_s: float) -> float:
+        """Account the kernel's counters read now: earn elapsed_s at the entitled pace, spend what
+        ran, and charge the interval's hold to its reason. Returns the world's progress over the
+        interval for co-scheduling: the time it ran or idled (not ready, not held)."""
         ran = max(0, run_ns - self.last_run_ns) / 1e9
         waited = max(0, wait_ns - self.last_wait_ns) / 1e9
         self.last_run_ns, self.last_wait_ns = run_ns, wait_ns
         self.tokens_s = min(BURST_S, self.tokens_s + self.entitled_fraction * elapsed_s) - ran
         self.totals["run"] += ran
-        if not self.stopped:  # a held world's runqueue wait (it stops once it next runs) is limited time
-            self.totals["ready"] += waited
+        if self.held_by is not None:  # held all interval (bar what it ran before the signal landed)
+            self.totals[self.held_by] += max(0.0, elapsed_s - ran)
+            return 0.0
+        self.totals["ready"] += waited
+        return max(0.0, elapsed_s - waited)
 
     def in_debt(self) -> bool:
         return not self.unlimited and self.tokens_s < 0

@@ -47,7 +47,7 @@ NICE_SHORT, NICE_CAPPED = 0, 6
 class _VmDemand:
     num_cpu: int
     pids: list[int] = field(default_factory=list)
-    last_busy: float = 0.0  # run + ready + limited seconds of all its worlds, at the last rebalance
+    last_busy: float = 0.0  # run + ready + limited + costop seconds of all its worlds, at the last rebalance
     last_run: float = 0.0
     demand_mhz: float | None = None  # None until measured: counted as fully busy
     got_mhz: float | None = None  # what it ran over the last interval
@@ -110,7 +110,7 @@ class CpuScheduler:
         run_by_vm: dict[str, float] = {}
         for usage in self.enforcer.usage():
             busy_by_vm[usage.vm_id] = (
-                busy_by_vm.get(usage.vm_id, 0.0) + usage.run + usage.ready + usage.limited
+                busy_by_vm.get(usage.vm_id, 0.0) + usage.run + usage.ready + usage.limited + usage.costop
             )
             run_by_vm[usage.vm_id] = run_by_vm.get(usage.vm_id, 0.0) + usage.run
         for vm_id, vm in self._vms.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clients.shell.cmdlets import (
     advanced,
     connection,
+    datastore,
     event,
     host,
     measure,
@@ -29,6 +30,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *stat.CMDLETS,
     *output.CMDLETS,
     *measure.CMDLETS,
+    *datastore.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

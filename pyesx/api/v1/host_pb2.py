@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/host.proto\x12\x0cpyesx.api.v1\"\x10\n\x0eGetHostRequest\"\xdc\x02\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x18\n\x10\x63onnection_state\x18\x04 \x01(\t\x12\x13\n\x0bpower_state\x18\x05 \x01(\t\x12\x0f\n\x07num_cpu\x18\x06 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x07 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12\x16\n\x0euptime_seconds\x18\t \x01(\x03\x12\x10\n\x08vm_count\x18\n \x01(\x05\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\x12+\n\ndatastores\x18\r \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\x0e \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\"R\n\tDatastore\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x12\n\nfree_bytes\x18\x04 \x01(\x03\"*\n\tPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07vlan_id\x18\x02 \x01(\x05\"o\n\rVirtualSwitch\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnum_ports\x18\x02 \x01(\x05\x12\x0f\n\x07uplinks\x18\x03 \x03(\t\x12,\n\x0bport_groups\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.PortGroup2J\n\x0bHostService\x12;\n\x07GetHost\x12\x1c.pyesx.api.v1.GetHostRequest\x1a\x12.pyesx.api.v1.Hostb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/host.proto\x12\x0cpyesx.api.v1\"\x10\n\x0eGetHostRequest\"\xdc\x02\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x18\n\x10\x63onnection_state\x18\x04 \x01(\t\x12\x13\n\x0bpower_state\x18\x05 \x01(\t\x12\x0f\n\x07num_cpu\x18\x06 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x07 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12\x16\n\x0euptime_seconds\x18\t \x01(\x03\x12\x10\n\x08vm_count\x18\n \x01(\x05\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\x12+\n\ndatastores\x18\r \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\x0e \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\"\x8e\x01\n\tDatastore\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x12\n\nfree_bytes\x18\x04 \x01(\x03\x12\x0c\n\x04path\x18\x05 \x01(\t\x12\x18\n\x10\x63\x61pacity_limited\x18\x06 \x01(\x08\x12\x12\n\naccessible\x18\x07 \x01(\x08\"*\n\tPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07vlan_id\x18\x02 \x01(\x05\"o\n\rVirtualSwitch\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnum_ports\x18\x02 \x01(\x05\x12\x0f\n\x07uplinks\x18\x03 \x03(\t\x12,\n\x0bport_groups\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.PortGroup2J\n\x0bHostService\x12;\n\x07GetHost\x12\x1c.pyesx.api.v1.GetHostRequest\x1a\x12.pyesx.api.v1.Hostb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,12 +35,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETHOSTREQUEST']._serialized_end=57
   _globals['_HOST']._serialized_start=60
   _globals['_HOST']._serialized_end=408
-  _globals['_DATASTORE']._serialized_start=410
-  _globals['_DATASTORE']._serialized_end=492
-  _globals['_PORTGROUP']._serialized_start=494
-  _globals['_PORTGROUP']._serialized_end=536
-  _globals['_VIRTUALSWITCH']._serialized_start=538
-  _globals['_VIRTUALSWITCH']._serialized_end=649
-  _globals['_HOSTSERVICE']._serialized_start=651
-  _globals['_HOSTSERVICE']._serialized_end=725
+  _globals['_DATASTORE']._serialized_start=411
+  _globals['_DATASTORE']._serialized_end=553
+  _globals['_PORTGROUP']._serialized_start=555
+  _globals['_PORTGROUP']._serialized_end=597
+  _globals['_VIRTUALSWITCH']._serialized_start=599
+  _globals['_VIRTUALSWITCH']._serialized_end=710
+  _globals['_HOSTSERVICE']._serialized_start=712
+  _globals['_HOSTSERVICE']._serialized_end=786
 # @@protoc_insertion_point(module_scope)

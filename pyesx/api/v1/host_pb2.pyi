@@ -105,11 +105,20 @@ class Datastore(_message.Message):
     URL_FIELD_NUMBER: _builtins.int
     CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
     FREE_BYTES_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    CAPACITY_LIMITED_FIELD_NUMBER: _builtins.int
+    ACCESSIBLE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     url: _builtins.str
-    """absolute path of its directory"""
+    """absolute path of its mount point: <root>/vmfs/volumes/<name>"""
     capacity_bytes: _builtins.int
     free_bytes: _builtins.int
+    path: _builtins.str
+    """the directory it is (an added datastore's own; else the url)"""
+    capacity_limited: _builtins.bool
+    """capacity is a configured cap, not the filesystem's"""
+    accessible: _builtins.bool
+    """false when its directory is gone (capacity and free are then 0)"""
     def __init__(
         self,
         *,
@@ -117,10 +126,13 @@ class Datastore(_message.Message):
         url: _builtins.str = ...,
         capacity_bytes: _builtins.int = ...,
         free_bytes: _builtins.int = ...,
+        path: _builtins.str = ...,
+        capacity_limited: _builtins.bool = ...,
+        accessible: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "free_bytes", b"free_bytes", "name", b"name", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accessible", b"accessible", "capacity_bytes", b"capacity_bytes", "capacity_limited", b"capacity_limited", "free_bytes", b"free_bytes", "name", b"name", "path", b"path", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
 from pyesx.api.v1 import performance_pb2 as pyesx_dot_api_dot_v1_dot_performance__pb2
 from pyesx.vmkernel.v1 import vmkernel_pb2 as pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2
 
@@ -100,6 +101,16 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
                 _registered_method=True)
+        self.AddDatastore = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/AddDatastore',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AddDatastoreRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
+                _registered_method=True)
+        self.RemoveDatastore = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/RemoveDatastore',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.FromString,
+                _registered_method=True)
 
 
 class VMkernelServicer:
@@ -193,6 +204,19 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddDatastore(self, request, context):
+        """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveDatastore(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VMkernelServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -260,6 +284,16 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.ConsolidateDisk,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.SerializeToString,
+            ),
+            'AddDatastore': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddDatastore,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AddDatastoreRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.SerializeToString,
+            ),
+            'RemoveDatastore': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveDatastore,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -613,6 +647,60 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/ConsolidateDisk',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.DiskPathRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.VirtualDiskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddDatastore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/AddDatastore',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AddDatastoreRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveDatastore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/RemoveDatastore',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.FromString,
             options,
             channel_credentials,
             insecure,

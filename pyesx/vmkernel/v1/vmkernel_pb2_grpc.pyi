@@ -5,6 +5,7 @@ The VMkernel's internal API, served on run/vmkernel.sock to hostd."""
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from pyesx.api.v1 import host_pb2 as _host_pb2
 from pyesx.api.v1 import performance_pb2 as _performance_pb2
 from pyesx.vmkernel.v1 import vmkernel_pb2 as _vmkernel_pb2
 import abc as _abc_1
@@ -58,6 +59,9 @@ class VMkernelStub:
     """Merge the delta at path into its parent (its own children move onto the parent), delete it,
     and return the parent.
     """
+    AddDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]
+    """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
+    RemoveDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]
 
 @_typing.type_check_only
 class VMkernelAsyncStub(VMkernelStub):
@@ -88,6 +92,9 @@ class VMkernelAsyncStub(VMkernelStub):
     """Merge the delta at path into its parent (its own children move onto the parent), delete it,
     and return the parent.
     """
+    AddDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
+    """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
+    RemoveDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]  # type: ignore[assignment]
 
 class VMkernelServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -193,5 +200,20 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         """Merge the delta at path into its parent (its own children move onto the parent), delete it,
         and return the parent.
         """
+
+    @_abc_1.abstractmethod
+    def AddDatastore(
+        self,
+        request: _vmkernel_pb2.AddDatastoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.Datastore, _abc.Awaitable[_host_pb2.Datastore]]:
+        """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
+
+    @_abc_1.abstractmethod
+    def RemoveDatastore(
+        self,
+        request: _vmkernel_pb2.RemoveDatastoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.RemoveDatastoreResponse, _abc.Awaitable[_vmkernel_pb2.RemoveDatastoreResponse]]: ...
 
 def add_VMkernelServicer_to_server(servicer: VMkernelServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
