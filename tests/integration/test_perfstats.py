@@ -26,7 +26,12 @@ from tests.harness import BootedHost, register_busy_vm, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 INTERVAL_S = 1
-USAGE, MHZ, READY = "cpu.usage.average", "cpu.usagemhz.average", "cpu.ready.summation"
+USAGE, MHZ, READY, COSTOP = (
+    "cpu.usage.average",
+    "cpu.usagemhz.average",
+    "cpu.ready.summation",
+    "cpu.costop.summation",
+)
 
 
 @pytest.fixture
@@ -185,3 +190,43 @@ def test_get_stat_in_the_shell_on_a_booted_host(fast_host: BootedHost, fast_clie
     assert average == pytest.approx(sum(s["Value"] for s in samples) / 3, abs=0.01)
     assert average > 30  # a busy vCPU (about 100 on an idle machine)
     assert USAGE in types and "cpu.ready.summation" in types
+
+
+def test_an_smp_vm_whose_vcpus_run_unevenly_shows_costop(fast_host: BootedHost, fast_client: Client) -> None:
+    """vCPU 0 shares PCPU 0 with two busy processes and falls behind; relaxed co-scheduling co-stops
+    the vCPU that runs ahead, and cpu.costop.summation shows it per vCPU ("0", "1") and in total
+    (""), as the VMkernel's per-world co-stop counters account it over the same intervals."""
+    client = fast_client
+    if client.host().num_cpu != 2:
+        pytest.skip("written for the 2-PCPU machine of the issue")
+    vm = register_busy_vm(fast_host, client, "skewed", 2, {})
+    client.wait_for_task(client.power_on(vm).id)
+
+    def costop_seconds() -> dict[str, float]:
+        return {str(w.vcpu): w.costop_seconds for w in client.world_stats().worlds if w.vm_id == vm}
+
+    os.sched_setaffinity(client.get_vm(vm).vmm_pids[0], {0})
+    pin = "import os; os.sched_setaffinity(0, {0})\nwhile True: pass"
+    hogs = [subprocess.Popen([sys.executable, "-c", pin]) for _ in range(2)]
+    try:
+        start = _wait_samples(client, vm, 1)[-1].timestamp
+        before = costop_seconds()
+        end = _wait_samples(client, vm, 4, after=start)[3].timestamp
+        after = costop_seconds()
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    samples = client.query_perf(vm, [COSTOP])
+    assert all(s.unit == "ms" for s in samples)
+    window: dict[str, list[float]] = {}
+    for s in samples:
+        if start < s.timestamp <= end:
+            window.setdefault(s.instance, []).append(s.value)
+    assert set(window) == {"", "0", "1"} and all(len(values) == 4 for values in window.values())
+    for vcpu in ("0", "1"):  # what the samples sum to is what the VMkernel counted in that time
+        assert sum(window[vcpu]) / 1000 == pytest.approx(after[vcpu] - before[vcpu], abs=0.1), (window, vcpu)
+    sums = [a + b for a, b in zip(window["0"], window["1"], strict=True)]
+    assert window[""] == pytest.approx(sums, abs=1)  # each rounded to a millisecond
+    total = sum(s.value for s in samples if s.instance == "")
+    assert total > 0  # the skew co-stopped a vCPU at some point since power-on
