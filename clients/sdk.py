@@ -34,6 +34,7 @@ from clients.model import (
     Snapshot,
     Task,
 )
+from clients.network import NetworkCalls
 from pyesx import faults
 from pyesx.api.v1 import (
     changes_pb2,
@@ -43,6 +44,7 @@ from pyesx.api.v1 import (
     event_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
     session_pb2,
@@ -145,7 +147,7 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls):
+class Client(DatastoreCalls, NetworkCalls):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
@@ -161,6 +163,7 @@ class Client(DatastoreCalls):
         self._changes = changes_pb2_grpc.ChangeFeedServiceStub(channel)
         self._performance = performance_pb2_grpc.PerformanceServiceStub(channel)
         self._datastores = datastore_pb2_grpc.DatastoreServiceStub(channel)
+        self._network = network_pb2_grpc.NetworkServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]

@@ -25,6 +25,7 @@ from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.inventory import Inventory
+from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
 from hostd.perfsources import CpuSource
 from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
@@ -51,6 +52,8 @@ from pyesx.api.v1 import (
     event_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    network_pb2,
+    network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
     session_pb2,
@@ -78,6 +81,7 @@ SERVICE_NAMES = [
         (changes_pb2.DESCRIPTOR, "ChangeFeedService"),
         (performance_pb2.DESCRIPTOR, "PerformanceService"),
         (datastore_pb2.DESCRIPTOR, "DatastoreService"),
+        (network_pb2.DESCRIPTOR, "NetworkService"),
     )
 ]
 
@@ -186,6 +190,9 @@ async def run(args: argparse.Namespace) -> int:
     )
     gate.register(
         datastore_pb2_grpc.add_DatastoreServiceServicer_to_server, DatastoreServicer(vms, vmkernel), server
+    )
+    gate.register(
+        network_pb2_grpc.add_NetworkServiceServicer_to_server, NetworkServicer(vms, vmkernel), server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -127,6 +127,7 @@ async def boot(args: argparse.Namespace) -> int:
     server = grpc.aio.server()
     servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events)
     servicer.datastores.mount_all()
+    servicer.vswitches.management_ip = args.listen.rsplit(":", 1)[0].strip("[]")
     RpcGate().register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
     server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
     await server.start()

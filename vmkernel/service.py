@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from pyesx.api.v1 import host_pb2, performance_pb2
+from pyesx.api.v1 import host_pb2, network_pb2, performance_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
@@ -19,6 +19,7 @@ from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.vmxs import VmxManager
+from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
 
 VERSION, BUILD = "8.0.3-pyesx", "24022510"
@@ -56,6 +57,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self.worlds, self.vmxs, self.events = worlds, vmxs, events
         self.boot_time = time.time()
         self.datastores = DatastoreTable(layout, config)
+        self.vswitches = VirtualSwitchTable(layout, config)
         self.disks = DiskService(layout, self.datastores.names)
 
     async def GetHostInfo(
@@ -71,15 +73,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
             boot_time=self.boot_time,
             root=str(self.layout.root),
             datastores=[self.datastores.to_proto(name) for name in self.datastores.names()],
-            virtual_switches=[
-                host_pb2.VirtualSwitch(
-                    name=v.name,
-                    num_ports=v.num_ports,
-                    uplinks=v.uplinks,
-                    port_groups=[host_pb2.PortGroup(name=p.name, vlan_id=p.vlan_id) for p in v.port_groups],
-                )
-                for v in self.config.vswitches
-            ],
+            virtual_switches=self.vswitches.switches(),
         )
 
     async def StartVmx(
@@ -177,6 +171,55 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self.datastores.remove(request.name)
         _log.info("datastore.removed", name=request.name)
         return vmkernel_pb2.RemoveDatastoreResponse()
+
+    async def AddVirtualSwitch(
+        self, request: network_pb2.VirtualSwitchSpec, context: grpc.aio.ServicerContext
+    ) -> host_pb2.VirtualSwitch:
+        made = self.vswitches.add_switch(request)
+        _log.info("network.vswitch_added", name=made.name, ports=made.num_ports, uplinks=list(made.uplinks))
+        return made
+
+    async def UpdateVirtualSwitch(
+        self, request: network_pb2.VirtualSwitchSpec, context: grpc.aio.ServicerContext
+    ) -> host_pb2.VirtualSwitch:
+        changed = self.vswitches.update_switch(request)
+        _log.info("network.vswitch_updated", name=changed.name)
+        return changed
+
+    async def RemoveVirtualSwitch(
+        self, request: network_pb2.RemoveVirtualSwitchRequest, context: grpc.aio.ServicerContext
+    ) -> network_pb2.RemoveVirtualSwitchResponse:
+        self.vswitches.remove_switch(request.name)
+        _log.info("network.vswitch_removed", name=request.name)
+        return network_pb2.RemoveVirtualSwitchResponse()
+
+    async def AddPortGroup(
+        self, request: network_pb2.PortGroupSpec, context: grpc.aio.ServicerContext
+    ) -> host_pb2.PortGroup:
+        made = self.vswitches.add_port_group(request)
+        _log.info(
+            "network.port_group_added", name=made.name, vswitch=made.virtual_switch, vlan_id=made.vlan_id
+        )
+        return made
+
+    async def UpdatePortGroup(
+        self, request: network_pb2.PortGroupSpec, context: grpc.aio.ServicerContext
+    ) -> host_pb2.PortGroup:
+        changed = self.vswitches.update_port_group(request)
+        _log.info("network.port_group_updated", name=request.name, now=changed.name)
+        return changed
+
+    async def RemovePortGroup(
+        self, request: network_pb2.RemovePortGroupRequest, context: grpc.aio.ServicerContext
+    ) -> network_pb2.RemovePortGroupResponse:
+        self.vswitches.remove_port_group(request.name)
+        _log.info("network.port_group_removed", name=request.name)
+        return network_pb2.RemovePortGroupResponse()
+
+    async def ListHostNetworkAdapters(
+        self, request: network_pb2.ListHostNetworkAdaptersRequest, context: grpc.aio.ServicerContext
+    ) -> network_pb2.ListHostNetworkAdaptersResponse:
+        return network_pb2.ListHostNetworkAdaptersResponse(adapters=self.vswitches.adapters())
 
     async def WatchWorldEvents(
         self, request: vmkernel_pb2.WatchWorldEventsRequest, context: grpc.aio.ServicerContext

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from clients.datastores import Datastore, DatastoreFile
 from clients.model import VM, Event, GuestInfo, Host, PerfCatalogue, PerfSample, Snapshot, Task
+from clients.network import HostNetworkAdapter, PortGroup, ShapingPolicy, VirtualSwitch
 from clients.shell.errors import ShellError
 from clients.shell.views import Server
 from pyesx.faults import VimFault
@@ -108,6 +109,41 @@ class Client(Protocol):
     def copy_file(self, source: str, destination: str, force: bool = False) -> DatastoreFile: ...
     def upload(self, local: str | os.PathLike[str], path: str, overwrite: bool = False) -> DatastoreFile: ...
     def download(self, path: str, local: str | os.PathLike[str], resume: bool = False) -> int: ...
+    # network (clients.network.NetworkCalls)
+    def virtual_switches(self) -> list[VirtualSwitch]: ...
+    def port_groups(self) -> list[PortGroup]: ...
+    def create_virtual_switch(
+        self,
+        name: str,
+        num_ports: int | None = None,
+        mtu: int | None = None,
+        uplinks: list[str] | None = None,
+        security: dict[str, bool] | None = None,
+        shaping: ShapingPolicy | None = None,
+    ) -> VirtualSwitch: ...
+    def update_virtual_switch(
+        self,
+        name: str,
+        num_ports: int | None = None,
+        mtu: int | None = None,
+        uplinks: list[str] | None = None,
+        security: dict[str, bool] | None = None,
+        shaping: ShapingPolicy | None = None,
+    ) -> VirtualSwitch: ...
+    def remove_virtual_switch(self, name: str) -> None: ...
+    def create_port_group(self, virtual_switch: str, name: str, vlan_id: int = 0) -> PortGroup: ...
+    def update_port_group(
+        self,
+        name: str,
+        new_name: str | None = None,
+        vlan_id: int | None = None,
+        security: dict[str, bool] | None = None,
+        inherit_security: list[str] | None = None,
+        shaping: ShapingPolicy | None = None,
+        inherit_shaping: bool = False,
+    ) -> PortGroup: ...
+    def remove_port_group(self, name: str) -> None: ...
+    def host_network_adapters(self) -> list[HostNetworkAdapter]: ...
 
 
 #: ``connect(server, user, password)`` -> a logged-in client

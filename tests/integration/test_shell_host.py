@@ -130,3 +130,26 @@ def test_datastore_items_through_the_shell(host: BootedHost, tmp_path: Path) -> 
     assert (host.root / "vmfs/volumes/datastore1/iso/tools.iso").read_bytes() == local.read_bytes()
     [datastore] = ok(host, "Get-Datastore datastore1 | ConvertTo-Json -Compress")
     assert datastore["Name"] == "datastore1" and datastore["CapacityGB"] > 0
+
+
+def test_network_configuration_through_the_shell(host: BootedHost) -> None:
+    [port_group] = ok(
+        host,
+        "New-VirtualSwitch -Name vSwitch1 -Nic vmnic2 | New-VirtualPortGroup -Name Lab -VLanId 7 "
+        "| ConvertTo-Json -Compress",
+    )
+    assert (port_group["Name"], port_group["VLanId"], port_group["VirtualSwitchName"]) == (
+        "Lab",
+        7,
+        "vSwitch1",
+    )
+    [policy] = ok(
+        host,
+        "Get-VirtualPortGroup Lab | Get-SecurityPolicy | Set-SecurityPolicy -MacChanges $false "
+        "| ConvertTo-Json -Compress",
+    )
+    assert (policy["MacChanges"], policy["MacChangesInherited"]) == (False, False)
+    result = shell(
+        host, "New-VM -Name lab01 -NetworkName Lab | Out-Null; Remove-VirtualPortGroup Lab -Confirm:$false"
+    )
+    assert result.returncode == 1 and "InvalidState" in result.stderr and "lab01" in result.stderr

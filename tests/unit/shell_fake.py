@@ -58,6 +58,7 @@ from pyesx.faults import (
     VimFault,
 )
 from tests.unit.shell_fake_datastores import FakeDatastores
+from tests.unit.shell_fake_network import FakeNetwork
 
 T0 = dt.datetime(2024, 11, 27, 7, 26, 0, tzinfo=dt.UTC)
 MIB = 2**20
@@ -95,11 +96,12 @@ class _CpuCounters:
         return None
 
 
-class FakeClient(FakeDatastores):
+class FakeClient(FakeDatastores, FakeNetwork):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
     def __init__(self, server: str = "fake:8443", user: str = "root") -> None:
-        super().__init__()
+        FakeDatastores.__init__(self)
+        FakeNetwork.__init__(self, self.datastore_root)
         self.server = server
         self.user = user
         self.vms: dict[str, VM] = {}

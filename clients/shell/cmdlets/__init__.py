@@ -9,6 +9,7 @@ from clients.shell.cmdlets import (
     event,
     host,
     measure,
+    network,
     output,
     resources,
     snapshot,
@@ -31,6 +32,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *output.CMDLETS,
     *measure.CMDLETS,
     *datastore.CMDLETS,
+    *network.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

@@ -139,22 +139,126 @@ class Datastore(_message.Message):
 Global___Datastore: _TypeAlias = Datastore  # noqa: Y015
 
 @_typing.final
+class SecurityPolicy(_message.Message):
+    """A security policy. On a port group an unset field inherits the switch's value."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALLOW_PROMISCUOUS_FIELD_NUMBER: _builtins.int
+    MAC_CHANGES_FIELD_NUMBER: _builtins.int
+    FORGED_TRANSMITS_FIELD_NUMBER: _builtins.int
+    allow_promiscuous: _builtins.bool
+    """ESXi's default: false (reject)"""
+    mac_changes: _builtins.bool
+    """default: true (accept)"""
+    forged_transmits: _builtins.bool
+    """default: true (accept)"""
+    def __init__(
+        self,
+        *,
+        allow_promiscuous: _builtins.bool | None = ...,
+        mac_changes: _builtins.bool | None = ...,
+        forged_transmits: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_allow_promiscuous", b"_allow_promiscuous", "_forged_transmits", b"_forged_transmits", "_mac_changes", b"_mac_changes", "allow_promiscuous", b"allow_promiscuous", "forged_transmits", b"forged_transmits", "mac_changes", b"mac_changes"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_allow_promiscuous", b"_allow_promiscuous", "_forged_transmits", b"_forged_transmits", "_mac_changes", b"_mac_changes", "allow_promiscuous", b"allow_promiscuous", "forged_transmits", b"forged_transmits", "mac_changes", b"mac_changes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__allow_promiscuous: _TypeAlias = _typing.Literal["allow_promiscuous"]  # noqa: Y015
+    _WhichOneofArgType__allow_promiscuous: _TypeAlias = _typing.Literal["_allow_promiscuous", b"_allow_promiscuous"]  # noqa: Y015
+    _WhichOneofReturnType__forged_transmits: _TypeAlias = _typing.Literal["forged_transmits"]  # noqa: Y015
+    _WhichOneofArgType__forged_transmits: _TypeAlias = _typing.Literal["_forged_transmits", b"_forged_transmits"]  # noqa: Y015
+    _WhichOneofReturnType__mac_changes: _TypeAlias = _typing.Literal["mac_changes"]  # noqa: Y015
+    _WhichOneofArgType__mac_changes: _TypeAlias = _typing.Literal["_mac_changes", b"_mac_changes"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__allow_promiscuous) -> _WhichOneofReturnType__allow_promiscuous | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__forged_transmits) -> _WhichOneofReturnType__forged_transmits | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__mac_changes) -> _WhichOneofReturnType__mac_changes | None: ...
+
+Global___SecurityPolicy: _TypeAlias = SecurityPolicy  # noqa: Y015
+
+@_typing.final
+class ShapingPolicy(_message.Message):
+    """Outbound traffic shaping: a dual token bucket (average and peak rate, burst size)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    AVERAGE_BPS_FIELD_NUMBER: _builtins.int
+    PEAK_BPS_FIELD_NUMBER: _builtins.int
+    BURST_BYTES_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    average_bps: _builtins.int
+    """bits per second"""
+    peak_bps: _builtins.int
+    """bits per second"""
+    burst_bytes: _builtins.int
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool = ...,
+        average_bps: _builtins.int = ...,
+        peak_bps: _builtins.int = ...,
+        burst_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["average_bps", b"average_bps", "burst_bytes", b"burst_bytes", "enabled", b"enabled", "peak_bps", b"peak_bps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShapingPolicy: _TypeAlias = ShapingPolicy  # noqa: Y015
+
+@_typing.final
 class PortGroup(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
     VLAN_ID_FIELD_NUMBER: _builtins.int
+    VIRTUAL_SWITCH_FIELD_NUMBER: _builtins.int
+    SECURITY_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_SECURITY_FIELD_NUMBER: _builtins.int
+    SHAPING_FIELD_NUMBER: _builtins.int
+    SHAPING_OVERRIDE_FIELD_NUMBER: _builtins.int
+    VMKERNEL_NICS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     vlan_id: _builtins.int
+    """0 none, 1-4094 tagged at the switch, 4095 all (guest tagging)"""
+    virtual_switch: _builtins.str
+    shaping_override: _builtins.bool
+    @_builtins.property
+    def security(self) -> Global___SecurityPolicy:
+        """its overrides (unset: inherited)"""
+
+    @_builtins.property
+    def effective_security(self) -> Global___SecurityPolicy:
+        """what applies: overrides over the switch's policy"""
+
+    @_builtins.property
+    def shaping(self) -> Global___ShapingPolicy:
+        """what applies (its override, else the switch's)"""
+
+    @_builtins.property
+    def vmkernel_nics(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"vmk0" """
+
     def __init__(
         self,
         *,
         name: _builtins.str = ...,
         vlan_id: _builtins.int = ...,
+        virtual_switch: _builtins.str = ...,
+        security: Global___SecurityPolicy | None = ...,
+        effective_security: Global___SecurityPolicy | None = ...,
+        shaping: Global___ShapingPolicy | None = ...,
+        shaping_override: _builtins.bool = ...,
+        vmkernel_nics: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["effective_security", b"effective_security", "security", b"security", "shaping", b"shaping"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "vlan_id", b"vlan_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_security", b"effective_security", "name", b"name", "security", b"security", "shaping", b"shaping", "shaping_override", b"shaping_override", "virtual_switch", b"virtual_switch", "vlan_id", b"vlan_id", "vmkernel_nics", b"vmkernel_nics"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -168,12 +272,22 @@ class VirtualSwitch(_message.Message):
     NUM_PORTS_FIELD_NUMBER: _builtins.int
     UPLINKS_FIELD_NUMBER: _builtins.int
     PORT_GROUPS_FIELD_NUMBER: _builtins.int
+    MTU_FIELD_NUMBER: _builtins.int
+    SECURITY_FIELD_NUMBER: _builtins.int
+    SHAPING_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     num_ports: _builtins.int
+    mtu: _builtins.int
     @_builtins.property
-    def uplinks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def uplinks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """physical NICs: "vmnic0" """
+
     @_builtins.property
     def port_groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___PortGroup]: ...
+    @_builtins.property
+    def security(self) -> Global___SecurityPolicy: ...
+    @_builtins.property
+    def shaping(self) -> Global___ShapingPolicy: ...
     def __init__(
         self,
         *,
@@ -181,11 +295,65 @@ class VirtualSwitch(_message.Message):
         num_ports: _builtins.int = ...,
         uplinks: _abc.Iterable[_builtins.str] | None = ...,
         port_groups: _abc.Iterable[Global___PortGroup] | None = ...,
+        mtu: _builtins.int = ...,
+        security: Global___SecurityPolicy | None = ...,
+        shaping: Global___ShapingPolicy | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["security", b"security", "shaping", b"shaping"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "num_ports", b"num_ports", "port_groups", b"port_groups", "uplinks", b"uplinks"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mtu", b"mtu", "name", b"name", "num_ports", b"num_ports", "port_groups", b"port_groups", "security", b"security", "shaping", b"shaping", "uplinks", b"uplinks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VirtualSwitch: _TypeAlias = VirtualSwitch  # noqa: Y015
+
+@_typing.final
+class HostNetworkAdapter(_message.Message):
+    """A host network adapter: a physical NIC (vmnic) or a VMkernel NIC (vmk) on a port group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    MAC_FIELD_NUMBER: _builtins.int
+    MTU_FIELD_NUMBER: _builtins.int
+    SPEED_MB_FIELD_NUMBER: _builtins.int
+    VIRTUAL_SWITCH_FIELD_NUMBER: _builtins.int
+    PORT_GROUP_FIELD_NUMBER: _builtins.int
+    IP_FIELD_NUMBER: _builtins.int
+    SUBNET_MASK_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    kind: _builtins.str
+    """physical | vmkernel"""
+    mac: _builtins.str
+    mtu: _builtins.int
+    speed_mb: _builtins.int
+    """physical"""
+    virtual_switch: _builtins.str
+    """the switch it is an uplink of, or whose port group it is on"""
+    port_group: _builtins.str
+    """vmkernel"""
+    ip: _builtins.str
+    """vmkernel"""
+    subnet_mask: _builtins.str
+    """vmkernel"""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        mac: _builtins.str = ...,
+        mtu: _builtins.int = ...,
+        speed_mb: _builtins.int = ...,
+        virtual_switch: _builtins.str = ...,
+        port_group: _builtins.str = ...,
+        ip: _builtins.str = ...,
+        subnet_mask: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ip", b"ip", "kind", b"kind", "mac", b"mac", "mtu", b"mtu", "name", b"name", "port_group", b"port_group", "speed_mb", b"speed_mb", "subnet_mask", b"subnet_mask", "virtual_switch", b"virtual_switch"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HostNetworkAdapter: _TypeAlias = HostNetworkAdapter  # noqa: Y015

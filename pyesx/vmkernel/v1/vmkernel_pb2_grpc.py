@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
+from pyesx.api.v1 import network_pb2 as pyesx_dot_api_dot_v1_dot_network__pb2
 from pyesx.api.v1 import performance_pb2 as pyesx_dot_api_dot_v1_dot_performance__pb2
 from pyesx.vmkernel.v1 import vmkernel_pb2 as pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2
 
@@ -111,6 +112,41 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.FromString,
                 _registered_method=True)
+        self.AddVirtualSwitch = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/AddVirtualSwitch',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.VirtualSwitch.FromString,
+                _registered_method=True)
+        self.UpdateVirtualSwitch = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/UpdateVirtualSwitch',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.VirtualSwitch.FromString,
+                _registered_method=True)
+        self.RemoveVirtualSwitch = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/RemoveVirtualSwitch',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemoveVirtualSwitchRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemoveVirtualSwitchResponse.FromString,
+                _registered_method=True)
+        self.AddPortGroup = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/AddPortGroup',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.PortGroupSpec.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.PortGroup.FromString,
+                _registered_method=True)
+        self.UpdatePortGroup = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/UpdatePortGroup',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.PortGroupSpec.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.PortGroup.FromString,
+                _registered_method=True)
+        self.RemovePortGroup = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/RemovePortGroup',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemovePortGroupRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemovePortGroupResponse.FromString,
+                _registered_method=True)
+        self.ListHostNetworkAdapters = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/ListHostNetworkAdapters',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersResponse.FromString,
+                _registered_method=True)
 
 
 class VMkernelServicer:
@@ -217,6 +253,50 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddVirtualSwitch(self, request, context):
+        """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
+        hostd checks first that no VM NIC uses what is removed or renamed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateVirtualSwitch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveVirtualSwitch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddPortGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePortGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemovePortGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListHostNetworkAdapters(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VMkernelServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -294,6 +374,41 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.RemoveDatastore,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.SerializeToString,
+            ),
+            'AddVirtualSwitch': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddVirtualSwitch,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.VirtualSwitch.SerializeToString,
+            ),
+            'UpdateVirtualSwitch': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateVirtualSwitch,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.VirtualSwitch.SerializeToString,
+            ),
+            'RemoveVirtualSwitch': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveVirtualSwitch,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemoveVirtualSwitchRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemoveVirtualSwitchResponse.SerializeToString,
+            ),
+            'AddPortGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddPortGroup,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.PortGroupSpec.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.PortGroup.SerializeToString,
+            ),
+            'UpdatePortGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePortGroup,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.PortGroupSpec.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.PortGroup.SerializeToString,
+            ),
+            'RemovePortGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePortGroup,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemovePortGroupRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.RemovePortGroupResponse.SerializeToString,
+            ),
+            'ListHostNetworkAdapters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListHostNetworkAdapters,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -701,6 +816,195 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/RemoveDatastore',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddVirtualSwitch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/AddVirtualSwitch',
+            pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.VirtualSwitch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateVirtualSwitch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/UpdateVirtualSwitch',
+            pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.VirtualSwitch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveVirtualSwitch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/RemoveVirtualSwitch',
+            pyesx_dot_api_dot_v1_dot_network__pb2.RemoveVirtualSwitchRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_network__pb2.RemoveVirtualSwitchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddPortGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/AddPortGroup',
+            pyesx_dot_api_dot_v1_dot_network__pb2.PortGroupSpec.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.PortGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePortGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/UpdatePortGroup',
+            pyesx_dot_api_dot_v1_dot_network__pb2.PortGroupSpec.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.PortGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemovePortGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/RemovePortGroup',
+            pyesx_dot_api_dot_v1_dot_network__pb2.RemovePortGroupRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_network__pb2.RemovePortGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListHostNetworkAdapters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/ListHostNetworkAdapters',
+            pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersResponse.FromString,
             options,
             channel_credentials,
             insecure,

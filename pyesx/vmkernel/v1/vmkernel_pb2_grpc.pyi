@@ -6,6 +6,7 @@ The VMkernel's internal API, served on run/vmkernel.sock to hostd."""
 from collections import abc as _abc
 from grpc import aio as _aio
 from pyesx.api.v1 import host_pb2 as _host_pb2
+from pyesx.api.v1 import network_pb2 as _network_pb2
 from pyesx.api.v1 import performance_pb2 as _performance_pb2
 from pyesx.vmkernel.v1 import vmkernel_pb2 as _vmkernel_pb2
 import abc as _abc_1
@@ -62,6 +63,16 @@ class VMkernelStub:
     AddDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]
     """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
     RemoveDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]
+    AddVirtualSwitch: _grpc.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]
+    """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
+    hostd checks first that no VM NIC uses what is removed or renamed.
+    """
+    UpdateVirtualSwitch: _grpc.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]
+    RemoveVirtualSwitch: _grpc.UnaryUnaryMultiCallable[_network_pb2.RemoveVirtualSwitchRequest, _network_pb2.RemoveVirtualSwitchResponse]
+    AddPortGroup: _grpc.UnaryUnaryMultiCallable[_network_pb2.PortGroupSpec, _host_pb2.PortGroup]
+    UpdatePortGroup: _grpc.UnaryUnaryMultiCallable[_network_pb2.PortGroupSpec, _host_pb2.PortGroup]
+    RemovePortGroup: _grpc.UnaryUnaryMultiCallable[_network_pb2.RemovePortGroupRequest, _network_pb2.RemovePortGroupResponse]
+    ListHostNetworkAdapters: _grpc.UnaryUnaryMultiCallable[_network_pb2.ListHostNetworkAdaptersRequest, _network_pb2.ListHostNetworkAdaptersResponse]
 
 @_typing.type_check_only
 class VMkernelAsyncStub(VMkernelStub):
@@ -95,6 +106,16 @@ class VMkernelAsyncStub(VMkernelStub):
     AddDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
     """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
     RemoveDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]  # type: ignore[assignment]
+    AddVirtualSwitch: _aio.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]  # type: ignore[assignment]
+    """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
+    hostd checks first that no VM NIC uses what is removed or renamed.
+    """
+    UpdateVirtualSwitch: _aio.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]  # type: ignore[assignment]
+    RemoveVirtualSwitch: _aio.UnaryUnaryMultiCallable[_network_pb2.RemoveVirtualSwitchRequest, _network_pb2.RemoveVirtualSwitchResponse]  # type: ignore[assignment]
+    AddPortGroup: _aio.UnaryUnaryMultiCallable[_network_pb2.PortGroupSpec, _host_pb2.PortGroup]  # type: ignore[assignment]
+    UpdatePortGroup: _aio.UnaryUnaryMultiCallable[_network_pb2.PortGroupSpec, _host_pb2.PortGroup]  # type: ignore[assignment]
+    RemovePortGroup: _aio.UnaryUnaryMultiCallable[_network_pb2.RemovePortGroupRequest, _network_pb2.RemovePortGroupResponse]  # type: ignore[assignment]
+    ListHostNetworkAdapters: _aio.UnaryUnaryMultiCallable[_network_pb2.ListHostNetworkAdaptersRequest, _network_pb2.ListHostNetworkAdaptersResponse]  # type: ignore[assignment]
 
 class VMkernelServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -215,5 +236,57 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _vmkernel_pb2.RemoveDatastoreRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.RemoveDatastoreResponse, _abc.Awaitable[_vmkernel_pb2.RemoveDatastoreResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddVirtualSwitch(
+        self,
+        request: _network_pb2.VirtualSwitchSpec,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.VirtualSwitch, _abc.Awaitable[_host_pb2.VirtualSwitch]]:
+        """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
+        hostd checks first that no VM NIC uses what is removed or renamed.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateVirtualSwitch(
+        self,
+        request: _network_pb2.VirtualSwitchSpec,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.VirtualSwitch, _abc.Awaitable[_host_pb2.VirtualSwitch]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveVirtualSwitch(
+        self,
+        request: _network_pb2.RemoveVirtualSwitchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_network_pb2.RemoveVirtualSwitchResponse, _abc.Awaitable[_network_pb2.RemoveVirtualSwitchResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddPortGroup(
+        self,
+        request: _network_pb2.PortGroupSpec,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.PortGroup, _abc.Awaitable[_host_pb2.PortGroup]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePortGroup(
+        self,
+        request: _network_pb2.PortGroupSpec,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.PortGroup, _abc.Awaitable[_host_pb2.PortGroup]]: ...
+
+    @_abc_1.abstractmethod
+    def RemovePortGroup(
+        self,
+        request: _network_pb2.RemovePortGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_network_pb2.RemovePortGroupResponse, _abc.Awaitable[_network_pb2.RemovePortGroupResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListHostNetworkAdapters(
+        self,
+        request: _network_pb2.ListHostNetworkAdaptersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_network_pb2.ListHostNetworkAdaptersResponse, _abc.Awaitable[_network_pb2.ListHostNetworkAdaptersResponse]]: ...
 
 def add_VMkernelServicer_to_server(servicer: VMkernelServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
