@@ -166,3 +166,43 @@ class GuestInfo:
     uptime_seconds: float
     boot_count: int
     host_name: str
+
+
+#: the host's entity id in performance queries (ESXi's HostSystem "ha-host")
+HOST_ENTITY_ID = "ha-host"
+
+
+@dataclass(frozen=True)
+class PerfCounter:
+    """A performance counter of the catalogue (vSphere's perfCounter)."""
+
+    name: str  # "cpu.usage.average"
+    unit: str  # "%" | "MHz" | "ms" | "KB"
+    rollup: str  # "average" | "summation"
+    description: str
+    stats_type: str  # "rate" | "delta" | "absolute"
+    per_instance: bool
+    entity_types: tuple[str, ...]  # "HostSystem", "VirtualMachine"
+    collected: bool  # this host samples it
+
+
+@dataclass(frozen=True)
+class PerfCatalogue:
+    """The counters and the realtime interval (vSphere's refreshRate) of a host."""
+
+    counters: tuple[PerfCounter, ...]
+    interval_secs: int
+    samples_kept: int
+
+
+@dataclass(frozen=True)
+class PerfSample:
+    """One realtime sample of one counter (Get-Stat's FloatSample)."""
+
+    entity_id: str  # "ha-host" or "vm-1"
+    counter: str  # "cpu.usage.average"
+    instance: str  # "" the aggregate, "0" vCPU 0
+    timestamp: dt.datetime
+    value: float
+    unit: str
+    interval_secs: int

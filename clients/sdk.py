@@ -27,6 +27,9 @@ from clients.model import (
     HardDisk,
     Host,
     NetworkAdapter,
+    PerfCatalogue,
+    PerfCounter,
+    PerfSample,
     ResourceAllocation,
     ResourcePool,
     ResourcePoolUsage,
@@ -554,6 +557,60 @@ class Client(DatastoreCalls, NetworkCalls):
             self._performance.GetWorldStats, performance_pb2.GetWorldStatsRequest()
         )
         return stats
+
+    def perf_counters(self) -> PerfCatalogue:
+        """The performance counter catalogue and the realtime interval (Get-StatType)."""
+        m = self._call(self._performance.ListPerfCounters, performance_pb2.ListPerfCountersRequest())
+        counters = tuple(
+            PerfCounter(
+                c.name,
+                c.unit,
+                c.rollup,
+                c.description,
+                c.stats_type,
+                c.per_instance,
+                tuple(c.entity_types),
+                c.collected,
+            )
+            for c in m.counters
+        )
+        return PerfCatalogue(counters, m.interval_secs, m.samples_kept)
+
+    def query_perf(
+        self,
+        entity_id: str,
+        counters: list[str] | None = None,
+        max_samples: int = 0,
+        begin: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        interval_secs: int = 0,
+        instance: str | None = None,
+    ) -> list[PerfSample]:
+        """Realtime samples of one entity ("ha-host" or a VM's id), by counter and instance, oldest
+        first (Get-StatType lists the counters); max_samples keeps the newest N of each; instance
+        None means all, "" the aggregate."""
+        request = performance_pb2.QueryPerfRequest(
+            entity_id=entity_id, counters=counters or [], max_samples=max_samples, interval_secs=interval_secs
+        )
+        if begin:
+            request.start_time.CopyFrom(_timestamp(begin))
+        if end:
+            request.end_time.CopyFrom(_timestamp(end))
+        if instance is not None:
+            request.instance = instance
+        m = self._call(self._performance.QueryPerf, request)
+        return [
+            PerfSample(
+                s.entity_id,
+                s.counter,
+                s.instance,
+                s.timestamp.ToDatetime(tzinfo=dt.UTC),
+                s.value,
+                s.unit,
+                s.interval_secs,
+            )
+            for s in m.samples
+        ]
 
     def watch_events(
         self,

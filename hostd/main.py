@@ -27,6 +27,8 @@ from hostd.events import EventLog
 from hostd.inventory import Inventory
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
+from hostd.perfsources import CpuSource
+from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.pool_service import ResourcePoolServicer
 from hostd.pools import PoolOps
 from hostd.power import PowerOps
@@ -96,6 +98,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vmkernel-socket", required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("--ready-fd", type=int)
+    parser.add_argument(
+        "--stats-interval",
+        type=int,
+        default=DEFAULT_INTERVAL_S,
+        help="realtime statistics interval in seconds (vSphere's: 20)",
+    )
     return parser.parse_args(argv)
 
 
@@ -179,8 +187,13 @@ async def run(args: argparse.Namespace) -> int:
     gate.register(task_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(hostd), server)
     gate.register(event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer(hostd), server)
     gate.register(changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server, ChangeFeedServicer(hostd), server)
+    # Statistics sources: the memory counters' source plugs in beside the CPU one.
+    collector = PerfCollector([CpuSource(vmkernel)], interval_s=args.stats_interval)
+    collecting = asyncio.create_task(collector.run())
     gate.register(
-        performance_pb2_grpc.add_PerformanceServiceServicer_to_server, PerformanceServicer(vmkernel), server
+        performance_pb2_grpc.add_PerformanceServiceServicer_to_server,
+        PerformanceServicer(vmkernel, collector, lambda vm_id: vm_id in vms.vms),
+        server,
     )
     gate.register(
         datastore_pb2_grpc.add_DatastoreServiceServicer_to_server, DatastoreServicer(vms, vmkernel), server
@@ -210,9 +223,12 @@ async def run(args: argparse.Namespace) -> int:
     await stop.wait()
     log.info("hostd.stopping")
     lost_vmkernel = follower.done()
+    collecting.cancel()
     follower.cancel()
     with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
         await follower
+    with contextlib.suppress(asyncio.CancelledError):
+        await collecting
     await server.stop(grace=1.0)
     await channel.close()
     flusher.cancel()

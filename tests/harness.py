@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -74,7 +74,8 @@ def wait_until(predicate: Callable[[], T | None], timeout: float = 15.0, what: s
 class BootedHost:
     """A host booted by ``pyesx boot`` in the foreground of a child process."""
 
-    def __init__(self, root: Path, password: str | None = ROOT_PASSWORD) -> None:
+    def __init__(self, root: Path, password: str | None = ROOT_PASSWORD, args: Sequence[str] = ()) -> None:
+        """Boot on ``root``; ``args`` are more ``pyesx boot`` options (``--stats-interval 1``)."""
         self.root = root
         self.password = password or ""
         self.output: list[str] = []
@@ -83,7 +84,7 @@ class BootedHost:
         if password is not None:
             env["PYESX_ROOT_PASSWORD"] = password
         self.process = subprocess.Popen(
-            [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0"],
+            [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,

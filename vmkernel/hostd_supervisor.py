@@ -20,8 +20,16 @@ BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 0.25, 30.0, 60.0
 
 
 class HostdSupervisor:
-    def __init__(self, layout: HostLayout, listen: str, worlds: WorldTable, events: WorldEventBus) -> None:
+    def __init__(
+        self,
+        layout: HostLayout,
+        listen: str,
+        worlds: WorldTable,
+        events: WorldEventBus,
+        stats_interval: int = 20,
+    ) -> None:
         self.layout = layout
+        self.stats_interval = stats_interval
         self.listen = listen
         self.worlds = worlds
         self.events = events
@@ -48,6 +56,8 @@ class HostdSupervisor:
             str(self.layout.vmkernel_socket),
             "--parent-pid",
             str(os.getpid()),
+            "--stats-interval",
+            str(self.stats_interval),
         )
         self.process, info = await spawn_with_handshake(
             argv, stderr_path=self.layout.log / "hostd.stderr.log", timeout=HANDSHAKE_TIMEOUT

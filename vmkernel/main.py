@@ -38,6 +38,7 @@ from vmkernel.vmxs import VmxManager
 from vmkernel.worlds import WorldTable
 
 READY_PREFIX = "pyesx host ready"
+DEFAULT_STATS_INTERVAL_S = 20  # vSphere's realtime interval
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,7 +50,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--memory-mb", type=int, default=0, help="host memory, below the machine's (default all)"
     )
+    parser.add_argument(
+        "--stats-interval",
+        type=_positive_seconds,
+        default=DEFAULT_STATS_INTERVAL_S,
+        metavar="SECONDS",
+        help=f"realtime performance statistics interval (default {DEFAULT_STATS_INTERVAL_S}, as vSphere)",
+    )
     return parser.parse_args(argv)
+
+
+def _positive_seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second: {value}")
+    return value
 
 
 def _clean_run_dir(layout: HostLayout) -> None:
@@ -128,7 +146,7 @@ async def boot(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    hostd = HostdSupervisor(layout, args.listen, worlds, events)
+    hostd = HostdSupervisor(layout, args.listen, worlds, events, stats_interval=args.stats_interval)
     try:
         address = await hostd.start()
     except Exception as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from clients.datastores import Datastore, DatastoreFile
-from clients.model import VM, Event, GuestInfo, Host, ResourcePool, Snapshot, Task
+from clients.model import VM, Event, GuestInfo, Host, PerfCatalogue, PerfSample, ResourcePool, Snapshot, Task
 from clients.network import HostNetworkAdapter, PortGroup, ShapingPolicy, VirtualSwitch
 from clients.shell.errors import ShellError
 from clients.shell.views import Server
@@ -109,6 +109,17 @@ class Client(Protocol):
         begin: dt.datetime | None = None,
         end: dt.datetime | None = None,
     ) -> list[Event]: ...
+    def perf_counters(self) -> PerfCatalogue: ...
+    def query_perf(
+        self,
+        entity_id: str,
+        counters: list[str] | None = None,
+        max_samples: int = 0,
+        begin: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        interval_secs: int = 0,
+        instance: str | None = None,
+    ) -> list[PerfSample]: ...
     def logout(self) -> None: ...
     def close(self) -> None: ...
     # datastores (clients.datastores.DatastoreCalls)

@@ -18,6 +18,7 @@ from clients.model import (
     HardDisk,
     Host,
     NetworkAdapter,
+    PerfSample,
     ResourceAllocation,
     ResourcePool,
     Snapshot,
@@ -35,11 +36,13 @@ GUEST_TYPE = "VMGuest"
 HARD_DISK_TYPE = "HardDisk"
 NETWORK_ADAPTER_TYPE = "NetworkAdapter"
 POOL_TYPE = "ResourcePool"
+STAT_TYPE = "FloatSample"
 GIB = 2**30
 VM_ID_PREFIX = "VirtualMachine-"
 SNAPSHOT_ID_PREFIX = "VirtualMachineSnapshot-"
 TASK_ID_PREFIX = "Task-"
 POOL_ID_PREFIX = "ResourcePool-"
+HOST_ID_PREFIX = "HostSystem-"
 
 
 def pascal(state: str) -> str:
@@ -191,6 +194,28 @@ def event_object(event: Event) -> PSObject:
         ],
         base=event,
         label=event.type,
+    )
+
+
+def stat_object(sample: PerfSample, entity: VM | Host) -> PSObject:
+    """A realtime sample as Get-Stat returns it (PowerCLI's FloatSample): Instance "" is the aggregate."""
+    entity_id = (
+        f"{VM_ID_PREFIX}{entity.id}" if isinstance(entity, VM) else f"{HOST_ID_PREFIX}{sample.entity_id}"
+    )
+    return PSObject(
+        STAT_TYPE,
+        [
+            ("MetricId", sample.counter),
+            ("Timestamp", sample.timestamp),
+            ("Value", sample.value),
+            ("Unit", sample.unit),
+            ("Instance", sample.instance),
+            ("Entity", entity.name),
+            ("EntityId", entity_id),
+            ("IntervalSecs", sample.interval_secs),
+        ],
+        base=sample,
+        label=f"{sample.counter} {sample.value:g}",
     )
 
 
@@ -350,6 +375,13 @@ TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
         Column("MemSharesLevel", "MemSharesLevel"),
         Column("MemReservationGB", "MemReservationGB", right=True, format=_gb),
         Column("MemLimitGB", "MemLimitGB", right=True, format=_gb),
+    ),
+    STAT_TYPE: (
+        Column("MetricId", "MetricId"),
+        Column("Timestamp", "Timestamp"),
+        Column("Value", "Value", right=True),
+        Column("Unit", "Unit"),
+        Column("Instance", "Instance"),
     ),
     NETWORK_ADAPTER_TYPE: (
         Column("Name", "Name"),

@@ -28,12 +28,16 @@ from unittest import mock
 import pytest
 
 from clients.model import (
+    HOST_ENTITY_ID,
     VM,
     Event,
     GuestInfo,
     HardDisk,
     Host,
     NetworkAdapter,
+    PerfCatalogue,
+    PerfCounter,
+    PerfSample,
     ResourceAllocation,
     ResourcePool,
     ResourcePoolUsage,
@@ -41,6 +45,9 @@ from clients.model import (
     Task,
 )
 from clients.shell import main
+from hostd.perfcounters import CATALOGUE
+from hostd.perfsources import CpuSource, Reading
+from hostd.perfstats import ALL_INSTANCES, PerfCollector, PerfQuery
 from pyesx.faults import (
     DuplicateName,
     FileAlreadyExists,
@@ -114,6 +121,15 @@ def _sized(vm: VM) -> VM:
     return dataclasses.replace(vm, provisioned_bytes=disks + vm.memory_mb * MIB, used_bytes=disks // 8)
 
 
+class _CpuCounters:
+    """Stands for hostd's CPU source: the fake's statistics are recorded by tests (``record_stats``)."""
+
+    counters = CpuSource.counters
+
+    async def collect(self) -> Reading | None:
+        return None
+
+
 class FakeClient(FakeDatastores, FakeNetwork):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
@@ -155,6 +171,8 @@ class FakeClient(FakeDatastores, FakeNetwork):
         self.unregister_fault: VimFault | None = None
         #: when set, the next task ends in error with it and changes nothing
         self.task_fault: VimFault | None = None
+        #: realtime statistics, kept and queried by hostd's own collector
+        self.perf = PerfCollector([_CpuCounters()])
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -915,6 +933,64 @@ class FakeClient(FakeDatastores, FakeNetwork):
             and (end is None or (e.created is not None and e.created <= end))
         ]
         return found[:max_count] if max_count else found
+
+    # -- the contract: performance statistics ------------------------------------------------
+
+    def record_stats(self, when: dt.datetime, reading: Reading) -> None:
+        """One interval's samples (entity id -> {(counter, instance): value}), as hostd collects them."""
+        self.perf.record(when.timestamp(), reading)
+
+    def perf_counters(self) -> PerfCatalogue:
+        self.calls.append(("perf_counters",))
+        counters = tuple(
+            PerfCounter(
+                c.name,
+                c.unit,
+                c.rollup,
+                c.description,
+                c.stats_type,
+                c.per_instance,
+                c.entity_types,
+                c.name in self.perf.collected,
+            )
+            for c in CATALOGUE
+        )
+        return PerfCatalogue(counters, self.perf.interval_s, self.perf.samples_kept)
+
+    def query_perf(
+        self,
+        entity_id: str,
+        counters: list[str] | None = None,
+        max_samples: int = 0,
+        begin: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        interval_secs: int = 0,
+        instance: str | None = None,
+    ) -> list[PerfSample]:
+        self.calls.append(("query_perf", entity_id, counters, max_samples, begin, end))
+        if entity_id != HOST_ENTITY_ID and entity_id not in self.vms and not self.perf.has_entity(entity_id):
+            raise NotFound("VirtualMachine", entity_id)
+        query = PerfQuery(
+            entity_id,
+            counters or [],
+            max_samples,
+            begin.timestamp() if begin else None,
+            end.timestamp() if end else None,
+            interval_secs,
+            ALL_INSTANCES if instance is None else instance,
+        )
+        return [
+            PerfSample(
+                v.entity_id,
+                v.counter.name,
+                v.instance,
+                dt.datetime.fromtimestamp(v.timestamp, dt.UTC),
+                v.value,
+                v.counter.unit,
+                self.perf.interval_s,
+            )
+            for v in self.perf.query(query)
+        ]
 
     def logout(self) -> None:
         self.calls.append(("logout",))

@@ -22,21 +22,34 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epyesx/api/v1/performance.proto\x12\x0cpyesx.api.v1\"\x16\n\x14GetWorldStatsRequest\"\xb2\x01\n\tWorldStat\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05vm_id\x18\x04 \x01(\t\x12\x0c\n\x04vcpu\x18\x05 \x01(\x05\x12\x13\n\x0brun_seconds\x18\x06 \x01(\x01\x12\x15\n\rready_seconds\x18\x07 \x01(\x01\x12\x17\n\x0flimited_seconds\x18\x08 \x01(\x01\x12\x16\n\x0e\x63ostop_seconds\x18\t \x01(\x01\"l\n\nWorldStats\x12\x11\n\ttimestamp\x18\x01 \x01(\x01\x12\x11\n\tnum_pcpus\x18\x02 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x03 \x01(\x05\x12\'\n\x06worlds\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.WorldStat2c\n\x12PerformanceService\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStatsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epyesx/api/v1/performance.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n\x14GetWorldStatsRequest\"\xb2\x01\n\tWorldStat\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05vm_id\x18\x04 \x01(\t\x12\x0c\n\x04vcpu\x18\x05 \x01(\x05\x12\x13\n\x0brun_seconds\x18\x06 \x01(\x01\x12\x15\n\rready_seconds\x18\x07 \x01(\x01\x12\x17\n\x0flimited_seconds\x18\x08 \x01(\x01\x12\x16\n\x0e\x63ostop_seconds\x18\t \x01(\x01\"l\n\nWorldStats\x12\x11\n\ttimestamp\x18\x01 \x01(\x01\x12\x11\n\tnum_pcpus\x18\x02 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x03 \x01(\x05\x12\'\n\x06worlds\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.WorldStat\"\xc1\x01\n\x0bPerfCounter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05group\x18\x02 \x01(\t\x12\x0f\n\x07\x63ounter\x18\x03 \x01(\t\x12\x0e\n\x06rollup\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x12\n\nstats_type\x18\x07 \x01(\t\x12\x14\n\x0cper_instance\x18\x08 \x01(\x08\x12\x14\n\x0c\x65ntity_types\x18\t \x03(\t\x12\x11\n\tcollected\x18\n \x01(\x08\"\x19\n\x17ListPerfCountersRequest\"t\n\x18ListPerfCountersResponse\x12+\n\x08\x63ounters\x18\x01 \x03(\x0b\x32\x19.pyesx.api.v1.PerfCounter\x12\x15\n\rinterval_secs\x18\x02 \x01(\x05\x12\x14\n\x0csamples_kept\x18\x03 \x01(\x05\"\xe5\x01\n\x10QueryPerfRequest\x12\x11\n\tentity_id\x18\x01 \x01(\t\x12\x10\n\x08\x63ounters\x18\x02 \x03(\t\x12\x13\n\x0bmax_samples\x18\x03 \x01(\x05\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rinterval_secs\x18\x06 \x01(\x05\x12\x15\n\x08instance\x18\x07 \x01(\tH\x00\x88\x01\x01\x42\x0b\n\t_instance\"\xa5\x01\n\nPerfSample\x12\x11\n\tentity_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ounter\x18\x02 \x01(\t\x12\x10\n\x08instance\x18\x03 \x01(\t\x12-\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05value\x18\x05 \x01(\x01\x12\x0c\n\x04unit\x18\x06 \x01(\t\x12\x15\n\rinterval_secs\x18\x07 \x01(\x05\"U\n\x11QueryPerfResponse\x12)\n\x07samples\x18\x01 \x03(\x0b\x32\x18.pyesx.api.v1.PerfSample\x12\x15\n\rinterval_secs\x18\x02 \x01(\x05\x32\x94\x02\n\x12PerformanceService\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStats\x12\x61\n\x10ListPerfCounters\x12%.pyesx.api.v1.ListPerfCountersRequest\x1a&.pyesx.api.v1.ListPerfCountersResponse\x12L\n\tQueryPerf\x12\x1e.pyesx.api.v1.QueryPerfRequest\x1a\x1f.pyesx.api.v1.QueryPerfResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.api.v1.performance_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETWORLDSTATSREQUEST']._serialized_start=48
-  _globals['_GETWORLDSTATSREQUEST']._serialized_end=70
-  _globals['_WORLDSTAT']._serialized_start=73
-  _globals['_WORLDSTAT']._serialized_end=251
-  _globals['_WORLDSTATS']._serialized_start=253
-  _globals['_WORLDSTATS']._serialized_end=361
-  _globals['_PERFORMANCESERVICE']._serialized_start=363
-  _globals['_PERFORMANCESERVICE']._serialized_end=462
+  _globals['_GETWORLDSTATSREQUEST']._serialized_start=81
+  _globals['_GETWORLDSTATSREQUEST']._serialized_end=103
+  _globals['_WORLDSTAT']._serialized_start=106
+  _globals['_WORLDSTAT']._serialized_end=284
+  _globals['_WORLDSTATS']._serialized_start=286
+  _globals['_WORLDSTATS']._serialized_end=394
+  _globals['_PERFCOUNTER']._serialized_start=397
+  _globals['_PERFCOUNTER']._serialized_end=590
+  _globals['_LISTPERFCOUNTERSREQUEST']._serialized_start=592
+  _globals['_LISTPERFCOUNTERSREQUEST']._serialized_end=617
+  _globals['_LISTPERFCOUNTERSRESPONSE']._serialized_start=619
+  _globals['_LISTPERFCOUNTERSRESPONSE']._serialized_end=735
+  _globals['_QUERYPERFREQUEST']._serialized_start=738
+  _globals['_QUERYPERFREQUEST']._serialized_end=967
+  _globals['_PERFSAMPLE']._serialized_start=970
+  _globals['_PERFSAMPLE']._serialized_end=1135
+  _globals['_QUERYPERFRESPONSE']._serialized_start=1137
+  _globals['_QUERYPERFRESPONSE']._serialized_end=1222
+  _globals['_PERFORMANCESERVICE']._serialized_start=1225
+  _globals['_PERFORMANCESERVICE']._serialized_end=1501
 # @@protoc_insertion_point(module_scope)

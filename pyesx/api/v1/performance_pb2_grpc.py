@@ -39,6 +39,16 @@ class PerformanceServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.FromString,
                 _registered_method=True)
+        self.ListPerfCounters = channel.unary_unary(
+                '/pyesx.api.v1.PerformanceService/ListPerfCounters',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.ListPerfCountersRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.ListPerfCountersResponse.FromString,
+                _registered_method=True)
+        self.QueryPerf = channel.unary_unary(
+                '/pyesx.api.v1.PerformanceService/QueryPerf',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfResponse.FromString,
+                _registered_method=True)
 
 
 class PerformanceServiceServicer:
@@ -50,6 +60,22 @@ class PerformanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPerfCounters(self, request, context):
+        """The counter catalogue (vSphere's PerformanceManager.perfCounter) and the realtime interval.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryPerf(self, request, context):
+        """Realtime samples of one entity (vSphere's QueryPerf). Faults: an unknown or uncollected
+        counter, a negative max_samples or an interval other than the realtime one -> InvalidArgument;
+        an unknown entity -> NotFound.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PerformanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +83,16 @@ def add_PerformanceServiceServicer_to_server(servicer, server):
                     servicer.GetWorldStats,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.SerializeToString,
+            ),
+            'ListPerfCounters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPerfCounters,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.ListPerfCountersRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.ListPerfCountersResponse.SerializeToString,
+            ),
+            'QueryPerf': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryPerf,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +122,60 @@ class PerformanceService:
             '/pyesx.api.v1.PerformanceService/GetWorldStats',
             pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPerfCounters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.PerformanceService/ListPerfCounters',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.ListPerfCountersRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.ListPerfCountersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryPerf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.PerformanceService/QueryPerf',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,78 @@
+"""Measure-Object: count the input, and the sum, average, maximum and minimum of a numeric property."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clients.shell.binding import BoundArguments, Parameter
+from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.conversions import OBJECT, STRINGS, SWITCH, to_double
+from clients.shell.errors import ConversionError, ShellError
+from clients.shell.psobject import PSObject
+from clients.shell.values import to_string
+
+MEASURE_TYPE = "GenericMeasureInfo"
+
+
+class MeasureObject(Cmdlet):
+    """Measure-Object [[-Property] <String[]>] [-InputObject <Object>] [-Sum] [-Average] [-Maximum]
+    [-Minimum]
+
+    One GenericMeasureInfo per property (Count, Average, Sum, Maximum, Minimum, Property), or one
+    for the input objects themselves; what was not asked for is $null, as in PowerShell."""
+
+    name = "Measure-Object"
+    aliases = ("measure",)
+    parameters = (
+        Parameter("Property", STRINGS, position=0),
+        Parameter("InputObject", OBJECT, pipeline=True, allow_null=True),
+        Parameter("Sum", SWITCH),
+        Parameter("Average", SWITCH),
+        Parameter("Maximum", SWITCH),
+        Parameter("Minimum", SWITCH),
+    )
+
+    def __init__(self, ctx: CommandContext) -> None:
+        super().__init__(ctx)
+        self.items: list[object] = []
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        if "InputObject" in args and args.get("InputObject") is not None:
+            self.items.append(args.get("InputObject"))
+        return iter(())
+
+    def _measure(self, args: BoundArguments, values: list[object], prop: str) -> PSObject:
+        numbers: list[float] = []
+        wants_numbers = any(args.flag(f) for f in ("Sum", "Average", "Maximum", "Minimum"))
+        for value in values if wants_numbers else ():
+            try:
+                numbers.append(to_double(value))
+            except ConversionError:
+                raise ShellError(f'Input object "{to_string(value)}" is not numeric.') from None
+        total = sum(numbers)
+        return PSObject(
+            MEASURE_TYPE,
+            [
+                ("Count", len(values)),
+                ("Average", total / len(numbers) if args.flag("Average") and numbers else None),
+                ("Sum", total if args.flag("Sum") else None),
+                ("Maximum", max(numbers) if args.flag("Maximum") and numbers else None),
+                ("Minimum", min(numbers) if args.flag("Minimum") and numbers else None),
+                ("Property", prop or None),
+            ],
+        )
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        properties = args.strings("Property")
+        if not properties:
+            yield self._measure(args, self.items, "")
+            return
+        for prop in properties:
+            having = [i for i in self.items if isinstance(i, PSObject) and i.has(prop)]
+            if self.items and not having:
+                raise ShellError(f'The property "{prop}" cannot be found in the input for any objects.')
+            name = having[0].canonical(prop) if having else prop
+            yield self._measure(args, [i.get(prop) for i in having], name or prop)
+
+
+CMDLETS: tuple[type[Cmdlet], ...] = (MeasureObject,)

@@ -1,0 +1,146 @@
+"""Statistics sources: where the realtime counters' values come from, one source per kind of counter.
+
+A source's ``collect()`` returns, for the interval that just ended, each entity's
+values by (counter name, instance) — or None when it has nothing for this
+interval (its first reading, which is only a baseline, or a failed read). The
+collector (``hostd.perfstats``) asks every source once per interval.
+
+``CpuSource`` reads the VMkernel's cumulative per-world CPU counters
+(``GetWorldStats``) and turns two readings into the interval's cpu.* values.
+
+A memory source is one more class here: ``counters = MEMORY_COUNTERS``, and a
+``collect()`` that reads the VMkernel's per-VM memory figures (GRANT, CONSUMED,
+ACTIVE, MCTLSZ, SWCUR in MB) and returns ``absolute_reading`` of them in KB by
+counter name; it is then listed beside ``CpuSource`` in ``hostd.main``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Protocol, TypeAlias
+
+from hostd.perfcounters import (
+    CPU_COSTOP,
+    CPU_READY,
+    CPU_USAGE,
+    CPU_USAGEMHZ,
+    HOST_ID,
+    MEM_ACTIVE,
+    MEM_CONSUMED,
+    MEM_GRANTED,
+    MEM_SWAPPED,
+    MEM_VMMEMCTL,
+)
+from pyesx import faults
+from pyesx.api.v1 import performance_pb2
+from pyesx.logs import get_logger
+from pyesx.rpc.channel import call
+from pyesx.vmkernel.v1 import vmkernel_pb2_grpc
+
+#: (counter name, instance): instance "" is the aggregate, "0", "1", … a vCPU
+MetricKey: TypeAlias = tuple[str, str]
+#: entity id -> its values for one interval
+Reading: TypeAlias = dict[str, dict[MetricKey, float]]
+
+_log = get_logger("perfstats")
+
+
+class StatsSource(Protocol):
+    """Something that provides some counters' values once per interval."""
+
+    #: the names of the counters it provides
+    counters: frozenset[str]
+
+    async def collect(self) -> Reading | None: ...
+
+
+#: the counters a memory source provides (absolute values in KB)
+MEMORY_COUNTERS = frozenset(
+    c.name for c in (MEM_ACTIVE, MEM_GRANTED, MEM_CONSUMED, MEM_VMMEMCTL, MEM_SWAPPED)
+)
+
+
+def absolute_reading(by_vm: Mapping[str, Mapping[str, float]]) -> Reading:
+    """Absolute values (gauges, such as memory in KB) read at the end of the interval, by VM and
+    counter name, as a reading: each VM's aggregate, and the host's as the sum over its VMs."""
+    reading: Reading = {}
+    host: dict[MetricKey, float] = {}
+    for vm_id, values in by_vm.items():
+        reading[vm_id] = {(name, ""): value for name, value in values.items()}
+        for name, value in values.items():
+            host[(name, "")] = host.get((name, ""), 0.0) + value
+    reading[HOST_ID] = host
+    return reading
+
+
+def _per_vcpu(values: dict[int, float], scale: float) -> dict[str, float]:
+    return {"": sum(values.values()) * scale} | {str(v): x * scale for v, x in sorted(values.items())}
+
+
+def cpu_interval(before: performance_pb2.WorldStats, after: performance_pb2.WorldStats) -> Reading:
+    """The cpu.* values of each VM and of the host over the interval between two readings.
+
+    A world not in ``before`` began during the interval: all its time counts. A VM's capacity is
+    its vCPUs x the PCPU MHz, the host's its PCPUs x MHz; cpu.ready includes time held back by a
+    limit (as ESXi counts it) and both summations are milliseconds over the interval."""
+    elapsed = after.timestamp - before.timestamp
+    if elapsed <= 0:
+        return {}
+    old = {w.world_id: w for w in before.worlds}
+    run: dict[str, dict[int, float]] = defaultdict(dict)
+    ready: dict[str, dict[int, float]] = defaultdict(dict)
+    costop: dict[str, dict[int, float]] = defaultdict(dict)
+    for world in after.worlds:
+        if not world.vm_id:
+            continue
+        prior = old.get(world.world_id)
+        run[world.vm_id][world.vcpu] = max(0.0, world.run_seconds - (prior.run_seconds if prior else 0.0))
+        ready[world.vm_id][world.vcpu] = max(
+            0.0, world.ready_seconds - (prior.ready_seconds if prior else 0.0)
+        )
+        costop[world.vm_id][world.vcpu] = max(
+            0.0, world.costop_seconds - (prior.costop_seconds if prior else 0.0)
+        )
+    mhz = after.cpu_mhz
+    reading: Reading = {}
+    for vm_id, runs in run.items():
+        values: dict[MetricKey, float] = {}
+        values[(CPU_USAGE.name, "")] = round(sum(runs.values()) / (elapsed * len(runs)) * 100, 2)
+        for instance, value in _per_vcpu(runs, mhz / elapsed).items():
+            values[(CPU_USAGEMHZ.name, instance)] = round(value)
+        for instance, value in _per_vcpu(ready[vm_id], 1000.0).items():
+            values[(CPU_READY.name, instance)] = round(value)
+        for instance, value in _per_vcpu(costop[vm_id], 1000.0).items():
+            values[(CPU_COSTOP.name, instance)] = round(value)
+        reading[vm_id] = values
+    total_run = sum(sum(r.values()) for r in run.values())
+    reading[HOST_ID] = {
+        (CPU_USAGE.name, ""): round(total_run / (elapsed * max(1, after.num_pcpus)) * 100, 2),
+        (CPU_USAGEMHZ.name, ""): round(total_run / elapsed * mhz),
+        (CPU_READY.name, ""): round(sum(sum(r.values()) for r in ready.values()) * 1000),
+        (CPU_COSTOP.name, ""): round(sum(sum(r.values()) for r in costop.values()) * 1000),
+    }
+    return reading
+
+
+class CpuSource:
+    """cpu.usage, cpu.usagemhz, cpu.ready and cpu.costop from the VMkernel's per-world counters."""
+
+    counters = frozenset({CPU_USAGE.name, CPU_USAGEMHZ.name, CPU_READY.name, CPU_COSTOP.name})
+
+    def __init__(self, vmkernel: vmkernel_pb2_grpc.VMkernelStub) -> None:
+        self.vmkernel = vmkernel
+        self._last: performance_pb2.WorldStats | None = None
+
+    async def collect(self) -> Reading | None:
+        try:
+            stats: performance_pb2.WorldStats = await call(
+                self.vmkernel.GetWorldStats, performance_pb2.GetWorldStatsRequest(), timeout=10.0
+            )
+        except faults.VimFault as fault:
+            _log.warning("perfstats.cpu_read_failed", reason=str(fault))
+            self._last = None  # the next reading is a new baseline: no interval spans the gap
+            return None
+        before, self._last = self._last, stats
+        return None if before is None else cpu_interval(before, stats)
