@@ -1,0 +1,1 @@
+"""The VMkernel network stack: frames and the standard vSwitch data path."""
