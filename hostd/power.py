@@ -72,6 +72,7 @@ class PowerOps:
             checkpoint_path=checkpoint,
             guest_tools=vmconfig.guest_tools(vm.config),
             resource_pool_id=self.vms.pool_of(vm),
+            disks=[_vm_disk(vm, d) for d in vmconfig.disks(vm.config)],
         )
         try:
             return await call(self.vmkernel.StartVmx, request, timeout=60)
@@ -209,3 +210,15 @@ class PowerOps:
             return await call(self.vmx.stub(vm).GuestInfo, vmx_pb2.GuestInfoRequest())
         except faults.HostCommunication:  # the guest shut down; its vmx is exiting
             return not_running
+
+
+def _vm_disk(vm: VmRecord, disk: vmconfig.Disk) -> vmkernel_pb2.VmDisk:
+    shares, reservation, limit = vmconfig.disk_io_allocation(vm.config, disk.key)
+    return vmkernel_pb2.VmDisk(
+        key=disk.key,
+        path=str(vm.folder / disk.file_name),
+        mode=disk.mode,
+        shares=shares,
+        reservation_iops=reservation,
+        limit_iops=limit,
+    )

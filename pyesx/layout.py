@@ -43,6 +43,11 @@ class HostLayout:
         return self.run / "vmkernel.sock"
 
     @property
+    def storage_socket(self) -> Path:
+        """Where VMM worlds reach their VM's disks (the guest I/O path)."""
+        return self.run / "storage.sock"
+
+    @property
     def vmx_run(self) -> Path:
         return self.run / "vmx"
 

@@ -18,6 +18,7 @@ class DatastoreConfig:
     name: str
     path: str = ""  # an added datastore's directory ("": datastore1, under vmfs/volumes)
     capacity_bytes: int = 0  # a configured cap on its capacity (0: the filesystem's)
+    capacity_iops: int = 0  # a configured throughput for guest I/O (0: as fast as the disk goes)
 
 
 @dataclass

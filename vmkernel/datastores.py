@@ -63,6 +63,10 @@ class DatastoreTable:
                 return datastore
         raise NotFound("Datastore", name)
 
+    def capacity_iops(self, name: str) -> float:
+        """The datastore's configured throughput in IOPS (0: as fast as its disk goes)."""
+        return float(self._find(name).capacity_iops)
+
     def mount_all(self) -> None:
         """At boot: every added datastore's link in vmfs/volumes points at its directory."""
         for datastore in self.config.datastores:

@@ -14,15 +14,18 @@ from pyesx.vmkernel.v1 import vmkernel_pb2
 from vmkernel.datastores import DatastoreTable
 from vmkernel.storage import disks
 from vmkernel.storage.chain import open_disk
+from vmkernel.storage.io_service import DiskIoService, DiskSpec
+from vmkernel.storage.mclock import IoAllocation
 
 T = TypeVar("T")
 FORMATS = ("thin", "thick", "eagerZeroedThick")
 
 
 class DiskService:
-    def __init__(self, layout: HostLayout, datastores: DatastoreTable) -> None:
+    def __init__(self, layout: HostLayout, datastores: DatastoreTable, io: DiskIoService) -> None:
         self.layout = layout
         self.datastores = datastores
+        self.io = io
         self._lock = asyncio.Lock()  # one multi-file disk operation at a time
 
     def _locate(self, raw: str) -> tuple[str, Path]:
@@ -38,6 +41,15 @@ class DiskService:
             if resolved.is_relative_to(root) and resolved.parent != root:
                 return name, resolved
         raise faults.InvalidArgument("path", f"'{raw}' is not in a VM folder of a datastore")
+
+    def disk_spec(self, disk: vmkernel_pb2.VmDisk) -> DiskSpec:
+        """A powered-on VM's disk, checked to lie in a datastore, with its mClock allocation."""
+        datastore, path = self._locate(disk.path)
+        try:
+            allocation = IoAllocation(disk.reservation_iops, disk.shares or 1000, disk.limit_iops or None)
+        except ValueError as exc:
+            raise faults.InvalidArgument(f"{disk.key} I/O allocation", str(exc)) from None
+        return DiskSpec(disk.key, path, disk.mode or "persistent", datastore, allocation)
 
     def checked(self, raw: str) -> Path:
         """raw as a path inside a datastore folder (not the datastore itself); InvalidArgument otherwise."""
@@ -56,6 +68,18 @@ class DiskService:
     def info(self, path: Path) -> vmkernel_pb2.VirtualDiskInfo:
         if not path.is_file():
             raise faults.NotFound("VirtualDisk", str(path))
+        running = self.io.holding(path)
+        if running is not None:  # a running VM has the chain open: describe it from there
+            chain = running.chain
+            below = chain[[p.resolve() for p in chain].index(path.resolve()) :]
+            return vmkernel_pb2.VirtualDiskInfo(
+                path=str(path),
+                capacity_bytes=running.capacity_bytes,
+                chain=[str(p) for p in below],
+                used_bytes=sum(p.stat().st_blocks * 512 for p in below),
+                provisioned_bytes=running.provisioned_bytes(),
+                thin=running.base_descriptor.is_thin,
+            )
         with open_disk(path, read_only=True) as disk:
             return vmkernel_pb2.VirtualDiskInfo(
                 path=str(path),
@@ -97,9 +121,17 @@ class DiskService:
         await self._run(lambda: disks.delete_disk(path))
 
     async def delta(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:
+        """A new delta on ``raw``; a running VM writing to ``raw`` goes on in the delta."""
         path = self.checked(raw)
-        return self.info(await self._run(lambda: disks.create_delta(path)))
+        async with self.io.suspended(path) as new_tops:
+            made = await self._run(lambda: disks.create_delta(path))
+            new_tops[path] = made
+            return self.info(made)  # before the running VM locks it again
 
     async def consolidate(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:
+        """Merge the delta ``raw`` into its parent; a running VM on it goes on in the parent."""
         path = self.checked(raw)
-        return self.info(await self._run(lambda: disks.consolidate(path)))
+        async with self.io.suspended(path) as new_tops:
+            parent = await self._run(lambda: disks.consolidate(path))
+            new_tops[path] = parent
+            return self.info(parent)

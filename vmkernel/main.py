@@ -28,11 +28,14 @@ from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2
 from vmkernel import hostinfo, install
 from vmkernel.config import EsxConfig
 from vmkernel.cpusched.scheduler import CpuScheduler
+from vmkernel.datastores import DatastoreTable
+from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostd_supervisor import HostdSupervisor
 from vmkernel.pool_service import ResourcePoolsServicer
 from vmkernel.resources.manager import PoolManager
 from vmkernel.service import VMkernelServicer
+from vmkernel.storage.io_service import DiskIoService
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.vmxs import VmxManager
 from vmkernel.worlds import WorldTable
@@ -127,10 +130,14 @@ async def boot(args: argparse.Namespace) -> int:
     pools = PoolManager(scheduler.tree, layout.resource_pools, scheduler.rebalance)
     pools.load()
     scheduling = asyncio.create_task(scheduler.run())
-    vmxs = VmxManager(layout, worlds, events, factory, scheduler)
+    datastores = DatastoreTable(layout, config)
+    datastores.mount_all()
+    storage = DiskIoService(layout.storage_socket, datastores.capacity_iops, worlds.owns)
+    await storage.serve()
+    disks = DiskService(layout, datastores, storage)
+    vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec)
     server = grpc.aio.server()
-    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events)
-    servicer.datastores.mount_all()
+    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events, datastores, disks)
     servicer.vswitches.management_ip = args.listen.rsplit(":", 1)[0].strip("[]")
     gate = RpcGate()
     gate.register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
@@ -153,6 +160,7 @@ async def boot(args: argparse.Namespace) -> int:
         log.error("vmkernel.hostd_failed", reason=str(exc))
         print(f"pyesx boot failed: hostd did not start: {exc}", file=sys.stderr, flush=True)
         await factory.stop()
+        await storage.close()
         await server.stop(None)
         return 1
     print(
@@ -165,6 +173,7 @@ async def boot(args: argparse.Namespace) -> int:
     await stop.wait()
     log.info("vmkernel.shutting_down", vms=len(vmxs.handles))
     await vmxs.stop_all()
+    await storage.close()
     scheduling.cancel()
     await factory.stop()
     await hostd.stop()

@@ -52,13 +52,15 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         worlds: WorldTable,
         vmxs: VmxManager,
         events: WorldEventBus,
+        datastores: DatastoreTable,
+        disks: DiskService,
     ) -> None:
         self.layout, self.host, self.config = layout, host, config
         self.worlds, self.vmxs, self.events = worlds, vmxs, events
         self.boot_time = time.time()
-        self.datastores = DatastoreTable(layout, config)
+        self.datastores = datastores
         self.vswitches = VirtualSwitchTable(layout, config)
-        self.disks = DiskService(layout, self.datastores)
+        self.disks = disks
 
     async def GetHostInfo(
         self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext

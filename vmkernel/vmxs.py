@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
 from vmkernel.cpusched.scheduler import CpuScheduler
 from vmkernel.events import WorldEventBus
+from vmkernel.storage.io_service import DiskIoService, DiskSpec
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.worlds import WorldTable
 from vmx.main import VmxSpec
@@ -64,8 +66,12 @@ class VmxManager:
         events: WorldEventBus,
         factory: VmxFactory,
         scheduler: CpuScheduler,
+        storage: DiskIoService,
+        disk_specs: Callable[[vmkernel_pb2.VmDisk], DiskSpec],
     ) -> None:
         self.layout = layout
+        self.storage = storage
+        self.disk_specs = disk_specs
         self.factory = factory
         self.scheduler = scheduler
         self.worlds = worlds
@@ -87,7 +93,12 @@ class VmxManager:
         )  # or InsufficientResourcesFault
         self._starting.add(vm_id)
         try:
-            handle = await self._launch(request)
+            await self.storage.attach(vm_id, [self.disk_specs(d) for d in request.disks])
+            try:
+                handle = await self._launch(request)
+            except BaseException:
+                await self.storage.detach(vm_id)
+                raise
         except BaseException:
             self.scheduler.release(vm_id)
             raise
@@ -175,6 +186,7 @@ class VmxManager:
         code = await handle.process.wait()
         handle.exit_code = code
         self.scheduler.release(handle.vm_id)
+        await self.storage.detach(handle.vm_id)  # before anyone hears it is off: its disks are free
         self.handles.pop(handle.vm_id, None)
         self.worlds.remove_vm(handle.vm_id)
         with contextlib.suppress(FileNotFoundError):

@@ -49,5 +49,9 @@ class WorldTable:
         for world_id in [w.world_id for w in self._worlds.values() if w.vm_id == vm_id]:
             del self._worlds[world_id]
 
+    def owns(self, vm_id: str, pid: int) -> bool:
+        """Whether ``pid`` is one of the VM's worlds (its vmx or a VMM world)."""
+        return any(w.pid == pid and w.vm_id == vm_id for w in self._worlds.values())
+
     def all(self) -> list[World]:
         return sorted(self._worlds.values(), key=lambda w: w.world_id)

@@ -304,6 +304,7 @@ class StartVmxRequest(_message.Message):
     CHECKPOINT_PATH_FIELD_NUMBER: _builtins.int
     GUEST_TOOLS_FIELD_NUMBER: _builtins.int
     RESOURCE_POOL_ID_FIELD_NUMBER: _builtins.int
+    DISKS_FIELD_NUMBER: _builtins.int
     vm_id: _builtins.str
     vm_name: _builtins.str
     vmx_path: _builtins.str
@@ -315,6 +316,10 @@ class StartVmxRequest(_message.Message):
     guest_tools: _builtins.bool
     resource_pool_id: _builtins.str
     """admission walks up from this pool ("" or vanished: the root pool)"""
+    @_builtins.property
+    def disks(self) -> _containers.RepeatedCompositeFieldContainer[Global___VmDisk]:
+        """opened by the storage stack for the guest's I/O"""
+
     def __init__(
         self,
         *,
@@ -326,14 +331,56 @@ class StartVmxRequest(_message.Message):
         checkpoint_path: _builtins.str = ...,
         guest_tools: _builtins.bool = ...,
         resource_pool_id: _builtins.str = ...,
+        disks: _abc.Iterable[Global___VmDisk] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_path", b"checkpoint_path", "guest_tools", b"guest_tools", "memory_mb", b"memory_mb", "num_cpu", b"num_cpu", "resource_pool_id", b"resource_pool_id", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_path", b"checkpoint_path", "disks", b"disks", "guest_tools", b"guest_tools", "memory_mb", b"memory_mb", "num_cpu", b"num_cpu", "resource_pool_id", b"resource_pool_id", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StartVmxRequest: _TypeAlias = StartVmxRequest  # noqa: Y015
+
+@_typing.final
+class VmDisk(_message.Message):
+    """A disk of a VM being powered on, and its I/O allocation (mClock on its datastore)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    SHARES_FIELD_NUMBER: _builtins.int
+    RESERVATION_IOPS_FIELD_NUMBER: _builtins.int
+    LIMIT_IOPS_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"scsi0:0" """
+    path: _builtins.str
+    """the top descriptor, absolute"""
+    mode: _builtins.str
+    """the .vmx's: persistent | independent-persistent | independent-nonpersistent"""
+    shares: _builtins.int
+    """500 / 1000 / 2000 or custom"""
+    reservation_iops: _builtins.int
+    limit_iops: _builtins.int
+    """0: unlimited"""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        path: _builtins.str = ...,
+        mode: _builtins.str = ...,
+        shares: _builtins.int = ...,
+        reservation_iops: _builtins.int = ...,
+        limit_iops: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "limit_iops", b"limit_iops", "mode", b"mode", "path", b"path", "reservation_iops", b"reservation_iops", "shares", b"shares"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VmDisk: _TypeAlias = VmDisk  # noqa: Y015
 
 @_typing.final
 class World(_message.Message):

@@ -1,0 +1,393 @@
+"""The guest disk I/O path in the VMkernel: a powered-on VM's disks, opened and scheduled.
+
+At power-on the VMkernel opens the VM's disk chains (locking them: a second
+writer is refused), creating a redo log on each independent-nonpersistent disk
+(discarded at power-off, so its writes vanish as on ESXi). The VM's VMM worlds
+connect to run/storage.sock (``pyesx.diskio``); a caller whose pid is not one
+of the VM's worlds is refused. Requests queue per datastore under mClock
+(``mclock``): reservations first, then shares, limits exact, and dispatch paced
+at the datastore's configured capacity in IOPS (if any). The reads and writes
+themselves run in worker threads on the open chains; what the guest wrote is at
+its offset of the top extent.
+
+A snapshot or consolidation on a disk in use first drains and closes it, then
+reopens the chain at its new top: the running VM carries on writing into the
+new delta.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import struct
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyesx import diskio, faults
+from pyesx.logs import get_logger
+from vmkernel.storage import disks as disk_ops
+from vmkernel.storage.chain import VirtualDisk, find_children, open_disk
+from vmkernel.storage.mclock import IoAllocation, MClock
+
+_log = get_logger("storage")
+MAX_INFLIGHT = 4  # requests a datastore works on at once
+DEFAULT_CAPACITY_IOPS = 5000.0  # scales shares when a datastore has no configured capacity
+NONPERSISTENT = "independent-nonpersistent"
+_PEERCRED = struct.Struct("3i")
+
+
+@dataclass(frozen=True)
+class DiskSpec:
+    """One disk of a VM being powered on."""
+
+    key: str
+    path: Path  # the top descriptor (absolute)
+    mode: str  # the .vmx's: persistent | independent-persistent | independent-nonpersistent
+    datastore: str
+    allocation: IoAllocation = field(default_factory=IoAllocation)
+
+
+@dataclass
+class DiskStats:
+    reads: int = 0
+    writes: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+    read_latency_s: float = 0.0  # summed over reads: arrival to completion
+    write_latency_s: float = 0.0
+    errors: int = 0
+
+
+@dataclass
+class OpenVmDisk:
+    vm_id: str
+    spec: DiskSpec
+    top: Path
+    disk: VirtualDisk
+    redo: Path | None = None
+    stats: DiskStats = field(default_factory=DiskStats)
+    inflight: int = 0
+    open_for_io: asyncio.Event = field(default_factory=asyncio.Event)
+    drained: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def client_id(self) -> tuple[str, str]:
+        return self.vm_id, self.spec.key
+
+
+@dataclass
+class _Pending:
+    disk: OpenVmDisk
+    op: int
+    offset: int
+    length: int
+    data: bytes
+    arrival: float
+    done: asyncio.Future[tuple[int, bytes]]
+
+
+class _DatastoreQueue:
+    """mClock over one datastore's disks, dispatched at most ``capacity_iops`` per second."""
+
+    def __init__(self, name: str, capacity_iops: float) -> None:
+        self.name, self.capacity_iops = name, capacity_iops
+        self.mclock: MClock[_Pending] = MClock(capacity_iops or DEFAULT_CAPACITY_IOPS)
+        self.wakeup = asyncio.Event()
+        self.inflight = 0
+        self.next_slot = 0.0
+        self.task: asyncio.Task[None] | None = None
+
+
+def _execute(pending: _Pending) -> tuple[int, bytes]:
+    """One guest I/O on the open chain (a worker thread): (0 or -errno, data read)."""
+    disk = pending.disk.disk
+    try:
+        if pending.op == diskio.OP_READ:
+            return 0, disk.read(pending.offset, pending.length)
+        if pending.op == diskio.OP_WRITE:
+            disk.write(pending.offset, pending.data)
+            return 0, b""
+        disk.flush()
+        return 0, b""
+    except faults.InsufficientResourcesFault:
+        return -errno.ENOSPC, b""
+    except faults.InvalidArgument:
+        return -errno.EINVAL, b""
+    except faults.VimFault:
+        return -errno.EIO, b""
+    except OSError as exc:
+        return -(exc.errno or errno.EIO), b""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _chain_holds(disk: OpenVmDisk, path: Path) -> bool:
+    target = path.resolve()
+    return any(link.resolve() == target for link in disk.disk.chain)
+
+
+class DiskIoService:
+    """Open disks of powered-on VMs, the I/O socket, and the per-datastore schedulers."""
+
+    def __init__(
+        self,
+        socket_path: Path,
+        capacity_iops: Callable[[str], float],
+        authorize: Callable[[str, int], bool],
+    ) -> None:
+        self.socket_path = socket_path
+        self.capacity_iops = capacity_iops
+        self.authorize = authorize
+        self.vms: dict[str, list[OpenVmDisk]] = {}
+        self.queues: dict[str, _DatastoreQueue] = {}
+        self._server: asyncio.AbstractServer | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    # -- power-on / power-off ---------------------------------------------------------------------
+
+    async def attach(self, vm_id: str, specs: list[DiskSpec]) -> None:
+        """Open the VM's disks for its worlds; on a failure nothing stays open."""
+        opened: list[OpenVmDisk] = []
+        try:
+            for spec in specs:
+                opened.append(await asyncio.to_thread(self._open, vm_id, spec))
+        except BaseException:
+            for disk in opened:
+                await asyncio.to_thread(self._close, disk)
+            raise
+        for disk in opened:
+            queue = self._queue(disk.spec.datastore)
+            queue.mclock.set_client(disk.client_id, disk.spec.allocation)
+            disk.open_for_io.set()
+        self.vms[vm_id] = opened
+
+    def _open(self, vm_id: str, spec: DiskSpec) -> OpenVmDisk:
+        top, redo = spec.path, None
+        if spec.mode == NONPERSISTENT:
+            for stale in find_children(top):  # a redo log left by a crash: its writes were never kept
+                disk_ops.delete_disk(stale)
+            redo = top = disk_ops.create_delta(spec.path)
+        try:
+            return OpenVmDisk(vm_id, spec, top, open_disk(top), redo)
+        except BaseException:
+            if redo is not None:
+                disk_ops.delete_disk(redo)
+            raise
+
+    @staticmethod
+    def _close(disk: OpenVmDisk) -> None:
+        disk.disk.close()
+        if disk.redo is not None:
+            disk_ops.delete_disk(disk.redo)  # independent-nonpersistent: the writes go
+
+    async def detach(self, vm_id: str) -> None:
+        """The VM powered off (or died): drain and close its disks, drop their redo logs."""
+        for disk in self.vms.pop(vm_id, []):
+            await self._drain(disk)
+            queue = self.queues.get(disk.spec.datastore)
+            if queue is not None:
+                for pending in queue.mclock.remove_client(disk.client_id):
+                    pending.done.set_result((-errno.EIO, b""))
+            try:
+                await asyncio.to_thread(self._close, disk)
+            except Exception as exc:
+                _log.error("storage.close_failed", vm_id=vm_id, disk=disk.spec.key, error=str(exc))
+
+    async def _drain(self, disk: OpenVmDisk) -> None:
+        """Stop taking the disk's requests and wait for those on their way."""
+        disk.open_for_io.clear()
+        while disk.inflight or self._backlog(disk):
+            disk.drained.clear()
+            await disk.drained.wait()
+
+    def _backlog(self, disk: OpenVmDisk) -> int:
+        queue = self.queues.get(disk.spec.datastore)
+        return queue.mclock.backlog(disk.client_id) if queue else 0
+
+    @contextlib.asynccontextmanager
+    async def suspended(self, path: Path) -> AsyncIterator[dict[Path, Path]]:
+        """Close every open disk whose chain holds ``path`` for the body, then reopen each; the body
+        puts the new top of a disk whose top changed in the mapping it gets (old top -> new top)."""
+        touched = [d for disks in self.vms.values() for d in disks if _chain_holds(d, path)]
+        for disk in touched:
+            await self._drain(disk)
+            await asyncio.to_thread(disk.disk.close)
+        new_tops: dict[Path, Path] = {}
+        try:
+            yield new_tops
+        finally:
+            for disk in touched:
+                disk.top = next((new for old, new in new_tops.items() if _same_file(old, disk.top)), disk.top)
+                if disk.redo is not None:
+                    disk.redo = disk.top
+                disk.disk = await asyncio.to_thread(open_disk, disk.top)
+                disk.open_for_io.set()
+
+    def holding(self, path: Path) -> VirtualDisk | None:
+        """The open chain of a running VM that holds ``path``, if any."""
+        for disks in self.vms.values():
+            for disk in disks:
+                if _chain_holds(disk, path) and not disk.disk.closed:
+                    return disk.disk
+        return None
+
+    def disks_of(self, vm_id: str) -> list[OpenVmDisk]:
+        return list(self.vms.get(vm_id, []))
+
+    def set_allocation(self, vm_id: str, key: str, allocation: IoAllocation) -> None:
+        for disk in self.vms.get(vm_id, []):
+            if disk.spec.key == key:
+                self._queue(disk.spec.datastore).mclock.set_client(disk.client_id, allocation)
+
+    # -- scheduling -------------------------------------------------------------------------------
+
+    def _queue(self, datastore: str) -> _DatastoreQueue:
+        queue = self.queues.get(datastore)
+        if queue is None:
+            queue = self.queues[datastore] = _DatastoreQueue(datastore, self.capacity_iops(datastore))
+            queue.task = asyncio.create_task(self._dispatch(queue))
+        return queue
+
+    def refresh_capacity(self, datastore: str) -> None:
+        """The datastore's configured IOPS changed."""
+        queue = self.queues.get(datastore)
+        if queue is not None:
+            queue.capacity_iops = self.capacity_iops(datastore)
+            queue.mclock.capacity_iops = queue.capacity_iops or DEFAULT_CAPACITY_IOPS
+            queue.wakeup.set()
+
+    async def _submit(
+        self, disk: OpenVmDisk, op: int, offset: int, length: int, data: bytes
+    ) -> tuple[int, bytes]:
+        await disk.open_for_io.wait()
+        loop = asyncio.get_running_loop()
+        pending = _Pending(disk, op, offset, length, data, loop.time(), loop.create_future())
+        queue = self._queue(disk.spec.datastore)
+        queue.mclock.submit(disk.client_id, pending, loop.time())
+        queue.wakeup.set()
+        return await pending.done
+
+    async def _dispatch(self, queue: _DatastoreQueue) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if queue.capacity_iops and now < queue.next_slot:
+                await asyncio.sleep(queue.next_slot - now)  # the datastore's pace, not a readiness wait
+                continue
+            picked = queue.mclock.dispatch(now) if queue.inflight < MAX_INFLIGHT else None
+            if picked is None:
+                eligible = queue.mclock.next_eligible()
+                queue.wakeup.clear()
+                timeout = (
+                    None if eligible is None or queue.inflight >= MAX_INFLIGHT else max(0.0, eligible - now)
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(queue.wakeup.wait(), timeout)
+                continue
+            _, pending = picked
+            if queue.capacity_iops:
+                queue.next_slot = max(queue.next_slot, now) + 1 / queue.capacity_iops
+            queue.inflight += 1
+            pending.disk.inflight += 1
+            running = asyncio.create_task(self._run(queue, pending))
+            self._running.add(running)
+            running.add_done_callback(self._running.discard)
+
+    async def _run(self, queue: _DatastoreQueue, pending: _Pending) -> None:
+        disk = pending.disk
+        try:
+            status, data = await asyncio.to_thread(_execute, pending)
+        finally:
+            queue.inflight -= 1
+            disk.inflight -= 1
+            queue.wakeup.set()
+            if not disk.inflight and not self._backlog(disk):
+                disk.drained.set()
+        latency = asyncio.get_running_loop().time() - pending.arrival
+        stats = disk.stats
+        if status < 0:
+            stats.errors += 1
+            if status == -errno.ENOSPC:
+                _log.error(
+                    "storage.no_space", vm_id=disk.vm_id, disk=disk.spec.key, datastore=disk.spec.datastore
+                )
+        elif pending.op == diskio.OP_READ:
+            stats.reads, stats.bytes_read, stats.read_latency_s = (
+                stats.reads + 1,
+                stats.bytes_read + len(data),
+                stats.read_latency_s + latency,
+            )
+        elif pending.op == diskio.OP_WRITE:
+            stats.writes, stats.bytes_written, stats.write_latency_s = (
+                stats.writes + 1,
+                stats.bytes_written + pending.length,
+                stats.write_latency_s + latency,
+            )
+        if not pending.done.done():
+            pending.done.set_result((status, data))
+
+    # -- the socket -------------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        self.socket_path.unlink(missing_ok=True)
+        self._server = await asyncio.start_unix_server(self._connection, path=str(self.socket_path))
+        self.socket_path.chmod(0o600)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for vm_id in list(self.vms):
+            await self.detach(vm_id)
+        for queue in self.queues.values():
+            if queue.task is not None:
+                queue.task.cancel()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            disks = await self._greet(reader, writer)
+            if disks is not None:
+                await self._serve_requests(reader, writer, disks)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the world went away
+        finally:
+            writer.close()
+
+    async def _greet(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> list[OpenVmDisk] | None:
+        hello = (await reader.readline()).strip().split()
+        sock: socket.socket = writer.get_extra_info("socket")
+        pid, _, _ = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
+        if len(hello) != 2 or hello[0] != diskio.HELLO:
+            writer.write(b"ERR bad greeting\n")
+            return None
+        vm_id = hello[1].decode(errors="replace")
+        if vm_id not in self.vms or not self.authorize(vm_id, pid):
+            _log.error("storage.refused", vm_id=vm_id, pid=pid)
+            writer.write(f"ERR pid {pid} is not a world of {vm_id}\n".encode())
+            return None
+        disks = self.vms[vm_id]
+        lines = [b"OK"] + [f"{d.spec.key} {d.disk.capacity_bytes}".encode() for d in disks] + [b"", b""]
+        writer.write(b"\n".join(lines))
+        return disks
+
+    async def _serve_requests(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, disks: list[OpenVmDisk]
+    ) -> None:
+        while True:
+            op, index, _, tag, offset, length = diskio.REQUEST.unpack(
+                await reader.readexactly(diskio.REQUEST.size)
+            )
+            data = await reader.readexactly(length) if op == diskio.OP_WRITE else b""
+            valid = index < len(disks) and op in (diskio.OP_READ, diskio.OP_WRITE, diskio.OP_FLUSH)
+            if not valid or length > diskio.MAX_IO_BYTES:
+                writer.write(diskio.RESPONSE.pack(tag, -errno.EINVAL, 0))
+                continue
+            status, payload = await self._submit(disks[index], op, offset, length, data)
+            writer.write(diskio.RESPONSE.pack(tag, status, len(payload)) + payload)
+            await writer.drain()
