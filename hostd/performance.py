@@ -1,4 +1,5 @@
-"""hostd's PerformanceService: the VMkernel's per-world CPU counters, for esxtop and scripts."""
+"""hostd's PerformanceService: the VMkernel's per-world CPU counters and memory figures, for esxtop
+and scripts."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ class PerformanceServicer(performance_pb2_grpc.PerformanceServiceServicer):
         self, request: performance_pb2.GetWorldStatsRequest, context: Ctx
     ) -> performance_pb2.WorldStats:
         return await call(self.vmkernel.GetWorldStats, request)
+
+    async def GetMemoryStats(
+        self, request: performance_pb2.GetMemoryStatsRequest, context: Ctx
+    ) -> performance_pb2.MemoryStats:
+        return await call(self.vmkernel.GetMemoryStats, request)

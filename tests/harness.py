@@ -74,7 +74,7 @@ def wait_until(predicate: Callable[[], T | None], timeout: float = 15.0, what: s
 class BootedHost:
     """A host booted by ``pyesx boot`` in the foreground of a child process."""
 
-    def __init__(self, root: Path, password: str | None = ROOT_PASSWORD) -> None:
+    def __init__(self, root: Path, password: str | None = ROOT_PASSWORD, memory_mb: int = 0) -> None:
         self.root = root
         self.password = password or ""
         self.output: list[str] = []
@@ -82,8 +82,9 @@ class BootedHost:
         env.pop("PYESX_ROOT_PASSWORD", None)
         if password is not None:
             env["PYESX_ROOT_PASSWORD"] = password
+        memory = ["--memory-mb", str(memory_mb)] if memory_mb else []
         self.process = subprocess.Popen(
-            [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0"],
+            [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0", *memory],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,

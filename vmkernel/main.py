@@ -30,6 +30,7 @@ from vmkernel.config import EsxConfig
 from vmkernel.cpusched.scheduler import CpuScheduler
 from vmkernel.events import WorldEventBus
 from vmkernel.hostd_supervisor import HostdSupervisor
+from vmkernel.memsched.scheduler import MemScheduler, RunningVm
 from vmkernel.service import VMkernelServicer
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.vmxs import VmxManager
@@ -45,7 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--listen", default="127.0.0.1:8443", help="public gRPC address; port 0 picks a free one"
     )
     parser.add_argument(
-        "--memory-mb", type=int, default=0, help="host memory, below the machine's (default all)"
+        "--memory-mb",
+        type=int,
+        default=0,
+        help="host memory in MB for VMs and the memory scheduler, below the machine's (default all)",
     )
     return parser.parse_args(argv)
 
@@ -106,8 +110,14 @@ async def boot(args: argparse.Namespace) -> int:
     scheduler = CpuScheduler(physical)
     scheduling = asyncio.create_task(scheduler.run())
     vmxs = VmxManager(layout, worlds, events, factory, scheduler)
+    memsched = MemScheduler(
+        physical.memory_bytes / (1 << 20),
+        scheduler.tree,
+        lambda: {h.vm_id: RunningVm(h.vm_name, h.socket_path) for h in vmxs.handles.values()},
+    )
+    memory_scheduling = asyncio.create_task(memsched.run())
     server = grpc.aio.server()
-    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events)
+    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events, memsched)
     RpcGate().register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
     server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
     await server.start()
@@ -138,6 +148,7 @@ async def boot(args: argparse.Namespace) -> int:
     log.info("vmkernel.shutting_down", vms=len(vmxs.handles))
     await vmxs.stop_all()
     scheduling.cancel()
+    memory_scheduling.cancel()
     await factory.stop()
     await hostd.stop()
     await server.stop(grace=1.0)

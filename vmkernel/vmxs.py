@@ -25,7 +25,7 @@ from vmkernel.cpusched.scheduler import CpuScheduler
 from vmkernel.events import WorldEventBus
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.worlds import WorldTable
-from vmx.main import VmxSpec
+from vmx.main import VmxSpec, swap_path
 
 _log = get_logger("vmxs")
 HANDSHAKE_TIMEOUT = 30.0
@@ -40,6 +40,7 @@ class VmxHandle:
     socket_path: str
     vmm_pids: list[int]
     started_at: float
+    vmx_path: str = ""
     stopping: bool = False
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
@@ -123,6 +124,7 @@ class VmxManager:
             socket_path=info["socket"],
             vmm_pids=list(info["vmm_pids"]),
             started_at=time.time(),
+            vmx_path=request.vmx_path,
         )
         self.handles[request.vm_id] = handle
         self.worlds.add(vmkernel_pb2.VMX, process.pid, f"vmx-{request.vm_name}", request.vm_id)
@@ -179,6 +181,9 @@ class VmxManager:
         self.worlds.remove_vm(handle.vm_id)
         with contextlib.suppress(FileNotFoundError):
             self.layout.vmx_state(handle.vm_id).unlink()
+        if handle.vmx_path:  # a vmx that crashed or was killed could not delete its swap file
+            with contextlib.suppress(FileNotFoundError):
+                swap_path(handle.vmx_path).unlink()
         log = _log.info if handle.stopping else _log.warning
         log(
             "vmx.exited",

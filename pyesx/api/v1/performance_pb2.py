@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epyesx/api/v1/performance.proto\x12\x0cpyesx.api.v1\"\x16\n\x14GetWorldStatsRequest\"\xb2\x01\n\tWorldStat\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05vm_id\x18\x04 \x01(\t\x12\x0c\n\x04vcpu\x18\x05 \x01(\x05\x12\x13\n\x0brun_seconds\x18\x06 \x01(\x01\x12\x15\n\rready_seconds\x18\x07 \x01(\x01\x12\x17\n\x0flimited_seconds\x18\x08 \x01(\x01\x12\x16\n\x0e\x63ostop_seconds\x18\t \x01(\x01\"l\n\nWorldStats\x12\x11\n\ttimestamp\x18\x01 \x01(\x01\x12\x11\n\tnum_pcpus\x18\x02 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x03 \x01(\x05\x12\'\n\x06worlds\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.WorldStat2c\n\x12PerformanceService\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStatsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epyesx/api/v1/performance.proto\x12\x0cpyesx.api.v1\"\x16\n\x14GetWorldStatsRequest\"\xb2\x01\n\tWorldStat\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05vm_id\x18\x04 \x01(\t\x12\x0c\n\x04vcpu\x18\x05 \x01(\x05\x12\x13\n\x0brun_seconds\x18\x06 \x01(\x01\x12\x15\n\rready_seconds\x18\x07 \x01(\x01\x12\x17\n\x0flimited_seconds\x18\x08 \x01(\x01\x12\x16\n\x0e\x63ostop_seconds\x18\t \x01(\x01\"l\n\nWorldStats\x12\x11\n\ttimestamp\x18\x01 \x01(\x01\x12\x11\n\tnum_pcpus\x18\x02 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x03 \x01(\x05\x12\'\n\x06worlds\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.WorldStat\"\x17\n\x15GetMemoryStatsRequest\"\xce\x02\n\x0cVmMemoryStat\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rconfigured_mb\x18\x03 \x01(\x01\x12\x0e\n\x06shares\x18\x04 \x01(\x03\x12\x16\n\x0ereservation_mb\x18\x05 \x01(\x01\x12\x10\n\x08limit_mb\x18\x06 \x01(\x01\x12\x13\n\x0boverhead_mb\x18\x07 \x01(\x01\x12\x12\n\ngranted_mb\x18\x08 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\t \x01(\x01\x12\x11\n\tactive_mb\x18\n \x01(\x01\x12\x12\n\nballoon_mb\x18\x0b \x01(\x01\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x0c \x01(\x01\x12\x12\n\nswapped_mb\x18\r \x01(\x01\x12\x16\n\x0eswap_target_mb\x18\x0e \x01(\x01\x12\x11\n\ttarget_mb\x18\x0f \x01(\x01\x12\x11\n\tdemand_mb\x18\x10 \x01(\x01\"\x96\x01\n\x0bMemoryStats\x12\x11\n\ttimestamp\x18\x01 \x01(\x01\x12\x16\n\x0ehost_memory_mb\x18\x02 \x01(\x01\x12\x0f\n\x07\x66ree_mb\x18\x03 \x01(\x01\x12\x13\n\x0bmin_free_mb\x18\x04 \x01(\x01\x12\r\n\x05state\x18\x05 \x01(\t\x12\'\n\x03vms\x18\x06 \x03(\x0b\x32\x1a.pyesx.api.v1.VmMemoryStat2\xb5\x01\n\x12PerformanceService\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStats\x12P\n\x0eGetMemoryStats\x12#.pyesx.api.v1.GetMemoryStatsRequest\x1a\x19.pyesx.api.v1.MemoryStatsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WORLDSTAT']._serialized_end=251
   _globals['_WORLDSTATS']._serialized_start=253
   _globals['_WORLDSTATS']._serialized_end=361
-  _globals['_PERFORMANCESERVICE']._serialized_start=363
-  _globals['_PERFORMANCESERVICE']._serialized_end=462
+  _globals['_GETMEMORYSTATSREQUEST']._serialized_start=363
+  _globals['_GETMEMORYSTATSREQUEST']._serialized_end=386
+  _globals['_VMMEMORYSTAT']._serialized_start=389
+  _globals['_VMMEMORYSTAT']._serialized_end=723
+  _globals['_MEMORYSTATS']._serialized_start=726
+  _globals['_MEMORYSTATS']._serialized_end=876
+  _globals['_PERFORMANCESERVICE']._serialized_start=879
+  _globals['_PERFORMANCESERVICE']._serialized_end=1060
 # @@protoc_insertion_point(module_scope)
