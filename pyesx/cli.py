@@ -12,7 +12,8 @@ commands:
                                                   boot a host in the foreground (python -m vmkernel)
   shell  [--server HOST:PORT] [--user U] [--password P] [-c TEXT | FILE.ps1]
                                                   run PowerCLI commands against a host
-  esxtop [-b] [-d SECONDS] [-n N] [--server …]    the CPU view of esxtop, live or as CSV (-b)
+  esxtop [-b] [-d SECONDS] [-n N] [--view cpu|memory] [--server …]
+                                                  esxtop's CPU or memory view, live or as CSV (-b)
 """
 
 

@@ -86,7 +86,11 @@ class VmxRuntime:
         if not (balloon_mb >= 0 and swap_mb >= 0):
             raise faults.InvalidArgument("target", "balloon and swap targets must be ≥ 0 MB")
         reserved = pages_of(self.memory_reservation_mb)
-        state = await asyncio.to_thread(self._memory_step, balloon_mb, swap_mb, reserved)
+        now = self.worlds.memory.state()
+        if now.ballooned == 0 and balloon_mb == 0 and now.swapped >= pages_of(swap_mb):
+            state = now  # nothing to reclaim or give back (an idle VM: no thread, no lock, no page touched)
+        else:
+            state = await asyncio.to_thread(self._memory_step, balloon_mb, swap_mb, reserved)
         return vmx_pb2.GuestMemoryState(
             configured_mb=mb_of(state.pages),
             wanted_active_mb=mb_of(state.wanted),
