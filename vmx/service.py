@@ -68,29 +68,30 @@ class VmxRuntime:
             self.memory_reservation_mb = 0
         memory.resize_swap(configured_mb - self.memory_reservation_mb)
 
-    def _memory_step(self, balloon_mb: float, swap_mb: float, reserved: int) -> MemoryState:
+    def _memory_step(self, balloon_mb: float, swap_out_mb: float, reserved: int) -> MemoryState:
         memory = self.worlds.memory
         assert memory is not None
-        # swap first: the target counts pages swapped before this step's balloon frees any of them
-        memory.swap_to(pages_of(swap_mb), reserved)
+        # swap first: what the VMkernel asked for counts on what this step's balloon had not taken yet
+        if swap_out_mb > 0:
+            memory.swap_to(memory.state().swapped + pages_of(swap_out_mb), reserved)
         if self.guest_tools:  # the balloon driver is part of the guest tools
             cap = int(memory.pages * guestsim.BALLOON_MAX_FRACTION)
             step = pages_of(guestsim.BALLOON_INFLATE_MB_PER_STEP)
             memory.balloon_to(min(cap, -(-int(balloon_mb * MB) // PAGE), memory.pages - reserved), step)
         return memory.state()
 
-    async def memory_targets(self, balloon_mb: float, swap_mb: float) -> vmx_pb2.GuestMemoryState:
+    async def memory_targets(self, balloon_mb: float, swap_out_mb: float) -> vmx_pb2.GuestMemoryState:
         """One step of reclamation towards the VMkernel's targets; the guest memory's figures after it."""
         if self.worlds.memory is None:
             raise faults.InvalidState("the VM has no guest memory")
-        if not (balloon_mb >= 0 and swap_mb >= 0):
-            raise faults.InvalidArgument("target", "balloon and swap targets must be ≥ 0 MB")
+        if not (balloon_mb >= 0 and swap_out_mb >= 0):
+            raise faults.InvalidArgument("target", "balloon target and swap-out must be ≥ 0 MB")
         reserved = pages_of(self.memory_reservation_mb)
         now = self.worlds.memory.state()
-        if now.ballooned == 0 and balloon_mb == 0 and now.swapped >= pages_of(swap_mb):
+        if now.ballooned == 0 and balloon_mb == 0 and pages_of(swap_out_mb) == 0:
             state = now  # nothing to reclaim or give back (an idle VM: no thread, no lock, no page touched)
         else:
-            state = await asyncio.to_thread(self._memory_step, balloon_mb, swap_mb, reserved)
+            state = await asyncio.to_thread(self._memory_step, balloon_mb, swap_out_mb, reserved)
         return vmx_pb2.GuestMemoryState(
             configured_mb=mb_of(state.pages),
             wanted_active_mb=mb_of(state.wanted),
@@ -167,7 +168,7 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
     async def SetMemoryTargets(
         self, request: vmx_pb2.MemoryTargets, context: Ctx
     ) -> vmx_pb2.GuestMemoryState:
-        return await self.runtime.memory_targets(request.balloon_target_mb, request.swap_target_mb)
+        return await self.runtime.memory_targets(request.balloon_target_mb, request.swap_out_mb)
 
     async def GuestPower(
         self, request: vmx_pb2.GuestPowerRequest, context: Ctx

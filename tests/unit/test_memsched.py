@@ -106,29 +106,30 @@ def test_a_reservation_is_never_reclaimed() -> None:
 
 def test_soft_state_balloons_towards_the_target() -> None:
     v = vm("v", wanted_mb=228, active_mb=228, granted_mb=228, consumed_mb=228)
-    assert plan(v, 220, MemState.SOFT) == Plan(36, 0)
-    assert plan(v, 220, MemState.CLEAR) == Plan(0, 0)  # not yet: page sharing only (not done here)
+    assert plan(v, 220, MemState.SOFT) == Plan(36, 0, 0)
+    assert plan(v, 220, MemState.CLEAR) == Plan(0, 0, 0)  # not yet: page sharing only (not done here)
     # back in high state the balloon keeps what it holds (it only deflates towards the target)
-    assert plan(v, 220, MemState.HIGH, Plan(36, 0)) == Plan(36, 0)
-    assert plan(v, 250, MemState.HIGH, Plan(36, 0)) == Plan(6, 0)
+    assert plan(v, 220, MemState.HIGH, Plan(36)) == Plan(36, 0, 0)
+    assert plan(v, 250, MemState.HIGH, Plan(36)) == Plan(6, 0, 0)
 
 
 def test_the_balloon_takes_at_most_65_percent_and_nothing_without_tools() -> None:
     v = vm("v", granted_mb=200, consumed_mb=200)
     assert plan(v, 10, MemState.SOFT).balloon_target_mb == pytest.approx(0.65 * 256)
     no_tools = vm("v", granted_mb=200, consumed_mb=200, balloon_available=False)
-    assert plan(no_tools, 10, MemState.SOFT) == Plan(0, 0)
+    assert plan(no_tools, 10, MemState.SOFT) == Plan(0, 0, 0)
 
 
 def test_hard_state_swaps_what_the_balloon_cannot_take_in_time() -> None:
     v = vm("v", granted_mb=200, consumed_mb=200, swapped_mb=10)
     chosen = plan(v, 100, MemState.HARD)
     assert chosen.balloon_target_mb == pytest.approx(156)
-    assert chosen.swap_target_mb == pytest.approx(10 + 200 - 100 - 32)  # this step's inflation is 32 MB
+    assert chosen.swap_out_mb == pytest.approx(200 - 100 - 32)  # less this step's balloon inflation
+    assert chosen.swap_target_mb == pytest.approx(10 + chosen.swap_out_mb)
     # no more swap once the pressure is gone; what is swapped stays until the guest touches it
     assert plan(v, 100, MemState.HIGH, chosen).swap_target_mb == pytest.approx(10)
     no_tools = vm("v", granted_mb=200, consumed_mb=200, balloon_available=False)
-    assert plan(no_tools, 100, MemState.LOW) == Plan(0, 100)
+    assert plan(no_tools, 100, MemState.LOW) == Plan(0, 100, 100)
 
 
 def test_swap_never_exceeds_the_swap_file() -> None:
@@ -144,4 +145,4 @@ def test_a_limit_is_enforced_on_a_free_host() -> None:
     assert chosen.balloon_target_mb == pytest.approx(156)  # the guest keeps its limit
     assert chosen.swap_target_mb == pytest.approx(200 - 100 - 32)
     under = vm("v", limit_mb=100, wanted_mb=50, granted_mb=50, consumed_mb=50)
-    assert plan(under, 50, MemState.HIGH) == Plan(156, 0)  # the guest cannot grow past its limit
+    assert plan(under, 50, MemState.HIGH) == Plan(156, 0, 0)  # the guest cannot grow past its limit

@@ -70,8 +70,9 @@ class MemScheduler:
     async def _step_vm(self, vm_id: str, vm: RunningVm) -> vmx_pb2.GuestMemoryState:
         last = self._plans.get(vm_id, Plan())
         request = vmx_pb2.MemoryTargets(
-            balloon_target_mb=last.balloon_target_mb, swap_target_mb=last.swap_target_mb
+            balloon_target_mb=last.balloon_target_mb, swap_out_mb=last.swap_out_mb
         )
+        self._plans[vm_id] = Plan(last.balloon_target_mb, 0.0, last.swap_target_mb)  # swap out once
         return await call(self._stub(vm_id, vm).SetMemoryTargets, request, timeout=STEP_TIMEOUT_S)
 
     def _vm_memory(self, vm_id: str, guest: vmx_pb2.GuestMemoryState) -> tuple[VmMemory, float] | None:
@@ -109,7 +110,9 @@ class MemScheduler:
             if isinstance(answer, BaseException):
                 if not isinstance(answer, Exception):
                     raise answer
-                continue  # the vmx is going away (or not answering): no figures this period
+                # the vmx is going away (or not answering): no figures this period
+                _log.info("memsched.vm_step_failed", vm_id=vm_id, error=repr(answer))
+                continue
             known = self._vm_memory(vm_id, answer)
             if known is not None:
                 vms.append(known)

@@ -95,20 +95,24 @@ def allocation_targets(vms: list[VmMemory], available_mb: float) -> dict[str, fl
 
 @dataclass(frozen=True)
 class Plan:
-    """What a VM's vmx is asked to work towards (MB): its balloon's size and how much to have swapped."""
+    """What a VM's vmx is asked to do in the next step (MB): bring its balloon to a size, swap out more.
+
+    ``swap_target_mb`` (SWTGT) is what should then be swapped: what is swapped now + ``swap_out_mb``.
+    """
 
     balloon_target_mb: float = 0.0
+    swap_out_mb: float = 0.0
     swap_target_mb: float = 0.0
 
 
 def plan(vm: VmMemory, target_mb: float, state: MemState, previous: Plan | None = None) -> Plan:
-    """The balloon and swap targets that bring ``vm`` to ``target_mb`` in host state ``state``.
+    """The balloon target and swap-out that bring ``vm`` towards ``target_mb`` in host state ``state``.
 
     The balloon leaves the guest ``configured − balloon`` MB: it inflates towards configured − target
     in soft state or worse and, for a limit, towards configured − limit in any state (at most 65 % of
     the memory; none without guest tools); otherwise it only deflates. Swap (hard or low state, or a
     VM over its limit) takes what stays resident above the target after this step's balloon
-    inflation; swapped pages come back only when the guest touches them.
+    inflation, up to the .vswp's size; swapped pages come back only when the guest touches them.
     """
     cap = BALLOON_MAX_FRACTION * vm.configured_mb if vm.balloon_available else 0.0
     limit_goal = min(cap, max(0.0, vm.configured_mb - vm.limit_mb)) if vm.limited else 0.0
@@ -119,9 +123,9 @@ def plan(vm: VmMemory, target_mb: float, state: MemState, previous: Plan | None 
     else:
         balloon = max(limit_goal, min(previous_goal, pressure_goal))
     over_limit = vm.limited and vm.consumed_mb > vm.limit_mb
-    swap = vm.swapped_mb
+    swap_out = 0.0
     if reclaims_by_swap(state) or over_limit:
         inflating = min(float(BALLOON_INFLATE_MB_PER_STEP), max(0.0, balloon - vm.balloon_mb))
-        swap += max(0.0, vm.consumed_mb - target_mb - inflating)
-    swap = min(swap, max(0.0, vm.configured_mb - vm.reservation_mb))
-    return Plan(balloon, swap)
+        room = max(0.0, vm.configured_mb - vm.reservation_mb - vm.swapped_mb)
+        swap_out = min(room, max(0.0, vm.consumed_mb - target_mb - inflating))
+    return Plan(balloon, swap_out, vm.swapped_mb + swap_out)

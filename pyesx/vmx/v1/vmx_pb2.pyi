@@ -25,20 +25,20 @@ class MemoryTargets(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     BALLOON_TARGET_MB_FIELD_NUMBER: _builtins.int
-    SWAP_TARGET_MB_FIELD_NUMBER: _builtins.int
+    SWAP_OUT_MB_FIELD_NUMBER: _builtins.int
     balloon_target_mb: _builtins.float
     """the guest's balloon driver inflates (rate-limited) or deflates to it"""
-    swap_target_mb: _builtins.float
-    """the vmx swaps out to .vswp until this much is swapped (never swaps in)"""
+    swap_out_mb: _builtins.float
+    """swap this much more out to the .vswp in this step (pages come back"""
     def __init__(
         self,
         *,
         balloon_target_mb: _builtins.float = ...,
-        swap_target_mb: _builtins.float = ...,
+        swap_out_mb: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["balloon_target_mb", b"balloon_target_mb", "swap_target_mb", b"swap_target_mb"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["balloon_target_mb", b"balloon_target_mb", "swap_out_mb", b"swap_out_mb"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
