@@ -113,7 +113,10 @@ async def boot(args: argparse.Namespace) -> int:
     memsched = MemScheduler(
         physical.memory_bytes / (1 << 20),
         scheduler.tree,
-        lambda: {h.vm_id: RunningVm(h.vm_name, h.socket_path) for h in vmxs.handles.values()},
+        lambda: {
+            h.vm_id: RunningVm(h.vm_name, h.socket_path, h.process.pid, h.guest_memory_fd)
+            for h in vmxs.handles.values()
+        },
     )
     memory_scheduling = asyncio.create_task(memsched.run())
     server = grpc.aio.server()

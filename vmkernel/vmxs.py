@@ -41,6 +41,7 @@ class VmxHandle:
     vmm_pids: list[int]
     started_at: float
     vmx_path: str = ""
+    guest_memory_fd: int = -1  # the vmx's fd of the guest memory (its memfd), for /proc/PID/fd/N
     stopping: bool = False
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
@@ -125,6 +126,7 @@ class VmxManager:
             vmm_pids=list(info["vmm_pids"]),
             started_at=time.time(),
             vmx_path=request.vmx_path,
+            guest_memory_fd=int(info.get("guest_memory_fd", -1)),
         )
         self.handles[request.vm_id] = handle
         self.worlds.add(vmkernel_pb2.VMX, process.pid, f"vmx-{request.vm_name}", request.vm_id)

@@ -147,7 +147,8 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     }
     atomic_write(layout.vmx_state(spec.vm_id), json.dumps(state))
     log.info("vmx.running", vmm_pids=vmm_pids, socket=str(socket_path))
-    report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids)
+    memfd = worlds.memory.fd if worlds.memory is not None else -1
+    report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids, guest_memory_fd=memfd)
     structlog.contextvars.unbind_contextvars("request_id")
 
     vcpu_lost = asyncio.create_task(_first_world_exit(runtime, worlds))
