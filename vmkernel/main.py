@@ -51,7 +51,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="host memory in MB for VMs and the memory scheduler, below the machine's (default all)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.memory_mb < 0:
+        parser.error(f"--memory-mb {args.memory_mb}: a size in MB (0: the machine's memory)")
+    return args
 
 
 def _clean_run_dir(layout: HostLayout) -> None:
