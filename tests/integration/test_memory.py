@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -218,3 +219,12 @@ def test_esxtop_batch_memory_view(host: BootedHost, client: Client) -> None:
     )
     assert float(row["CNSM"]) == pytest.approx(32, abs=1) and float(row["ACTV"]) == pytest.approx(32, abs=1)
     assert float(row["MCTLSZ"]) == float(row["SWCUR"]) == 0
+
+
+def test_a_killed_vmx_leaves_no_swap_file(host: BootedHost, client: Client) -> None:
+    vm_id = new_vm(client, "crash", 128, 16)
+    power_on(client, vm_id)
+    assert swap_file(host, "crash").exists()
+    os.kill(client.get_vm(vm_id).vmx_pid, signal.SIGKILL)
+    wait_until(lambda: client.get_vm(vm_id).power_state == "poweredOff", timeout=20, what="the VM down")
+    assert not swap_file(host, "crash").exists()  # the VMkernel deletes what the dead vmx could not
