@@ -57,16 +57,22 @@ class VmxRuntime:
             raise faults.ToolsUnavailable(self.vm_name)
 
     def read_reservation(self, config: VmxConfig) -> None:
-        """Take the memory reservation (sched.mem.min) from the .vmx: never reclaimed, not in the .vswp."""
+        """Take the memory reservation (sched.mem.min) from the .vmx at power-on: never reclaimed, not
+        in the .vswp (later the VMkernel sends it with every memory step)."""
         memory = self.worlds.memory
         if memory is None:
             return
-        configured_mb = int(mb_of(memory.pages))
         try:
-            self.memory_reservation_mb = from_vmx(config, 1, configured_mb).memory.reservation
+            reservation = from_vmx(config, 1, int(mb_of(memory.pages))).memory.reservation
         except faults.InvalidArgument:
-            self.memory_reservation_mb = 0
-        memory.resize_swap(configured_mb - self.memory_reservation_mb)
+            reservation = 0
+        self.set_reservation(reservation)
+
+    def set_reservation(self, reservation_mb: float) -> None:
+        memory = self.worlds.memory
+        assert memory is not None
+        self.memory_reservation_mb = int(min(mb_of(memory.pages), max(0.0, reservation_mb)))
+        memory.resize_swap(int(mb_of(memory.pages)) - self.memory_reservation_mb)
 
     def _memory_step(self, balloon_mb: float, swap_out_mb: float, reserved: int) -> MemoryState:
         memory = self.worlds.memory
@@ -80,12 +86,16 @@ class VmxRuntime:
             memory.balloon_to(min(cap, -(-int(balloon_mb * MB) // PAGE), memory.pages - reserved), step)
         return memory.state()
 
-    async def memory_targets(self, balloon_mb: float, swap_out_mb: float) -> vmx_pb2.GuestMemoryState:
+    async def memory_targets(
+        self, balloon_mb: float, swap_out_mb: float, reservation_mb: float
+    ) -> vmx_pb2.GuestMemoryState:
         """One step of reclamation towards the VMkernel's targets; the guest memory's figures after it."""
         if self.worlds.memory is None:
             raise faults.InvalidState("the VM has no guest memory")
-        if not (balloon_mb >= 0 and swap_out_mb >= 0):
-            raise faults.InvalidArgument("target", "balloon target and swap-out must be ≥ 0 MB")
+        if not (balloon_mb >= 0 and swap_out_mb >= 0 and reservation_mb >= 0):
+            raise faults.InvalidArgument("target", "balloon target, swap-out and reservation must be ≥ 0 MB")
+        if int(reservation_mb) != self.memory_reservation_mb:
+            self.set_reservation(reservation_mb)
         reserved = pages_of(self.memory_reservation_mb)
         now = self.worlds.memory.state()
         if now.ballooned == 0 and balloon_mb == 0 and pages_of(swap_out_mb) == 0:
@@ -102,6 +112,7 @@ class VmxRuntime:
             swapped_mb=mb_of(state.swapped),
             swap_file_mb=mb_of(state.swap_file_pages),
             balloon_available=self.guest_tools,
+            reservation_mb=self.memory_reservation_mb,
         )
 
 
@@ -162,13 +173,14 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
                 memory.set_wanted(active_mb)
                 await self.runtime.worlds.wake_memory()
                 _log.info("vmx.guest_working_set", active_mb=active_mb)
-            self.runtime.read_reservation(config)
         return vmx_pb2.ReloadConfigResponse()
 
     async def SetMemoryTargets(
         self, request: vmx_pb2.MemoryTargets, context: Ctx
     ) -> vmx_pb2.GuestMemoryState:
-        return await self.runtime.memory_targets(request.balloon_target_mb, request.swap_out_mb)
+        return await self.runtime.memory_targets(
+            request.balloon_target_mb, request.swap_out_mb, request.reservation_mb
+        )
 
     async def GuestPower(
         self, request: vmx_pb2.GuestPowerRequest, context: Ctx

@@ -168,6 +168,14 @@ def test_a_reservation_protects_a_vm_under_pressure(small_host: BootedHost) -> N
         # its balloon may take the memory it never touched, above the reservation: nothing it uses
         assert stat.swapped_mb == 0 and stat.granted_mb >= 149 and stat.balloon_mb <= 256 - 150
         assert swap_file(small_host, "reserved").stat().st_size == (256 - 150) * MB
+        # a smaller reservation on the running VM: its .vswp grows to hold what may now be swapped
+        client.wait_for_task(client.reconfigure_vm(reserved, memory_allocation={"reservation": 100}).id)
+        wait_until(
+            lambda: swap_file(small_host, "reserved").stat().st_size == (256 - 100) * MB,
+            timeout=20,
+            what="the .vswp growing",
+        )
+        assert vm_stat(client, reserved).reservation_mb == 100
 
 
 def test_a_limit_reclaims_on_an_idle_host(host: BootedHost, client: Client) -> None:

@@ -89,7 +89,15 @@ class MemScheduler:
             return None
         if last.wanted_active_mb or last.granted_mb or last.balloon_mb or last.swapped_mb:
             return None
+        if last.reservation_mb != self._reservation(vm_id):
+            return None  # the vmx learns a new reservation (its .vswp's size) from the next call
         return last if vm.resident_bytes() == 0 else None
+
+    def _reservation(self, vm_id: str) -> float:
+        try:
+            return float(self.tree.vm(vm_id).of("memory").reservation)
+        except faults.NotFound:
+            return 0.0
 
     async def _step_vm(self, vm_id: str, vm: RunningVm) -> vmx_pb2.GuestMemoryState:
         idle = self._untouched(vm_id, vm)
@@ -97,7 +105,9 @@ class MemScheduler:
             return idle
         last = self._plans.get(vm_id, Plan())
         request = vmx_pb2.MemoryTargets(
-            balloon_target_mb=last.balloon_target_mb, swap_out_mb=last.swap_out_mb
+            balloon_target_mb=last.balloon_target_mb,
+            swap_out_mb=last.swap_out_mb,
+            reservation_mb=self._reservation(vm_id),
         )
         self._plans[vm_id] = Plan(last.balloon_target_mb, 0.0, last.swap_target_mb)  # swap out once
         answer: vmx_pb2.GuestMemoryState = await call(
