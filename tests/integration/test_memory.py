@@ -136,7 +136,10 @@ def test_soft_state_balloons_and_hard_state_swaps(small_host: BootedHost) -> Non
 
         wait_until(swapped, timeout=30, what="hypervisor swap of the idle first VM")
         assert seen_state & {"hard", "low"}
-        assert swap_file(small_host, "first").stat().st_blocks * 512 > 0  # pages really written
+        vswp = swap_file(small_host, "first").stat()
+        assert (
+            vswp.st_size == 256 * MB and vswp.st_blocks * 512 > 0
+        )  # sized at power-on, pages really written
         # the idle memory tax: the idle VM gives back, the active one keeps its working set
         wait_until(lambda: guest_resident_mb(second_pid) >= 99, timeout=20, what="the second VM's 100 MB")
         stat = vm_stat(client, first)
