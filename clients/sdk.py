@@ -612,6 +612,13 @@ class Client(DatastoreCalls, NetworkCalls):
             for s in m.samples
         ]
 
+    def memory_stats(self) -> performance_pb2.MemoryStats:
+        """The memory scheduler's host and per-VM memory figures (MB), as of its last period (~1 s)."""
+        stats: performance_pb2.MemoryStats = self._call(
+            self._performance.GetMemoryStats, performance_pb2.GetMemoryStatsRequest()
+        )
+        return stats
+
     def watch_events(
         self,
         vm_id: str = "",

@@ -1,4 +1,5 @@
-"""hostd's PerformanceService: the VMkernel's per-world CPU counters (esxtop) and realtime statistics."""
+"""hostd's PerformanceService: the VMkernel's per-world CPU counters and memory figures (esxtop),
+and realtime statistics."""
 
 from __future__ import annotations
 
@@ -89,3 +90,8 @@ class PerformanceServicer(performance_pb2_grpc.PerformanceServiceServicer):
             ],
             interval_secs=interval,
         )
+
+    async def GetMemoryStats(
+        self, request: performance_pb2.GetMemoryStatsRequest, context: Ctx
+    ) -> performance_pb2.MemoryStats:
+        return await call(self.vmkernel.GetMemoryStats, request)

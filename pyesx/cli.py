@@ -8,10 +8,12 @@ import sys
 USAGE = """usage: pyesx COMMAND [ARGS]
 
 commands:
-  boot   [--root DIR] [--listen HOST:PORT]        boot a host in the foreground (python -m vmkernel)
+  boot   [--root DIR] [--listen HOST:PORT] [--memory-mb N]
+                                                  boot a host in the foreground (python -m vmkernel)
   shell  [--server HOST:PORT] [--user U] [--password P] [-c TEXT | FILE.ps1]
                                                   run PowerCLI commands against a host
-  esxtop [-b] [-d SECONDS] [-n N] [--server …]    the CPU view of esxtop, live or as CSV (-b)
+  esxtop [-b] [-d SECONDS] [-n N] [--view cpu|memory] [--server …]
+                                                  esxtop's CPU or memory view, live or as CSV (-b)
 """
 
 

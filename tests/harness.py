@@ -74,8 +74,11 @@ def wait_until(predicate: Callable[[], T | None], timeout: float = 15.0, what: s
 class BootedHost:
     """A host booted by ``pyesx boot`` in the foreground of a child process."""
 
-    def __init__(self, root: Path, password: str | None = ROOT_PASSWORD, args: Sequence[str] = ()) -> None:
-        """Boot on ``root``; ``args`` are more ``pyesx boot`` options (``--stats-interval 1``)."""
+    def __init__(
+        self, root: Path, password: str | None = ROOT_PASSWORD, args: Sequence[str] = (), memory_mb: int = 0
+    ) -> None:
+        """Boot on ``root``; ``args`` are more ``pyesx boot`` options (``--stats-interval 1``);
+        ``memory_mb`` sets the host's memory (``--memory-mb``)."""
         self.root = root
         self.password = password or ""
         self.output: list[str] = []
@@ -83,8 +86,9 @@ class BootedHost:
         env.pop("PYESX_ROOT_PASSWORD", None)
         if password is not None:
             env["PYESX_ROOT_PASSWORD"] = password
+        memory = ["--memory-mb", str(memory_mb)] if memory_mb else []
         self.process = subprocess.Popen(
-            [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0", *args],
+            [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0", *args, *memory],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,

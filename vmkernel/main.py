@@ -32,6 +32,7 @@ from vmkernel.datastores import DatastoreTable
 from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostd_supervisor import HostdSupervisor
+from vmkernel.memsched.scheduler import MemScheduler, RunningVm
 from vmkernel.pool_service import ResourcePoolsServicer
 from vmkernel.resources.manager import PoolManager
 from vmkernel.service import VMkernelServicer
@@ -51,7 +52,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--listen", default="127.0.0.1:8443", help="public gRPC address; port 0 picks a free one"
     )
     parser.add_argument(
-        "--memory-mb", type=int, default=0, help="host memory, below the machine's (default all)"
+        "--memory-mb",
+        type=int,
+        default=0,
+        help="host memory in MB for VMs and the memory scheduler, below the machine's (default all)",
     )
     parser.add_argument(
         "--stats-interval",
@@ -60,7 +64,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help=f"realtime performance statistics interval (default {DEFAULT_STATS_INTERVAL_S}, as vSphere)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.memory_mb < 0:
+        parser.error(f"--memory-mb {args.memory_mb}: a size in MB (0: the machine's memory)")
+    return args
 
 
 def _positive_seconds(text: str) -> int:
@@ -136,8 +143,17 @@ async def boot(args: argparse.Namespace) -> int:
     await storage.serve()
     disks = DiskService(layout, datastores, storage)
     vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec)
+    memsched = MemScheduler(
+        physical.memory_bytes / (1 << 20),
+        scheduler.tree,
+        lambda: {
+            h.vm_id: RunningVm(h.vm_name, h.socket_path, h.process.pid, h.guest_memory_fd)
+            for h in vmxs.handles.values()
+        },
+    )
+    memory_scheduling = asyncio.create_task(memsched.run())
     server = grpc.aio.server()
-    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events, datastores, disks)
+    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events, datastores, disks, memsched)
     servicer.vswitches.management_ip = args.listen.rsplit(":", 1)[0].strip("[]")
     gate = RpcGate()
     gate.register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
@@ -175,6 +191,7 @@ async def boot(args: argparse.Namespace) -> int:
     await vmxs.stop_all()
     await storage.close()
     scheduling.cancel()
+    memory_scheduling.cancel()
     await factory.stop()
     await hostd.stop()
     await server.stop(grace=1.0)

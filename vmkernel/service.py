@@ -18,6 +18,7 @@ from vmkernel.datastores import DatastoreTable
 from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
+from vmkernel.memsched.scheduler import MemScheduler
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
@@ -54,8 +55,10 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         events: WorldEventBus,
         datastores: DatastoreTable,
         disks: DiskService,
+        memsched: MemScheduler,
     ) -> None:
         self.layout, self.host, self.config = layout, host, config
+        self.memsched = memsched
         self.worlds, self.vmxs, self.events = worlds, vmxs, events
         self.boot_time = time.time()
         self.datastores = datastores
@@ -125,6 +128,11 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         return performance_pb2.WorldStats(
             timestamp=time.time(), num_pcpus=self.host.num_pcpus, cpu_mhz=self.host.cpu_mhz, worlds=stats
         )
+
+    async def GetMemoryStats(
+        self, request: performance_pb2.GetMemoryStatsRequest, context: grpc.aio.ServicerContext
+    ) -> performance_pb2.MemoryStats:
+        return self.memsched.stats
 
     async def ListWorlds(
         self, request: vmkernel_pb2.ListWorldsRequest, context: grpc.aio.ServicerContext

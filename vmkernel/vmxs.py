@@ -27,7 +27,7 @@ from vmkernel.events import WorldEventBus
 from vmkernel.storage.io_service import DiskIoService, DiskSpec
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.worlds import WorldTable
-from vmx.main import VmxSpec
+from vmx.main import VmxSpec, swap_path
 
 _log = get_logger("vmxs")
 HANDSHAKE_TIMEOUT = 30.0
@@ -42,6 +42,8 @@ class VmxHandle:
     socket_path: str
     vmm_pids: list[int]
     started_at: float
+    vmx_path: str = ""
+    guest_memory_fd: int = -1  # the vmx's fd of the guest memory (its memfd), for /proc/PID/fd/N
     stopping: bool = False
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
@@ -134,6 +136,8 @@ class VmxManager:
             socket_path=info["socket"],
             vmm_pids=list(info["vmm_pids"]),
             started_at=time.time(),
+            vmx_path=request.vmx_path,
+            guest_memory_fd=int(info.get("guest_memory_fd", -1)),
         )
         self.handles[request.vm_id] = handle
         self.worlds.add(vmkernel_pb2.VMX, process.pid, f"vmx-{request.vm_name}", request.vm_id)
@@ -191,6 +195,9 @@ class VmxManager:
         self.worlds.remove_vm(handle.vm_id)
         with contextlib.suppress(FileNotFoundError):
             self.layout.vmx_state(handle.vm_id).unlink()
+        if handle.vmx_path:  # a vmx that crashed or was killed could not delete its swap file
+            with contextlib.suppress(FileNotFoundError):
+                swap_path(handle.vmx_path).unlink()
         log = _log.info if handle.stopping else _log.warning
         log(
             "vmx.exited",

@@ -4,8 +4,9 @@ The interface is small (DESIGN.md, "Guest engines"): ``run`` executes the guest
 on this vCPU, answering the vmx's requests on the control channel, one JSON
 object per line: ``status``, ``save`` (the vCPU's state, to checkpoint),
 ``reset`` (a hardware reset: the guest boots again), ``demand`` (how busy the
-guest's work keeps this vCPU) and ``stop``. End of file means the vmx is gone
-and the world ends too.
+guest's work keeps this vCPU), ``memory`` (the wanted working set changed:
+touch it now) and ``stop``. End of file means the vmx is gone and the world ends
+too.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from pyesx.checkpoint import VcpuState
+from vmx.guestmem import GuestMemory
 
 PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
+TOUCH_PERIOD = 1.0  # seconds between two passes over the guest's working set
 
 
 class GuestEngine(Protocol):
@@ -36,11 +39,18 @@ class SimGuest:
     scheduler sees); the rest of the period, and all of it at 0 %, the vCPU
     halts, blocked on its control channel. Its clock runs while the VM runs and
     stands still while it is suspended, so a resumed guest's uptime carries on.
+
+    On vCPU 0 the guest also owns the VM's ``memory``: every TOUCH_PERIOD it writes
+    each page of its working set (``sim.mem.activeMB``, within what the balloon
+    left it), so those pages are really resident and stay active. With no
+    working set it touches nothing and costs nothing.
     """
 
-    def __init__(self, state: VcpuState, cpu_demand: int = 0) -> None:
+    def __init__(self, state: VcpuState, cpu_demand: int = 0, memory: GuestMemory | None = None) -> None:
         self.state = state
         self.cpu_demand = cpu_demand
+        self.memory = memory
+        self._next_touch = 0.0
         self._resumed_at = time.monotonic()
 
     def uptime(self) -> float:
@@ -69,6 +79,9 @@ class SimGuest:
         if op == "demand":
             self.cpu_demand = max(0, min(100, int(request.get("cpu", 0))))
             return {"ok": True}
+        if op == "memory":
+            self._next_touch = 0.0
+            return {"ok": True}
         return {"error": f"unknown request {op!r}"}
 
     def _work(self) -> float | None:
@@ -81,10 +94,26 @@ class SimGuest:
             pass  # guest instructions: real CPU time on this VMM world
         return max(0.0, start + PERIOD - time.perf_counter())
 
+    def _touch(self) -> float | None:
+        """Touch the working set when due; return how long until the next pass (None: no working set)."""
+        memory = self.memory
+        if memory is None:
+            return None
+        now = time.monotonic()
+        if now >= self._next_touch:
+            if not memory.touch_working_set() and not memory.state().wanted:
+                self._next_touch = float("inf")  # idle until the vmx asks again
+                return None
+            self._next_touch = now + TOUCH_PERIOD
+        return None if self._next_touch == float("inf") else max(0.0, self._next_touch - now)
+
     def run(self, control: socket.socket) -> int:
         pending = b""
         while True:
             halt = self._work()
+            due = self._touch()
+            if due is not None:
+                halt = due if halt is None else min(halt, due)
             readable, _, _ = select.select([control], [], [], halt)
             if not readable:
                 continue

@@ -1,9 +1,10 @@
 """The user world of one powered-on VM, forked by the vmx factory.
 
 Phases: prepare (name, parent-death signal, logging to the VM's vmware.log),
-launch (VMM worlds forked first, then the gRPC server on run/vmx/<vm-id>.sock
-and the state file), report ready to the VMkernel; then run until PowerOff or
-SIGTERM, stop the worlds and exit.
+launch (guest memory and the ``<vm>.vswp`` created, VMM worlds forked, then the
+gRPC server on run/vmx/<vm-id>.sock and the state file), report ready to the
+VMkernel; then run until PowerOff or SIGTERM, stop the worlds, delete the .vswp
+and exit.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pyesx.rpc.metadata import request_id_var
 from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx.guestmem import GuestMemory
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
 
@@ -75,13 +77,24 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         get_logger("vmx").info("vmx.resuming", checkpoint=spec.checkpoint_path)
     else:
         states = [VcpuState(vcpu) for vcpu in range(spec.num_cpu)]
-    demand = guestsim.cpu_demand(VmxConfig.parse(Path(spec.vmx_path).read_text(), spec.vmx_path))
-    worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root, demand)
+    config = VmxConfig.parse(Path(spec.vmx_path).read_text(), spec.vmx_path)
+    memory = GuestMemory(spec.memory_mb, str(swap_path(spec.vmx_path)), 0)
+    memory.set_wanted(guestsim.mem_active_mb(config))
+    worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root, guestsim.cpu_demand(config), memory)
+    runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
+    runtime.read_reservation(config)  # the .vswp's size: configured − reservation
     worlds.fork(states)  # before any gRPC object or event loop exists
     try:
-        return uvloop.run(_serve(spec, worlds, ready_fd))
+        return uvloop.run(_serve(spec, runtime, ready_fd))
     finally:
+        memory.close()
         flush()  # the factory's child ends with os._exit: nothing else writes the buffer out
+
+
+def swap_path(vmx_path: str) -> Path:
+    """The VM's swap file: ``<vm>.vswp`` beside its .vmx."""
+    path = Path(vmx_path)
+    return path.with_name(f"{path.stem}.vswp")
 
 
 async def _first_world_exit(runtime: VmxRuntime, worlds: VmmWorlds) -> None:
@@ -105,10 +118,10 @@ async def _first_world_exit(runtime: VmxRuntime, worlds: VmmWorlds) -> None:
         return
 
 
-async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
+async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     layout = HostLayout(Path(spec.root))
     log = get_logger("vmx")
-    runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
+    worlds = runtime.worlds
     flusher = asyncio.create_task(flush_periodically())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -134,7 +147,8 @@ async def _serve(spec: VmxSpec, worlds: VmmWorlds, ready_fd: int) -> int:
     }
     atomic_write(layout.vmx_state(spec.vm_id), json.dumps(state))
     log.info("vmx.running", vmm_pids=vmm_pids, socket=str(socket_path))
-    report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids)
+    memfd = worlds.memory.fd if worlds.memory is not None else -1
+    report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids, guest_memory_fd=memfd)
     structlog.contextvars.unbind_contextvars("request_id")
 
     vcpu_lost = asyncio.create_task(_first_world_exit(runtime, worlds))

@@ -11,12 +11,14 @@ from typing import TypeAlias
 import grpc
 
 from pyesx import faults, guestsim
+from pyesx.allocations import from_vmx
 from pyesx.api.v1 import vm_pb2
 from pyesx.checkpoint import write_checkpoint
 from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_OK
 from pyesx.logs import get_logger
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx.guestmem import MB, PAGE, MemoryState, mb_of, pages_of
 from vmx.worlds import VmmWorlds
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -35,6 +37,7 @@ class VmxRuntime:
     started_at: float = field(default_factory=time.time)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = VMX_EXIT_OK
+    memory_reservation_mb: int = 0
 
     def finish(self, exit_code: int = VMX_EXIT_OK) -> None:
         self.exit_code = exit_code
@@ -52,6 +55,65 @@ class VmxRuntime:
     def require_tools(self) -> None:
         if not self.guest_tools:
             raise faults.ToolsUnavailable(self.vm_name)
+
+    def read_reservation(self, config: VmxConfig) -> None:
+        """Take the memory reservation (sched.mem.min) from the .vmx at power-on: never reclaimed, not
+        in the .vswp (later the VMkernel sends it with every memory step)."""
+        memory = self.worlds.memory
+        if memory is None:
+            return
+        try:
+            reservation = from_vmx(config, 1, int(mb_of(memory.pages))).memory.reservation
+        except faults.InvalidArgument:
+            reservation = 0
+        self.set_reservation(reservation)
+
+    def set_reservation(self, reservation_mb: float) -> None:
+        memory = self.worlds.memory
+        assert memory is not None
+        self.memory_reservation_mb = int(min(mb_of(memory.pages), max(0.0, reservation_mb)))
+        memory.resize_swap(int(mb_of(memory.pages)) - self.memory_reservation_mb)
+
+    def _memory_step(self, balloon_mb: float, swap_out_mb: float, reserved: int) -> MemoryState:
+        memory = self.worlds.memory
+        assert memory is not None
+        # swap first: what the VMkernel asked for counts on what this step's balloon had not taken yet
+        if swap_out_mb > 0:
+            memory.swap_to(memory.state().swapped + pages_of(swap_out_mb), reserved)
+        if self.guest_tools:  # the balloon driver is part of the guest tools
+            cap = int(memory.pages * guestsim.BALLOON_MAX_FRACTION)
+            step = pages_of(guestsim.BALLOON_INFLATE_MB_PER_STEP)
+            memory.balloon_to(min(cap, -(-int(balloon_mb * MB) // PAGE), memory.pages - reserved), step)
+        return memory.state()
+
+    async def memory_targets(
+        self, balloon_mb: float, swap_out_mb: float, reservation_mb: float
+    ) -> vmx_pb2.GuestMemoryState:
+        """One step of reclamation towards the VMkernel's targets; the guest memory's figures after it."""
+        if self.worlds.memory is None:
+            raise faults.InvalidState("the VM has no guest memory")
+        if not (balloon_mb >= 0 and swap_out_mb >= 0 and reservation_mb >= 0):
+            raise faults.InvalidArgument("target", "balloon target, swap-out and reservation must be ≥ 0 MB")
+        if int(reservation_mb) != self.memory_reservation_mb:
+            self.set_reservation(reservation_mb)
+        reserved = pages_of(self.memory_reservation_mb)
+        now = self.worlds.memory.state()
+        if now.ballooned == 0 and balloon_mb == 0 and pages_of(swap_out_mb) == 0:
+            state = now  # nothing to reclaim or give back (an idle VM: no thread, no lock, no page touched)
+        else:
+            state = await asyncio.to_thread(self._memory_step, balloon_mb, swap_out_mb, reserved)
+        return vmx_pb2.GuestMemoryState(
+            configured_mb=mb_of(state.pages),
+            wanted_active_mb=mb_of(state.wanted),
+            active_mb=mb_of(state.working_set),
+            granted_mb=mb_of(state.present),
+            consumed_mb=state.consumed_bytes / (1 << 20),
+            balloon_mb=mb_of(state.ballooned),
+            swapped_mb=mb_of(state.swapped),
+            swap_file_mb=mb_of(state.swap_file_pages),
+            balloon_available=self.guest_tools,
+            reservation_mb=self.memory_reservation_mb,
+        )
 
 
 class VmxServicer(vmx_pb2_grpc.VmxServicer):
@@ -104,7 +166,21 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         if demand != self.runtime.worlds.cpu_demand:
             await self.runtime.worlds.set_demand(demand)
             _log.info("vmx.guest_demand", cpu_percent=demand)
+        memory = self.runtime.worlds.memory
+        if memory is not None:
+            active_mb = guestsim.mem_active_mb(config)
+            if memory.state().wanted != min(memory.pages, pages_of(active_mb)):
+                memory.set_wanted(active_mb)
+                await self.runtime.worlds.wake_memory()
+                _log.info("vmx.guest_working_set", active_mb=active_mb)
         return vmx_pb2.ReloadConfigResponse()
+
+    async def SetMemoryTargets(
+        self, request: vmx_pb2.MemoryTargets, context: Ctx
+    ) -> vmx_pb2.GuestMemoryState:
+        return await self.runtime.memory_targets(
+            request.balloon_target_mb, request.swap_out_mb, request.reservation_mb
+        )
 
     async def GuestPower(
         self, request: vmx_pb2.GuestPowerRequest, context: Ctx

@@ -17,6 +17,7 @@ import sys
 from pyesx.checkpoint import VcpuState
 from pyesx.procs import die_with_parent, set_title
 from vmx.guest import SimGuest
+from vmx.guestmem import GuestMemory
 
 
 def run_world(
@@ -27,14 +28,15 @@ def run_world(
     vmx_pid: int,
     root: str,
     cpu_demand: int,
+    memory: GuestMemory | None = None,
 ) -> int:
-    """Body of a VMM world; returns its exit status."""
+    """Body of a VMM world (``memory``: the VM's guest memory, on vCPU 0); returns its exit status."""
     set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
     die_with_parent(vmx_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
-    return SimGuest(state, cpu_demand).run(control)
+    return SimGuest(state, cpu_demand, memory).run(control)
 
 
 def exec_argv(

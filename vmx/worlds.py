@@ -13,6 +13,7 @@ from typing import Any
 
 from pyesx.checkpoint import VcpuState
 from pyesx.procs import Child, ForkedChild
+from vmx.guestmem import GuestMemory
 from vmx.vmm import exec_argv, run_world
 
 
@@ -49,9 +50,12 @@ class VmmWorld:
 class VmmWorlds:
     """All VMM worlds of one VM."""
 
-    def __init__(self, vm_id: str, vm_name: str, root: str, cpu_demand: int = 0) -> None:
+    def __init__(
+        self, vm_id: str, vm_name: str, root: str, cpu_demand: int = 0, memory: GuestMemory | None = None
+    ) -> None:
         self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
         self.cpu_demand = cpu_demand  # percent of each vCPU the guest's work keeps busy
+        self.memory = memory  # the guest's memory, touched by the guest on vCPU 0
         self.worlds: list[VmmWorld] = []
         self.added = asyncio.Event()  # set when a hot-added world joins
 
@@ -67,8 +71,10 @@ class VmmWorlds:
                     ours.close()
                     for sibling in self.worlds:
                         sibling.control.close()
+                    memory = self.memory if state.vcpu == 0 else None
+                    vmx_pid, demand = os.getppid(), self.cpu_demand
                     code = run_world(
-                        self.vm_id, self.vm_name, state, theirs, os.getppid(), self.root, self.cpu_demand
+                        self.vm_id, self.vm_name, state, theirs, vmx_pid, self.root, demand, memory
                     )
                 except BaseException:
                     traceback.print_exc()
@@ -122,6 +128,11 @@ class VmmWorlds:
         """The guest's work now keeps each vCPU cpu_percent busy."""
         self.cpu_demand = cpu_percent
         await self.request_all("demand", cpu=cpu_percent)
+
+    async def wake_memory(self) -> None:
+        """The wanted working set changed: the guest on vCPU 0 touches it now."""
+        if self.memory is not None and self.worlds and self.worlds[0].vcpu == 0:
+            await self.worlds[0].request("memory")
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Ask every world to stop; kill the ones that do not within timeout."""

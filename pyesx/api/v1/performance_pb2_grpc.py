@@ -49,6 +49,11 @@ class PerformanceServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfResponse.FromString,
                 _registered_method=True)
+        self.GetMemoryStats = channel.unary_unary(
+                '/pyesx.api.v1.PerformanceService/GetMemoryStats',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.FromString,
+                _registered_method=True)
 
 
 class PerformanceServiceServicer:
@@ -76,6 +81,13 @@ class PerformanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMemoryStats(self, request, context):
+        """The host's memory and every powered-on VM's, as of the memory scheduler's last period (~1 s).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PerformanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +105,11 @@ def add_PerformanceServiceServicer_to_server(servicer, server):
                     servicer.QueryPerf,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfResponse.SerializeToString,
+            ),
+            'GetMemoryStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMemoryStats,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -176,6 +193,33 @@ class PerformanceService:
             '/pyesx.api.v1.PerformanceService/QueryPerf',
             pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_performance__pb2.QueryPerfResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMemoryStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.PerformanceService/GetMemoryStats',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.FromString,
             options,
             channel_credentials,
             insecure,

@@ -72,6 +72,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.FromString,
                 _registered_method=True)
+        self.GetMemoryStats = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/GetMemoryStats',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.FromString,
+                _registered_method=True)
         self.WatchWorldEvents = channel.unary_stream(
                 '/pyesx.vmkernel.v1.VMkernel/WatchWorldEvents',
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.WatchWorldEventsRequest.SerializeToString,
@@ -198,6 +203,13 @@ class VMkernelServicer:
 
     def GetWorldStats(self, request, context):
         """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMemoryStats(self, request, context):
+        """The memory scheduler's host and per-VM memory figures.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -346,6 +358,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.GetWorldStats,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.SerializeToString,
+            ),
+            'GetMemoryStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMemoryStats,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.SerializeToString,
             ),
             'WatchWorldEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchWorldEvents,
@@ -617,6 +634,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/GetWorldStats',
             pyesx_dot_api_dot_v1_dot_performance__pb2.GetWorldStatsRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_performance__pb2.WorldStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMemoryStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/GetMemoryStats',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.FromString,
             options,
             channel_credentials,
             insecure,

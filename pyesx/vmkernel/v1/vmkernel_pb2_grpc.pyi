@@ -46,6 +46,8 @@ class VMkernelStub:
     ListWorlds: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]
     GetWorldStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetWorldStatsRequest, _performance_pb2.WorldStats]
     """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics."""
+    GetMemoryStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetMemoryStatsRequest, _performance_pb2.MemoryStats]
+    """The memory scheduler's host and per-VM memory figures."""
     WatchWorldEvents: _grpc.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
@@ -91,6 +93,8 @@ class VMkernelAsyncStub(VMkernelStub):
     ListWorlds: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]  # type: ignore[assignment]
     GetWorldStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetWorldStatsRequest, _performance_pb2.WorldStats]  # type: ignore[assignment]
     """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics."""
+    GetMemoryStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetMemoryStatsRequest, _performance_pb2.MemoryStats]  # type: ignore[assignment]
+    """The memory scheduler's host and per-VM memory figures."""
     WatchWorldEvents: _aio.UnaryStreamMultiCallable[_vmkernel_pb2.WatchWorldEventsRequest, _vmkernel_pb2.WorldEvent]  # type: ignore[assignment]
     """Supervisor news for hostd: vmx starts and exits, hostd restarts. Events that
     happened while no hostd listened are delivered when one connects.
@@ -175,6 +179,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_performance_pb2.WorldStats, _abc.Awaitable[_performance_pb2.WorldStats]]:
         """The scheduler's per-world CPU counters (VMM worlds), for esxtop and statistics."""
+
+    @_abc_1.abstractmethod
+    def GetMemoryStats(
+        self,
+        request: _performance_pb2.GetMemoryStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_performance_pb2.MemoryStats, _abc.Awaitable[_performance_pb2.MemoryStats]]:
+        """The memory scheduler's host and per-VM memory figures."""
 
     @_abc_1.abstractmethod
     def WatchWorldEvents(

@@ -25,39 +25,43 @@ _sym_db = _symbol_database.Default()
 from pyesx.api.v1 import vm_pb2 as pyesx_dot_api_dot_v1_dot_vm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"#\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xea\x04\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\"W\n\rMemoryTargets\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x01 \x01(\x01\x12\x13\n\x0bswap_out_mb\x18\x02 \x01(\x01\x12\x16\n\x0ereservation_mb\x18\x03 \x01(\x01\"\xf0\x01\n\x10GuestMemoryState\x12\x15\n\rconfigured_mb\x18\x01 \x01(\x01\x12\x18\n\x10wanted_active_mb\x18\x02 \x01(\x01\x12\x11\n\tactive_mb\x18\x03 \x01(\x01\x12\x12\n\ngranted_mb\x18\x04 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\x05 \x01(\x01\x12\x12\n\nballoon_mb\x18\x06 \x01(\x01\x12\x12\n\nswapped_mb\x18\x07 \x01(\x01\x12\x14\n\x0cswap_file_mb\x18\x08 \x01(\x01\x12\x19\n\x11\x62\x61lloon_available\x18\t \x01(\x08\x12\x16\n\x0ereservation_mb\x18\n \x01(\x01\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"#\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xbb\x05\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponse\x12O\n\x10SetMemoryTargets\x12\x1b.pyesx.vmx.v1.MemoryTargets\x1a\x1e.pyesx.vmx.v1.GuestMemoryStateb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.vmx.v1.vmx_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RELOADCONFIGREQUEST']._serialized_start=63
-  _globals['_RELOADCONFIGREQUEST']._serialized_end=84
-  _globals['_RELOADCONFIGRESPONSE']._serialized_start=86
-  _globals['_RELOADCONFIGRESPONSE']._serialized_end=108
-  _globals['_ADDVCPUSREQUEST']._serialized_start=110
-  _globals['_ADDVCPUSREQUEST']._serialized_end=144
-  _globals['_ADDVCPUSRESPONSE']._serialized_start=146
-  _globals['_ADDVCPUSRESPONSE']._serialized_end=182
-  _globals['_CHECKPOINTREQUEST']._serialized_start=184
-  _globals['_CHECKPOINTREQUEST']._serialized_end=217
-  _globals['_CHECKPOINTRESPONSE']._serialized_start=219
-  _globals['_CHECKPOINTRESPONSE']._serialized_end=254
-  _globals['_RESETREQUEST']._serialized_start=256
-  _globals['_RESETREQUEST']._serialized_end=270
-  _globals['_RESETRESPONSE']._serialized_start=272
-  _globals['_RESETRESPONSE']._serialized_end=287
-  _globals['_GUESTINFOREQUEST']._serialized_start=289
-  _globals['_GUESTINFOREQUEST']._serialized_end=307
-  _globals['_GUESTPOWERREQUEST']._serialized_start=309
-  _globals['_GUESTPOWERREQUEST']._serialized_end=344
-  _globals['_GUESTPOWERRESPONSE']._serialized_start=346
-  _globals['_GUESTPOWERRESPONSE']._serialized_end=366
-  _globals['_POWEROFFREQUEST']._serialized_start=368
-  _globals['_POWEROFFREQUEST']._serialized_end=385
-  _globals['_POWEROFFRESPONSE']._serialized_start=387
-  _globals['_POWEROFFRESPONSE']._serialized_end=405
-  _globals['_VMX']._serialized_start=408
-  _globals['_VMX']._serialized_end=1026
+  _globals['_MEMORYTARGETS']._serialized_start=63
+  _globals['_MEMORYTARGETS']._serialized_end=150
+  _globals['_GUESTMEMORYSTATE']._serialized_start=153
+  _globals['_GUESTMEMORYSTATE']._serialized_end=393
+  _globals['_RELOADCONFIGREQUEST']._serialized_start=395
+  _globals['_RELOADCONFIGREQUEST']._serialized_end=416
+  _globals['_RELOADCONFIGRESPONSE']._serialized_start=418
+  _globals['_RELOADCONFIGRESPONSE']._serialized_end=440
+  _globals['_ADDVCPUSREQUEST']._serialized_start=442
+  _globals['_ADDVCPUSREQUEST']._serialized_end=476
+  _globals['_ADDVCPUSRESPONSE']._serialized_start=478
+  _globals['_ADDVCPUSRESPONSE']._serialized_end=514
+  _globals['_CHECKPOINTREQUEST']._serialized_start=516
+  _globals['_CHECKPOINTREQUEST']._serialized_end=549
+  _globals['_CHECKPOINTRESPONSE']._serialized_start=551
+  _globals['_CHECKPOINTRESPONSE']._serialized_end=586
+  _globals['_RESETREQUEST']._serialized_start=588
+  _globals['_RESETREQUEST']._serialized_end=602
+  _globals['_RESETRESPONSE']._serialized_start=604
+  _globals['_RESETRESPONSE']._serialized_end=619
+  _globals['_GUESTINFOREQUEST']._serialized_start=621
+  _globals['_GUESTINFOREQUEST']._serialized_end=639
+  _globals['_GUESTPOWERREQUEST']._serialized_start=641
+  _globals['_GUESTPOWERREQUEST']._serialized_end=676
+  _globals['_GUESTPOWERRESPONSE']._serialized_start=678
+  _globals['_GUESTPOWERRESPONSE']._serialized_end=698
+  _globals['_POWEROFFREQUEST']._serialized_start=700
+  _globals['_POWEROFFREQUEST']._serialized_end=717
+  _globals['_POWEROFFRESPONSE']._serialized_start=719
+  _globals['_POWEROFFRESPONSE']._serialized_end=737
+  _globals['_VMX']._serialized_start=740
+  _globals['_VMX']._serialized_end=1439
 # @@protoc_insertion_point(module_scope)

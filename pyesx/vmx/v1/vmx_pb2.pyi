@@ -19,6 +19,91 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class MemoryTargets(_message.Message):
+    """Sizes in MB (2^20 bytes)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BALLOON_TARGET_MB_FIELD_NUMBER: _builtins.int
+    SWAP_OUT_MB_FIELD_NUMBER: _builtins.int
+    RESERVATION_MB_FIELD_NUMBER: _builtins.int
+    balloon_target_mb: _builtins.float
+    """the guest's balloon driver inflates (rate-limited) or deflates to it"""
+    swap_out_mb: _builtins.float
+    """swap this much more out to the .vswp in this step (pages come back"""
+    reservation_mb: _builtins.float
+    """only when the guest touches them)
+    sched.mem.min as the VMkernel holds it: never swapped or ballooned;
+    """
+    def __init__(
+        self,
+        *,
+        balloon_target_mb: _builtins.float = ...,
+        swap_out_mb: _builtins.float = ...,
+        reservation_mb: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["balloon_target_mb", b"balloon_target_mb", "reservation_mb", b"reservation_mb", "swap_out_mb", b"swap_out_mb"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemoryTargets: _TypeAlias = MemoryTargets  # noqa: Y015
+
+@_typing.final
+class GuestMemoryState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFIGURED_MB_FIELD_NUMBER: _builtins.int
+    WANTED_ACTIVE_MB_FIELD_NUMBER: _builtins.int
+    ACTIVE_MB_FIELD_NUMBER: _builtins.int
+    GRANTED_MB_FIELD_NUMBER: _builtins.int
+    CONSUMED_MB_FIELD_NUMBER: _builtins.int
+    BALLOON_MB_FIELD_NUMBER: _builtins.int
+    SWAPPED_MB_FIELD_NUMBER: _builtins.int
+    SWAP_FILE_MB_FIELD_NUMBER: _builtins.int
+    BALLOON_AVAILABLE_FIELD_NUMBER: _builtins.int
+    RESERVATION_MB_FIELD_NUMBER: _builtins.int
+    configured_mb: _builtins.float
+    wanted_active_mb: _builtins.float
+    """the guest's working set as configured (sim.mem.activeMB)"""
+    active_mb: _builtins.float
+    """the working set the guest really touched in its last pass"""
+    granted_mb: _builtins.float
+    """pages touched and not ballooned or swapped"""
+    consumed_mb: _builtins.float
+    """resident: the guest memory file's allocated blocks (fstat)"""
+    balloon_mb: _builtins.float
+    swapped_mb: _builtins.float
+    swap_file_mb: _builtins.float
+    """the .vswp's size"""
+    balloon_available: _builtins.bool
+    """guest tools run (the balloon driver is part of them)"""
+    reservation_mb: _builtins.float
+    """the reservation the vmx holds to"""
+    def __init__(
+        self,
+        *,
+        configured_mb: _builtins.float = ...,
+        wanted_active_mb: _builtins.float = ...,
+        active_mb: _builtins.float = ...,
+        granted_mb: _builtins.float = ...,
+        consumed_mb: _builtins.float = ...,
+        balloon_mb: _builtins.float = ...,
+        swapped_mb: _builtins.float = ...,
+        swap_file_mb: _builtins.float = ...,
+        balloon_available: _builtins.bool = ...,
+        reservation_mb: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_mb", b"active_mb", "balloon_available", b"balloon_available", "balloon_mb", b"balloon_mb", "configured_mb", b"configured_mb", "consumed_mb", b"consumed_mb", "granted_mb", b"granted_mb", "reservation_mb", b"reservation_mb", "swap_file_mb", b"swap_file_mb", "swapped_mb", b"swapped_mb", "wanted_active_mb", b"wanted_active_mb"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuestMemoryState: _TypeAlias = GuestMemoryState  # noqa: Y015
+
+@_typing.final
 class ReloadConfigRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -75,6 +75,11 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigResponse.FromString,
                 _registered_method=True)
+        self.SetMemoryTargets = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/SetMemoryTargets',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -133,6 +138,14 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetMemoryTargets(self, request, context):
+        """The VMkernel's memory scheduler (every ~1 s): the balloon and swap targets to work towards,
+        answered with the guest memory's state once the step is taken.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -175,6 +188,11 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.ReloadConfig,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigRequest.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigResponse.SerializeToString,
+            ),
+            'SetMemoryTargets': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMemoryTargets,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -393,6 +411,33 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/ReloadConfig',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigRequest.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ReloadConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMemoryTargets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/SetMemoryTargets',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.FromString,
             options,
             channel_credentials,
             insecure,

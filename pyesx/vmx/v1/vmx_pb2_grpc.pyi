@@ -45,6 +45,10 @@ class VmxStub:
     """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
     ReloadConfig: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.ReloadConfigRequest, _vmx_pb2.ReloadConfigResponse]
     """Re-read the .vmx and apply what a running VM can change (the guest's demand)."""
+    SetMemoryTargets: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.MemoryTargets, _vmx_pb2.GuestMemoryState]
+    """The VMkernel's memory scheduler (every ~1 s): the balloon and swap targets to work towards,
+    answered with the guest memory's state once the step is taken.
+    """
 
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
@@ -62,6 +66,10 @@ class VmxAsyncStub(VmxStub):
     """CPU hot add: start VMM worlds until the VM has num_cpu vCPUs."""
     ReloadConfig: _aio.UnaryUnaryMultiCallable[_vmx_pb2.ReloadConfigRequest, _vmx_pb2.ReloadConfigResponse]  # type: ignore[assignment]
     """Re-read the .vmx and apply what a running VM can change (the guest's demand)."""
+    SetMemoryTargets: _aio.UnaryUnaryMultiCallable[_vmx_pb2.MemoryTargets, _vmx_pb2.GuestMemoryState]  # type: ignore[assignment]
+    """The VMkernel's memory scheduler (every ~1 s): the balloon and swap targets to work towards,
+    answered with the guest memory's state once the step is taken.
+    """
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -124,5 +132,15 @@ class VmxServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_vmx_pb2.ReloadConfigResponse, _abc.Awaitable[_vmx_pb2.ReloadConfigResponse]]:
         """Re-read the .vmx and apply what a running VM can change (the guest's demand)."""
+
+    @_abc_1.abstractmethod
+    def SetMemoryTargets(
+        self,
+        request: _vmx_pb2.MemoryTargets,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.GuestMemoryState, _abc.Awaitable[_vmx_pb2.GuestMemoryState]]:
+        """The VMkernel's memory scheduler (every ~1 s): the balloon and swap targets to work towards,
+        answered with the guest memory's state once the step is taken.
+        """
 
 def add_VmxServicer_to_server(servicer: VmxServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,72 @@
+"""esxtop's memory view, rendered from a MemoryStats message (no host)."""
+
+from __future__ import annotations
+
+from clients.esxtop import MEMORY_COLUMNS, _memory_table, memory_values
+from pyesx.api.v1 import performance_pb2
+
+
+def stats() -> performance_pb2.MemoryStats:
+    return performance_pb2.MemoryStats(
+        host_memory_mb=256,
+        free_mb=7,
+        min_free_mb=15.36,
+        state="soft",
+        vms=[
+            performance_pb2.VmMemoryStat(
+                vm_id="vm-1",
+                name="small",
+                configured_mb=128,
+                granted_mb=10,
+                consumed_mb=10,
+                active_mb=10,
+            ),
+            performance_pb2.VmMemoryStat(
+                vm_id="vm-2",
+                name="big",
+                configured_mb=256,
+                granted_mb=220,
+                consumed_mb=220.5,
+                active_mb=228,
+                balloon_mb=32,
+                balloon_target_mb=36,
+                swapped_mb=4,
+                swap_target_mb=6,
+            ),
+        ],
+    )
+
+
+def test_memory_values_follow_the_columns() -> None:
+    big = stats().vms[1]
+    values = dict(zip(MEMORY_COLUMNS, memory_values(big), strict=True))
+    assert values == {
+        "MEMSZ": 256,
+        "GRANT": 220,
+        "CNSM": 220.5,
+        "ACTV": 228,
+        "MCTLSZ": 32,
+        "MCTLTGT": 36,
+        "SWCUR": 4,
+        "SWTGT": 6,
+    }
+
+
+def test_the_table_shows_the_host_state_and_sorts_by_consumed() -> None:
+    lines = _memory_table(stats(), "now").splitlines()
+    assert lines[0] == "now  memory view: 2 VMs"
+    assert lines[1] == "PMEM /MB: 256 total, 7 free, minFree 15, state soft"
+    assert lines[2].split() == ["NAME", "VM", *MEMORY_COLUMNS]
+    assert lines[3].split() == [
+        "big",
+        "vm-2",
+        "256.0",
+        "220.0",
+        "220.5",
+        "228.0",
+        "32.0",
+        "36.0",
+        "4.0",
+        "6.0",
+    ]
+    assert lines[4].split()[:2] == ["small", "vm-1"]
