@@ -8,10 +8,9 @@ collector (``hostd.perfstats``) asks every source once per interval.
 ``CpuSource`` reads the VMkernel's cumulative per-world CPU counters
 (``GetWorldStats``) and turns two readings into the interval's cpu.* values.
 
-A memory source is one more class here: ``counters = MEMORY_COUNTERS``, and a
-``collect()`` that reads the VMkernel's per-VM memory figures (GRANT, CONSUMED,
-ACTIVE, MCTLSZ, SWCUR in MB) and returns ``absolute_reading`` of them in KB by
-counter name; it is then listed beside ``CpuSource`` in ``hostd.main``.
+``MemorySource`` reads the memory scheduler's per-VM figures (``GetMemoryStats``:
+GRANT, CONSUMED, ACTIVE, MCTLSZ, SWCUR in MB) at the end of each interval and
+gives them in KB, as vSphere's mem.* counters; the host's are the sums.
 """
 
 from __future__ import annotations
@@ -144,3 +143,35 @@ class CpuSource:
             return None
         before, self._last = self._last, stats
         return None if before is None else cpu_interval(before, stats)
+
+
+class MemorySource:
+    """mem.active, mem.granted, mem.consumed, mem.vmmemctl and mem.swapped (KB) from the VMkernel's
+    memory scheduler, as of its last period."""
+
+    counters = MEMORY_COUNTERS
+
+    def __init__(self, vmkernel: vmkernel_pb2_grpc.VMkernelStub) -> None:
+        self.vmkernel = vmkernel
+
+    async def collect(self) -> Reading | None:
+        try:
+            stats: performance_pb2.MemoryStats = await call(
+                self.vmkernel.GetMemoryStats, performance_pb2.GetMemoryStatsRequest(), timeout=10.0
+            )
+        except faults.VimFault as fault:
+            _log.warning("perfstats.memory_read_failed", reason=str(fault))
+            return None
+        kb = 1024.0
+        return absolute_reading(
+            {
+                vm.vm_id: {
+                    MEM_ACTIVE.name: round(vm.active_mb * kb),
+                    MEM_GRANTED.name: round(vm.granted_mb * kb),
+                    MEM_CONSUMED.name: round(vm.consumed_mb * kb),
+                    MEM_VMMEMCTL.name: round(vm.balloon_mb * kb),
+                    MEM_SWAPPED.name: round(vm.swapped_mb * kb),
+                }
+                for vm in stats.vms
+            }
+        )

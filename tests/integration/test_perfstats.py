@@ -230,3 +230,34 @@ def test_an_smp_vm_whose_vcpus_run_unevenly_shows_costop(fast_host: BootedHost, 
     assert window[""] == pytest.approx(sums, abs=1)  # each rounded to a millisecond
     total = sum(s.value for s in samples if s.instance == "")
     assert total > 0  # the skew co-stopped a vCPU at some point since power-on
+
+
+def test_memory_counters_follow_the_guests_working_set(fast_host: BootedHost, fast_client: Client) -> None:
+    """mem.* samples come from the memory scheduler: a guest touching 64 MB shows ~64 MB (in KB)
+    active, granted and consumed, nothing ballooned or swapped on a free host."""
+    vm = fast_client.wait_for_task(fast_client.create_vm("mem01", memory_mb=256).id).result_entity_id
+    fast_client.wait_for_task(fast_client.reconfigure_vm(vm, set_extra_config={"sim.mem.activeMB": "64"}).id)
+    fast_client.wait_for_task(fast_client.power_on(vm).id)
+
+    def touched() -> list[PerfSample] | None:
+        samples = _series(fast_client, vm, "mem.consumed.average")
+        return samples if samples and samples[-1].value >= 60 * 1024 else None
+
+    wait_until(touched, timeout=30, what="the working set in mem.consumed")
+    latest = {
+        s.counter: s.value for s in fast_client.query_perf(vm, sorted(MEMORY_COUNTER_NAMES), max_samples=1)
+    }
+    assert latest["mem.active.average"] == pytest.approx(64 * 1024, rel=0.1)
+    assert latest["mem.granted.average"] >= 60 * 1024 and latest["mem.consumed.average"] >= 60 * 1024
+    assert latest["mem.vmmemctl.average"] == 0 and latest["mem.swapped.average"] == 0
+    [host] = fast_client.query_perf("ha-host", ["mem.consumed.average"], max_samples=1)
+    assert host.value >= latest["mem.consumed.average"]
+
+
+MEMORY_COUNTER_NAMES = {
+    "mem.active.average",
+    "mem.granted.average",
+    "mem.consumed.average",
+    "mem.vmmemctl.average",
+    "mem.swapped.average",
+}
