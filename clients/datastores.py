@@ -30,6 +30,7 @@ class Datastore:
     free_bytes: int
     capacity_limited: bool  # capacity is a configured cap
     accessible: bool
+    capacity_iops: int = 0  # guest I/O is paced at this (mClock's capacity); 0: the disk's own speed
 
     @property
     def capacity_gb(self) -> float:
@@ -57,7 +58,16 @@ class DatastoreFile:
 
 
 def datastore_from_proto(m: host_pb2.Datastore) -> Datastore:
-    return Datastore(m.name, m.url, m.path, m.capacity_bytes, m.free_bytes, m.capacity_limited, m.accessible)
+    return Datastore(
+        m.name,
+        m.url,
+        m.path,
+        m.capacity_bytes,
+        m.free_bytes,
+        m.capacity_limited,
+        m.accessible,
+        m.capacity_iops,
+    )
 
 
 def file_from_proto(m: datastore_pb2.DatastoreFile) -> DatastoreFile:
@@ -81,10 +91,24 @@ class DatastoreCalls:
             self._call(self._datastores.GetDatastore, datastore_pb2.GetDatastoreRequest(name=name))
         )
 
-    def create_datastore(self, name: str, path: str, capacity_bytes: int = 0) -> Datastore:
-        """Mount an existing directory of the host as a datastore (capacity_bytes: a cap, 0 = none)."""
-        request = datastore_pb2.CreateDatastoreRequest(name=name, path=path, capacity_bytes=capacity_bytes)
+    def create_datastore(
+        self, name: str, path: str, capacity_bytes: int = 0, capacity_iops: int = 0
+    ) -> Datastore:
+        """Mount an existing directory of the host as a datastore (capacity_bytes: a cap, 0 = none;
+        capacity_iops: the throughput guest I/O is paced at, 0 = the disk's own)."""
+        request = datastore_pb2.CreateDatastoreRequest(
+            name=name, path=path, capacity_bytes=capacity_bytes, capacity_iops=capacity_iops
+        )
         return datastore_from_proto(self._call(self._datastores.CreateDatastore, request))
+
+    def update_datastore(
+        self, name: str, capacity_bytes: int | None = None, capacity_iops: int | None = None
+    ) -> Datastore:
+        """Change a datastore's configured capacity cap or I/O throughput (None: unchanged)."""
+        request = datastore_pb2.UpdateDatastoreRequest(
+            name=name, capacity_bytes=capacity_bytes, capacity_iops=capacity_iops
+        )
+        return datastore_from_proto(self._call(self._datastores.UpdateDatastore, request))
 
     def remove_datastore(self, name: str) -> None:
         self._call(self._datastores.RemoveDatastore, datastore_pb2.RemoveDatastoreRequest(name=name))

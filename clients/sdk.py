@@ -612,6 +612,13 @@ class Client(DatastoreCalls, NetworkCalls):
             for s in m.samples
         ]
 
+    def disk_stats(self) -> performance_pb2.DiskStats:
+        """The storage stack's counters of every powered-on VM's disks, since each powered on."""
+        stats: performance_pb2.DiskStats = self._call(
+            self._performance.GetDiskStats, performance_pb2.GetDiskStatsRequest()
+        )
+        return stats
+
     def memory_stats(self) -> performance_pb2.MemoryStats:
         """The memory scheduler's host and per-VM memory figures (MB), as of its last period (~1 s)."""
         stats: performance_pb2.MemoryStats = self._call(

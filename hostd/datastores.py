@@ -71,9 +71,18 @@ class DatastoreServicer(datastore_pb2_grpc.DatastoreServiceServicer):
         self, request: datastore_pb2.CreateDatastoreRequest, context: Ctx
     ) -> host_pb2.Datastore:
         add = vmkernel_pb2.AddDatastoreRequest(
-            name=request.name, path=request.path, capacity_bytes=request.capacity_bytes
+            name=request.name,
+            path=request.path,
+            capacity_bytes=request.capacity_bytes,
+            capacity_iops=request.capacity_iops,
         )
         return await call(self.vmkernel.AddDatastore, add)
+
+    async def UpdateDatastore(
+        self, request: datastore_pb2.UpdateDatastoreRequest, context: Ctx
+    ) -> host_pb2.Datastore:
+        updated: host_pb2.Datastore = await call(self.vmkernel.UpdateDatastore, request)
+        return updated
 
     async def RemoveDatastore(
         self, request: datastore_pb2.RemoveDatastoreRequest, context: Ctx

@@ -91,6 +91,11 @@ class PerformanceServicer(performance_pb2_grpc.PerformanceServiceServicer):
             interval_secs=interval,
         )
 
+    async def GetDiskStats(
+        self, request: performance_pb2.GetDiskStatsRequest, context: Ctx
+    ) -> performance_pb2.DiskStats:
+        return await call(self.vmkernel.GetDiskStats, request)
+
     async def GetMemoryStats(
         self, request: performance_pb2.GetMemoryStatsRequest, context: Ctx
     ) -> performance_pb2.MemoryStats:

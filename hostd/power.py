@@ -16,6 +16,7 @@ from hostd import vmconfig
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, SUSPENDED, VmManager, VmRecord
 from pyesx import faults
+from pyesx.allocations import disk_io_from_vmx
 from pyesx.api.v1 import vm_pb2
 from pyesx.logs import get_logger
 from pyesx.rpc.channel import call, unix_channel
@@ -213,7 +214,7 @@ class PowerOps:
 
 
 def _vm_disk(vm: VmRecord, disk: vmconfig.Disk) -> vmkernel_pb2.VmDisk:
-    shares, reservation, limit = vmconfig.disk_io_allocation(vm.config, disk.key)
+    shares, reservation, limit = disk_io_from_vmx(vm.config, disk.key)
     return vmkernel_pb2.VmDisk(
         key=disk.key,
         path=str(vm.folder / disk.file_name),

@@ -19,6 +19,7 @@ from hostd.disks import DiskOps
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, VmManager, VmRecord
 from pyesx import faults, guestsim
+from pyesx.allocations import disk_io_from_vmx
 from pyesx.logs import get_logger
 from pyesx.vmxfile import VmxConfig
 
@@ -38,11 +39,26 @@ class NewDisk:
 
 @dataclass(frozen=True)
 class DiskChange:
-    """A disk to extend (capacity_bytes) or whose mode changes (None: unchanged)."""
+    """A disk to extend (capacity_bytes), whose mode or I/O allocation changes (None: unchanged)."""
 
     key: str
     capacity_bytes: int | None = None
     disk_mode: str | None = None
+    io_shares_level: str | None = None
+    io_shares: int | None = None
+    io_reservation: int | None = None
+    io_limit: int | None = None  # -1: unlimited
+
+    @property
+    def structural(self) -> bool:
+        """Extending or changing the mode: only while powered off."""
+        return self.capacity_bytes is not None or self.disk_mode is not None
+
+    @property
+    def io(self) -> bool:
+        return any(
+            v is not None for v in (self.io_shares_level, self.io_shares, self.io_reservation, self.io_limit)
+        )
 
 
 @dataclass
@@ -122,6 +138,29 @@ def _plan_disk_change(
             )
     if change.disk_mode is not None:
         config[f"{change.key}.mode"] = vmconfig.check_disk_mode(change.disk_mode)
+    if change.io:
+        _apply_disk_io(config, change)
+
+
+def _apply_disk_io(config: VmxConfig, change: DiskChange) -> None:
+    """Write the disk's I/O allocation as ESXi's .vmx keys, then check it reads back."""
+    prefix = f"sched.{change.key}"
+    level = (change.io_shares_level or "").lower()
+    if level and level not in ("low", "normal", "high", "custom"):
+        raise faults.InvalidArgument(
+            "ioSharesLevel", f"'{change.io_shares_level}' is not low, normal, high or custom"
+        )
+    if level == "custom" or (change.io_shares is not None and not level):
+        if change.io_shares is None:
+            raise faults.InvalidArgument("ioShares", "custom shares need a number")
+        config[f"{prefix}.shares"] = str(change.io_shares)
+    elif level:
+        config[f"{prefix}.shares"] = level
+    if change.io_reservation is not None:
+        config[f"{prefix}.reservation"] = str(change.io_reservation)
+    if change.io_limit is not None:
+        config[f"{prefix}.throughputCap"] = "off" if change.io_limit == -1 else str(change.io_limit)
+    disk_io_from_vmx(config, change.key)  # InvalidArgument for negative, absurd or reservation > limit
 
 
 def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig, list[str]]:
@@ -153,7 +192,10 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
     if change.allocation:
         allocation.apply(config, change.cpu_allocation, change.memory_allocation)
     devices_change = (
-        change.add_networks or change.remove_device_keys or change.add_disks or change.change_disks
+        change.add_networks
+        or change.remove_device_keys
+        or change.add_disks
+        or any(c.structural for c in change.change_disks)
     )
     if devices_change and running:
         raise faults.InvalidPowerState(
@@ -200,7 +242,10 @@ def reconfigure(
     config, removed_files = plan(vms, vm, change)
 
     async def work(task: Task) -> str:
-        if vm.power_state == POWERED_ON and change.allocation:  # admission first: a refusal changes nothing
+        disk_io = any(c.io for c in change.change_disks)
+        if vm.power_state == POWERED_ON and (
+            change.allocation or disk_io
+        ):  # admission first: a refusal changes nothing
             await set_allocation(vm, {k: config[k] for k in config if k.lower().startswith("sched.")})
         if vm.power_state == POWERED_ON and vmconfig.num_cpu(config) > vmconfig.num_cpu(vm.config):
             await hot_add_vcpus(vm, vmconfig.num_cpu(config))

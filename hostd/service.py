@@ -211,6 +211,10 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
                     c.key,
                     c.capacity_bytes if c.HasField("capacity_bytes") else None,
                     c.disk_mode if c.HasField("disk_mode") else None,
+                    c.io_shares_level if c.HasField("io_shares_level") else None,
+                    c.io_shares if c.HasField("io_shares") else None,
+                    c.io_reservation if c.HasField("io_reservation") else None,
+                    c.io_limit if c.HasField("io_limit") else None,
                 )
                 for c in request.change_disks
             ],

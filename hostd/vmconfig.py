@@ -219,32 +219,6 @@ def next_disk_key(config: VmxConfig) -> str:
     raise faults.InvalidArgument("disk", f"a VM has at most {MAX_DISKS} disks")
 
 
-DISK_SHARES = {"low": 500, "normal": 1000, "high": 2000}
-
-
-def disk_io_allocation(config: VmxConfig, key: str) -> tuple[int, int, int]:
-    """A disk's I/O allocation from ESXi's keys: (shares, reservation IOPS, limit IOPS or 0).
-
-    ``sched.scsi0:0.shares`` (low / normal / high or a number), ``sched.scsi0:0.reservation``
-    (IOPS) and ``sched.scsi0:0.throughputCap`` (IOPS; "off" or absent: unlimited)."""
-    shares_text = config.get(f"sched.{key}.shares", "normal").strip().lower()
-    cap = config.get(f"sched.{key}.throughputCap", "off").strip().lower().removesuffix("iops")
-    reservation = config.get(f"sched.{key}.reservation", "0").strip()
-    try:
-        shares = DISK_SHARES.get(shares_text) or int(shares_text)
-        limit = 0 if cap in ("", "off") else int(cap)
-        reserved = int(reservation)
-    except ValueError:
-        raise faults.InvalidArgument(
-            f"sched.{key}", "shares, reservation and throughputCap must be numbers"
-        ) from None
-    if not 1 <= shares <= 1_000_000 or reserved < 0 or limit < 0 or (limit and reserved > limit):
-        raise faults.InvalidArgument(
-            f"sched.{key}", f"shares {shares}, reservation {reserved}, limit {limit}"
-        )
-    return shares, reserved, limit
-
-
 def check_disk_mode(mode: str) -> str:
     """The API's disk mode ("" = persistent) as the .vmx spells it; InvalidArgument otherwise."""
     if mode not in ("", *DISK_MODES):

@@ -229,3 +229,39 @@ def to_vmx(allocations: VmAllocations) -> dict[str, str]:
         custom = shares.level is SharesLevel.CUSTOM
         out[f"{prefix}.shares"] = str(shares.number) if custom else shares.level.value
     return out
+
+
+DISK_SHARES = {"low": 500, "normal": 1000, "high": 2000}
+MAX_IOPS = 10_000_000
+
+
+def disk_io_from_vmx(config: Mapping[str, str], key: str) -> tuple[int, int, int]:
+    """A disk's I/O allocation from ESXi's keys: (shares, reservation IOPS, limit IOPS or 0).
+
+    ``sched.scsi0:0.shares`` (low / normal / high or a number), ``sched.scsi0:0.reservation``
+    (IOPS) and ``sched.scsi0:0.throughputCap`` (IOPS; "off" or absent: unlimited)."""
+
+    def get(name: str, default: str) -> str:
+        wanted = f"sched.{key}.{name}".lower()
+        return next((v for k, v in config.items() if k.lower() == wanted), default).strip().lower()
+
+    shares_text, cap, reservation = (
+        get("shares", "normal"),
+        get("throughputCap", "off"),
+        get("reservation", "0"),
+    )
+    try:
+        shares = DISK_SHARES.get(shares_text) or int(shares_text)
+        limit = 0 if cap in ("", "off") else int(cap.removesuffix("iops"))
+        reserved = int(reservation)
+    except ValueError:
+        raise InvalidArgument(
+            f"sched.{key}", "shares, reservation and throughputCap must be numbers"
+        ) from None
+    if not 1 <= shares <= 1_000_000 or not 0 <= reserved <= MAX_IOPS or not 0 <= limit <= MAX_IOPS:
+        raise InvalidArgument(
+            f"sched.{key}", f"shares {shares}, reservation {reserved}, limit {limit}: out of range"
+        )
+    if limit and reserved > limit:
+        raise InvalidArgument(f"sched.{key}", f"the reservation {reserved} IOPS is above the limit {limit}")
+    return shares, reserved, limit

@@ -3,16 +3,27 @@
 ``sim.cpu.demand``: percent (0–100) of each vCPU the guest's work keeps busy.
 ``sim.mem.activeMB``: memory (MB) the guest's working set touches, re-touched every
 second (vmx/guestmem.py; capped at the VM's memory size).
+``sim.disk.iops``: the guest's disk workload on its first disk, in I/Os per second
+(0: none; ``max``: as fast as the storage stack answers); ``sim.disk.pattern``:
+``randwrite`` (default), ``randread``, ``seqwrite``, ``seqread`` or ``randrw``;
+``sim.disk.blockKB``: the size of each I/O (4 by default, 1-1024).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from pyesx import faults
 
 CPU_DEMAND_KEY = "sim.cpu.demand"
 MEM_ACTIVE_KEY = "sim.mem.activeMB"
+DISK_IOPS_KEY = "sim.disk.iops"
+DISK_PATTERN_KEY = "sim.disk.pattern"
+DISK_BLOCK_KEY = "sim.disk.blockKB"
+DISK_PATTERNS = ("randwrite", "randread", "seqwrite", "seqread", "randrw")
+MAX_DISK_IOPS = 1_000_000
+MAX_BLOCK_KB = 1024
 #: the guest tools' balloon driver inflates by at most this much per memory-scheduler step (~1 s)
 BALLOON_INFLATE_MB_PER_STEP = 32
 #: the balloon driver takes at most this part of the VM's configured memory (ESXi: 65 %)
@@ -32,6 +43,14 @@ def check(key: str, value: str) -> None:
         raise faults.InvalidArgument(key, f"'{value}' is not a percentage from 0 to 100")
     if key.lower() == MEM_ACTIVE_KEY.lower() and not (value.isdigit() and int(value) <= 24 * 1024 * 1024):
         raise faults.InvalidArgument(key, f"'{value}' is not a size in MB")
+    if key.lower() == DISK_IOPS_KEY.lower() and not (
+        value.lower() == "max" or (value.isdigit() and int(value) <= MAX_DISK_IOPS)
+    ):
+        raise faults.InvalidArgument(key, f"'{value}' is not a number of I/Os per second (or max)")
+    if key.lower() == DISK_PATTERN_KEY.lower() and value.lower() not in DISK_PATTERNS:
+        raise faults.InvalidArgument(key, f"'{value}' is not one of {', '.join(DISK_PATTERNS)}")
+    if key.lower() == DISK_BLOCK_KEY.lower() and not (value.isdigit() and 1 <= int(value) <= MAX_BLOCK_KB):
+        raise faults.InvalidArgument(key, f"'{value}' is not a block size in KB from 1 to {MAX_BLOCK_KB}")
 
 
 def cpu_demand(config: Mapping[str, str]) -> int:
@@ -44,3 +63,28 @@ def mem_active_mb(config: Mapping[str, str]) -> int:
     """The guest's working set in MB (0 when unset or invalid)."""
     value = _lookup(config, MEM_ACTIVE_KEY) or "0"
     return int(value) if value.isdigit() and int(value) <= 24 * 1024 * 1024 else 0
+
+
+@dataclass(frozen=True)
+class DiskWorkload:
+    """The guest's disk workload: I/Os per second (0 none, -1 as fast as it can), pattern, block."""
+
+    iops: int = 0
+    pattern: str = "randwrite"
+    block_kb: int = 4
+
+    def to_dict(self) -> dict[str, int | str]:
+        return {"iops": self.iops, "pattern": self.pattern, "block_kb": self.block_kb}
+
+
+def disk_workload(config: Mapping[str, str]) -> DiskWorkload:
+    """The guest's disk workload from its settings (none when unset or invalid)."""
+    iops_text = (_lookup(config, DISK_IOPS_KEY) or "0").lower()
+    pattern = (_lookup(config, DISK_PATTERN_KEY) or "randwrite").lower()
+    block = _lookup(config, DISK_BLOCK_KEY) or "4"
+    iops = -1 if iops_text == "max" else int(iops_text) if iops_text.isdigit() else 0
+    return DiskWorkload(
+        iops if iops <= MAX_DISK_IOPS else 0,
+        pattern if pattern in DISK_PATTERNS else "randwrite",
+        int(block) if block.isdigit() and 1 <= int(block) <= MAX_BLOCK_KB else 4,
+    )

@@ -22,6 +22,7 @@ from vmkernel.config import DatastoreConfig, EsxConfig
 
 INSTALL_DATASTORE = "datastore1"
 MAX_CAPACITY_BYTES = 1 << 60  # 1 EiB: anything larger is a mistake
+MAX_IOPS = 10_000_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]*$")
 
 
@@ -62,6 +63,11 @@ class DatastoreTable:
             if datastore.name == name:
                 return datastore
         raise NotFound("Datastore", name)
+
+    def capped_free_bytes(self, name: str) -> int | None:
+        """A datastore's free bytes if its capacity is configured (None: the filesystem decides)."""
+        datastore = self._find(name)
+        return self.space(name).free_bytes if datastore.capacity_bytes else None
 
     def capacity_iops(self, name: str) -> float:
         """The datastore's configured throughput in IOPS (0: as fast as its disk goes)."""
@@ -105,9 +111,36 @@ class DatastoreTable:
             path=datastore.path or str(self.layout.datastore(name)),
             capacity_limited=bool(datastore.capacity_bytes),
             accessible=accessible,
+            capacity_iops=datastore.capacity_iops,
         )
 
-    def add(self, name: str, path: str, capacity_bytes: int = 0) -> host_pb2.Datastore:
+    @staticmethod
+    def _check_caps(capacity_bytes: int, capacity_iops: int) -> None:
+        if isinstance(capacity_bytes, bool) or not 0 <= capacity_bytes <= MAX_CAPACITY_BYTES:
+            raise InvalidArgument(
+                "capacityBytes", f"{capacity_bytes} is not between 0 and {MAX_CAPACITY_BYTES}"
+            )
+        if not 0 <= capacity_iops <= MAX_IOPS:
+            raise InvalidArgument("capacityIops", f"{capacity_iops} is not between 0 and {MAX_IOPS}")
+
+    def update(self, name: str, capacity_bytes: int | None, capacity_iops: int | None) -> host_pb2.Datastore:
+        """Change a datastore's configured capacity cap and I/O throughput (None: unchanged)."""
+        datastore = self._find(name)
+        new_bytes = datastore.capacity_bytes if capacity_bytes is None else capacity_bytes
+        new_iops = datastore.capacity_iops if capacity_iops is None else capacity_iops
+        self._check_caps(new_bytes, new_iops)
+        before = (datastore.capacity_bytes, datastore.capacity_iops)
+        datastore.capacity_bytes, datastore.capacity_iops = new_bytes, new_iops
+        try:
+            self.config.save(self.layout)
+        except BaseException:
+            datastore.capacity_bytes, datastore.capacity_iops = before
+            raise
+        return self.to_proto(name)
+
+    def add(
+        self, name: str, path: str, capacity_bytes: int = 0, capacity_iops: int = 0
+    ) -> host_pb2.Datastore:
         """Mount the existing directory ``path`` as datastore ``name`` (capacity 0: the filesystem's)."""
         check_entity_name(name)
         if not _NAME.match(name):
@@ -132,7 +165,7 @@ class DatastoreTable:
             raise InvalidArgument("path", f"'{path}' is inside the host's root")
         if not os.access(real, os.R_OK | os.W_OK | os.X_OK):
             raise InvalidArgument("path", f"'{path}' is not readable and writable by the host")
-        datastore = DatastoreConfig(name, str(real), capacity_bytes)
+        datastore = DatastoreConfig(name, str(real), capacity_bytes, capacity_iops)
         self._link(datastore)
         self.config.datastores.append(datastore)
         try:

@@ -139,7 +139,9 @@ async def boot(args: argparse.Namespace) -> int:
     scheduling = asyncio.create_task(scheduler.run())
     datastores = DatastoreTable(layout, config)
     datastores.mount_all()
-    storage = DiskIoService(layout.storage_socket, datastores.capacity_iops, worlds.owns)
+    storage = DiskIoService(
+        layout.storage_socket, datastores.capacity_iops, worlds.owns, datastores.capped_free_bytes
+    )
     await storage.serve()
     disks = DiskService(layout, datastores, storage)
     vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec)

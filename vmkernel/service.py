@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import grpc
 
-from pyesx.api.v1 import host_pb2, network_pb2, performance_pb2
+from pyesx.allocations import disk_io_from_vmx
+from pyesx.api.v1 import datastore_pb2, host_pb2, network_pb2, performance_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
@@ -19,6 +20,7 @@ from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.memsched.scheduler import MemScheduler
+from vmkernel.storage.mclock import IoAllocation
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
@@ -101,6 +103,11 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: vmkernel_pb2.SetAllocationRequest, context: grpc.aio.ServicerContext
     ) -> vmkernel_pb2.SetAllocationResponse:
         self.vmxs.scheduler.set_allocation(request.vm_id, dict(request.sched))
+        for disk in self.disks.io.disks_of(request.vm_id):
+            shares, reservation, limit = disk_io_from_vmx(request.sched, disk.spec.key)
+            self.disks.io.set_allocation(
+                request.vm_id, disk.spec.key, IoAllocation(reservation, shares, limit or None)
+            )
         return vmkernel_pb2.SetAllocationResponse()
 
     async def GetWorldStats(
@@ -176,9 +183,33 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
     async def AddDatastore(
         self, request: vmkernel_pb2.AddDatastoreRequest, context: grpc.aio.ServicerContext
     ) -> host_pb2.Datastore:
-        datastore = self.datastores.add(request.name, request.path, request.capacity_bytes)
+        datastore = self.datastores.add(
+            request.name, request.path, request.capacity_bytes, request.capacity_iops
+        )
         _log.info("datastore.added", name=request.name, path=datastore.path, capacity=request.capacity_bytes)
         return datastore
+
+    async def UpdateDatastore(
+        self, request: datastore_pb2.UpdateDatastoreRequest, context: grpc.aio.ServicerContext
+    ) -> host_pb2.Datastore:
+        updated = self.datastores.update(
+            request.name,
+            request.capacity_bytes if request.HasField("capacity_bytes") else None,
+            request.capacity_iops if request.HasField("capacity_iops") else None,
+        )
+        self.disks.io.refresh_capacity(request.name)
+        _log.info(
+            "datastore.updated",
+            name=request.name,
+            capacity=updated.capacity_bytes,
+            iops=updated.capacity_iops,
+        )
+        return updated
+
+    async def GetDiskStats(
+        self, request: performance_pb2.GetDiskStatsRequest, context: grpc.aio.ServicerContext
+    ) -> performance_pb2.DiskStats:
+        return performance_pb2.DiskStats(timestamp=time.time(), disks=self.disks.io.stats())
 
     async def RemoveDatastore(
         self, request: vmkernel_pb2.RemoveDatastoreRequest, context: grpc.aio.ServicerContext

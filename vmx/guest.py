@@ -5,8 +5,8 @@ on this vCPU, answering the vmx's requests on the control channel, one JSON
 object per line: ``status``, ``save`` (the vCPU's state, to checkpoint),
 ``reset`` (a hardware reset: the guest boots again), ``demand`` (how busy the
 guest's work keeps this vCPU), ``memory`` (the wanted working set changed:
-touch it now) and ``stop``. End of file means the vmx is gone and the world ends
-too.
+touch it now), ``disk`` (the disk workload changed) and ``stop``. End of file
+means the vmx is gone and the world ends too.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from pyesx.checkpoint import VcpuState
+from pyesx.guestsim import DiskWorkload
+from vmx.guestdisk import GuestDiskWorkload
 from vmx.guestmem import GuestMemory
 
 PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
@@ -46,10 +48,17 @@ class SimGuest:
     working set it touches nothing and costs nothing.
     """
 
-    def __init__(self, state: VcpuState, cpu_demand: int = 0, memory: GuestMemory | None = None) -> None:
+    def __init__(
+        self,
+        state: VcpuState,
+        cpu_demand: int = 0,
+        memory: GuestMemory | None = None,
+        disk: GuestDiskWorkload | None = None,
+    ) -> None:
         self.state = state
         self.cpu_demand = cpu_demand
         self.memory = memory
+        self.disk = disk
         self._next_touch = 0.0
         self._resumed_at = time.monotonic()
 
@@ -70,7 +79,14 @@ class SimGuest:
             return None
         if op == "status":
             state = "running" if self.cpu_demand else "halted"
-            return {"state": state, "uptime": self.uptime(), "boot_count": self.state.boot_count}
+            answer: dict[str, Any] = {
+                "state": state,
+                "uptime": self.uptime(),
+                "boot_count": self.state.boot_count,
+            }
+            if self.disk is not None:
+                answer["disk"] = self.disk.status()
+            return answer
         if op == "save":
             return {"vcpu_state": self.snapshot()}
         if op == "reset":
@@ -81,6 +97,11 @@ class SimGuest:
             return {"ok": True}
         if op == "memory":
             self._next_touch = 0.0
+            return {"ok": True}
+        if op == "disk" and self.disk is not None:
+            self.disk.set_workload(
+                DiskWorkload(int(request["iops"]), str(request["pattern"]), int(request["block_kb"]))
+            )
             return {"ok": True}
         return {"error": f"unknown request {op!r}"}
 
@@ -107,13 +128,21 @@ class SimGuest:
             self._next_touch = now + TOUCH_PERIOD
         return None if self._next_touch == float("inf") else max(0.0, self._next_touch - now)
 
+    def _io(self) -> float | None:
+        """Issue the disk I/Os due; return how long until the next (None: no disk workload)."""
+        if self.disk is None:
+            return None
+        if self.disk.due() == 0.0:
+            self.disk.step(PERIOD)
+        return self.disk.due()
+
     def run(self, control: socket.socket) -> int:
         pending = b""
         while True:
             halt = self._work()
-            due = self._touch()
-            if due is not None:
-                halt = due if halt is None else min(halt, due)
+            for due in (self._touch(), self._io()):
+                if due is not None:
+                    halt = due if halt is None else min(halt, due)
             readable, _, _ = select.select([control], [], [], halt)
             if not readable:
                 continue

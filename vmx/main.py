@@ -80,7 +80,14 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
     config = VmxConfig.parse(Path(spec.vmx_path).read_text(), spec.vmx_path)
     memory = GuestMemory(spec.memory_mb, str(swap_path(spec.vmx_path)), 0)
     memory.set_wanted(guestsim.mem_active_mb(config))
-    worlds = VmmWorlds(spec.vm_id, spec.vm_name, spec.root, guestsim.cpu_demand(config), memory)
+    worlds = VmmWorlds(
+        spec.vm_id,
+        spec.vm_name,
+        spec.root,
+        guestsim.cpu_demand(config),
+        memory,
+        guestsim.disk_workload(config),
+    )
     runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
     runtime.read_reservation(config)  # the .vswp's size: configured − reservation
     worlds.fork(states)  # before any gRPC object or event loop exists

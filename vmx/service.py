@@ -162,6 +162,10 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         self, request: vmx_pb2.ReloadConfigRequest, context: Ctx
     ) -> vmx_pb2.ReloadConfigResponse:
         config = VmxConfig.parse(self.runtime.vmx_path.read_text(), str(self.runtime.vmx_path))
+        workload = guestsim.disk_workload(config)
+        if workload != self.runtime.worlds.disk_workload:
+            await self.runtime.worlds.set_disk_workload(workload)
+            _log.info("vmx.guest_disk_workload", **workload.to_dict())
         demand = guestsim.cpu_demand(config)
         if demand != self.runtime.worlds.cpu_demand:
             await self.runtime.worlds.set_demand(demand)

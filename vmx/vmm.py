@@ -13,10 +13,14 @@ import os
 import signal
 import socket
 import sys
+from pathlib import Path
 
 from pyesx.checkpoint import VcpuState
+from pyesx.guestsim import DiskWorkload
+from pyesx.layout import HostLayout
 from pyesx.procs import die_with_parent, set_title
 from vmx.guest import SimGuest
+from vmx.guestdisk import GuestDiskWorkload
 from vmx.guestmem import GuestMemory
 
 
@@ -29,14 +33,23 @@ def run_world(
     root: str,
     cpu_demand: int,
     memory: GuestMemory | None = None,
+    disk_workload: DiskWorkload | None = None,
 ) -> int:
-    """Body of a VMM world (``memory``: the VM's guest memory, on vCPU 0); returns its exit status."""
+    """Body of a VMM world (``memory`` and ``disk_workload``: the VM's guest memory and its disk
+    workload, on vCPU 0); returns its exit status."""
     set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
     die_with_parent(vmx_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
-    return SimGuest(state, cpu_demand, memory).run(control)
+    disk = None
+    if disk_workload is not None:
+        disk = GuestDiskWorkload(str(HostLayout(Path(root)).storage_socket), vm_id, disk_workload)
+    try:
+        return SimGuest(state, cpu_demand, memory, disk).run(control)
+    finally:
+        if disk is not None:
+            disk.close()
 
 
 def exec_argv(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyesx.checkpoint import VcpuState
+from pyesx.guestsim import DiskWorkload
 from pyesx.procs import Child, ForkedChild
 from vmx.guestmem import GuestMemory
 from vmx.vmm import exec_argv, run_world
@@ -51,11 +52,18 @@ class VmmWorlds:
     """All VMM worlds of one VM."""
 
     def __init__(
-        self, vm_id: str, vm_name: str, root: str, cpu_demand: int = 0, memory: GuestMemory | None = None
+        self,
+        vm_id: str,
+        vm_name: str,
+        root: str,
+        cpu_demand: int = 0,
+        memory: GuestMemory | None = None,
+        disk_workload: DiskWorkload | None = None,
     ) -> None:
         self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
         self.cpu_demand = cpu_demand  # percent of each vCPU the guest's work keeps busy
         self.memory = memory  # the guest's memory, touched by the guest on vCPU 0
+        self.disk_workload = disk_workload or DiskWorkload()  # the guest's disk I/O, on vCPU 0
         self.worlds: list[VmmWorld] = []
         self.added = asyncio.Event()  # set when a hot-added world joins
 
@@ -71,10 +79,11 @@ class VmmWorlds:
                     ours.close()
                     for sibling in self.worlds:
                         sibling.control.close()
-                    memory = self.memory if state.vcpu == 0 else None
+                    first = state.vcpu == 0
+                    memory, disk = (self.memory, self.disk_workload) if first else (None, None)
                     vmx_pid, demand = os.getppid(), self.cpu_demand
                     code = run_world(
-                        self.vm_id, self.vm_name, state, theirs, vmx_pid, self.root, demand, memory
+                        self.vm_id, self.vm_name, state, theirs, vmx_pid, self.root, demand, memory, disk
                     )
                 except BaseException:
                     traceback.print_exc()
@@ -133,6 +142,12 @@ class VmmWorlds:
         """The wanted working set changed: the guest on vCPU 0 touches it now."""
         if self.memory is not None and self.worlds and self.worlds[0].vcpu == 0:
             await self.worlds[0].request("memory")
+
+    async def set_disk_workload(self, workload: DiskWorkload) -> None:
+        """The guest's disk workload changed (it runs on vCPU 0)."""
+        self.disk_workload = workload
+        if self.worlds and self.worlds[0].vcpu == 0:
+            await self.worlds[0].request("disk", **workload.to_dict())
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Ask every world to stop; kill the ones that do not within timeout."""

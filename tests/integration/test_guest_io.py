@@ -4,15 +4,18 @@ snapshot, closed at power-off, and reachable only by the VM's own worlds."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from clients import Client
+from pyesx.api.v1.performance_pb2 import DiskStat
 from pyesx.diskio import DiskClient
-from tests.harness import BootedHost
+from tests.harness import BootedHost, wait_until
+from vmx.guestdisk import parse_block
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 MIB = 2**20
 
 
@@ -67,3 +70,122 @@ def test_only_the_vms_own_worlds_reach_its_disks(host: BootedHost, client: Clien
         DiskClient(str(host.root / "run/storage.sock"), vm)  # this test process is no world of the VM
     with pytest.raises(PermissionError):
         DiskClient(str(host.root / "run/storage.sock"), "vm-999")
+
+
+def _io_vm(client: Client, name: str, settings: dict[str, str], datastore: str = "", **io: int | str) -> str:
+    """A VM whose guest runs the disk workload ``settings`` on a 16 MiB disk with I/O allocation ``io``."""
+    task = client.create_vm(name, disk_capacity_bytes=[16 * MIB], datastore=datastore)
+    vm = client.wait_for_task(task.id).result_entity_id
+    change = [{"key": "scsi0:0", **io}] if io else None
+    client.wait_for_task(client.reconfigure_vm(vm, set_extra_config=settings, change_disks=change).id)
+    return vm
+
+
+def _disk(client: Client, vm: str, key: str = "scsi0:0") -> DiskStat | None:
+    return next((d for d in client.disk_stats().disks if d.vm_id == vm and d.key == key), None)
+
+
+def _written_blocks(flat: Path, block: int = 4096) -> dict[int, int]:
+    """lba -> seq of every block the guest wrote into an extent file."""
+    data = flat.read_bytes()
+    found = {}
+    for offset in range(0, len(data), block):
+        parsed = parse_block(data[offset : offset + block])
+        if parsed is not None:
+            found[offset // block] = parsed[0]
+    return found
+
+
+def test_what_the_guest_writes_is_at_its_offset_and_survives_power_cycles(
+    host: BootedHost, client: Client
+) -> None:
+    vm = _io_vm(client, "writer", {"sim.disk.iops": "400", "sim.disk.pattern": "seqwrite"})
+    client.wait_for_task(client.power_on(vm).id)
+    wait_until(lambda: (d := _disk(client, vm)) and d.writes >= 200, what="200 guest writes")
+    client.wait_for_task(client.power_off(vm).id)
+    flat = host.root / "vmfs/volumes/datastore1/writer/writer-flat.vmdk"
+    blocks = _written_blocks(flat)
+    assert len(blocks) >= 200
+    assert all(lba == got for lba, got in blocks.items())  # each block's header names its own offset
+    client.wait_for_task(client.reconfigure_vm(vm, set_extra_config={"sim.disk.iops": "0"}).id)
+    client.wait_for_task(client.power_on(vm).id)
+    client.wait_for_task(client.power_off(vm).id)
+    assert _written_blocks(flat) == blocks  # untouched by a power cycle without I/O
+
+
+def test_a_limit_is_exact_and_shares_divide_a_paced_datastore(
+    host: BootedHost, client: Client, tmp_path: Path
+) -> None:
+    store = tmp_path / "iops"
+    store.mkdir()
+    client.create_datastore("paced", str(store), capacity_iops=300)
+    fast = _io_vm(client, "hi", {"sim.disk.iops": "max"}, "paced", io_shares_level="high")
+    slow = _io_vm(client, "lo", {"sim.disk.iops": "max"}, "paced")
+    capped = _io_vm(client, "capped", {"sim.disk.iops": "max"}, io_limit=50)
+    for vm in (fast, slow, capped):
+        client.wait_for_task(client.power_on(vm).id)
+    wait_until(
+        lambda: all((d := _disk(client, vm)) and d.writes > 20 for vm in (fast, slow, capped)), what="I/O"
+    )
+    before, start = {vm: _disk(client, vm) for vm in (fast, slow, capped)}, time.monotonic()
+    time.sleep(3.0)  # the measurement window, not a wait for readiness
+    after, elapsed = {vm: _disk(client, vm) for vm in (fast, slow, capped)}, time.monotonic() - start
+    iops = {vm: (after[vm].writes - before[vm].writes) / elapsed for vm in after}  # type: ignore[union-attr]
+    assert iops[fast] / iops[slow] == pytest.approx(2.0, rel=0.15)  # shares 2000:1000
+    assert iops[fast] + iops[slow] == pytest.approx(300, rel=0.15)  # the datastore's pace
+    assert iops[capped] == pytest.approx(50, rel=0.15)  # throughputCap 50 on an unpaced datastore
+
+
+def test_an_independent_nonpersistent_disk_forgets_the_guests_writes(
+    host: BootedHost, client: Client
+) -> None:
+    vm = _io_vm(client, "kiosk", {"sim.disk.iops": "400", "sim.disk.pattern": "seqwrite"})
+    client.wait_for_task(
+        client.reconfigure_vm(
+            vm, change_disks=[{"key": "scsi0:0", "disk_mode": "independent_nonpersistent"}]
+        ).id
+    )
+    client.wait_for_task(client.power_on(vm).id)
+    wait_until(lambda: (d := _disk(client, vm)) and d.writes >= 100, what="100 guest writes")
+    client.wait_for_task(client.power_off(vm).id)
+    assert _written_blocks(host.root / "vmfs/volumes/datastore1/kiosk/kiosk-flat.vmdk") == {}
+
+
+def test_a_full_datastore_stuns_the_guests_writes_until_there_is_room(
+    host: BootedHost, client: Client, tmp_path: Path
+) -> None:
+    store = tmp_path / "tiny"
+    store.mkdir()
+    client.create_datastore("tiny", str(store), capacity_bytes=2 * MIB)
+    vm = _io_vm(client, "filler", {"sim.disk.iops": "max", "sim.disk.pattern": "seqwrite"}, "tiny")
+    client.wait_for_task(client.power_on(vm).id)
+    wait_until(lambda: (d := _disk(client, vm)) and d.errors > 0, what="a write refused for space")
+    full = _disk(client, vm)
+    assert full is not None and client.get_vm(vm).power_state == "poweredOn"  # stunned, not crashed
+    stuck_at = full.writes
+    client.update_datastore("tiny", capacity_bytes=64 * MIB)
+    wait_until(
+        lambda: (d := _disk(client, vm)) and d.writes > stuck_at + 50, what="writes after room was made"
+    )
+    client.wait_for_task(client.power_off(vm).id)
+    blocks = _written_blocks(store / "filler/filler-flat.vmdk")
+    assert blocks and all(lba == got for lba, got in blocks.items())
+
+
+def test_guest_io_carries_on_into_a_snapshot_delta(host: BootedHost, client: Client) -> None:
+    vm = _io_vm(client, "busyio", {"sim.disk.iops": "300", "sim.disk.pattern": "randwrite"})
+    client.wait_for_task(client.power_on(vm).id)
+    wait_until(lambda: (d := _disk(client, vm)) and d.writes >= 50, what="guest writes")
+    client.wait_for_task(client.create_snapshot(vm, "during-io").id)
+    done = _disk(client, vm)
+    assert done is not None and done.path.endswith("busyio-000001.vmdk")
+    wait_until(
+        lambda: (d := _disk(client, vm)) and d.writes >= done.writes + 50, what="writes into the delta"
+    )
+    client.wait_for_task(client.remove_all_snapshots(vm).id)
+    wait_until(
+        lambda: (d := _disk(client, vm)) and d.path.endswith("busyio.vmdk") and d.writes > 0,
+        what="consolidated",
+    )
+    last = _disk(client, vm)
+    assert last is not None and last.errors == 0

@@ -26,6 +26,7 @@ class FakeDatastores:
         self.layout.datastore("datastore1").mkdir(parents=True)
         self.file_manager = FileManager(self.layout, lambda path: None)
         self.mounted: dict[str, str] = {}  # added datastore name -> its directory
+        self.iops: dict[str, int] = {}  # configured I/O throughput by datastore
 
     def _datastore(self, name: str) -> Datastore:
         url = self.layout.datastore(name)
@@ -40,19 +41,29 @@ class FakeDatastores:
                 capacity_bytes=usage.total,
                 free_bytes=usage.free,
                 accessible=True,
+                capacity_iops=self.iops.get(name, 0),
             )
         )
 
     def datastores(self) -> list[Datastore]:
         return [self._datastore(name) for name in ("datastore1", *self.mounted)]
 
-    def create_datastore(self, name: str, path: str, capacity_bytes: int = 0) -> Datastore:
+    def update_datastore(
+        self, name: str, capacity_bytes: int | None = None, capacity_iops: int | None = None
+    ) -> Datastore:
+        self.iops[name] = self.iops.get(name, 0) if capacity_iops is None else capacity_iops
+        return self._datastore(name)
+
+    def create_datastore(
+        self, name: str, path: str, capacity_bytes: int = 0, capacity_iops: int = 0
+    ) -> Datastore:
         if name in ("datastore1", *self.mounted):
             raise DuplicateName(name)
         if not Path(path).is_dir():
             raise NotFound("Directory", path)
         self.layout.datastore(name).symlink_to(path)
         self.mounted[name] = path
+        self.iops[name] = capacity_iops
         return self._datastore(name)
 
     def remove_datastore(self, name: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import socket
 import struct
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyesx import diskio, faults
+from pyesx.api.v1 import performance_pb2
 from pyesx.logs import get_logger
 from vmkernel.storage import disks as disk_ops
 from vmkernel.storage.chain import VirtualDisk, find_children, open_disk
@@ -34,6 +36,8 @@ from vmkernel.storage.mclock import IoAllocation, MClock
 
 _log = get_logger("storage")
 MAX_INFLIGHT = 4  # requests a datastore works on at once
+SPACE_REFRESH_S = 1.0
+CATCH_UP_SLOTS = 4  # dispatch slots a paced datastore may make up after the event loop was late  # how often a capped datastore's free space is measured again
 DEFAULT_CAPACITY_IOPS = 5000.0  # scales shares when a datastore has no configured capacity
 NONPERSISTENT = "independent-nonpersistent"
 _PEERCRED = struct.Struct("3i")
@@ -90,10 +94,16 @@ class _Pending:
 
 
 class _DatastoreQueue:
-    """mClock over one datastore's disks, dispatched at most ``capacity_iops`` per second."""
+    """mClock over one datastore's disks, dispatched at most ``capacity_iops`` per second.
+
+    On a datastore with a configured capacity, ``free_bytes`` is what guest writes may still
+    take: measured every SPACE_REFRESH_S and counted down by every write in between (a rewrite
+    counts too, so the datastore fills early rather than late)."""
 
     def __init__(self, name: str, capacity_iops: float) -> None:
         self.name, self.capacity_iops = name, capacity_iops
+        self.free_bytes: int | None = None
+        self.free_measured = -SPACE_REFRESH_S
         self.mclock: MClock[_Pending] = MClock(capacity_iops or DEFAULT_CAPACITY_IOPS)
         self.wakeup = asyncio.Event()
         self.inflight = 0
@@ -139,10 +149,12 @@ class DiskIoService:
         socket_path: Path,
         capacity_iops: Callable[[str], float],
         authorize: Callable[[str, int], bool],
+        capped_free_bytes: Callable[[str], int | None] = lambda datastore: None,
     ) -> None:
         self.socket_path = socket_path
         self.capacity_iops = capacity_iops
         self.authorize = authorize
+        self.capped_free_bytes = capped_free_bytes
         self.vms: dict[str, list[OpenVmDisk]] = {}
         self.queues: dict[str, _DatastoreQueue] = {}
         self._server: asyncio.AbstractServer | None = None
@@ -236,13 +248,43 @@ class DiskIoService:
                     return disk.disk
         return None
 
+    def stats(self) -> list[performance_pb2.DiskStat]:
+        """Every open disk's counters since its VM powered on."""
+        out = []
+        for disks in self.vms.values():
+            for d in disks:
+                s, alloc = d.stats, d.spec.allocation
+                out.append(
+                    performance_pb2.DiskStat(
+                        vm_id=d.vm_id,
+                        key=d.spec.key,
+                        path=str(d.top),
+                        datastore=d.spec.datastore,
+                        reads=s.reads,
+                        writes=s.writes,
+                        bytes_read=s.bytes_read,
+                        bytes_written=s.bytes_written,
+                        read_latency_ms=s.read_latency_s * 1000,
+                        write_latency_ms=s.write_latency_s * 1000,
+                        errors=s.errors,
+                        shares=alloc.shares,
+                        reservation_iops=alloc.reservation_iops,
+                        limit_iops=alloc.limit_iops or 0,
+                    )
+                )
+        return out
+
     def disks_of(self, vm_id: str) -> list[OpenVmDisk]:
         return list(self.vms.get(vm_id, []))
 
     def set_allocation(self, vm_id: str, key: str, allocation: IoAllocation) -> None:
+        """A running VM's disk gets a new I/O allocation, from its next request on."""
         for disk in self.vms.get(vm_id, []):
             if disk.spec.key == key:
+                disk.spec = dataclasses.replace(disk.spec, allocation=allocation)
                 self._queue(disk.spec.datastore).mclock.set_client(disk.client_id, allocation)
+                return
+        raise faults.NotFound("VirtualDisk", f"{vm_id} {key}")
 
     # -- scheduling -------------------------------------------------------------------------------
 
@@ -290,13 +332,37 @@ class DiskIoService:
                     await asyncio.wait_for(queue.wakeup.wait(), timeout)
                 continue
             _, pending = picked
-            if queue.capacity_iops:
-                queue.next_slot = max(queue.next_slot, now) + 1 / queue.capacity_iops
+            if pending.op == diskio.OP_WRITE and not await self._room_for(queue, pending.length, now):
+                pending.done.set_result((-errno.ENOSPC, b""))  # the datastore is full (its configured size)
+                pending.disk.stats.errors += 1
+                self._wake_drain(pending.disk)
+                continue
+            if queue.capacity_iops:  # a late dispatch catches up (a few slots at most): the pace holds
+                slot = 1 / queue.capacity_iops
+                queue.next_slot = max(queue.next_slot, now - CATCH_UP_SLOTS * slot) + slot
             queue.inflight += 1
             pending.disk.inflight += 1
             running = asyncio.create_task(self._run(queue, pending))
             self._running.add(running)
             running.add_done_callback(self._running.discard)
+
+    async def _room_for(self, queue: _DatastoreQueue, size: int, now: float) -> bool:
+        """Whether a write of ``size`` fits a datastore with a configured capacity (others: the
+        filesystem answers ENOSPC itself)."""
+        if now - queue.free_measured >= SPACE_REFRESH_S:
+            queue.free_bytes = await asyncio.to_thread(self.capped_free_bytes, queue.name)
+            queue.free_measured = now
+        if queue.free_bytes is None:
+            return True
+        if size > queue.free_bytes:
+            queue.free_measured = -SPACE_REFRESH_S  # look again at the next write: space may have come
+            return False
+        queue.free_bytes -= size
+        return True
+
+    def _wake_drain(self, disk: OpenVmDisk) -> None:
+        if not disk.inflight and not self._backlog(disk):
+            disk.drained.set()
 
     async def _run(self, queue: _DatastoreQueue, pending: _Pending) -> None:
         disk = pending.disk
@@ -306,8 +372,7 @@ class DiskIoService:
             queue.inflight -= 1
             disk.inflight -= 1
             queue.wakeup.set()
-            if not disk.inflight and not self._backlog(disk):
-                disk.drained.set()
+            self._wake_drain(disk)
         latency = asyncio.get_running_loop().time() - pending.arrival
         stats = disk.stats
         if status < 0:

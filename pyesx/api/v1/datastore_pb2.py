@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cpyesx/api/v1/datastore.proto\x12\x0cpyesx.api.v1\x1a\x17pyesx/api/v1/host.proto\"\x17\n\x15ListDatastoresRequest\"E\n\x16ListDatastoresResponse\x12+\n\ndatastores\x18\x01 \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\"#\n\x13GetDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"L\n\x16\x43reateDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\"&\n\x16RemoveDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x19\n\x17RemoveDatastoreResponse\"x\n\rDatastoreFile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x17\n\x0f\x61llocated_bytes\x18\x05 \x01(\x03\x12\x10\n\x08modified\x18\x06 \x01(\x01\"P\n\x16\x42rowseDatastoreRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\x15\n\rmatch_pattern\x18\x03 \x01(\t\"E\n\x17\x42rowseDatastoreResponse\x12*\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1b.pyesx.api.v1.DatastoreFile\"<\n\x14MakeDirectoryRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63reate_parents\x18\x02 \x01(\x08\"$\n\x14\x44\x61tastoreFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"I\n\x13\x43opyMoveFileRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"B\n\x15\x46ileOperationResponse\x12)\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1b.pyesx.api.v1.DatastoreFile\"Q\n\x0bUploadChunk\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x11\n\toverwrite\x18\x02 \x01(\x08\x12\x13\n\x0btotal_bytes\x18\x03 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"3\n\x13\x44ownloadFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\">\n\tFileChunk\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x13\n\x0btotal_bytes\x18\x03 \x01(\x03\x32\xc4\x07\n\x10\x44\x61tastoreService\x12[\n\x0eListDatastores\x12#.pyesx.api.v1.ListDatastoresRequest\x1a$.pyesx.api.v1.ListDatastoresResponse\x12J\n\x0cGetDatastore\x12!.pyesx.api.v1.GetDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12P\n\x0f\x43reateDatastore\x12$.pyesx.api.v1.CreateDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12^\n\x0fRemoveDatastore\x12$.pyesx.api.v1.RemoveDatastoreRequest\x1a%.pyesx.api.v1.RemoveDatastoreResponse\x12^\n\x0f\x42rowseDatastore\x12$.pyesx.api.v1.BrowseDatastoreRequest\x1a%.pyesx.api.v1.BrowseDatastoreResponse\x12X\n\rMakeDirectory\x12\".pyesx.api.v1.MakeDirectoryRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12U\n\nDeleteFile\x12\".pyesx.api.v1.DatastoreFileRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12R\n\x08MoveFile\x12!.pyesx.api.v1.CopyMoveFileRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12R\n\x08\x43opyFile\x12!.pyesx.api.v1.CopyMoveFileRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12N\n\nUploadFile\x12\x19.pyesx.api.v1.UploadChunk\x1a#.pyesx.api.v1.FileOperationResponse(\x01\x12L\n\x0c\x44ownloadFile\x12!.pyesx.api.v1.DownloadFileRequest\x1a\x17.pyesx.api.v1.FileChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cpyesx/api/v1/datastore.proto\x12\x0cpyesx.api.v1\x1a\x17pyesx/api/v1/host.proto\"\x17\n\x15ListDatastoresRequest\"E\n\x16ListDatastoresResponse\x12+\n\ndatastores\x18\x01 \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\"#\n\x13GetDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"c\n\x16\x43reateDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x15\n\rcapacity_iops\x18\x04 \x01(\x03\"\x84\x01\n\x16UpdateDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1b\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x1a\n\rcapacity_iops\x18\x03 \x01(\x03H\x01\x88\x01\x01\x42\x11\n\x0f_capacity_bytesB\x10\n\x0e_capacity_iops\"&\n\x16RemoveDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x19\n\x17RemoveDatastoreResponse\"x\n\rDatastoreFile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x17\n\x0f\x61llocated_bytes\x18\x05 \x01(\x03\x12\x10\n\x08modified\x18\x06 \x01(\x01\"P\n\x16\x42rowseDatastoreRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\x15\n\rmatch_pattern\x18\x03 \x01(\t\"E\n\x17\x42rowseDatastoreResponse\x12*\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1b.pyesx.api.v1.DatastoreFile\"<\n\x14MakeDirectoryRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63reate_parents\x18\x02 \x01(\x08\"$\n\x14\x44\x61tastoreFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"I\n\x13\x43opyMoveFileRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"B\n\x15\x46ileOperationResponse\x12)\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1b.pyesx.api.v1.DatastoreFile\"Q\n\x0bUploadChunk\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x11\n\toverwrite\x18\x02 \x01(\x08\x12\x13\n\x0btotal_bytes\x18\x03 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"3\n\x13\x44ownloadFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\">\n\tFileChunk\x12\x0e\n\x06offset\x18\x01 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x13\n\x0btotal_bytes\x18\x03 \x01(\x03\x32\x96\x08\n\x10\x44\x61tastoreService\x12[\n\x0eListDatastores\x12#.pyesx.api.v1.ListDatastoresRequest\x1a$.pyesx.api.v1.ListDatastoresResponse\x12J\n\x0cGetDatastore\x12!.pyesx.api.v1.GetDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12P\n\x0f\x43reateDatastore\x12$.pyesx.api.v1.CreateDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12P\n\x0fUpdateDatastore\x12$.pyesx.api.v1.UpdateDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12^\n\x0fRemoveDatastore\x12$.pyesx.api.v1.RemoveDatastoreRequest\x1a%.pyesx.api.v1.RemoveDatastoreResponse\x12^\n\x0f\x42rowseDatastore\x12$.pyesx.api.v1.BrowseDatastoreRequest\x1a%.pyesx.api.v1.BrowseDatastoreResponse\x12X\n\rMakeDirectory\x12\".pyesx.api.v1.MakeDirectoryRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12U\n\nDeleteFile\x12\".pyesx.api.v1.DatastoreFileRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12R\n\x08MoveFile\x12!.pyesx.api.v1.CopyMoveFileRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12R\n\x08\x43opyFile\x12!.pyesx.api.v1.CopyMoveFileRequest\x1a#.pyesx.api.v1.FileOperationResponse\x12N\n\nUploadFile\x12\x19.pyesx.api.v1.UploadChunk\x1a#.pyesx.api.v1.FileOperationResponse(\x01\x12L\n\x0c\x44ownloadFile\x12!.pyesx.api.v1.DownloadFileRequest\x1a\x17.pyesx.api.v1.FileChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,31 +39,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETDATASTOREREQUEST']._serialized_start=167
   _globals['_GETDATASTOREREQUEST']._serialized_end=202
   _globals['_CREATEDATASTOREREQUEST']._serialized_start=204
-  _globals['_CREATEDATASTOREREQUEST']._serialized_end=280
-  _globals['_REMOVEDATASTOREREQUEST']._serialized_start=282
-  _globals['_REMOVEDATASTOREREQUEST']._serialized_end=320
-  _globals['_REMOVEDATASTORERESPONSE']._serialized_start=322
-  _globals['_REMOVEDATASTORERESPONSE']._serialized_end=347
-  _globals['_DATASTOREFILE']._serialized_start=349
-  _globals['_DATASTOREFILE']._serialized_end=469
-  _globals['_BROWSEDATASTOREREQUEST']._serialized_start=471
-  _globals['_BROWSEDATASTOREREQUEST']._serialized_end=551
-  _globals['_BROWSEDATASTORERESPONSE']._serialized_start=553
-  _globals['_BROWSEDATASTORERESPONSE']._serialized_end=622
-  _globals['_MAKEDIRECTORYREQUEST']._serialized_start=624
-  _globals['_MAKEDIRECTORYREQUEST']._serialized_end=684
-  _globals['_DATASTOREFILEREQUEST']._serialized_start=686
-  _globals['_DATASTOREFILEREQUEST']._serialized_end=722
-  _globals['_COPYMOVEFILEREQUEST']._serialized_start=724
-  _globals['_COPYMOVEFILEREQUEST']._serialized_end=797
-  _globals['_FILEOPERATIONRESPONSE']._serialized_start=799
-  _globals['_FILEOPERATIONRESPONSE']._serialized_end=865
-  _globals['_UPLOADCHUNK']._serialized_start=867
-  _globals['_UPLOADCHUNK']._serialized_end=948
-  _globals['_DOWNLOADFILEREQUEST']._serialized_start=950
-  _globals['_DOWNLOADFILEREQUEST']._serialized_end=1001
-  _globals['_FILECHUNK']._serialized_start=1003
-  _globals['_FILECHUNK']._serialized_end=1065
-  _globals['_DATASTORESERVICE']._serialized_start=1068
-  _globals['_DATASTORESERVICE']._serialized_end=2032
+  _globals['_CREATEDATASTOREREQUEST']._serialized_end=303
+  _globals['_UPDATEDATASTOREREQUEST']._serialized_start=306
+  _globals['_UPDATEDATASTOREREQUEST']._serialized_end=438
+  _globals['_REMOVEDATASTOREREQUEST']._serialized_start=440
+  _globals['_REMOVEDATASTOREREQUEST']._serialized_end=478
+  _globals['_REMOVEDATASTORERESPONSE']._serialized_start=480
+  _globals['_REMOVEDATASTORERESPONSE']._serialized_end=505
+  _globals['_DATASTOREFILE']._serialized_start=507
+  _globals['_DATASTOREFILE']._serialized_end=627
+  _globals['_BROWSEDATASTOREREQUEST']._serialized_start=629
+  _globals['_BROWSEDATASTOREREQUEST']._serialized_end=709
+  _globals['_BROWSEDATASTORERESPONSE']._serialized_start=711
+  _globals['_BROWSEDATASTORERESPONSE']._serialized_end=780
+  _globals['_MAKEDIRECTORYREQUEST']._serialized_start=782
+  _globals['_MAKEDIRECTORYREQUEST']._serialized_end=842
+  _globals['_DATASTOREFILEREQUEST']._serialized_start=844
+  _globals['_DATASTOREFILEREQUEST']._serialized_end=880
+  _globals['_COPYMOVEFILEREQUEST']._serialized_start=882
+  _globals['_COPYMOVEFILEREQUEST']._serialized_end=955
+  _globals['_FILEOPERATIONRESPONSE']._serialized_start=957
+  _globals['_FILEOPERATIONRESPONSE']._serialized_end=1023
+  _globals['_UPLOADCHUNK']._serialized_start=1025
+  _globals['_UPLOADCHUNK']._serialized_end=1106
+  _globals['_DOWNLOADFILEREQUEST']._serialized_start=1108
+  _globals['_DOWNLOADFILEREQUEST']._serialized_end=1159
+  _globals['_FILECHUNK']._serialized_start=1161
+  _globals['_FILECHUNK']._serialized_end=1223
+  _globals['_DATASTORESERVICE']._serialized_start=1226
+  _globals['_DATASTORESERVICE']._serialized_end=2272
 # @@protoc_insertion_point(module_scope)

@@ -83,25 +83,61 @@ class CreateDatastoreRequest(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     PATH_FIELD_NUMBER: _builtins.int
     CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    CAPACITY_IOPS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     path: _builtins.str
     """an existing, absolute directory outside the host's root"""
     capacity_bytes: _builtins.int
     """0: the filesystem's capacity; else a cap"""
+    capacity_iops: _builtins.int
+    """0: guest I/O as fast as the disk goes; else paced at this many IOPS"""
     def __init__(
         self,
         *,
         name: _builtins.str = ...,
         path: _builtins.str = ...,
         capacity_bytes: _builtins.int = ...,
+        capacity_iops: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "name", b"name", "path", b"path"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "capacity_iops", b"capacity_iops", "name", b"name", "path", b"path"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateDatastoreRequest: _TypeAlias = CreateDatastoreRequest  # noqa: Y015
+
+@_typing.final
+class UpdateDatastoreRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
+    CAPACITY_IOPS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    capacity_bytes: _builtins.int
+    capacity_iops: _builtins.int
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        capacity_bytes: _builtins.int | None = ...,
+        capacity_iops: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_capacity_iops", b"_capacity_iops", "capacity_bytes", b"capacity_bytes", "capacity_iops", b"capacity_iops"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_capacity_iops", b"_capacity_iops", "capacity_bytes", b"capacity_bytes", "capacity_iops", b"capacity_iops", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__capacity_bytes: _TypeAlias = _typing.Literal["capacity_bytes"]  # noqa: Y015
+    _WhichOneofArgType__capacity_bytes: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes"]  # noqa: Y015
+    _WhichOneofReturnType__capacity_iops: _TypeAlias = _typing.Literal["capacity_iops"]  # noqa: Y015
+    _WhichOneofArgType__capacity_iops: _TypeAlias = _typing.Literal["_capacity_iops", b"_capacity_iops"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__capacity_bytes) -> _WhichOneofReturnType__capacity_bytes | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__capacity_iops) -> _WhichOneofReturnType__capacity_iops | None: ...
+
+Global___UpdateDatastoreRequest: _TypeAlias = UpdateDatastoreRequest  # noqa: Y015
 
 @_typing.final
 class RemoveDatastoreRequest(_message.Message):

@@ -50,6 +50,11 @@ class DatastoreServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_datastore__pb2.CreateDatastoreRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
                 _registered_method=True)
+        self.UpdateDatastore = channel.unary_unary(
+                '/pyesx.api.v1.DatastoreService/UpdateDatastore',
+                request_serializer=pyesx_dot_api_dot_v1_dot_datastore__pb2.UpdateDatastoreRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
+                _registered_method=True)
         self.RemoveDatastore = channel.unary_unary(
                 '/pyesx.api.v1.DatastoreService/RemoveDatastore',
                 request_serializer=pyesx_dot_api_dot_v1_dot_datastore__pb2.RemoveDatastoreRequest.SerializeToString,
@@ -109,6 +114,13 @@ class DatastoreServiceServicer:
 
     def CreateDatastore(self, request, context):
         """Mount an existing directory of the host as a new datastore (New-Datastore -Path).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateDatastore(self, request, context):
+        """Change a datastore's configured capacity cap or I/O throughput (fields left unset stay).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,6 +196,11 @@ def add_DatastoreServiceServicer_to_server(servicer, server):
             'CreateDatastore': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateDatastore,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_datastore__pb2.CreateDatastoreRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.SerializeToString,
+            ),
+            'UpdateDatastore': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateDatastore,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_datastore__pb2.UpdateDatastoreRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.SerializeToString,
             ),
             'RemoveDatastore': grpc.unary_unary_rpc_method_handler(
@@ -307,6 +324,33 @@ class DatastoreService:
             target,
             '/pyesx.api.v1.DatastoreService/CreateDatastore',
             pyesx_dot_api_dot_v1_dot_datastore__pb2.CreateDatastoreRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateDatastore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.DatastoreService/UpdateDatastore',
+            pyesx_dot_api_dot_v1_dot_datastore__pb2.UpdateDatastoreRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
             options,
             channel_credentials,

@@ -39,6 +39,8 @@ class DatastoreServiceStub:
     GetDatastore: _grpc.UnaryUnaryMultiCallable[_datastore_pb2.GetDatastoreRequest, _host_pb2.Datastore]
     CreateDatastore: _grpc.UnaryUnaryMultiCallable[_datastore_pb2.CreateDatastoreRequest, _host_pb2.Datastore]
     """Mount an existing directory of the host as a new datastore (New-Datastore -Path)."""
+    UpdateDatastore: _grpc.UnaryUnaryMultiCallable[_datastore_pb2.UpdateDatastoreRequest, _host_pb2.Datastore]
+    """Change a datastore's configured capacity cap or I/O throughput (fields left unset stay)."""
     RemoveDatastore: _grpc.UnaryUnaryMultiCallable[_datastore_pb2.RemoveDatastoreRequest, _datastore_pb2.RemoveDatastoreResponse]
     """Unmount an added datastore (its files stay); one holding registered VMs is InvalidState."""
     BrowseDatastore: _grpc.UnaryUnaryMultiCallable[_datastore_pb2.BrowseDatastoreRequest, _datastore_pb2.BrowseDatastoreResponse]
@@ -62,6 +64,8 @@ class DatastoreServiceAsyncStub(DatastoreServiceStub):
     GetDatastore: _aio.UnaryUnaryMultiCallable[_datastore_pb2.GetDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
     CreateDatastore: _aio.UnaryUnaryMultiCallable[_datastore_pb2.CreateDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
     """Mount an existing directory of the host as a new datastore (New-Datastore -Path)."""
+    UpdateDatastore: _aio.UnaryUnaryMultiCallable[_datastore_pb2.UpdateDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
+    """Change a datastore's configured capacity cap or I/O throughput (fields left unset stay)."""
     RemoveDatastore: _aio.UnaryUnaryMultiCallable[_datastore_pb2.RemoveDatastoreRequest, _datastore_pb2.RemoveDatastoreResponse]  # type: ignore[assignment]
     """Unmount an added datastore (its files stay); one holding registered VMs is InvalidState."""
     BrowseDatastore: _aio.UnaryUnaryMultiCallable[_datastore_pb2.BrowseDatastoreRequest, _datastore_pb2.BrowseDatastoreResponse]  # type: ignore[assignment]
@@ -100,6 +104,14 @@ class DatastoreServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_host_pb2.Datastore, _abc.Awaitable[_host_pb2.Datastore]]:
         """Mount an existing directory of the host as a new datastore (New-Datastore -Path)."""
+
+    @_abc_1.abstractmethod
+    def UpdateDatastore(
+        self,
+        request: _datastore_pb2.UpdateDatastoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.Datastore, _abc.Awaitable[_host_pb2.Datastore]]:
+        """Change a datastore's configured capacity cap or I/O throughput (fields left unset stay)."""
 
     @_abc_1.abstractmethod
     def RemoveDatastore(

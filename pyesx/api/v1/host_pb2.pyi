@@ -108,6 +108,7 @@ class Datastore(_message.Message):
     PATH_FIELD_NUMBER: _builtins.int
     CAPACITY_LIMITED_FIELD_NUMBER: _builtins.int
     ACCESSIBLE_FIELD_NUMBER: _builtins.int
+    CAPACITY_IOPS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     url: _builtins.str
     """absolute path of its mount point: <root>/vmfs/volumes/<name>"""
@@ -119,6 +120,8 @@ class Datastore(_message.Message):
     """capacity is a configured cap, not the filesystem's"""
     accessible: _builtins.bool
     """false when its directory is gone (capacity and free are then 0)"""
+    capacity_iops: _builtins.int
+    """the throughput guest I/O is paced at (mClock's capacity); 0: the disk's own"""
     def __init__(
         self,
         *,
@@ -129,10 +132,11 @@ class Datastore(_message.Message):
         path: _builtins.str = ...,
         capacity_limited: _builtins.bool = ...,
         accessible: _builtins.bool = ...,
+        capacity_iops: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accessible", b"accessible", "capacity_bytes", b"capacity_bytes", "capacity_limited", b"capacity_limited", "free_bytes", b"free_bytes", "name", b"name", "path", b"path", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accessible", b"accessible", "capacity_bytes", b"capacity_bytes", "capacity_iops", b"capacity_iops", "capacity_limited", b"capacity_limited", "free_bytes", b"free_bytes", "name", b"name", "path", b"path", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -469,3 +469,106 @@ class MemoryStats(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MemoryStats: _TypeAlias = MemoryStats  # noqa: Y015
+
+@_typing.final
+class GetDiskStatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDiskStatsRequest: _TypeAlias = GetDiskStatsRequest  # noqa: Y015
+
+@_typing.final
+class DiskStat(_message.Message):
+    """One virtual disk of a powered-on VM, cumulative since its VM powered on."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    DATASTORE_FIELD_NUMBER: _builtins.int
+    READS_FIELD_NUMBER: _builtins.int
+    WRITES_FIELD_NUMBER: _builtins.int
+    BYTES_READ_FIELD_NUMBER: _builtins.int
+    BYTES_WRITTEN_FIELD_NUMBER: _builtins.int
+    READ_LATENCY_MS_FIELD_NUMBER: _builtins.int
+    WRITE_LATENCY_MS_FIELD_NUMBER: _builtins.int
+    ERRORS_FIELD_NUMBER: _builtins.int
+    SHARES_FIELD_NUMBER: _builtins.int
+    RESERVATION_IOPS_FIELD_NUMBER: _builtins.int
+    LIMIT_IOPS_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    key: _builtins.str
+    """"scsi0:0" """
+    path: _builtins.str
+    """the top of its chain, absolute"""
+    datastore: _builtins.str
+    reads: _builtins.int
+    writes: _builtins.int
+    bytes_read: _builtins.int
+    bytes_written: _builtins.int
+    read_latency_ms: _builtins.float
+    """summed over reads: arrival at the VMkernel to completion"""
+    write_latency_ms: _builtins.float
+    errors: _builtins.int
+    shares: _builtins.int
+    reservation_iops: _builtins.int
+    limit_iops: _builtins.int
+    """0: unlimited"""
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        key: _builtins.str = ...,
+        path: _builtins.str = ...,
+        datastore: _builtins.str = ...,
+        reads: _builtins.int = ...,
+        writes: _builtins.int = ...,
+        bytes_read: _builtins.int = ...,
+        bytes_written: _builtins.int = ...,
+        read_latency_ms: _builtins.float = ...,
+        write_latency_ms: _builtins.float = ...,
+        errors: _builtins.int = ...,
+        shares: _builtins.int = ...,
+        reservation_iops: _builtins.int = ...,
+        limit_iops: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes_read", b"bytes_read", "bytes_written", b"bytes_written", "datastore", b"datastore", "errors", b"errors", "key", b"key", "limit_iops", b"limit_iops", "path", b"path", "read_latency_ms", b"read_latency_ms", "reads", b"reads", "reservation_iops", b"reservation_iops", "shares", b"shares", "vm_id", b"vm_id", "write_latency_ms", b"write_latency_ms", "writes", b"writes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiskStat: _TypeAlias = DiskStat  # noqa: Y015
+
+@_typing.final
+class DiskStats(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    DISKS_FIELD_NUMBER: _builtins.int
+    timestamp: _builtins.float
+    """unix seconds when the counters were read"""
+    @_builtins.property
+    def disks(self) -> _containers.RepeatedCompositeFieldContainer[Global___DiskStat]: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _builtins.float = ...,
+        disks: _abc.Iterable[Global___DiskStat] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disks", b"disks", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiskStats: _TypeAlias = DiskStats  # noqa: Y015

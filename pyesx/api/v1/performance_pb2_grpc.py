@@ -54,6 +54,11 @@ class PerformanceServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.FromString,
                 _registered_method=True)
+        self.GetDiskStats = channel.unary_unary(
+                '/pyesx.api.v1.PerformanceService/GetDiskStats',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
+                _registered_method=True)
 
 
 class PerformanceServiceServicer:
@@ -88,6 +93,13 @@ class PerformanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDiskStats(self, request, context):
+        """Every powered-on VM's virtual disks: I/O counters since power-on (esxtop's disk view).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PerformanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -110,6 +122,11 @@ def add_PerformanceServiceServicer_to_server(servicer, server):
                     servicer.GetMemoryStats,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.SerializeToString,
+            ),
+            'GetDiskStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDiskStats,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,6 +237,33 @@ class PerformanceService:
             '/pyesx.api.v1.PerformanceService/GetMemoryStats',
             pyesx_dot_api_dot_v1_dot_performance__pb2.GetMemoryStatsRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_performance__pb2.MemoryStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDiskStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.PerformanceService/GetDiskStats',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,8 @@ class PerformanceServiceStub:
     """
     GetMemoryStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetMemoryStatsRequest, _performance_pb2.MemoryStats]
     """The host's memory and every powered-on VM's, as of the memory scheduler's last period (~1 s)."""
+    GetDiskStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]
+    """Every powered-on VM's virtual disks: I/O counters since power-on (esxtop's disk view)."""
 
 @_typing.type_check_only
 class PerformanceServiceAsyncStub(PerformanceServiceStub):
@@ -59,6 +61,8 @@ class PerformanceServiceAsyncStub(PerformanceServiceStub):
     """
     GetMemoryStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetMemoryStatsRequest, _performance_pb2.MemoryStats]  # type: ignore[assignment]
     """The host's memory and every powered-on VM's, as of the memory scheduler's last period (~1 s)."""
+    GetDiskStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]  # type: ignore[assignment]
+    """Every powered-on VM's virtual disks: I/O counters since power-on (esxtop's disk view)."""
 
 class PerformanceServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -94,5 +98,13 @@ class PerformanceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_performance_pb2.MemoryStats, _abc.Awaitable[_performance_pb2.MemoryStats]]:
         """The host's memory and every powered-on VM's, as of the memory scheduler's last period (~1 s)."""
+
+    @_abc_1.abstractmethod
+    def GetDiskStats(
+        self,
+        request: _performance_pb2.GetDiskStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_performance_pb2.DiskStats, _abc.Awaitable[_performance_pb2.DiskStats]]:
+        """Every powered-on VM's virtual disks: I/O counters since power-on (esxtop's disk view)."""
 
 def add_PerformanceServiceServicer_to_server(servicer: PerformanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -583,37 +583,72 @@ Global___DiskSpec: _TypeAlias = DiskSpec  # noqa: Y015
 
 @_typing.final
 class DiskChange(_message.Message):
-    """A change to one of the VM's disks (Set-HardDisk)."""
+    """A change to one of the VM's disks (Set-HardDisk; Set-VMResourceConfiguration -Disk)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     KEY_FIELD_NUMBER: _builtins.int
     CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
     DISK_MODE_FIELD_NUMBER: _builtins.int
+    IO_SHARES_LEVEL_FIELD_NUMBER: _builtins.int
+    IO_SHARES_FIELD_NUMBER: _builtins.int
+    IO_RESERVATION_FIELD_NUMBER: _builtins.int
+    IO_LIMIT_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """"scsi0:1" """
     capacity_bytes: _builtins.int
-    """extend it (never shrink; not while it has snapshots)"""
+    """extend it (never shrink; not while it has snapshots); powered off"""
     disk_mode: _builtins.str
+    """powered off"""
+    io_shares_level: _builtins.str
+    """The disk's I/O allocation under mClock (sched.scsiX:Y.*); in force at once on a running VM.
+    low (500) | normal (1000) | high (2000) | custom
+    """
+    io_shares: _builtins.int
+    """with custom"""
+    io_reservation: _builtins.int
+    """IOPS"""
+    io_limit: _builtins.int
+    """IOPS; -1: unlimited"""
     def __init__(
         self,
         *,
         key: _builtins.str = ...,
         capacity_bytes: _builtins.int | None = ...,
         disk_mode: _builtins.str | None = ...,
+        io_shares_level: _builtins.str | None = ...,
+        io_shares: _builtins.int | None = ...,
+        io_reservation: _builtins.int | None = ...,
+        io_limit: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_disk_mode", b"_disk_mode", "capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_disk_mode", b"_disk_mode", "_io_limit", b"_io_limit", "_io_reservation", b"_io_reservation", "_io_shares", b"_io_shares", "_io_shares_level", b"_io_shares_level", "capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode", "io_limit", b"io_limit", "io_reservation", b"io_reservation", "io_shares", b"io_shares", "io_shares_level", b"io_shares_level"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_disk_mode", b"_disk_mode", "capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode", "key", b"key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes", "_disk_mode", b"_disk_mode", "_io_limit", b"_io_limit", "_io_reservation", b"_io_reservation", "_io_shares", b"_io_shares", "_io_shares_level", b"_io_shares_level", "capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode", "io_limit", b"io_limit", "io_reservation", b"io_reservation", "io_shares", b"io_shares", "io_shares_level", b"io_shares_level", "key", b"key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__capacity_bytes: _TypeAlias = _typing.Literal["capacity_bytes"]  # noqa: Y015
     _WhichOneofArgType__capacity_bytes: _TypeAlias = _typing.Literal["_capacity_bytes", b"_capacity_bytes"]  # noqa: Y015
     _WhichOneofReturnType__disk_mode: _TypeAlias = _typing.Literal["disk_mode"]  # noqa: Y015
     _WhichOneofArgType__disk_mode: _TypeAlias = _typing.Literal["_disk_mode", b"_disk_mode"]  # noqa: Y015
+    _WhichOneofReturnType__io_limit: _TypeAlias = _typing.Literal["io_limit"]  # noqa: Y015
+    _WhichOneofArgType__io_limit: _TypeAlias = _typing.Literal["_io_limit", b"_io_limit"]  # noqa: Y015
+    _WhichOneofReturnType__io_reservation: _TypeAlias = _typing.Literal["io_reservation"]  # noqa: Y015
+    _WhichOneofArgType__io_reservation: _TypeAlias = _typing.Literal["_io_reservation", b"_io_reservation"]  # noqa: Y015
+    _WhichOneofReturnType__io_shares: _TypeAlias = _typing.Literal["io_shares"]  # noqa: Y015
+    _WhichOneofArgType__io_shares: _TypeAlias = _typing.Literal["_io_shares", b"_io_shares"]  # noqa: Y015
+    _WhichOneofReturnType__io_shares_level: _TypeAlias = _typing.Literal["io_shares_level"]  # noqa: Y015
+    _WhichOneofArgType__io_shares_level: _TypeAlias = _typing.Literal["_io_shares_level", b"_io_shares_level"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__capacity_bytes) -> _WhichOneofReturnType__capacity_bytes | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__disk_mode) -> _WhichOneofReturnType__disk_mode | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__io_limit) -> _WhichOneofReturnType__io_limit | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__io_reservation) -> _WhichOneofReturnType__io_reservation | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__io_shares) -> _WhichOneofReturnType__io_shares | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__io_shares_level) -> _WhichOneofReturnType__io_shares_level | None: ...
 
 Global___DiskChange: _TypeAlias = DiskChange  # noqa: Y015
 

@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from pyesx.api.v1 import datastore_pb2 as pyesx_dot_api_dot_v1_dot_datastore__pb2
 from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
 from pyesx.api.v1 import network_pb2 as pyesx_dot_api_dot_v1_dot_network__pb2
 from pyesx.api.v1 import performance_pb2 as pyesx_dot_api_dot_v1_dot_performance__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n pyesx/vmkernel/v1/vmkernel.proto\x12\x11pyesx.vmkernel.v1\x1a\x17pyesx/api/v1/host.proto\x1a\x1apyesx/api/v1/network.proto\x1a\x1epyesx/api/v1/performance.proto\"I\n\x13\x41\x64\x64\x44\x61tastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\"&\n\x16RemoveDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x19\n\x17RemoveDatastoreResponse\"U\n\x18\x43reateVirtualDiskRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x64isk_format\x18\x03 \x01(\t\"\x1f\n\x0f\x44iskPathRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\">\n\x16GrowVirtualDiskRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\"\x1b\n\x19\x44\x65leteVirtualDiskResponse\"\x83\x01\n\x0fVirtualDiskInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\r\n\x05\x63hain\x18\x03 \x03(\t\x12\x12\n\nused_bytes\x18\x04 \x01(\x03\x12\x19\n\x11provisioned_bytes\x18\x05 \x01(\x03\x12\x0c\n\x04thin\x18\x06 \x01(\x08\"\x14\n\x12GetHostInfoRequest\"\xae\x02\n\x08HostInfo\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x11\n\tnum_pcpus\x18\x04 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x05 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x06 \x01(\x03\x12\x11\n\tboot_time\x18\x07 \x01(\x01\x12\x0c\n\x04root\x18\x08 \x01(\t\x12+\n\ndatastores\x18\t \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\n \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\"\xd9\x01\n\x0fStartVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07vm_name\x18\x02 \x01(\t\x12\x10\n\x08vmx_path\x18\x03 \x01(\t\x12\x0f\n\x07num_cpu\x18\x04 \x01(\x05\x12\x11\n\tmemory_mb\x18\x05 \x01(\x05\x12\x17\n\x0f\x63heckpoint_path\x18\x06 \x01(\t\x12\x13\n\x0bguest_tools\x18\x07 \x01(\x08\x12\x18\n\x10resource_pool_id\x18\x08 \x01(\t\x12(\n\x05\x64isks\x18\n \x03(\x0b\x32\x19.pyesx.vmkernel.v1.VmDisk\"o\n\x06VmDisk\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x0e\n\x06shares\x18\x04 \x01(\x05\x12\x18\n\x10reservation_iops\x18\x05 \x01(\x05\x12\x12\n\nlimit_iops\x18\x06 \x01(\x05\"}\n\x05World\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.pyesx.vmkernel.v1.WorldKind\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x0c\n\x04vcpu\x18\x06 \x01(\x05\"a\n\x08VmxWorld\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x10\n\x08vmm_pids\x18\x04 \x03(\x05\x12\x12\n\nstarted_at\x18\x05 \x01(\x01\"A\n\x0eStopVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0c\n\x04kill\x18\x02 \x01(\x08\x12\x12\n\nsuspend_to\x18\x03 \x01(\t\"$\n\x0fStopVmxResponse\x12\x11\n\texit_code\x18\x01 \x01(\x05\"\x96\x01\n\x14SetAllocationRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x41\n\x05sched\x18\x02 \x03(\x0b\x32\x32.pyesx.vmkernel.v1.SetAllocationRequest.SchedEntry\x1a,\n\nSchedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15SetAllocationResponse\"4\n\x12HotAddVcpusRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07num_cpu\x18\x02 \x01(\x05\"\x13\n\x11ListWorldsRequest\"i\n\x12ListWorldsResponse\x12(\n\x06worlds\x18\x01 \x03(\x0b\x32\x18.pyesx.vmkernel.v1.World\x12)\n\x04vmxs\x18\x02 \x03(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorld\"\x19\n\x17WatchWorldEventsRequest\"L\n\tVmxExited\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x10\n\x08\x65xpected\x18\x04 \x01(\x08\"\\\n\x0eHostdRestarted\x12\x0f\n\x07old_pid\x18\x01 \x01(\x05\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0f\n\x07new_pid\x18\x03 \x01(\x05\x12\x15\n\rrestart_count\x18\x04 \x01(\x05\"\xc8\x01\n\nWorldEvent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x32\n\nvmx_exited\x18\x02 \x01(\x0b\x32\x1c.pyesx.vmkernel.v1.VmxExitedH\x00\x12<\n\x0fhostd_restarted\x18\x03 \x01(\x0b\x32!.pyesx.vmkernel.v1.HostdRestartedH\x00\x12\x32\n\x0bvmx_started\x18\x04 \x01(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorldH\x00\x42\x06\n\x04kind*R\n\tWorldKind\x12\x1a\n\x16WORLD_KIND_UNSPECIFIED\x10\x00\x12\x0c\n\x08VMKERNEL\x10\x01\x12\t\n\x05HOSTD\x10\x02\x12\x07\n\x03VMX\x10\x03\x12\x07\n\x03VMM\x10\x04\x32\x84\x11\n\x08VMkernel\x12Q\n\x0bGetHostInfo\x12%.pyesx.vmkernel.v1.GetHostInfoRequest\x1a\x1b.pyesx.vmkernel.v1.HostInfo\x12K\n\x08StartVmx\x12\".pyesx.vmkernel.v1.StartVmxRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12P\n\x07StopVmx\x12!.pyesx.vmkernel.v1.StopVmxRequest\x1a\".pyesx.vmkernel.v1.StopVmxResponse\x12Q\n\x0bHotAddVcpus\x12%.pyesx.vmkernel.v1.HotAddVcpusRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12\x62\n\rSetAllocation\x12\'.pyesx.vmkernel.v1.SetAllocationRequest\x1a(.pyesx.vmkernel.v1.SetAllocationResponse\x12Y\n\nListWorlds\x12$.pyesx.vmkernel.v1.ListWorldsRequest\x1a%.pyesx.vmkernel.v1.ListWorldsResponse\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStats\x12P\n\x0eGetMemoryStats\x12#.pyesx.api.v1.GetMemoryStatsRequest\x1a\x19.pyesx.api.v1.MemoryStats\x12_\n\x10WatchWorldEvents\x12*.pyesx.vmkernel.v1.WatchWorldEventsRequest\x1a\x1d.pyesx.vmkernel.v1.WorldEvent0\x01\x12\x64\n\x11\x43reateVirtualDisk\x12+.pyesx.vmkernel.v1.CreateVirtualDiskRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12X\n\x0eGetVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12\x65\n\x11\x44\x65leteVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a,.pyesx.vmkernel.v1.DeleteVirtualDiskResponse\x12Y\n\x0f\x43reateDeltaDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12Y\n\x0f\x43onsolidateDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12`\n\x0fGrowVirtualDisk\x12).pyesx.vmkernel.v1.GrowVirtualDiskRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12O\n\x0c\x41\x64\x64\x44\x61tastore\x12&.pyesx.vmkernel.v1.AddDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12h\n\x0fRemoveDatastore\x12).pyesx.vmkernel.v1.RemoveDatastoreRequest\x1a*.pyesx.vmkernel.v1.RemoveDatastoreResponse\x12P\n\x10\x41\x64\x64VirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12S\n\x13UpdateVirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12j\n\x13RemoveVirtualSwitch\x12(.pyesx.api.v1.RemoveVirtualSwitchRequest\x1a).pyesx.api.v1.RemoveVirtualSwitchResponse\x12\x44\n\x0c\x41\x64\x64PortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12G\n\x0fUpdatePortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12^\n\x0fRemovePortGroup\x12$.pyesx.api.v1.RemovePortGroupRequest\x1a%.pyesx.api.v1.RemovePortGroupResponse\x12v\n\x17ListHostNetworkAdapters\x12,.pyesx.api.v1.ListHostNetworkAdaptersRequest\x1a-.pyesx.api.v1.ListHostNetworkAdaptersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n pyesx/vmkernel/v1/vmkernel.proto\x12\x11pyesx.vmkernel.v1\x1a\x1cpyesx/api/v1/datastore.proto\x1a\x17pyesx/api/v1/host.proto\x1a\x1apyesx/api/v1/network.proto\x1a\x1epyesx/api/v1/performance.proto\"`\n\x13\x41\x64\x64\x44\x61tastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x15\n\rcapacity_iops\x18\x04 \x01(\x03\"&\n\x16RemoveDatastoreRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x19\n\x17RemoveDatastoreResponse\"U\n\x18\x43reateVirtualDiskRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\x13\n\x0b\x64isk_format\x18\x03 \x01(\t\"\x1f\n\x0f\x44iskPathRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\">\n\x16GrowVirtualDiskRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\"\x1b\n\x19\x44\x65leteVirtualDiskResponse\"\x83\x01\n\x0fVirtualDiskInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x02 \x01(\x03\x12\r\n\x05\x63hain\x18\x03 \x03(\t\x12\x12\n\nused_bytes\x18\x04 \x01(\x03\x12\x19\n\x11provisioned_bytes\x18\x05 \x01(\x03\x12\x0c\n\x04thin\x18\x06 \x01(\x08\"\x14\n\x12GetHostInfoRequest\"\xae\x02\n\x08HostInfo\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x11\n\tnum_pcpus\x18\x04 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x05 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x06 \x01(\x03\x12\x11\n\tboot_time\x18\x07 \x01(\x01\x12\x0c\n\x04root\x18\x08 \x01(\t\x12+\n\ndatastores\x18\t \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\n \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\"\xd9\x01\n\x0fStartVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07vm_name\x18\x02 \x01(\t\x12\x10\n\x08vmx_path\x18\x03 \x01(\t\x12\x0f\n\x07num_cpu\x18\x04 \x01(\x05\x12\x11\n\tmemory_mb\x18\x05 \x01(\x05\x12\x17\n\x0f\x63heckpoint_path\x18\x06 \x01(\t\x12\x13\n\x0bguest_tools\x18\x07 \x01(\x08\x12\x18\n\x10resource_pool_id\x18\x08 \x01(\t\x12(\n\x05\x64isks\x18\n \x03(\x0b\x32\x19.pyesx.vmkernel.v1.VmDisk\"o\n\x06VmDisk\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x0e\n\x06shares\x18\x04 \x01(\x05\x12\x18\n\x10reservation_iops\x18\x05 \x01(\x05\x12\x12\n\nlimit_iops\x18\x06 \x01(\x05\"}\n\x05World\x12\x10\n\x08world_id\x18\x01 \x01(\x03\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.pyesx.vmkernel.v1.WorldKind\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x0c\n\x04vcpu\x18\x06 \x01(\x05\"a\n\x08VmxWorld\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x13\n\x0bsocket_path\x18\x03 \x01(\t\x12\x10\n\x08vmm_pids\x18\x04 \x03(\x05\x12\x12\n\nstarted_at\x18\x05 \x01(\x01\"A\n\x0eStopVmxRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0c\n\x04kill\x18\x02 \x01(\x08\x12\x12\n\nsuspend_to\x18\x03 \x01(\t\"$\n\x0fStopVmxResponse\x12\x11\n\texit_code\x18\x01 \x01(\x05\"\x96\x01\n\x14SetAllocationRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x41\n\x05sched\x18\x02 \x03(\x0b\x32\x32.pyesx.vmkernel.v1.SetAllocationRequest.SchedEntry\x1a,\n\nSchedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x17\n\x15SetAllocationResponse\"4\n\x12HotAddVcpusRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07num_cpu\x18\x02 \x01(\x05\"\x13\n\x11ListWorldsRequest\"i\n\x12ListWorldsResponse\x12(\n\x06worlds\x18\x01 \x03(\x0b\x32\x18.pyesx.vmkernel.v1.World\x12)\n\x04vmxs\x18\x02 \x03(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorld\"\x19\n\x17WatchWorldEventsRequest\"L\n\tVmxExited\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x10\n\x08\x65xpected\x18\x04 \x01(\x08\"\\\n\x0eHostdRestarted\x12\x0f\n\x07old_pid\x18\x01 \x01(\x05\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0f\n\x07new_pid\x18\x03 \x01(\x05\x12\x15\n\rrestart_count\x18\x04 \x01(\x05\"\xc8\x01\n\nWorldEvent\x12\x0c\n\x04time\x18\x01 \x01(\x01\x12\x32\n\nvmx_exited\x18\x02 \x01(\x0b\x32\x1c.pyesx.vmkernel.v1.VmxExitedH\x00\x12<\n\x0fhostd_restarted\x18\x03 \x01(\x0b\x32!.pyesx.vmkernel.v1.HostdRestartedH\x00\x12\x32\n\x0bvmx_started\x18\x04 \x01(\x0b\x32\x1b.pyesx.vmkernel.v1.VmxWorldH\x00\x42\x06\n\x04kind*R\n\tWorldKind\x12\x1a\n\x16WORLD_KIND_UNSPECIFIED\x10\x00\x12\x0c\n\x08VMKERNEL\x10\x01\x12\t\n\x05HOSTD\x10\x02\x12\x07\n\x03VMX\x10\x03\x12\x07\n\x03VMM\x10\x04\x32\xa2\x12\n\x08VMkernel\x12Q\n\x0bGetHostInfo\x12%.pyesx.vmkernel.v1.GetHostInfoRequest\x1a\x1b.pyesx.vmkernel.v1.HostInfo\x12K\n\x08StartVmx\x12\".pyesx.vmkernel.v1.StartVmxRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12P\n\x07StopVmx\x12!.pyesx.vmkernel.v1.StopVmxRequest\x1a\".pyesx.vmkernel.v1.StopVmxResponse\x12Q\n\x0bHotAddVcpus\x12%.pyesx.vmkernel.v1.HotAddVcpusRequest\x1a\x1b.pyesx.vmkernel.v1.VmxWorld\x12\x62\n\rSetAllocation\x12\'.pyesx.vmkernel.v1.SetAllocationRequest\x1a(.pyesx.vmkernel.v1.SetAllocationResponse\x12Y\n\nListWorlds\x12$.pyesx.vmkernel.v1.ListWorldsRequest\x1a%.pyesx.vmkernel.v1.ListWorldsResponse\x12M\n\rGetWorldStats\x12\".pyesx.api.v1.GetWorldStatsRequest\x1a\x18.pyesx.api.v1.WorldStats\x12P\n\x0eGetMemoryStats\x12#.pyesx.api.v1.GetMemoryStatsRequest\x1a\x19.pyesx.api.v1.MemoryStats\x12_\n\x10WatchWorldEvents\x12*.pyesx.vmkernel.v1.WatchWorldEventsRequest\x1a\x1d.pyesx.vmkernel.v1.WorldEvent0\x01\x12\x64\n\x11\x43reateVirtualDisk\x12+.pyesx.vmkernel.v1.CreateVirtualDiskRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12X\n\x0eGetVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12\x65\n\x11\x44\x65leteVirtualDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a,.pyesx.vmkernel.v1.DeleteVirtualDiskResponse\x12Y\n\x0f\x43reateDeltaDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12Y\n\x0f\x43onsolidateDisk\x12\".pyesx.vmkernel.v1.DiskPathRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12`\n\x0fGrowVirtualDisk\x12).pyesx.vmkernel.v1.GrowVirtualDiskRequest\x1a\".pyesx.vmkernel.v1.VirtualDiskInfo\x12O\n\x0c\x41\x64\x64\x44\x61tastore\x12&.pyesx.vmkernel.v1.AddDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12h\n\x0fRemoveDatastore\x12).pyesx.vmkernel.v1.RemoveDatastoreRequest\x1a*.pyesx.vmkernel.v1.RemoveDatastoreResponse\x12P\n\x0fUpdateDatastore\x12$.pyesx.api.v1.UpdateDatastoreRequest\x1a\x17.pyesx.api.v1.Datastore\x12J\n\x0cGetDiskStats\x12!.pyesx.api.v1.GetDiskStatsRequest\x1a\x17.pyesx.api.v1.DiskStats\x12P\n\x10\x41\x64\x64VirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12S\n\x13UpdateVirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12j\n\x13RemoveVirtualSwitch\x12(.pyesx.api.v1.RemoveVirtualSwitchRequest\x1a).pyesx.api.v1.RemoveVirtualSwitchResponse\x12\x44\n\x0c\x41\x64\x64PortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12G\n\x0fUpdatePortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12^\n\x0fRemovePortGroup\x12$.pyesx.api.v1.RemovePortGroupRequest\x1a%.pyesx.api.v1.RemovePortGroupResponse\x12v\n\x17ListHostNetworkAdapters\x12,.pyesx.api.v1.ListHostNetworkAdaptersRequest\x1a-.pyesx.api.v1.ListHostNetworkAdaptersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,60 +37,60 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._loaded_options = None
   _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_options = b'8\001'
-  _globals['_WORLDKIND']._serialized_start=2382
-  _globals['_WORLDKIND']._serialized_end=2464
-  _globals['_ADDDATASTOREREQUEST']._serialized_start=140
-  _globals['_ADDDATASTOREREQUEST']._serialized_end=213
-  _globals['_REMOVEDATASTOREREQUEST']._serialized_start=215
-  _globals['_REMOVEDATASTOREREQUEST']._serialized_end=253
-  _globals['_REMOVEDATASTORERESPONSE']._serialized_start=255
-  _globals['_REMOVEDATASTORERESPONSE']._serialized_end=280
-  _globals['_CREATEVIRTUALDISKREQUEST']._serialized_start=282
-  _globals['_CREATEVIRTUALDISKREQUEST']._serialized_end=367
-  _globals['_DISKPATHREQUEST']._serialized_start=369
-  _globals['_DISKPATHREQUEST']._serialized_end=400
-  _globals['_GROWVIRTUALDISKREQUEST']._serialized_start=402
-  _globals['_GROWVIRTUALDISKREQUEST']._serialized_end=464
-  _globals['_DELETEVIRTUALDISKRESPONSE']._serialized_start=466
-  _globals['_DELETEVIRTUALDISKRESPONSE']._serialized_end=493
-  _globals['_VIRTUALDISKINFO']._serialized_start=496
-  _globals['_VIRTUALDISKINFO']._serialized_end=627
-  _globals['_GETHOSTINFOREQUEST']._serialized_start=629
-  _globals['_GETHOSTINFOREQUEST']._serialized_end=649
-  _globals['_HOSTINFO']._serialized_start=652
-  _globals['_HOSTINFO']._serialized_end=954
-  _globals['_STARTVMXREQUEST']._serialized_start=957
-  _globals['_STARTVMXREQUEST']._serialized_end=1174
-  _globals['_VMDISK']._serialized_start=1176
-  _globals['_VMDISK']._serialized_end=1287
-  _globals['_WORLD']._serialized_start=1289
-  _globals['_WORLD']._serialized_end=1414
-  _globals['_VMXWORLD']._serialized_start=1416
-  _globals['_VMXWORLD']._serialized_end=1513
-  _globals['_STOPVMXREQUEST']._serialized_start=1515
-  _globals['_STOPVMXREQUEST']._serialized_end=1580
-  _globals['_STOPVMXRESPONSE']._serialized_start=1582
-  _globals['_STOPVMXRESPONSE']._serialized_end=1618
-  _globals['_SETALLOCATIONREQUEST']._serialized_start=1621
-  _globals['_SETALLOCATIONREQUEST']._serialized_end=1771
-  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_start=1727
-  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_end=1771
-  _globals['_SETALLOCATIONRESPONSE']._serialized_start=1773
-  _globals['_SETALLOCATIONRESPONSE']._serialized_end=1796
-  _globals['_HOTADDVCPUSREQUEST']._serialized_start=1798
-  _globals['_HOTADDVCPUSREQUEST']._serialized_end=1850
-  _globals['_LISTWORLDSREQUEST']._serialized_start=1852
-  _globals['_LISTWORLDSREQUEST']._serialized_end=1871
-  _globals['_LISTWORLDSRESPONSE']._serialized_start=1873
-  _globals['_LISTWORLDSRESPONSE']._serialized_end=1978
-  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_start=1980
-  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_end=2005
-  _globals['_VMXEXITED']._serialized_start=2007
-  _globals['_VMXEXITED']._serialized_end=2083
-  _globals['_HOSTDRESTARTED']._serialized_start=2085
-  _globals['_HOSTDRESTARTED']._serialized_end=2177
-  _globals['_WORLDEVENT']._serialized_start=2180
-  _globals['_WORLDEVENT']._serialized_end=2380
-  _globals['_VMKERNEL']._serialized_start=2467
-  _globals['_VMKERNEL']._serialized_end=4647
+  _globals['_WORLDKIND']._serialized_start=2435
+  _globals['_WORLDKIND']._serialized_end=2517
+  _globals['_ADDDATASTOREREQUEST']._serialized_start=170
+  _globals['_ADDDATASTOREREQUEST']._serialized_end=266
+  _globals['_REMOVEDATASTOREREQUEST']._serialized_start=268
+  _globals['_REMOVEDATASTOREREQUEST']._serialized_end=306
+  _globals['_REMOVEDATASTORERESPONSE']._serialized_start=308
+  _globals['_REMOVEDATASTORERESPONSE']._serialized_end=333
+  _globals['_CREATEVIRTUALDISKREQUEST']._serialized_start=335
+  _globals['_CREATEVIRTUALDISKREQUEST']._serialized_end=420
+  _globals['_DISKPATHREQUEST']._serialized_start=422
+  _globals['_DISKPATHREQUEST']._serialized_end=453
+  _globals['_GROWVIRTUALDISKREQUEST']._serialized_start=455
+  _globals['_GROWVIRTUALDISKREQUEST']._serialized_end=517
+  _globals['_DELETEVIRTUALDISKRESPONSE']._serialized_start=519
+  _globals['_DELETEVIRTUALDISKRESPONSE']._serialized_end=546
+  _globals['_VIRTUALDISKINFO']._serialized_start=549
+  _globals['_VIRTUALDISKINFO']._serialized_end=680
+  _globals['_GETHOSTINFOREQUEST']._serialized_start=682
+  _globals['_GETHOSTINFOREQUEST']._serialized_end=702
+  _globals['_HOSTINFO']._serialized_start=705
+  _globals['_HOSTINFO']._serialized_end=1007
+  _globals['_STARTVMXREQUEST']._serialized_start=1010
+  _globals['_STARTVMXREQUEST']._serialized_end=1227
+  _globals['_VMDISK']._serialized_start=1229
+  _globals['_VMDISK']._serialized_end=1340
+  _globals['_WORLD']._serialized_start=1342
+  _globals['_WORLD']._serialized_end=1467
+  _globals['_VMXWORLD']._serialized_start=1469
+  _globals['_VMXWORLD']._serialized_end=1566
+  _globals['_STOPVMXREQUEST']._serialized_start=1568
+  _globals['_STOPVMXREQUEST']._serialized_end=1633
+  _globals['_STOPVMXRESPONSE']._serialized_start=1635
+  _globals['_STOPVMXRESPONSE']._serialized_end=1671
+  _globals['_SETALLOCATIONREQUEST']._serialized_start=1674
+  _globals['_SETALLOCATIONREQUEST']._serialized_end=1824
+  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_start=1780
+  _globals['_SETALLOCATIONREQUEST_SCHEDENTRY']._serialized_end=1824
+  _globals['_SETALLOCATIONRESPONSE']._serialized_start=1826
+  _globals['_SETALLOCATIONRESPONSE']._serialized_end=1849
+  _globals['_HOTADDVCPUSREQUEST']._serialized_start=1851
+  _globals['_HOTADDVCPUSREQUEST']._serialized_end=1903
+  _globals['_LISTWORLDSREQUEST']._serialized_start=1905
+  _globals['_LISTWORLDSREQUEST']._serialized_end=1924
+  _globals['_LISTWORLDSRESPONSE']._serialized_start=1926
+  _globals['_LISTWORLDSRESPONSE']._serialized_end=2031
+  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_start=2033
+  _globals['_WATCHWORLDEVENTSREQUEST']._serialized_end=2058
+  _globals['_VMXEXITED']._serialized_start=2060
+  _globals['_VMXEXITED']._serialized_end=2136
+  _globals['_HOSTDRESTARTED']._serialized_start=2138
+  _globals['_HOSTDRESTARTED']._serialized_end=2230
+  _globals['_WORLDEVENT']._serialized_start=2233
+  _globals['_WORLDEVENT']._serialized_end=2433
+  _globals['_VMKERNEL']._serialized_start=2520
+  _globals['_VMKERNEL']._serialized_end=4858
 # @@protoc_insertion_point(module_scope)

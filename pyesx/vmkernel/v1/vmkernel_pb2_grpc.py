@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from pyesx.api.v1 import datastore_pb2 as pyesx_dot_api_dot_v1_dot_datastore__pb2
 from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
 from pyesx.api.v1 import network_pb2 as pyesx_dot_api_dot_v1_dot_network__pb2
 from pyesx.api.v1 import performance_pb2 as pyesx_dot_api_dot_v1_dot_performance__pb2
@@ -122,6 +123,16 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.FromString,
                 _registered_method=True)
+        self.UpdateDatastore = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/UpdateDatastore',
+                request_serializer=pyesx_dot_api_dot_v1_dot_datastore__pb2.UpdateDatastoreRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
+                _registered_method=True)
+        self.GetDiskStats = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/GetDiskStats',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
+                _registered_method=True)
         self.AddVirtualSwitch = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/AddVirtualSwitch',
                 request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
@@ -188,7 +199,8 @@ class VMkernelServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SetAllocation(self, request, context):
-        """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+        """A running VM's new resource allocation (its .vmx sched.* keys, with its disks' I/O allocations
+        sched.scsiX:Y.*): admission control, then applied.
         InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -273,6 +285,19 @@ class VMkernelServicer:
 
     def RemoveDatastore(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateDatastore(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDiskStats(self, request, context):
+        """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -408,6 +433,16 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.RemoveDatastore,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.SerializeToString,
+            ),
+            'UpdateDatastore': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateDatastore,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_datastore__pb2.UpdateDatastoreRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.SerializeToString,
+            ),
+            'GetDiskStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDiskStats,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.SerializeToString,
             ),
             'AddVirtualSwitch': grpc.unary_unary_rpc_method_handler(
                     servicer.AddVirtualSwitch,
@@ -904,6 +939,60 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/RemoveDatastore',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RemoveDatastoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateDatastore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/UpdateDatastore',
+            pyesx_dot_api_dot_v1_dot_datastore__pb2.UpdateDatastoreRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.Datastore.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDiskStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/GetDiskStats',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
             options,
             channel_credentials,
             insecure,

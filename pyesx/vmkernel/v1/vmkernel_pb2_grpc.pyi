@@ -5,6 +5,7 @@ The VMkernel's internal API, served on run/vmkernel.sock to hostd."""
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from pyesx.api.v1 import datastore_pb2 as _datastore_pb2
 from pyesx.api.v1 import host_pb2 as _host_pb2
 from pyesx.api.v1 import network_pb2 as _network_pb2
 from pyesx.api.v1 import performance_pb2 as _performance_pb2
@@ -40,7 +41,8 @@ class VMkernelStub:
     HotAddVcpus: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]
     """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
     SetAllocation: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.SetAllocationRequest, _vmkernel_pb2.SetAllocationResponse]
-    """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+    """A running VM's new resource allocation (its .vmx sched.* keys, with its disks' I/O allocations
+    sched.scsiX:Y.*): admission control, then applied.
     InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
     """
     ListWorlds: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]
@@ -67,6 +69,9 @@ class VMkernelStub:
     AddDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]
     """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
     RemoveDatastore: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]
+    UpdateDatastore: _grpc.UnaryUnaryMultiCallable[_datastore_pb2.UpdateDatastoreRequest, _host_pb2.Datastore]
+    GetDiskStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]
+    """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
     AddVirtualSwitch: _grpc.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -87,7 +92,8 @@ class VMkernelAsyncStub(VMkernelStub):
     HotAddVcpus: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
     """CPU hot add to a running VM: the vmx starts the new VMM worlds; the world table learns them."""
     SetAllocation: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.SetAllocationRequest, _vmkernel_pb2.SetAllocationResponse]  # type: ignore[assignment]
-    """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+    """A running VM's new resource allocation (its .vmx sched.* keys, with its disks' I/O allocations
+    sched.scsiX:Y.*): admission control, then applied.
     InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
     """
     ListWorlds: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ListWorldsRequest, _vmkernel_pb2.ListWorldsResponse]  # type: ignore[assignment]
@@ -114,6 +120,9 @@ class VMkernelAsyncStub(VMkernelStub):
     AddDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.AddDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
     """Datastores: mount an existing directory as a datastore (saved in esx.conf), or unmount one."""
     RemoveDatastore: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.RemoveDatastoreRequest, _vmkernel_pb2.RemoveDatastoreResponse]  # type: ignore[assignment]
+    UpdateDatastore: _aio.UnaryUnaryMultiCallable[_datastore_pb2.UpdateDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
+    GetDiskStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]  # type: ignore[assignment]
+    """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
     AddVirtualSwitch: _aio.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]  # type: ignore[assignment]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -161,7 +170,8 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _vmkernel_pb2.SetAllocationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.SetAllocationResponse, _abc.Awaitable[_vmkernel_pb2.SetAllocationResponse]]:
-        """A running VM's new resource allocation (its .vmx sched.* keys): admission control, then applied.
+        """A running VM's new resource allocation (its .vmx sched.* keys, with its disks' I/O allocations
+        sched.scsiX:Y.*): admission control, then applied.
         InsufficientResourcesFault, and nothing changes, when a reservation does not fit.
         """
 
@@ -260,6 +270,21 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _vmkernel_pb2.RemoveDatastoreRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.RemoveDatastoreResponse, _abc.Awaitable[_vmkernel_pb2.RemoveDatastoreResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateDatastore(
+        self,
+        request: _datastore_pb2.UpdateDatastoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.Datastore, _abc.Awaitable[_host_pb2.Datastore]]: ...
+
+    @_abc_1.abstractmethod
+    def GetDiskStats(
+        self,
+        request: _performance_pb2.GetDiskStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_performance_pb2.DiskStats, _abc.Awaitable[_performance_pb2.DiskStats]]:
+        """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
 
     @_abc_1.abstractmethod
     def AddVirtualSwitch(

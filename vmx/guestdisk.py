@@ -1,0 +1,185 @@
+"""The simulated guest's disk workload (on vCPU 0): real I/Os through the VMkernel's storage stack.
+
+Each block the guest writes starts with a header naming it, so what lands on
+disk can be checked from outside::
+
+    b"PYESXBLK" | lba u64 | seq u64 | vm id (16 bytes, padded) | then the seq's low byte repeated
+
+``lba`` is the block's number (offset / block size) and ``seq`` the write's
+number in this guest's life. A read of a block checks its header (a block
+never written reads as zeros). The workload is paced at ``iops`` per second
+(or back to back with ``-1``); a failed I/O (a full datastore: ENOSPC) stops the
+workload for a second (the VM is stunned as ESXi stuns it) and is retried.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import struct
+import time
+from dataclasses import dataclass, field
+
+from pyesx.diskio import DiskClient, DiskIoError
+from pyesx.guestsim import DiskWorkload
+
+MAGIC = b"PYESXBLK"
+HEADER = struct.Struct("!8sQQ16s")
+STUN_RETRY_S = 1.0
+CONNECT_RETRY_S = 0.1
+MAX_BURST = 64  # I/Os one period may issue while catching up
+
+
+def block_bytes(lba: int, seq: int, vm_id: str, size: int) -> bytes:
+    """The content of block ``lba`` as written by write number ``seq``."""
+    head = HEADER.pack(MAGIC, lba, seq, vm_id.encode()[:16].ljust(16, b"\0"))
+    return head + bytes([seq & 0xFF]) * (size - len(head))
+
+
+def parse_block(data: bytes) -> tuple[int, int] | None:
+    """(lba, seq) of a block the guest wrote, or None (never written: zeros)."""
+    if len(data) < HEADER.size or not data.startswith(MAGIC):
+        return None
+    _, lba, seq, _ = HEADER.unpack_from(data)
+    return lba, seq
+
+
+@dataclass
+class DiskCounters:
+    reads: int = 0
+    writes: int = 0
+    errors: int = 0
+    verify_errors: int = 0
+    last_acked_seq: int = 0  # the newest write the storage stack acknowledged
+    stunned: str = ""  # why the workload is held ("" when it runs)
+    recent: dict[int, int] = field(default_factory=dict)  # lba -> seq of the latest acknowledged writes
+
+
+class GuestDiskWorkload:
+    """The workload on one VM's first disk, driven from the VMM world's loop."""
+
+    def __init__(self, socket_path: str, vm_id: str, workload: DiskWorkload) -> None:
+        self.socket_path, self.vm_id = socket_path, vm_id
+        self.workload = workload
+        self.counters = DiskCounters()
+        self._client: DiskClient | None = None
+        self._capacity = 0
+        self._credit = 0.0
+        self._last = time.monotonic()
+        self._hold_until = 0.0
+        self._seq = 0
+        self._cursor = 0
+        self._random = random.Random(os.getpid())
+
+    def set_workload(self, workload: DiskWorkload) -> None:
+        self.workload = workload
+        self._credit, self._last = 0.0, time.monotonic()
+
+    def _connect(self) -> bool:
+        try:
+            self._client = DiskClient(self.socket_path, self.vm_id)
+        except (OSError, PermissionError):  # the VMkernel does not know this world yet: try again soon
+            self._hold_until = time.monotonic() + CONNECT_RETRY_S
+            return False
+        self._capacity = self._client.disks[0].capacity_bytes if self._client.disks else 0
+        return True
+
+    def due(self) -> float | None:
+        """Seconds until the next I/O is due (None: no workload)."""
+        if not self.workload.iops:
+            return None
+        now = time.monotonic()
+        if now < self._hold_until:
+            return self._hold_until - now
+        if self.workload.iops < 0:
+            return 0.0
+        available = self._credit + (now - self._last) * self.workload.iops
+        return 0.0 if available >= 1 else (1 - available) / self.workload.iops
+
+    def step(self, budget_s: float) -> None:
+        """Issue the I/Os due now, for at most ``budget_s`` seconds."""
+        now = time.monotonic()
+        if not self.workload.iops or now < self._hold_until:
+            return
+        if self._client is None and not self._connect():
+            return
+        if not self._capacity:
+            self.workload = DiskWorkload()  # a VM without a disk has nothing to do
+            return
+        if self.workload.iops > 0:
+            self._credit = min(MAX_BURST, self._credit + (now - self._last) * self.workload.iops)
+        self._last = now
+        deadline = now + budget_s
+        while (self.workload.iops < 0 or self._credit >= 1) and time.monotonic() < deadline:
+            self._credit -= 1
+            if not self._one_io():
+                return
+
+    def _one_io(self) -> bool:
+        assert self._client is not None
+        size = self.workload.block_kb * 1024
+        blocks = max(1, self._capacity // size)
+        pattern = self.workload.pattern
+        if pattern.startswith("seq"):
+            lba, self._cursor = self._cursor, (self._cursor + 1) % blocks
+        else:
+            lba = self._random.randrange(blocks)
+        write = pattern in ("randwrite", "seqwrite") or (pattern == "randrw" and self._random.random() < 0.5)
+        try:
+            if write:
+                self._seq += 1
+                self._client.write(0, lba * size, block_bytes(lba, self._seq, self.vm_id, size))
+                self.counters.writes += 1
+                self.counters.last_acked_seq = self._seq
+                self._remember(lba, self._seq)
+            else:
+                data = self._client.read(0, lba * size, size)
+                self.counters.reads += 1
+                self._verify(lba, data)
+        except DiskIoError as error:
+            self.counters.errors += 1
+            self.counters.stunned = (
+                "no space left on the datastore" if error.errno == errno.ENOSPC else str(error)
+            )
+            self._hold_until = time.monotonic() + STUN_RETRY_S
+            return False
+        except (OSError, ConnectionError):
+            self._client = None  # the storage stack went away (a snapshot reopens it): reconnect
+            self._hold_until = time.monotonic() + CONNECT_RETRY_S
+            return False
+        self.counters.stunned = ""
+        return True
+
+    def _remember(self, lba: int, seq: int) -> None:
+        recent = self.counters.recent
+        recent[lba] = seq
+        if len(recent) > 4096:
+            del recent[next(iter(recent))]
+
+    def _verify(self, lba: int, data: bytes) -> None:
+        parsed = parse_block(data)
+        if parsed is None:
+            if any(data) or lba in self.counters.recent:
+                self.counters.verify_errors += 1
+            return
+        got_lba, seq = parsed
+        expected = self.counters.recent.get(lba)
+        if got_lba != lba or (expected is not None and seq != expected):
+            self.counters.verify_errors += 1
+
+    def status(self) -> dict[str, object]:
+        c = self.counters
+        return {
+            "reads": c.reads,
+            "writes": c.writes,
+            "errors": c.errors,
+            "verify_errors": c.verify_errors,
+            "last_acked_seq": c.last_acked_seq,
+            "stunned": c.stunned,
+        }
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
