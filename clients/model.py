@@ -40,6 +40,9 @@ class HardDisk:
     capacity_bytes: int
     disk_mode: str  # persistent | independent_persistent | independent_nonpersistent
     thin: bool = True
+    io_shares: int = 1000  # mClock shares of its I/O
+    io_reservation: int = 0  # IOPS
+    io_limit: int = -1  # IOPS; -1: unlimited
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,19 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
         provisioned_bytes=m.provisioned_bytes,
         used_bytes=m.used_bytes,
         current_snapshot_id=m.current_snapshot_id,
-        disks=tuple(HardDisk(d.key, d.file_name, d.capacity_bytes, d.disk_mode, d.thin) for d in m.disks),
+        disks=tuple(
+            HardDisk(
+                d.key,
+                d.file_name,
+                d.capacity_bytes,
+                d.disk_mode,
+                d.thin,
+                d.io_shares,
+                d.io_reservation,
+                d.io_limit,
+            )
+            for d in m.disks
+        ),
         network_adapters=tuple(
             NetworkAdapter(n.key, n.network_name, n.adapter_type, n.mac_address) for n in m.network_adapters
         ),

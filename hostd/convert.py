@@ -12,7 +12,7 @@ from hostd.snapshot_tree import SnapshotNode, SnapshotTree
 from hostd.tasks import Task
 from hostd.vms import POWERED_ON, SPACE_TTL, SUSPENDED, VmManager, VmRecord
 from pyesx import faults
-from pyesx.allocations import Resource
+from pyesx.allocations import Resource, disk_io_from_vmx
 from pyesx.api.v1 import event_pb2, task_pb2, vm_pb2
 from pyesx.rpc.faultwire import fault_to_proto
 
@@ -52,6 +52,14 @@ def vm_to_proto(vm: VmRecord, manager: VmManager, change_version: int = 0) -> vm
     return copy
 
 
+def _disk_io(vm: VmRecord, key: str) -> dict[str, int]:
+    try:
+        shares, reservation, limit = disk_io_from_vmx(vm.config, key)
+    except faults.InvalidArgument:  # a hand-edited .vmx: shown as the defaults, refused at power-on
+        shares, reservation, limit = 1000, 0, 0
+    return {"io_shares": shares, "io_reservation": reservation, "io_limit": limit or -1}
+
+
 def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
     disks = [
         vm_pb2.VirtualDisk(
@@ -60,6 +68,7 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
             capacity_bytes=vm.disk_capacity(d.file_name),
             disk_mode=vmconfig.api_disk_mode(d.mode),
             thin=vm.disk_thin(d.file_name),
+            **_disk_io(vm, d.key),
         )
         for d in vmconfig.disks(vm.config)
     ]

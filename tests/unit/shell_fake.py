@@ -470,8 +470,9 @@ class FakeClient(FakeDatastores, FakeNetwork):
         if name is not None:
             self._check_name_free(name, except_id=vm.id)
         changes: dict[str, Any] = {"num_cpu": num_cpu, "memory_mb": memory_mb, "name": name, "notes": notes}
+        structural = any(("capacity_bytes" in c or "disk_mode" in c) for c in change_disks or [])
         if add_disks or change_disks or remove_disk_keys:
-            if running:
+            if running and (add_disks or remove_disk_keys or structural):
                 raise InvalidPowerState(OFF, vm.power_state)
             changes["disks"] = self._changed_disks(
                 vm, add_disks or [], change_disks or [], remove_disk_keys or []
@@ -523,7 +524,15 @@ class FakeClient(FakeDatastores, FakeNetwork):
             if capacity < old.capacity_bytes:
                 raise InvalidArgument("capacity", "disks cannot shrink")
             mode = str(item.get("disk_mode", old.disk_mode))
-            disks[old.key] = dataclasses.replace(old, capacity_bytes=capacity, disk_mode=mode)
+            presets = {"low": 500, "normal": 1000, "high": 2000}
+            level = str(item.get("io_shares_level", ""))
+            shares = int(item["io_shares"]) if "io_shares" in item else presets.get(level, old.io_shares)
+            limit = int(item.get("io_limit", old.io_limit))
+            if limit < -1 or shares <= 0:
+                raise InvalidArgument("ioLimit", "a limit is -1 (unlimited) or a number of IOPS")
+            disks[old.key] = dataclasses.replace(
+                old, capacity_bytes=capacity, disk_mode=mode, io_shares=shares, io_limit=limit
+            )
         for item in add:
             unit = next(u for u in range(16) if u != 7 and f"scsi0:{u}" not in disks)
             key = f"scsi0:{unit}"

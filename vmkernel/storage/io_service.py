@@ -36,8 +36,8 @@ from vmkernel.storage.mclock import IoAllocation, MClock
 
 _log = get_logger("storage")
 MAX_INFLIGHT = 4  # requests a datastore works on at once
-SPACE_REFRESH_S = 1.0
-CATCH_UP_SLOTS = 4  # dispatch slots a paced datastore may make up after the event loop was late  # how often a capped datastore's free space is measured again
+SPACE_REFRESH_S = 1.0  # how often a capped datastore's free space is measured again
+CATCH_UP_SLOTS = 4  # dispatch slots a paced datastore may make up after the event loop was late
 DEFAULT_CAPACITY_IOPS = 5000.0  # scales shares when a datastore has no configured capacity
 NONPERSISTENT = "independent-nonpersistent"
 _PEERCRED = struct.Struct("3i")

@@ -16,7 +16,7 @@ from pathlib import Path
 from clients.datastores import Datastore, DatastoreFile
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import Cmdlet
-from clients.shell.conversions import DOUBLE, STRING, STRINGS, SWITCH, ArrayType, ParamType, shown
+from clients.shell.conversions import DOUBLE, INT32, STRING, STRINGS, SWITCH, ArrayType, ParamType, shown
 from clients.shell.errors import ConversionError
 from clients.shell.psobject import PSObject
 from clients.shell.session import Client
@@ -43,6 +43,7 @@ def datastore_object(ds: Datastore) -> PSObject:
             ("Type", "VMFS" if ds.path == ds.url else "NFS"),
             ("State", "Available" if ds.accessible else "Unavailable"),
             ("Accessible", ds.accessible),
+            ("CapacityIOPS", ds.capacity_iops),
             ("RemotePath", ds.path),
             ("DatastoreBrowserPath", f"vmstore:\\ha-datacenter\\{ds.name}"),
         ],
@@ -167,6 +168,30 @@ class NewDatastore(Cmdlet):
             raise InvalidArgument("CapacityGB", f"{capacity} must not be negative")
         ds = self.ctx.client().create_datastore(args.string("Name"), args.string("Path"), int(capacity * GB))
         yield datastore_object(ds)
+
+
+class SetDatastore(Cmdlet):
+    """Set-Datastore [-Datastore] <Datastore[]> [-CapacityGB <Double>] [-CapacityIOPS <Int32>]
+
+    Our own options: -CapacityGB caps the datastore's capacity (0: the filesystem's), -CapacityIOPS
+    paces its guest I/O as a disk of that throughput (0: unpaced), so contention can be tested."""
+
+    name = "Set-Datastore"
+    parameters = (
+        Parameter("Datastore", DATASTORES, position=0, mandatory=True, pipeline=True),
+        Parameter("CapacityGB", DOUBLE),
+        Parameter("CapacityIOPS", INT32),
+        Parameter("Confirm", SWITCH),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        capacity = int(args.number("CapacityGB") * GB) if "CapacityGB" in args else None
+        iops = args.integer("CapacityIOPS") if "CapacityIOPS" in args else None
+        refs = args.items("Datastore")
+        names = [r.name if isinstance(r, Datastore) else str(r) for r in refs]
+        for ds in match_datastores(client, names):
+            yield datastore_object(client.update_datastore(ds.name, capacity, iops))
 
 
 class RemoveDatastore(Cmdlet):
@@ -326,6 +351,7 @@ def _is_folder(client: Client, path: str) -> bool:
 CMDLETS: tuple[type[Cmdlet], ...] = (
     GetDatastore,
     NewDatastore,
+    SetDatastore,
     RemoveDatastore,
     GetChildItem,
     NewItem,

@@ -243,6 +243,9 @@ class VirtualDisk(_message.Message):
     CAPACITY_BYTES_FIELD_NUMBER: _builtins.int
     DISK_MODE_FIELD_NUMBER: _builtins.int
     THIN_FIELD_NUMBER: _builtins.int
+    IO_SHARES_FIELD_NUMBER: _builtins.int
+    IO_RESERVATION_FIELD_NUMBER: _builtins.int
+    IO_LIMIT_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """"scsi0:0" """
     file_name: _builtins.str
@@ -251,6 +254,12 @@ class VirtualDisk(_message.Message):
     disk_mode: _builtins.str
     """persistent | independent_persistent | independent_nonpersistent"""
     thin: _builtins.bool
+    io_shares: _builtins.int
+    """its I/O shares under mClock (500 / 1000 / 2000 or custom)"""
+    io_reservation: _builtins.int
+    """IOPS"""
+    io_limit: _builtins.int
+    """IOPS; -1: unlimited"""
     def __init__(
         self,
         *,
@@ -259,10 +268,13 @@ class VirtualDisk(_message.Message):
         capacity_bytes: _builtins.int = ...,
         disk_mode: _builtins.str = ...,
         thin: _builtins.bool = ...,
+        io_shares: _builtins.int = ...,
+        io_reservation: _builtins.int = ...,
+        io_limit: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode", "file_name", b"file_name", "key", b"key", "thin", b"thin"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_bytes", b"capacity_bytes", "disk_mode", b"disk_mode", "file_name", b"file_name", "io_limit", b"io_limit", "io_reservation", b"io_reservation", "io_shares", b"io_shares", "key", b"key", "thin", b"thin"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
