@@ -1,23 +1,32 @@
-"""``pyesx esxtop``: the CPU and memory views of esxtop, live or in batch mode (CSV, like ``esxtop -b``).
+"""``pyesx esxtop``: esxtop's CPU, memory and virtual disk views, live or in batch mode (CSV, ``-b``).
 
-    pyesx esxtop [-d SECONDS] [-n ITERATIONS] [-b] [--view cpu|memory]
+    pyesx esxtop [-d SECONDS] [-n ITERATIONS] [-b] [--view cpu|memory|disk]
                  [--server HOST:PORT --user U --password P]
 
-Each row is one VMM world (one vCPU of a VM) over the last interval:
+CPU view: one row per VMM world (one vCPU of a VM) over the last interval:
 %RUN (on a PCPU), %RDY (runnable but not running: waiting for a PCPU or held
 by a limit), %MLMTD (the part of %RDY held by the VM's limit or entitlement),
 %CSTP (co-stopped), %WAIT (the rest: halted or blocked), so that
 %RUN + %RDY + %CSTP + %WAIT = 100. %USED equals %RUN here (no frequency
-scaling or hyper-threading to account for). Batch mode writes one CSV row per
-world per interval, with a header, and is meant for files and scripts.
+scaling or hyper-threading to account for).
 
-The memory view (``--view memory``; ``m`` switches to it live, ``c`` back to
-CPU, ``q`` quits) has one row per powered-on VM, in MB: MEMSZ (configured),
-GRANT (touched, not reclaimed), CNSM (consumed: resident, measured from the
-OS), ACTV (working set), MCTLSZ / MCTLTGT (balloon size / target), SWCUR /
-SWTGT (swapped / swap target); the header line shows the host's memory (PMEM),
-free memory, minFree and state (high, clear, soft, hard, low). In batch mode
-each row also carries the host's figures.
+Memory view: one row per powered-on VM, in MB: MEMSZ (configured), GRANT
+(touched, not reclaimed), CNSM (consumed: resident, measured from the OS), ACTV
+(working set), MCTLSZ / MCTLTGT (balloon size / target), SWCUR / SWTGT
+(swapped / swap target); the header shows the host's memory (PMEM), free
+memory, minFree and state (high, clear, soft, hard, low).
+
+Virtual disk view: one row per disk of a powered-on VM over the last interval:
+CMDS/s, READS/s, WRITES/s, MBREAD/s, MBWRTN/s, LAT/rd and LAT/wr (average ms
+from arrival at the VMkernel to completion), and the disk's SHARES and LIMIT
+(IOPS, -1 unlimited) under mClock.
+
+Live keys, as esxtop's: ``c`` CPU view, ``m`` memory view, ``v`` virtual disk
+view; ``U`` sort by %USED, ``R`` by %RDY, ``N`` by name (CPU); ``M`` by MEMSZ,
+``B`` by MCTLSZ (memory; CNSM by default); ``L`` by latency (disk; CMDS/s by
+default); ``s`` then a number and Enter sets the refresh interval; ``q`` quits.
+Batch mode writes one CSV row per world, VM or disk per interval, with a header
+(the memory rows also carry the host's figures).
 """
 
 from __future__ import annotations
@@ -32,16 +41,36 @@ import sys
 import termios
 import time
 import tty
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from clients.sdk import connect
+from clients.sdk import Client, connect
 from pyesx import faults
 from pyesx.api.v1 import performance_pb2
 
 COLUMNS = ("%USED", "%RUN", "%RDY", "%MLMTD", "%CSTP", "%WAIT")
 MEMORY_COLUMNS = ("MEMSZ", "GRANT", "CNSM", "ACTV", "MCTLSZ", "MCTLTGT", "SWCUR", "SWTGT")
 MEMORY_HOST_COLUMNS = ("PMEM", "FREE", "MINFREE", "STATE")
+DISK_COLUMNS = (
+    "CMDS/s",
+    "READS/s",
+    "WRITES/s",
+    "MBREAD/s",
+    "MBWRTN/s",
+    "LAT/rd",
+    "LAT/wr",
+    "SHARES",
+    "LIMIT",
+)
+VIEW_KEYS = {"c": "cpu", "m": "memory", "v": "disk"}
+#: sort keys per view: key -> (sort name, column index or -1 for the name)
+SORT_KEYS = {
+    "cpu": {"U": 0, "R": 2, "N": -1},
+    "memory": {"M": 0, "B": 4, "N": -1},
+    "disk": {"L": 6, "N": -1},
+}
+DEFAULT_SORT = {"cpu": 0, "memory": 2, "disk": 0}
+MIB = 2**20
 
 
 @dataclass(frozen=True)
@@ -89,13 +118,43 @@ def rates(before: performance_pb2.WorldStats, after: performance_pb2.WorldStats)
     return sorted(out, key=lambda r: -r.run)
 
 
-def _table(rows: list[WorldRates], stamp: str) -> str:
-    lines = [
-        f"{stamp}  CPU view: {len(rows)} VMM worlds",
-        f"{'NAME':<24}{'VM':<8}" + "".join(f"{c:>8}" for c in COLUMNS),
-    ]
-    lines += [f"{r.name[:23]:<24}{r.vm_id:<8}" + "".join(f"{v:8.1f}" for v in r.values()) for r in rows]
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class DiskRates:
+    vm_id: str
+    key: str
+    datastore: str
+    values: tuple[float, ...]  # in DISK_COLUMNS order
+
+
+def disk_rates(before: performance_pb2.DiskStats, after: performance_pb2.DiskStats) -> list[DiskRates]:
+    """Per-disk rates over the interval between two readings, for the disks present in both."""
+    elapsed = after.timestamp - before.timestamp
+    earlier = {(d.vm_id, d.key): d for d in before.disks}
+    out = []
+    for d in after.disks:
+        b = earlier.get((d.vm_id, d.key))
+        if b is None or elapsed <= 0:
+            continue
+        reads, writes = d.reads - b.reads, d.writes - b.writes
+        out.append(
+            DiskRates(
+                d.vm_id,
+                d.key,
+                d.datastore,
+                (
+                    (reads + writes) / elapsed,
+                    reads / elapsed,
+                    writes / elapsed,
+                    (d.bytes_read - b.bytes_read) / MIB / elapsed,
+                    (d.bytes_written - b.bytes_written) / MIB / elapsed,
+                    (d.read_latency_ms - b.read_latency_ms) / reads if reads else 0.0,
+                    (d.write_latency_ms - b.write_latency_ms) / writes if writes else 0.0,
+                    float(d.shares),
+                    float(d.limit_iops or -1),
+                ),
+            )
+        )
+    return out
 
 
 def memory_values(vm: performance_pb2.VmMemoryStat) -> tuple[float, ...]:
@@ -112,6 +171,22 @@ def memory_values(vm: performance_pb2.VmMemoryStat) -> tuple[float, ...]:
     )
 
 
+def _sorted(rows: list[tuple[str, tuple[float, ...]]], column: int) -> list[tuple[str, tuple[float, ...]]]:
+    if column < 0:
+        return sorted(rows, key=lambda row: row[0])
+    return sorted(rows, key=lambda row: -row[1][column])
+
+
+def _table(rows: list[WorldRates], stamp: str, sort: int = 0) -> str:
+    named = [(f"{r.name[:23]:<24}{r.vm_id:<8}", r.values()) for r in rows]
+    lines = [
+        f"{stamp}  CPU view: {len(rows)} VMM worlds",
+        f"{'NAME':<24}{'VM':<8}" + "".join(f"{c:>8}" for c in COLUMNS),
+    ]
+    lines += [label + "".join(f"{v:8.1f}" for v in values) for label, values in _sorted(named, sort)]
+    return "\n".join(lines)
+
+
 def _memory_header(stats: performance_pb2.MemoryStats) -> str:
     return (
         f"PMEM /MB: {stats.host_memory_mb:.0f} total, {stats.free_mb:.0f} free, "
@@ -119,16 +194,24 @@ def _memory_header(stats: performance_pb2.MemoryStats) -> str:
     )
 
 
-def _memory_table(stats: performance_pb2.MemoryStats, stamp: str) -> str:
-    rows = sorted(stats.vms, key=lambda vm: -vm.consumed_mb)
+def _memory_table(stats: performance_pb2.MemoryStats, stamp: str, sort: int = 2) -> str:
+    named = [(f"{vm.name[:23]:<24}{vm.vm_id:<8}", memory_values(vm)) for vm in stats.vms]
     lines = [
-        f"{stamp}  memory view: {len(rows)} VMs",
+        f"{stamp}  memory view: {len(named)} VMs",
         _memory_header(stats),
         f"{'NAME':<24}{'VM':<8}" + "".join(f"{c:>9}" for c in MEMORY_COLUMNS),
     ]
-    lines += [
-        f"{vm.name[:23]:<24}{vm.vm_id:<8}" + "".join(f"{v:9.1f}" for v in memory_values(vm)) for vm in rows
+    lines += [label + "".join(f"{v:9.1f}" for v in values) for label, values in _sorted(named, sort)]
+    return "\n".join(lines)
+
+
+def _disk_table(rows: list[DiskRates], stamp: str, sort: int = 0) -> str:
+    named = [(f"{r.vm_id:<8}{r.key:<9}{r.datastore[:14]:<15}", r.values) for r in rows]
+    lines = [
+        f"{stamp}  virtual disk view: {len(rows)} disks",
+        f"{'VM':<8}{'DISK':<9}{'DATASTORE':<15}" + "".join(f"{c:>9}" for c in DISK_COLUMNS),
     ]
+    lines += [label + "".join(f"{v:9.1f}" for v in values) for label, values in _sorted(named, sort)]
     return "\n".join(lines)
 
 
@@ -159,13 +242,84 @@ def _wait_key(seconds: float, keys: bool) -> str:
     return sys.stdin.read(1) if readable else ""
 
 
+def _read_seconds(current: float) -> float:
+    """After ``s``: the new refresh interval typed and ended with Enter (the old one if not a number)."""
+    print("\nDelay in seconds: ", end="", flush=True)
+    typed = ""
+    while (char := sys.stdin.read(1)) not in ("\n", "\r", ""):
+        typed += char
+        print(char, end="", flush=True)
+    try:
+        return max(0.1, float(typed))
+    except ValueError:
+        return current
+
+
+class Readings:
+    """The host's counters, read once per refresh, with the previous reading for rates."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.worlds = client.world_stats()
+        self.disks = client.disk_stats()
+        self.world_rates: list[WorldRates] = []
+        self.disk_rates: list[DiskRates] = []
+
+    def refresh(self, view: str) -> performance_pb2.MemoryStats | None:
+        worlds = self.client.world_stats()
+        if worlds.timestamp - self.worlds.timestamp >= 0.1 or not self.world_rates:
+            self.world_rates, self.worlds = rates(self.worlds, worlds), worlds
+        if view == "disk":
+            disks = self.client.disk_stats()
+            if disks.timestamp - self.disks.timestamp >= 0.1 or not self.disk_rates:
+                self.disk_rates, self.disks = disk_rates(self.disks, disks), disks
+        return self.client.memory_stats() if view == "memory" else None
+
+
+def _batch_writer(view: str) -> Callable[[Readings, performance_pb2.MemoryStats | None], None]:
+    writer = csv.writer(sys.stdout)
+    if view == "cpu":
+        writer.writerow(("Timestamp", "World", "VM", "vCPU", *COLUMNS))
+    elif view == "memory":
+        writer.writerow(("Timestamp", *MEMORY_HOST_COLUMNS, "VM", "Name", *MEMORY_COLUMNS))
+    else:
+        writer.writerow(("Timestamp", "VM", "Disk", "Datastore", *DISK_COLUMNS))
+
+    def write(readings: Readings, memory: performance_pb2.MemoryStats | None) -> None:
+        if memory is not None:
+            stamp = _stamp(memory.timestamp)
+            sizes = (memory.host_memory_mb, memory.free_mb, memory.min_free_mb)
+            host = (*(f"{v:.2f}" for v in sizes), memory.state)
+            for vm in memory.vms:
+                writer.writerow((stamp, *host, vm.vm_id, vm.name, *(f"{v:.2f}" for v in memory_values(vm))))
+        elif view == "disk":
+            stamp = _stamp(readings.disks.timestamp)
+            for d in readings.disk_rates:
+                writer.writerow((stamp, d.vm_id, d.key, d.datastore, *(f"{v:.2f}" for v in d.values)))
+        else:
+            stamp = _stamp(readings.worlds.timestamp)
+            for r in readings.world_rates:
+                writer.writerow((stamp, r.name, r.vm_id, r.vcpu, *(f"{v:.2f}" for v in r.values())))
+        sys.stdout.flush()
+
+    return write
+
+
+def _screen(readings: Readings, memory: performance_pb2.MemoryStats | None, view: str, sort: int) -> str:
+    if memory is not None:
+        return _memory_table(memory, _stamp(memory.timestamp), sort)
+    if view == "disk":
+        return _disk_table(readings.disk_rates, _stamp(readings.disks.timestamp), sort)
+    return _table(readings.world_rates, _stamp(readings.worlds.timestamp), sort)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pyesx esxtop", description=__doc__.split("\n\n")[0])
     parser.add_argument("-b", action="store_true", help="batch mode: CSV to standard output")
     parser.add_argument("-d", type=float, default=5.0, help="seconds between refreshes (default 5)")
     parser.add_argument("-n", type=int, default=0, help="iterations (default: until Ctrl-C)")
     parser.add_argument(
-        "--view", choices=("cpu", "memory"), default="cpu", help="CPU (default) or memory view"
+        "--view", choices=("cpu", "memory", "disk"), default="cpu", help="the view (default cpu)"
     )
     parser.add_argument("--server", default=os.environ.get("PYESX_SERVER", "127.0.0.1:8443"))
     parser.add_argument("--user", default=os.environ.get("PYESX_USER", "root"))
@@ -173,48 +327,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.d < 0.1 or args.n < 0:
         parser.error("-d must be at least 0.1 and -n not negative")
-    view = args.view
+    view, delay = args.view, args.d
+    sort = dict(DEFAULT_SORT)
     try:
         with connect(args.server, args.user, args.password) as client, _keys(not args.b) as keys:
-            writer = csv.writer(sys.stdout)
-            if args.b and view == "cpu":
-                writer.writerow(("Timestamp", "World", "VM", "vCPU", *COLUMNS))
-            if args.b and view == "memory":
-                writer.writerow(("Timestamp", *MEMORY_HOST_COLUMNS, "VM", "Name", *MEMORY_COLUMNS))
-            before = client.world_stats()
-            rows: list[WorldRates] = []
+            batch = _batch_writer(view) if args.b else None
+            readings = Readings(client)
             done = 0
             while not args.n or done < args.n:
-                key = _wait_key(args.d, keys)
-                if key in ("m", "c"):
-                    view = "memory" if key == "m" else "cpu"
-                elif key == "q":
+                key = _wait_key(delay, keys)
+                if key == "q":
                     return 0
-                after = client.world_stats()
-                if after.timestamp - before.timestamp >= 0.1 or not rows:
-                    rows, before = rates(before, after), after
-                memory = client.memory_stats() if view == "memory" else None
-                if args.b and memory is not None:
-                    stamp = _stamp(memory.timestamp)
-                    sizes = (memory.host_memory_mb, memory.free_mb, memory.min_free_mb)
-                    host = (*(f"{v:.2f}" for v in sizes), memory.state)
-                    for vm in memory.vms:
-                        values = (f"{v:.2f}" for v in memory_values(vm))
-                        writer.writerow((stamp, *host, vm.vm_id, vm.name, *values))
-                    sys.stdout.flush()
-                elif args.b:
-                    stamp = _stamp(after.timestamp)
-                    for r in rows:
-                        writer.writerow((stamp, r.name, r.vm_id, r.vcpu, *(f"{v:.2f}" for v in r.values())))
-                    sys.stdout.flush()
+                if key == "s":
+                    delay = _read_seconds(delay)
+                view = VIEW_KEYS.get(key, view)
+                sort[view] = SORT_KEYS[view].get(key, sort[view])
+                memory = readings.refresh(view)
+                if batch is not None:
+                    batch(readings, memory)
                 else:
                     clear = "\x1b[H\x1b[2J" if sys.stdout.isatty() else ""
-                    table = (
-                        _memory_table(memory, _stamp(memory.timestamp))
-                        if memory is not None
-                        else _table(rows, _stamp(after.timestamp))
-                    )
-                    print(clear + table, flush=True)
+                    print(clear + _screen(readings, memory, view, sort[view]), flush=True)
                 done += 1
     except faults.VimFault as fault:
         print(f"esxtop: {fault}", file=sys.stderr)

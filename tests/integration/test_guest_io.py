@@ -3,7 +3,11 @@ snapshot, closed at power-off, and reachable only by the VM's own worlds."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -189,3 +193,32 @@ def test_guest_io_carries_on_into_a_snapshot_delta(host: BootedHost, client: Cli
     )
     last = _disk(client, vm)
     assert last is not None and last.errors == 0
+
+
+def test_esxtop_shows_the_virtual_disk_view(host: BootedHost, client: Client) -> None:
+    vm = _io_vm(client, "topio", {"sim.disk.iops": "200"}, io_limit=100)
+    client.wait_for_task(client.power_on(vm).id)
+    wait_until(lambda: (d := _disk(client, vm)) and d.writes > 10, what="guest writes")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
+    env |= {"PYESX_SERVER": host.address, "PYESX_USER": "root", "PYESX_PASSWORD": host.password}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("pyesx")),
+            "esxtop",
+            "-b",
+            "--view",
+            "disk",
+            "-n",
+            "1",
+            "-d",
+            "2",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    [row] = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert (row["VM"], row["Disk"], row["Datastore"], row["LIMIT"]) == (vm, "scsi0:0", "datastore1", "100.00")
+    assert float(row["WRITES/s"]) == pytest.approx(100, rel=0.2)  # the guest asks 200, the limit gives 100

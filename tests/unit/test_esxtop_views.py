@@ -1,8 +1,8 @@
-"""esxtop's memory view, rendered from a MemoryStats message (no host)."""
+"""esxtop's memory and virtual disk views, rendered from the API's messages (no host)."""
 
 from __future__ import annotations
 
-from clients.esxtop import MEMORY_COLUMNS, _memory_table, memory_values
+from clients.esxtop import DISK_COLUMNS, MEMORY_COLUMNS, _disk_table, _memory_table, disk_rates, memory_values
 from pyesx.api.v1 import performance_pb2
 
 
@@ -70,3 +70,31 @@ def test_the_table_shows_the_host_state_and_sorts_by_consumed() -> None:
         "6.0",
     ]
     assert lines[4].split()[:2] == ["small", "vm-1"]
+
+
+def test_sorting_by_another_column_or_by_name() -> None:
+    by_memsz = _memory_table(stats(), "now", sort=0).splitlines()[3:]
+    assert [line.split()[0] for line in by_memsz] == ["big", "small"]
+    by_name = _memory_table(stats(), "now", sort=-1).splitlines()[3:]
+    assert [line.split()[0] for line in by_name] == ["big", "small"]
+
+
+def test_the_virtual_disk_view_turns_two_readings_into_rates() -> None:
+    def reading(t: float, writes: int, latency_ms: float) -> performance_pb2.DiskStats:
+        disk = performance_pb2.DiskStat(
+            vm_id="vm-1",
+            key="scsi0:0",
+            datastore="datastore1",
+            writes=writes,
+            bytes_written=writes * 4096,
+            write_latency_ms=latency_ms,
+            shares=2000,
+        )
+        return performance_pb2.DiskStats(timestamp=t, disks=[disk])
+
+    [row] = disk_rates(reading(10.0, 100, 50.0), reading(12.0, 500, 450.0))
+    values = dict(zip(DISK_COLUMNS, row.values, strict=True))
+    assert values["CMDS/s"] == values["WRITES/s"] == 200
+    assert values["LAT/wr"] == 1.0 and values["SHARES"] == 2000 and values["LIMIT"] == -1
+    assert values["MBWRTN/s"] == 400 * 4096 / 2**20 / 2
+    assert _disk_table([row], "now").splitlines()[2].split()[:3] == ["vm-1", "scsi0:0", "datastore1"]
