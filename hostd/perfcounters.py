@@ -2,8 +2,10 @@
 
 A counter is named ``group.counter.rollup`` as in vSphere (``cpu.usage.average``).
 Units are vSphere's: percent with two decimals, MHz, milliseconds summed over the
-interval, and KB for memory. A counter is *collected* when a statistics source
-(``hostd.perfsources``) provides it; the others are catalogued only.
+interval, KB for memory, and per second, KB per second and average milliseconds
+for virtual disks (whose instances are the disks, "scsi0:0"). A counter is
+*collected* when a statistics source (``hostd.perfsources``) provides it; the
+others are catalogued only.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class PerfCounter:
     unit: str  # "%" | "MHz" | "ms" | "KB"
     stats_type: str  # "rate" | "delta" | "absolute"
     description: str
-    per_instance: bool = False  # also sampled per vCPU (instance "0", "1", ...)
+    per_instance: bool = False  # also sampled per instance (a vCPU "0", "1", ...; a disk "scsi0:0")
     entity_types: tuple[str, ...] = BOTH
 
     @property
@@ -72,6 +74,37 @@ MEM_VMMEMCTL = PerfCounter(
 )
 MEM_SWAPPED = PerfCounter("mem", "swapped", "average", "KB", "absolute", "Memory swapped out to the .vswp")
 
+DISK_READS = PerfCounter(
+    "virtualDisk", "numberReadAveraged", "average", "num/s", "rate", "Reads per second", per_instance=True
+)
+DISK_WRITES = PerfCounter(
+    "virtualDisk", "numberWriteAveraged", "average", "num/s", "rate", "Writes per second", per_instance=True
+)
+DISK_READ_KBPS = PerfCounter(
+    "virtualDisk", "read", "average", "KBps", "rate", "KB read per second", per_instance=True
+)
+DISK_WRITE_KBPS = PerfCounter(
+    "virtualDisk", "write", "average", "KBps", "rate", "KB written per second", per_instance=True
+)
+DISK_READ_LATENCY = PerfCounter(
+    "virtualDisk",
+    "totalReadLatency",
+    "average",
+    "ms",
+    "absolute",
+    "Average time a read took, from arrival at the VMkernel to completion",
+    per_instance=True,
+)
+DISK_WRITE_LATENCY = PerfCounter(
+    "virtualDisk",
+    "totalWriteLatency",
+    "average",
+    "ms",
+    "absolute",
+    "Average time a write took, from arrival at the VMkernel to completion",
+    per_instance=True,
+)
+
 CATALOGUE: tuple[PerfCounter, ...] = (
     CPU_USAGE,
     CPU_USAGEMHZ,
@@ -82,8 +115,14 @@ CATALOGUE: tuple[PerfCounter, ...] = (
     MEM_CONSUMED,
     MEM_VMMEMCTL,
     MEM_SWAPPED,
+    DISK_READS,
+    DISK_WRITES,
+    DISK_READ_KBPS,
+    DISK_WRITE_KBPS,
+    DISK_READ_LATENCY,
+    DISK_WRITE_LATENCY,
 )
-_BY_NAME = {c.name: c for c in CATALOGUE}
+_BY_NAME = {c.name.lower(): c for c in CATALOGUE}
 
 
 def counter(name: str) -> PerfCounter:

@@ -8,6 +8,9 @@ collector (``hostd.perfstats``) asks every source once per interval.
 ``CpuSource`` reads the VMkernel's cumulative per-world CPU counters
 (``GetWorldStats``) and turns two readings into the interval's cpu.* values.
 
+``DiskSource`` turns two readings of the storage stack's per-disk counters
+(``GetDiskStats``) into each interval's virtualDisk.* rates and latencies.
+
 ``MemorySource`` reads the memory scheduler's per-VM figures (``GetMemoryStats``:
 GRANT, CONSUMED, ACTIVE, MCTLSZ, SWCUR in MB) at the end of each interval and
 gives them in KB, as vSphere's mem.* counters; the host's are the sums.
@@ -16,7 +19,7 @@ gives them in KB, as vSphere's mem.* counters; the host's are the sums.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeAlias
 
 from hostd.perfcounters import (
@@ -24,6 +27,12 @@ from hostd.perfcounters import (
     CPU_READY,
     CPU_USAGE,
     CPU_USAGEMHZ,
+    DISK_READ_KBPS,
+    DISK_READ_LATENCY,
+    DISK_READS,
+    DISK_WRITE_KBPS,
+    DISK_WRITE_LATENCY,
+    DISK_WRITES,
     HOST_ID,
     MEM_ACTIVE,
     MEM_CONSUMED,
@@ -175,3 +184,75 @@ class MemorySource:
                 for vm in stats.vms
             }
         )
+
+
+def disk_interval(before: performance_pb2.DiskStats, after: performance_pb2.DiskStats) -> Reading:
+    """The virtualDisk.* values of each VM's disks (instance: the disk's key; "": the VM) and of
+    the host over the interval between two readings. Latency is the average per I/O."""
+    elapsed = after.timestamp - before.timestamp
+    if elapsed <= 0:
+        return {}
+    old = {(d.vm_id, d.key): d for d in before.disks}
+    reading: Reading = {}
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * 6)  # entity -> reads, writes, KB r/w, ms r/w
+    for disk in after.disks:
+        prior = old.get((disk.vm_id, disk.key)) or performance_pb2.DiskStat()
+        delta: tuple[float, ...] = (
+            disk.reads - prior.reads,
+            disk.writes - prior.writes,
+            (disk.bytes_read - prior.bytes_read) / 1024,
+            (disk.bytes_written - prior.bytes_written) / 1024,
+            disk.read_latency_ms - prior.read_latency_ms,
+            disk.write_latency_ms - prior.write_latency_ms,
+        )
+        values = reading.setdefault(disk.vm_id, {})
+        _disk_values(values, disk.key, delta, elapsed)
+        for entity in (disk.vm_id, HOST_ID):
+            totals[entity] = [a + b for a, b in zip(totals[entity], delta, strict=True)]
+    for entity, summed in totals.items():
+        _disk_values(reading.setdefault(entity, {}), "", summed, elapsed)
+    return reading
+
+
+def _disk_values(
+    values: dict[MetricKey, float], instance: str, delta: Sequence[float], elapsed: float
+) -> None:
+    reads, writes, kb_read, kb_written, read_ms, write_ms = delta
+    values[(DISK_READS.name, instance)] = round(reads / elapsed)
+    values[(DISK_WRITES.name, instance)] = round(writes / elapsed)
+    values[(DISK_READ_KBPS.name, instance)] = round(kb_read / elapsed)
+    values[(DISK_WRITE_KBPS.name, instance)] = round(kb_written / elapsed)
+    values[(DISK_READ_LATENCY.name, instance)] = round(read_ms / reads, 2) if reads else 0.0
+    values[(DISK_WRITE_LATENCY.name, instance)] = round(write_ms / writes, 2) if writes else 0.0
+
+
+class DiskSource:
+    """virtualDisk.* from the storage stack's per-disk counters of the powered-on VMs."""
+
+    counters = frozenset(
+        c.name
+        for c in (
+            DISK_READS,
+            DISK_WRITES,
+            DISK_READ_KBPS,
+            DISK_WRITE_KBPS,
+            DISK_READ_LATENCY,
+            DISK_WRITE_LATENCY,
+        )
+    )
+
+    def __init__(self, vmkernel: vmkernel_pb2_grpc.VMkernelStub) -> None:
+        self.vmkernel = vmkernel
+        self._last: performance_pb2.DiskStats | None = None
+
+    async def collect(self) -> Reading | None:
+        try:
+            stats: performance_pb2.DiskStats = await call(
+                self.vmkernel.GetDiskStats, performance_pb2.GetDiskStatsRequest(), timeout=10.0
+            )
+        except faults.VimFault as fault:
+            _log.warning("perfstats.disk_read_failed", reason=str(fault))
+            self._last = None
+            return None
+        before, self._last = self._last, stats
+        return None if before is None else disk_interval(before, stats)

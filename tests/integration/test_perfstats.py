@@ -261,3 +261,25 @@ MEMORY_COUNTER_NAMES = {
     "mem.vmmemctl.average",
     "mem.swapped.average",
 }
+
+
+def test_virtual_disk_counters_follow_the_guests_io(fast_host: BootedHost, fast_client: Client) -> None:
+    vm = fast_client.wait_for_task(
+        fast_client.create_vm("disk01", disk_capacity_bytes=[16 << 20]).id
+    ).result_entity_id
+    settings = {"sim.disk.iops": "100", "sim.disk.pattern": "randwrite"}
+    fast_client.wait_for_task(fast_client.reconfigure_vm(vm, set_extra_config=settings).id)
+    fast_client.wait_for_task(fast_client.power_on(vm).id)
+
+    def writing() -> list[PerfSample] | None:
+        samples = fast_client.query_perf(vm, ["virtualDisk.numberWriteAveraged.average"], instance="scsi0:0")
+        return samples if len(samples) >= 2 else None
+
+    latest = wait_until(writing, timeout=30, what="two virtual disk samples")[-1]
+    assert latest.value == pytest.approx(100, rel=0.25)  # the guest's 100 writes a second
+    [kbps] = fast_client.query_perf(vm, ["virtualDisk.write.average"], max_samples=1, instance="")
+    assert kbps.value == pytest.approx(400, rel=0.3)  # 4 KB each
+    [latency] = fast_client.query_perf(
+        vm, ["virtualDisk.totalWriteLatency.average"], max_samples=1, instance=""
+    )
+    assert 0 < latency.value < 100
