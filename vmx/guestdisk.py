@@ -37,7 +37,7 @@ def block_bytes(lba: int, seq: int, vm_id: str, size: int) -> bytes:
     return head + bytes([seq & 0xFF]) * (size - len(head))
 
 
-def parse_block(data: bytes) -> tuple[int, int] | None:
+def parse_block(data: bytes | bytearray) -> tuple[int, int] | None:
     """(lba, seq) of a block the guest wrote, or None (never written: zeros)."""
     if len(data) < HEADER.size or not data.startswith(MAGIC):
         return None
@@ -157,7 +157,7 @@ class GuestDiskWorkload:
         if len(recent) > 4096:
             del recent[next(iter(recent))]
 
-    def _verify(self, lba: int, data: bytes) -> None:
+    def _verify(self, lba: int, data: bytes | bytearray) -> None:
         parsed = parse_block(data)
         if parsed is None:
             if any(data) or lba in self.counters.recent:

@@ -400,7 +400,9 @@ class DiskIoService:
 
     async def serve(self) -> None:
         self.socket_path.unlink(missing_ok=True)
-        self._server = await asyncio.start_unix_server(self._connection, path=str(self.socket_path))
+        self._server = await asyncio.start_unix_server(
+            self._connection, path=str(self.socket_path), limit=2 * diskio.MAX_IO_BYTES
+        )
         self.socket_path.chmod(0o600)
 
     async def close(self) -> None:
@@ -427,6 +429,8 @@ class DiskIoService:
     ) -> list[OpenVmDisk] | None:
         hello = (await reader.readline()).strip().split()
         sock: socket.socket = writer.get_extra_info("socket")
+        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            sock.setsockopt(socket.SOL_SOCKET, option, diskio.SOCKET_BUFFER)
         pid, _, _ = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
         if len(hello) != 2 or hello[0] != diskio.HELLO:
             writer.write(b"ERR bad greeting\n")
@@ -454,5 +458,7 @@ class DiskIoService:
                 writer.write(diskio.RESPONSE.pack(tag, -errno.EINVAL, 0))
                 continue
             status, payload = await self._submit(disks[index], op, offset, length, data)
-            writer.write(diskio.RESPONSE.pack(tag, status, len(payload)) + payload)
+            writer.write(diskio.RESPONSE.pack(tag, status, len(payload)))
+            if payload:
+                writer.write(payload)  # not joined to the header: no copy of a large read
             await writer.drain()
