@@ -12,7 +12,18 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cpu_fidelity, cpu_overhead, getvm, inventory, machine, memory, power_on, report, snapshots
+from bench import (
+    cpu_fidelity,
+    cpu_overhead,
+    disk_io,
+    getvm,
+    inventory,
+    machine,
+    memory,
+    power_on,
+    report,
+    snapshots,
+)
 from bench.common import BenchResult, CpuUse, measure_cpu
 
 
@@ -36,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("Snapshots", lambda: snapshots.run(disk_mib=32 if quick else 256, rounds=2 if quick else 5)),
         ("CPU scheduler fidelity", cpu_fidelity.run),
+        ("Guest disk I/O", lambda: disk_io.run(window_s=1.0 if quick else 3.0)),
         (
             "CPU scheduler overhead and scale",
             lambda: cpu_overhead.run(worlds=8 if quick else 32, scale_worlds=16 if quick else 128),
