@@ -239,3 +239,18 @@ def test_a_killed_vmx_leaves_no_swap_file(host: BootedHost, client: Client) -> N
     os.kill(client.get_vm(vm_id).vmx_pid, signal.SIGKILL)
     wait_until(lambda: client.get_vm(vm_id).power_state == "poweredOff", timeout=20, what="the VM down")
     assert not swap_file(host, "crash").exists()  # the VMkernel deletes what the dead vmx could not
+
+
+def test_a_pools_memory_limit_reclaims_from_its_vms_on_a_free_host(host: BootedHost, client: Client) -> None:
+    pool = client.create_resource_pool("capped", memory_allocation={"limit": 160})
+    vm_id = new_vm(client, "pooled", 256, 200)
+    client.move_into_resource_pool(pool.id, [vm_id])
+    pid = power_on(client, vm_id)
+    wait_until(lambda: any(v.vm_id == vm_id for v in client.memory_stats().vms), what="memory figures")
+    overhead = vm_stat(client, vm_id).overhead_mb
+
+    def within_pool_limit() -> bool:
+        return guest_resident_mb(pid) + overhead <= 161 and vm_stat(client, vm_id).balloon_mb > 50
+
+    wait_until(within_pool_limit, timeout=40, what="the pool's VM brought under the pool's limit")
+    assert client.memory_stats().state == "high"  # a free host: only the pool's limit reclaims

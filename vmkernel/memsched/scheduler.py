@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +17,7 @@ from pyesx.api.v1 import performance_pb2
 from pyesx.logs import get_logger
 from pyesx.rpc.channel import call, unix_channel
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
+from vmkernel.resources.entitlement import memory_entitlements
 from vmkernel.resources.pools import ResourceTree
 
 from .states import MemState, host_state, min_free_mb
@@ -163,6 +165,7 @@ class MemScheduler:
         if state != self.state:
             _log.info("memsched.state", state=state.value, was=self.state.value, free_mb=round(free, 1))
             self.state = state
+        vms = self._pool_limited(vms)
         targets = allocation_targets([vm for vm, _ in vms], self.host_mb - overhead - self.min_free_mb)
         self._plans = {
             vm.vm_id: plan(vm, targets[vm.vm_id], state, self._plans.get(vm.vm_id)) for vm, _ in vms
@@ -175,6 +178,23 @@ class MemScheduler:
             state=state.value,
             vms=[self._vm_stat(vm, o, running[vm.vm_id].name, targets[vm.vm_id]) for vm, o in vms],
         )
+
+    def _pool_limited(self, vms: list[tuple[VmMemory, float]]) -> list[tuple[VmMemory, float]]:
+        """A VM in a pool whose memory limit its pool's VMs' demands exceed gets, as its own limit,
+        its share of the pool (divided top-down by shares): memory above it is reclaimed even on a
+        free host, as above a VM's own limit."""
+        demand = {vm.vm_id: vm.demand_mb for vm, _ in vms}
+        try:
+            caps = memory_entitlements(self.tree, demand, capacity_mb=sum(demand.values()) + 1).vms
+        except faults.VimFault:
+            return vms
+        out = []
+        for vm, vm_overhead in vms:
+            cap = caps.get(vm.vm_id, vm.demand_mb)
+            if cap < vm.demand_mb - 0.5:
+                vm = dataclasses.replace(vm, limit_mb=min(vm.limit_mb, cap) if vm.limited else cap)
+            out.append((vm, vm_overhead))
+        return out
 
     def _vm_stat(
         self, vm: VmMemory, overhead: float, name: str, target: float

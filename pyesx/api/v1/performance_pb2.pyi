@@ -381,7 +381,7 @@ class VmMemoryStat(_message.Message):
     reservation_mb: _builtins.float
     """sched.mem.min"""
     limit_mb: _builtins.float
-    """sched.mem.max; -1 = unlimited"""
+    """sched.mem.max, or less when its pool's memory limit leaves it less; -1 = unlimited"""
     overhead_mb: _builtins.float
     """[OVHD] the VMkernel's per-VM overhead (counted, not measured)"""
     granted_mb: _builtins.float
