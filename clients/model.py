@@ -169,6 +169,10 @@ class GuestInfo:
     uptime_seconds: float
     boot_count: int
     host_name: str
+    ip_address: str = ""
+    #: the simulated guest's own counters: net.pings_sent, net.pings_received, net.last_rtt_ms,
+    #: net.frames_in/out, net.others_seen, disk.writes, disk.reads, disk.errors, disk.verify_errors …
+    counters: dict[str, float] = field(default_factory=dict)
 
 
 #: the host's entity id in performance queries (ESXi's HostSystem "ha-host")

@@ -409,7 +409,15 @@ class Client(DatastoreCalls, NetworkCalls):
 
     def guest_info(self, vm_id: str) -> GuestInfo:
         m = self._call(self._vms.GetGuestInfo, vm_pb2.VMRequest(id=vm_id))
-        return GuestInfo(m.tools_running_status, m.guest_state, m.uptime_seconds, m.boot_count, m.host_name)
+        return GuestInfo(
+            m.tools_running_status,
+            m.guest_state,
+            m.uptime_seconds,
+            m.boot_count,
+            m.host_name,
+            m.ip_address,
+            dict(m.guest_counters),
+        )
 
     # -- resource pools -------------------------------------------------------------------------
 
@@ -623,6 +631,13 @@ class Client(DatastoreCalls, NetworkCalls):
             )
             for s in m.samples
         ]
+
+    def net_stats(self) -> performance_pb2.NetStats:
+        """The virtual switches' per-port counters of every powered-on VM's connected NICs."""
+        stats: performance_pb2.NetStats = self._call(
+            self._performance.GetNetStats, performance_pb2.GetNetStatsRequest()
+        )
+        return stats
 
     def disk_stats(self) -> performance_pb2.DiskStats:
         """The storage stack's counters of every powered-on VM's disks, since each powered on."""

@@ -91,6 +91,11 @@ class PerformanceServicer(performance_pb2_grpc.PerformanceServiceServicer):
             interval_secs=interval,
         )
 
+    async def GetNetStats(
+        self, request: performance_pb2.GetNetStatsRequest, context: Ctx
+    ) -> performance_pb2.NetStats:
+        return await call(self.vmkernel.GetNetStats, request)
+
     async def GetDiskStats(
         self, request: performance_pb2.GetDiskStatsRequest, context: Ctx
     ) -> performance_pb2.DiskStats:

@@ -74,6 +74,12 @@ class PowerOps:
             guest_tools=vmconfig.guest_tools(vm.config),
             resource_pool_id=self.vms.pool_of(vm),
             disks=[_vm_disk(vm, d) for d in vmconfig.disks(vm.config)],
+            nics=[
+                vmkernel_pb2.VmNic(
+                    key=n.key, network_name=n.network_name, mac=n.mac_address, connected=n.start_connected
+                )
+                for n in vmconfig.nics(vm.config)
+            ],
         )
         try:
             return await call(self.vmkernel.StartVmx, request, timeout=60)

@@ -7,10 +7,16 @@ second (vmx/guestmem.py; capped at the VM's memory size).
 (0: none; ``max``: as fast as the storage stack answers); ``sim.disk.pattern``:
 ``randwrite`` (default), ``randread``, ``seqwrite``, ``seqread`` or ``randrw``;
 ``sim.disk.blockKB``: the size of each I/O (4 by default, 1-1024).
+``sim.net.ip``: the guest's IPv4 address on its first NIC (``10.0.0.5/24``);
+``sim.net.ping``: an address it pings every second; ``sim.net.mac``: a MAC it
+takes instead of its NIC's; ``sim.net.spoof``: a source MAC it forges on its
+pings; ``sim.net.promiscuous``: TRUE puts its NIC in promiscuous mode.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +27,12 @@ MEM_ACTIVE_KEY = "sim.mem.activeMB"
 DISK_IOPS_KEY = "sim.disk.iops"
 DISK_PATTERN_KEY = "sim.disk.pattern"
 DISK_BLOCK_KEY = "sim.disk.blockKB"
+NET_IP_KEY = "sim.net.ip"
+NET_PING_KEY = "sim.net.ping"
+NET_MAC_KEY = "sim.net.mac"
+NET_SPOOF_KEY = "sim.net.spoof"
+NET_PROMISCUOUS_KEY = "sim.net.promiscuous"
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", re.IGNORECASE)
 DISK_PATTERNS = ("randwrite", "randread", "seqwrite", "seqread", "randrw")
 MAX_DISK_IOPS = 1_000_000
 MAX_BLOCK_KB = 1024
@@ -49,6 +61,7 @@ def check(key: str, value: str) -> None:
         raise faults.InvalidArgument(key, f"'{value}' is not a number of I/Os per second (or max)")
     if key.lower() == DISK_PATTERN_KEY.lower() and value.lower() not in DISK_PATTERNS:
         raise faults.InvalidArgument(key, f"'{value}' is not one of {', '.join(DISK_PATTERNS)}")
+    _check_net(key, value)
     if key.lower() == DISK_BLOCK_KEY.lower() and not (value.isdigit() and 1 <= int(value) <= MAX_BLOCK_KB):
         raise faults.InvalidArgument(key, f"'{value}' is not a block size in KB from 1 to {MAX_BLOCK_KB}")
 
@@ -88,3 +101,73 @@ def disk_workload(config: Mapping[str, str]) -> DiskWorkload:
         pattern if pattern in DISK_PATTERNS else "randwrite",
         int(block) if block.isdigit() and 1 <= int(block) <= MAX_BLOCK_KB else 4,
     )
+
+
+def _check_net(key: str, value: str) -> None:
+    name = key.lower()
+    if name == NET_IP_KEY.lower():
+        try:
+            ipaddress.IPv4Interface(value)
+        except ValueError:
+            raise faults.InvalidArgument(
+                key, f"'{value}' is not an IPv4 address with a prefix, like 10.0.0.5/24"
+            ) from None
+    elif name == NET_PING_KEY.lower():
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            raise faults.InvalidArgument(key, f"'{value}' is not an IPv4 address") from None
+    elif name in (NET_MAC_KEY.lower(), NET_SPOOF_KEY.lower()) and not _MAC.match(value):
+        raise faults.InvalidArgument(key, f"'{value}' is not a MAC address like 00:50:56:00:00:01")
+    elif name == NET_PROMISCUOUS_KEY.lower() and value.upper() not in ("TRUE", "FALSE"):
+        raise faults.InvalidArgument(key, f"'{value}' is not TRUE or FALSE")
+
+
+@dataclass(frozen=True)
+class NetSettings:
+    """The guest's network: its address, a target to ping, a MAC of its own, a forged source MAC."""
+
+    ip: str = ""
+    ping: str = ""
+    mac: str = ""
+    spoof: str = ""
+    promiscuous: bool = False
+
+    def to_dict(self) -> dict[str, str | bool]:
+        return {
+            "ip": self.ip,
+            "ping": self.ping,
+            "mac": self.mac,
+            "spoof": self.spoof,
+            "promiscuous": self.promiscuous,
+        }
+
+
+def net_settings(config: Mapping[str, str]) -> NetSettings:
+    """The guest's network settings (each invalid one left out)."""
+    values = {}
+    for key, name in (
+        (NET_IP_KEY, "ip"),
+        (NET_PING_KEY, "ping"),
+        (NET_MAC_KEY, "mac"),
+        (NET_SPOOF_KEY, "spoof"),
+    ):
+        value = _lookup(config, key) or ""
+        try:
+            if value:
+                _check_net(key, value)
+                values[name] = value
+        except faults.InvalidArgument:
+            continue
+    promiscuous = (_lookup(config, NET_PROMISCUOUS_KEY) or "").upper() == "TRUE"
+    return NetSettings(**values, promiscuous=promiscuous)
+
+
+def first_nic(config: Mapping[str, str]) -> str:
+    """The key of the VM's first present NIC ("ethernet0"), or "" without one."""
+    keys = []
+    for key, value in config.items():
+        match = re.match(r"^(ethernet\d+)\.present$", key, re.IGNORECASE)
+        if match and value.upper() == "TRUE":
+            keys.append(match[1].lower())
+    return min(keys, key=lambda k: int(k[8:])) if keys else ""

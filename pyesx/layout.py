@@ -48,6 +48,11 @@ class HostLayout:
         return self.run / "storage.sock"
 
     @property
+    def net_socket(self) -> Path:
+        """Where VMM worlds connect their VM's NICs to the virtual switches (the frame path)."""
+        return self.run / "net.sock"
+
+    @property
     def vmx_run(self) -> Path:
         return self.run / "vmx"
 

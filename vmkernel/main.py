@@ -33,12 +33,14 @@ from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostd_supervisor import HostdSupervisor
 from vmkernel.memsched.scheduler import MemScheduler, RunningVm
+from vmkernel.net.stack import NetStack
 from vmkernel.pool_service import ResourcePoolsServicer
 from vmkernel.resources.manager import PoolManager
 from vmkernel.service import VMkernelServicer
 from vmkernel.storage.io_service import DiskIoService
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.vmxs import VmxManager
+from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
 
 READY_PREFIX = "pyesx host ready"
@@ -144,7 +146,10 @@ async def boot(args: argparse.Namespace) -> int:
     )
     await storage.serve()
     disks = DiskService(layout, datastores, storage)
-    vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec)
+    vswitches = VirtualSwitchTable(layout, config, management_ip=args.listen.rsplit(":", 1)[0].strip("[]"))
+    net = NetStack(layout.net_socket, vswitches, worlds.owns)
+    await net.serve()
+    vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec, net)
     memsched = MemScheduler(
         physical.memory_bytes / (1 << 20),
         scheduler.tree,
@@ -155,8 +160,9 @@ async def boot(args: argparse.Namespace) -> int:
     )
     memory_scheduling = asyncio.create_task(memsched.run())
     server = grpc.aio.server()
-    servicer = VMkernelServicer(layout, physical, config, worlds, vmxs, events, datastores, disks, memsched)
-    servicer.vswitches.management_ip = args.listen.rsplit(":", 1)[0].strip("[]")
+    servicer = VMkernelServicer(
+        layout, physical, config, worlds, vmxs, events, datastores, disks, memsched, vswitches, net
+    )
     gate = RpcGate()
     gate.register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
     gate.register(
@@ -192,6 +198,7 @@ async def boot(args: argparse.Namespace) -> int:
     log.info("vmkernel.shutting_down", vms=len(vmxs.handles))
     await vmxs.stop_all()
     await storage.close()
+    net.close()
     scheduling.cancel()
     memory_scheduling.cancel()
     await factory.stop()

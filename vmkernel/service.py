@@ -20,6 +20,7 @@ from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.memsched.scheduler import MemScheduler
+from vmkernel.net.stack import NetStack
 from vmkernel.storage.mclock import IoAllocation
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
@@ -58,13 +59,15 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         datastores: DatastoreTable,
         disks: DiskService,
         memsched: MemScheduler,
+        vswitches: VirtualSwitchTable,
+        net: NetStack,
     ) -> None:
         self.layout, self.host, self.config = layout, host, config
         self.memsched = memsched
         self.worlds, self.vmxs, self.events = worlds, vmxs, events
         self.boot_time = time.time()
         self.datastores = datastores
-        self.vswitches = VirtualSwitchTable(layout, config)
+        self.vswitches, self.net = vswitches, net
         self.disks = disks
 
     async def GetHostInfo(
@@ -206,6 +209,11 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         )
         return updated
 
+    async def GetNetStats(
+        self, request: performance_pb2.GetNetStatsRequest, context: grpc.aio.ServicerContext
+    ) -> performance_pb2.NetStats:
+        return performance_pb2.NetStats(timestamp=time.time(), ports=self.net.stats())
+
     async def GetDiskStats(
         self, request: performance_pb2.GetDiskStatsRequest, context: grpc.aio.ServicerContext
     ) -> performance_pb2.DiskStats:
@@ -222,6 +230,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: network_pb2.VirtualSwitchSpec, context: grpc.aio.ServicerContext
     ) -> host_pb2.VirtualSwitch:
         made = self.vswitches.add_switch(request)
+        self.net.sync()
         _log.info("network.vswitch_added", name=made.name, ports=made.num_ports, uplinks=list(made.uplinks))
         return made
 
@@ -229,6 +238,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: network_pb2.VirtualSwitchSpec, context: grpc.aio.ServicerContext
     ) -> host_pb2.VirtualSwitch:
         changed = self.vswitches.update_switch(request)
+        self.net.sync()
         _log.info("network.vswitch_updated", name=changed.name)
         return changed
 
@@ -236,6 +246,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: network_pb2.RemoveVirtualSwitchRequest, context: grpc.aio.ServicerContext
     ) -> network_pb2.RemoveVirtualSwitchResponse:
         self.vswitches.remove_switch(request.name)
+        self.net.sync()
         _log.info("network.vswitch_removed", name=request.name)
         return network_pb2.RemoveVirtualSwitchResponse()
 
@@ -243,6 +254,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: network_pb2.PortGroupSpec, context: grpc.aio.ServicerContext
     ) -> host_pb2.PortGroup:
         made = self.vswitches.add_port_group(request)
+        self.net.sync()
         _log.info(
             "network.port_group_added", name=made.name, vswitch=made.virtual_switch, vlan_id=made.vlan_id
         )
@@ -252,6 +264,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: network_pb2.PortGroupSpec, context: grpc.aio.ServicerContext
     ) -> host_pb2.PortGroup:
         changed = self.vswitches.update_port_group(request)
+        self.net.sync()
         _log.info("network.port_group_updated", name=request.name, now=changed.name)
         return changed
 
@@ -259,6 +272,7 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: network_pb2.RemovePortGroupRequest, context: grpc.aio.ServicerContext
     ) -> network_pb2.RemovePortGroupResponse:
         self.vswitches.remove_port_group(request.name)
+        self.net.sync()
         _log.info("network.port_group_removed", name=request.name)
         return network_pb2.RemovePortGroupResponse()
 

@@ -24,6 +24,7 @@ from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
 from vmkernel.cpusched.scheduler import CpuScheduler
 from vmkernel.events import WorldEventBus
+from vmkernel.net.stack import NetStack, NicSpec
 from vmkernel.storage.io_service import DiskIoService, DiskSpec
 from vmkernel.vmx_factory import VmxFactory
 from vmkernel.worlds import WorldTable
@@ -70,10 +71,12 @@ class VmxManager:
         scheduler: CpuScheduler,
         storage: DiskIoService,
         disk_specs: Callable[[vmkernel_pb2.VmDisk], DiskSpec],
+        net: NetStack,
     ) -> None:
         self.layout = layout
         self.storage = storage
         self.disk_specs = disk_specs
+        self.net = net
         self.factory = factory
         self.scheduler = scheduler
         self.worlds = worlds
@@ -97,8 +100,11 @@ class VmxManager:
         try:
             await self.storage.attach(vm_id, [self.disk_specs(d) for d in request.disks])
             try:
+                nics = [NicSpec(n.key, n.network_name, n.mac) for n in request.nics if n.connected]
+                self.net.attach_vm(vm_id, nics)  # or InsufficientResourcesFault: no free port
                 handle = await self._launch(request)
             except BaseException:
+                self.net.detach_vm(vm_id)
                 await self.storage.detach(vm_id)
                 raise
         except BaseException:
@@ -191,6 +197,7 @@ class VmxManager:
         handle.exit_code = code
         self.scheduler.release(handle.vm_id)
         await self.storage.detach(handle.vm_id)  # before anyone hears it is off: its disks are free
+        self.net.detach_vm(handle.vm_id)
         self.handles.pop(handle.vm_id, None)
         self.worlds.remove_vm(handle.vm_id)
         with contextlib.suppress(FileNotFoundError):

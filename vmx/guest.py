@@ -5,7 +5,8 @@ on this vCPU, answering the vmx's requests on the control channel, one JSON
 object per line: ``status``, ``save`` (the vCPU's state, to checkpoint),
 ``reset`` (a hardware reset: the guest boots again), ``demand`` (how busy the
 guest's work keeps this vCPU), ``memory`` (the wanted working set changed:
-touch it now), ``disk`` (the disk workload changed) and ``stop``. End of file
+touch it now), ``disk`` (the disk workload changed), ``net`` (the network
+settings changed) and ``stop``. End of file
 means the vmx is gone and the world ends too.
 """
 
@@ -19,9 +20,10 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from pyesx.checkpoint import VcpuState
-from pyesx.guestsim import DiskWorkload
+from pyesx.guestsim import DiskWorkload, NetSettings
 from vmx.guestdisk import GuestDiskWorkload
 from vmx.guestmem import GuestMemory
+from vmx.guestnet import GuestNetwork
 
 PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
 TOUCH_PERIOD = 1.0  # seconds between two passes over the guest's working set
@@ -54,11 +56,13 @@ class SimGuest:
         cpu_demand: int = 0,
         memory: GuestMemory | None = None,
         disk: GuestDiskWorkload | None = None,
+        net: GuestNetwork | None = None,
     ) -> None:
         self.state = state
         self.cpu_demand = cpu_demand
         self.memory = memory
         self.disk = disk
+        self.net = net
         self._next_touch = 0.0
         self._resumed_at = time.monotonic()
 
@@ -86,6 +90,8 @@ class SimGuest:
             }
             if self.disk is not None:
                 answer["disk"] = self.disk.status()
+            if self.net is not None:
+                answer["net"] = self.net.status()
             return answer
         if op == "save":
             return {"vcpu_state": self.snapshot()}
@@ -97,6 +103,17 @@ class SimGuest:
             return {"ok": True}
         if op == "memory":
             self._next_touch = 0.0
+            return {"ok": True}
+        if op == "net" and self.net is not None:
+            self.net.set_settings(
+                NetSettings(
+                    str(request["ip"]),
+                    str(request["ping"]),
+                    str(request["mac"]),
+                    str(request["spoof"]),
+                    bool(request["promiscuous"]),
+                )
+            )
             return {"ok": True}
         if op == "disk" and self.disk is not None:
             self.disk.set_workload(
@@ -136,15 +153,26 @@ class SimGuest:
             self.disk.step(PERIOD)
         return self.disk.due()
 
+    def _network(self) -> float | None:
+        """Send what the guest's network has due; return how long until its next (None: nothing)."""
+        if self.net is None:
+            return None
+        self.net.step()
+        return self.net.due()
+
     def run(self, control: socket.socket) -> int:
         pending = b""
         while True:
             halt = self._work()
-            for due in (self._touch(), self._io()):
+            for due in (self._touch(), self._io(), self._network()):
                 if due is not None:
                     halt = due if halt is None else min(halt, due)
-            readable, _, _ = select.select([control], [], [], halt)
-            if not readable:
+            nic = self.net.fileno() if self.net is not None else None
+            waiting: list[int] = [control.fileno()] if nic is None else [control.fileno(), nic]
+            readable, _, _ = select.select(waiting, [], [], halt)
+            if nic is not None and nic in readable and self.net is not None:
+                self.net.receive()
+            if control.fileno() not in readable:
                 continue
             data = control.recv(65536)
             if not data:

@@ -80,6 +80,8 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
     config = VmxConfig.parse(Path(spec.vmx_path).read_text(), spec.vmx_path)
     memory = GuestMemory(spec.memory_mb, str(swap_path(spec.vmx_path)), 0)
     memory.set_wanted(guestsim.mem_active_mb(config))
+    nic = guestsim.first_nic(config)
+    network = (nic, guestsim.net_settings(config)) if nic else None
     worlds = VmmWorlds(
         spec.vm_id,
         spec.vm_name,
@@ -87,6 +89,7 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         guestsim.cpu_demand(config),
         memory,
         guestsim.disk_workload(config),
+        network,
     )
     runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
     runtime.read_reservation(config)  # the .vswp's size: configured − reservation

@@ -143,12 +143,17 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         if not self.runtime.guest_tools:
             return vm_pb2.GuestInfo(tools_running_status="guestToolsNotRunning", guest_state="running")
         status = await self.runtime.worlds.worlds[0].request("status")
+        net, disk = status.get("net", {}), status.get("disk", {})
+        counters = {f"net.{k}": float(v) for k, v in net.items() if isinstance(v, int | float)}
+        counters |= {f"disk.{k}": float(v) for k, v in disk.items() if isinstance(v, int | float)}
         return vm_pb2.GuestInfo(
             tools_running_status="guestToolsRunning",
             guest_state="running",
             uptime_seconds=status["uptime"],
             boot_count=status["boot_count"],
             host_name=self.runtime.vm_name,
+            ip_address=str(net.get("ip", "")).split("/")[0],
+            guest_counters=counters,
         )
 
     async def AddVcpus(self, request: vmx_pb2.AddVcpusRequest, context: Ctx) -> vmx_pb2.AddVcpusResponse:
@@ -162,6 +167,10 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         self, request: vmx_pb2.ReloadConfigRequest, context: Ctx
     ) -> vmx_pb2.ReloadConfigResponse:
         config = VmxConfig.parse(self.runtime.vmx_path.read_text(), str(self.runtime.vmx_path))
+        network = guestsim.net_settings(config)
+        if self.runtime.worlds.network is not None and network != self.runtime.worlds.network[1]:
+            await self.runtime.worlds.set_network(network)
+            _log.info("vmx.guest_network", **network.to_dict())
         workload = guestsim.disk_workload(config)
         if workload != self.runtime.worlds.disk_workload:
             await self.runtime.worlds.set_disk_workload(workload)

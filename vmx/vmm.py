@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 from pyesx.checkpoint import VcpuState
-from pyesx.guestsim import DiskWorkload
+from pyesx.guestsim import DiskWorkload, NetSettings
 from pyesx.layout import HostLayout
 from pyesx.procs import die_with_parent, set_title
 from vmx.guest import SimGuest
 from vmx.guestdisk import GuestDiskWorkload
 from vmx.guestmem import GuestMemory
+from vmx.guestnet import GuestNetwork
 
 
 def run_world(
@@ -34,22 +35,27 @@ def run_world(
     cpu_demand: int,
     memory: GuestMemory | None = None,
     disk_workload: DiskWorkload | None = None,
+    network: tuple[str, NetSettings] | None = None,
 ) -> int:
-    """Body of a VMM world (``memory`` and ``disk_workload``: the VM's guest memory and its disk
-    workload, on vCPU 0); returns its exit status."""
+    """Body of a VMM world (``memory``, ``disk_workload`` and ``network`` (its first NIC's key and
+    the guest's settings): on vCPU 0); returns its exit status."""
     set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
     die_with_parent(vmx_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
-    disk = None
+    layout = HostLayout(Path(root))
+    disk = net = None
     if disk_workload is not None:
-        disk = GuestDiskWorkload(str(HostLayout(Path(root)).storage_socket), vm_id, disk_workload)
+        disk = GuestDiskWorkload(str(layout.storage_socket), vm_id, disk_workload)
+    if network is not None:
+        net = GuestNetwork(str(layout.net_socket), vm_id, *network)
     try:
-        return SimGuest(state, cpu_demand, memory, disk).run(control)
+        return SimGuest(state, cpu_demand, memory, disk, net).run(control)
     finally:
-        if disk is not None:
-            disk.close()
+        for device in (disk, net):
+            if device is not None:
+                device.close()
 
 
 def exec_argv(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyesx.checkpoint import VcpuState
-from pyesx.guestsim import DiskWorkload
+from pyesx.guestsim import DiskWorkload, NetSettings
 from pyesx.procs import Child, ForkedChild
 from vmx.guestmem import GuestMemory
 from vmx.vmm import exec_argv, run_world
@@ -59,11 +59,13 @@ class VmmWorlds:
         cpu_demand: int = 0,
         memory: GuestMemory | None = None,
         disk_workload: DiskWorkload | None = None,
+        network: tuple[str, NetSettings] | None = None,
     ) -> None:
         self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
         self.cpu_demand = cpu_demand  # percent of each vCPU the guest's work keeps busy
         self.memory = memory  # the guest's memory, touched by the guest on vCPU 0
         self.disk_workload = disk_workload or DiskWorkload()  # the guest's disk I/O, on vCPU 0
+        self.network = network  # (its first NIC, the guest's network settings), on vCPU 0
         self.worlds: list[VmmWorld] = []
         self.added = asyncio.Event()  # set when a hot-added world joins
 
@@ -81,9 +83,19 @@ class VmmWorlds:
                         sibling.control.close()
                     first = state.vcpu == 0
                     memory, disk = (self.memory, self.disk_workload) if first else (None, None)
+                    network = self.network if first else None
                     vmx_pid, demand = os.getppid(), self.cpu_demand
                     code = run_world(
-                        self.vm_id, self.vm_name, state, theirs, vmx_pid, self.root, demand, memory, disk
+                        self.vm_id,
+                        self.vm_name,
+                        state,
+                        theirs,
+                        vmx_pid,
+                        self.root,
+                        demand,
+                        memory,
+                        disk,
+                        network,
                     )
                 except BaseException:
                     traceback.print_exc()
@@ -148,6 +160,14 @@ class VmmWorlds:
         self.disk_workload = workload
         if self.worlds and self.worlds[0].vcpu == 0:
             await self.worlds[0].request("disk", **workload.to_dict())
+
+    async def set_network(self, settings: NetSettings) -> None:
+        """The guest's network settings changed (its stack runs on vCPU 0)."""
+        if self.network is None:
+            return
+        self.network = (self.network[0], settings)
+        if self.worlds and self.worlds[0].vcpu == 0:
+            await self.worlds[0].request("net", **settings.to_dict())
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Ask every world to stop; kill the ones that do not within timeout."""

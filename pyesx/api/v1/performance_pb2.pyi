@@ -572,3 +572,121 @@ class DiskStats(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DiskStats: _TypeAlias = DiskStats  # noqa: Y015
+
+@_typing.final
+class GetNetStatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNetStatsRequest: _TypeAlias = GetNetStatsRequest  # noqa: Y015
+
+@_typing.final
+class NetPortStat(_message.Message):
+    """One vSwitch port (a connected NIC of a powered-on VM), cumulative since the VM powered on.
+    "in" is from the VM into the switch, "out" from the switch to the VM.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class DropsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    VIRTUAL_SWITCH_FIELD_NUMBER: _builtins.int
+    PORT_ID_FIELD_NUMBER: _builtins.int
+    PORT_GROUP_FIELD_NUMBER: _builtins.int
+    VLAN_ID_FIELD_NUMBER: _builtins.int
+    VM_ID_FIELD_NUMBER: _builtins.int
+    NIC_KEY_FIELD_NUMBER: _builtins.int
+    MAC_FIELD_NUMBER: _builtins.int
+    PACKETS_IN_FIELD_NUMBER: _builtins.int
+    BYTES_IN_FIELD_NUMBER: _builtins.int
+    PACKETS_OUT_FIELD_NUMBER: _builtins.int
+    BYTES_OUT_FIELD_NUMBER: _builtins.int
+    DROPS_FIELD_NUMBER: _builtins.int
+    virtual_switch: _builtins.str
+    port_id: _builtins.int
+    port_group: _builtins.str
+    vlan_id: _builtins.int
+    vm_id: _builtins.str
+    nic_key: _builtins.str
+    """"ethernet0" """
+    mac: _builtins.str
+    packets_in: _builtins.int
+    bytes_in: _builtins.int
+    packets_out: _builtins.int
+    bytes_out: _builtins.int
+    @_builtins.property
+    def drops(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """by reason: runt, oversize, bad_vlan, forged_source, mac_changed, shaped, receiver_full"""
+
+    def __init__(
+        self,
+        *,
+        virtual_switch: _builtins.str = ...,
+        port_id: _builtins.int = ...,
+        port_group: _builtins.str = ...,
+        vlan_id: _builtins.int = ...,
+        vm_id: _builtins.str = ...,
+        nic_key: _builtins.str = ...,
+        mac: _builtins.str = ...,
+        packets_in: _builtins.int = ...,
+        bytes_in: _builtins.int = ...,
+        packets_out: _builtins.int = ...,
+        bytes_out: _builtins.int = ...,
+        drops: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes_in", b"bytes_in", "bytes_out", b"bytes_out", "drops", b"drops", "mac", b"mac", "nic_key", b"nic_key", "packets_in", b"packets_in", "packets_out", b"packets_out", "port_group", b"port_group", "port_id", b"port_id", "virtual_switch", b"virtual_switch", "vlan_id", b"vlan_id", "vm_id", b"vm_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NetPortStat: _TypeAlias = NetPortStat  # noqa: Y015
+
+@_typing.final
+class NetStats(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMESTAMP_FIELD_NUMBER: _builtins.int
+    PORTS_FIELD_NUMBER: _builtins.int
+    timestamp: _builtins.float
+    @_builtins.property
+    def ports(self) -> _containers.RepeatedCompositeFieldContainer[Global___NetPortStat]: ...
+    def __init__(
+        self,
+        *,
+        timestamp: _builtins.float = ...,
+        ports: _abc.Iterable[Global___NetPortStat] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ports", b"ports", "timestamp", b"timestamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NetStats: _TypeAlias = NetStats  # noqa: Y015

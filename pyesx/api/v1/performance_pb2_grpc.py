@@ -59,6 +59,11 @@ class PerformanceServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
                 _registered_method=True)
+        self.GetNetStats = channel.unary_unary(
+                '/pyesx.api.v1.PerformanceService/GetNetStats',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.FromString,
+                _registered_method=True)
 
 
 class PerformanceServiceServicer:
@@ -100,6 +105,13 @@ class PerformanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetNetStats(self, request, context):
+        """Every connected NIC of a powered-on VM: its vSwitch port's counters (esxtop's network view).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PerformanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +139,11 @@ def add_PerformanceServiceServicer_to_server(servicer, server):
                     servicer.GetDiskStats,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.SerializeToString,
+            ),
+            'GetNetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNetStats,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -264,6 +281,33 @@ class PerformanceService:
             '/pyesx.api.v1.PerformanceService/GetDiskStats',
             pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.PerformanceService/GetNetStats',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,8 @@ class PerformanceServiceStub:
     """The host's memory and every powered-on VM's, as of the memory scheduler's last period (~1 s)."""
     GetDiskStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]
     """Every powered-on VM's virtual disks: I/O counters since power-on (esxtop's disk view)."""
+    GetNetStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetNetStatsRequest, _performance_pb2.NetStats]
+    """Every connected NIC of a powered-on VM: its vSwitch port's counters (esxtop's network view)."""
 
 @_typing.type_check_only
 class PerformanceServiceAsyncStub(PerformanceServiceStub):
@@ -63,6 +65,8 @@ class PerformanceServiceAsyncStub(PerformanceServiceStub):
     """The host's memory and every powered-on VM's, as of the memory scheduler's last period (~1 s)."""
     GetDiskStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]  # type: ignore[assignment]
     """Every powered-on VM's virtual disks: I/O counters since power-on (esxtop's disk view)."""
+    GetNetStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetNetStatsRequest, _performance_pb2.NetStats]  # type: ignore[assignment]
+    """Every connected NIC of a powered-on VM: its vSwitch port's counters (esxtop's network view)."""
 
 class PerformanceServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -106,5 +110,13 @@ class PerformanceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_performance_pb2.DiskStats, _abc.Awaitable[_performance_pb2.DiskStats]]:
         """Every powered-on VM's virtual disks: I/O counters since power-on (esxtop's disk view)."""
+
+    @_abc_1.abstractmethod
+    def GetNetStats(
+        self,
+        request: _performance_pb2.GetNetStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_performance_pb2.NetStats, _abc.Awaitable[_performance_pb2.NetStats]]:
+        """Every connected NIC of a powered-on VM: its vSwitch port's counters (esxtop's network view)."""
 
 def add_PerformanceServiceServicer_to_server(servicer: PerformanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -723,11 +723,33 @@ Global___GuestRequestResponse: _TypeAlias = GuestRequestResponse  # noqa: Y015
 class GuestInfo(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class GuestCountersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     TOOLS_RUNNING_STATUS_FIELD_NUMBER: _builtins.int
     GUEST_STATE_FIELD_NUMBER: _builtins.int
     UPTIME_SECONDS_FIELD_NUMBER: _builtins.int
     BOOT_COUNT_FIELD_NUMBER: _builtins.int
     HOST_NAME_FIELD_NUMBER: _builtins.int
+    IP_ADDRESS_FIELD_NUMBER: _builtins.int
+    GUEST_COUNTERS_FIELD_NUMBER: _builtins.int
     tools_running_status: _builtins.str
     """guestToolsRunning | guestToolsNotRunning"""
     guest_state: _builtins.str
@@ -737,6 +759,14 @@ class GuestInfo(_message.Message):
     boot_count: _builtins.int
     """resets and reboots since power-on"""
     host_name: _builtins.str
+    ip_address: _builtins.str
+    """the guest's address on its first NIC (sim.net.ip)"""
+    @_builtins.property
+    def guest_counters(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """The simulated guest's own counters, as its agent reports them: net.pings_sent,
+        net.pings_received, net.last_rtt_ms, net.frames_in/out, net.others_seen, disk.writes, …
+        """
+
     def __init__(
         self,
         *,
@@ -745,10 +775,12 @@ class GuestInfo(_message.Message):
         uptime_seconds: _builtins.float = ...,
         boot_count: _builtins.int = ...,
         host_name: _builtins.str = ...,
+        ip_address: _builtins.str = ...,
+        guest_counters: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_count", b"boot_count", "guest_state", b"guest_state", "host_name", b"host_name", "tools_running_status", b"tools_running_status", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_count", b"boot_count", "guest_counters", b"guest_counters", "guest_state", b"guest_state", "host_name", b"host_name", "ip_address", b"ip_address", "tools_running_status", b"tools_running_status", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -309,6 +309,7 @@ class StartVmxRequest(_message.Message):
     GUEST_TOOLS_FIELD_NUMBER: _builtins.int
     RESOURCE_POOL_ID_FIELD_NUMBER: _builtins.int
     DISKS_FIELD_NUMBER: _builtins.int
+    NICS_FIELD_NUMBER: _builtins.int
     vm_id: _builtins.str
     vm_name: _builtins.str
     vmx_path: _builtins.str
@@ -324,6 +325,10 @@ class StartVmxRequest(_message.Message):
     def disks(self) -> _containers.RepeatedCompositeFieldContainer[Global___VmDisk]:
         """opened by the storage stack for the guest's I/O"""
 
+    @_builtins.property
+    def nics(self) -> _containers.RepeatedCompositeFieldContainer[Global___VmNic]:
+        """a port on its port group's vSwitch for each connected one"""
+
     def __init__(
         self,
         *,
@@ -336,14 +341,46 @@ class StartVmxRequest(_message.Message):
         guest_tools: _builtins.bool = ...,
         resource_pool_id: _builtins.str = ...,
         disks: _abc.Iterable[Global___VmDisk] | None = ...,
+        nics: _abc.Iterable[Global___VmNic] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_path", b"checkpoint_path", "disks", b"disks", "guest_tools", b"guest_tools", "memory_mb", b"memory_mb", "num_cpu", b"num_cpu", "resource_pool_id", b"resource_pool_id", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_path", b"checkpoint_path", "disks", b"disks", "guest_tools", b"guest_tools", "memory_mb", b"memory_mb", "nics", b"nics", "num_cpu", b"num_cpu", "resource_pool_id", b"resource_pool_id", "vm_id", b"vm_id", "vm_name", b"vm_name", "vmx_path", b"vmx_path"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StartVmxRequest: _TypeAlias = StartVmxRequest  # noqa: Y015
+
+@_typing.final
+class VmNic(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    NETWORK_NAME_FIELD_NUMBER: _builtins.int
+    MAC_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"ethernet0" """
+    network_name: _builtins.str
+    """the port group"""
+    mac: _builtins.str
+    connected: _builtins.bool
+    """startConnected"""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        network_name: _builtins.str = ...,
+        mac: _builtins.str = ...,
+        connected: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "key", b"key", "mac", b"mac", "network_name", b"network_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VmNic: _TypeAlias = VmNic  # noqa: Y015
 
 @_typing.final
 class VmDisk(_message.Message):

@@ -133,6 +133,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
                 _registered_method=True)
+        self.GetNetStats = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/GetNetStats',
+                request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.FromString,
+                _registered_method=True)
         self.AddVirtualSwitch = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/AddVirtualSwitch',
                 request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
@@ -302,6 +307,13 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetNetStats(self, request, context):
+        """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AddVirtualSwitch(self, request, context):
         """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
         hostd checks first that no VM NIC uses what is removed or renamed.
@@ -443,6 +455,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.GetDiskStats,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.SerializeToString,
+            ),
+            'GetNetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNetStats,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.SerializeToString,
             ),
             'AddVirtualSwitch': grpc.unary_unary_rpc_method_handler(
                     servicer.AddVirtualSwitch,
@@ -993,6 +1010,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/GetDiskStats',
             pyesx_dot_api_dot_v1_dot_performance__pb2.GetDiskStatsRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_performance__pb2.DiskStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/GetNetStats',
+            pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.FromString,
             options,
             channel_credentials,
             insecure,

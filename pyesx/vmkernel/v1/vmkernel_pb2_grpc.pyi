@@ -72,6 +72,8 @@ class VMkernelStub:
     UpdateDatastore: _grpc.UnaryUnaryMultiCallable[_datastore_pb2.UpdateDatastoreRequest, _host_pb2.Datastore]
     GetDiskStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]
     """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
+    GetNetStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetNetStatsRequest, _performance_pb2.NetStats]
+    """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
     AddVirtualSwitch: _grpc.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -123,6 +125,8 @@ class VMkernelAsyncStub(VMkernelStub):
     UpdateDatastore: _aio.UnaryUnaryMultiCallable[_datastore_pb2.UpdateDatastoreRequest, _host_pb2.Datastore]  # type: ignore[assignment]
     GetDiskStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetDiskStatsRequest, _performance_pb2.DiskStats]  # type: ignore[assignment]
     """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
+    GetNetStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetNetStatsRequest, _performance_pb2.NetStats]  # type: ignore[assignment]
+    """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
     AddVirtualSwitch: _aio.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]  # type: ignore[assignment]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -285,6 +289,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_performance_pb2.DiskStats, _abc.Awaitable[_performance_pb2.DiskStats]]:
         """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
+
+    @_abc_1.abstractmethod
+    def GetNetStats(
+        self,
+        request: _performance_pb2.GetNetStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_performance_pb2.NetStats, _abc.Awaitable[_performance_pb2.NetStats]]:
+        """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
 
     @_abc_1.abstractmethod
     def AddVirtualSwitch(

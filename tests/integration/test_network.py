@@ -1,0 +1,92 @@
+"""The frame path on a booted host: guests ping each other across the vSwitch, VLANs isolate, the
+security policy holds on real frames, ports run out (issue 5, network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clients import Client
+from pyesx import faults
+from pyesx.api.v1.performance_pb2 import NetPortStat
+from tests.harness import BootedHost, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+def _vm(client: Client, name: str, network: str, **settings: str) -> str:
+    task = client.create_vm(name, memory_mb=64, network_names=[network])
+    vm = client.wait_for_task(task.id).result_entity_id
+    client.wait_for_task(client.reconfigure_vm(vm, set_extra_config=settings).id)
+    client.wait_for_task(client.power_on(vm).id)
+    return vm
+
+
+def _counter(client: Client, vm: str, name: str) -> float:
+    return client.guest_info(vm).counters.get(name, 0.0)
+
+
+def _port(client: Client, vm: str) -> NetPortStat:
+    [port] = [p for p in client.net_stats().ports if p.vm_id == vm]
+    return port
+
+
+def test_one_guest_pings_another_across_the_vswitch(host: BootedHost, client: Client) -> None:
+    target = _vm(client, "b", "VM Network", **{"sim.net.ip": "10.0.0.2/24"})
+    pinger = _vm(client, "a", "VM Network", **{"sim.net.ip": "10.0.0.1/24", "sim.net.ping": "10.0.0.2"})
+    wait_until(lambda: _counter(client, pinger, "net.pings_received") >= 2, what="two echo replies")
+    assert client.guest_info(pinger).ip_address == "10.0.0.1"
+    assert 0 < _counter(client, pinger, "net.last_rtt_ms") < 1000
+    sent, received = _port(client, pinger), _port(client, target)
+    assert sent.packets_in >= 3 and received.packets_out >= 3  # ARP, then echo requests
+
+
+def test_vlans_isolate_and_a_promiscuous_port_sees_its_vlans_traffic(
+    host: BootedHost, client: Client
+) -> None:
+    for name, vlan in (("VLAN10", 10), ("VLAN20", 20)):
+        client.create_port_group("vSwitch0", name, vlan_id=vlan)
+    client.create_port_group("vSwitch0", "Sniff10", vlan_id=10)
+    client.update_port_group("Sniff10", security={"allow_promiscuous": True})
+    _vm(client, "same", "VLAN10", **{"sim.net.ip": "10.1.0.2/24"})
+    _vm(client, "other", "VLAN20", **{"sim.net.ip": "10.1.0.3/24"})
+    sniffer = _vm(
+        client, "sniffer", "Sniff10", **{"sim.net.ip": "10.1.0.9/24", "sim.net.promiscuous": "TRUE"}
+    )
+    blind = _vm(client, "blind", "VLAN10", **{"sim.net.ip": "10.1.0.8/24", "sim.net.promiscuous": "TRUE"})
+    near = _vm(client, "near", "VLAN10", **{"sim.net.ip": "10.1.0.1/24", "sim.net.ping": "10.1.0.2"})
+    far = _vm(client, "far", "VLAN10", **{"sim.net.ip": "10.1.0.4/24", "sim.net.ping": "10.1.0.3"})
+    wait_until(lambda: _counter(client, near, "net.pings_received") >= 2, what="pings within VLAN 10")
+    wait_until(lambda: _counter(client, sniffer, "net.others_seen") >= 2, what="the sniffer seeing unicast")
+    assert _counter(client, far, "net.pings_received") == 0  # 10.1.0.3 is on VLAN 20: never answers
+    assert _counter(client, blind, "net.others_seen") == 0  # promiscuous, but its port group rejects it
+
+
+def test_forged_transmits_rejected_drops_a_spoofed_source(host: BootedHost, client: Client) -> None:
+    client.create_port_group("vSwitch0", "Strict")
+    client.update_port_group("Strict", security={"forged_transmits": False})
+    _vm(client, "honest", "Strict", **{"sim.net.ip": "10.2.0.2/24"})
+    settings = {"sim.net.ip": "10.2.0.1/24", "sim.net.ping": "10.2.0.2", "sim.net.spoof": "00:50:56:3f:ff:01"}
+    liar = _vm(client, "liar", "Strict", **settings)
+    wait_until(lambda: _port(client, liar).drops.get("forged_source", 0) >= 2, what="spoofed frames dropped")
+    assert _counter(client, liar, "net.pings_received") == 0
+
+
+def test_the_ports_of_a_switch_run_out(host: BootedHost, client: Client) -> None:
+    client.create_virtual_switch("vSwitch1", num_ports=8)
+    client.create_port_group("vSwitch1", "Small")
+    for i in range(8):
+        _vm(client, f"p{i}", "Small")
+    task = client.create_vm("p8", memory_mb=64, network_names=["Small"])
+    ninth = client.wait_for_task(task.id).result_entity_id
+    with pytest.raises(faults.InsufficientResourcesFault) as raised:
+        client.wait_for_task(client.power_on(ninth).id)
+    assert "vSwitch1" in raised.value.resource
+    assert client.get_vm(ninth).power_state == "poweredOff"
+
+
+def test_only_the_vms_own_worlds_reach_its_port(host: BootedHost, client: Client) -> None:
+    from pyesx import netio
+
+    vm = _vm(client, "mine", "VM Network")
+    with pytest.raises(PermissionError, match="may not use"):
+        netio.connect(str(host.root / "run/net.sock"), vm, "ethernet0")  # this process is no world of it
