@@ -15,7 +15,6 @@ pings; ``sim.net.promiscuous``: TRUE puts its NIC in promiscuous mode.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -104,6 +103,8 @@ def disk_workload(config: Mapping[str, str]) -> DiskWorkload:
 
 
 def _check_net(key: str, value: str) -> None:
+    import ipaddress  # here, not at the top: the vmx template (every VM's pages) need not hold it
+
     name = key.lower()
     if name == NET_IP_KEY.lower():
         try:

@@ -17,13 +17,15 @@ import select
 import socket
 import time
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pyesx.checkpoint import VcpuState
 from pyesx.guestsim import DiskWorkload, NetSettings
-from vmx.guestdisk import GuestDiskWorkload
 from vmx.guestmem import GuestMemory
-from vmx.guestnet import GuestNetwork
+
+if TYPE_CHECKING:
+    from vmx.guestdisk import GuestDiskWorkload
+    from vmx.guestnet import GuestNetwork
 
 PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
 TOUCH_PERIOD = 1.0  # seconds between two passes over the guest's working set
@@ -55,16 +57,48 @@ class SimGuest:
         state: VcpuState,
         cpu_demand: int = 0,
         memory: GuestMemory | None = None,
-        disk: GuestDiskWorkload | None = None,
-        net: GuestNetwork | None = None,
     ) -> None:
         self.state = state
         self.cpu_demand = cpu_demand
         self.memory = memory
-        self.disk = disk
-        self.net = net
+        self.disk: GuestDiskWorkload | None = None
+        self.net: GuestNetwork | None = None
+        self._disk_args: tuple[str, str] | None = None
+        self._net_args: tuple[str, str, str] | None = None
         self._next_touch = 0.0
         self._resumed_at = time.monotonic()
+
+    def attach_disk(self, socket_path: str, vm_id: str, workload: DiskWorkload) -> None:
+        """The VM's disk path; the workload's code is loaded only once there is one to run (an idle
+        guest keeps its world small)."""
+        self._disk_args = (socket_path, vm_id)
+        self._set_disk_workload(workload)
+
+    def _set_disk_workload(self, workload: DiskWorkload) -> None:
+        if self.disk is not None:
+            self.disk.set_workload(workload)
+        elif workload.iops and self._disk_args is not None:
+            from vmx.guestdisk import GuestDiskWorkload  # loaded when first needed
+
+            self.disk = GuestDiskWorkload(*self._disk_args, workload)
+
+    def attach_network(self, socket_path: str, vm_id: str, nic_key: str, settings: NetSettings) -> None:
+        """The guest's IPv4 stack on its first NIC, loaded only once it has an address."""
+        self._net_args = (socket_path, vm_id, nic_key)
+        self._set_network(settings)
+
+    def _set_network(self, settings: NetSettings) -> None:
+        if self.net is not None:
+            self.net.set_settings(settings)
+        elif settings.ip and self._net_args is not None:
+            from vmx.guestnet import GuestNetwork  # loaded when first needed
+
+            self.net = GuestNetwork(*self._net_args, settings)
+
+    def close_devices(self) -> None:
+        for device in (self.disk, self.net):
+            if device is not None:
+                device.close()
 
     def uptime(self) -> float:
         return self.state.uptime_at_resume + (time.monotonic() - self._resumed_at)
@@ -104,8 +138,8 @@ class SimGuest:
         if op == "memory":
             self._next_touch = 0.0
             return {"ok": True}
-        if op == "net" and self.net is not None:
-            self.net.set_settings(
+        if op == "net":
+            self._set_network(
                 NetSettings(
                     str(request["ip"]),
                     str(request["ping"]),

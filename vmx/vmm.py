@@ -20,9 +20,7 @@ from pyesx.guestsim import DiskWorkload, NetSettings
 from pyesx.layout import HostLayout
 from pyesx.procs import die_with_parent, set_title
 from vmx.guest import SimGuest
-from vmx.guestdisk import GuestDiskWorkload
 from vmx.guestmem import GuestMemory
-from vmx.guestnet import GuestNetwork
 
 
 def run_world(
@@ -45,17 +43,15 @@ def run_world(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
     layout = HostLayout(Path(root))
-    disk = net = None
+    guest = SimGuest(state, cpu_demand, memory)
     if disk_workload is not None:
-        disk = GuestDiskWorkload(str(layout.storage_socket), vm_id, disk_workload)
+        guest.attach_disk(str(layout.storage_socket), vm_id, disk_workload)
     if network is not None:
-        net = GuestNetwork(str(layout.net_socket), vm_id, *network)
+        guest.attach_network(str(layout.net_socket), vm_id, *network)
     try:
-        return SimGuest(state, cpu_demand, memory, disk, net).run(control)
+        return guest.run(control)
     finally:
-        for device in (disk, net):
-            if device is not None:
-                device.close()
+        guest.close_devices()
 
 
 def exec_argv(
