@@ -1,6 +1,6 @@
 """``pyesx esxtop``: esxtop's CPU, memory and virtual disk views, live or in batch mode (CSV, ``-b``).
 
-    pyesx esxtop [-d SECONDS] [-n ITERATIONS] [-b] [--view cpu|memory|disk]
+    pyesx esxtop [-d SECONDS] [-n ITERATIONS] [-b] [--view cpu|memory|disk|network]
                  [--server HOST:PORT --user U --password P]
 
 CPU view: one row per VMM world (one vCPU of a VM) over the last interval:
@@ -21,10 +21,15 @@ CMDS/s, READS/s, WRITES/s, MBREAD/s, MBWRTN/s, LAT/rd and LAT/wr (average ms
 from arrival at the VMkernel to completion), and the disk's SHARES and LIMIT
 (IOPS, -1 unlimited) under mClock.
 
+Network view: one row per vSwitch port (a connected NIC of a powered-on VM)
+over the last interval, as the VM sees it: PKTTX/s and MbTX/s (sent into the
+switch), PKTRX/s and MbRX/s (delivered to it), %DRPTX and %DRPRX (dropped).
+
 Live keys, as esxtop's: ``c`` CPU view, ``m`` memory view, ``v`` virtual disk
-view; ``U`` sort by %USED, ``R`` by %RDY, ``N`` by name (CPU); ``M`` by MEMSZ,
-``B`` by MCTLSZ (memory; CNSM by default); ``L`` by latency (disk; CMDS/s by
-default); ``s`` then a number and Enter sets the refresh interval; ``q`` quits.
+view, ``n`` network view; ``U`` sort by %USED, ``R`` by %RDY, ``N`` by name
+(CPU); ``M`` by MEMSZ, ``B`` by MCTLSZ (memory; CNSM by default); ``L`` by
+latency (disk; CMDS/s by default); ``T`` by PKTTX/s, ``R`` by PKTRX/s
+(network); ``s`` then a number and Enter sets the refresh interval; ``q`` quits.
 Batch mode writes one CSV row per world, VM or disk per interval, with a header
 (the memory rows also carry the host's figures).
 """
@@ -51,6 +56,7 @@ from pyesx.api.v1 import performance_pb2
 COLUMNS = ("%USED", "%RUN", "%RDY", "%MLMTD", "%CSTP", "%WAIT")
 MEMORY_COLUMNS = ("MEMSZ", "GRANT", "CNSM", "ACTV", "MCTLSZ", "MCTLTGT", "SWCUR", "SWTGT")
 MEMORY_HOST_COLUMNS = ("PMEM", "FREE", "MINFREE", "STATE")
+NET_COLUMNS = ("PKTTX/s", "MbTX/s", "PKTRX/s", "MbRX/s", "%DRPTX", "%DRPRX")
 DISK_COLUMNS = (
     "CMDS/s",
     "READS/s",
@@ -62,14 +68,15 @@ DISK_COLUMNS = (
     "SHARES",
     "LIMIT",
 )
-VIEW_KEYS = {"c": "cpu", "m": "memory", "v": "disk"}
+VIEW_KEYS = {"c": "cpu", "m": "memory", "v": "disk", "n": "network"}
 #: sort keys per view: key -> (sort name, column index or -1 for the name)
 SORT_KEYS = {
     "cpu": {"U": 0, "R": 2, "N": -1},
     "memory": {"M": 0, "B": 4, "N": -1},
     "disk": {"L": 6, "N": -1},
+    "network": {"T": 0, "R": 2, "N": -1},
 }
-DEFAULT_SORT = {"cpu": 0, "memory": 2, "disk": 0}
+DEFAULT_SORT = {"cpu": 0, "memory": 2, "disk": 0, "network": 0}
 MIB = 2**20
 
 
@@ -157,6 +164,55 @@ def disk_rates(before: performance_pb2.DiskStats, after: performance_pb2.DiskSta
     return out
 
 
+@dataclass(frozen=True)
+class PortRates:
+    vm_id: str
+    nic_key: str
+    virtual_switch: str
+    port_id: int
+    values: tuple[float, ...]  # in NET_COLUMNS order
+
+
+def net_rates(before: performance_pb2.NetStats, after: performance_pb2.NetStats) -> list[PortRates]:
+    """Per-port rates over the interval, as the VM sees them: TX is what it sent into the switch,
+    RX what the switch delivered to it; %DRP the part of each direction dropped."""
+    elapsed = after.timestamp - before.timestamp
+    earlier = {(p.vm_id, p.nic_key): p for p in before.ports}
+    out = []
+    for p in after.ports:
+        b = earlier.get((p.vm_id, p.nic_key))
+        if b is None or elapsed <= 0:
+            continue
+        tx, rx = p.packets_in - b.packets_in, p.packets_out - b.packets_out
+        dropped_tx = (
+            sum(p.drops.values())
+            - sum(b.drops.values())
+            - (p.drops.get("receiver_full", 0) - b.drops.get("receiver_full", 0))
+        )
+        dropped_rx = p.drops.get("receiver_full", 0) - b.drops.get("receiver_full", 0)
+
+        def pct(dropped: int, passed: int) -> float:
+            return 100.0 * dropped / (dropped + passed) if dropped + passed else 0.0
+
+        out.append(
+            PortRates(
+                p.vm_id,
+                p.nic_key,
+                p.virtual_switch,
+                p.port_id,
+                (
+                    tx / elapsed,
+                    (p.bytes_in - b.bytes_in) * 8 / 1e6 / elapsed,
+                    rx / elapsed,
+                    (p.bytes_out - b.bytes_out) * 8 / 1e6 / elapsed,
+                    pct(dropped_tx, tx),
+                    pct(dropped_rx, rx),
+                ),
+            )
+        )
+    return out
+
+
 def memory_values(vm: performance_pb2.VmMemoryStat) -> tuple[float, ...]:
     """The memory view's columns of one VM (MB)."""
     return (
@@ -215,6 +271,19 @@ def _disk_table(rows: list[DiskRates], stamp: str, sort: int = 0) -> str:
     return "\n".join(lines)
 
 
+def _net_table(rows: list[PortRates], stamp: str, sort: int = 0) -> str:
+    named = [
+        (f"{r.port_id:<8}{(r.vm_id + '.' + r.nic_key)[:23]:<24}{r.virtual_switch[:11]:<12}", r.values)
+        for r in rows
+    ]
+    lines = [
+        f"{stamp}  network view: {len(rows)} ports",
+        f"{'PORT-ID':<8}{'USED-BY':<24}{'DNAME':<12}" + "".join(f"{c:>9}" for c in NET_COLUMNS),
+    ]
+    lines += [label + "".join(f"{v:9.2f}" for v in values) for label, values in _sorted(named, sort)]
+    return "\n".join(lines)
+
+
 def _stamp(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
@@ -262,13 +331,19 @@ class Readings:
         self.client = client
         self.worlds = client.world_stats()
         self.disks = client.disk_stats()
+        self.ports = client.net_stats()
         self.world_rates: list[WorldRates] = []
         self.disk_rates: list[DiskRates] = []
+        self.port_rates: list[PortRates] = []
 
     def refresh(self, view: str) -> performance_pb2.MemoryStats | None:
         worlds = self.client.world_stats()
         if worlds.timestamp - self.worlds.timestamp >= 0.1 or not self.world_rates:
             self.world_rates, self.worlds = rates(self.worlds, worlds), worlds
+        if view == "network":
+            ports = self.client.net_stats()
+            if ports.timestamp - self.ports.timestamp >= 0.1 or not self.port_rates:
+                self.port_rates, self.ports = net_rates(self.ports, ports), ports
         if view == "disk":
             disks = self.client.disk_stats()
             if disks.timestamp - self.disks.timestamp >= 0.1 or not self.disk_rates:
@@ -282,6 +357,8 @@ def _batch_writer(view: str) -> Callable[[Readings, performance_pb2.MemoryStats 
         writer.writerow(("Timestamp", "World", "VM", "vCPU", *COLUMNS))
     elif view == "memory":
         writer.writerow(("Timestamp", *MEMORY_HOST_COLUMNS, "VM", "Name", *MEMORY_COLUMNS))
+    elif view == "network":
+        writer.writerow(("Timestamp", "Port", "VM", "NIC", "vSwitch", *NET_COLUMNS))
     else:
         writer.writerow(("Timestamp", "VM", "Disk", "Datastore", *DISK_COLUMNS))
 
@@ -292,6 +369,11 @@ def _batch_writer(view: str) -> Callable[[Readings, performance_pb2.MemoryStats 
             host = (*(f"{v:.2f}" for v in sizes), memory.state)
             for vm in memory.vms:
                 writer.writerow((stamp, *host, vm.vm_id, vm.name, *(f"{v:.2f}" for v in memory_values(vm))))
+        elif view == "network":
+            stamp = _stamp(readings.ports.timestamp)
+            for p in readings.port_rates:
+                values = (f"{v:.2f}" for v in p.values)
+                writer.writerow((stamp, p.port_id, p.vm_id, p.nic_key, p.virtual_switch, *values))
         elif view == "disk":
             stamp = _stamp(readings.disks.timestamp)
             for d in readings.disk_rates:
@@ -310,6 +392,8 @@ def _screen(readings: Readings, memory: performance_pb2.MemoryStats | None, view
         return _memory_table(memory, _stamp(memory.timestamp), sort)
     if view == "disk":
         return _disk_table(readings.disk_rates, _stamp(readings.disks.timestamp), sort)
+    if view == "network":
+        return _net_table(readings.port_rates, _stamp(readings.ports.timestamp), sort)
     return _table(readings.world_rates, _stamp(readings.worlds.timestamp), sort)
 
 
@@ -319,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-d", type=float, default=5.0, help="seconds between refreshes (default 5)")
     parser.add_argument("-n", type=int, default=0, help="iterations (default: until Ctrl-C)")
     parser.add_argument(
-        "--view", choices=("cpu", "memory", "disk"), default="cpu", help="the view (default cpu)"
+        "--view", choices=("cpu", "memory", "disk", "network"), default="cpu", help="the view (default cpu)"
     )
     parser.add_argument("--server", default=os.environ.get("PYESX_SERVER", "127.0.0.1:8443"))
     parser.add_argument("--user", default=os.environ.get("PYESX_USER", "root"))

@@ -27,7 +27,7 @@ from hostd.events import EventLog
 from hostd.inventory import Inventory
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
-from hostd.perfsources import CpuSource, DiskSource, MemorySource
+from hostd.perfsources import CpuSource, DiskSource, MemorySource, NetSource
 from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.pool_service import ResourcePoolServicer
 from hostd.pools import PoolOps
@@ -189,7 +189,8 @@ async def run(args: argparse.Namespace) -> int:
     gate.register(changes_pb2_grpc.add_ChangeFeedServiceServicer_to_server, ChangeFeedServicer(hostd), server)
     # Statistics sources: the memory counters' source plugs in beside the CPU one.
     collector = PerfCollector(
-        [CpuSource(vmkernel), MemorySource(vmkernel), DiskSource(vmkernel)], interval_s=args.stats_interval
+        [CpuSource(vmkernel), MemorySource(vmkernel), DiskSource(vmkernel), NetSource(vmkernel)],
+        interval_s=args.stats_interval,
     )
     collecting = asyncio.create_task(collector.run())
     gate.register(

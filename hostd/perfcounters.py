@@ -3,7 +3,8 @@
 A counter is named ``group.counter.rollup`` as in vSphere (``cpu.usage.average``).
 Units are vSphere's: percent with two decimals, MHz, milliseconds summed over the
 interval, KB for memory, and per second, KB per second and average milliseconds
-for virtual disks (whose instances are the disks, "scsi0:0"). A counter is
+for virtual disks (whose instances are the disks, "scsi0:0") and NICs (instances
+"ethernet0"; packets summed over the interval). A counter is
 *collected* when a statistics source (``hostd.perfsources``) provides it; the
 others are catalogued only.
 """
@@ -105,6 +106,49 @@ DISK_WRITE_LATENCY = PerfCounter(
     per_instance=True,
 )
 
+NET_PACKETS_TX = PerfCounter(
+    "net",
+    "packetsTx",
+    "summation",
+    "num",
+    "delta",
+    "Packets the VM sent, over the interval",
+    per_instance=True,
+)
+NET_PACKETS_RX = PerfCounter(
+    "net",
+    "packetsRx",
+    "summation",
+    "num",
+    "delta",
+    "Packets delivered to the VM, over the interval",
+    per_instance=True,
+)
+NET_TRANSMITTED = PerfCounter(
+    "net", "transmitted", "average", "KBps", "rate", "KB sent per second", per_instance=True
+)
+NET_RECEIVED = PerfCounter(
+    "net", "received", "average", "KBps", "rate", "KB received per second", per_instance=True
+)
+NET_DROPPED_TX = PerfCounter(
+    "net",
+    "droppedTx",
+    "summation",
+    "num",
+    "delta",
+    "Packets the VM sent that the vSwitch dropped (policy, VLAN, shaping, malformed)",
+    per_instance=True,
+)
+NET_DROPPED_RX = PerfCounter(
+    "net",
+    "droppedRx",
+    "summation",
+    "num",
+    "delta",
+    "Packets for the VM dropped because it did not take them in time",
+    per_instance=True,
+)
+
 CATALOGUE: tuple[PerfCounter, ...] = (
     CPU_USAGE,
     CPU_USAGEMHZ,
@@ -121,6 +165,12 @@ CATALOGUE: tuple[PerfCounter, ...] = (
     DISK_WRITE_KBPS,
     DISK_READ_LATENCY,
     DISK_WRITE_LATENCY,
+    NET_PACKETS_TX,
+    NET_PACKETS_RX,
+    NET_TRANSMITTED,
+    NET_RECEIVED,
+    NET_DROPPED_TX,
+    NET_DROPPED_RX,
 )
 _BY_NAME = {c.name.lower(): c for c in CATALOGUE}
 

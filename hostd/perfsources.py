@@ -11,6 +11,8 @@ collector (``hostd.perfstats``) asks every source once per interval.
 ``DiskSource`` turns two readings of the storage stack's per-disk counters
 (``GetDiskStats``) into each interval's virtualDisk.* rates and latencies.
 
+``NetSource`` does the same with the vSwitch ports' counters (``GetNetStats``): net.*.
+
 ``MemorySource`` reads the memory scheduler's per-VM figures (``GetMemoryStats``:
 GRANT, CONSUMED, ACTIVE, MCTLSZ, SWCUR in MB) at the end of each interval and
 gives them in KB, as vSphere's mem.* counters; the host's are the sums.
@@ -39,6 +41,12 @@ from hostd.perfcounters import (
     MEM_GRANTED,
     MEM_SWAPPED,
     MEM_VMMEMCTL,
+    NET_DROPPED_RX,
+    NET_DROPPED_TX,
+    NET_PACKETS_RX,
+    NET_PACKETS_TX,
+    NET_RECEIVED,
+    NET_TRANSMITTED,
 )
 from pyesx import faults
 from pyesx.api.v1 import performance_pb2
@@ -256,3 +264,60 @@ class DiskSource:
             return None
         before, self._last = self._last, stats
         return None if before is None else disk_interval(before, stats)
+
+
+_NET = (NET_PACKETS_TX, NET_PACKETS_RX, NET_TRANSMITTED, NET_RECEIVED, NET_DROPPED_TX, NET_DROPPED_RX)
+
+
+def net_interval(before: performance_pb2.NetStats, after: performance_pb2.NetStats) -> Reading:
+    """The net.* values of each VM's NICs (instance: the NIC's key; "": the VM) and of the host over
+    the interval, as the VM sees them: tx is what it sent into the switch, rx what it got."""
+    elapsed = after.timestamp - before.timestamp
+    if elapsed <= 0:
+        return {}
+    old = {(p.vm_id, p.nic_key): p for p in before.ports}
+    reading: Reading = {}
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * 6)
+    for port in after.ports:
+        prior = old.get((port.vm_id, port.nic_key)) or performance_pb2.NetPortStat()
+        full_rx = port.drops.get("receiver_full", 0) - prior.drops.get("receiver_full", 0)
+        delta = [
+            float(port.packets_in - prior.packets_in),
+            float(port.packets_out - prior.packets_out),
+            (port.bytes_in - prior.bytes_in) / 1024 / elapsed,
+            (port.bytes_out - prior.bytes_out) / 1024 / elapsed,
+            float(sum(port.drops.values()) - sum(prior.drops.values()) - full_rx),
+            float(full_rx),
+        ]
+        values = reading.setdefault(port.vm_id, {})
+        for counter, value in zip(_NET, delta, strict=True):
+            values[(counter.name, port.nic_key)] = round(value)
+        for entity in (port.vm_id, HOST_ID):
+            totals[entity] = [a + b for a, b in zip(totals[entity], delta, strict=True)]
+    for entity, summed in totals.items():
+        values = reading.setdefault(entity, {})
+        for counter, value in zip(_NET, summed, strict=True):
+            values[(counter.name, "")] = round(value)
+    return reading
+
+
+class NetSource:
+    """net.* from the vSwitch ports of the powered-on VMs' NICs."""
+
+    counters = frozenset(c.name for c in _NET)
+
+    def __init__(self, vmkernel: vmkernel_pb2_grpc.VMkernelStub) -> None:
+        self.vmkernel = vmkernel
+        self._last: performance_pb2.NetStats | None = None
+
+    async def collect(self) -> Reading | None:
+        try:
+            stats: performance_pb2.NetStats = await call(
+                self.vmkernel.GetNetStats, performance_pb2.GetNetStatsRequest(), timeout=10.0
+            )
+        except faults.VimFault as fault:
+            _log.warning("perfstats.net_read_failed", reason=str(fault))
+            self._last = None
+            return None
+        before, self._last = self._last, stats
+        return None if before is None else net_interval(before, stats)

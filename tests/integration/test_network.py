@@ -3,9 +3,17 @@ security policy holds on real frames, ports run out (issue 5, network)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from clients import Client
+from clients.model import PerfSample
 from pyesx import faults
 from pyesx.api.v1.performance_pb2 import NetPortStat
 from tests.harness import BootedHost, wait_until
@@ -90,3 +98,44 @@ def test_only_the_vms_own_worlds_reach_its_port(host: BootedHost, client: Client
     vm = _vm(client, "mine", "VM Network")
     with pytest.raises(PermissionError, match="may not use"):
         netio.connect(str(host.root / "run/net.sock"), vm, "ethernet0")  # this process is no world of it
+
+
+def test_network_counters_in_esxtop_and_get_stat(tmp_path: Path) -> None:
+    host = BootedHost(tmp_path / "host", args=["--stats-interval", "1"])
+    try:
+        with host.client() as client:
+            _vm(client, "echo", "VM Network", **{"sim.net.ip": "10.3.0.2/24"})
+            pinger = _vm(
+                client, "ping", "VM Network", **{"sim.net.ip": "10.3.0.1/24", "sim.net.ping": "10.3.0.2"}
+            )
+
+            def sampled() -> list[PerfSample] | None:
+                samples = client.query_perf(pinger, ["net.packetsTx.summation"], instance="ethernet0")
+                return samples if sum(s.value for s in samples) >= 2 else None
+
+            wait_until(sampled, timeout=30, what="packets in the net counters")
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
+            env |= {"PYESX_SERVER": host.address, "PYESX_USER": "root", "PYESX_PASSWORD": host.password}
+            done = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("pyesx")),
+                    "esxtop",
+                    "-b",
+                    "--view",
+                    "network",
+                    "-n",
+                    "1",
+                    "-d",
+                    "2.5",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert (done.returncode, done.stderr) == (0, "")
+            rows = {row["VM"]: row for row in csv.DictReader(io.StringIO(done.stdout))}
+            assert float(rows[pinger]["PKTTX/s"]) > 0 and float(rows[pinger]["PKTRX/s"]) > 0
+            assert float(rows[pinger]["%DRPTX"]) == 0
+    finally:
+        host.stop()

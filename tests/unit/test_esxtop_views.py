@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from clients.esxtop import DISK_COLUMNS, MEMORY_COLUMNS, _disk_table, _memory_table, disk_rates, memory_values
+from clients.esxtop import (
+    DISK_COLUMNS,
+    MEMORY_COLUMNS,
+    NET_COLUMNS,
+    _disk_table,
+    _memory_table,
+    disk_rates,
+    memory_values,
+    net_rates,
+)
 from pyesx.api.v1 import performance_pb2
 
 
@@ -98,3 +107,25 @@ def test_the_virtual_disk_view_turns_two_readings_into_rates() -> None:
     assert values["LAT/wr"] == 1.0 and values["SHARES"] == 2000 and values["LIMIT"] == -1
     assert values["MBWRTN/s"] == 400 * 4096 / 2**20 / 2
     assert _disk_table([row], "now").splitlines()[2].split()[:3] == ["vm-1", "scsi0:0", "datastore1"]
+
+
+def test_the_network_view_sees_a_port_as_its_vm_does() -> None:
+    def reading(t: float, sent: int, got: int, drops: dict[str, int]) -> performance_pb2.NetStats:
+        port = performance_pb2.NetPortStat(
+            virtual_switch="vSwitch0",
+            port_id=3,
+            vm_id="vm-1",
+            nic_key="ethernet0",
+            packets_in=sent,
+            bytes_in=sent * 100,
+            packets_out=got,
+            bytes_out=got * 100,
+            drops=drops,
+        )
+        return performance_pb2.NetStats(timestamp=t, ports=[port])
+
+    [row] = net_rates(reading(0, 0, 0, {}), reading(2, 90, 40, {"forged_source": 10, "receiver_full": 10}))
+    values = dict(zip(NET_COLUMNS, row.values, strict=True))
+    assert (values["PKTTX/s"], values["PKTRX/s"]) == (45, 20)
+    assert values["%DRPTX"] == 10 and values["%DRPRX"] == 20  # 10 of 100 sent, 10 of 50 for it
+    assert values["MbTX/s"] == 90 * 100 * 8 / 1e6 / 2
