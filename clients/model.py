@@ -51,6 +51,9 @@ class NetworkAdapter:
     network_name: str
     adapter_type: str
     mac_address: str
+    start_connected: bool = True
+    connected: bool = False  # on its port now (a powered-on VM's)
+    address_type: str = "generated"  # generated | static
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,16 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
             for d in m.disks
         ),
         network_adapters=tuple(
-            NetworkAdapter(n.key, n.network_name, n.adapter_type, n.mac_address) for n in m.network_adapters
+            NetworkAdapter(
+                n.key,
+                n.network_name,
+                n.adapter_type,
+                n.mac_address,
+                n.start_connected,
+                n.connected,
+                n.address_type,
+            )
+            for n in m.network_adapters
         ),
         cd_drives=tuple(c.key for c in m.cd_drives),
         cpu_hot_add=m.cpu_hot_add,
@@ -336,16 +345,22 @@ class Client(DatastoreCalls, NetworkCalls):
         memory_allocation: dict[str, int | str] | None = None,
         add_disks: list[dict[str, int | str]] | None = None,
         change_disks: list[dict[str, int | str]] | None = None,
+        add_nics: list[dict[str, str | bool]] | None = None,
+        change_nics: list[dict[str, str | bool]] | None = None,
     ) -> Task:
         """Change a VM. Allocations take keys reservation, limit (-1: unlimited), shares_level
         (low/normal/high/custom) and shares; on a powered-on VM a reservation passes admission control.
         ``add_disks`` items take capacity_bytes, disk_format (thin/thick/eagerZeroedThick) and disk_mode
         (persistent/independent_persistent/independent_nonpersistent); ``change_disks`` items take key
-        and capacity_bytes (extend) or disk_mode."""
+        and capacity_bytes (extend) or disk_mode. ``add_nics`` items take network_name, adapter_type,
+        mac_address (static) and start_connected; ``change_nics`` items take key and network_name,
+        connected (a running VM's, at once) or start_connected."""
         request = vm_pb2.ReconfigureVMRequest(
             id=vm_id,
             add_disks=[vm_pb2.DiskSpec(**d) for d in add_disks or []],  # type: ignore[arg-type]
             change_disks=[vm_pb2.DiskChange(**c) for c in change_disks or []],  # type: ignore[arg-type]
+            add_nics=[vm_pb2.NicSpec(**{"start_connected": True, **n}) for n in add_nics or []],  # type: ignore[arg-type]
+            change_nics=[vm_pb2.NicChange(**c) for c in change_nics or []],  # type: ignore[arg-type]
             add_disk_capacity_bytes=add_disk_capacity_bytes or [],
             remove_disk_keys=remove_disk_keys or [],
             delete_removed_disk_files=delete_removed_disk_files,

@@ -96,6 +96,8 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
                 adapter_type=n.adapter_type,
                 mac_address=n.mac_address,
                 start_connected=n.start_connected,
+                connected=vm.power_state == POWERED_ON and vm.nic_connected.get(n.key, n.start_connected),
+                address_type=n.address_type,
             )
             for n in vmconfig.nics(vm.config)
         ],

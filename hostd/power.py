@@ -82,11 +82,22 @@ class PowerOps:
             ],
         )
         try:
-            return await call(self.vmkernel.StartVmx, request, timeout=60)
+            world: vmkernel_pb2.VmxWorld = await call(self.vmkernel.StartVmx, request, timeout=60)
         except faults.VimFault as fault:
             self.vms.record("VmFailedToPowerOnEvent", vm, f"Cannot power on {vm.name}: {fault.message}")
             _log.error("vm.power_on_failed", vm_id=vm.id, vm=vm.name, reason=str(fault))
             raise
+        vm.nic_connected = {n.key: n.start_connected for n in vmconfig.nics(vm.config)}
+        return world
+
+    async def set_nic_state(self, vm: VmRecord, key: str, network_name: str, connected: bool) -> None:
+        """A running VM's NIC moves to another port group or (dis)connects, at once."""
+        nic = next(n for n in vmconfig.nics(vm.config) if n.key == key)
+        state = vmkernel_pb2.VmNic(
+            key=key, network_name=network_name, mac=nic.mac_address, connected=connected
+        )
+        await call(self.vmkernel.SetNicState, vmkernel_pb2.SetNicStateRequest(vm_id=vm.id, nic=state))
+        vm.nic_connected[key] = connected
 
     async def stop_vmx(self, vm: VmRecord, *, kill: bool = False, suspend_to: str = "") -> None:
         request = vmkernel_pb2.StopVmxRequest(vm_id=vm.id, kill=kill, suspend_to=suspend_to)

@@ -61,6 +61,26 @@ class DiskChange:
         )
 
 
+@dataclass(frozen=True)
+class NewNic:
+    """A NIC to add: its port group, adapter type, static MAC ("" = generated), start connected."""
+
+    network_name: str
+    adapter_type: str = "vmxnet3"
+    mac: str = ""
+    start_connected: bool = True
+
+
+@dataclass(frozen=True)
+class NicChange:
+    """A NIC's new port group, connection now (running VMs) or start-connected (None: unchanged)."""
+
+    key: str
+    network_name: str | None = None
+    connected: bool | None = None
+    start_connected: bool | None = None
+
+
 @dataclass
 class ConfigChange:
     """What a ReconfigureVM asks for (None: unchanged)."""
@@ -72,6 +92,8 @@ class ConfigChange:
     cpu_hot_add: bool | None = None
     memory_hot_add: bool | None = None
     add_networks: list[str] = field(default_factory=list)
+    add_nics: list[NewNic] = field(default_factory=list)
+    change_nics: list[NicChange] = field(default_factory=list)
     remove_device_keys: list[str] = field(default_factory=list)
     add_disks: list[NewDisk] = field(default_factory=list)
     change_disks: list[DiskChange] = field(default_factory=list)
@@ -142,6 +164,23 @@ def _plan_disk_change(
         _apply_disk_io(config, change)
 
 
+def _plan_nic_change(
+    vm: VmRecord, config: VmxConfig, change: NicChange, vms: VmManager, running: bool
+) -> None:
+    if change.key not in {n.key for n in vmconfig.nics(config)}:
+        raise faults.InvalidArgument("deviceKey", f"{vm.name} has no network adapter '{change.key}'")
+    if change.network_name is not None:
+        config[f"{change.key}.networkName"] = vms.check_network(change.network_name)
+    if change.start_connected is not None:
+        config[f"{change.key}.startConnected"] = "TRUE" if change.start_connected else "FALSE"
+    if change.connected is not None and not running:
+        raise faults.InvalidPowerState(
+            POWERED_ON,
+            vm.power_state,
+            "Only a powered-on VM's network adapter can be connected or disconnected.",
+        )
+
+
 def _apply_disk_io(config: VmxConfig, change: DiskChange) -> None:
     """Write the disk's I/O allocation as ESXi's .vmx keys, then check it reads back."""
     prefix = f"sched.{change.key}"
@@ -193,6 +232,7 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
         allocation.apply(config, change.cpu_allocation, change.memory_allocation)
     devices_change = (
         change.add_networks
+        or change.add_nics
         or change.remove_device_keys
         or change.add_disks
         or any(c.structural for c in change.change_disks)
@@ -214,6 +254,12 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
         vmconfig.remove_device(config, key)
     for network in change.add_networks:
         vmconfig.add_nic(config, vms.check_network(network))
+    for nic in change.add_nics:
+        vmconfig.add_nic(
+            config, vms.check_network(nic.network_name), nic.adapter_type, nic.mac, nic.start_connected
+        )
+    for nic_change in change.change_nics:
+        _plan_nic_change(vm, config, nic_change, vms, running)
     for new in change.add_disks:
         _check_capacity(new.capacity_bytes)
         if new.disk_format not in vmconfig.DISK_FORMATS:
@@ -236,6 +282,7 @@ def reconfigure(
     hot_add_vcpus: Callable[[VmRecord, int], Awaitable[None]],
     reload_running: Callable[[VmRecord], Awaitable[None]],
     set_allocation: Callable[[VmRecord, dict[str, str]], Awaitable[None]],
+    set_nic_state: Callable[[VmRecord, str, str, bool], Awaitable[None]],
 ) -> Task:
     vm = vms.get(vm_id)
     vms.check_idle(vm)
@@ -247,6 +294,17 @@ def reconfigure(
             change.allocation or disk_io
         ):  # admission first: a refusal changes nothing
             await set_allocation(vm, {k: config[k] for k in config if k.lower().startswith("sched.")})
+        if vm.power_state == POWERED_ON:  # NICs move and (dis)connect first: a refusal changes nothing
+            for nic_change in change.change_nics:
+                if nic_change.network_name is not None or nic_change.connected is not None:
+                    network = config[f"{nic_change.key}.networkName"]
+                    connected = vm.nic_connected.get(nic_change.key, True)
+                    await set_nic_state(
+                        vm,
+                        nic_change.key,
+                        network,
+                        connected if nic_change.connected is None else nic_change.connected,
+                    )
         if vm.power_state == POWERED_ON and vmconfig.num_cpu(config) > vmconfig.num_cpu(vm.config):
             await hot_add_vcpus(vm, vmconfig.num_cpu(config))
         made: list[str] = []

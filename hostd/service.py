@@ -24,7 +24,7 @@ from hostd.convert import (
 from hostd.disks import DiskOps
 from hostd.events import EventFilter, EventLog
 from hostd.power import PowerOps
-from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, reconfigure
+from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, NewNic, NicChange, reconfigure
 from hostd.sessions import SessionManager, current_session
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import TaskManager
@@ -198,6 +198,19 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             cpu_hot_add=request.cpu_hot_add if request.HasField("cpu_hot_add") else None,
             memory_hot_add=request.memory_hot_add if request.HasField("memory_hot_add") else None,
             add_networks=list(request.add_network_names),
+            add_nics=[
+                NewNic(n.network_name, n.adapter_type or "vmxnet3", n.mac_address, n.start_connected)
+                for n in request.add_nics
+            ],
+            change_nics=[
+                NicChange(
+                    c.key,
+                    c.network_name if c.HasField("network_name") else None,
+                    c.connected if c.HasField("connected") else None,
+                    c.start_connected if c.HasField("start_connected") else None,
+                )
+                for c in request.change_nics
+            ],
             remove_device_keys=[*request.remove_disk_keys, *request.remove_network_keys],
             add_disks=[
                 *(NewDisk(capacity) for capacity in request.add_disk_capacity_bytes),
@@ -232,6 +245,7 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             self.power.hot_add_vcpus,
             self.power.reload_config,
             self.power.set_allocation,
+            self.power.set_nic_state,
         )
         return task_to_proto(task)
 

@@ -40,6 +40,7 @@ class Nic:
     adapter_type: str
     mac_address: str
     start_connected: bool
+    address_type: str = "generated"
 
 
 @dataclass(frozen=True)
@@ -164,25 +165,51 @@ def nics(config: VmxConfig) -> list[Nic]:
                     config.get(f"{prefix}.virtualDev", "e1000"),
                     config.get(f"{prefix}.generatedAddress", config.get(f"{prefix}.address", "")),
                     is_true(config.get(f"{prefix}.startConnected", "TRUE")),
+                    config.get(f"{prefix}.addressType", "generated").lower(),
                 )
             )
     return sorted(found, key=lambda n: int(n.key[8:]))
 
 
-def add_nic(config: VmxConfig, network_name: str) -> None:
-    """Add a vmxnet3 adapter on network_name at the first free ethernetN; InvalidArgument past 10."""
+ADAPTER_TYPES = ("vmxnet3", "e1000", "e1000e")
+_STATIC_MAC = re.compile(r"^00:50:56:[0-3][0-9a-f](:[0-9a-f]{2}){2}$", re.IGNORECASE)
+
+
+def check_static_mac(mac: str) -> str:
+    """A static MAC in VMware's range 00:50:56:00:00:00-00:50:56:3f:ff:ff; InvalidArgument otherwise."""
+    if not _STATIC_MAC.match(mac):
+        raise faults.InvalidArgument(
+            "macAddress", f"'{mac}' is not a static MAC in 00:50:56:00:00:00-3f:ff:ff"
+        )
+    return mac.lower()
+
+
+def add_nic(
+    config: VmxConfig,
+    network_name: str,
+    adapter_type: str = "vmxnet3",
+    mac: str = "",
+    start_connected: bool = True,
+) -> None:
+    """Add an adapter on network_name at the first free ethernetN (a generated MAC unless ``mac``, a
+    static one, is given); InvalidArgument past 10 or for an unknown adapter type."""
     used = {int(n.key[8:]) for n in nics(config)}
     if len(used) >= MAX_NICS:
         raise faults.InvalidArgument("networkAdapter", f"a VM has at most {MAX_NICS} network adapters")
+    if adapter_type not in ADAPTER_TYPES:
+        raise faults.InvalidArgument(
+            "adapterType", f"'{adapter_type}' is not one of {', '.join(ADAPTER_TYPES)}"
+        )
     index = next(i for i in range(MAX_NICS) if i not in used)
     prefix = f"ethernet{index}"
+    address = ("address", check_static_mac(mac)) if mac else ("generatedAddress", generated_mac())
     for suffix, value in (
         ("present", "TRUE"),
-        ("virtualDev", "vmxnet3"),
+        ("virtualDev", adapter_type),
         ("networkName", network_name),
-        ("addressType", "generated"),
-        ("generatedAddress", generated_mac()),
-        ("startConnected", "TRUE"),
+        ("addressType", "static" if mac else "generated"),
+        address,
+        ("startConnected", "TRUE" if start_connected else "FALSE"),
     ):
         config[f"{prefix}.{suffix}"] = value
 

@@ -58,6 +58,7 @@ class VmRecord:
     vmx_pid: int = 0
     vmm_pids: list[int] = field(default_factory=list)
     current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
+    nic_connected: dict[str, bool] = field(default_factory=dict)  # a running VM's NICs: connected now
     pool_id: str = ROOT_POOL_ID  # the resource pool it was created in or moved to
     _space: tuple[float, int] = (0.0, 0)
     _capacities: dict[str, tuple[int, bool]] = field(default_factory=dict)  # file -> (capacity, thin)

@@ -20,7 +20,7 @@ from vmkernel.disk_service import DiskService
 from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.memsched.scheduler import MemScheduler
-from vmkernel.net.stack import NetStack
+from vmkernel.net.stack import NetStack, NicSpec
 from vmkernel.storage.mclock import IoAllocation
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
@@ -213,6 +213,20 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self, request: performance_pb2.GetNetStatsRequest, context: grpc.aio.ServicerContext
     ) -> performance_pb2.NetStats:
         return performance_pb2.NetStats(timestamp=time.time(), ports=self.net.stats())
+
+    async def SetNicState(
+        self, request: vmkernel_pb2.SetNicStateRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.SetNicStateResponse:
+        nic = request.nic
+        self.net.set_nic(request.vm_id, NicSpec(nic.key, nic.network_name, nic.mac, nic.connected))
+        _log.info(
+            "net.nic_changed",
+            vm_id=request.vm_id,
+            nic=nic.key,
+            network=nic.network_name,
+            connected=nic.connected,
+        )
+        return vmkernel_pb2.SetNicStateResponse()
 
     async def GetDiskStats(
         self, request: performance_pb2.GetDiskStatsRequest, context: grpc.aio.ServicerContext

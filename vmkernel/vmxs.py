@@ -100,7 +100,7 @@ class VmxManager:
         try:
             await self.storage.attach(vm_id, [self.disk_specs(d) for d in request.disks])
             try:
-                nics = [NicSpec(n.key, n.network_name, n.mac) for n in request.nics if n.connected]
+                nics = [NicSpec(n.key, n.network_name, n.mac, n.connected) for n in request.nics]
                 self.net.attach_vm(vm_id, nics)  # or InsufficientResourcesFault: no free port
                 handle = await self._launch(request)
             except BaseException:

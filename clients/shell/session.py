@@ -61,6 +61,9 @@ class Client(Protocol):
         change_disks: list[dict[str, int | str]] | None = None,
         remove_disk_keys: list[str] | None = None,
         delete_removed_disk_files: bool = False,
+        add_nics: list[dict[str, str | bool]] | None = None,
+        change_nics: list[dict[str, str | bool]] | None = None,
+        remove_network_keys: list[str] | None = None,
     ) -> Task: ...
     def advanced_settings(self, vm_id: str) -> dict[str, str]: ...
     def list_resource_pools(self) -> list[ResourcePool]: ...

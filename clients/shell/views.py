@@ -270,6 +270,14 @@ def network_adapter_object(vm: VM, adapter: NetworkAdapter, number: int) -> PSOb
             ("Type", _words(adapter.adapter_type)),
             ("NetworkName", adapter.network_name),
             ("MacAddress", adapter.mac_address),
+            (
+                "ConnectionState",
+                PSObject(
+                    "ConnectInfo",
+                    [("Connected", adapter.connected), ("StartConnected", adapter.start_connected)],
+                    label=f"{'Connected' if adapter.connected else 'NotConnected'}",
+                ),
+            ),
             ("Parent", vm.name),
             ("Id", f"{VM_ID_PREFIX}{vm.id}/{adapter.key}"),
         ],

@@ -17,6 +17,7 @@ from clients.model import PerfSample
 from pyesx import faults
 from pyesx.api.v1.performance_pb2 import NetPortStat
 from tests.harness import BootedHost, wait_until
+from tests.integration.test_shell_host import ok, shell
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -139,3 +140,51 @@ def test_network_counters_in_esxtop_and_get_stat(tmp_path: Path) -> None:
             assert float(rows[pinger]["%DRPTX"]) == 0
     finally:
         host.stop()
+
+
+def test_a_running_nic_disconnects_reconnects_and_moves(host: BootedHost, client: Client) -> None:
+    client.create_port_group("vSwitch0", "Isolated", vlan_id=99)
+    _vm(client, "peer", "VM Network", **{"sim.net.ip": "10.4.0.2/24"})
+    vm = _vm(client, "mover", "VM Network", **{"sim.net.ip": "10.4.0.1/24", "sim.net.ping": "10.4.0.2"})
+
+    def replies() -> float:
+        return _counter(client, vm, "net.pings_received")
+
+    wait_until(lambda: replies() >= 1, what="a first reply")
+    client.wait_for_task(client.reconfigure_vm(vm, change_nics=[{"key": "ethernet0", "connected": False}]).id)
+    assert client.get_vm(vm).network_adapters[0].connected is False
+    before = replies()
+    wait_until(lambda: _port(client, vm).drops.get("port_down", 0) >= 2, what="pings into a down port")
+    assert replies() == before
+    client.wait_for_task(client.reconfigure_vm(vm, change_nics=[{"key": "ethernet0", "connected": True}]).id)
+    wait_until(lambda: replies() > before, what="replies once connected again")
+    client.wait_for_task(
+        client.reconfigure_vm(vm, change_nics=[{"key": "ethernet0", "network_name": "Isolated"}]).id
+    )
+    assert client.get_vm(vm).network_adapters[0].network_name == "Isolated"
+    assert _port(client, vm).port_group == "Isolated"
+    moved = replies()
+    wait_until(lambda: _port(client, vm).packets_in >= 2, what="frames on the new port")
+    wait_until(lambda: _counter(client, vm, "net.pings_sent") >= 2, what="pings keep going")
+    assert replies() == moved  # VLAN 99 holds no 10.4.0.2
+
+
+def test_network_adapters_through_the_shell(host: BootedHost, client: Client) -> None:
+    client.wait_for_task(client.create_vm("nics", memory_mb=64).id)
+    [nic] = ok(
+        host,
+        "Get-VM nics | New-NetworkAdapter -NetworkName 'VM Network' -Type e1000 "
+        "-MacAddress 00:50:56:00:12:34 -StartConnected | ConvertTo-Json -Compress -Depth 3",
+    )
+    assert (nic["Name"], nic["Type"], nic["MacAddress"]) == (
+        "Network adapter 2",
+        "E1000",
+        "00:50:56:00:12:34",
+    )
+    result = shell(
+        host, "Get-VM nics | New-NetworkAdapter -NetworkName 'VM Network' -MacAddress 00:50:56:7f:00:01"
+    )
+    assert result.returncode == 1 and "InvalidArgument" in result.stderr  # outside VMware's static range
+    ok(host, "Get-NetworkAdapter nics 'Network adapter 2' | Remove-NetworkAdapter -Confirm:$false")
+    [vm] = client.list_vms(["nics"])
+    assert [n.key for n in vm.network_adapters] == ["ethernet0"]

@@ -448,6 +448,9 @@ class FakeClient(FakeDatastores, FakeNetwork):
         change_disks: list[dict[str, int | str]] | None = None,
         remove_disk_keys: list[str] | None = None,
         delete_removed_disk_files: bool = False,
+        add_nics: list[dict[str, str | bool]] | None = None,
+        change_nics: list[dict[str, str | bool]] | None = None,
+        remove_network_keys: list[str] | None = None,
     ) -> Task:
         self.calls.append(("reconfigure_vm", vm_id, num_cpu, memory_mb, name, notes))
         vm = self._vm(vm_id)
@@ -470,6 +473,10 @@ class FakeClient(FakeDatastores, FakeNetwork):
         if name is not None:
             self._check_name_free(name, except_id=vm.id)
         changes: dict[str, Any] = {"num_cpu": num_cpu, "memory_mb": memory_mb, "name": name, "notes": notes}
+        if add_nics or change_nics or remove_network_keys:
+            changes["network_adapters"] = self._changed_nics(
+                vm, add_nics or [], change_nics or [], remove_network_keys or []
+            )
         structural = any(("capacity_bytes" in c or "disk_mode" in c) for c in change_disks or [])
         if add_disks or change_disks or remove_disk_keys:
             if running and (add_disks or remove_disk_keys or structural):
@@ -506,6 +513,49 @@ class FakeClient(FakeDatastores, FakeNetwork):
             return vm.id
 
         return self._run("VirtualMachine.reconfigure", vm, work)
+
+    @staticmethod
+    def _changed_nics(
+        vm: VM, add: list[dict[str, str | bool]], change: list[dict[str, str | bool]], remove: list[str]
+    ) -> tuple[NetworkAdapter, ...]:
+        """The VM's adapters after a reconfigure, as hostd checks it."""
+        nics = {n.key: n for n in vm.network_adapters}
+        running = vm.power_state == ON
+        if (add or remove) and running:
+            raise InvalidPowerState(OFF, vm.power_state)
+        for key in remove:
+            if nics.pop(key, None) is None:
+                raise InvalidArgument("deviceKey", f"{vm.name} has no device '{key}'")
+        for item in change:
+            old = nics.get(str(item["key"]))
+            if old is None:
+                raise InvalidArgument("deviceKey", f"{vm.name} has no network adapter '{item['key']}'")
+            if "connected" in item and not running:
+                raise InvalidPowerState(ON, vm.power_state)
+            network = str(item.get("network_name", old.network_name))
+            if network not in NETWORKS:
+                raise NotFound("Network", network)
+            nics[old.key] = dataclasses.replace(
+                old,
+                network_name=network,
+                connected=bool(item.get("connected", old.connected)),
+                start_connected=bool(item.get("start_connected", old.start_connected)),
+            )
+        for item in add:
+            index = next(i for i in range(10) if f"ethernet{i}" not in nics)
+            mac = str(item.get("mac_address", "")) or f"00:0c:29:00:00:{index:02x}"
+            network = str(item["network_name"])
+            if network not in NETWORKS:
+                raise NotFound("Network", network)
+            nics[f"ethernet{index}"] = NetworkAdapter(
+                f"ethernet{index}",
+                network,
+                str(item.get("adapter_type", "vmxnet3")),
+                mac,
+                bool(item.get("start_connected", True)),
+                address_type="static" if item.get("mac_address") else "generated",
+            )
+        return tuple(sorted(nics.values(), key=lambda n: int(n.key[8:])))
 
     @staticmethod
     def _changed_disks(

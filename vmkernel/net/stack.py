@@ -34,11 +34,12 @@ _PEERCRED = struct.Struct("3i")
 
 @dataclass(frozen=True)
 class NicSpec:
-    """A connected NIC of a VM being powered on."""
+    """A NIC of a powered-on VM: its port group, MAC and whether it is connected now."""
 
     key: str  # "ethernet0"
     port_group: str
     mac: str
+    connected: bool = True
 
 
 @dataclass
@@ -98,31 +99,49 @@ class NetStack:
 
     # -- power-on / power-off ---------------------------------------------------------------------
 
+    def _take_port(self, nic: NicSpec) -> tuple[str, Port]:
+        """A port for ``nic`` on its port group's switch; InsufficientResourcesFault when it is full."""
+        vswitch, port_group = self._port_group(nic.port_group)
+        try:
+            port = self.switches[vswitch.name].connect(
+                port_group.name,
+                port_group.vlan_id,
+                mac_bytes(nic.mac),
+                _security(port_group.effective_security),
+                _shaper(port_group.shaping),
+            )
+        except PortsExhausted:
+            raise faults.InsufficientResourcesFault(f"ports of {vswitch.name}", 1, 0) from None
+        port.connected = nic.connected
+        return vswitch.name, port
+
     def attach_vm(self, vm_id: str, nics: list[NicSpec]) -> None:
-        """A port for each connected NIC; InsufficientResourcesFault (and none taken) when a switch
-        has no free port."""
+        """A port for each NIC (a disconnected NIC's port carries nothing); InsufficientResourcesFault
+        (and none taken) when a switch has no free port."""
         taken: list[_Attached] = []
         try:
             for nic in nics:
-                vswitch, port_group = self._port_group(nic.port_group)
-                runtime = self.switches[vswitch.name]
-                try:
-                    port = runtime.connect(
-                        port_group.name,
-                        port_group.vlan_id,
-                        mac_bytes(nic.mac),
-                        _security(port_group.effective_security),
-                        _shaper(port_group.shaping),
-                    )
-                except PortsExhausted:
-                    raise faults.InsufficientResourcesFault(f"ports of {vswitch.name}", 1, 0) from None
-                taken.append(_Attached(vm_id, nic, vswitch.name, port))
+                switch, port = self._take_port(nic)
+                taken.append(_Attached(vm_id, nic, switch, port))
         except BaseException:
             for attached in taken:
                 self.switches[attached.switch].disconnect(attached.port.id)
             raise
         for attached in taken:
             self.nics[(vm_id, attached.nic.key)] = attached
+
+    def set_nic(self, vm_id: str, nic: NicSpec) -> None:
+        """A running VM's NIC connects, disconnects or moves to another port group (a port there, or
+        InsufficientResourcesFault and nothing changes); its guest keeps its connection."""
+        attached = self.nics.get((vm_id, nic.key))
+        if attached is None:
+            raise faults.NotFound("NetworkAdapter", f"{vm_id} {nic.key}")
+        if nic.port_group != attached.nic.port_group:
+            switch, port = self._take_port(nic)
+            self.switches[attached.switch].disconnect(attached.port.id)
+            attached.switch, attached.port = switch, port
+        attached.nic = nic
+        attached.port.connected = nic.connected
 
     def detach_vm(self, vm_id: str) -> None:
         for key in [k for k in self.nics if k[0] == vm_id]:

@@ -11,6 +11,7 @@ from clients.shell.cmdlets import (
     host,
     measure,
     network,
+    nic,
     output,
     pools,
     resources,
@@ -37,6 +38,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *datastore.CMDLETS,
     *network.CMDLETS,
     *harddisk.CMDLETS,
+    *nic.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

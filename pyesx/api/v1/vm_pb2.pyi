@@ -289,6 +289,8 @@ class NetworkAdapter(_message.Message):
     ADAPTER_TYPE_FIELD_NUMBER: _builtins.int
     MAC_ADDRESS_FIELD_NUMBER: _builtins.int
     START_CONNECTED_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    ADDRESS_TYPE_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """"ethernet0" """
     network_name: _builtins.str
@@ -296,6 +298,10 @@ class NetworkAdapter(_message.Message):
     """"vmxnet3" """
     mac_address: _builtins.str
     start_connected: _builtins.bool
+    connected: _builtins.bool
+    """now: a powered-on VM's NIC on its port (a powered-off VM's: false)"""
+    address_type: _builtins.str
+    """generated (00:0c:29) | static (00:50:56:00-3f)"""
     def __init__(
         self,
         *,
@@ -304,10 +310,12 @@ class NetworkAdapter(_message.Message):
         adapter_type: _builtins.str = ...,
         mac_address: _builtins.str = ...,
         start_connected: _builtins.bool = ...,
+        connected: _builtins.bool = ...,
+        address_type: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapter_type", b"adapter_type", "key", b"key", "mac_address", b"mac_address", "network_name", b"network_name", "start_connected", b"start_connected"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapter_type", b"adapter_type", "address_type", b"address_type", "connected", b"connected", "key", b"key", "mac_address", b"mac_address", "network_name", b"network_name", "start_connected", b"start_connected"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -472,6 +480,8 @@ class ReconfigureVMRequest(_message.Message):
     MEMORY_ALLOCATION_FIELD_NUMBER: _builtins.int
     ADD_DISKS_FIELD_NUMBER: _builtins.int
     CHANGE_DISKS_FIELD_NUMBER: _builtins.int
+    ADD_NICS_FIELD_NUMBER: _builtins.int
+    CHANGE_NICS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     num_cpu: _builtins.int
     memory_mb: _builtins.int
@@ -510,6 +520,14 @@ class ReconfigureVMRequest(_message.Message):
 
     @_builtins.property
     def change_disks(self) -> _containers.RepeatedCompositeFieldContainer[Global___DiskChange]: ...
+    @_builtins.property
+    def add_nics(self) -> _containers.RepeatedCompositeFieldContainer[Global___NicSpec]:
+        """NICs to add with an adapter type and optional static MAC, and changes to NICs (the network and
+        the connection change at once on a running VM; adding and removing only while powered off).
+        """
+
+    @_builtins.property
+    def change_nics(self) -> _containers.RepeatedCompositeFieldContainer[Global___NicChange]: ...
     def __init__(
         self,
         *,
@@ -531,10 +549,12 @@ class ReconfigureVMRequest(_message.Message):
         memory_allocation: Global___ResourceAllocationChange | None = ...,
         add_disks: _abc.Iterable[Global___DiskSpec] | None = ...,
         change_disks: _abc.Iterable[Global___DiskChange] | None = ...,
+        add_nics: _abc.Iterable[Global___NicSpec] | None = ...,
+        change_nics: _abc.Iterable[Global___NicChange] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_disks", b"add_disks", "add_network_names", b"add_network_names", "change_disks", b"change_disks", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_disks", b"add_disks", "add_network_names", b"add_network_names", "add_nics", b"add_nics", "change_disks", b"change_disks", "change_nics", b"change_nics", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__cpu_hot_add: _TypeAlias = _typing.Literal["cpu_hot_add"]  # noqa: Y015
     _WhichOneofArgType__cpu_hot_add: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add"]  # noqa: Y015
@@ -562,6 +582,79 @@ class ReconfigureVMRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__num_cpu) -> _WhichOneofReturnType__num_cpu | None: ...
 
 Global___ReconfigureVMRequest: _TypeAlias = ReconfigureVMRequest  # noqa: Y015
+
+@_typing.final
+class NicSpec(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NETWORK_NAME_FIELD_NUMBER: _builtins.int
+    ADAPTER_TYPE_FIELD_NUMBER: _builtins.int
+    MAC_ADDRESS_FIELD_NUMBER: _builtins.int
+    START_CONNECTED_FIELD_NUMBER: _builtins.int
+    network_name: _builtins.str
+    adapter_type: _builtins.str
+    """vmxnet3 (default) | e1000 | e1000e"""
+    mac_address: _builtins.str
+    """"" = generated; else static, in 00:50:56:00:00:00-00:50:56:3f:ff:ff"""
+    start_connected: _builtins.bool
+    """false leaves it disconnected at power-on"""
+    def __init__(
+        self,
+        *,
+        network_name: _builtins.str = ...,
+        adapter_type: _builtins.str = ...,
+        mac_address: _builtins.str = ...,
+        start_connected: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapter_type", b"adapter_type", "mac_address", b"mac_address", "network_name", b"network_name", "start_connected", b"start_connected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NicSpec: _TypeAlias = NicSpec  # noqa: Y015
+
+@_typing.final
+class NicChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    NETWORK_NAME_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    START_CONNECTED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"ethernet0" """
+    network_name: _builtins.str
+    """move it to another port group"""
+    connected: _builtins.bool
+    """connect or disconnect a running VM's NIC"""
+    start_connected: _builtins.bool
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        network_name: _builtins.str | None = ...,
+        connected: _builtins.bool | None = ...,
+        start_connected: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_connected", b"_connected", "_network_name", b"_network_name", "_start_connected", b"_start_connected", "connected", b"connected", "network_name", b"network_name", "start_connected", b"start_connected"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_connected", b"_connected", "_network_name", b"_network_name", "_start_connected", b"_start_connected", "connected", b"connected", "key", b"key", "network_name", b"network_name", "start_connected", b"start_connected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__connected: _TypeAlias = _typing.Literal["connected"]  # noqa: Y015
+    _WhichOneofArgType__connected: _TypeAlias = _typing.Literal["_connected", b"_connected"]  # noqa: Y015
+    _WhichOneofReturnType__network_name: _TypeAlias = _typing.Literal["network_name"]  # noqa: Y015
+    _WhichOneofArgType__network_name: _TypeAlias = _typing.Literal["_network_name", b"_network_name"]  # noqa: Y015
+    _WhichOneofReturnType__start_connected: _TypeAlias = _typing.Literal["start_connected"]  # noqa: Y015
+    _WhichOneofArgType__start_connected: _TypeAlias = _typing.Literal["_start_connected", b"_start_connected"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__connected) -> _WhichOneofReturnType__connected | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__network_name) -> _WhichOneofReturnType__network_name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__start_connected) -> _WhichOneofReturnType__start_connected | None: ...
+
+Global___NicChange: _TypeAlias = NicChange  # noqa: Y015
 
 @_typing.final
 class DiskSpec(_message.Message):

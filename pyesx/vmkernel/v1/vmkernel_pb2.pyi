@@ -352,6 +352,46 @@ class StartVmxRequest(_message.Message):
 Global___StartVmxRequest: _TypeAlias = StartVmxRequest  # noqa: Y015
 
 @_typing.final
+class SetNicStateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    NIC_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    @_builtins.property
+    def nic(self) -> Global___VmNic:
+        """its port group and whether it is connected now"""
+
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        nic: Global___VmNic | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["nic", b"nic"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["nic", b"nic", "vm_id", b"vm_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetNicStateRequest: _TypeAlias = SetNicStateRequest  # noqa: Y015
+
+@_typing.final
+class SetNicStateResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetNicStateResponse: _TypeAlias = SetNicStateResponse  # noqa: Y015
+
+@_typing.final
 class VmNic(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -138,6 +138,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.FromString,
                 _registered_method=True)
+        self.SetNicState = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/SetNicState',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateResponse.FromString,
+                _registered_method=True)
         self.AddVirtualSwitch = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/AddVirtualSwitch',
                 request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
@@ -314,6 +319,13 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetNicState(self, request, context):
+        """A running VM's NIC connected, disconnected or moved to another port group (a port there).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AddVirtualSwitch(self, request, context):
         """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
         hostd checks first that no VM NIC uses what is removed or renamed.
@@ -460,6 +472,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.GetNetStats,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.SerializeToString,
+            ),
+            'SetNicState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNicState,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateResponse.SerializeToString,
             ),
             'AddVirtualSwitch': grpc.unary_unary_rpc_method_handler(
                     servicer.AddVirtualSwitch,
@@ -1037,6 +1054,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/GetNetStats',
             pyesx_dot_api_dot_v1_dot_performance__pb2.GetNetStatsRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_performance__pb2.NetStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNicState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/SetNicState',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -74,6 +74,8 @@ class VMkernelStub:
     """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
     GetNetStats: _grpc.UnaryUnaryMultiCallable[_performance_pb2.GetNetStatsRequest, _performance_pb2.NetStats]
     """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
+    SetNicState: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.SetNicStateRequest, _vmkernel_pb2.SetNicStateResponse]
+    """A running VM's NIC connected, disconnected or moved to another port group (a port there)."""
     AddVirtualSwitch: _grpc.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -127,6 +129,8 @@ class VMkernelAsyncStub(VMkernelStub):
     """The storage stack's per-disk counters of the powered-on VMs (esxtop's disk view, statistics)."""
     GetNetStats: _aio.UnaryUnaryMultiCallable[_performance_pb2.GetNetStatsRequest, _performance_pb2.NetStats]  # type: ignore[assignment]
     """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
+    SetNicState: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.SetNicStateRequest, _vmkernel_pb2.SetNicStateResponse]  # type: ignore[assignment]
+    """A running VM's NIC connected, disconnected or moved to another port group (a port there)."""
     AddVirtualSwitch: _aio.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]  # type: ignore[assignment]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -297,6 +301,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_performance_pb2.NetStats, _abc.Awaitable[_performance_pb2.NetStats]]:
         """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
+
+    @_abc_1.abstractmethod
+    def SetNicState(
+        self,
+        request: _vmkernel_pb2.SetNicStateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.SetNicStateResponse, _abc.Awaitable[_vmkernel_pb2.SetNicStateResponse]]:
+        """A running VM's NIC connected, disconnected or moved to another port group (a port there)."""
 
     @_abc_1.abstractmethod
     def AddVirtualSwitch(
