@@ -20,6 +20,7 @@ from bench import (
     inventory,
     machine,
     memory,
+    network,
     power_on,
     report,
     snapshots,
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         ("Snapshots", lambda: snapshots.run(disk_mib=32 if quick else 256, rounds=2 if quick else 5)),
         ("CPU scheduler fidelity", cpu_fidelity.run),
         ("Guest disk I/O", lambda: disk_io.run(window_s=1.0 if quick else 3.0)),
+        ("Guest network", lambda: network.run(window_s=1.0 if quick else 3.0)),
         (
             "CPU scheduler overhead and scale",
             lambda: cpu_overhead.run(worlds=8 if quick else 32, scale_worlds=16 if quick else 128),

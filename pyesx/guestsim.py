@@ -10,7 +10,9 @@ second (vmx/guestmem.py; capped at the VM's memory size).
 ``sim.net.ip``: the guest's IPv4 address on its first NIC (``10.0.0.5/24``);
 ``sim.net.ping``: an address it pings every second; ``sim.net.mac``: a MAC it
 takes instead of its NIC's; ``sim.net.spoof``: a source MAC it forges on its
-pings; ``sim.net.promiscuous``: TRUE puts its NIC in promiscuous mode.
+pings; ``sim.net.promiscuous``: TRUE puts its NIC in promiscuous mode;
+``sim.net.pingRate``: pings per second (1 by default; ``max``: the next as soon
+as the last is answered).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ NET_PING_KEY = "sim.net.ping"
 NET_MAC_KEY = "sim.net.mac"
 NET_SPOOF_KEY = "sim.net.spoof"
 NET_PROMISCUOUS_KEY = "sim.net.promiscuous"
+NET_PING_RATE_KEY = "sim.net.pingRate"
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", re.IGNORECASE)
 DISK_PATTERNS = ("randwrite", "randread", "seqwrite", "seqread", "randrw")
 MAX_DISK_IOPS = 1_000_000
@@ -122,6 +125,10 @@ def _check_net(key: str, value: str) -> None:
         raise faults.InvalidArgument(key, f"'{value}' is not a MAC address like 00:50:56:00:00:01")
     elif name == NET_PROMISCUOUS_KEY.lower() and value.upper() not in ("TRUE", "FALSE"):
         raise faults.InvalidArgument(key, f"'{value}' is not TRUE or FALSE")
+    elif name == NET_PING_RATE_KEY.lower() and not (
+        value.lower() == "max" or (value.isdigit() and 1 <= int(value) <= 100_000)
+    ):
+        raise faults.InvalidArgument(key, f"'{value}' is not a number of pings per second (1-100000) or max")
 
 
 @dataclass(frozen=True)
@@ -133,14 +140,16 @@ class NetSettings:
     mac: str = ""
     spoof: str = ""
     promiscuous: bool = False
+    ping_rate: int = 1  # pings per second; -1: the next as soon as the last is answered
 
-    def to_dict(self) -> dict[str, str | bool]:
+    def to_dict(self) -> dict[str, str | bool | int]:
         return {
             "ip": self.ip,
             "ping": self.ping,
             "mac": self.mac,
             "spoof": self.spoof,
             "promiscuous": self.promiscuous,
+            "ping_rate": self.ping_rate,
         }
 
 
@@ -161,7 +170,9 @@ def net_settings(config: Mapping[str, str]) -> NetSettings:
         except faults.InvalidArgument:
             continue
     promiscuous = (_lookup(config, NET_PROMISCUOUS_KEY) or "").upper() == "TRUE"
-    return NetSettings(**values, promiscuous=promiscuous)
+    rate_text = (_lookup(config, NET_PING_RATE_KEY) or "1").lower()
+    rate = -1 if rate_text == "max" else int(rate_text) if rate_text.isdigit() and int(rate_text) >= 1 else 1
+    return NetSettings(**values, promiscuous=promiscuous, ping_rate=rate)
 
 
 def first_nic(config: Mapping[str, str]) -> str:

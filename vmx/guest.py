@@ -146,6 +146,7 @@ class SimGuest:
                     str(request["mac"]),
                     str(request["spoof"]),
                     bool(request["promiscuous"]),
+                    int(request["ping_rate"]),
                 )
             )
             return {"ok": True}

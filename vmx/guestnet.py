@@ -58,6 +58,7 @@ class NetCounters:
     pings_sent: int = 0
     pings_received: int = 0
     last_rtt_ms: float = 0.0
+    total_rtt_ms: float = 0.0
     others_seen: int = 0  # frames for another MAC seen in promiscuous mode
 
 
@@ -140,6 +141,12 @@ class GuestNetwork:
             return None
         return max(0.0, self._next_ping - time.monotonic())
 
+    @property
+    def _ping_period(self) -> float:
+        """Seconds between pings: a reply ends the wait at ``max`` rate (a lost one after a second)."""
+        rate = self.settings.ping_rate
+        return PING_PERIOD_S if rate < 0 else 1.0 / max(1, rate)
+
     def step(self) -> None:
         """Connect, and send the ping that is due."""
         if self.address is None or not self._connect() or not self.settings.ping:
@@ -147,7 +154,7 @@ class GuestNetwork:
         now = time.monotonic()
         if now < self._next_ping:
             return
-        self._next_ping = now + PING_PERIOD_S
+        self._next_ping = now + self._ping_period
         try:
             target = ipaddress.IPv4Address(self.settings.ping).packed
         except ValueError:
@@ -234,8 +241,13 @@ class GuestNetwork:
                 reply = icmp_echo(0, ident, seq, body[8:])
                 self._send(self._frame(src_mac, ETH_IPV4, ipv4_packet(dst, src, PROTO_ICMP, reply)))
             elif kind == 0 and seq in self._sent_at:
+                rtt = time.monotonic() - self._sent_at.pop(seq)
                 self.counters.pings_received += 1
-                self.counters.last_rtt_ms = (time.monotonic() - self._sent_at.pop(seq)) * 1000
+                self.counters.last_rtt_ms = rtt * 1000
+                self.counters.total_rtt_ms += rtt * 1000
+                if self.settings.ping_rate < 0:
+                    self._next_ping = 0.0  # back to back: the next one now
+                    self.step()
         elif proto == PROTO_UDP and len(body) >= 8:
             sport, dport = struct.unpack_from("!HH", body)
             if dport == ECHO_PORT:
@@ -253,6 +265,7 @@ class GuestNetwork:
             "pings_sent": c.pings_sent,
             "pings_received": c.pings_received,
             "last_rtt_ms": round(c.last_rtt_ms, 3),
+            "total_rtt_ms": round(c.total_rtt_ms, 3),
             "others_seen": c.others_seen,
         }
 
