@@ -2,8 +2,9 @@
 
 A SOCK_SEQPACKET unix socket per virtual NIC: one message is one Ethernet frame
 (destination, source, optional 802.1Q tag, EtherType, payload; no FCS). The
-first message names the NIC, ``PYESX-NET1 <vm-id> <nic-key> [promiscuous]`` (the
-last word when the guest puts its NIC in promiscuous mode); the VMkernel
+first message names the NIC, ``PYESX-NET1 <vm-id> <nic-key> [promiscuous]
+[mac=<mac>]`` (when the guest puts its NIC in promiscuous mode, and the MAC it
+gave its NIC if it changed it, which the MAC-changes policy judges); the VMkernel
 checks with SO_PEERCRED that the caller is one of that VM's worlds and answers
 ``OK <mac>`` (the NIC's MAC) or ``ERR <reason>``. From then on frames flow both
 ways; the switch drops what its policy refuses and counts it on the port.
@@ -18,14 +19,15 @@ MAX_FRAME = 9000 + 18 + 4 + 64  # the largest MTU, header, tag, and room for a m
 
 
 def connect(
-    socket_path: str, vm_id: str, nic_key: str, promiscuous: bool = False, timeout: float = 5.0
+    socket_path: str, vm_id: str, nic_key: str, promiscuous: bool = False, mac: str = "", timeout: float = 5.0
 ) -> tuple[socket.socket, str]:
     """A NIC's connection to its port and the NIC's MAC; PermissionError when the VMkernel refuses."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         sock.settimeout(timeout)
         sock.connect(socket_path)
-        sock.send(HELLO + f" {vm_id} {nic_key}{' promiscuous' if promiscuous else ''}".encode())
+        flags = (" promiscuous" if promiscuous else "") + (f" mac={mac}" if mac else "")
+        sock.send(HELLO + f" {vm_id} {nic_key}{flags}".encode())
         answer = sock.recv(256)
         if not answer.startswith(b"OK "):
             raise PermissionError(answer.decode(errors="replace") or "the VMkernel closed the connection")

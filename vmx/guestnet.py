@@ -80,8 +80,8 @@ class GuestNetwork:
     # -- settings ---------------------------------------------------------------------------------
 
     def set_settings(self, settings: NetSettings) -> None:
-        if settings.promiscuous != self.settings.promiscuous:
-            self.close()  # the NIC's mode is set when it connects to its port
+        if (settings.promiscuous, settings.mac) != (self.settings.promiscuous, self.settings.mac):
+            self.close()  # the NIC's mode and MAC are set when it connects to its port
         self.settings = settings
         self._next_ping = 0.0
 
@@ -109,7 +109,7 @@ class GuestNetwork:
             return False
         try:
             self.sock, mac = netio.connect(
-                self.socket_path, self.vm_id, self.nic_key, self.settings.promiscuous
+                self.socket_path, self.vm_id, self.nic_key, self.settings.promiscuous, self.settings.mac
             )
         except (OSError, PermissionError):  # the VMkernel does not know this world yet: try again soon
             self._next_connect = time.monotonic() + 0.2

@@ -188,3 +188,18 @@ def test_network_adapters_through_the_shell(host: BootedHost, client: Client) ->
     ok(host, "Get-NetworkAdapter nics 'Network adapter 2' | Remove-NetworkAdapter -Confirm:$false")
     [vm] = client.list_vms(["nics"])
     assert [n.key for n in vm.network_adapters] == ["ethernet0"]
+
+
+def test_mac_changes_rejected_keeps_frames_from_a_guest_that_took_another_mac(
+    host: BootedHost, client: Client
+) -> None:
+    client.create_port_group("vSwitch0", "NoMacChange")
+    client.update_port_group("NoMacChange", security={"mac_changes": False})
+    changer = _vm(
+        client, "changer", "NoMacChange", **{"sim.net.ip": "10.5.0.2/24", "sim.net.mac": "00:50:56:00:aa:01"}
+    )
+    pinger = _vm(client, "asker", "NoMacChange", **{"sim.net.ip": "10.5.0.1/24", "sim.net.ping": "10.5.0.2"})
+    wait_until(
+        lambda: _port(client, changer).drops.get("mac_changed", 0) >= 1, what="frames to the new MAC dropped"
+    )
+    assert _counter(client, pinger, "net.pings_received") == 0

@@ -218,7 +218,7 @@ class NetStack:
         except OSError:
             conn.close()
             return
-        vm_id = words[1].decode(errors="replace") if len(words) in (3, 4) and words[0] == netio.HELLO else ""
+        vm_id = words[1].decode(errors="replace") if 3 <= len(words) <= 5 and words[0] == netio.HELLO else ""
         attached = self.nics.get((vm_id, words[2].decode(errors="replace"))) if vm_id else None
         if attached is None or not self.authorize(vm_id, pid):
             _log.error("net.refused", vm_id=vm_id, pid=pid)
@@ -228,7 +228,14 @@ class NetStack:
             return
         self._close(attached)  # a reconnecting world replaces its old connection
         attached.conn = conn
-        attached.port.promiscuous = words[3:] == [b"promiscuous"]
+        flags = [w.decode(errors="replace") for w in words[3:]]
+        attached.port.promiscuous = "promiscuous" in flags
+        guest_mac = next((f[4:] for f in flags if f.startswith("mac=")), "")
+        _log.info("net.nic_connected", vm_id=vm_id, nic=attached.nic.key, flags=flags)
+        try:
+            attached.port.effective_mac = mac_bytes(guest_mac) if guest_mac else attached.port.mac
+        except ValueError:
+            attached.port.effective_mac = attached.port.mac
         conn.send(f"OK {attached.nic.mac}".encode())
         loop.add_reader(conn, self._frames, attached)
 
