@@ -63,6 +63,8 @@ class HostNetworkAdapter:
     port_group: str
     ip: str
     subnet_mask: str
+    udp_endpoint: str = ""  # physical: wired to this UDP address on loopback
+    udp_peer: str = ""
 
 
 def _security(m: host_pb2.SecurityPolicy) -> SecurityPolicy:
@@ -117,6 +119,22 @@ def _shaping_message(shaping: ShapingPolicy | None) -> host_pb2.ShapingPolicy | 
         average_bps=shaping.average_bps,
         peak_bps=shaping.peak_bps,
         burst_bytes=shaping.burst_bytes,
+    )
+
+
+def _adapter(a: host_pb2.HostNetworkAdapter) -> HostNetworkAdapter:
+    return HostNetworkAdapter(
+        a.name,
+        a.kind,
+        a.mac,
+        a.mtu,
+        a.speed_mb,
+        a.virtual_switch,
+        a.port_group,
+        a.ip,
+        a.subnet_mask,
+        a.udp_endpoint,
+        a.udp_peer,
     )
 
 
@@ -209,9 +227,10 @@ class NetworkCalls:
         reply = self._call(
             self._network.ListHostNetworkAdapters, network_pb2.ListHostNetworkAdaptersRequest()
         )
-        return [
-            HostNetworkAdapter(
-                a.name, a.kind, a.mac, a.mtu, a.speed_mb, a.virtual_switch, a.port_group, a.ip, a.subnet_mask
-            )
-            for a in reply.adapters
-        ]
+        return [_adapter(a) for a in reply.adapters]
+
+    def set_physical_nic_link(self, name: str, udp_endpoint: str, udp_peer: str) -> HostNetworkAdapter:
+        """Wire a physical NIC to a UDP endpoint on loopback (frames to ``udp_peer``), joining this
+        host's switch to another host's; both empty unwire it."""
+        link = network_pb2.PhysicalNicLink(name=name, udp_endpoint=udp_endpoint, udp_peer=udp_peer)
+        return _adapter(self._call(self._network.SetPhysicalNicLink, link))

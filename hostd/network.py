@@ -92,6 +92,12 @@ class NetworkServicer(network_pb2_grpc.NetworkServiceServicer):
         await self._refresh()
         return network_pb2.RemovePortGroupResponse()
 
+    async def SetPhysicalNicLink(
+        self, request: network_pb2.PhysicalNicLink, context: Ctx
+    ) -> host_pb2.HostNetworkAdapter:
+        adapter: host_pb2.HostNetworkAdapter = await call(self.vmkernel.SetPhysicalNicLink, request)
+        return adapter
+
     async def ListHostNetworkAdapters(
         self, request: network_pb2.ListHostNetworkAdaptersRequest, context: Ctx
     ) -> network_pb2.ListHostNetworkAdaptersResponse:

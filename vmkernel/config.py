@@ -90,6 +90,8 @@ class EsxConfig:
     hostname: str
     datastores: list[DatastoreConfig]
     vswitches: list[VSwitchConfig]
+    #: physical NICs wired to a UDP endpoint on loopback: nic -> [local "127.0.0.1:port", peer]
+    nic_links: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def default(cls, hostname: str) -> EsxConfig:
@@ -116,6 +118,7 @@ class EsxConfig:
             hostname=raw["hostname"],
             datastores=[DatastoreConfig(**d) for d in raw["datastores"]],
             vswitches=[_vswitch(v) for v in raw["vswitches"]],
+            nic_links={nic: list(ends) for nic, ends in raw.get("nic_links", {}).items()},
         )
 
     def save(self, layout: HostLayout) -> None:

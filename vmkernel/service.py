@@ -290,6 +290,14 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         _log.info("network.port_group_removed", name=request.name)
         return network_pb2.RemovePortGroupResponse()
 
+    async def SetPhysicalNicLink(
+        self, request: network_pb2.PhysicalNicLink, context: grpc.aio.ServicerContext
+    ) -> host_pb2.HostNetworkAdapter:
+        self.vswitches.set_nic_link(request.name, request.udp_endpoint, request.udp_peer)
+        self.net.sync()
+        _log.info("network.nic_link", nic=request.name, endpoint=request.udp_endpoint, peer=request.udp_peer)
+        return next(a for a in self.vswitches.adapters() if a.name == request.name)
+
     async def ListHostNetworkAdapters(
         self, request: network_pb2.ListHostNetworkAdaptersRequest, context: grpc.aio.ServicerContext
     ) -> network_pb2.ListHostNetworkAdaptersResponse:

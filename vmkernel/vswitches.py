@@ -66,6 +66,14 @@ def _check_shaping(spec: host_pb2.ShapingPolicy) -> ShapingPolicy:
     return ShapingPolicy(spec.enabled, spec.average_bps, spec.peak_bps, spec.burst_bytes)
 
 
+def _loopback(address: str, argument: str) -> str:
+    """A "127.x.x.x:port" UDP address; InvalidArgument otherwise (uplinks stay on this machine)."""
+    host, _, port = address.rpartition(":")
+    if not host.startswith("127.") or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise InvalidArgument(argument, f"'{address}' is not a loopback address and port like 127.0.0.1:4789")
+    return f"{host}:{int(port)}"
+
+
 def _check_vlan(vlan_id: int) -> int:
     if not 0 <= vlan_id <= MAX_VLAN:
         raise InvalidArgument("vlanId", f"{vlan_id} is not a VLAN id (0 none, 1-4094, 4095 all)")
@@ -144,6 +152,8 @@ class VirtualSwitchTable:
                 mtu=self._switch(uplink_of[nic]).mtu if nic in uplink_of else 1500,
                 speed_mb=PHYSICAL_SPEED_MB,
                 virtual_switch=uplink_of.get(nic, ""),
+                udp_endpoint=(self.nic_link(nic) or ("", ""))[0],
+                udp_peer=(self.nic_link(nic) or ("", ""))[1],
             )
             for nic in PHYSICAL_NICS
         ]
@@ -162,6 +172,32 @@ class VirtualSwitchTable:
                     )
                 )
         return out
+
+    # -- physical NICs' wires ----------------------------------------------------------------------
+
+    def set_nic_link(self, nic: str, local: str, peer: str) -> None:
+        """Wire a physical NIC to a UDP endpoint on loopback (``local`` bound here, frames sent to
+        ``peer``), or unwire it (both empty): two hosts' switches then form one segment."""
+        if nic not in PHYSICAL_NICS:
+            raise NotFound("PhysicalNic", nic)
+        before = dict(self.config.nic_links)
+        if not local and not peer:
+            self.config.nic_links.pop(nic, None)
+        else:
+            ends = [_loopback(local, "udpEndpoint"), _loopback(peer, "udpPeer")]
+            for other, (bound, _) in self.config.nic_links.items():
+                if other != nic and bound == ends[0]:
+                    raise InvalidState(f"{ends[0]} is already the endpoint of {other}")
+            self.config.nic_links[nic] = ends
+        try:
+            self.config.save(self.layout)
+        except BaseException:
+            self.config.nic_links = before
+            raise
+
+    def nic_link(self, nic: str) -> tuple[str, str] | None:
+        ends = self.config.nic_links.get(nic)
+        return (ends[0], ends[1]) if ends else None
 
     # -- changes ----------------------------------------------------------------------------------
 

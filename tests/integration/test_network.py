@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,35 @@ def test_mac_changes_rejected_keeps_frames_from_a_guest_that_took_another_mac(
         lambda: _port(client, changer).drops.get("mac_changed", 0) >= 1, what="frames to the new MAC dropped"
     )
     assert _counter(client, pinger, "net.pings_received") == 0
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_two_hosts_switches_form_one_segment_over_a_udp_wire(tmp_path: Path) -> None:
+    """vmnic0 of host A and of host B wired to each other on loopback: a VM on A pings a VM on B."""
+    ports = [_free_udp_port(), _free_udp_port()]
+    hosts = [BootedHost(tmp_path / "a"), BootedHost(tmp_path / "b")]
+    try:
+        clients = [h.client() for h in hosts]
+        for client, (mine, theirs) in zip(clients, (ports, ports[::-1]), strict=True):
+            wired = client.set_physical_nic_link("vmnic0", f"127.0.0.1:{mine}", f"127.0.0.1:{theirs}")
+            assert wired.udp_endpoint == f"127.0.0.1:{mine}"
+        _vm(clients[1], "far", "VM Network", **{"sim.net.ip": "10.6.0.2/24"})
+        near = _vm(
+            clients[0], "near", "VM Network", **{"sim.net.ip": "10.6.0.1/24", "sim.net.ping": "10.6.0.2"}
+        )
+        wait_until(
+            lambda: _counter(clients[0], near, "net.pings_received") >= 2, what="replies from the other host"
+        )
+        with pytest.raises(faults.InvalidArgument):
+            clients[0].set_physical_nic_link("vmnic1", "10.0.0.1:4789", "127.0.0.1:4790")  # not loopback
+        for client in clients:
+            client.close()
+    finally:
+        for host in hosts:
+            host.stop()

@@ -29,6 +29,12 @@ class _Stub:
             adapters=table.adapters()
         )
 
+        def link(request: network_pb2.PhysicalNicLink) -> object:
+            table.set_nic_link(request.name, request.udp_endpoint, request.udp_peer)
+            return next(a for a in table.adapters() if a.name == request.name)
+
+        self.SetPhysicalNicLink = link
+
 
 class FakeNetwork(NetworkCalls):
     def __init__(self, root: Path) -> None:

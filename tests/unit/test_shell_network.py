@@ -96,3 +96,20 @@ def test_bad_network_commands_name_the_fault(
 ) -> None:
     result = run(capsys, script)
     assert result.code == 1 and len(result.err_lines) == 1 and f": {fault}:" in result.err
+
+
+def test_a_physical_nic_wired_to_a_udp_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeConnector()
+    script = (
+        "Set-VMHostNetworkAdapter vmnic1 -UdpEndpoint 127.0.0.1:4789 -UdpPeer 127.0.0.1:4790 | ConvertTo-Json"
+    )
+    shown = run(capsys, script, fake).json()
+    assert (shown["Name"], shown["UdpEndpoint"], shown["UdpPeer"]) == (
+        "vmnic1",
+        "127.0.0.1:4789",
+        "127.0.0.1:4790",
+    )
+    result = run(
+        capsys, "Set-VMHostNetworkAdapter vmnic1 -UdpEndpoint 192.168.0.1:1 -UdpPeer 127.0.0.1:2", fake
+    )
+    assert result.code == 1 and "InvalidArgument" in result.err

@@ -25,7 +25,7 @@ from pyesx import faults, netio
 from pyesx.api.v1 import host_pb2, performance_pb2
 from pyesx.logs import get_logger
 from vmkernel.net.frames import mac_bytes, mac_text
-from vmkernel.net.vswitch import Port, PortsExhausted, Security, Shaper, VSwitch
+from vmkernel.net.vswitch import UPLINK, Port, PortsExhausted, Security, Shaper, VSwitch
 from vmkernel.vswitches import VirtualSwitchTable
 
 _log = get_logger("net")
@@ -67,6 +67,7 @@ class NetStack:
         self.switches: dict[str, VSwitch] = {}
         self.nics: dict[tuple[str, str], _Attached] = {}  # (vm id, nic key) -> its port
         self._server: socket.socket | None = None
+        self.wires: dict[str, tuple[socket.socket, tuple[str, int]]] = {}  # switch -> (UDP socket, peer)
         self.sync()
 
     # -- configuration ----------------------------------------------------------------------------
@@ -89,6 +90,7 @@ class NetStack:
                 runtime.num_ports, runtime.mtu = config.num_ports, config.mtu
         for name in set(self.switches) - set(configured):
             del self.switches[name]  # hostd removes a switch only when no VM's NIC is on it
+        self._wire_uplinks(configured)
         for attached in self.nics.values():
             with contextlib.suppress(faults.NotFound):
                 _, port_group = self._port_group(attached.nic.port_group)
@@ -96,6 +98,57 @@ class NetStack:
                 port.vlan_id = port_group.vlan_id
                 port.security = _security(port_group.effective_security)
                 port.shaper = _shaper(port_group.shaping) if port_group.shaping.enabled else None
+
+    def _wire_uplinks(self, configured: dict[str, host_pb2.VirtualSwitch]) -> None:
+        """Each switch whose uplink is wired to a UDP endpoint sends it what it floods and takes
+        frames from it (needs the running event loop; before it, wiring waits for ``serve``)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        wanted: dict[str, tuple[str, str]] = {}
+        for name, vswitch in configured.items():
+            for nic in vswitch.uplinks:
+                link = self.table.nic_link(nic)
+                if link is not None:
+                    wanted[name] = link
+                    break
+        for name in list(self.wires):
+            sock, (peer_host, peer_port) = self.wires[name]
+            bound_host, bound_port = sock.getsockname()
+            if wanted.get(name) != (f"{bound_host}:{bound_port}", f"{peer_host}:{peer_port}"):
+                loop.remove_reader(sock)
+                sock.close()
+                del self.wires[name]
+        for name, (local, peer_address) in wanted.items():
+            if name in self.wires:
+                continue
+            host, port = local.rsplit(":", 1)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.bind((host, int(port)))
+            except OSError as exc:
+                sock.close()
+                _log.error("net.uplink_bind_failed", vswitch=name, endpoint=local, error=str(exc))
+                continue
+            sock.setblocking(False)
+            peer_host, peer_text = peer_address.rsplit(":", 1)
+            self.wires[name] = (sock, (peer_host, int(peer_text)))
+            loop.add_reader(sock, self._from_wire, name)
+        for name, runtime in self.switches.items():
+            runtime.has_uplink = name in self.wires
+
+    def _from_wire(self, name: str) -> None:
+        sock, _ = self.wires[name]
+        switch = self.switches.get(name)
+        for _ in range(64):
+            try:
+                frame = sock.recv(netio.MAX_FRAME)
+            except (BlockingIOError, OSError):
+                return
+            if switch is not None:
+                for target, data in switch.receive_from_uplink(frame):
+                    self._deliver(switch, target, data)
 
     # -- power-on / power-off ---------------------------------------------------------------------
 
@@ -193,6 +246,7 @@ class NetStack:
         server.setblocking(False)
         asyncio.get_running_loop().add_reader(server, self._accept, server)
         self._server = server
+        self.sync()  # the uplinks' wires need the loop
 
     def close(self) -> None:
         if self._server is not None:
@@ -200,6 +254,10 @@ class NetStack:
             self._server.close()
         for attached in self.nics.values():
             self._close(attached)
+        for sock, _ in self.wires.values():
+            asyncio.get_running_loop().remove_reader(sock)
+            sock.close()
+        self.wires.clear()
 
     def _accept(self, server: socket.socket) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -261,6 +319,12 @@ class NetStack:
                 self._deliver(switch, target, data)
 
     def _deliver(self, switch: VSwitch, port_id: int, data: bytes) -> None:
+        if port_id == UPLINK:
+            wire = self.wires.get(switch.name)
+            if wire is not None:
+                with contextlib.suppress(OSError):
+                    wire[0].sendto(data, wire[1])
+            return
         receiver = next(
             (a for a in self.nics.values() if a.switch == switch.name and a.port.id == port_id), None
         )

@@ -82,6 +82,8 @@ def adapter_object(adapter: HostNetworkAdapter) -> PSObject:
             ("BitRatePerSec", adapter.speed_mb),
             ("FullDuplex", True),
             ("VirtualSwitch", adapter.virtual_switch),
+            ("UdpEndpoint", adapter.udp_endpoint),
+            ("UdpPeer", adapter.udp_peer),
         ]
     else:
         props += [
@@ -381,6 +383,28 @@ class GetVMHostNetworkAdapter(Cmdlet):
             yield adapter_object(adapter)
 
 
+class SetVMHostNetworkAdapter(Cmdlet):
+    """Set-VMHostNetworkAdapter [-PhysicalNic] <String[]> -UdpEndpoint <String> -UdpPeer <String>
+
+    Our own options: wire a physical NIC to a UDP endpoint on loopback (this host binds
+    -UdpEndpoint, frames go to -UdpPeer), so that the switches of two hosts on one machine form one
+    segment; empty values unwire it."""
+
+    name = "Set-VMHostNetworkAdapter"
+    parameters = (
+        Parameter("PhysicalNic", STRINGS, position=0, mandatory=True, pipeline=True),
+        Parameter("UdpEndpoint", STRING, allow_null=True),
+        Parameter("UdpPeer", STRING, allow_null=True),
+        Parameter("Confirm", SWITCH),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        client = self.ctx.client()
+        for nic in args.strings("PhysicalNic"):
+            adapter = client.set_physical_nic_link(nic, args.string("UdpEndpoint"), args.string("UdpPeer"))
+            yield adapter_object(adapter)
+
+
 CMDLETS: tuple[type[Cmdlet], ...] = (
     GetVirtualSwitch,
     NewVirtualSwitch,
@@ -393,4 +417,5 @@ CMDLETS: tuple[type[Cmdlet], ...] = (
     GetSecurityPolicy,
     SetSecurityPolicy,
     GetVMHostNetworkAdapter,
+    SetVMHostNetworkAdapter,
 )

@@ -326,6 +326,8 @@ class HostNetworkAdapter(_message.Message):
     PORT_GROUP_FIELD_NUMBER: _builtins.int
     IP_FIELD_NUMBER: _builtins.int
     SUBNET_MASK_FIELD_NUMBER: _builtins.int
+    UDP_ENDPOINT_FIELD_NUMBER: _builtins.int
+    UDP_PEER_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     kind: _builtins.str
     """physical | vmkernel"""
@@ -341,6 +343,10 @@ class HostNetworkAdapter(_message.Message):
     """vmkernel"""
     subnet_mask: _builtins.str
     """vmkernel"""
+    udp_endpoint: _builtins.str
+    """physical: wired to this UDP address on loopback ("" = no wire)"""
+    udp_peer: _builtins.str
+    """physical: where its frames go"""
     def __init__(
         self,
         *,
@@ -353,10 +359,12 @@ class HostNetworkAdapter(_message.Message):
         port_group: _builtins.str = ...,
         ip: _builtins.str = ...,
         subnet_mask: _builtins.str = ...,
+        udp_endpoint: _builtins.str = ...,
+        udp_peer: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ip", b"ip", "kind", b"kind", "mac", b"mac", "mtu", b"mtu", "name", b"name", "port_group", b"port_group", "speed_mb", b"speed_mb", "subnet_mask", b"subnet_mask", "virtual_switch", b"virtual_switch"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ip", b"ip", "kind", b"kind", "mac", b"mac", "mtu", b"mtu", "name", b"name", "port_group", b"port_group", "speed_mb", b"speed_mb", "subnet_mask", b"subnet_mask", "udp_endpoint", b"udp_endpoint", "udp_peer", b"udp_peer", "virtual_switch", b"virtual_switch"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

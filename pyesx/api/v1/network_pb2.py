@@ -25,33 +25,35 @@ _sym_db = _symbol_database.Default()
 from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apyesx/api/v1/network.proto\x12\x0cpyesx.api.v1\x1a\x17pyesx/api/v1/host.proto\"\x1c\n\x1aListVirtualSwitchesRequest\"T\n\x1bListVirtualSwitchesResponse\x12\x35\n\x10virtual_switches\x18\x01 \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\"\xf6\x01\n\x11VirtualSwitchSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\tnum_ports\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x03mtu\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x0f\n\x07uplinks\x18\x04 \x03(\t\x12\x13\n\x0bset_uplinks\x18\x05 \x01(\x08\x12.\n\x08security\x18\x06 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x31\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicyH\x02\x88\x01\x01\x42\x0c\n\n_num_portsB\x06\n\x04_mtuB\n\n\x08_shaping\"\x9d\x02\n\rPortGroupSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0evirtual_switch\x18\x02 \x01(\t\x12\x14\n\x07vlan_id\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x15\n\x08new_name\x18\x04 \x01(\tH\x01\x88\x01\x01\x12.\n\x08security\x18\x05 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x18\n\x10inherit_security\x18\x06 \x03(\t\x12\x31\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicyH\x02\x88\x01\x01\x12\x17\n\x0finherit_shaping\x18\x08 \x01(\x08\x42\n\n\x08_vlan_idB\x0b\n\t_new_nameB\n\n\x08_shaping\"*\n\x1aRemoveVirtualSwitchRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1d\n\x1bRemoveVirtualSwitchResponse\"&\n\x16RemovePortGroupRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x19\n\x17RemovePortGroupResponse\" \n\x1eListHostNetworkAdaptersRequest\"U\n\x1fListHostNetworkAdaptersResponse\x12\x32\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32 .pyesx.api.v1.HostNetworkAdapter2\xfc\x05\n\x0eNetworkService\x12j\n\x13ListVirtualSwitches\x12(.pyesx.api.v1.ListVirtualSwitchesRequest\x1a).pyesx.api.v1.ListVirtualSwitchesResponse\x12S\n\x13\x43reateVirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12S\n\x13UpdateVirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12j\n\x13RemoveVirtualSwitch\x12(.pyesx.api.v1.RemoveVirtualSwitchRequest\x1a).pyesx.api.v1.RemoveVirtualSwitchResponse\x12G\n\x0f\x43reatePortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12G\n\x0fUpdatePortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12^\n\x0fRemovePortGroup\x12$.pyesx.api.v1.RemovePortGroupRequest\x1a%.pyesx.api.v1.RemovePortGroupResponse\x12v\n\x17ListHostNetworkAdapters\x12,.pyesx.api.v1.ListHostNetworkAdaptersRequest\x1a-.pyesx.api.v1.ListHostNetworkAdaptersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apyesx/api/v1/network.proto\x12\x0cpyesx.api.v1\x1a\x17pyesx/api/v1/host.proto\"G\n\x0fPhysicalNicLink\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0cudp_endpoint\x18\x02 \x01(\t\x12\x10\n\x08udp_peer\x18\x03 \x01(\t\"\x1c\n\x1aListVirtualSwitchesRequest\"T\n\x1bListVirtualSwitchesResponse\x12\x35\n\x10virtual_switches\x18\x01 \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\"\xf6\x01\n\x11VirtualSwitchSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\tnum_ports\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x03mtu\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x0f\n\x07uplinks\x18\x04 \x03(\t\x12\x13\n\x0bset_uplinks\x18\x05 \x01(\x08\x12.\n\x08security\x18\x06 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x31\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicyH\x02\x88\x01\x01\x42\x0c\n\n_num_portsB\x06\n\x04_mtuB\n\n\x08_shaping\"\x9d\x02\n\rPortGroupSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0evirtual_switch\x18\x02 \x01(\t\x12\x14\n\x07vlan_id\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x15\n\x08new_name\x18\x04 \x01(\tH\x01\x88\x01\x01\x12.\n\x08security\x18\x05 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x18\n\x10inherit_security\x18\x06 \x03(\t\x12\x31\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicyH\x02\x88\x01\x01\x12\x17\n\x0finherit_shaping\x18\x08 \x01(\x08\x42\n\n\x08_vlan_idB\x0b\n\t_new_nameB\n\n\x08_shaping\"*\n\x1aRemoveVirtualSwitchRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1d\n\x1bRemoveVirtualSwitchResponse\"&\n\x16RemovePortGroupRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x19\n\x17RemovePortGroupResponse\" \n\x1eListHostNetworkAdaptersRequest\"U\n\x1fListHostNetworkAdaptersResponse\x12\x32\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32 .pyesx.api.v1.HostNetworkAdapter2\xd3\x06\n\x0eNetworkService\x12j\n\x13ListVirtualSwitches\x12(.pyesx.api.v1.ListVirtualSwitchesRequest\x1a).pyesx.api.v1.ListVirtualSwitchesResponse\x12S\n\x13\x43reateVirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12S\n\x13UpdateVirtualSwitch\x12\x1f.pyesx.api.v1.VirtualSwitchSpec\x1a\x1b.pyesx.api.v1.VirtualSwitch\x12j\n\x13RemoveVirtualSwitch\x12(.pyesx.api.v1.RemoveVirtualSwitchRequest\x1a).pyesx.api.v1.RemoveVirtualSwitchResponse\x12G\n\x0f\x43reatePortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12G\n\x0fUpdatePortGroup\x12\x1b.pyesx.api.v1.PortGroupSpec\x1a\x17.pyesx.api.v1.PortGroup\x12^\n\x0fRemovePortGroup\x12$.pyesx.api.v1.RemovePortGroupRequest\x1a%.pyesx.api.v1.RemovePortGroupResponse\x12v\n\x17ListHostNetworkAdapters\x12,.pyesx.api.v1.ListHostNetworkAdaptersRequest\x1a-.pyesx.api.v1.ListHostNetworkAdaptersResponse\x12U\n\x12SetPhysicalNicLink\x12\x1d.pyesx.api.v1.PhysicalNicLink\x1a .pyesx.api.v1.HostNetworkAdapterb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.api.v1.network_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTVIRTUALSWITCHESREQUEST']._serialized_start=69
-  _globals['_LISTVIRTUALSWITCHESREQUEST']._serialized_end=97
-  _globals['_LISTVIRTUALSWITCHESRESPONSE']._serialized_start=99
-  _globals['_LISTVIRTUALSWITCHESRESPONSE']._serialized_end=183
-  _globals['_VIRTUALSWITCHSPEC']._serialized_start=186
-  _globals['_VIRTUALSWITCHSPEC']._serialized_end=432
-  _globals['_PORTGROUPSPEC']._serialized_start=435
-  _globals['_PORTGROUPSPEC']._serialized_end=720
-  _globals['_REMOVEVIRTUALSWITCHREQUEST']._serialized_start=722
-  _globals['_REMOVEVIRTUALSWITCHREQUEST']._serialized_end=764
-  _globals['_REMOVEVIRTUALSWITCHRESPONSE']._serialized_start=766
-  _globals['_REMOVEVIRTUALSWITCHRESPONSE']._serialized_end=795
-  _globals['_REMOVEPORTGROUPREQUEST']._serialized_start=797
-  _globals['_REMOVEPORTGROUPREQUEST']._serialized_end=835
-  _globals['_REMOVEPORTGROUPRESPONSE']._serialized_start=837
-  _globals['_REMOVEPORTGROUPRESPONSE']._serialized_end=862
-  _globals['_LISTHOSTNETWORKADAPTERSREQUEST']._serialized_start=864
-  _globals['_LISTHOSTNETWORKADAPTERSREQUEST']._serialized_end=896
-  _globals['_LISTHOSTNETWORKADAPTERSRESPONSE']._serialized_start=898
-  _globals['_LISTHOSTNETWORKADAPTERSRESPONSE']._serialized_end=983
-  _globals['_NETWORKSERVICE']._serialized_start=986
-  _globals['_NETWORKSERVICE']._serialized_end=1750
+  _globals['_PHYSICALNICLINK']._serialized_start=69
+  _globals['_PHYSICALNICLINK']._serialized_end=140
+  _globals['_LISTVIRTUALSWITCHESREQUEST']._serialized_start=142
+  _globals['_LISTVIRTUALSWITCHESREQUEST']._serialized_end=170
+  _globals['_LISTVIRTUALSWITCHESRESPONSE']._serialized_start=172
+  _globals['_LISTVIRTUALSWITCHESRESPONSE']._serialized_end=256
+  _globals['_VIRTUALSWITCHSPEC']._serialized_start=259
+  _globals['_VIRTUALSWITCHSPEC']._serialized_end=505
+  _globals['_PORTGROUPSPEC']._serialized_start=508
+  _globals['_PORTGROUPSPEC']._serialized_end=793
+  _globals['_REMOVEVIRTUALSWITCHREQUEST']._serialized_start=795
+  _globals['_REMOVEVIRTUALSWITCHREQUEST']._serialized_end=837
+  _globals['_REMOVEVIRTUALSWITCHRESPONSE']._serialized_start=839
+  _globals['_REMOVEVIRTUALSWITCHRESPONSE']._serialized_end=868
+  _globals['_REMOVEPORTGROUPREQUEST']._serialized_start=870
+  _globals['_REMOVEPORTGROUPREQUEST']._serialized_end=908
+  _globals['_REMOVEPORTGROUPRESPONSE']._serialized_start=910
+  _globals['_REMOVEPORTGROUPRESPONSE']._serialized_end=935
+  _globals['_LISTHOSTNETWORKADAPTERSREQUEST']._serialized_start=937
+  _globals['_LISTHOSTNETWORKADAPTERSREQUEST']._serialized_end=969
+  _globals['_LISTHOSTNETWORKADAPTERSRESPONSE']._serialized_start=971
+  _globals['_LISTHOSTNETWORKADAPTERSRESPONSE']._serialized_end=1056
+  _globals['_NETWORKSERVICE']._serialized_start=1059
+  _globals['_NETWORKSERVICE']._serialized_end=1910
 # @@protoc_insertion_point(module_scope)

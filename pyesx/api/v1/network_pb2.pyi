@@ -20,6 +20,34 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class PhysicalNicLink(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    UDP_ENDPOINT_FIELD_NUMBER: _builtins.int
+    UDP_PEER_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """"vmnic1" """
+    udp_endpoint: _builtins.str
+    """"127.0.0.1:4789", bound here"""
+    udp_peer: _builtins.str
+    """"127.0.0.1:4790", the other host's endpoint"""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        udp_endpoint: _builtins.str = ...,
+        udp_peer: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "udp_endpoint", b"udp_endpoint", "udp_peer", b"udp_peer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PhysicalNicLink: _TypeAlias = PhysicalNicLink  # noqa: Y015
+
+@_typing.final
 class ListVirtualSwitchesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -43,6 +43,10 @@ class NetworkServiceStub:
     RemovePortGroup: _grpc.UnaryUnaryMultiCallable[_network_pb2.RemovePortGroupRequest, _network_pb2.RemovePortGroupResponse]
     """A port group that carries a VM NIC or a VMkernel NIC is InvalidState."""
     ListHostNetworkAdapters: _grpc.UnaryUnaryMultiCallable[_network_pb2.ListHostNetworkAdaptersRequest, _network_pb2.ListHostNetworkAdaptersResponse]
+    SetPhysicalNicLink: _grpc.UnaryUnaryMultiCallable[_network_pb2.PhysicalNicLink, _host_pb2.HostNetworkAdapter]
+    """Wire a physical NIC to a UDP endpoint on loopback, so that switches of two hosts on one machine
+    form one segment (both addresses empty: unwire it).
+    """
 
 @_typing.type_check_only
 class NetworkServiceAsyncStub(NetworkServiceStub):
@@ -58,6 +62,10 @@ class NetworkServiceAsyncStub(NetworkServiceStub):
     RemovePortGroup: _aio.UnaryUnaryMultiCallable[_network_pb2.RemovePortGroupRequest, _network_pb2.RemovePortGroupResponse]  # type: ignore[assignment]
     """A port group that carries a VM NIC or a VMkernel NIC is InvalidState."""
     ListHostNetworkAdapters: _aio.UnaryUnaryMultiCallable[_network_pb2.ListHostNetworkAdaptersRequest, _network_pb2.ListHostNetworkAdaptersResponse]  # type: ignore[assignment]
+    SetPhysicalNicLink: _aio.UnaryUnaryMultiCallable[_network_pb2.PhysicalNicLink, _host_pb2.HostNetworkAdapter]  # type: ignore[assignment]
+    """Wire a physical NIC to a UDP endpoint on loopback, so that switches of two hosts on one machine
+    form one segment (both addresses empty: unwire it).
+    """
 
 class NetworkServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -118,5 +126,15 @@ class NetworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _network_pb2.ListHostNetworkAdaptersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_network_pb2.ListHostNetworkAdaptersResponse, _abc.Awaitable[_network_pb2.ListHostNetworkAdaptersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetPhysicalNicLink(
+        self,
+        request: _network_pb2.PhysicalNicLink,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.HostNetworkAdapter, _abc.Awaitable[_host_pb2.HostNetworkAdapter]]:
+        """Wire a physical NIC to a UDP endpoint on loopback, so that switches of two hosts on one machine
+        form one segment (both addresses empty: unwire it).
+        """
 
 def add_NetworkServiceServicer_to_server(servicer: NetworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -178,6 +178,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersResponse.FromString,
                 _registered_method=True)
+        self.SetPhysicalNicLink = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/SetPhysicalNicLink',
+                request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.PhysicalNicLink.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostNetworkAdapter.FromString,
+                _registered_method=True)
 
 
 class VMkernelServicer:
@@ -370,6 +375,12 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetPhysicalNicLink(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VMkernelServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -512,6 +523,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.ListHostNetworkAdapters,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersResponse.SerializeToString,
+            ),
+            'SetPhysicalNicLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPhysicalNicLink,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_network__pb2.PhysicalNicLink.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostNetworkAdapter.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1270,6 +1286,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/ListHostNetworkAdapters',
             pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_network__pb2.ListHostNetworkAdaptersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPhysicalNicLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/SetPhysicalNicLink',
+            pyesx_dot_api_dot_v1_dot_network__pb2.PhysicalNicLink.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.HostNetworkAdapter.FromString,
             options,
             channel_credentials,
             insecure,

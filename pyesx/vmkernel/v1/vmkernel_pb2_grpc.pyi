@@ -86,6 +86,7 @@ class VMkernelStub:
     UpdatePortGroup: _grpc.UnaryUnaryMultiCallable[_network_pb2.PortGroupSpec, _host_pb2.PortGroup]
     RemovePortGroup: _grpc.UnaryUnaryMultiCallable[_network_pb2.RemovePortGroupRequest, _network_pb2.RemovePortGroupResponse]
     ListHostNetworkAdapters: _grpc.UnaryUnaryMultiCallable[_network_pb2.ListHostNetworkAdaptersRequest, _network_pb2.ListHostNetworkAdaptersResponse]
+    SetPhysicalNicLink: _grpc.UnaryUnaryMultiCallable[_network_pb2.PhysicalNicLink, _host_pb2.HostNetworkAdapter]
 
 @_typing.type_check_only
 class VMkernelAsyncStub(VMkernelStub):
@@ -141,6 +142,7 @@ class VMkernelAsyncStub(VMkernelStub):
     UpdatePortGroup: _aio.UnaryUnaryMultiCallable[_network_pb2.PortGroupSpec, _host_pb2.PortGroup]  # type: ignore[assignment]
     RemovePortGroup: _aio.UnaryUnaryMultiCallable[_network_pb2.RemovePortGroupRequest, _network_pb2.RemovePortGroupResponse]  # type: ignore[assignment]
     ListHostNetworkAdapters: _aio.UnaryUnaryMultiCallable[_network_pb2.ListHostNetworkAdaptersRequest, _network_pb2.ListHostNetworkAdaptersResponse]  # type: ignore[assignment]
+    SetPhysicalNicLink: _aio.UnaryUnaryMultiCallable[_network_pb2.PhysicalNicLink, _host_pb2.HostNetworkAdapter]  # type: ignore[assignment]
 
 class VMkernelServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -361,5 +363,12 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _network_pb2.ListHostNetworkAdaptersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_network_pb2.ListHostNetworkAdaptersResponse, _abc.Awaitable[_network_pb2.ListHostNetworkAdaptersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetPhysicalNicLink(
+        self,
+        request: _network_pb2.PhysicalNicLink,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.HostNetworkAdapter, _abc.Awaitable[_host_pb2.HostNetworkAdapter]]: ...
 
 def add_VMkernelServicer_to_server(servicer: VMkernelServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
