@@ -10,7 +10,8 @@ Then binary requests, answered in any order (match them by tag)::
     request   op u8 | disk u8 | flags u16 | tag u32 | offset u64 | length u32 | data (writes)
     response  tag u32 | status i32 (0 or -errno) | length u32 | data (reads)
 
-``DiskClient`` is the blocking client a VMM world uses, one request at a time.
+``DiskClient`` is the blocking client a VMM world uses: one request at a time
+(``read``, ``write``, ``flush``), or several in flight (``submit``, ``complete``).
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class DiskClient:
             disks.append(GuestDisk(key, int(capacity)))
         return disks
 
-    def _call(self, op: int, disk: int, offset: int, length: int, data: bytes = b"") -> bytearray:
+    def submit(self, op: int, disk: int, offset: int, length: int, data: bytes | bytearray = b"") -> int:
+        """Send a request without waiting for its answer; returns its tag (see ``complete``)."""
         self._next_tag = (self._next_tag + 1) & 0xFFFFFFFF
         tag = self._next_tag
         header = REQUEST.pack(op, disk, 0, tag, offset, length)
@@ -95,8 +97,16 @@ class DiskClient:
             self.sock.sendall(data)
         else:
             self.sock.sendall(header + data)
-        got_tag, status, size = RESPONSE.unpack(recv_exactly(self.sock, RESPONSE.size))
-        payload = recv_exactly(self.sock, size) if size else bytearray()
+        return tag
+
+    def complete(self) -> tuple[int, int, bytearray]:
+        """The next answer to come: (tag, status 0 or -errno, data read)."""
+        tag, status, size = RESPONSE.unpack(recv_exactly(self.sock, RESPONSE.size))
+        return tag, status, recv_exactly(self.sock, size) if size else bytearray()
+
+    def _call(self, op: int, disk: int, offset: int, length: int, data: bytes | bytearray = b"") -> bytearray:
+        tag = self.submit(op, disk, offset, length, data)
+        got_tag, status, payload = self.complete()
         if got_tag != tag:
             raise ConnectionError(f"answer for request {got_tag}, expected {tag}")
         if status < 0:
@@ -106,7 +116,7 @@ class DiskClient:
     def read(self, disk: int, offset: int, length: int) -> bytearray:
         return self._call(OP_READ, disk, offset, length)
 
-    def write(self, disk: int, offset: int, data: bytes) -> None:
+    def write(self, disk: int, offset: int, data: bytes | bytearray) -> None:
         if len(data) > MAX_IO_BYTES:
             raise DiskIoError(errno.EINVAL, "an I/O moves at most 4 MiB")
         self._call(OP_WRITE, disk, offset, len(data), data)

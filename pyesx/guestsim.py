@@ -6,7 +6,8 @@ second (vmx/guestmem.py; capped at the VM's memory size).
 ``sim.disk.iops``: the guest's disk workload on its first disk, in I/Os per second
 (0: none; ``max``: as fast as the storage stack answers); ``sim.disk.pattern``:
 ``randwrite`` (default), ``randread``, ``seqwrite``, ``seqread`` or ``randrw``;
-``sim.disk.blockKB``: the size of each I/O (4 by default, 1-1024).
+``sim.disk.blockKB``: the size of each I/O (4 by default, 1-1024);
+``sim.disk.queueDepth``: I/Os it keeps in flight (1 by default, up to 32).
 ``sim.net.ip``: the guest's IPv4 address on its first NIC (``10.0.0.5/24``);
 ``sim.net.ping``: an address it pings every second; ``sim.net.mac``: a MAC it
 takes instead of its NIC's; ``sim.net.spoof``: a source MAC it forges on its
@@ -28,6 +29,8 @@ MEM_ACTIVE_KEY = "sim.mem.activeMB"
 DISK_IOPS_KEY = "sim.disk.iops"
 DISK_PATTERN_KEY = "sim.disk.pattern"
 DISK_BLOCK_KEY = "sim.disk.blockKB"
+DISK_DEPTH_KEY = "sim.disk.queueDepth"
+MAX_QUEUE_DEPTH = 32
 NET_IP_KEY = "sim.net.ip"
 NET_PING_KEY = "sim.net.ping"
 NET_MAC_KEY = "sim.net.mac"
@@ -64,6 +67,8 @@ def check(key: str, value: str) -> None:
     if key.lower() == DISK_PATTERN_KEY.lower() and value.lower() not in DISK_PATTERNS:
         raise faults.InvalidArgument(key, f"'{value}' is not one of {', '.join(DISK_PATTERNS)}")
     _check_net(key, value)
+    if key.lower() == DISK_DEPTH_KEY.lower() and not (value.isdigit() and 1 <= int(value) <= MAX_QUEUE_DEPTH):
+        raise faults.InvalidArgument(key, f"'{value}' is not a queue depth from 1 to {MAX_QUEUE_DEPTH}")
     if key.lower() == DISK_BLOCK_KEY.lower() and not (value.isdigit() and 1 <= int(value) <= MAX_BLOCK_KB):
         raise faults.InvalidArgument(key, f"'{value}' is not a block size in KB from 1 to {MAX_BLOCK_KB}")
 
@@ -87,9 +92,15 @@ class DiskWorkload:
     iops: int = 0
     pattern: str = "randwrite"
     block_kb: int = 4
+    queue_depth: int = 1  # I/Os the guest keeps in flight
 
     def to_dict(self) -> dict[str, int | str]:
-        return {"iops": self.iops, "pattern": self.pattern, "block_kb": self.block_kb}
+        return {
+            "iops": self.iops,
+            "pattern": self.pattern,
+            "block_kb": self.block_kb,
+            "queue_depth": self.queue_depth,
+        }
 
 
 def disk_workload(config: Mapping[str, str]) -> DiskWorkload:
@@ -97,11 +108,13 @@ def disk_workload(config: Mapping[str, str]) -> DiskWorkload:
     iops_text = (_lookup(config, DISK_IOPS_KEY) or "0").lower()
     pattern = (_lookup(config, DISK_PATTERN_KEY) or "randwrite").lower()
     block = _lookup(config, DISK_BLOCK_KEY) or "4"
+    depth = _lookup(config, DISK_DEPTH_KEY) or "1"
     iops = -1 if iops_text == "max" else int(iops_text) if iops_text.isdigit() else 0
     return DiskWorkload(
         iops if iops <= MAX_DISK_IOPS else 0,
         pattern if pattern in DISK_PATTERNS else "randwrite",
         int(block) if block.isdigit() and 1 <= int(block) <= MAX_BLOCK_KB else 4,
+        int(depth) if depth.isdigit() and 1 <= int(depth) <= MAX_QUEUE_DEPTH else 1,
     )
 
 

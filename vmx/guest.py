@@ -150,9 +150,14 @@ class SimGuest:
                 )
             )
             return {"ok": True}
-        if op == "disk" and self.disk is not None:
-            self.disk.set_workload(
-                DiskWorkload(int(request["iops"]), str(request["pattern"]), int(request["block_kb"]))
+        if op == "disk":
+            self._set_disk_workload(
+                DiskWorkload(
+                    int(request["iops"]),
+                    str(request["pattern"]),
+                    int(request["block_kb"]),
+                    int(request.get("queue_depth", 1)),
+                )
             )
             return {"ok": True}
         return {"error": f"unknown request {op!r}"}

@@ -3,13 +3,14 @@
 Each block the guest writes starts with a header naming it, so what lands on
 disk can be checked from outside::
 
-    b"PYESXBLK" | lba u64 | seq u64 | vm id (16 bytes, padded) | then the seq's low byte repeated
+    b"PYESXBLK" | lba u64 | seq u64 | vm id (16 bytes, padded) | then 0xA5 bytes
 
 ``lba`` is the block's number (offset / block size) and ``seq`` the write's
 number in this guest's life. A read of a block checks its header (a block
 never written reads as zeros). The workload is paced at ``iops`` per second
-(or back to back with ``-1``); a failed I/O (a full datastore: ENOSPC) stops the
-workload for a second (the VM is stunned as ESXi stuns it) and is retried.
+(or back to back with ``-1``), with up to ``queue_depth`` I/Os in flight; a
+failed I/O (a full datastore: ENOSPC) stops the workload for a second (the VM is
+stunned as ESXi stuns it), then it goes on.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from pyesx.diskio import DiskClient, DiskIoError
+from pyesx.diskio import OP_READ, OP_WRITE, DiskClient
 from pyesx.guestsim import DiskWorkload
 
 MAGIC = b"PYESXBLK"
@@ -31,10 +32,15 @@ CONNECT_RETRY_S = 0.1
 MAX_BURST = 64  # I/Os one period may issue while catching up
 
 
-def block_bytes(lba: int, seq: int, vm_id: str, size: int) -> bytes:
-    """The content of block ``lba`` as written by write number ``seq``."""
-    head = HEADER.pack(MAGIC, lba, seq, vm_id.encode()[:16].ljust(16, b"\0"))
-    return head + bytes([seq & 0xFF]) * (size - len(head))
+FILL = 0xA5
+
+
+def block_bytes(lba: int, seq: int, vm_id: str, size: int, into: bytearray | None = None) -> bytearray:
+    """The content of block ``lba`` as written by write number ``seq`` (written over ``into``, a
+    buffer of ``size`` already filled, when given: no new megabyte per write)."""
+    block = into if into is not None and len(into) == size else bytearray([FILL]) * size
+    HEADER.pack_into(block, 0, MAGIC, lba, seq, vm_id.encode()[:16].ljust(16, b"\0"))
+    return block
 
 
 def parse_block(data: bytes | bytearray) -> tuple[int, int] | None:
@@ -70,6 +76,8 @@ class GuestDiskWorkload:
         self._hold_until = 0.0
         self._seq = 0
         self._cursor = 0
+        self._inflight: dict[int, tuple[int, int]] = {}  # tag -> (lba, write seq; 0 for a read)
+        self._buffer: bytearray | None = None  # the block being written (sent before it is reused)
         self._random = random.Random(os.getpid())
 
     def set_workload(self, workload: DiskWorkload) -> None:
@@ -102,6 +110,7 @@ class GuestDiskWorkload:
         now = time.monotonic()
         if not self.workload.iops or now < self._hold_until:
             return
+        self.counters.stunned = ""  # held long enough: try again (the user answered Retry)
         if self._client is None and not self._connect():
             return
         if not self._capacity:
@@ -111,12 +120,37 @@ class GuestDiskWorkload:
             self._credit = min(MAX_BURST, self._credit + (now - self._last) * self.workload.iops)
         self._last = now
         deadline = now + budget_s
-        while (self.workload.iops < 0 or self._credit >= 1) and time.monotonic() < deadline:
-            self._credit -= 1
-            if not self._one_io():
+        try:
+            self._run_until(deadline)
+        except (OSError, ConnectionError):
+            self._client = None  # the storage stack went away (a snapshot reopens it): reconnect
+            self._inflight.clear()
+            self._hold_until = time.monotonic() + CONNECT_RETRY_S
+
+    def _run_until(self, deadline: float) -> None:
+        """Keep up to the workload's queue depth of I/Os in flight while they are due, then take the
+        answers; a failed I/O stops new ones (the VM is stunned) until STUN_RETRY_S later."""
+        assert self._client is not None
+        depth = self.workload.queue_depth
+        while True:
+            due = self.workload.iops < 0 or self._credit >= 1
+            if (
+                due
+                and len(self._inflight) < depth
+                and time.monotonic() < deadline
+                and not self.counters.stunned
+            ):
+                self._credit -= 1
+                self._submit_one()
+                continue
+            if not self._inflight:
+                return
+            self._complete_one()
+            if self.counters.stunned and not self._inflight:
+                self._hold_until = time.monotonic() + STUN_RETRY_S
                 return
 
-    def _one_io(self) -> bool:
+    def _submit_one(self) -> None:
         assert self._client is not None
         size = self.workload.block_kb * 1024
         blocks = max(1, self._capacity // size)
@@ -126,30 +160,31 @@ class GuestDiskWorkload:
         else:
             lba = self._random.randrange(blocks)
         write = pattern in ("randwrite", "seqwrite") or (pattern == "randrw" and self._random.random() < 0.5)
-        try:
-            if write:
-                self._seq += 1
-                self._client.write(0, lba * size, block_bytes(lba, self._seq, self.vm_id, size))
-                self.counters.writes += 1
-                self.counters.last_acked_seq = self._seq
-                self._remember(lba, self._seq)
-            else:
-                data = self._client.read(0, lba * size, size)
-                self.counters.reads += 1
-                self._verify(lba, data)
-        except DiskIoError as error:
+        if write:
+            self._seq += 1
+            self._buffer = block_bytes(lba, self._seq, self.vm_id, size, self._buffer)
+            tag = self._client.submit(OP_WRITE, 0, lba * size, size, self._buffer)
+            self._inflight[tag] = (lba, self._seq)
+        else:
+            self._inflight[self._client.submit(OP_READ, 0, lba * size, size)] = (lba, 0)
+
+    def _complete_one(self) -> None:
+        assert self._client is not None
+        tag, status, data = self._client.complete()
+        lba, seq = self._inflight.pop(tag, (-1, 0))
+        if status < 0:
             self.counters.errors += 1
             self.counters.stunned = (
-                "no space left on the datastore" if error.errno == errno.ENOSPC else str(error)
+                "no space left on the datastore" if -status == errno.ENOSPC else os.strerror(-status)
             )
-            self._hold_until = time.monotonic() + STUN_RETRY_S
-            return False
-        except (OSError, ConnectionError):
-            self._client = None  # the storage stack went away (a snapshot reopens it): reconnect
-            self._hold_until = time.monotonic() + CONNECT_RETRY_S
-            return False
-        self.counters.stunned = ""
-        return True
+            return
+        if seq:
+            self.counters.writes += 1
+            self.counters.last_acked_seq = max(self.counters.last_acked_seq, seq)
+            self._remember(lba, seq)
+        else:
+            self.counters.reads += 1
+            self._verify(lba, data)
 
     def _remember(self, lba: int, seq: int) -> None:
         recent = self.counters.recent

@@ -222,3 +222,13 @@ def test_esxtop_shows_the_virtual_disk_view(host: BootedHost, client: Client) ->
     [row] = list(csv.DictReader(io.StringIO(done.stdout)))
     assert (row["VM"], row["Disk"], row["Datastore"], row["LIMIT"]) == (vm, "scsi0:0", "datastore1", "100.00")
     assert float(row["WRITES/s"]) == pytest.approx(100, rel=0.2)  # the guest asks 200, the limit gives 100
+
+
+def test_a_running_guest_takes_up_a_new_disk_workload(host: BootedHost, client: Client) -> None:
+    vm = _io_vm(client, "late", {})
+    client.wait_for_task(client.power_on(vm).id)
+    settings = {"sim.disk.iops": "200", "sim.disk.queueDepth": "4", "sim.disk.pattern": "randrw"}
+    client.wait_for_task(client.reconfigure_vm(vm, set_extra_config=settings).id)
+    wait_until(lambda: (d := _disk(client, vm)) and d.reads > 20 and d.writes > 20, what="reads and writes")
+    counters = client.guest_info(vm).counters
+    assert counters["disk.verify_errors"] == 0 and counters["disk.errors"] == 0

@@ -88,7 +88,7 @@ class _Pending:
     op: int
     offset: int
     length: int
-    data: bytes
+    data: bytes | bytearray
     arrival: float
     done: asyncio.Future[tuple[int, bytes]]
 
@@ -157,7 +157,8 @@ class DiskIoService:
         self.capped_free_bytes = capped_free_bytes
         self.vms: dict[str, list[OpenVmDisk]] = {}
         self.queues: dict[str, _DatastoreQueue] = {}
-        self._server: asyncio.AbstractServer | None = None
+        self._listening: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
 
     # -- power-on / power-off ---------------------------------------------------------------------
@@ -304,7 +305,7 @@ class DiskIoService:
             queue.wakeup.set()
 
     async def _submit(
-        self, disk: OpenVmDisk, op: int, offset: int, length: int, data: bytes
+        self, disk: OpenVmDisk, op: int, offset: int, length: int, data: bytes | bytearray
     ) -> tuple[int, bytes]:
         await disk.open_for_io.wait()
         loop = asyncio.get_running_loop()
@@ -399,66 +400,129 @@ class DiskIoService:
     # -- the socket -------------------------------------------------------------------------------
 
     async def serve(self) -> None:
+        """Listen on the I/O socket (raw sockets and buffers received in place: a large write is
+        copied once, from the socket into its buffer)."""
         self.socket_path.unlink(missing_ok=True)
-        self._server = await asyncio.start_unix_server(
-            self._connection, path=str(self.socket_path), limit=2 * diskio.MAX_IO_BYTES
-        )
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(self.socket_path))
         self.socket_path.chmod(0o600)
+        server.listen(64)
+        server.setblocking(False)
+        self._listening = server
+        self._accepting = asyncio.create_task(self._accept_loop(server))
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        if self._accepting is not None:
+            self._accepting.cancel()
+        if self._listening is not None:
+            self._listening.close()
         for vm_id in list(self.vms):
             await self.detach(vm_id)
         for queue in self.queues.values():
             if queue.task is not None:
                 queue.task.cancel()
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _accept_loop(self, server: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            conn, _ = await loop.sock_accept(server)
+            conn.setblocking(False)
+            for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+                conn.setsockopt(socket.SOL_SOCKET, option, diskio.SOCKET_BUFFER)
+            task = asyncio.create_task(self._connection(conn))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _connection(self, conn: socket.socket) -> None:
         try:
-            disks = await self._greet(reader, writer)
+            disks = await self._greet(conn)
             if disks is not None:
-                await self._serve_requests(reader, writer, disks)
-        except (asyncio.IncompleteReadError, ConnectionError):
+                await self._serve_requests(conn, disks)
+        except (EOFError, OSError):
             pass  # the world went away
         finally:
-            writer.close()
+            conn.close()
 
-    async def _greet(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> list[OpenVmDisk] | None:
-        hello = (await reader.readline()).strip().split()
-        sock: socket.socket = writer.get_extra_info("socket")
-        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-            sock.setsockopt(socket.SOL_SOCKET, option, diskio.SOCKET_BUFFER)
-        pid, _, _ = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
+    async def _greet(self, conn: socket.socket) -> list[OpenVmDisk] | None:
+        loop = asyncio.get_running_loop()
+        hello = (await loop.sock_recv(conn, 256)).strip().split()
+        pid, _, _ = _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
         if len(hello) != 2 or hello[0] != diskio.HELLO:
-            writer.write(b"ERR bad greeting\n")
+            await loop.sock_sendall(conn, b"ERR bad greeting\n")
             return None
         vm_id = hello[1].decode(errors="replace")
         if vm_id not in self.vms or not self.authorize(vm_id, pid):
             _log.error("storage.refused", vm_id=vm_id, pid=pid)
-            writer.write(f"ERR pid {pid} is not a world of {vm_id}\n".encode())
+            await loop.sock_sendall(conn, f"ERR pid {pid} is not a world of {vm_id}\n".encode())
             return None
         disks = self.vms[vm_id]
         lines = [b"OK"] + [f"{d.spec.key} {d.disk.capacity_bytes}".encode() for d in disks] + [b"", b""]
-        writer.write(b"\n".join(lines))
+        await loop.sock_sendall(conn, b"\n".join(lines))
         return disks
 
-    async def _serve_requests(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, disks: list[OpenVmDisk]
+    async def _serve_requests(self, conn: socket.socket, disks: list[OpenVmDisk]) -> None:
+        """Read requests as they come and answer each when it is done: a guest may keep several in
+        flight (its queue depth); their answers may come in any order, matched by tag."""
+        loop = asyncio.get_running_loop()
+        sending = asyncio.Lock()  # an answer's header and data go out together
+        answering: set[asyncio.Task[None]] = set()
+        header = bytearray(diskio.REQUEST.size)
+        try:
+            while True:
+                await _recv_into(loop, conn, memoryview(header))
+                op, index, _, tag, offset, length = diskio.REQUEST.unpack(header)
+                valid = index < len(disks) and op in (diskio.OP_READ, diskio.OP_WRITE, diskio.OP_FLUSH)
+                if length > diskio.MAX_IO_BYTES:
+                    raise EOFError  # a stream out of step: drop the connection (the world reconnects)
+                data = bytearray(length) if op == diskio.OP_WRITE else bytearray()
+                if data:
+                    await _recv_into(loop, conn, memoryview(data))
+                if not valid:
+                    async with sending:
+                        await loop.sock_sendall(conn, diskio.RESPONSE.pack(tag, -errno.EINVAL, 0))
+                    continue
+                task = asyncio.create_task(
+                    self._answer(
+                        conn,
+                        sending,
+                        disks[index],
+                        tag,
+                        op,
+                        offset,
+                        length,
+                        data,
+                    )
+                )
+                answering.add(task)
+                task.add_done_callback(answering.discard)
+        finally:
+            for task in answering:
+                task.cancel()
+
+    async def _answer(
+        self,
+        conn: socket.socket,
+        sending: asyncio.Lock,
+        disk: OpenVmDisk,
+        tag: int,
+        op: int,
+        offset: int,
+        length: int,
+        data: bytes | bytearray,
     ) -> None:
-        while True:
-            op, index, _, tag, offset, length = diskio.REQUEST.unpack(
-                await reader.readexactly(diskio.REQUEST.size)
-            )
-            data = await reader.readexactly(length) if op == diskio.OP_WRITE else b""
-            valid = index < len(disks) and op in (diskio.OP_READ, diskio.OP_WRITE, diskio.OP_FLUSH)
-            if not valid or length > diskio.MAX_IO_BYTES:
-                writer.write(diskio.RESPONSE.pack(tag, -errno.EINVAL, 0))
-                continue
-            status, payload = await self._submit(disks[index], op, offset, length, data)
-            writer.write(diskio.RESPONSE.pack(tag, status, len(payload)))
-            if payload:
-                writer.write(payload)  # not joined to the header: no copy of a large read
-            await writer.drain()
+        status, payload = await self._submit(disk, op, offset, length, data)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(OSError):
+            async with sending:
+                await loop.sock_sendall(conn, diskio.RESPONSE.pack(tag, status, len(payload)))
+                if payload:
+                    await loop.sock_sendall(conn, payload)  # not joined to the header: no copy
+
+
+async def _recv_into(loop: asyncio.AbstractEventLoop, conn: socket.socket, view: memoryview) -> None:
+    """Fill ``view`` from the socket; EOFError when the world closed it."""
+    while view:
+        count = await loop.sock_recv_into(conn, view)
+        if not count:
+            raise EOFError
+        view = view[count:]
