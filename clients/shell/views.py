@@ -230,6 +230,13 @@ def guest_object(vm: VM, guest: GuestInfo) -> PSObject:
             ("HostName", guest.host_name),
             ("Uptime", guest.uptime_seconds),
             ("BootCount", guest.boot_count),
+            ("IPAddress", [guest.ip_address] if guest.ip_address else []),
+            (
+                "Counters",
+                PSObject(
+                    "GuestCounters", [(k, v) for k, v in sorted(guest.counters.items())], label="counters"
+                ),
+            ),
         ],
         base=guest,
         label=f"{vm.name}:{guest.guest_state}",

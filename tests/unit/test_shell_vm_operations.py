@@ -254,6 +254,8 @@ def test_stop_and_restart_vm_guest(capsys: pytest.CaptureFixture[str], fake: Fak
         "HostName": "web02",
         "Uptime": 42.0,
         "BootCount": 1,
+        "IPAddress": [],
+        "Counters": {},
     }  # the guest as it was when asked
     assert ("reboot_guest", "vm-2") in fake.client.calls
     assert not any(c[0] == "wait_for_task" for c in fake.client.calls)  # not tasks
