@@ -7,8 +7,10 @@ CPU view: one row per VMM world (one vCPU of a VM) over the last interval:
 %RUN (on a PCPU), %RDY (runnable but not running: waiting for a PCPU or held
 by a limit), %MLMTD (the part of %RDY held by the VM's limit or entitlement),
 %CSTP (co-stopped), %WAIT (the rest: halted or blocked), so that
-%RUN + %RDY + %CSTP + %WAIT = 100. %USED equals %RUN here (no frequency
-scaling or hyper-threading to account for).
+%RUN + %RDY + %CSTP + %WAIT = 100, and %IDLE (the part of %WAIT in the guest's
+idle loop, not blocked on its disk I/O). %USED equals %RUN here (no frequency
+scaling or hyper-threading to account for). The header shows each PCPU's use
+(PCPU USED(%), from the kernel's accounting) and their average.
 
 Memory view: one row per powered-on VM, in MB: MEMSZ (configured), GRANT
 (touched, not reclaimed), CNSM (consumed: resident, measured from the OS), ACTV
@@ -53,7 +55,7 @@ from clients.sdk import Client, connect
 from pyesx import faults
 from pyesx.api.v1 import performance_pb2
 
-COLUMNS = ("%USED", "%RUN", "%RDY", "%MLMTD", "%CSTP", "%WAIT")
+COLUMNS = ("%USED", "%RUN", "%RDY", "%MLMTD", "%CSTP", "%WAIT", "%IDLE")
 MEMORY_COLUMNS = ("MEMSZ", "GRANT", "CNSM", "ACTV", "MCTLSZ", "MCTLTGT", "SWCUR", "SWTGT")
 MEMORY_HOST_COLUMNS = ("PMEM", "FREE", "MINFREE", "STATE")
 NET_COLUMNS = ("PKTTX/s", "MbTX/s", "PKTRX/s", "MbRX/s", "%DRPTX", "%DRPRX")
@@ -89,13 +91,19 @@ class WorldRates:
     ready: float
     limited: float
     costop: float
+    io_wait: float = 0.0
 
     @property
     def wait(self) -> float:
         return max(0.0, 100.0 - self.run - self.ready - self.costop)
 
+    @property
+    def idle(self) -> float:
+        """The part of %WAIT the guest spent in its idle loop (not blocked on its disk I/O)."""
+        return max(0.0, self.wait - self.io_wait)
+
     def values(self) -> tuple[float, ...]:
-        return (self.run, self.run, self.ready, self.limited, self.costop, self.wait)
+        return (self.run, self.run, self.ready, self.limited, self.costop, self.wait, self.idle)
 
 
 def rates(before: performance_pb2.WorldStats, after: performance_pb2.WorldStats) -> list[WorldRates]:
@@ -120,9 +128,21 @@ def rates(before: performance_pb2.WorldStats, after: performance_pb2.WorldStats)
                 pct(w.ready_seconds, b.ready_seconds),
                 pct(w.limited_seconds, b.limited_seconds),
                 pct(w.costop_seconds, b.costop_seconds),
+                pct(w.io_wait_seconds, b.io_wait_seconds),
             )
         )
     return sorted(out, key=lambda r: -r.run)
+
+
+def pcpu_used(before: performance_pb2.WorldStats, after: performance_pb2.WorldStats) -> list[float]:
+    """Each PCPU's busy percentage over the interval (the kernel's accounting)."""
+    elapsed = after.timestamp - before.timestamp
+    if elapsed <= 0 or len(before.pcpu_used_seconds) != len(after.pcpu_used_seconds):
+        return []
+    return [
+        max(0.0, min(100.0, (a - b) / elapsed * 100))
+        for a, b in zip(after.pcpu_used_seconds, before.pcpu_used_seconds, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -233,10 +253,13 @@ def _sorted(rows: list[tuple[str, tuple[float, ...]]], column: int) -> list[tupl
     return sorted(rows, key=lambda row: -row[1][column])
 
 
-def _table(rows: list[WorldRates], stamp: str, sort: int = 0) -> str:
+def _table(rows: list[WorldRates], stamp: str, sort: int = 0, pcpus: list[float] | None = None) -> str:
     named = [(f"{r.name[:23]:<24}{r.vm_id:<8}", r.values()) for r in rows]
+    used = pcpus or []
+    average = sum(used) / len(used) if used else 0.0
     lines = [
         f"{stamp}  CPU view: {len(rows)} VMM worlds",
+        "PCPU USED(%): " + " ".join(f"{u:.0f}" for u in used) + f" AVG: {average:.0f}",
         f"{'NAME':<24}{'VM':<8}" + "".join(f"{c:>8}" for c in COLUMNS),
     ]
     lines += [label + "".join(f"{v:8.1f}" for v in values) for label, values in _sorted(named, sort)]
@@ -333,13 +356,15 @@ class Readings:
         self.disks = client.disk_stats()
         self.ports = client.net_stats()
         self.world_rates: list[WorldRates] = []
+        self.pcpus: list[float] = []
         self.disk_rates: list[DiskRates] = []
         self.port_rates: list[PortRates] = []
 
     def refresh(self, view: str) -> performance_pb2.MemoryStats | None:
         worlds = self.client.world_stats()
         if worlds.timestamp - self.worlds.timestamp >= 0.1 or not self.world_rates:
-            self.world_rates, self.worlds = rates(self.worlds, worlds), worlds
+            self.world_rates, self.pcpus = rates(self.worlds, worlds), pcpu_used(self.worlds, worlds)
+            self.worlds = worlds
         if view == "network":
             ports = self.client.net_stats()
             if ports.timestamp - self.ports.timestamp >= 0.1 or not self.port_rates:
@@ -394,7 +419,7 @@ def _screen(readings: Readings, memory: performance_pb2.MemoryStats | None, view
         return _disk_table(readings.disk_rates, _stamp(readings.disks.timestamp), sort)
     if view == "network":
         return _net_table(readings.port_rates, _stamp(readings.ports.timestamp), sort)
-    return _table(readings.world_rates, _stamp(readings.worlds.timestamp), sort)
+    return _table(readings.world_rates, _stamp(readings.worlds.timestamp), sort, readings.pcpus)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

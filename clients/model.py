@@ -46,6 +46,15 @@ class HardDisk:
 
 
 @dataclass(frozen=True)
+class VmQuestion:
+    """What a stunned VM waits to be told (PowerCLI's Get-VMQuestion)."""
+
+    id: str
+    text: str
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NetworkAdapter:
     key: str  # "ethernet0"
     network_name: str
@@ -94,6 +103,7 @@ class VM:
     memory_allocation: ResourceAllocation | None = None
     resource_pool_id: str = "ha-root-pool"
     resource_pool_name: str = "Resources"
+    question: VmQuestion | None = None  # what the VM waits to be told (a stunned VM)
 
 
 @dataclass(frozen=True)

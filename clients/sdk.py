@@ -35,6 +35,7 @@ from clients.model import (
     ResourcePoolUsage,
     Snapshot,
     Task,
+    VmQuestion,
 )
 from clients.network import NetworkCalls
 from pyesx import faults
@@ -125,6 +126,9 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
         cpu_allocation=_allocation(m, "cpu_allocation"),
         memory_allocation=_allocation(m, "memory_allocation"),
         resource_pool_id=m.resource_pool_id,
+        question=VmQuestion(m.question.id, m.question.text, tuple(m.question.choices))
+        if m.HasField("question")
+        else None,
         resource_pool_name=m.resource_pool_name,
     )
 
@@ -421,6 +425,11 @@ class Client(DatastoreCalls, NetworkCalls):
 
     def reboot_guest(self, vm_id: str) -> None:
         self._call(self._vms.RebootGuest, vm_pb2.VMRequest(id=vm_id))
+
+    def answer_vm(self, vm_id: str, question_id: str, choice: str) -> None:
+        """Answer the question a stunned VM waits on (``VM.question``): "Retry" or "Cancel"."""
+        request = vm_pb2.AnswerVMRequest(id=vm_id, question_id=question_id, choice=choice)
+        self._call(self._vms.AnswerVM, request)
 
     def guest_info(self, vm_id: str) -> GuestInfo:
         m = self._call(self._vms.GetGuestInfo, vm_pb2.VMRequest(id=vm_id))

@@ -88,6 +88,7 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
         provisioned_bytes=max(provisioned, vm.used_bytes()),
         used_bytes=vm.used_bytes(),
         current_snapshot_id=f"{vm.id}-snapshot-{vm.current_snapshot}" if vm.current_snapshot else "",
+        question=vm.question,
         disks=disks,
         network_adapters=[
             vm_pb2.NetworkAdapter(

@@ -183,6 +183,26 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
     async def GetGuestInfo(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestInfo:
         return await self.power.guest_info(request.id)
 
+    async def AnswerVM(self, request: vm_pb2.AnswerVMRequest, context: Ctx) -> vm_pb2.AnswerVMResponse:
+        vm = self.vms.get(request.id)
+        question = vm.question
+        if question is None or question.id != request.question_id:
+            raise faults.InvalidArgument(
+                "questionId", f"{vm.name} has no question '{request.question_id}' pending"
+            )
+        if request.choice not in question.choices:
+            raise faults.InvalidArgument(
+                "answerChoice", f"'{request.choice}' is not one of {', '.join(question.choices)}"
+            )
+        answer = vmkernel_pb2.AnswerVmQuestionRequest(
+            vm_id=vm.id, question_id=question.id, choice=request.choice
+        )
+        await call(self.hostd.vmkernel.AnswerVmQuestion, answer)
+        vm.question = None
+        self.vms.changed(vm, "question")
+        self.vms.record("VmMessageEvent", vm, f"{vm.name}: the question was answered {request.choice}")
+        return vm_pb2.AnswerVMResponse()
+
     async def UnregisterVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.vms.unregister(request.id))
 

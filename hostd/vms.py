@@ -59,6 +59,7 @@ class VmRecord:
     vmm_pids: list[int] = field(default_factory=list)
     current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
     nic_connected: dict[str, bool] = field(default_factory=dict)  # a running VM's NICs: connected now
+    question: vm_pb2.VmQuestion | None = None  # what the stunned VM waits to be told
     pool_id: str = ROOT_POOL_ID  # the resource pool it was created in or moved to
     _space: tuple[float, int] = (0.0, 0)
     _capacities: dict[str, tuple[int, bool]] = field(default_factory=dict)  # file -> (capacity, thin)
@@ -159,6 +160,8 @@ class VmManager:
         self, vm: VmRecord, state: str, vmx_pid: int = 0, vmm_pids: list[int] | None = None
     ) -> None:
         vm.power_state, vm.vmx_pid, vm.vmm_pids = state, vmx_pid, list(vmm_pids or [])
+        if state != POWERED_ON:
+            vm.question = None  # a powered-off VM waits on nothing
         self.changed(vm, "power_state")
 
     def save_config(self, vm: VmRecord) -> None:
@@ -226,6 +229,13 @@ class VmManager:
                 self.set_power(vm, POWERED_ON, started.pid, list(started.vmm_pids))
         elif kind == "vmx_exited":
             self._on_vmx_exit(event.vmx_exited)
+        elif kind == "vm_question":
+            raised = event.vm_question
+            vm = self.vms.get(raised.vm_id)
+            if vm is not None:
+                vm.question = raised.question
+                self.changed(vm, "question")
+                self.record("VmMessageErrorEvent", vm, f"{vm.name}: {raised.question.text}")
         elif kind == "hostd_restarted":
             r = event.hostd_restarted
             self.events.record(

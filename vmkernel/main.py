@@ -14,12 +14,14 @@ import fcntl
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
 import grpc
 import uvloop
 
+from pyesx.api.v1 import vm_pb2 as api_vm_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import become_subreaper
@@ -141,8 +143,14 @@ async def boot(args: argparse.Namespace) -> int:
     scheduling = asyncio.create_task(scheduler.run())
     datastores = DatastoreTable(layout, config)
     datastores.mount_all()
+
+    def question(vm_id: str, question_id: str, text: str) -> None:
+        asked = api_vm_pb2.VmQuestion(id=question_id, text=text, choices=["Retry", "Cancel"])
+        raised = vmkernel_pb2.VmQuestionRaised(vm_id=vm_id, question=asked)
+        events.publish(vmkernel_pb2.WorldEvent(time=time.time(), vm_question=raised))
+
     storage = DiskIoService(
-        layout.storage_socket, datastores.capacity_iops, worlds.owns, datastores.capped_free_bytes
+        layout.storage_socket, datastores.capacity_iops, worlds.owns, datastores.capped_free_bytes, question
     )
     await storage.serve()
     disks = DiskService(layout, datastores, storage)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from pyesx import faults
 from pyesx.allocations import disk_io_from_vmx
 from pyesx.api.v1 import datastore_pb2, host_pb2, network_pb2, performance_pb2
 from pyesx.layout import HostLayout
@@ -21,6 +22,7 @@ from vmkernel.events import WorldEventBus
 from vmkernel.hostinfo import PhysicalHost
 from vmkernel.memsched.scheduler import MemScheduler
 from vmkernel.net.stack import NetStack, NicSpec
+from vmkernel.pcpustat import pcpu_used_seconds
 from vmkernel.storage.mclock import IoAllocation
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
@@ -133,10 +135,15 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
                     ready_seconds=u.ready + u.limited,
                     limited_seconds=u.limited,
                     costop_seconds=u.costop,
+                    io_wait_seconds=self.disks.io.io_wait_seconds(world.vm_id) if world.vcpu == 0 else 0.0,
                 )
             )
         return performance_pb2.WorldStats(
-            timestamp=time.time(), num_pcpus=self.host.num_pcpus, cpu_mhz=self.host.cpu_mhz, worlds=stats
+            timestamp=time.time(),
+            num_pcpus=self.host.num_pcpus,
+            cpu_mhz=self.host.cpu_mhz,
+            worlds=stats,
+            pcpu_used_seconds=pcpu_used_seconds(),
         )
 
     async def GetMemoryStats(
@@ -227,6 +234,17 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
             connected=nic.connected,
         )
         return vmkernel_pb2.SetNicStateResponse()
+
+    async def AnswerVmQuestion(
+        self, request: vmkernel_pb2.AnswerVmQuestionRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.AnswerVmQuestionResponse:
+        if request.choice not in ("Retry", "Cancel"):
+            raise faults.InvalidArgument("answerChoice", f"'{request.choice}' is not Retry or Cancel")
+        self.disks.io.answer(request.vm_id, request.question_id)
+        _log.info("storage.question_answered", vm_id=request.vm_id, choice=request.choice)
+        if request.choice == "Cancel":
+            await to_completion(self.vmxs.stop(request.vm_id, kill=True))
+        return vmkernel_pb2.AnswerVmQuestionResponse()
 
     async def GetDiskStats(
         self, request: performance_pb2.GetDiskStatsRequest, context: grpc.aio.ServicerContext

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from clients import Client
+from pyesx import faults
 from pyesx.api.v1.performance_pb2 import DiskStat
 from pyesx.diskio import DiskClient
 from tests.harness import BootedHost, wait_until
@@ -155,7 +156,7 @@ def test_an_independent_nonpersistent_disk_forgets_the_guests_writes(
     assert _written_blocks(host.root / "vmfs/volumes/datastore1/kiosk/kiosk-flat.vmdk") == {}
 
 
-def test_a_full_datastore_stuns_the_guests_writes_until_there_is_room(
+def test_a_full_datastore_stuns_the_vm_with_a_question_until_it_is_answered(
     host: BootedHost, client: Client, tmp_path: Path
 ) -> None:
     store = tmp_path / "tiny"
@@ -163,17 +164,24 @@ def test_a_full_datastore_stuns_the_guests_writes_until_there_is_room(
     client.create_datastore("tiny", str(store), capacity_bytes=2 * MIB)
     vm = _io_vm(client, "filler", {"sim.disk.iops": "max", "sim.disk.pattern": "seqwrite"}, "tiny")
     client.wait_for_task(client.power_on(vm).id)
-    wait_until(lambda: (d := _disk(client, vm)) and d.errors > 0, what="a write refused for space")
-    full = _disk(client, vm)
-    assert full is not None and client.get_vm(vm).power_state == "poweredOn"  # stunned, not crashed
-    stuck_at = full.writes
+    question = wait_until(lambda: client.get_vm(vm).question, what="the out-of-space question")
+    assert question.choices == ("Retry", "Cancel") and "no more space" in question.text
+    assert client.get_vm(vm).power_state == "poweredOn"  # stunned, not crashed
+    assert client.events(vm_id=vm, types=["VmMessageErrorEvent"])
     client.update_datastore("tiny", capacity_bytes=64 * MIB)
-    wait_until(
-        lambda: (d := _disk(client, vm)) and d.writes > stuck_at + 50, what="writes after room was made"
-    )
-    client.wait_for_task(client.power_off(vm).id)
+    stuck = _disk(client, vm)
+    assert stuck is not None
+    with pytest.raises(faults.InvalidArgument):
+        client.answer_vm(vm, question.id, "Ignore")
+    client.answer_vm(vm, question.id, "Retry")
+    assert client.get_vm(vm).question is None
+    wait_until(lambda: (d := _disk(client, vm)) and d.writes > stuck.writes + 50, what="writes after Retry")
+    client.update_datastore("tiny", capacity_bytes=(store / "filler").stat().st_size + 3 * MIB)
+    second = wait_until(lambda: client.get_vm(vm).question, what="a second question once full again")
+    client.answer_vm(vm, second.id, "Cancel")
+    wait_until(lambda: client.get_vm(vm).power_state == "poweredOff", what="the VM powered off by Cancel")
     blocks = _written_blocks(store / "filler/filler-flat.vmdk")
-    assert blocks and all(lba == got for lba, got in blocks.items())
+    assert blocks and all(lba == got for lba, got in blocks.items())  # nothing corrupted
 
 
 def test_guest_io_carries_on_into_a_snapshot_delta(host: BootedHost, client: Client) -> None:

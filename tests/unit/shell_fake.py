@@ -1051,6 +1051,13 @@ class FakeClient(FakeDatastores, FakeNetwork):
             for v in self.perf.query(query)
         ]
 
+    def answer_vm(self, vm_id: str, question_id: str, choice: str) -> None:
+        self.calls.append(("answer_vm", vm_id, question_id, choice))
+        vm = self._vm(vm_id)
+        if vm.question is None or vm.question.id != question_id:
+            raise InvalidArgument("questionId", f"{vm.name} has no question '{question_id}' pending")
+        self._update(vm, question=None)
+
     def logout(self) -> None:
         self.calls.append(("logout",))
         self.logged_out += 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from clients.model import VmQuestion
 from tests.unit.shell_fake import FakeConnector, run
 
 pytestmark = pytest.mark.timeout(30)
@@ -95,3 +97,21 @@ def test_new_set_remove_hard_disk(capsys: pytest.CaptureFixture[str]) -> None:
     assert result.code == 1 and "StorageFormat" in result.err
     assert run(capsys, "Get-HardDisk db01 | Remove-HardDisk -Confirm:$false", fake).code == 0
     assert run(capsys, "Get-HardDisk db01", fake).out == ""
+
+
+def test_get_and_answer_a_vm_question(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeConnector()
+    vm = fake.client.add_vm("filler", power_state="poweredOn")
+    fake.client.vms[vm.id] = dataclasses.replace(
+        vm,
+        question=VmQuestion(
+            "q-1", "There is no more space for virtual disk filler.vmdk.", ("Retry", "Cancel")
+        ),
+    )
+    shown = run(capsys, "Get-VMQuestion -VM filler | ConvertTo-Json -Compress -Depth 3", fake).json()
+    assert (shown["Id"], [o["Label"] for o in shown["Options"]]) == ("q-1", ["Retry", "Cancel"])
+    result = run(capsys, "Get-VMQuestion filler | Set-VMQuestion -Option Ignore -Confirm:$false", fake)
+    assert result.code == 1 and "InvalidArgument" in result.err
+    assert run(capsys, "Get-VMQuestion filler | Set-VMQuestion -Option retry -Confirm:$false", fake).code == 0
+    assert ("answer_vm", vm.id, "q-1", "Retry") in fake.client.calls
+    assert run(capsys, "Get-VMQuestion", fake).out == ""

@@ -23,6 +23,7 @@ import dataclasses
 import errno
 import socket
 import struct
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,28 @@ class _Pending:
     done: asyncio.Future[tuple[int, bytes]]
 
 
+@dataclass
+class _IoWait:
+    """A VM's time with at least one disk request outstanding."""
+
+    outstanding: int = 0
+    since: float = 0.0
+    seconds: float = 0.0
+
+    def begin(self, now: float) -> None:
+        if not self.outstanding:
+            self.since = now
+        self.outstanding += 1
+
+    def end(self, now: float) -> None:
+        self.outstanding -= 1
+        if not self.outstanding:
+            self.seconds += now - self.since
+
+    def total(self, now: float) -> float:
+        return self.seconds + (now - self.since if self.outstanding else 0.0)
+
+
 class _DatastoreQueue:
     """mClock over one datastore's disks, dispatched at most ``capacity_iops`` per second.
 
@@ -150,16 +173,20 @@ class DiskIoService:
         capacity_iops: Callable[[str], float],
         authorize: Callable[[str, int], bool],
         capped_free_bytes: Callable[[str], int | None] = lambda datastore: None,
+        on_question: Callable[[str, str, str], None] = lambda vm_id, question_id, text: None,
     ) -> None:
         self.socket_path = socket_path
         self.capacity_iops = capacity_iops
         self.authorize = authorize
         self.capped_free_bytes = capped_free_bytes
+        self.on_question = on_question
+        self.stunned: dict[str, str] = {}  # vm id -> the id of the question it waits on
         self.vms: dict[str, list[OpenVmDisk]] = {}
         self.queues: dict[str, _DatastoreQueue] = {}
         self._listening: socket.socket | None = None
         self._accepting: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._io_wait: dict[str, _IoWait] = {}
 
     # -- power-on / power-off ---------------------------------------------------------------------
 
@@ -200,6 +227,8 @@ class DiskIoService:
 
     async def detach(self, vm_id: str) -> None:
         """The VM powered off (or died): drain and close its disks, drop their redo logs."""
+        self._io_wait.pop(vm_id, None)
+        self.stunned.pop(vm_id, None)
         for disk in self.vms.pop(vm_id, []):
             await self._drain(disk)
             queue = self.queues.get(disk.spec.datastore)
@@ -304,16 +333,49 @@ class DiskIoService:
             queue.mclock.capacity_iops = queue.capacity_iops or DEFAULT_CAPACITY_IOPS
             queue.wakeup.set()
 
+    def _stun(self, disk: OpenVmDisk) -> None:
+        """A write failed for space: the VM is stunned (its I/O refused) until its question is answered."""
+        if disk.vm_id in self.stunned:
+            return
+        question_id = f"{disk.vm_id}-nospace-{int(time.time() * 1000)}"
+        self.stunned[disk.vm_id] = question_id
+        text = (
+            f"There is no more space for virtual disk {disk.top.name} on datastore {disk.spec.datastore}. "
+            "You might be able to continue this session by freeing disk space on the relevant volume, "
+            "and clicking Retry. Click Cancel to terminate this session."
+        )
+        _log.error("storage.vm_stunned", vm_id=disk.vm_id, disk=disk.spec.key, datastore=disk.spec.datastore)
+        self.on_question(disk.vm_id, question_id, text)
+
+    def answer(self, vm_id: str, question_id: str) -> None:
+        """The VM's question was answered: its I/O goes on (a write that still does not fit stuns it
+        again, with a new question)."""
+        if self.stunned.get(vm_id) != question_id:
+            raise faults.InvalidArgument("questionId", f"{vm_id} has no question '{question_id}' pending")
+        del self.stunned[vm_id]
+
     async def _submit(
         self, disk: OpenVmDisk, op: int, offset: int, length: int, data: bytes | bytearray
     ) -> tuple[int, bytes]:
-        await disk.open_for_io.wait()
-        loop = asyncio.get_running_loop()
-        pending = _Pending(disk, op, offset, length, data, loop.time(), loop.create_future())
-        queue = self._queue(disk.spec.datastore)
-        queue.mclock.submit(disk.client_id, pending, loop.time())
-        queue.wakeup.set()
-        return await pending.done
+        if disk.vm_id in self.stunned:
+            return -errno.ENOSPC, b""  # stunned: nothing moves until the question is answered
+        waiting = self._io_wait.setdefault(disk.vm_id, _IoWait())
+        waiting.begin(time.monotonic())
+        try:
+            await disk.open_for_io.wait()
+            loop = asyncio.get_running_loop()
+            pending = _Pending(disk, op, offset, length, data, loop.time(), loop.create_future())
+            queue = self._queue(disk.spec.datastore)
+            queue.mclock.submit(disk.client_id, pending, loop.time())
+            queue.wakeup.set()
+            return await pending.done
+        finally:
+            waiting.end(time.monotonic())
+
+    def io_wait_seconds(self, vm_id: str) -> float:
+        """Time the VM has had a disk request on its way (its guest waiting on I/O), since power-on."""
+        waiting = self._io_wait.get(vm_id)
+        return waiting.total(time.monotonic()) if waiting else 0.0
 
     async def _dispatch(self, queue: _DatastoreQueue) -> None:
         loop = asyncio.get_running_loop()
@@ -336,6 +398,7 @@ class DiskIoService:
             if pending.op == diskio.OP_WRITE and not await self._room_for(queue, pending.length, now):
                 pending.done.set_result((-errno.ENOSPC, b""))  # the datastore is full (its configured size)
                 pending.disk.stats.errors += 1
+                self._stun(pending.disk)
                 self._wake_drain(pending.disk)
                 continue
             if queue.capacity_iops:  # a late dispatch catches up (a few slots at most): the pace holds
@@ -379,9 +442,7 @@ class DiskIoService:
         if status < 0:
             stats.errors += 1
             if status == -errno.ENOSPC:
-                _log.error(
-                    "storage.no_space", vm_id=disk.vm_id, disk=disk.spec.key, datastore=disk.spec.datastore
-                )
+                self._stun(disk)
         elif pending.op == diskio.OP_READ:
             stats.reads, stats.bytes_read, stats.read_latency_s = (
                 stats.reads + 1,

@@ -14,6 +14,7 @@ from clients.shell.cmdlets import (
     nic,
     output,
     pools,
+    question,
     resources,
     snapshot,
     stat,
@@ -39,6 +40,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *network.CMDLETS,
     *harddisk.CMDLETS,
     *nic.CMDLETS,
+    *question.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

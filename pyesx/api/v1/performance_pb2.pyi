@@ -51,6 +51,7 @@ class WorldStat(_message.Message):
     READY_SECONDS_FIELD_NUMBER: _builtins.int
     LIMITED_SECONDS_FIELD_NUMBER: _builtins.int
     COSTOP_SECONDS_FIELD_NUMBER: _builtins.int
+    IO_WAIT_SECONDS_FIELD_NUMBER: _builtins.int
     world_id: _builtins.int
     pid: _builtins.int
     name: _builtins.str
@@ -64,7 +65,9 @@ class WorldStat(_message.Message):
     limited_seconds: _builtins.float
     """the part of ready held back by the VM's limit or entitlement (%MLMTD)"""
     costop_seconds: _builtins.float
-    """co-stopped (relaxed co-scheduling; 0 until it exists)"""
+    """co-stopped: held back for running too far ahead of a sibling vCPU"""
+    io_wait_seconds: _builtins.float
+    """blocked on the guest's disk I/O (vCPU 0, which runs it); the rest of"""
     def __init__(
         self,
         *,
@@ -77,10 +80,11 @@ class WorldStat(_message.Message):
         ready_seconds: _builtins.float = ...,
         limited_seconds: _builtins.float = ...,
         costop_seconds: _builtins.float = ...,
+        io_wait_seconds: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["costop_seconds", b"costop_seconds", "limited_seconds", b"limited_seconds", "name", b"name", "pid", b"pid", "ready_seconds", b"ready_seconds", "run_seconds", b"run_seconds", "vcpu", b"vcpu", "vm_id", b"vm_id", "world_id", b"world_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["costop_seconds", b"costop_seconds", "io_wait_seconds", b"io_wait_seconds", "limited_seconds", b"limited_seconds", "name", b"name", "pid", b"pid", "ready_seconds", b"ready_seconds", "run_seconds", b"run_seconds", "vcpu", b"vcpu", "vm_id", b"vm_id", "world_id", b"world_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -94,12 +98,17 @@ class WorldStats(_message.Message):
     NUM_PCPUS_FIELD_NUMBER: _builtins.int
     CPU_MHZ_FIELD_NUMBER: _builtins.int
     WORLDS_FIELD_NUMBER: _builtins.int
+    PCPU_USED_SECONDS_FIELD_NUMBER: _builtins.int
     timestamp: _builtins.float
     """unix seconds when the counters were read"""
     num_pcpus: _builtins.int
     cpu_mhz: _builtins.int
     @_builtins.property
     def worlds(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorldStat]: ...
+    @_builtins.property
+    def pcpu_used_seconds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
+        """per PCPU: time busy (the kernel's accounting), cumulative"""
+
     def __init__(
         self,
         *,
@@ -107,10 +116,11 @@ class WorldStats(_message.Message):
         num_pcpus: _builtins.int = ...,
         cpu_mhz: _builtins.int = ...,
         worlds: _abc.Iterable[Global___WorldStat] | None = ...,
+        pcpu_used_seconds: _abc.Iterable[_builtins.float] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpu_mhz", b"cpu_mhz", "num_pcpus", b"num_pcpus", "timestamp", b"timestamp", "worlds", b"worlds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpu_mhz", b"cpu_mhz", "num_pcpus", b"num_pcpus", "pcpu_used_seconds", b"pcpu_used_seconds", "timestamp", b"timestamp", "worlds", b"worlds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -65,6 +65,7 @@ class VirtualMachine(_message.Message):
     MEMORY_ALLOCATION_FIELD_NUMBER: _builtins.int
     RESOURCE_POOL_ID_FIELD_NUMBER: _builtins.int
     RESOURCE_POOL_NAME_FIELD_NUMBER: _builtins.int
+    QUESTION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """"vm-1", stable for the life of the registration"""
     name: _builtins.str
@@ -108,6 +109,10 @@ class VirtualMachine(_message.Message):
     def memory_allocation(self) -> Global___ResourceAllocation:
         """MB"""
 
+    @_builtins.property
+    def question(self) -> Global___VmQuestion:
+        """what the VM waits to be told (unset: none); answer with AnswerVM"""
+
     def __init__(
         self,
         *,
@@ -135,10 +140,11 @@ class VirtualMachine(_message.Message):
         memory_allocation: Global___ResourceAllocation | None = ...,
         resource_pool_id: _builtins.str = ...,
         resource_pool_name: _builtins.str = ...,
+        question: Global___VmQuestion | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cpu_allocation", b"cpu_allocation", "memory_allocation", b"memory_allocation"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cpu_allocation", b"cpu_allocation", "memory_allocation", b"memory_allocation", "question", b"question"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drives", b"cd_drives", "change_version", b"change_version", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "current_snapshot_id", b"current_snapshot_id", "disks", b"disks", "guest_id", b"guest_id", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "network_adapters", b"network_adapters", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "provisioned_bytes", b"provisioned_bytes", "resource_pool_id", b"resource_pool_id", "resource_pool_name", b"resource_pool_name", "used_bytes", b"used_bytes", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cd_drives", b"cd_drives", "change_version", b"change_version", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "current_snapshot_id", b"current_snapshot_id", "disks", b"disks", "guest_id", b"guest_id", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "network_adapters", b"network_adapters", "notes", b"notes", "num_cpu", b"num_cpu", "power_state", b"power_state", "provisioned_bytes", b"provisioned_bytes", "question", b"question", "resource_pool_id", b"resource_pool_id", "resource_pool_name", b"resource_pool_name", "used_bytes", b"used_bytes", "uuid", b"uuid", "vmm_pids", b"vmm_pids", "vmx_path", b"vmx_path", "vmx_pid", b"vmx_pid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -811,6 +817,77 @@ class GuestRequestResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GuestRequestResponse: _TypeAlias = GuestRequestResponse  # noqa: Y015
+
+@_typing.final
+class VmQuestion(_message.Message):
+    """A question a stunned VM waits on (vSphere's VirtualMachineQuestionInfo), e.g. out of disk space."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    CHOICES_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    text: _builtins.str
+    @_builtins.property
+    def choices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"Retry", "Cancel" """
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        text: _builtins.str = ...,
+        choices: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices", b"choices", "id", b"id", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VmQuestion: _TypeAlias = VmQuestion  # noqa: Y015
+
+@_typing.final
+class AnswerVMRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    QUESTION_ID_FIELD_NUMBER: _builtins.int
+    CHOICE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """the VM"""
+    question_id: _builtins.str
+    choice: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        question_id: _builtins.str = ...,
+        choice: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choice", b"choice", "id", b"id", "question_id", b"question_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerVMRequest: _TypeAlias = AnswerVMRequest  # noqa: Y015
+
+@_typing.final
+class AnswerVMResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerVMResponse: _TypeAlias = AnswerVMResponse  # noqa: Y015
 
 @_typing.final
 class GuestInfo(_message.Message):

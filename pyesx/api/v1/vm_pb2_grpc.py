@@ -111,6 +111,11 @@ class VirtualMachineServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.FromString,
                 _registered_method=True)
+        self.AnswerVM = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/AnswerVM',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.AnswerVMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.AnswerVMResponse.FromString,
+                _registered_method=True)
         self.CreateSnapshot = channel.unary_unary(
                 '/pyesx.api.v1.VirtualMachineService/CreateSnapshot',
                 request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.CreateSnapshotRequest.SerializeToString,
@@ -238,6 +243,13 @@ class VirtualMachineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnswerVM(self, request, context):
+        """Answer the question a stunned VM waits on (its VirtualMachine.question): Retry or Cancel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateSnapshot(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -352,6 +364,11 @@ def add_VirtualMachineServiceServicer_to_server(servicer, server):
                     servicer.GetGuestInfo,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.SerializeToString,
+            ),
+            'AnswerVM': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerVM,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.AnswerVMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.AnswerVMResponse.SerializeToString,
             ),
             'CreateSnapshot': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSnapshot,
@@ -790,6 +807,33 @@ class VirtualMachineService:
             '/pyesx.api.v1.VirtualMachineService/GetGuestInfo',
             pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_vm__pb2.GuestInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerVM(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/AnswerVM',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.AnswerVMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.AnswerVMResponse.FromString,
             options,
             channel_credentials,
             insecure,

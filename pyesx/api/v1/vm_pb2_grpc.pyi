@@ -50,6 +50,8 @@ class VirtualMachineServiceStub:
     """Not tasks: ask the guest through its tools and return at once."""
     RebootGuest: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]
     GetGuestInfo: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestInfo]
+    AnswerVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.AnswerVMRequest, _vm_pb2.AnswerVMResponse]
+    """Answer the question a stunned VM waits on (its VirtualMachine.question): Retry or Cancel."""
     CreateSnapshot: _grpc.UnaryUnaryMultiCallable[_vm_pb2.CreateSnapshotRequest, _task_pb2.Task]
     ListSnapshots: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.ListSnapshotsResponse]
     RevertToSnapshot: _grpc.UnaryUnaryMultiCallable[_vm_pb2.RevertToSnapshotRequest, _task_pb2.Task]
@@ -79,6 +81,8 @@ class VirtualMachineServiceAsyncStub(VirtualMachineServiceStub):
     """Not tasks: ask the guest through its tools and return at once."""
     RebootGuest: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]  # type: ignore[assignment]
     GetGuestInfo: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestInfo]  # type: ignore[assignment]
+    AnswerVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.AnswerVMRequest, _vm_pb2.AnswerVMResponse]  # type: ignore[assignment]
+    """Answer the question a stunned VM waits on (its VirtualMachine.question): Retry or Cancel."""
     CreateSnapshot: _aio.UnaryUnaryMultiCallable[_vm_pb2.CreateSnapshotRequest, _task_pb2.Task]  # type: ignore[assignment]
     ListSnapshots: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.ListSnapshotsResponse]  # type: ignore[assignment]
     RevertToSnapshot: _aio.UnaryUnaryMultiCallable[_vm_pb2.RevertToSnapshotRequest, _task_pb2.Task]  # type: ignore[assignment]
@@ -195,6 +199,14 @@ class VirtualMachineServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _vm_pb2.VMRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vm_pb2.GuestInfo, _abc.Awaitable[_vm_pb2.GuestInfo]]: ...
+
+    @_abc_1.abstractmethod
+    def AnswerVM(
+        self,
+        request: _vm_pb2.AnswerVMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.AnswerVMResponse, _abc.Awaitable[_vm_pb2.AnswerVMResponse]]:
+        """Answer the question a stunned VM waits on (its VirtualMachine.question): Retry or Cancel."""
 
     @_abc_1.abstractmethod
     def CreateSnapshot(

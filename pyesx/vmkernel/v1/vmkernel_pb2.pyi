@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from pyesx.api.v1 import host_pb2 as _host_pb2
+from pyesx.api.v1 import vm_pb2 as _vm_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -781,6 +782,7 @@ class WorldEvent(_message.Message):
     VMX_EXITED_FIELD_NUMBER: _builtins.int
     HOSTD_RESTARTED_FIELD_NUMBER: _builtins.int
     VMX_STARTED_FIELD_NUMBER: _builtins.int
+    VM_QUESTION_FIELD_NUMBER: _builtins.int
     time: _builtins.float
     @_builtins.property
     def vmx_exited(self) -> Global___VmxExited: ...
@@ -790,6 +792,10 @@ class WorldEvent(_message.Message):
     def vmx_started(self) -> Global___VmxWorld:
         """a vmx finished starting (it serves its socket)"""
 
+    @_builtins.property
+    def vm_question(self) -> Global___VmQuestionRaised:
+        """a VM is stunned until a user answers (out of disk space)"""
+
     def __init__(
         self,
         *,
@@ -797,13 +803,78 @@ class WorldEvent(_message.Message):
         vmx_exited: Global___VmxExited | None = ...,
         hostd_restarted: Global___HostdRestarted | None = ...,
         vmx_started: Global___VmxWorld | None = ...,
+        vm_question: Global___VmQuestionRaised | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "vmx_exited", b"vmx_exited", "vmx_started", b"vmx_started"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "vm_question", b"vm_question", "vmx_exited", b"vmx_exited", "vmx_started", b"vmx_started"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "time", b"time", "vmx_exited", b"vmx_exited", "vmx_started", b"vmx_started"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hostd_restarted", b"hostd_restarted", "kind", b"kind", "time", b"time", "vm_question", b"vm_question", "vmx_exited", b"vmx_exited", "vmx_started", b"vmx_started"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["vmx_exited", "hostd_restarted", "vmx_started"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["vmx_exited", "hostd_restarted", "vmx_started", "vm_question"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
 Global___WorldEvent: _TypeAlias = WorldEvent  # noqa: Y015
+
+@_typing.final
+class VmQuestionRaised(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    QUESTION_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    @_builtins.property
+    def question(self) -> _vm_pb2.VmQuestion: ...
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        question: _vm_pb2.VmQuestion | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["question", b"question"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["question", b"question", "vm_id", b"vm_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VmQuestionRaised: _TypeAlias = VmQuestionRaised  # noqa: Y015
+
+@_typing.final
+class AnswerVmQuestionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    QUESTION_ID_FIELD_NUMBER: _builtins.int
+    CHOICE_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    question_id: _builtins.str
+    choice: _builtins.str
+    """one of the question's choices"""
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        question_id: _builtins.str = ...,
+        choice: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choice", b"choice", "question_id", b"question_id", "vm_id", b"vm_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerVmQuestionRequest: _TypeAlias = AnswerVmQuestionRequest  # noqa: Y015
+
+@_typing.final
+class AnswerVmQuestionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerVmQuestionResponse: _TypeAlias = AnswerVmQuestionResponse  # noqa: Y015

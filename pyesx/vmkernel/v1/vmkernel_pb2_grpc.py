@@ -143,6 +143,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateResponse.FromString,
                 _registered_method=True)
+        self.AnswerVmQuestion = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/AnswerVmQuestion',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AnswerVmQuestionRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AnswerVmQuestionResponse.FromString,
+                _registered_method=True)
         self.AddVirtualSwitch = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/AddVirtualSwitch',
                 request_serializer=pyesx_dot_api_dot_v1_dot_network__pb2.VirtualSwitchSpec.SerializeToString,
@@ -331,6 +336,13 @@ class VMkernelServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnswerVmQuestion(self, request, context):
+        """A stunned VM's question answered: Retry lets its I/O go on; Cancel powers it off.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AddVirtualSwitch(self, request, context):
         """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
         hostd checks first that no VM NIC uses what is removed or renamed.
@@ -488,6 +500,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     servicer.SetNicState,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateResponse.SerializeToString,
+            ),
+            'AnswerVmQuestion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerVmQuestion,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AnswerVmQuestionRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AnswerVmQuestionResponse.SerializeToString,
             ),
             'AddVirtualSwitch': grpc.unary_unary_rpc_method_handler(
                     servicer.AddVirtualSwitch,
@@ -1097,6 +1114,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/SetNicState',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.SetNicStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerVmQuestion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/AnswerVmQuestion',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AnswerVmQuestionRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.AnswerVmQuestionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -76,6 +76,8 @@ class VMkernelStub:
     """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
     SetNicState: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.SetNicStateRequest, _vmkernel_pb2.SetNicStateResponse]
     """A running VM's NIC connected, disconnected or moved to another port group (a port there)."""
+    AnswerVmQuestion: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.AnswerVmQuestionRequest, _vmkernel_pb2.AnswerVmQuestionResponse]
+    """A stunned VM's question answered: Retry lets its I/O go on; Cancel powers it off."""
     AddVirtualSwitch: _grpc.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -132,6 +134,8 @@ class VMkernelAsyncStub(VMkernelStub):
     """The virtual switches' port counters of the powered-on VMs' NICs (esxtop's network view)."""
     SetNicState: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.SetNicStateRequest, _vmkernel_pb2.SetNicStateResponse]  # type: ignore[assignment]
     """A running VM's NIC connected, disconnected or moved to another port group (a port there)."""
+    AnswerVmQuestion: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.AnswerVmQuestionRequest, _vmkernel_pb2.AnswerVmQuestionResponse]  # type: ignore[assignment]
+    """A stunned VM's question answered: Retry lets its I/O go on; Cancel powers it off."""
     AddVirtualSwitch: _aio.UnaryUnaryMultiCallable[_network_pb2.VirtualSwitchSpec, _host_pb2.VirtualSwitch]  # type: ignore[assignment]
     """The network stack's configuration: standard vSwitches and port groups (saved in esx.conf).
     hostd checks first that no VM NIC uses what is removed or renamed.
@@ -311,6 +315,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.SetNicStateResponse, _abc.Awaitable[_vmkernel_pb2.SetNicStateResponse]]:
         """A running VM's NIC connected, disconnected or moved to another port group (a port there)."""
+
+    @_abc_1.abstractmethod
+    def AnswerVmQuestion(
+        self,
+        request: _vmkernel_pb2.AnswerVmQuestionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.AnswerVmQuestionResponse, _abc.Awaitable[_vmkernel_pb2.AnswerVmQuestionResponse]]:
+        """A stunned VM's question answered: Retry lets its I/O go on; Cancel powers it off."""
 
     @_abc_1.abstractmethod
     def AddVirtualSwitch(
