@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from clients.esxtop import (
+    COLUMNS,
     DISK_COLUMNS,
     MEMORY_COLUMNS,
     NET_COLUMNS,
     _disk_table,
     _memory_table,
+    _table,
     disk_rates,
     memory_values,
     net_rates,
+    pcpu_used,
+    rates,
 )
 from pyesx.api.v1 import performance_pb2
 
@@ -129,3 +133,18 @@ def test_the_network_view_sees_a_port_as_its_vm_does() -> None:
     assert (values["PKTTX/s"], values["PKTRX/s"]) == (45, 20)
     assert values["%DRPTX"] == 10 and values["%DRPRX"] == 20  # 10 of 100 sent, 10 of 50 for it
     assert values["MbTX/s"] == 90 * 100 * 8 / 1e6 / 2
+
+
+def test_the_cpu_view_shows_pcpu_use_and_idle_apart_from_io_wait() -> None:
+    def reading(t: float, run: float, io_wait: float, pcpus: list[float]) -> performance_pb2.WorldStats:
+        world = performance_pb2.WorldStat(
+            world_id=7, name="vmm0:db", vm_id="vm-1", run_seconds=run, io_wait_seconds=io_wait
+        )
+        return performance_pb2.WorldStats(timestamp=t, worlds=[world], pcpu_used_seconds=pcpus)
+
+    before, after = reading(0, 0, 0, [10, 20]), reading(2, 0.5, 0.5, [11, 21.5])
+    [row] = rates(before, after)
+    values = dict(zip(COLUMNS, row.values(), strict=True))
+    assert (values["%RUN"], values["%WAIT"], values["%IDLE"]) == (25, 75, 50)  # a quarter of it on I/O
+    assert pcpu_used(before, after) == [50, 75]
+    assert _table([row], "now", pcpus=[50, 75]).splitlines()[1] == "PCPU USED(%): 50 75 AVG: 62"
