@@ -122,6 +122,25 @@ def _shaping_message(shaping: ShapingPolicy | None) -> host_pb2.ShapingPolicy | 
     )
 
 
+def _switch_spec(
+    name: str,
+    num_ports: int | None,
+    mtu: int | None,
+    uplinks: list[str] | None,
+    security: dict[str, bool] | None,
+    shaping: ShapingPolicy | None,
+) -> network_pb2.VirtualSwitchSpec:
+    return network_pb2.VirtualSwitchSpec(
+        name=name,
+        num_ports=num_ports,
+        mtu=mtu,
+        uplinks=uplinks or [],
+        set_uplinks=uplinks is not None,
+        security=_security_message(security or {}),
+        shaping=_shaping_message(shaping),
+    )
+
+
 def _adapter(a: host_pb2.HostNetworkAdapter) -> HostNetworkAdapter:
     return HostNetworkAdapter(
         a.name,
@@ -160,14 +179,8 @@ class NetworkCalls:
         security: dict[str, bool] | None = None,
         shaping: ShapingPolicy | None = None,
     ) -> VirtualSwitch:
-        spec = network_pb2.VirtualSwitchSpec(
-            name=name,
-            num_ports=num_ports,
-            mtu=mtu,
-            uplinks=uplinks or [],
-            security=_security_message(security or {}),
-            shaping=_shaping_message(shaping),
-        )
+        spec = _switch_spec(name, num_ports, mtu, uplinks, security, shaping)
+        spec.set_uplinks = False
         return switch_from_proto(self._call(self._network.CreateVirtualSwitch, spec))
 
     def update_virtual_switch(
@@ -180,15 +193,7 @@ class NetworkCalls:
         shaping: ShapingPolicy | None = None,
     ) -> VirtualSwitch:
         """Change what is given; ``uplinks`` (even []) replaces the switch's uplinks."""
-        spec = network_pb2.VirtualSwitchSpec(
-            name=name,
-            num_ports=num_ports,
-            mtu=mtu,
-            uplinks=uplinks or [],
-            set_uplinks=uplinks is not None,
-            security=_security_message(security or {}),
-            shaping=_shaping_message(shaping),
-        )
+        spec = _switch_spec(name, num_ports, mtu, uplinks, security, shaping)
         return switch_from_proto(self._call(self._network.UpdateVirtualSwitch, spec))
 
     def remove_virtual_switch(self, name: str) -> None:

@@ -9,17 +9,15 @@ its files.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from clients.model import VM
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import Cmdlet
 from clients.shell.cmdlets.vm import VMS, resolve_vms
-from clients.shell.conversions import DOUBLE, STRING, SWITCH, ArrayType, ParamType, shown
-from clients.shell.errors import ConversionError
-from clients.shell.psobject import PSObject
+from clients.shell.conversions import DOUBLE, STRING, SWITCH
+from clients.shell.devices import DeviceRef, device_references
 from clients.shell.session import Client
-from clients.shell.views import HARD_DISK_TYPE, VM_ID_PREFIX, hard_disk_object, task_object
+from clients.shell.views import HARD_DISK_TYPE, hard_disk_object, task_object
 from pyesx.faults import InvalidArgument
 
 KIB = 1024
@@ -32,22 +30,7 @@ MODES = {
 }
 
 
-@dataclass(frozen=True)
-class DiskRef:
-    """A disk as the pipeline carries it: its VM and its key."""
-
-    vm_id: str
-    key: str
-
-
-def _disk_reference(value: object) -> DiskRef:
-    if isinstance(value, PSObject) and value.type_name == HARD_DISK_TYPE:
-        vm_part, _, key = str(value.get("Id")).partition("/")
-        return DiskRef(vm_part.removeprefix(VM_ID_PREFIX), key)
-    raise ConversionError(shown(value), "HardDisk")
-
-
-DISKS = ArrayType(ParamType("HardDisk", _disk_reference))
+DISKS = device_references(HARD_DISK_TYPE, "HardDisk")
 
 
 def _choice(args: BoundArguments, name: str, choices: dict[str, str]) -> str | None:
@@ -136,7 +119,7 @@ class SetHardDisk(Cmdlet):
             change["disk_mode"] = mode
         client = self.ctx.client()
         for ref in args.items("HardDisk"):
-            assert isinstance(ref, DiskRef)
+            assert isinstance(ref, DeviceRef)
             if change:
                 client.wait_for_task(
                     client.reconfigure_vm(ref.vm_id, change_disks=[{"key": ref.key, **change}]).id
@@ -159,7 +142,7 @@ class RemoveHardDisk(Cmdlet):
     def process(self, args: BoundArguments) -> Iterator[object]:
         client: Client = self.ctx.client()
         for ref in args.items("HardDisk"):
-            assert isinstance(ref, DiskRef)
+            assert isinstance(ref, DeviceRef)
             task = client.reconfigure_vm(
                 ref.vm_id,
                 remove_disk_keys=[ref.key],

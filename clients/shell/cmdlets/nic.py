@@ -9,36 +9,19 @@ it is connected at the next power-on.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import Cmdlet
 from clients.shell.cmdlets.vm import VMS, resolve_vms
-from clients.shell.conversions import BOOLEAN, STRING, SWITCH, ArrayType, ParamType, shown
-from clients.shell.errors import ConversionError
-from clients.shell.psobject import PSObject
-from clients.shell.views import NETWORK_ADAPTER_TYPE, VM_ID_PREFIX, network_adapter_object
+from clients.shell.conversions import BOOLEAN, STRING, SWITCH
+from clients.shell.devices import DeviceRef, device_references
+from clients.shell.views import NETWORK_ADAPTER_TYPE, network_adapter_object
 from pyesx.faults import InvalidArgument
 
 TYPES = {"vmxnet3": "vmxnet3", "e1000": "e1000", "e1000e": "e1000e"}
 
 
-@dataclass(frozen=True)
-class NicRef:
-    """An adapter as the pipeline carries it: its VM and its key."""
-
-    vm_id: str
-    key: str
-
-
-def _nic_reference(value: object) -> NicRef:
-    if isinstance(value, PSObject) and value.type_name == NETWORK_ADAPTER_TYPE:
-        vm_part, _, key = str(value.get("Id")).partition("/")
-        return NicRef(vm_part.removeprefix(VM_ID_PREFIX), key)
-    raise ConversionError(shown(value), "NetworkAdapter")
-
-
-NICS = ArrayType(ParamType("NetworkAdapter", _nic_reference))
+NICS = device_references(NETWORK_ADAPTER_TYPE, "NetworkAdapter")
 
 
 class NewNetworkAdapter(Cmdlet):
@@ -97,7 +80,7 @@ class SetNetworkAdapter(Cmdlet):
                 change[key] = bool(args.get(name))
         client = self.ctx.client()
         for ref in args.items("NetworkAdapter"):
-            assert isinstance(ref, NicRef)
+            assert isinstance(ref, DeviceRef)
             if change:
                 client.wait_for_task(
                     client.reconfigure_vm(ref.vm_id, change_nics=[{"key": ref.key, **change}]).id
@@ -120,7 +103,7 @@ class RemoveNetworkAdapter(Cmdlet):
     def process(self, args: BoundArguments) -> Iterator[object]:
         client = self.ctx.client()
         for ref in args.items("NetworkAdapter"):
-            assert isinstance(ref, NicRef)
+            assert isinstance(ref, DeviceRef)
             client.wait_for_task(client.reconfigure_vm(ref.vm_id, remove_network_keys=[ref.key]).id)
         return iter(())
 

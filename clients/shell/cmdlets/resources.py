@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from clients.model import VM, HardDisk, ResourceAllocation
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import Cmdlet
-from clients.shell.cmdlets.harddisk import DISKS, DiskRef
+from clients.shell.cmdlets.harddisk import DISKS
 from clients.shell.cmdlets.vm import VMS, resolve_vms
 from clients.shell.conversions import INT32, STRING, SWITCH, ArrayType, ParamType, shown
+from clients.shell.devices import DeviceRef
 from clients.shell.errors import ConversionError
 from clients.shell.psobject import PSObject
 from pyesx.faults import InvalidArgument
@@ -143,7 +144,7 @@ class SetVMResourceConfiguration(Cmdlet):
             io.setdefault("io_shares_level", "custom")
         if "DiskLimitIOPerSecond" in args:
             io["io_limit"] = args.integer("DiskLimitIOPerSecond")
-        disks = [d for d in args.items("Disk") if isinstance(d, DiskRef) and d.vm_id == vm.id]
+        disks = [d for d in args.items("Disk") if isinstance(d, DeviceRef) and d.vm_id == vm.id]
         if io and not args.items("Disk"):
             raise InvalidArgument("Disk", "the disk options need -Disk (from Get-HardDisk)")
         return [{"key": d.key, **io} for d in disks] if io and disks else None
