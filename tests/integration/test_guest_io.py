@@ -124,8 +124,9 @@ def test_a_limit_is_exact_and_shares_divide_a_paced_datastore(
     store = tmp_path / "iops"
     store.mkdir()
     client.create_datastore("paced", str(store), capacity_iops=300)
-    fast = _io_vm(client, "hi", {"sim.disk.iops": "max"}, "paced", io_shares_level="high")
-    slow = _io_vm(client, "lo", {"sim.disk.iops": "max"}, "paced")
+    backlogged = {"sim.disk.iops": "max", "sim.disk.queueDepth": "4"}  # mClock divides a contended queue
+    fast = _io_vm(client, "hi", backlogged, "paced", io_shares_level="high")
+    slow = _io_vm(client, "lo", backlogged, "paced")
     capped = _io_vm(client, "capped", {"sim.disk.iops": "max"}, io_limit=50)
     for vm in (fast, slow, capped):
         client.wait_for_task(client.power_on(vm).id)
