@@ -121,4 +121,3 @@ class PartitionDevice:
 def _check_range(offset: int, length: int, size: int) -> None:
     if offset < 0 or length < 0 or offset + length > size:
         raise _eio(f"I/O at {offset}+{length} outside the device's {size} bytes")
-

@@ -575,7 +575,7 @@ class Ext2:
         return nblocks + extra
 
     def _write_at(self, ino: int, inode: Inode, offset: int, data: bytes) -> None:
-        """Write ``data`` at ``offset`` (holes for all-zero blocks not yet mapped); ENOSPC before any change."""
+        """Write ``data`` at ``offset``: unmapped all-zero blocks stay holes; ENOSPC before any change."""
         bs = self.bs
         end = offset + len(data)
         if data:
@@ -592,7 +592,9 @@ class Ext2:
                     phys = self._bmap(inode, lblk)
                     old = bytearray(self.device.read(phys * bs, bs) if phys else zero)
                     start = max(offset, lo)
-                    old[start - lo : min(end, lo + bs) - lo] = data[start - offset : min(end, lo + bs) - offset]
+                    old[start - lo : min(end, lo + bs) - lo] = data[
+                        start - offset : min(end, lo + bs) - offset
+                    ]
                     chunk = bytes(old)
                 phys = self._bmap(inode, lblk)
                 if phys:

@@ -98,8 +98,8 @@ class GroupDesc:
 
     @classmethod
     def unpack(cls, raw: bytes, offset: int) -> GroupDesc:
-        fields = struct.unpack_from("<3I3H", raw, offset)
-        return cls(*fields, rest=bytes(raw[offset + 18 : offset + 32]))
+        bb, ib, it, free_blocks, free_inodes, dirs = struct.unpack_from("<3I3H", raw, offset)
+        return cls(bb, ib, it, free_blocks, free_inodes, dirs, bytes(raw[offset + 18 : offset + 32]))
 
     def pack(self) -> bytes:
         head = struct.pack(
@@ -137,7 +137,7 @@ class Inode:
     generation: int = 0
 
     @classmethod
-    def unpack(cls, raw: bytes) -> Inode:
+    def unpack(cls, raw: bytes | bytearray) -> Inode:
         ino = cls(bytearray(raw))
         (ino.mode, uid, size, ino.atime, ino.ctime, ino.mtime, ino.dtime, gid, ino.links, ino.sectors) = (
             _INODE_HEAD.unpack_from(raw, 0)[:10]
