@@ -186,6 +186,10 @@ class GuestInfo:
     #: the simulated guest's own counters: net.pings_sent, net.pings_received, net.last_rtt_ms,
     #: net.frames_in/out, net.others_seen, disk.writes, disk.reads, disk.errors, disk.verify_errors …
     counters: dict[str, float] = field(default_factory=dict)
+    tools_status: str = ""  # toolsOk | toolsNotRunning | toolsNotInstalled
+    tools_version: str = ""
+    os_full_name: str = ""  # as the guest's tools report it
+    ip_addresses: tuple[str, ...] = ()
 
 
 #: the host's entity id in performance queries (ESXi's HostSystem "ha-host")

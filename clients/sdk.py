@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import grpc
 
 from clients.datastores import DatastoreCalls
+from clients.guestops import GuestOperationCalls
 from clients.model import (
     POWER_STATES,
     TASK_STATES,
@@ -45,6 +46,7 @@ from pyesx.api.v1 import (
     datastore_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
+    guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
     network_pb2_grpc,
@@ -210,7 +212,7 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls):
+class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
@@ -228,6 +230,7 @@ class Client(DatastoreCalls, NetworkCalls):
         self._datastores = datastore_pb2_grpc.DatastoreServiceStub(channel)
         self._network = network_pb2_grpc.NetworkServiceStub(channel)
         self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
+        self._guest = guest_pb2_grpc.GuestOperationsServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
@@ -441,6 +444,10 @@ class Client(DatastoreCalls, NetworkCalls):
             m.host_name,
             m.ip_address,
             dict(m.guest_counters),
+            m.tools_status,
+            m.tools_version,
+            m.guest_full_name,
+            tuple(m.ip_addresses),
         )
 
     # -- resource pools -------------------------------------------------------------------------

@@ -207,21 +207,28 @@ class PowerOps:
 
     # -- the guest, through its tools -----------------------------------------------------------
 
-    async def guest_power(self, vm_id: str, reboot: bool) -> None:
+    async def guest_power(self, vm_id: str, action: str) -> None:
+        """Ask the guest's tools to shut down, reboot or go to standby; return at once."""
         vm = self.vms.get(vm_id)
         self.vms.require(vm, POWERED_ON, requested=POWERED_ON)
         if not vmconfig.guest_tools(vm.config):
             raise faults.ToolsUnavailable(vm.name)
-        await call(self.vmx.stub(vm).GuestPower, vmx_pb2.GuestPowerRequest(reboot=reboot))
-        kind = "VmGuestRebootEvent" if reboot else "VmGuestShutdownEvent"
-        self.vms.record(
-            kind, vm, f"Guest OS {'reboot' if reboot else 'shut down'} for {vm.name} on {self.vms.hostname}"
-        )
+        request = vmx_pb2.GuestPowerRequest(reboot=action == "reboot", standby=action == "standby")
+        await call(self.vmx.stub(vm).GuestPower, request)
+        kind, what = {
+            "reboot": ("VmGuestRebootEvent", "reboot"),
+            "standby": ("VmGuestStandbyEvent", "standby"),
+        }.get(action, ("VmGuestShutdownEvent", "shut down"))
+        self.vms.record(kind, vm, f"Guest OS {what} for {vm.name} on {self.vms.hostname}")
         self.vms.changed(vm, "guest")
 
     async def guest_info(self, vm_id: str) -> vm_pb2.GuestInfo:
         vm = self.vms.get(vm_id)
-        not_running = vm_pb2.GuestInfo(tools_running_status="guestToolsNotRunning", guest_state="notRunning")
+        not_running = vm_pb2.GuestInfo(
+            tools_running_status="guestToolsNotRunning",
+            guest_state="notRunning",
+            tools_status="toolsNotRunning",
+        )
         if vm.power_state != POWERED_ON:
             return not_running
         try:

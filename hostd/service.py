@@ -173,11 +173,15 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
         return task_to_proto(self.power.reset(request.id))
 
     async def ShutdownGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
-        await self.power.guest_power(request.id, reboot=False)
+        await self.power.guest_power(request.id, "shutdown")
         return vm_pb2.GuestRequestResponse()
 
     async def RebootGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
-        await self.power.guest_power(request.id, reboot=True)
+        await self.power.guest_power(request.id, "reboot")
+        return vm_pb2.GuestRequestResponse()
+
+    async def StandbyGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
+        await self.power.guest_power(request.id, "standby")
         return vm_pb2.GuestRequestResponse()
 
     async def GetGuestInfo(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestInfo:

@@ -29,6 +29,7 @@ from pyesx.exits import VMX_EXIT_VMM_DIED
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready, set_title
+from pyesx.rpc.channel import INTERNAL_OPTIONS
 from pyesx.rpc.metadata import request_id_var
 from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
@@ -137,11 +138,13 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runtime.finish)
     await worlds.attach()
+    if worlds.backdoor is not None:
+        await runtime.backdoor.attach(worlds.backdoor)
 
     socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=INTERNAL_OPTIONS)
     RpcGate().register(vmx_pb2_grpc.add_VmxServicer_to_server, VmxServicer(runtime), server)
     server.add_insecure_port(f"unix://{socket_path}")
     await server.start()
@@ -166,6 +169,7 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     vcpu_lost.cancel()
     log.info("vmx.powering_off", exit_code=runtime.exit_code)
     await worlds.stop()
+    await runtime.backdoor.close()
     await server.stop(grace=0.5)
     for path in (socket_path, layout.vmx_state(spec.vm_id)):
         with contextlib.suppress(FileNotFoundError):

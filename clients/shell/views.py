@@ -226,11 +226,14 @@ def guest_object(vm: VM, guest: GuestInfo) -> PSObject:
         [
             ("VM", vm.name),
             ("State", pascal(guest.guest_state)),
-            ("ToolsRunningStatus", guest.tools_running_status),
+            ("OSFullName", guest.os_full_name),
+            ("IPAddress", list(guest.ip_addresses) or ([guest.ip_address] if guest.ip_address else [])),
             ("HostName", guest.host_name),
+            ("ToolsVersion", guest.tools_version),
+            ("ToolsStatus", guest.tools_status),
+            ("ToolsRunningStatus", guest.tools_running_status),
             ("Uptime", guest.uptime_seconds),
             ("BootCount", guest.boot_count),
-            ("IPAddress", [guest.ip_address] if guest.ip_address else []),
             (
                 "Counters",
                 PSObject(

@@ -27,6 +27,7 @@ from unittest import mock
 
 import pytest
 
+from clients.guestops import GuestProcess, ScriptResult
 from clients.model import (
     HOST_ENTITY_ID,
     VM,
@@ -51,7 +52,9 @@ from hostd.perfstats import ALL_INSTANCES, PerfCollector, PerfQuery
 from pyesx.faults import (
     DuplicateName,
     FileAlreadyExists,
+    FileNotFound,
     InvalidArgument,
+    InvalidGuestLogin,
     InvalidPowerState,
     InvalidState,
     NotAuthenticated,
@@ -145,6 +148,7 @@ class FakeClient(FakeDatastores, FakeNetwork):
         self.snapshot_nodes: dict[str, dict[str, SnapshotNode]] = {}  # vm id -> id -> node
         self.files: dict[str, VM] = {}  # vmx paths of unregistered VMs (their files stayed)
         self.no_tools: set[str] = set()  # ids of VMs whose guest runs no tools
+        self.guest_files: dict[tuple[str, str], bytes] = {}  # (vm id, guest path) -> content
         self.boot_counts: dict[str, int] = {}
         self.logged_out = 0
         self.closed = 0
@@ -793,6 +797,49 @@ class FakeClient(FakeDatastores, FakeNetwork):
         if vm.id in self.no_tools:
             return GuestInfo("guestToolsNotRunning", "running", 0.0, 0, "")
         return GuestInfo("guestToolsRunning", "running", 42.0, self.boot_counts.get(vm.id, 1), vm.name)
+
+    # -- guest operations (the fake guest: root / vmware, files in a dict, `echo` scripts) ------
+
+    def _guest_login(self, vm_id: str, user: str, password: str) -> VM:
+        vm = self._guest(vm_id)
+        if (user, password) != ("root", "vmware"):
+            raise InvalidGuestLogin(vm.name)
+        return vm
+
+    def standby_guest(self, vm_id: str) -> None:
+        self.calls.append(("standby_guest", vm_id))
+        self._guest(vm_id)
+
+    def run_script(
+        self, vm_id: str, user: str, password: str, script: str, timeout: float = 0.0
+    ) -> ScriptResult:
+        self.calls.append(("run_script", script))
+        self._guest_login(vm_id, user, password)
+        if script.startswith("echo "):
+            return ScriptResult(0, script[5:] + "\n")
+        return ScriptResult(127, f"sh: {script.split()[0]}: command not found\n")
+
+    def guest_processes(self, vm_id: str, user: str, password: str) -> list[GuestProcess]:
+        self._guest_login(vm_id, user, password)
+        return [
+            GuestProcess(1, "init", "/sbin/init", "root", 0.0),
+            GuestProcess(7, "vmtoolsd", "", "root", 0.0),
+        ]
+
+    def copy_to_guest(
+        self, vm_id: str, user: str, password: str, data: bytes, guest_path: str, overwrite: bool = False
+    ) -> int:
+        self._guest_login(vm_id, user, password)
+        if (vm_id, guest_path) in self.guest_files and not overwrite:
+            raise FileAlreadyExists(guest_path)
+        self.guest_files[(vm_id, guest_path)] = data
+        return len(data)
+
+    def copy_from_guest(self, vm_id: str, user: str, password: str, guest_path: str) -> bytes:
+        self._guest_login(vm_id, user, password)
+        if (vm_id, guest_path) not in self.guest_files:
+            raise FileNotFound(guest_path)
+        return self.guest_files[(vm_id, guest_path)]
 
     # -- removal ------------------------------------------------------------------------------
 

@@ -920,6 +920,10 @@ class GuestInfo(_message.Message):
     HOST_NAME_FIELD_NUMBER: _builtins.int
     IP_ADDRESS_FIELD_NUMBER: _builtins.int
     GUEST_COUNTERS_FIELD_NUMBER: _builtins.int
+    TOOLS_STATUS_FIELD_NUMBER: _builtins.int
+    TOOLS_VERSION_FIELD_NUMBER: _builtins.int
+    GUEST_FULL_NAME_FIELD_NUMBER: _builtins.int
+    IP_ADDRESSES_FIELD_NUMBER: _builtins.int
     tools_running_status: _builtins.str
     """guestToolsRunning | guestToolsNotRunning"""
     guest_state: _builtins.str
@@ -931,12 +935,20 @@ class GuestInfo(_message.Message):
     host_name: _builtins.str
     ip_address: _builtins.str
     """the guest's address on its first NIC (sim.net.ip)"""
+    tools_status: _builtins.str
+    """toolsOk | toolsNotRunning | toolsNotInstalled"""
+    tools_version: _builtins.str
+    """"12.3.0" as the running tools report it"""
+    guest_full_name: _builtins.str
+    """the OS the guest's tools report ("PyESX Linux 1.0 (64-bit)")"""
     @_builtins.property
     def guest_counters(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
         """The simulated guest's own counters, as its agent reports them: net.pings_sent,
         net.pings_received, net.last_rtt_ms, net.frames_in/out, net.others_seen, disk.writes, …
         """
 
+    @_builtins.property
+    def ip_addresses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -947,10 +959,14 @@ class GuestInfo(_message.Message):
         host_name: _builtins.str = ...,
         ip_address: _builtins.str = ...,
         guest_counters: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        tools_status: _builtins.str = ...,
+        tools_version: _builtins.str = ...,
+        guest_full_name: _builtins.str = ...,
+        ip_addresses: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_count", b"boot_count", "guest_counters", b"guest_counters", "guest_state", b"guest_state", "host_name", b"host_name", "ip_address", b"ip_address", "tools_running_status", b"tools_running_status", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_count", b"boot_count", "guest_counters", b"guest_counters", "guest_full_name", b"guest_full_name", "guest_state", b"guest_state", "host_name", b"host_name", "ip_address", b"ip_address", "ip_addresses", b"ip_addresses", "tools_running_status", b"tools_running_status", "tools_status", b"tools_status", "tools_version", b"tools_version", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -80,6 +80,11 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.FromString,
                 _registered_method=True)
+        self.ToolsCall = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/ToolsCall',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -146,6 +151,15 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ToolsCall(self, request, context):
+        """One request to the guest's tools (guest operations): JSON in, JSON out; the guest's own errors
+        come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
+        tools do not run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -193,6 +207,11 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.SetMemoryTargets,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.SerializeToString,
+            ),
+            'ToolsCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.ToolsCall,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -438,6 +457,33 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/SetMemoryTargets',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ToolsCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/ToolsCall',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.FromString,
             options,
             channel_credentials,
             insecure,
