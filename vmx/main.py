@@ -24,6 +24,7 @@ import uvloop
 
 from pyesx import __version__, guestsim
 from pyesx.atomic import atomic_write
+from pyesx.cdconfig import cd_drives
 from pyesx.checkpoint import VcpuState, read_checkpoint, vcpu_states
 from pyesx.exits import VMX_EXIT_VMM_DIED
 from pyesx.layout import HostLayout
@@ -34,6 +35,7 @@ from pyesx.rpc.metadata import request_id_var
 from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx.cdrom import CdromDrives
 from vmx.guestmem import GuestMemory
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
@@ -93,6 +95,7 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         network,
     )
     runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
+    runtime.cdroms = CdromDrives(worlds, Path(spec.vmx_path).parent, cd_drives(config))
     runtime.read_reservation(config)  # the .vswp's size: configured − reservation
     worlds.fork(states)  # before any gRPC object or event loop exists
     try:
@@ -140,6 +143,8 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     await worlds.attach()
     if worlds.backdoor is not None:
         await runtime.backdoor.attach(worlds.backdoor)
+    if runtime.cdroms is not None:
+        await runtime.cdroms.power_on()  # start-connected drives get their media
 
     socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):

@@ -20,6 +20,7 @@ from pyesx.logs import get_logger
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
 from vmx.backdoor import TOOLS_NOT_INSTALLED, TOOLS_OK, Backdoor
+from vmx.cdrom import CdromDrives
 from vmx.guestmem import MB, PAGE, MemoryState, mb_of, pages_of
 from vmx.worlds import VmmWorlds
 
@@ -44,6 +45,7 @@ class VmxRuntime:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = VMX_EXIT_OK
     memory_reservation_mb: int = 0
+    cdroms: CdromDrives | None = None  # set at power-on from the .vmx
 
     def __post_init__(self) -> None:
         self.backdoor = Backdoor(self.vm_name, self.machine_event)
@@ -177,6 +179,8 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         net, disk = status.get("net", {}), status.get("disk", {})
         counters = {f"net.{k}": float(v) for k, v in net.items() if isinstance(v, int | float)}
         counters |= {f"disk.{k}": float(v) for k, v in disk.items() if isinstance(v, int | float)}
+        cdrom = status.get("cdrom", {})
+        counters |= {f"cdrom.{k}": float(v) for k, v in cdrom.items() if isinstance(v, int | float)}
         info = backdoor.guest_info if tools == TOOLS_OK else {}
         addresses = [str(a) for a in info.get("ip_addresses", [])]
         return vm_pb2.GuestInfo(
@@ -256,3 +260,9 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         answer.pop("id", None)
         _log.info("vmx.guest_operation", op=request.op)
         return vmx_pb2.ToolsCallResponse(answer_json=json.dumps(answer))
+
+    async def SetCdMedia(self, request: vmx_pb2.CdMediaRequest, context: Ctx) -> vmx_pb2.CdMediaResponse:
+        if self.runtime.cdroms is None:
+            raise faults.InvalidState("the VM's CD-ROM drives are not running")
+        seen = await self.runtime.cdroms.set(request.key, request.path, request.connected)
+        return vmx_pb2.CdMediaResponse(size_bytes=int(seen["size_bytes"]), volume_id=str(seen["volume_id"]))

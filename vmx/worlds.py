@@ -47,6 +47,30 @@ class VmmWorld:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
+    async def request_with_fd(self, op: str, fd: int, **fields: Any) -> dict[str, Any]:
+        """A request that hands ``fd`` to the world (SCM_RIGHTS with the request's line); its answer."""
+        assert self.reader is not None and self.writer is not None
+        line = json.dumps({"op": op, "fd": True, **fields}).encode() + b"\n"
+        async with self.lock:
+            try:
+                await self.writer.drain()  # nothing of ours is queued ahead of the line
+                while True:
+                    try:
+                        sent = socket.send_fds(self.control, [line], [fd])
+                        break
+                    except BlockingIOError:  # the world has not read its channel yet (rare)
+                        await asyncio.sleep(0.01)
+                if sent < len(line):
+                    self.writer.write(line[sent:])
+                    await self.writer.drain()
+                answer_line = await self.reader.readline()
+            except (ConnectionError, OSError) as exc:
+                raise WorldGone(f"vcpu{self.vcpu}: {exc}") from None
+        if not answer_line:
+            raise WorldGone(f"vcpu{self.vcpu} exited")
+        answer: dict[str, Any] = json.loads(answer_line)
+        return answer
+
 
 class VmmWorlds:
     """All VMM worlds of one VM."""

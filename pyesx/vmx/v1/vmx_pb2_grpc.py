@@ -85,6 +85,11 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.FromString,
                 _registered_method=True)
+        self.SetCdMedia = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/SetCdMedia',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -160,6 +165,14 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetCdMedia(self, request, context):
+        """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+        the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -212,6 +225,11 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.ToolsCall,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.SerializeToString,
+            ),
+            'SetCdMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCdMedia,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -484,6 +502,33 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/ToolsCall',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCdMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/SetCdMedia',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.FromString,
             options,
             channel_credentials,
             insecure,

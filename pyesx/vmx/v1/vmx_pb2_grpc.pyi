@@ -54,6 +54,10 @@ class VmxStub:
     come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
     tools do not run.
     """
+    SetCdMedia: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.CdMediaRequest, _vmx_pb2.CdMediaResponse]
+    """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+    the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
+    """
 
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
@@ -79,6 +83,10 @@ class VmxAsyncStub(VmxStub):
     """One request to the guest's tools (guest operations): JSON in, JSON out; the guest's own errors
     come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
     tools do not run.
+    """
+    SetCdMedia: _aio.UnaryUnaryMultiCallable[_vmx_pb2.CdMediaRequest, _vmx_pb2.CdMediaResponse]  # type: ignore[assignment]
+    """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+    the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
     """
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
@@ -162,6 +170,16 @@ class VmxServicer(metaclass=_abc_1.ABCMeta):
         """One request to the guest's tools (guest operations): JSON in, JSON out; the guest's own errors
         come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
         tools do not run.
+        """
+
+    @_abc_1.abstractmethod
+    def SetCdMedia(
+        self,
+        request: _vmx_pb2.CdMediaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.CdMediaResponse, _abc.Awaitable[_vmx_pb2.CdMediaResponse]]:
+        """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+        the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
         """
 
 def add_VmxServicer_to_server(servicer: VmxServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
