@@ -23,6 +23,7 @@ from clients.model import (
     POWER_STATES,
     TASK_STATES,
     VM,
+    CdDrive,
     Event,
     GuestInfo,
     HardDisk,
@@ -123,6 +124,9 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
             for n in m.network_adapters
         ),
         cd_drives=tuple(c.key for c in m.cd_drives),
+        cdroms=tuple(
+            CdDrive(c.key, c.iso_path, c.start_connected, c.connected, c.no_media) for c in m.cd_drives
+        ),
         cpu_hot_add=m.cpu_hot_add,
         memory_hot_add=m.memory_hot_add,
         cpu_allocation=_allocation(m, "cpu_allocation"),
@@ -354,6 +358,9 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls):
         change_disks: list[dict[str, int | str]] | None = None,
         add_nics: list[dict[str, str | bool]] | None = None,
         change_nics: list[dict[str, str | bool]] | None = None,
+        add_cd_drives: list[dict[str, str | bool]] | None = None,
+        change_cd_drives: list[dict[str, str | bool]] | None = None,
+        remove_cd_drive_keys: list[str] | None = None,
     ) -> Task:
         """Change a VM. Allocations take keys reservation, limit (-1: unlimited), shares_level
         (low/normal/high/custom) and shares; on a powered-on VM a reservation passes admission control.
@@ -361,13 +368,18 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls):
         (persistent/independent_persistent/independent_nonpersistent); ``change_disks`` items take key
         and capacity_bytes (extend) or disk_mode. ``add_nics`` items take network_name, adapter_type,
         mac_address (static) and start_connected; ``change_nics`` items take key and network_name,
-        connected (a running VM's, at once) or start_connected."""
+        connected (a running VM's, at once) or start_connected. ``add_cd_drives`` items take iso_path
+        ("[datastore1] iso/x.iso") and start_connected; ``change_cd_drives`` items take key and iso_path
+        or no_media, connected (a running VM's, at once) and start_connected."""
         request = vm_pb2.ReconfigureVMRequest(
             id=vm_id,
             add_disks=[vm_pb2.DiskSpec(**d) for d in add_disks or []],  # type: ignore[arg-type]
             change_disks=[vm_pb2.DiskChange(**c) for c in change_disks or []],  # type: ignore[arg-type]
             add_nics=[vm_pb2.NicSpec(**{"start_connected": True, **n}) for n in add_nics or []],  # type: ignore[arg-type]
             change_nics=[vm_pb2.NicChange(**c) for c in change_nics or []],  # type: ignore[arg-type]
+            add_cd_drives=[vm_pb2.CdDriveSpec(**c) for c in add_cd_drives or []],  # type: ignore[arg-type]
+            change_cd_drives=[vm_pb2.CdDriveChange(**c) for c in change_cd_drives or []],  # type: ignore[arg-type]
+            remove_cd_drive_keys=remove_cd_drive_keys or [],
             add_disk_capacity_bytes=add_disk_capacity_bytes or [],
             remove_disk_keys=remove_disk_keys or [],
             delete_removed_disk_files=delete_removed_disk_files,

@@ -13,6 +13,7 @@ import contextlib
 import grpc
 
 from hostd import vmconfig
+from hostd.cdrom import starts_connected
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, SUSPENDED, VmManager, VmRecord
 from pyesx import faults
@@ -88,7 +89,14 @@ class PowerOps:
             _log.error("vm.power_on_failed", vm_id=vm.id, vm=vm.name, reason=str(fault))
             raise
         vm.nic_connected = {n.key: n.start_connected for n in vmconfig.nics(vm.config)}
+        vm.cd_connected = {d.key: starts_connected(vm.folder, d) for d in vmconfig.cd_drives(vm.config)}
         return world
+
+    async def set_cd_media(self, vm: VmRecord, key: str, path: str, connected: bool) -> None:
+        """A running VM's CD drive gets its media (host path, "" = none) and connection, at once."""
+        request = vmx_pb2.CdMediaRequest(key=key, path=path, connected=connected)
+        await call(self.vmx.stub(vm).SetCdMedia, request)
+        vm.cd_connected[key] = connected
 
     async def set_nic_state(self, vm: VmRecord, key: str, network_name: str, connected: bool) -> None:
         """A running VM's NIC moves to another port group or (dis)connects, at once."""

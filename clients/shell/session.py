@@ -65,6 +65,9 @@ class Client(Protocol):
         add_nics: list[dict[str, str | bool]] | None = None,
         change_nics: list[dict[str, str | bool]] | None = None,
         remove_network_keys: list[str] | None = None,
+        add_cd_drives: list[dict[str, str | bool]] | None = None,
+        change_cd_drives: list[dict[str, str | bool]] | None = None,
+        remove_cd_drive_keys: list[str] | None = None,
     ) -> Task: ...
     def advanced_settings(self, vm_id: str) -> dict[str, str]: ...
     def list_resource_pools(self) -> list[ResourcePool]: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clients.shell.cmdlets import (
     advanced,
+    cddrive,
     connection,
     datastore,
     event,
@@ -42,6 +43,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *network.CMDLETS,
     *harddisk.CMDLETS,
     *nic.CMDLETS,
+    *cddrive.CMDLETS,
     *question.CMDLETS,
 )
 
