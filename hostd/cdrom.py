@@ -112,6 +112,13 @@ def media_host_path(config: VmxConfig, vm_folder: Path, key: str) -> str:
     return "" if path is None else str(path)
 
 
+def connected_now(vm_folder: Path, config: VmxConfig, key: str, known: dict[str, bool]) -> bool:
+    """A running VM's drive is connected: as last set, else as it started (hostd restarted since)."""
+    if key in known:
+        return known[key]
+    return any(starts_connected(vm_folder, d) for d in cd_drives(config) if d.key == key)
+
+
 def starts_connected(vm_folder: Path, drive: CdDrive) -> bool:
     """Whether the vmx connects the drive at power-on (start-connected, with an ISO that is there)."""
     path = drive.media_path(vm_folder)

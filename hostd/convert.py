@@ -7,7 +7,7 @@ import time
 from google.protobuf import timestamp_pb2
 
 from hostd import allocation, vmconfig
-from hostd.cdrom import api_iso_path
+from hostd.cdrom import api_iso_path, starts_connected
 from hostd.events import Event
 from hostd.snapshot_tree import SnapshotNode, SnapshotTree
 from hostd.tasks import Task
@@ -108,7 +108,8 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
                 key=c.key,
                 iso_path=api_iso_path(manager.layout, vm.folder, c),
                 start_connected=c.start_connected,
-                connected=vm.power_state == POWERED_ON and vm.cd_connected.get(c.key, False),
+                connected=vm.power_state == POWERED_ON
+                and vm.cd_connected.get(c.key, starts_connected(vm.folder, c)),
                 no_media=c.no_media,
             )
             for c in vmconfig.cd_drives(vm.config)

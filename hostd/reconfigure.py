@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from hostd import allocation, vmconfig
 from hostd.allocation import AllocationChange
-from hostd.cdrom import CdDriveChange, NewCdDrive, cd_keys, media_host_path, plan_cd_drives
+from hostd.cdrom import (
+    CdDriveChange,
+    NewCdDrive,
+    cd_keys,
+    connected_now,
+    media_host_path,
+    plan_cd_drives,
+)
 from hostd.disks import DiskOps
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, VmManager, VmRecord
@@ -319,7 +326,7 @@ def reconfigure(
         if vm.power_state == POWERED_ON and set_cd_media is not None:  # the vmx opens the ISO: a
             for cd_change in change.change_cd_drives:  # missing one is refused before anything is saved
                 if cd_change.live:
-                    connected = vm.cd_connected.get(cd_change.key, False)
+                    connected = connected_now(vm.folder, vm.config, cd_change.key, vm.cd_connected)
                     await set_cd_media(
                         vm,
                         cd_change.key,

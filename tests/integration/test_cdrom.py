@@ -11,6 +11,7 @@ from clients import Client
 from pyesx import faults
 from pyesx.guestfs.iso9660 import write_iso
 from tests.harness import BootedHost, wait_until
+from tests.integration.test_shell_host import ok, shell
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -79,3 +80,26 @@ def test_media_reaches_the_guest_and_changes_while_it_runs(host: BootedHost, cli
     client.wait_for_task(client.power_off(vm).id)
     client.wait_for_task(client.reconfigure_vm(vm, remove_cd_drive_keys=["ide1:0"]).id)
     assert client.get_vm(vm).cdroms == ()
+
+
+def test_cdrom_cmdlets_against_a_host(host: BootedHost, client: Client) -> None:
+    size = _iso(host, "installer.iso", "PYESX_INSTALL", {"/INSTALL.CFG": b"1"})
+    made = ok(
+        host,
+        "New-VM -Name cd02 -MemoryMB 64 | Out-Null; "
+        "New-CDDrive -VM cd02 -IsoPath '[datastore1] iso/installer.iso' -StartConnected "
+        "| ConvertTo-Json -Compress",
+    )[0]
+    assert (made["Name"], made["IsoPath"]) == ("CD/DVD drive 1", "[datastore1] iso/installer.iso")
+    [vm] = [v.id for v in client.list_vms() if v.name == "cd02"]
+    client.wait_for_task(client.power_on(vm).id)
+    shown = ok(host, "Get-CDDrive cd02 | ConvertTo-Json -Compress")[0]
+    assert shown["ConnectionState"]["Connected"] is True
+    assert wait_until(lambda: _seen(client, vm) == (1.0, size) or None, what="the ISO in the guest")
+    off = ok(
+        host, "Get-CDDrive cd02 | Set-CDDrive -Connected:$false -Confirm:$false | ConvertTo-Json -Compress"
+    )
+    assert off[0]["ConnectionState"]["Connected"] is False
+    assert _seen(client, vm) == (0.0, 0.0)
+    result = shell(host, "Get-CDDrive cd02 | Set-CDDrive -IsoPath '[datastore1] iso/none.iso'")
+    assert result.returncode != 0 and "FileNotFound" in result.stderr
