@@ -244,7 +244,7 @@ class SimGuest:
                 self.net.receive()
             if control.fileno() not in readable:
                 continue
-            data, fds, _, _ = socket.recv_fds(control, 65536, 4)
+            data, fds, _, _ = socket.recv_fds(control, 65536, 4, socket.MSG_CMSG_CLOEXEC)
             self._passed_fds.extend(fds)
             if not data:
                 return 0

@@ -149,13 +149,16 @@ def test_heavy_use_stays_clean_for_e2fsck(tmp_path: Path, block_size: int) -> No
     fs.rename("/etc/renamed", "/etc/target")  # over an existing file
     fs.mkdir("/empty")
     fs.rmdir("/empty")
+    fs.mkdir("/dst")
+    fs.mkdir("/dst/empty")
+    fs.rename("/b", "/dst/empty")  # a directory over an empty one, in another parent
     fs.sync()
     dev.close()
 
     report = e2fsck(path)
     assert "pyesx-root" in report
     assert debugfs(path, "cat /etc/hostname") == "web01\n"
-    assert debugfs(path, "cat /b/file") == "moved"
+    assert debugfs(path, "cat /dst/empty/file") == "moved"
     assert debugfs(path, "cat /etc/target") == "value 1\n"
     dumped = tmp_path / "big.out"
     debugfs(path, f"dump /big.bin {dumped}")
