@@ -399,8 +399,9 @@ class VmManager:
         )
         for network in network_names:
             vmconfig.add_nic(config, network)
-        if cd_drive:
+        if cd_drive:  # a VM made to install an OS from CD: a PC's firmware (vmx/nvram.py)
             vmconfig.add_cd_drive(config)
+            config["firmware"] = "bios"
         self._reserved_names.add(name)
 
         async def work(task: Task) -> str:
