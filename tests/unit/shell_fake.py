@@ -848,7 +848,11 @@ class FakeClient(FakeDatastores, FakeNetwork):
             return GuestInfo("guestToolsNotRunning", "notRunning", 0.0, 0, "")
         if vm.id in self.no_tools:
             return GuestInfo("guestToolsNotRunning", "running", 0.0, 0, "")
-        return GuestInfo("guestToolsRunning", "running", 42.0, self.boot_counts.get(vm.id, 1), vm.name)
+        boots = self.boot_counts.get(vm.id, 1)
+        os_name = "PyESX Linux 1.0 (64-bit)"
+        return GuestInfo(
+            "guestToolsRunning", "running", 42.0, boots, vm.name, "", {}, "toolsOk", "12.3.0", os_name
+        )
 
     # -- guest operations (the fake guest: root / vmware, files in a dict, `echo` scripts) ------
 

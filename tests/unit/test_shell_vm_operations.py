@@ -250,11 +250,14 @@ def test_stop_and_restart_vm_guest(capsys: pytest.CaptureFixture[str], fake: Fak
     assert data == {
         "VM": "web02",
         "State": "Running",
-        "ToolsRunningStatus": "guestToolsRunning",
+        "OSFullName": "PyESX Linux 1.0 (64-bit)",
+        "IPAddress": [],
         "HostName": "web02",
+        "ToolsVersion": "12.3.0",
+        "ToolsStatus": "toolsOk",
+        "ToolsRunningStatus": "guestToolsRunning",
         "Uptime": 42.0,
         "BootCount": 1,
-        "IPAddress": [],
         "Counters": {},
     }  # the guest as it was when asked
     assert ("reboot_guest", "vm-2") in fake.client.calls
