@@ -42,6 +42,8 @@ def guest_fault(vm_name: str, answer: dict[str, Any]) -> faults.VimFault:
     """The fault a guest's error answer stands for."""
     name, message = str(answer.get("error")), str(answer.get("message", ""))
     path = str(answer.get("path", ""))
+    if name == "ToolsUnavailable":
+        return faults.ToolsUnavailable(vm_name)
     if name == "InvalidGuestLogin":
         return faults.InvalidGuestLogin(vm_name)
     if name == "FileNotFound":
