@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from pyesx.guestfs.api import Filesystem
 from vmx.guestos import accounts, layout
 from vmx.guestos.context import Ctx
@@ -59,7 +61,9 @@ def init(kernel: Kernel, root_device: str) -> Gen[int]:
         from vmx.guestos.tools import vmtoolsd
 
         kernel.spawn("vmtoolsd", layout.TOOLS_DAEMON_PATH, vmtoolsd(kernel))
-        kernel.tty.write(b"[  OK  ] Started vmtoolsd.service - Service for virtual machines hosted on VMware.\n")
+        kernel.tty.write(
+            b"[  OK  ] Started vmtoolsd.service - Service for virtual machines hosted on VMware.\n"
+        )
     kernel.tty.write(b"[  OK  ] Reached target multi-user.target - Multi-User System.\n")
     kernel.spawn("agetty", "/sbin/agetty -o -p -- \\u --noclear tty1 linux", getty(kernel), tty="tty1")
     while True:
@@ -114,10 +118,8 @@ def getty(kernel: Kernel) -> Gen[int]:
             yield from kernel.sleep(LOGIN_FAIL_DELAY_S)
             tty.write(b"\nLogin incorrect\n")
             continue
-        try:
+        with contextlib.suppress(OSError):
             tty.write(vfs.read("/etc/motd"))
-        except OSError:
-            pass
         console = ConsoleOutput(tty)
         env = {
             "HOME": account.home,
@@ -134,4 +136,3 @@ def getty(kernel: Kernel) -> Gen[int]:
         yield from kernel.wait_child(shell)
         tty.write(b"\x1b[H\x1b[2J")
         banner = True
-

@@ -33,7 +33,7 @@ def disk_root(disk: BlockDevice) -> Filesystem | None:
                 fs: Filesystem = Ext2(PartitionDevice(disk, part.start, part.length))
                 fs.stat(layout.KERNEL_PATH)
                 return fs
-    except Exception:  # noqa: BLE001 - whatever is on the disk, it does not boot
+    except Exception:  # whatever is on the disk, it does not boot
         return None
     return None
 
@@ -46,7 +46,7 @@ def installer_media(cdrom: BlockDevice) -> Filesystem | None:
         fs: Filesystem = IsoFilesystem(cdrom)
         fs.stat(layout.ISO_INSTALLER_MARKER)
         return fs
-    except Exception:  # noqa: BLE001 - not an ISO, or not ours
+    except Exception:  # not an ISO, or not ours
         return None
 
 
@@ -66,7 +66,9 @@ def bios(kernel: Kernel) -> Gen[int]:
     disk, cdrom = machine.disk(), machine.cdrom()
     tty.write(b"Detecting drives...\n")
     tty.write(f"  Hard Disk 0: {'VMware Virtual disk, ' + _gib(disk.size) if disk else 'None'}\n".encode())
-    tty.write(f"  CD-ROM 0:    {'VMware Virtual CD-ROM, media present' if cdrom else 'no media'}\n\n".encode())
+    tty.write(
+        f"  CD-ROM 0:    {'VMware Virtual CD-ROM, media present' if cdrom else 'no media'}\n\n".encode()
+    )
     order = machine.boot_order() or ["hdd", "cdrom"]
     names = {"hdd": "Hard Disk", "cdrom": "CD-ROM"}
     tty.write(f"Boot order: {', '.join(names.get(d, d) for d in order)}\n".encode())
@@ -117,13 +119,14 @@ class PcGuest:
         return kernel
 
     def _on_action(self, action: str) -> None:
-        assert self.kernel.tty is not None
+        tty = self.kernel.tty
+        assert tty is not None
         if action == "reboot":
-            self.kernel.tty.write(b"[  OK  ] Reached target reboot.target - System Reboot.\nreboot: Restarting system\n")
+            tty.write(b"[  OK  ] Reached target reboot.target - System Reboot.\nreboot: Restarting system\n")
             self.machine.reset()
             self.kernel = self._power_on()
         elif action == "poweroff":
-            self.kernel.tty.write(b"reboot: Power down\n")
+            tty.write(b"reboot: Power down\n")
 
     def step(self, now: float) -> float | None:
         while True:
@@ -141,7 +144,11 @@ class PcGuest:
             self.kernel.tools_requests.append(request)
         else:
             self.machine.tools_send(
-                {"id": request.get("id"), "error": "ToolsUnavailable", "message": "the guest tools are not running"}
+                {
+                    "id": request.get("id"),
+                    "error": "ToolsUnavailable",
+                    "message": "the guest tools are not running",
+                }
             )
 
     def media_changed(self) -> None:

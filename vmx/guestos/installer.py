@@ -39,7 +39,10 @@ def installer(kernel: Kernel, media: Filesystem) -> Gen[int]:
     machine = kernel.machine
     tty = kernel.tty
     assert tty is not None
-    say = lambda text: tty.write(text.encode())  # noqa: E731
+
+    def say(text: str) -> None:
+        tty.write(text.encode())
+
     say(f"\n{layout.OS_NAME} {layout.OS_VERSION} installer\n\n")
     disk = machine.disk()
     if disk is None:
@@ -63,7 +66,11 @@ def installer(kernel: Kernel, media: Filesystem) -> Gen[int]:
     hostname = machine.guestinfo(layout.HOSTNAME_KEY) or sanitize_hostname(machine.vm_name)
     password = machine.guestinfo(layout.PASSWORD_KEY)
     say(f"Host name: {hostname}\n")
-    say(f"Root password: {'from guestinfo.password' if password else 'none given: the root account is locked'}\n")
+    say(
+        "Root password: "
+        + ("from guestinfo.password" if password else "none given: the root account is locked")
+        + "\n"
+    )
     say(f"Target disk: /dev/sda ({disk.size >> 20} MiB)\n\n")
     try:
         from pyesx.guestfs.blockdev import PartitionDevice
@@ -96,7 +103,10 @@ def installer(kernel: Kernel, media: Filesystem) -> Gen[int]:
                 if copied % 10 == 0 or copied == files:
                     say(f"  {copied}/{files} files ({100 * copied // max(files, 1)}%)\n")
             yield None
-        say("Writing the configuration: /etc/hostname, /etc/hosts, /etc/passwd, /etc/shadow, /etc/os-release\n")
+        say(
+            "Writing the configuration: /etc/hostname, /etc/hosts, /etc/passwd, /etc/shadow, "
+            "/etc/os-release\n"
+        )
         configure(target, hostname, shadow_field(password))
         say("Syncing disks... ")
         target.sync()

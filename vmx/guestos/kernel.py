@@ -10,6 +10,7 @@ needs the vCPU again.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Generator
@@ -123,10 +124,8 @@ class Kernel:
             # it is running this very call: it ends when it next yields
             proc.signaled, proc.status = True, status
             return True
-        try:
+        with contextlib.suppress(Exception):  # a dying process's cleanup must not take the kernel down
             proc.gen.close()
-        except Exception:  # noqa: BLE001 - a dying process's cleanup must not take the kernel down
-            pass
         self._exit(proc, status, signaled=True)
         return True
 
@@ -227,10 +226,8 @@ class Kernel:
         for pid in sorted(self.procs, reverse=True):
             self.kill(pid, SIGTERM_STATUS)
         if self.vfs is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self.vfs.sync()
-            except OSError:
-                pass
         self.halted = True
         if action == "poweroff":
             self.machine.power_off()
@@ -281,7 +278,7 @@ class Kernel:
     def _collect_pings(self) -> None:
         try:
             replies = self.machine.ping_replies()
-        except Exception:  # noqa: BLE001 - no NIC path: no replies
+        except Exception:  # no NIC path: no replies
             return
         for reply in replies:
             if reply.ident in self._ping:

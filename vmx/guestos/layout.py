@@ -36,7 +36,10 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     """A /etc/shadow password field: ``$pbkdf2-sha256$<rounds>$<salt>$<hash>`` (base64, no padding)."""
     salt = salt if salt is not None else os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PBKDF2_ROUNDS)
-    encode = lambda raw: base64.b64encode(raw).decode().rstrip("=")  # noqa: E731
+
+    def encode(raw: bytes) -> str:
+        return base64.b64encode(raw).decode().rstrip("=")
+
     return f"$pbkdf2-sha256${PBKDF2_ROUNDS}${encode(salt)}${encode(digest)}"
 
 
@@ -45,7 +48,10 @@ def verify_password(password: str, field: str) -> bool:
     parts = field.split("$")
     if len(parts) != 5 or parts[1] != "pbkdf2-sha256" or not parts[2].isdigit():
         return False
-    decode = lambda text: base64.b64decode(text + "=" * (-len(text) % 4))  # noqa: E731
+
+    def decode(text: str) -> bytes:
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+
     try:
         salt, expected = decode(parts[3]), decode(parts[4])
     except ValueError:

@@ -8,7 +8,21 @@ from pyesx.guestfs.api import Filesystem
 from vmx.guestos import layout
 from vmx.guestos.kernel import KERNEL_RELEASE
 
-STANDARD_DIRS = ("/bin", "/boot", "/dev", "/etc", "/home", "/mnt", "/proc", "/root", "/tmp", "/usr", "/usr/bin", "/var", "/var/log")
+STANDARD_DIRS = (
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/mnt",
+    "/proc",
+    "/root",
+    "/tmp",
+    "/usr",
+    "/usr/bin",
+    "/var",
+    "/var/log",
+)
 KERNEL_IMAGE_SIZE = 64 * 1024
 
 MOTD = f"""
@@ -96,6 +110,12 @@ def configure(fs: Filesystem, hostname: str, root_password_field: str) -> None:
         ensure_dir(fs, directory)
     fs.write_file("/etc/hostname", f"{hostname}\n".encode())
     fs.write_file("/etc/hosts", f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n".encode())
-    fs.write_file("/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
-    fs.write_file("/etc/shadow", f"root:{root_password_field}:20419:0:99999:7:::\nnobody:*:20419:0:99999:7:::\n".encode(), mode=0o640)
+    fs.write_file(
+        "/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+    )
+    fs.write_file(
+        "/etc/shadow",
+        f"root:{root_password_field}:20419:0:99999:7:::\nnobody:*:20419:0:99999:7:::\n".encode(),
+        mode=0o640,
+    )
     fs.write_file("/etc/os-release", OS_RELEASE.encode())

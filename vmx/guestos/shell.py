@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vmx.guestos import layout
 from vmx.guestos.context import Ctx
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _OPERATORS = ("&&", "||", ";", "|", "&", "\n")
 
+Token = tuple[str, Any]  # ("word", Word) | ("op", str) | ("redir", (fd, op))
 Part = tuple[str, str]  # ("lit"|"raw"|"var"|"qvar", text)
 Word = list[Part]
 
@@ -66,9 +67,9 @@ AndOr = list[tuple[str, Pipeline]]  # ("", first), ("&&"|"||", next)...
 # lexing ------------------------------------------------------------------------------------------
 
 
-def tokenize(text: str) -> list[tuple[str, object]]:
+def tokenize(text: str) -> list[Token]:
     """("word", Word) | ("op", str) | ("redir", (fd, op)) tokens."""
-    tokens: list[tuple[str, object]] = []
+    tokens: list[Token] = []
     i, n = 0, len(text)
     word: Word = []
     started = False
@@ -188,13 +189,13 @@ def parse(text: str) -> list[AndOr]:
     pos = 0
     result: list[AndOr] = []
 
-    def peek() -> tuple[str, object] | None:
+    def peek() -> Token | None:
         return tokens[pos] if pos < len(tokens) else None
 
-    def unexpected(token: tuple[str, object] | None) -> ShellSyntaxError:
+    def unexpected(token: Token | None) -> ShellSyntaxError:
         if token is None:
             return ShellSyntaxError("syntax error: unexpected end of file")
-        shown = "newline" if token[1] == "\n" else token[1] if token[0] == "op" else token[1][1]  # type: ignore[index]
+        shown = "newline" if token[1] == "\n" else token[1] if token[0] == "op" else token[1][1]
         return ShellSyntaxError(f"syntax error near unexpected token `{shown}'")
 
     def simple() -> Simple:
@@ -203,14 +204,15 @@ def parse(text: str) -> list[AndOr]:
         while (token := peek()) is not None and token[0] != "op":
             pos += 1
             if token[0] == "redir":
-                fd, op = token[1]  # type: ignore[misc]
+                fd, op = token[1]
+                assert isinstance(fd, int) and isinstance(op, str)
                 target = peek()
                 if target is None or target[0] != "word":
                     raise unexpected(target)
                 pos += 1
-                cmd.redirects.append(Redirect(fd, op, target[1]))  # type: ignore[arg-type]
+                cmd.redirects.append(Redirect(fd, op, target[1]))
                 continue
-            word: Word = token[1]  # type: ignore[assignment]
+            word: Word = token[1]
             name = _assignment(word)
             if name is not None and not cmd.words:
                 cmd.assigns.append(name)
@@ -362,7 +364,15 @@ class Shell:
         return status
 
     def _background(self, pipeline: Pipeline) -> int:
-        child_ctx = Ctx(self.kernel, BytesInput(), self.ctx.stdout, self.ctx.stderr, self.ctx.cwd, dict(self.vars), self.ctx.user)
+        child_ctx = Ctx(
+            self.kernel,
+            BytesInput(),
+            self.ctx.stdout,
+            self.ctx.stderr,
+            self.ctx.cwd,
+            dict(self.vars),
+            self.ctx.user,
+        )
         sub = Shell(child_ctx)
         sub.vars = dict(self.vars)
         pipeline.background = False
@@ -417,7 +427,9 @@ class Shell:
             return []
         hidden = tail.startswith(".")
         prefix = head + "/" if (head or pattern.startswith("/")) else ""
-        return [prefix + n for n in names if fnmatch.fnmatchcase(n, tail) and (hidden or not n.startswith("."))]
+        return [
+            prefix + n for n in names if fnmatch.fnmatchcase(n, tail) and (hidden or not n.startswith("."))
+        ]
 
     def _run_simple(self, command: Simple, stdin: Input, stdout: Output, foreground: bool) -> Gen[int]:
         words: list[str] = []
@@ -482,7 +494,9 @@ class Shell:
         if "/" in name:
             candidates = [self.ctx.path(name)]
         else:
-            candidates = [f"{d.rstrip('/')}/{name}" for d in self.vars.get("PATH", DEFAULT_PATH).split(":") if d]
+            candidates = [
+                f"{d.rstrip('/')}/{name}" for d in self.vars.get("PATH", DEFAULT_PATH).split(":") if d
+            ]
         for path in candidates:
             try:
                 info = vfs.stat(path)
@@ -502,7 +516,9 @@ class Shell:
                 self.ctx.err(f"sh: {name}: {strerror(exc)}\n")
                 return 126
             if head.startswith(layout.BUILTIN_PREFIX):
-                program: Command | None = COMMANDS.get(head[len(layout.BUILTIN_PREFIX) :].split(b"\n")[0].decode().strip())
+                program: Command | None = COMMANDS.get(
+                    head[len(layout.BUILTIN_PREFIX) :].split(b"\n")[0].decode().strip()
+                )
                 if program is None:
                     self.ctx.err(f"sh: {name}: cannot execute: required file not found\n")
                     return 126

@@ -23,7 +23,9 @@ class FakeMachine:
     cdrom_device: BlockDevice | None = None
     order: list[str] = field(default_factory=lambda: ["hdd", "cdrom"])
     info: dict[str, str] = field(default_factory=dict)
-    nic_info: NicInfo | None = field(default_factory=lambda: NicInfo("00:50:56:aa:bb:01", "10.0.0.5/24", True))
+    nic_info: NicInfo | None = field(
+        default_factory=lambda: NicInfo("00:50:56:aa:bb:01", "10.0.0.5/24", True)
+    )
     reachable: set[str] = field(default_factory=lambda: {"10.0.0.1"})
     clock: float = 0.0
     screen: bytearray = field(default_factory=bytearray)
@@ -102,7 +104,7 @@ def run(
     until: Callable[[], bool] | None = None,
     max_seconds: float = 3600.0,
 ) -> bool:
-    """Step ``guest`` on the machine's virtual clock until ``until()`` holds (True) or it is idle / out of time.
+    """Step ``guest`` on the machine's virtual clock until ``until()`` holds (True), or it idles or times out.
 
     Without ``until`` it runs until the guest is idle (no timer) or max_seconds of guest time passed.
     """

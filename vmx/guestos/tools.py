@@ -106,7 +106,8 @@ def _login(kernel: Kernel, request: dict[str, Any]) -> Account:
     account = accounts.authenticate(kernel.vfs, user, password)
     if account is None:
         raise ToolsError(
-            "InvalidGuestLogin", "Failed to authenticate with the guest operating system using the supplied credentials."
+            "InvalidGuestLogin",
+            "Failed to authenticate with the guest operating system using the supplied credentials.",
         )
     return account
 
@@ -191,6 +192,8 @@ def _exec(kernel: Kernel, account: Account, request: dict[str, Any]) -> Gen[dict
     finished = yield from kernel.wait_child(child, deadline)
     if not finished:
         kernel.kill(child.pid, SIGKILL_STATUS)
-        raise ToolsError("GuestOperationTimeout", f"the command did not finish within {timeout} s and was killed")
+        raise ToolsError(
+            "GuestOperationTimeout", f"the command did not finish within {timeout} s and was killed"
+        )
     text = output.data.decode(errors="replace")
     return {"exit_code": child.status, "output": text, "truncated": output.dropped > 0}

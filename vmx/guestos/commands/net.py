@@ -22,7 +22,10 @@ def ip(ctx: Ctx, args: list[str]) -> Gen[int]:
         obj = args[2]
     if obj not in ("a", "addr", "address", "l", "link", "r", "route"):
         if not obj:
-            ctx.err("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n       where  OBJECT := { address | link | route }\n")
+            ctx.err(
+                "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n"
+                "       where  OBJECT := { address | link | route }\n"
+            )
             return 255
         ctx.err(f'Object "{obj}" is unknown, try "ip help".\n')
         return 255
@@ -121,7 +124,9 @@ def ping(ctx: Ctx, args: list[str]) -> Gen[int]:
         elapsed = round((kernel.now - started) * 1000)
         loss_text = f"{(sent - len(rtts)) * 100 / sent:g}%" if sent else "0%"
         ctx.out(f"\n--- {target} ping statistics ---\n")
-        ctx.out(f"{sent} packets transmitted, {len(rtts)} received, {loss_text} packet loss, time {elapsed}ms\n")
+        ctx.out(
+            f"{sent} packets transmitted, {len(rtts)} received, {loss_text} packet loss, time {elapsed}ms\n"
+        )
         if rtts:
             mean = sum(rtts) / len(rtts)
             mdev = math.sqrt(max(0.0, sum(r * r for r in rtts) / len(rtts) - mean * mean))
@@ -137,7 +142,10 @@ def ping(ctx: Ctx, args: list[str]) -> Gen[int]:
             if 1 <= reply.seq <= sent:
                 rtts.append(reply.rtt_ms)
                 if not quiet:
-                    ctx.out(f"64 bytes from {target}: icmp_seq={reply.seq} ttl={reply.ttl} time={_rtt(reply.rtt_ms)} ms\n")
+                    ctx.out(
+                        f"64 bytes from {target}: icmp_seq={reply.seq} ttl={reply.ttl} "
+                        f"time={_rtt(reply.rtt_ms)} ms\n"
+                    )
 
     try:
         while count < 0 or sent < count:

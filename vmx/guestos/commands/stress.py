@@ -14,7 +14,15 @@ _USAGE = (
     " -m, --vm N         spawn N workers spinning on malloc()/free()\n"
     "     --vm-bytes B   malloc B bytes per vm worker (default is 256MB)\n"
 )
-_LONG = {"-c": "--cpu", "-m": "--vm", "-t": "--timeout", "-i": "--io", "-d": "--hdd", "-v": "--verbose", "-q": "--quiet"}
+_LONG = {
+    "-c": "--cpu",
+    "-m": "--vm",
+    "-t": "--timeout",
+    "-i": "--io",
+    "-d": "--hdd",
+    "-v": "--verbose",
+    "-q": "--quiet",
+}
 
 
 def _duration(text: str) -> float | None:

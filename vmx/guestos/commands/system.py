@@ -27,9 +27,7 @@ def uname(ctx: Ctx, args: list[str]) -> Gen[int]:
         for letter in arg[1:]:
             if letter == "a":
                 chosen.extend("snrvmo")
-            elif letter in fields:
-                chosen.append(letter)
-            elif letter in "pi":
+            elif letter in fields or letter in "pi":
                 chosen.append(letter)
             else:
                 ctx.err(f"uname: invalid option -- '{letter}'\nTry 'uname --help' for more information.\n")
@@ -129,8 +127,15 @@ def free(ctx: Ctx, args: list[str]) -> Gen[int]:
             ctx.err(f"free: invalid option -- '{letter}'\n")
             return 1
     total, used = _memory(ctx.kernel)
-    cells = lambda values: "".join(_size(v, unit).rjust(12) for v in values)  # noqa: E731
-    ctx.out(" " * 8 + "".join(h.rjust(12) for h in ("total", "used", "free", "shared", "buff/cache", "available")) + "\n")
+
+    def cells(values: list[int]) -> str:
+        return "".join(_size(v, unit).rjust(12) for v in values)
+
+    ctx.out(
+        " " * 8
+        + "".join(h.rjust(12) for h in ("total", "used", "free", "shared", "buff/cache", "available"))
+        + "\n"
+    )
     ctx.out("Mem:    " + cells([total, used, total - used, 0, 0, total - used]) + "\n")
     ctx.out("Swap:   " + cells([0, 0, 0]) + "\n")
     return 0
@@ -199,16 +204,21 @@ def ps(ctx: Ctx, args: list[str]) -> Gen[int]:
             cpu = 100.0 * kernel.stress_cpus if p.name == "stress" else 0.0
             mem = 100.0 * _rss_kb(p, kernel) / 1024 / max(total_mb, 1)
             used = _cputime(p, kernel)
+            state = "R" if p is ctx.proc else "S"
             ctx.out(
-                f"{p.owner:<8} {p.pid:>7} {cpu:4.1f} {mem:4.1f} {_vsz_kb(p, kernel):>6} {_rss_kb(p, kernel):>5} "
-                f"{p.tty:<8} {'R' if p is ctx.proc else 'S':<4} {start:>5} {int(used) // 60:3d}:{int(used) % 60:02d} {p.cmd}\n"
+                f"{p.owner:<8} {p.pid:>7} {cpu:4.1f} {mem:4.1f} "
+                f"{_vsz_kb(p, kernel):>6} {_rss_kb(p, kernel):>5} "
+                f"{p.tty:<8} {state:<4} {start:>5} {int(used) // 60:3d}:{int(used) % 60:02d} {p.cmd}\n"
             )
     elif "f" in options or "e" in options:
         ctx.out("UID          PID    PPID  C STIME TTY          TIME CMD\n")
         for p in procs:
             start = time.strftime("%H:%M", time.gmtime(p.start_wall))
             ppid = p.parent.pid if p.parent is not None else 0
-            ctx.out(f"{p.owner:<8} {p.pid:>7} {ppid:>7}  0 {start} {p.tty:<8} {_hms(_cputime(p, kernel))} {p.cmd}\n")
+            ctx.out(
+                f"{p.owner:<8} {p.pid:>7} {ppid:>7}  0 {start} {p.tty:<8} "
+                f"{_hms(_cputime(p, kernel))} {p.cmd}\n"
+            )
     else:
         ctx.out("    PID TTY          TIME CMD\n")
         for p in procs:
@@ -241,7 +251,8 @@ def top(ctx: Ctx, args: list[str]) -> Gen[int]:
         f"Tasks: {len(procs):3d} total,   1 running, {len(procs) - 1:3d} sleeping,   0 stopped,   0 zombie\n"
     )
     ctx.out(
-        f"%Cpu(s): {busy:4.1f} us,  0.0 sy,  0.0 ni,{100 - busy:5.1f} id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n"
+        f"%Cpu(s): {busy:4.1f} us,  0.0 sy,  0.0 ni,{100 - busy:5.1f} id,"
+        "  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n"
     )
     ctx.out(
         f"MiB Mem : {total:8.1f} total, {total - used:8.1f} free, {used:8.1f} used, {0:8.1f} buff/cache\n"
@@ -338,7 +349,9 @@ def kill(ctx: Ctx, args: list[str]) -> Gen[int]:
         else:
             targets.append(arg)
     if not targets:
-        ctx.err("kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]\n")
+        ctx.err(
+            "kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]\n"
+        )
         return 2
     status = 0
     for target in targets:
@@ -403,7 +416,7 @@ def help_(ctx: Ctx, args: list[str]) -> Gen[int]:
     from vmx.guestos.commands import COMMANDS
     from vmx.guestos.commands.files import _columns
 
-    names = sorted(n for n in COMMANDS if ctx.vfs.exists(f"/bin/{n}")) + ["cd", "exit", "export", "unset"]
+    names = [*(n for n in COMMANDS if ctx.vfs.exists(f"/bin/{n}")), "cd", "exit", "export", "unset"]
     ctx.out(f"{layout.OS_FULL_NAME} shell. These commands are available:\n\n")
     ctx.out("\n".join(_columns(sorted(names))) + "\n\n")
     ctx.out("The shell knows ; && || | > >> < 2>&1 & quotes and $VAR. Ctrl-C interrupts, Ctrl-D logs out.\n")
