@@ -502,34 +502,34 @@ class Shell:
                 info = vfs.stat(path)
             except OSError as exc:
                 if "/" in name:
-                    self.ctx.err(f"sh: {name}: {strerror(exc)}\n")
+                    ctx.err(f"sh: {name}: {strerror(exc)}\n")
                     return 127
                 continue
             if info.is_dir:
                 if "/" in name:
-                    self.ctx.err(f"sh: {name}: Is a directory\n")
+                    ctx.err(f"sh: {name}: Is a directory\n")
                     return 126
                 continue
             try:
                 head = vfs.read(path, 0, 256)
             except OSError as exc:
-                self.ctx.err(f"sh: {name}: {strerror(exc)}\n")
+                ctx.err(f"sh: {name}: {strerror(exc)}\n")
                 return 126
             if head.startswith(layout.BUILTIN_PREFIX):
                 program: Command | None = COMMANDS.get(
                     head[len(layout.BUILTIN_PREFIX) :].split(b"\n")[0].decode().strip()
                 )
                 if program is None:
-                    self.ctx.err(f"sh: {name}: cannot execute: required file not found\n")
+                    ctx.err(f"sh: {name}: cannot execute: required file not found\n")
                     return 126
                 return program(ctx, words)
             try:
                 script = vfs.read(path).decode()
             except (OSError, UnicodeDecodeError):
-                self.ctx.err(f"sh: {name}: cannot execute binary file\n")
+                ctx.err(f"sh: {name}: cannot execute binary file\n")
                 return 126
             return Shell(ctx, args=words).run_script(script)
-        self.ctx.err(f"sh: {name}: command not found\n")
+        ctx.err(f"sh: {name}: command not found\n")
         return 127
 
     def run_script(self, text: str) -> Gen[int]:

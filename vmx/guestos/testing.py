@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,3 +117,53 @@ def run(
         if delay is None or machine.clock >= deadline:
             return until is None
         machine.clock = min(deadline, machine.clock + delay)
+
+
+PROMPT = re.compile(r"root@[\w.-]+:[^\r\n]*# $")
+
+
+class ConsoleSession:
+    """A root login on an appliance guest's console: ``run`` a command line, get what it printed."""
+
+    def __init__(self, machine: FakeMachine | None = None, password: str = "secret") -> None:
+        from vmx.guestos.firmware import boot_appliance
+
+        self.machine = machine or FakeMachine()
+        self.machine.info.setdefault("guestinfo.password", password)
+        self.guest = boot_appliance(self.machine)
+        self.wait_for("login: ")
+        self.type("root\r")
+        self.wait_for("Password: ")
+        self.type(password + "\r")
+        self.wait_prompt(0)
+
+    def type(self, text: str | bytes) -> None:
+        """Keyboard input, then run the guest until it is idle again (timers of at most 5 s fire)."""
+        self.guest.console_input(text.encode() if isinstance(text, str) else text)
+        self.guest.step(self.machine.clock)
+
+    def wait_for(self, ending: str, max_seconds: float = 60.0) -> None:
+        if not run(self.guest, self.machine, lambda: self.machine.text().endswith(ending), max_seconds):
+            raise AssertionError(f"the screen never ended with {ending!r}: {self.machine.text()[-500:]!r}")
+
+    def wait_prompt(self, mark: int, max_seconds: float = 600.0) -> str:
+        """Run until a prompt follows ``mark``; the text printed since ``mark`` (prompt excluded, ``\\n`` ends)."""
+
+        def done() -> bool:
+            return bool(PROMPT.search(self.machine.screen[mark:].decode(errors="replace")))
+
+        if not run(self.guest, self.machine, done, max_seconds):
+            raise AssertionError(f"no prompt: {self.machine.screen[mark:].decode(errors='replace')[-500:]!r}")
+        text = self.machine.screen[mark:].decode(errors="replace")
+        return PROMPT.sub("", text).replace("\r\n", "\n")
+
+    def run(self, command: str, max_seconds: float = 600.0) -> str:
+        """Type ``command`` and Enter; its output (without the echoed command line)."""
+        mark = len(self.machine.screen)
+        self.guest.console_input(command.encode() + b"\r")
+        text = self.wait_prompt(mark, max_seconds)
+        echoed = command + "\n"
+        return text[len(echoed) :] if text.startswith(echoed) else text
+
+    def status(self) -> int:
+        return int(self.run("echo $?").strip())
