@@ -66,6 +66,17 @@ class NetworkAdapter:
 
 
 @dataclass(frozen=True)
+class CdDrive:
+    """A CD/DVD drive (PowerCLI's CDDrive)."""
+
+    key: str  # "ide1:0"
+    iso_path: str  # "[datastore1] iso/x.iso"; "" = no media
+    start_connected: bool = False
+    connected: bool = False  # has its media in now (a powered-on VM's)
+    no_media: bool = True
+
+
+@dataclass(frozen=True)
 class ResourceAllocation:
     """Shares, reservation and limit of one resource (CPU in MHz, memory in MB)."""
 
@@ -97,6 +108,7 @@ class VM:
     disks: tuple[HardDisk, ...] = ()
     network_adapters: tuple[NetworkAdapter, ...] = ()
     cd_drives: tuple[str, ...] = ()  # device keys
+    cdroms: tuple[CdDrive, ...] = ()  # the same drives in full
     cpu_hot_add: bool = False
     memory_hot_add: bool = False
     cpu_allocation: ResourceAllocation | None = None
@@ -186,6 +198,10 @@ class GuestInfo:
     #: the simulated guest's own counters: net.pings_sent, net.pings_received, net.last_rtt_ms,
     #: net.frames_in/out, net.others_seen, disk.writes, disk.reads, disk.errors, disk.verify_errors …
     counters: dict[str, float] = field(default_factory=dict)
+    tools_status: str = ""  # toolsOk | toolsNotRunning | toolsNotInstalled
+    tools_version: str = ""
+    os_full_name: str = ""  # as the guest's tools report it
+    ip_addresses: tuple[str, ...] = ()
 
 
 #: the host's entity id in performance queries (ESXi's HostSystem "ha-host")

@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 import grpc
 
 from clients.datastores import DatastoreCalls
+from clients.guestops import GuestOperationCalls
 from clients.model import (
     POWER_STATES,
     TASK_STATES,
     VM,
+    CdDrive,
     Event,
     GuestInfo,
     HardDisk,
@@ -45,6 +47,7 @@ from pyesx.api.v1 import (
     datastore_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
+    guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
     network_pb2_grpc,
@@ -121,6 +124,9 @@ def vm_from_proto(m: vm_pb2.VirtualMachine) -> VM:
             for n in m.network_adapters
         ),
         cd_drives=tuple(c.key for c in m.cd_drives),
+        cdroms=tuple(
+            CdDrive(c.key, c.iso_path, c.start_connected, c.connected, c.no_media) for c in m.cd_drives
+        ),
         cpu_hot_add=m.cpu_hot_add,
         memory_hot_add=m.memory_hot_add,
         cpu_allocation=_allocation(m, "cpu_allocation"),
@@ -210,7 +216,7 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls):
+class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
@@ -228,6 +234,7 @@ class Client(DatastoreCalls, NetworkCalls):
         self._datastores = datastore_pb2_grpc.DatastoreServiceStub(channel)
         self._network = network_pb2_grpc.NetworkServiceStub(channel)
         self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
+        self._guest = guest_pb2_grpc.GuestOperationsServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
@@ -351,6 +358,9 @@ class Client(DatastoreCalls, NetworkCalls):
         change_disks: list[dict[str, int | str]] | None = None,
         add_nics: list[dict[str, str | bool]] | None = None,
         change_nics: list[dict[str, str | bool]] | None = None,
+        add_cd_drives: list[dict[str, str | bool]] | None = None,
+        change_cd_drives: list[dict[str, str | bool]] | None = None,
+        remove_cd_drive_keys: list[str] | None = None,
     ) -> Task:
         """Change a VM. Allocations take keys reservation, limit (-1: unlimited), shares_level
         (low/normal/high/custom) and shares; on a powered-on VM a reservation passes admission control.
@@ -358,13 +368,18 @@ class Client(DatastoreCalls, NetworkCalls):
         (persistent/independent_persistent/independent_nonpersistent); ``change_disks`` items take key
         and capacity_bytes (extend) or disk_mode. ``add_nics`` items take network_name, adapter_type,
         mac_address (static) and start_connected; ``change_nics`` items take key and network_name,
-        connected (a running VM's, at once) or start_connected."""
+        connected (a running VM's, at once) or start_connected. ``add_cd_drives`` items take iso_path
+        ("[datastore1] iso/x.iso") and start_connected; ``change_cd_drives`` items take key and iso_path
+        or no_media, connected (a running VM's, at once) and start_connected."""
         request = vm_pb2.ReconfigureVMRequest(
             id=vm_id,
             add_disks=[vm_pb2.DiskSpec(**d) for d in add_disks or []],  # type: ignore[arg-type]
             change_disks=[vm_pb2.DiskChange(**c) for c in change_disks or []],  # type: ignore[arg-type]
             add_nics=[vm_pb2.NicSpec(**{"start_connected": True, **n}) for n in add_nics or []],  # type: ignore[arg-type]
             change_nics=[vm_pb2.NicChange(**c) for c in change_nics or []],  # type: ignore[arg-type]
+            add_cd_drives=[vm_pb2.CdDriveSpec(**c) for c in add_cd_drives or []],  # type: ignore[arg-type]
+            change_cd_drives=[vm_pb2.CdDriveChange(**c) for c in change_cd_drives or []],  # type: ignore[arg-type]
+            remove_cd_drive_keys=remove_cd_drive_keys or [],
             add_disk_capacity_bytes=add_disk_capacity_bytes or [],
             remove_disk_keys=remove_disk_keys or [],
             delete_removed_disk_files=delete_removed_disk_files,
@@ -441,6 +456,10 @@ class Client(DatastoreCalls, NetworkCalls):
             m.host_name,
             m.ip_address,
             dict(m.guest_counters),
+            m.tools_status,
+            m.tools_version,
+            m.guest_full_name,
+            tuple(m.ip_addresses),
         )
 
     # -- resource pools -------------------------------------------------------------------------

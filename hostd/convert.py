@@ -7,6 +7,7 @@ import time
 from google.protobuf import timestamp_pb2
 
 from hostd import allocation, vmconfig
+from hostd.cdrom import api_iso_path
 from hostd.events import Event
 from hostd.snapshot_tree import SnapshotNode, SnapshotTree
 from hostd.tasks import Task
@@ -103,7 +104,13 @@ def _build_vm(vm: VmRecord, manager: VmManager) -> vm_pb2.VirtualMachine:
             for n in vmconfig.nics(vm.config)
         ],
         cd_drives=[
-            vm_pb2.CdDrive(key=c.key, iso_path=c.iso_path, start_connected=c.start_connected)
+            vm_pb2.CdDrive(
+                key=c.key,
+                iso_path=api_iso_path(manager.layout, vm.folder, c),
+                start_connected=c.start_connected,
+                connected=vm.power_state == POWERED_ON and vm.cd_connected.get(c.key, False),
+                no_media=c.no_media,
+            )
             for c in vmconfig.cd_drives(vm.config)
         ],
         cpu_hot_add=vmconfig.cpu_hot_add(vm.config),

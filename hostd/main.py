@@ -24,6 +24,7 @@ from hostd.convert import task_to_proto, vm_to_proto
 from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
 from hostd.events import EventLog
+from hostd.guestops import GuestOperations, GuestOperationsServicer
 from hostd.inventory import Inventory
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
@@ -52,6 +53,8 @@ from pyesx.api.v1 import (
     datastore_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
+    guest_pb2,
+    guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
     network_pb2,
@@ -87,6 +90,7 @@ SERVICE_NAMES = [
         (datastore_pb2.DESCRIPTOR, "DatastoreService"),
         (network_pb2.DESCRIPTOR, "NetworkService"),
         (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
+        (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
     )
 ]
 
@@ -206,6 +210,11 @@ async def run(args: argparse.Namespace) -> int:
     )
     gate.register(
         resourcepool_pb2_grpc.add_ResourcePoolServiceServicer_to_server, ResourcePoolServicer(pools), server
+    )
+    gate.register(
+        guest_pb2_grpc.add_GuestOperationsServiceServicer_to_server,
+        GuestOperationsServicer(GuestOperations(vms, power.vmx)),
+        server,
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

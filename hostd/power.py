@@ -13,6 +13,7 @@ import contextlib
 import grpc
 
 from hostd import vmconfig
+from hostd.cdrom import starts_connected
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, SUSPENDED, VmManager, VmRecord
 from pyesx import faults
@@ -88,7 +89,14 @@ class PowerOps:
             _log.error("vm.power_on_failed", vm_id=vm.id, vm=vm.name, reason=str(fault))
             raise
         vm.nic_connected = {n.key: n.start_connected for n in vmconfig.nics(vm.config)}
+        vm.cd_connected = {d.key: starts_connected(vm.folder, d) for d in vmconfig.cd_drives(vm.config)}
         return world
+
+    async def set_cd_media(self, vm: VmRecord, key: str, path: str, connected: bool) -> None:
+        """A running VM's CD drive gets its media (host path, "" = none) and connection, at once."""
+        request = vmx_pb2.CdMediaRequest(key=key, path=path, connected=connected)
+        await call(self.vmx.stub(vm).SetCdMedia, request)
+        vm.cd_connected[key] = connected
 
     async def set_nic_state(self, vm: VmRecord, key: str, network_name: str, connected: bool) -> None:
         """A running VM's NIC moves to another port group or (dis)connects, at once."""
@@ -207,21 +215,28 @@ class PowerOps:
 
     # -- the guest, through its tools -----------------------------------------------------------
 
-    async def guest_power(self, vm_id: str, reboot: bool) -> None:
+    async def guest_power(self, vm_id: str, action: str) -> None:
+        """Ask the guest's tools to shut down, reboot or go to standby; return at once."""
         vm = self.vms.get(vm_id)
         self.vms.require(vm, POWERED_ON, requested=POWERED_ON)
         if not vmconfig.guest_tools(vm.config):
             raise faults.ToolsUnavailable(vm.name)
-        await call(self.vmx.stub(vm).GuestPower, vmx_pb2.GuestPowerRequest(reboot=reboot))
-        kind = "VmGuestRebootEvent" if reboot else "VmGuestShutdownEvent"
-        self.vms.record(
-            kind, vm, f"Guest OS {'reboot' if reboot else 'shut down'} for {vm.name} on {self.vms.hostname}"
-        )
+        request = vmx_pb2.GuestPowerRequest(reboot=action == "reboot", standby=action == "standby")
+        await call(self.vmx.stub(vm).GuestPower, request)
+        kind, what = {
+            "reboot": ("VmGuestRebootEvent", "reboot"),
+            "standby": ("VmGuestStandbyEvent", "standby"),
+        }.get(action, ("VmGuestShutdownEvent", "shut down"))
+        self.vms.record(kind, vm, f"Guest OS {what} for {vm.name} on {self.vms.hostname}")
         self.vms.changed(vm, "guest")
 
     async def guest_info(self, vm_id: str) -> vm_pb2.GuestInfo:
         vm = self.vms.get(vm_id)
-        not_running = vm_pb2.GuestInfo(tools_running_status="guestToolsNotRunning", guest_state="notRunning")
+        not_running = vm_pb2.GuestInfo(
+            tools_running_status="guestToolsNotRunning",
+            guest_state="notRunning",
+            tools_status="toolsNotRunning",
+        )
         if vm.power_state != POWERED_ON:
             return not_running
         try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from hostd import allocation, vmconfig
 from hostd.allocation import AllocationChange
+from hostd.cdrom import CdDriveChange, NewCdDrive, cd_keys, media_host_path, plan_cd_drives
 from hostd.disks import DiskOps
 from hostd.tasks import Task
 from hostd.vms import POWERED_OFF, POWERED_ON, VmManager, VmRecord
@@ -102,6 +103,8 @@ class ConfigChange:
     remove_extra_config: list[str] = field(default_factory=list)
     cpu_allocation: AllocationChange | None = None
     memory_allocation: AllocationChange | None = None
+    add_cd_drives: list[NewCdDrive] = field(default_factory=list)
+    change_cd_drives: list[CdDriveChange] = field(default_factory=list)
 
     @property
     def allocation(self) -> bool:
@@ -235,6 +238,7 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
         or change.add_nics
         or change.remove_device_keys
         or change.add_disks
+        or change.add_cd_drives
         or any(c.structural for c in change.change_disks)
     )
     if devices_change and running:
@@ -244,11 +248,14 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
     removed_files = []
     disks = {d.key: d for d in vmconfig.disks(config)}
     nics = {n.key for n in vmconfig.nics(config)}
+    cds = cd_keys(config)
     for key in change.remove_device_keys:
         if key in disks:
             removed_files.append(disks.pop(key).file_name)
         elif key in nics:
             nics.discard(key)
+        elif key in cds:
+            cds.discard(key)
         else:
             raise faults.InvalidArgument("deviceKey", f"{vm.name} has no device '{key}'")
         vmconfig.remove_device(config, key)
@@ -260,6 +267,9 @@ def plan(vms: VmManager, vm: VmRecord, change: ConfigChange) -> tuple[VmxConfig,
         )
     for nic_change in change.change_nics:
         _plan_nic_change(vm, config, nic_change, vms, running)
+    plan_cd_drives(
+        vms.layout, config, vm.name, change.add_cd_drives, change.change_cd_drives, running, vm.power_state
+    )
     for new in change.add_disks:
         _check_capacity(new.capacity_bytes)
         if new.disk_format not in vmconfig.DISK_FORMATS:
@@ -283,6 +293,7 @@ def reconfigure(
     reload_running: Callable[[VmRecord], Awaitable[None]],
     set_allocation: Callable[[VmRecord, dict[str, str]], Awaitable[None]],
     set_nic_state: Callable[[VmRecord, str, str, bool], Awaitable[None]],
+    set_cd_media: Callable[[VmRecord, str, str, bool], Awaitable[None]] | None = None,
 ) -> Task:
     vm = vms.get(vm_id)
     vms.check_idle(vm)
@@ -304,6 +315,16 @@ def reconfigure(
                         nic_change.key,
                         network,
                         connected if nic_change.connected is None else nic_change.connected,
+                    )
+        if vm.power_state == POWERED_ON and set_cd_media is not None:  # the vmx opens the ISO: a
+            for cd_change in change.change_cd_drives:  # missing one is refused before anything is saved
+                if cd_change.live:
+                    connected = vm.cd_connected.get(cd_change.key, False)
+                    await set_cd_media(
+                        vm,
+                        cd_change.key,
+                        media_host_path(config, vm.folder, cd_change.key),
+                        connected if cd_change.connected is None else cd_change.connected,
                     )
         if vm.power_state == POWERED_ON and vmconfig.num_cpu(config) > vmconfig.num_cpu(vm.config):
             await hot_add_vcpus(vm, vmconfig.num_cpu(config))

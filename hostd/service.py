@@ -12,6 +12,7 @@ import grpc
 
 from hostd import vmconfig
 from hostd.allocation import AllocationChange
+from hostd.cdrom import CdDriveChange, NewCdDrive
 from hostd.changes import ChangeFeed
 from hostd.convert import (
     event_to_proto,
@@ -173,11 +174,15 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
         return task_to_proto(self.power.reset(request.id))
 
     async def ShutdownGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
-        await self.power.guest_power(request.id, reboot=False)
+        await self.power.guest_power(request.id, "shutdown")
         return vm_pb2.GuestRequestResponse()
 
     async def RebootGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
-        await self.power.guest_power(request.id, reboot=True)
+        await self.power.guest_power(request.id, "reboot")
+        return vm_pb2.GuestRequestResponse()
+
+    async def StandbyGuest(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestRequestResponse:
+        await self.power.guest_power(request.id, "standby")
         return vm_pb2.GuestRequestResponse()
 
     async def GetGuestInfo(self, request: vm_pb2.VMRequest, context: Ctx) -> vm_pb2.GuestInfo:
@@ -231,7 +236,11 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
                 )
                 for c in request.change_nics
             ],
-            remove_device_keys=[*request.remove_disk_keys, *request.remove_network_keys],
+            remove_device_keys=[
+                *request.remove_disk_keys,
+                *request.remove_network_keys,
+                *request.remove_cd_drive_keys,
+            ],
             add_disks=[
                 *(NewDisk(capacity) for capacity in request.add_disk_capacity_bytes),
                 *(
@@ -256,6 +265,17 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             remove_extra_config=list(request.remove_extra_config),
             cpu_allocation=_allocation_change(request, "cpu_allocation"),
             memory_allocation=_allocation_change(request, "memory_allocation"),
+            add_cd_drives=[NewCdDrive(c.iso_path, c.start_connected) for c in request.add_cd_drives],
+            change_cd_drives=[
+                CdDriveChange(
+                    c.key,
+                    c.iso_path if c.HasField("iso_path") else None,
+                    c.no_media if c.HasField("no_media") else None,
+                    c.connected if c.HasField("connected") else None,
+                    c.start_connected if c.HasField("start_connected") else None,
+                )
+                for c in request.change_cd_drives
+            ],
         )
         task = reconfigure(
             self.vms,
@@ -266,6 +286,7 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
             self.power.reload_config,
             self.power.set_allocation,
             self.power.set_nic_state,
+            self.power.set_cd_media,
         )
         return task_to_proto(task)
 

@@ -8,6 +8,9 @@ import uuid
 from dataclasses import dataclass
 
 from pyesx import faults
+from pyesx.cdconfig import CdDrive as CdDrive
+from pyesx.cdconfig import add_cd_drive as add_cd_drive
+from pyesx.cdconfig import cd_drives as cd_drives
 from pyesx.vmxfile import VmxConfig
 
 DEFAULT_GUEST_ID = "otherGuest64"
@@ -30,7 +33,6 @@ DISK_FORMATS = ("thin", "thick", "eagerZeroedThick")
 
 _NIC = re.compile(r"^ethernet(\d+)\.present$", re.IGNORECASE)
 _DISK = re.compile(r"^scsi(\d):(\d+)\.present$", re.IGNORECASE)
-_CD = re.compile(r"^(ide|sata)(\d):(\d+)\.present$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,6 @@ class Disk:
     key: str  # "scsi0:0"
     file_name: str  # as written in the .vmx: relative to the VM folder, or absolute
     mode: str
-
-
-@dataclass(frozen=True)
-class CdDrive:
-    key: str  # "ide1:0"
-    iso_path: str
-    start_connected: bool
 
 
 def bios_uuid() -> str:
@@ -272,26 +267,3 @@ def add_disk(config: VmxConfig, key: str, file_name: str, mode: str = "persisten
     config[f"{key}.fileName"] = file_name
     config[f"{key}.deviceType"] = "scsi-hardDisk"
     config[f"{key}.mode"] = mode
-
-
-def cd_drives(config: VmxConfig) -> list[CdDrive]:
-    found = []
-    for key in config:
-        match = _CD.match(key)
-        prefix = f"{match[1]}{match[2]}:{match[3]}" if match else ""
-        if match and is_true(config[key]) and config.get(f"{prefix}.deviceType", "").startswith("cdrom"):
-            found.append(
-                CdDrive(
-                    prefix,
-                    config.get(f"{prefix}.fileName", ""),
-                    is_true(config.get(f"{prefix}.startConnected", "FALSE")),
-                )
-            )
-    return found
-
-
-def add_cd_drive(config: VmxConfig) -> None:
-    config["ide1:0.present"] = "TRUE"
-    config["ide1:0.deviceType"] = "cdrom-image"
-    config["ide1:0.fileName"] = ""
-    config["ide1:0.startConnected"] = "FALSE"

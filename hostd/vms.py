@@ -59,6 +59,7 @@ class VmRecord:
     vmm_pids: list[int] = field(default_factory=list)
     current_snapshot: int = 0  # uid of the snapshot the running state descends from (0: none)
     nic_connected: dict[str, bool] = field(default_factory=dict)  # a running VM's NICs: connected now
+    cd_connected: dict[str, bool] = field(default_factory=dict)  # a running VM's CD drives: connected now
     question: vm_pb2.VmQuestion | None = None  # what the stunned VM waits to be told
     pool_id: str = ROOT_POOL_ID  # the resource pool it was created in or moved to
     _space: tuple[float, int] = (0.0, 0)

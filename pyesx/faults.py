@@ -8,11 +8,15 @@
     ├── InvalidArgument(argument, reason)
     ├── InsufficientResourcesFault(resource, requested, unreserved)
     ├── FileAlreadyExists(file)
+    ├── FileNotFound(file)
     ├── ToolsUnavailable(vm)
     ├── NoPermission(privilege, entity)
     ├── NotAuthenticated(reason)
     ├── InvalidState(reason)
     ├── RequestCanceled(task_id)     a task stopped at a safe point because a user canceled it
+    ├── InvalidGuestLogin(vm)        guest operations: the guest refused the user name or password
+    ├── GuestPermissionDenied(vm, path)  guest operations: the guest user may not do this
+    ├── Timedout(reason)            an operation ran past its time limit
     ├── HostCommunication(reason)   the client could not reach the host
     └── SystemError(reason)         anything unexpected (INTERNAL)
 
@@ -111,6 +115,14 @@ class FileAlreadyExists(VimFault):
         self.file = file
 
 
+class FileNotFound(VimFault):
+    grpc_code = "NOT_FOUND"
+
+    def __init__(self, file: str, message: str = "") -> None:
+        super().__init__(message or f"File {file} was not found")
+        self.file = file
+
+
 class ToolsUnavailable(VimFault):
     def __init__(self, vm: str, message: str = "") -> None:
         super().__init__(message or f"VMware Tools are not running in the guest of '{vm}'.")
@@ -150,6 +162,31 @@ class RequestCanceled(VimFault):
         self.task_id = task_id
 
 
+class InvalidGuestLogin(VimFault):
+    grpc_code = "PERMISSION_DENIED"
+
+    def __init__(self, vm: str, message: str = "") -> None:
+        super().__init__(message or f"Failed to authenticate with the guest operating system of '{vm}'.")
+        self.vm = vm
+
+
+class GuestPermissionDenied(VimFault):
+    grpc_code = "PERMISSION_DENIED"
+
+    def __init__(self, vm: str, path: str, message: str = "") -> None:
+        super().__init__(message or f"Insufficient permissions in the guest OS of '{vm}': {path}")
+        self.vm = vm
+        self.path = path
+
+
+class Timedout(VimFault):
+    grpc_code = "DEADLINE_EXCEEDED"
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or f"Operation timed out: {reason}")
+        self.reason = reason
+
+
 class HostCommunication(VimFault):
     grpc_code = "UNAVAILABLE"
 
@@ -174,11 +211,15 @@ ALL_FAULTS: tuple[type[VimFault], ...] = (
     InvalidArgument,
     InsufficientResourcesFault,
     FileAlreadyExists,
+    FileNotFound,
     ToolsUnavailable,
     NoPermission,
     NotAuthenticated,
     InvalidState,
     RequestCanceled,
+    InvalidGuestLogin,
+    GuestPermissionDenied,
+    Timedout,
     HostCommunication,
     SystemError,
 )

@@ -6,21 +6,27 @@ object per line: ``status``, ``save`` (the vCPU's state, to checkpoint),
 ``reset`` (a hardware reset: the guest boots again), ``demand`` (how busy the
 guest's work keeps this vCPU), ``memory`` (the wanted working set changed:
 touch it now), ``disk`` (the disk workload changed), ``net`` (the network
-settings changed) and ``stop``. End of file
-means the vmx is gone and the world ends too.
+settings changed), ``media`` (the CD-ROM's media: ``{"op": "media", "fd": true}`` carries the
+ISO's open fd as SCM_RIGHTS ancillary data, ``"fd": false`` means no media) and ``stop``. End of
+file means the vmx is gone and the world ends too.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import select
 import socket
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pyesx.checkpoint import VcpuState
+from pyesx.guestfs.api import BlockDevice
 from pyesx.guestsim import DiskWorkload, NetSettings
+from vmx.guestcdrom import GuestCdrom
 from vmx.guestmem import GuestMemory
 
 if TYPE_CHECKING:
@@ -67,6 +73,9 @@ class SimGuest:
         self._net_args: tuple[str, str, str] | None = None
         self._next_touch = 0.0
         self._resumed_at = time.monotonic()
+        self.cdrom = GuestCdrom()
+        self.media_listener: Callable[[], None] | None = None  # told when the CD-ROM's media changes
+        self._passed_fds: deque[int] = deque()  # fds received on the control channel, not yet taken
 
     def attach_disk(self, socket_path: str, vm_id: str, workload: DiskWorkload) -> None:
         """The VM's disk path; the workload's code is loaded only once there is one to run (an idle
@@ -99,6 +108,24 @@ class SimGuest:
         for device in (self.disk, self.net):
             if device is not None:
                 device.close()
+        self.cdrom.eject()
+        while self._passed_fds:
+            os.close(self._passed_fds.popleft())
+
+    def cdrom_device(self) -> BlockDevice | None:
+        """The CD-ROM's media as a read-only block device (None: no media or disconnected)."""
+        return self.cdrom.device
+
+    def _media(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("fd"):
+            if not self._passed_fds:
+                return {"error": "a media request without its fd"}
+            self.cdrom.insert(self._passed_fds.popleft(), str(request.get("path", "")))
+        else:
+            self.cdrom.eject()
+        if self.media_listener is not None:
+            self.media_listener()
+        return {"ok": True, "cdrom": self.cdrom.status()}
 
     def uptime(self) -> float:
         return self.state.uptime_at_resume + (time.monotonic() - self._resumed_at)
@@ -126,7 +153,10 @@ class SimGuest:
                 answer["disk"] = self.disk.status()
             if self.net is not None:
                 answer["net"] = self.net.status()
+            answer["cdrom"] = self.cdrom.status()
             return answer
+        if op == "media":
+            return self._media(request)
         if op == "save":
             return {"vcpu_state": self.snapshot()}
         if op == "reset":
@@ -214,7 +244,8 @@ class SimGuest:
                 self.net.receive()
             if control.fileno() not in readable:
                 continue
-            data = control.recv(65536)
+            data, fds, _, _ = socket.recv_fds(control, 65536, 4)
+            self._passed_fds.extend(fds)
             if not data:
                 return 0
             pending += data

@@ -76,6 +76,10 @@ class GuestNetwork:
         self._next_connect = 0.0
         self._sent_at: dict[int, float] = {}
         self._seq = 0
+        # the guest OS's own pings (its ping command): sent at, waiting on ARP, and the replies
+        self._os_sent: dict[tuple[int, int], float] = {}
+        self._os_waiting_arp: dict[bytes, list[tuple[int, int]]] = {}
+        self.os_replies: list[tuple[int, int, float, int]] = []  # ident, seq, rtt ms, ttl
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -172,6 +176,38 @@ class GuestNetwork:
         )
         self.counters.pings_sent += 1
 
+    def send_ping(self, address: str, ident: int, seq: int) -> bool:
+        """One ICMP echo request of the guest OS's ping (ARP first when the neighbour is unknown);
+        False when the guest has no address or the target is not an IPv4 address."""
+        if self.address is None or not self._connect():
+            return False
+        try:
+            target = ipaddress.IPv4Address(address).packed
+        except ValueError:
+            return False
+        now = time.monotonic()
+        if len(self._os_sent) > 1024:  # forget requests never answered (a lost reply is lost)
+            self._os_sent = {key: at for key, at in self._os_sent.items() if now - at < 30}
+        self._os_sent[(ident, seq)] = now
+        if target not in self.neighbours:
+            self._os_waiting_arp.setdefault(target, []).append((ident, seq))
+            self._arp_request(target)
+            return True
+        self._send_echo(target, ident, seq)
+        return True
+
+    def _send_echo(self, target: bytes, ident: int, seq: int) -> None:
+        assert self.address is not None
+        icmp = icmp_echo(8, ident, seq, bytes(56))
+        self._send(
+            self._frame(
+                self.neighbours[target],
+                ETH_IPV4,
+                ipv4_packet(self.address.ip.packed, target, PROTO_ICMP, icmp),
+            )
+        )
+        self.counters.pings_sent += 1
+
     def _arp_request(self, target: bytes) -> None:
         assert self.address is not None
         arp = struct.pack(
@@ -219,6 +255,8 @@ class GuestNetwork:
             return
         _, _, _, _, op, sender_mac, sender_ip, _, target_ip = struct.unpack_from("!HHBBH6s4s6s4s", payload)
         self.neighbours[sender_ip] = sender_mac
+        for ident, seq in self._os_waiting_arp.pop(sender_ip, []):
+            self._send_echo(sender_ip, ident, seq)
         if op == 1 and target_ip == address.ip.packed:
             reply = struct.pack(
                 "!HHBBH6s4s6s4s", 1, ETH_IPV4, 6, 4, 2, self.mac, target_ip, sender_mac, sender_ip
@@ -240,6 +278,10 @@ class GuestNetwork:
             if kind == 8:  # an echo request: answer it
                 reply = icmp_echo(0, ident, seq, body[8:])
                 self._send(self._frame(src_mac, ETH_IPV4, ipv4_packet(dst, src, PROTO_ICMP, reply)))
+            elif kind == 0 and (ident, seq) in self._os_sent:
+                rtt_ms = (time.monotonic() - self._os_sent.pop((ident, seq))) * 1000
+                self.counters.pings_received += 1
+                self.os_replies.append((ident, seq, rtt_ms, packet[8]))
             elif kind == 0 and seq in self._sent_at:
                 rtt = time.monotonic() - self._sent_at.pop(seq)
                 self.counters.pings_received += 1

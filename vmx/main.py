@@ -24,15 +24,18 @@ import uvloop
 
 from pyesx import __version__, guestsim
 from pyesx.atomic import atomic_write
+from pyesx.cdconfig import cd_drives
 from pyesx.checkpoint import VcpuState, read_checkpoint, vcpu_states
 from pyesx.exits import VMX_EXIT_VMM_DIED
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready, set_title
+from pyesx.rpc.channel import INTERNAL_OPTIONS
 from pyesx.rpc.metadata import request_id_var
 from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx.cdrom import CdromDrives
 from vmx.guestmem import GuestMemory
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
@@ -92,6 +95,7 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         network,
     )
     runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
+    runtime.cdroms = CdromDrives(worlds, Path(spec.vmx_path).parent, cd_drives(config))
     runtime.read_reservation(config)  # the .vswp's size: configured − reservation
     worlds.fork(states)  # before any gRPC object or event loop exists
     try:
@@ -137,11 +141,15 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runtime.finish)
     await worlds.attach()
+    if worlds.backdoor is not None:
+        await runtime.backdoor.attach(worlds.backdoor)
+    if runtime.cdroms is not None:
+        await runtime.cdroms.power_on()  # start-connected drives get their media
 
     socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=INTERNAL_OPTIONS)
     RpcGate().register(vmx_pb2_grpc.add_VmxServicer_to_server, VmxServicer(runtime), server)
     server.add_insecure_port(f"unix://{socket_path}")
     await server.start()
@@ -166,6 +174,7 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     vcpu_lost.cancel()
     log.info("vmx.powering_off", exit_code=runtime.exit_code)
     await worlds.stop()
+    await runtime.backdoor.close()
     await server.stop(grace=0.5)
     for path in (socket_path, layout.vmx_state(spec.vm_id)):
         with contextlib.suppress(FileNotFoundError):

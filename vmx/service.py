@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -18,10 +19,15 @@ from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_OK
 from pyesx.logs import get_logger
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx.backdoor import TOOLS_NOT_INSTALLED, TOOLS_OK, Backdoor
+from vmx.cdrom import CdromDrives
 from vmx.guestmem import MB, PAGE, MemoryState, mb_of, pages_of
 from vmx.worlds import VmmWorlds
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
+TOOLS_OPS = ("exec", "copy_in", "copy_out", "ps", "info")
+TOOLS_POWER_TIMEOUT_S = 10.0
+TOOLS_ANSWER_MARGIN_S = 5.0  # the guest ends a program at its timeout; its answer may take a moment more
 _log = get_logger("vmx")
 
 
@@ -34,10 +40,15 @@ class VmxRuntime:
     vmx_path: Path
     worlds: VmmWorlds
     guest_tools: bool
+    backdoor: Backdoor = field(init=False)
     started_at: float = field(default_factory=time.time)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = VMX_EXIT_OK
     memory_reservation_mb: int = 0
+    cdroms: CdromDrives | None = None  # set at power-on from the .vmx
+
+    def __post_init__(self) -> None:
+        self.backdoor = Backdoor(self.vm_name, self.machine_event)
 
     def finish(self, exit_code: int = VMX_EXIT_OK) -> None:
         self.exit_code = exit_code
@@ -55,6 +66,28 @@ class VmxRuntime:
     def require_tools(self) -> None:
         if not self.guest_tools:
             raise faults.ToolsUnavailable(self.vm_name)
+        self.backdoor.require_tools()
+
+    @property
+    def balloon_driver(self) -> bool:
+        """The balloon driver (part of the guest tools) runs in the guest."""
+        return self.guest_tools and self.backdoor.tools_status() == TOOLS_OK
+
+    async def machine_event(self, event: dict[str, Any]) -> None:
+        """What the guest does to its machine: power off, reset, make its vCPUs busy."""
+        op = event.get("op")
+        if op == "power_off":
+            _log.info("vmx.guest_powered_off")
+            self.finish(VMX_EXIT_GUEST_POWEROFF)
+        elif op == "reset":
+            _log.info("vmx.guest_reset")
+            await self.worlds.request_all("reset")
+        elif op == "cpu_load":
+            vcpus, percent = int(event.get("vcpus", 0)), max(0, min(100, int(event.get("percent", 0))))
+            await self.worlds.set_guest_load(vcpus, percent)
+            _log.info("vmx.guest_cpu_load", vcpus=vcpus, percent=percent)
+        else:
+            _log.warning("vmx.backdoor_unknown", op=str(op))
 
     def read_reservation(self, config: VmxConfig) -> None:
         """Take the memory reservation (sched.mem.min) from the .vmx at power-on: never reclaimed, not
@@ -80,7 +113,7 @@ class VmxRuntime:
         # swap first: what the VMkernel asked for counts on what this step's balloon had not taken yet
         if swap_out_mb > 0:
             memory.swap_to(memory.state().swapped + pages_of(swap_out_mb), reserved)
-        if self.guest_tools:  # the balloon driver is part of the guest tools
+        if self.balloon_driver:
             cap = int(memory.pages * guestsim.BALLOON_MAX_FRACTION)
             step = pages_of(guestsim.BALLOON_INFLATE_MB_PER_STEP)
             memory.balloon_to(min(cap, -(-int(balloon_mb * MB) // PAGE), memory.pages - reserved), step)
@@ -111,7 +144,7 @@ class VmxRuntime:
             balloon_mb=mb_of(state.ballooned),
             swapped_mb=mb_of(state.swapped),
             swap_file_mb=mb_of(state.swap_file_pages),
-            balloon_available=self.guest_tools,
+            balloon_available=self.balloon_driver,
             reservation_mb=self.memory_reservation_mb,
         )
 
@@ -140,20 +173,28 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         return vmx_pb2.ResetResponse()
 
     async def GuestInfo(self, request: vmx_pb2.GuestInfoRequest, context: Ctx) -> vm_pb2.GuestInfo:
-        if not self.runtime.guest_tools:
-            return vm_pb2.GuestInfo(tools_running_status="guestToolsNotRunning", guest_state="running")
+        backdoor = self.runtime.backdoor
+        tools = backdoor.tools_status() if self.runtime.guest_tools else TOOLS_NOT_INSTALLED
         status = await self.runtime.worlds.worlds[0].request("status")
         net, disk = status.get("net", {}), status.get("disk", {})
         counters = {f"net.{k}": float(v) for k, v in net.items() if isinstance(v, int | float)}
         counters |= {f"disk.{k}": float(v) for k, v in disk.items() if isinstance(v, int | float)}
+        cdrom = status.get("cdrom", {})
+        counters |= {f"cdrom.{k}": float(v) for k, v in cdrom.items() if isinstance(v, int | float)}
+        info = backdoor.guest_info if tools == TOOLS_OK else {}
+        addresses = [str(a) for a in info.get("ip_addresses", [])]
         return vm_pb2.GuestInfo(
-            tools_running_status="guestToolsRunning",
+            tools_running_status="guestToolsRunning" if tools == TOOLS_OK else "guestToolsNotRunning",
             guest_state="running",
             uptime_seconds=status["uptime"],
             boot_count=status["boot_count"],
-            host_name=self.runtime.vm_name,
-            ip_address=str(net.get("ip", "")).split("/")[0],
+            host_name=str(info.get("hostname", "")),
+            ip_address=addresses[0].split("/")[0] if addresses else "",
             guest_counters=counters,
+            tools_status=tools,
+            tools_version=str(info.get("tools_version", "")),
+            guest_full_name=str(info.get("os_full_name", "")),
+            ip_addresses=[a.split("/")[0] for a in addresses],
         )
 
     async def AddVcpus(self, request: vmx_pb2.AddVcpusRequest, context: Ctx) -> vmx_pb2.AddVcpusResponse:
@@ -199,10 +240,29 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
         self, request: vmx_pb2.GuestPowerRequest, context: Ctx
     ) -> vmx_pb2.GuestPowerResponse:
         self.runtime.require_tools()
-        if request.reboot:
-            await self.runtime.worlds.request_all("reset")
-            _log.info("vmx.guest_rebooted")
-        else:
-            _log.info("vmx.guest_shut_down")
-            self.runtime.finish(VMX_EXIT_GUEST_POWEROFF)
+        op = "standby" if request.standby else "reboot" if request.reboot else "shutdown"
+        await self.runtime.backdoor.call(op, {}, TOOLS_POWER_TIMEOUT_S)
+        _log.info("vmx.guest_power", op=op)
         return vmx_pb2.GuestPowerResponse()
+
+    async def ToolsCall(self, request: vmx_pb2.ToolsCallRequest, context: Ctx) -> vmx_pb2.ToolsCallResponse:
+        self.runtime.require_tools()
+        if request.op not in TOOLS_OPS:
+            raise faults.InvalidArgument("op", f"'{request.op}' is not a guest operation")
+        try:
+            fields = json.loads(request.fields_json or "{}")
+        except ValueError:
+            raise faults.InvalidArgument("fields", "not a JSON object") from None
+        if not isinstance(fields, dict):
+            raise faults.InvalidArgument("fields", "not a JSON object")
+        timeout = request.timeout_seconds or 60.0
+        answer = await self.runtime.backdoor.call(request.op, fields, timeout + TOOLS_ANSWER_MARGIN_S)
+        answer.pop("id", None)
+        _log.info("vmx.guest_operation", op=request.op)
+        return vmx_pb2.ToolsCallResponse(answer_json=json.dumps(answer))
+
+    async def SetCdMedia(self, request: vmx_pb2.CdMediaRequest, context: Ctx) -> vmx_pb2.CdMediaResponse:
+        if self.runtime.cdroms is None:
+            raise faults.InvalidState("the VM's CD-ROM drives are not running")
+        seen = await self.runtime.cdroms.set(request.key, request.path, request.connected)
+        return vmx_pb2.CdMediaResponse(size_bytes=int(seen["size_bytes"]), volume_id=str(seen["volume_id"]))

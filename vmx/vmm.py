@@ -34,6 +34,7 @@ def run_world(
     memory: GuestMemory | None = None,
     disk_workload: DiskWorkload | None = None,
     network: tuple[str, NetSettings] | None = None,
+    backdoor: socket.socket | None = None,
 ) -> int:
     """Body of a VMM world (``memory``, ``disk_workload`` and ``network`` (its first NIC's key and
     the guest's settings): on vCPU 0); returns its exit status."""

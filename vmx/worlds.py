@@ -47,6 +47,30 @@ class VmmWorld:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
+    async def request_with_fd(self, op: str, fd: int, **fields: Any) -> dict[str, Any]:
+        """A request that hands ``fd`` to the world (SCM_RIGHTS with the request's line); its answer."""
+        assert self.reader is not None and self.writer is not None
+        line = json.dumps({"op": op, "fd": True, **fields}).encode() + b"\n"
+        async with self.lock:
+            try:
+                await self.writer.drain()  # nothing of ours is queued ahead of the line
+                while True:
+                    try:
+                        sent = socket.send_fds(self.control, [line], [fd])
+                        break
+                    except BlockingIOError:  # the world has not read its channel yet (rare)
+                        await asyncio.sleep(0.01)
+                if sent < len(line):
+                    self.writer.write(line[sent:])
+                    await self.writer.drain()
+                answer_line = await self.reader.readline()
+            except (ConnectionError, OSError) as exc:
+                raise WorldGone(f"vcpu{self.vcpu}: {exc}") from None
+        if not answer_line:
+            raise WorldGone(f"vcpu{self.vcpu} exited")
+        answer: dict[str, Any] = json.loads(answer_line)
+        return answer
+
 
 class VmmWorlds:
     """All VMM worlds of one VM."""
@@ -67,6 +91,7 @@ class VmmWorlds:
         self.disk_workload = disk_workload or DiskWorkload()  # the guest's disk I/O, on vCPU 0
         self.network = network  # (its first NIC, the guest's network settings), on vCPU 0
         self.worlds: list[VmmWorld] = []
+        self.backdoor: socket.socket | None = None  # the vmx's end of the guest's backdoor (vCPU 0)
         self.added = asyncio.Event()  # set when a hot-added world joins
 
     def fork(self, states: list[VcpuState], timeout: float = 10.0) -> list[int]:
@@ -74,11 +99,14 @@ class VmmWorlds:
         return their pids by vCPU once each has said it runs."""
         for state in states:
             ours, theirs = socket.socketpair()
+            backdoor = socket.socketpair() if state.vcpu == 0 else None
             pid = os.fork()
             if pid == 0:
                 code = 1
                 try:
                     ours.close()
+                    if backdoor is not None:
+                        backdoor[0].close()
                     for sibling in self.worlds:
                         sibling.control.close()
                     first = state.vcpu == 0
@@ -96,12 +124,16 @@ class VmmWorlds:
                         memory,
                         disk,
                         network,
+                        backdoor[1] if backdoor is not None else None,
                     )
                 except BaseException:
                     traceback.print_exc()
                 finally:
                     os._exit(code)
             theirs.close()
+            if backdoor is not None:
+                backdoor[1].close()
+                self.backdoor = backdoor[0]
             self.worlds.append(VmmWorld(state.vcpu, pid, ours))
         for world in self.worlds:
             world.control.settimeout(timeout)
@@ -168,6 +200,13 @@ class VmmWorlds:
         self.network = (self.network[0], settings)
         if self.worlds and self.worlds[0].vcpu == 0:
             await self.worlds[0].request("net", **settings.to_dict())
+
+    async def set_guest_load(self, vcpus: int, percent: int) -> None:
+        """The guest OS's own work keeps ``vcpus`` vCPUs ``percent`` busy (the configured demand stays
+        the floor of every vCPU)."""
+        for world in self.worlds:
+            load = percent if world.vcpu < vcpus else 0
+            await world.request("demand", cpu=max(self.cpu_demand, load))
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Ask every world to stop; kill the ones that do not within timeout."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from clients.model import (
     VM,
+    CdDrive,
     Event,
     GuestInfo,
     HardDisk,
@@ -34,6 +35,7 @@ SNAPSHOT_TYPE = "Snapshot"
 EVENT_TYPE = "VIEvent"
 GUEST_TYPE = "VMGuest"
 HARD_DISK_TYPE = "HardDisk"
+CD_DRIVE_TYPE = "CDDrive"
 NETWORK_ADAPTER_TYPE = "NetworkAdapter"
 POOL_TYPE = "ResourcePool"
 STAT_TYPE = "FloatSample"
@@ -226,11 +228,14 @@ def guest_object(vm: VM, guest: GuestInfo) -> PSObject:
         [
             ("VM", vm.name),
             ("State", pascal(guest.guest_state)),
-            ("ToolsRunningStatus", guest.tools_running_status),
+            ("OSFullName", guest.os_full_name),
+            ("IPAddress", list(guest.ip_addresses) or ([guest.ip_address] if guest.ip_address else [])),
             ("HostName", guest.host_name),
+            ("ToolsVersion", guest.tools_version),
+            ("ToolsStatus", guest.tools_status),
+            ("ToolsRunningStatus", guest.tools_running_status),
             ("Uptime", guest.uptime_seconds),
             ("BootCount", guest.boot_count),
-            ("IPAddress", [guest.ip_address] if guest.ip_address else []),
             (
                 "Counters",
                 PSObject(
@@ -290,6 +295,36 @@ def network_adapter_object(vm: VM, adapter: NetworkAdapter, number: int) -> PSOb
         ],
         base=adapter,
         label=f"Network adapter {number}",
+    )
+
+
+def cd_drive_object(vm: VM, drive: CdDrive, number: int) -> PSObject:
+    """The VM's ``number``-th CD/DVD drive (from 1) as Get-CDDrive shows it."""
+    connected = "Connected" if drive.connected else "NotConnected"
+    return PSObject(
+        CD_DRIVE_TYPE,
+        [
+            ("IsoPath", drive.iso_path or None),
+            ("HostDevice", None),
+            ("RemoteDevice", None),
+            (
+                "ConnectionState",
+                PSObject(
+                    "ConnectInfo",
+                    [
+                        ("Connected", drive.connected),
+                        ("StartConnected", drive.start_connected),
+                        ("AllowGuestControl", False),
+                    ],
+                    label=f"{connected}, {'' if drive.start_connected else 'No'}StartConnected",
+                ),
+            ),
+            ("Parent", vm.name),
+            ("Name", f"CD/DVD drive {number}"),
+            ("Id", f"{VM_ID_PREFIX}{vm.id}/{drive.key}"),
+        ],
+        base=drive,
+        label=f"CD/DVD drive {number}",
     )
 
 
@@ -397,6 +432,11 @@ TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
         Column("Value", "Value", right=True),
         Column("Unit", "Unit"),
         Column("Instance", "Instance"),
+    ),
+    CD_DRIVE_TYPE: (
+        Column("IsoPath", "IsoPath"),
+        Column("HostDevice", "HostDevice"),
+        Column("RemoteDevice", "RemoteDevice"),
     ),
     NETWORK_ADAPTER_TYPE: (
         Column("Name", "Name"),

@@ -34,9 +34,19 @@ class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
         return await continuation(_with_request_id(details), request)
 
 
+#: internal messages may carry a file copied into a guest (base64)
+MAX_INTERNAL_MESSAGE = 64 << 20
+INTERNAL_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_INTERNAL_MESSAGE),
+    ("grpc.max_send_message_length", MAX_INTERNAL_MESSAGE),
+]
+
+
 def unix_channel(socket_path: str) -> grpc.aio.Channel:
     """An aio channel to a unix socket that forwards the request id of the call being served."""
-    return grpc.aio.insecure_channel(f"unix://{socket_path}", interceptors=[_UnaryUnary(), _UnaryStream()])
+    return grpc.aio.insecure_channel(
+        f"unix://{socket_path}", options=INTERNAL_OPTIONS, interceptors=[_UnaryUnary(), _UnaryStream()]
+    )
 
 
 async def call(rpc: Callable[..., Awaitable[T]], request: Any, timeout: float | None = 30.0) -> T:

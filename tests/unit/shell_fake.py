@@ -27,9 +27,11 @@ from unittest import mock
 
 import pytest
 
+from clients.guestops import GuestProcess, ScriptResult
 from clients.model import (
     HOST_ENTITY_ID,
     VM,
+    CdDrive,
     Event,
     GuestInfo,
     HardDisk,
@@ -45,13 +47,17 @@ from clients.model import (
     Task,
 )
 from clients.shell import main
+from hostd.cdrom import iso_host_path
 from hostd.perfcounters import CATALOGUE
 from hostd.perfsources import CpuSource, Reading
 from hostd.perfstats import ALL_INSTANCES, PerfCollector, PerfQuery
+from pyesx.cdconfig import SLOTS as CD_SLOTS
 from pyesx.faults import (
     DuplicateName,
     FileAlreadyExists,
+    FileNotFound,
     InvalidArgument,
+    InvalidGuestLogin,
     InvalidPowerState,
     InvalidState,
     NotAuthenticated,
@@ -145,6 +151,7 @@ class FakeClient(FakeDatastores, FakeNetwork):
         self.snapshot_nodes: dict[str, dict[str, SnapshotNode]] = {}  # vm id -> id -> node
         self.files: dict[str, VM] = {}  # vmx paths of unregistered VMs (their files stayed)
         self.no_tools: set[str] = set()  # ids of VMs whose guest runs no tools
+        self.guest_files: dict[tuple[str, str], bytes] = {}  # (vm id, guest path) -> content
         self.boot_counts: dict[str, int] = {}
         self.logged_out = 0
         self.closed = 0
@@ -390,6 +397,7 @@ class FakeClient(FakeDatastores, FakeNetwork):
                 guest_id=guest_id or "otherGuest64",
                 notes=notes,
                 cd_drives=("ide1:0",) if cd_drive else (),
+                cdroms=(CdDrive("ide1:0", ""),) if cd_drive else (),
                 resource_pool_id=pool.id,
                 resource_pool_name=pool.name,
             )
@@ -451,6 +459,9 @@ class FakeClient(FakeDatastores, FakeNetwork):
         add_nics: list[dict[str, str | bool]] | None = None,
         change_nics: list[dict[str, str | bool]] | None = None,
         remove_network_keys: list[str] | None = None,
+        add_cd_drives: list[dict[str, str | bool]] | None = None,
+        change_cd_drives: list[dict[str, str | bool]] | None = None,
+        remove_cd_drive_keys: list[str] | None = None,
     ) -> Task:
         self.calls.append(("reconfigure_vm", vm_id, num_cpu, memory_mb, name, notes))
         vm = self._vm(vm_id)
@@ -477,6 +488,11 @@ class FakeClient(FakeDatastores, FakeNetwork):
             changes["network_adapters"] = self._changed_nics(
                 vm, add_nics or [], change_nics or [], remove_network_keys or []
             )
+        if add_cd_drives or change_cd_drives or remove_cd_drive_keys:
+            cdroms = self._changed_cds(
+                vm, add_cd_drives or [], change_cd_drives or [], remove_cd_drive_keys or []
+            )
+            changes["cdroms"], changes["cd_drives"] = cdroms, tuple(d.key for d in cdroms)
         structural = any(("capacity_bytes" in c or "disk_mode" in c) for c in change_disks or [])
         if add_disks or change_disks or remove_disk_keys:
             if running and (add_disks or remove_disk_keys or structural):
@@ -556,6 +572,46 @@ class FakeClient(FakeDatastores, FakeNetwork):
                 address_type="static" if item.get("mac_address") else "generated",
             )
         return tuple(sorted(nics.values(), key=lambda n: int(n.key[8:])))
+
+    def _changed_cds(
+        self, vm: VM, add: list[dict[str, str | bool]], change: list[dict[str, str | bool]], remove: list[str]
+    ) -> tuple[CdDrive, ...]:
+        """The VM's CD/DVD drives after a reconfigure, with hostd's own ISO path checks."""
+        drives = {d.key: d for d in vm.cdroms}
+        running = vm.power_state == ON
+        if (add or remove) and running:
+            raise InvalidPowerState(OFF, vm.power_state)
+        for key in remove:
+            if drives.pop(key, None) is None:
+                raise InvalidArgument("deviceKey", f"{vm.name} has no device '{key}'")
+        for item in change:
+            old = drives.get(str(item["key"]))
+            if old is None:
+                raise InvalidArgument("deviceKey", f"{vm.name} has no CD/DVD drive '{item['key']}'")
+            iso, no_media = old.iso_path, old.no_media
+            if "iso_path" in item:
+                iso_host_path(self.layout, str(item["iso_path"]))
+                iso, no_media = str(item["iso_path"]), False
+            if item.get("no_media"):
+                iso, no_media = "", True
+            if "connected" in item and not running:
+                raise InvalidPowerState(ON, vm.power_state)
+            drives[old.key] = dataclasses.replace(
+                old,
+                iso_path=iso,
+                no_media=no_media,
+                connected=bool(item.get("connected", old.connected)),
+                start_connected=bool(item.get("start_connected", old.start_connected)),
+            )
+        for item in add:
+            slot = next((slot for slot in CD_SLOTS if slot not in drives), None)
+            if slot is None:
+                raise InvalidArgument("cdDrive", "a VM has at most 4 IDE CD/DVD drives")
+            iso = str(item.get("iso_path", ""))
+            if iso:
+                iso_host_path(self.layout, iso)
+            drives[slot] = CdDrive(slot, iso, bool(item.get("start_connected", False)), False, not iso)
+        return tuple(sorted(drives.values(), key=lambda d: d.key))
 
     @staticmethod
     def _changed_disks(
@@ -793,6 +849,49 @@ class FakeClient(FakeDatastores, FakeNetwork):
         if vm.id in self.no_tools:
             return GuestInfo("guestToolsNotRunning", "running", 0.0, 0, "")
         return GuestInfo("guestToolsRunning", "running", 42.0, self.boot_counts.get(vm.id, 1), vm.name)
+
+    # -- guest operations (the fake guest: root / vmware, files in a dict, `echo` scripts) ------
+
+    def _guest_login(self, vm_id: str, user: str, password: str) -> VM:
+        vm = self._guest(vm_id)
+        if (user, password) != ("root", "vmware"):
+            raise InvalidGuestLogin(vm.name)
+        return vm
+
+    def standby_guest(self, vm_id: str) -> None:
+        self.calls.append(("standby_guest", vm_id))
+        self._guest(vm_id)
+
+    def run_script(
+        self, vm_id: str, user: str, password: str, script: str, timeout: float = 0.0
+    ) -> ScriptResult:
+        self.calls.append(("run_script", script))
+        self._guest_login(vm_id, user, password)
+        if script.startswith("echo "):
+            return ScriptResult(0, script[5:] + "\n")
+        return ScriptResult(127, f"sh: {script.split()[0]}: command not found\n")
+
+    def guest_processes(self, vm_id: str, user: str, password: str) -> list[GuestProcess]:
+        self._guest_login(vm_id, user, password)
+        return [
+            GuestProcess(1, "init", "/sbin/init", "root", 0.0),
+            GuestProcess(7, "vmtoolsd", "", "root", 0.0),
+        ]
+
+    def copy_to_guest(
+        self, vm_id: str, user: str, password: str, data: bytes, guest_path: str, overwrite: bool = False
+    ) -> int:
+        self._guest_login(vm_id, user, password)
+        if (vm_id, guest_path) in self.guest_files and not overwrite:
+            raise FileAlreadyExists(guest_path)
+        self.guest_files[(vm_id, guest_path)] = data
+        return len(data)
+
+    def copy_from_guest(self, vm_id: str, user: str, password: str, guest_path: str) -> bytes:
+        self._guest_login(vm_id, user, password)
+        if (vm_id, guest_path) not in self.guest_files:
+            raise FileNotFound(guest_path)
+        return self.guest_files[(vm_id, guest_path)]
 
     # -- removal ------------------------------------------------------------------------------
 

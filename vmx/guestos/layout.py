@@ -32,15 +32,19 @@ PASSWORD_KEY = "guestinfo.password"
 PBKDF2_ROUNDS = 20_000
 
 
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
 def hash_password(password: str, salt: bytes | None = None) -> str:
     """A /etc/shadow password field: ``$pbkdf2-sha256$<rounds>$<salt>$<hash>`` (base64, no padding)."""
     salt = salt if salt is not None else os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PBKDF2_ROUNDS)
-
-    def encode(raw: bytes) -> str:
-        return base64.b64encode(raw).decode().rstrip("=")
-
-    return f"$pbkdf2-sha256${PBKDF2_ROUNDS}${encode(salt)}${encode(digest)}"
+    return f"$pbkdf2-sha256${PBKDF2_ROUNDS}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, field: str) -> bool:
@@ -48,12 +52,8 @@ def verify_password(password: str, field: str) -> bool:
     parts = field.split("$")
     if len(parts) != 5 or parts[1] != "pbkdf2-sha256" or not parts[2].isdigit():
         return False
-
-    def decode(text: str) -> bytes:
-        return base64.b64decode(text + "=" * (-len(text) % 4))
-
     try:
-        salt, expected = decode(parts[3]), decode(parts[4])
+        salt, expected = _unb64(parts[3]), _unb64(parts[4])
     except ValueError:
         return False
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, int(parts[2]))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from clients.shell.cmdlets import (
     advanced,
+    cddrive,
     connection,
     datastore,
     event,
+    guest,
     harddisk,
     host,
     measure,
@@ -27,6 +29,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *connection.CMDLETS,
     *host.CMDLETS,
     *vm.CMDLETS,
+    *guest.CMDLETS,
     *advanced.CMDLETS,
     *resources.CMDLETS,
     *pools.CMDLETS,
@@ -40,6 +43,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *network.CMDLETS,
     *harddisk.CMDLETS,
     *nic.CMDLETS,
+    *cddrive.CMDLETS,
     *question.CMDLETS,
 )
 

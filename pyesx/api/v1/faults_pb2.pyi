@@ -303,6 +303,85 @@ class RequestCanceled(_message.Message):
 Global___RequestCanceled: _TypeAlias = RequestCanceled  # noqa: Y015
 
 @_typing.final
+class FileNotFound(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_FIELD_NUMBER: _builtins.int
+    file: _builtins.str
+    def __init__(
+        self,
+        *,
+        file: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileNotFound: _TypeAlias = FileNotFound  # noqa: Y015
+
+@_typing.final
+class InvalidGuestLogin(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_FIELD_NUMBER: _builtins.int
+    vm: _builtins.str
+    def __init__(
+        self,
+        *,
+        vm: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["vm", b"vm"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvalidGuestLogin: _TypeAlias = InvalidGuestLogin  # noqa: Y015
+
+@_typing.final
+class GuestPermissionDenied(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    vm: _builtins.str
+    path: _builtins.str
+    def __init__(
+        self,
+        *,
+        vm: _builtins.str = ...,
+        path: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["path", b"path", "vm", b"vm"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuestPermissionDenied: _TypeAlias = GuestPermissionDenied  # noqa: Y015
+
+@_typing.final
+class Timedout(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Timedout: _TypeAlias = Timedout  # noqa: Y015
+
+@_typing.final
 class Fault(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -321,6 +400,10 @@ class Fault(_message.Message):
     HOST_COMMUNICATION_FIELD_NUMBER: _builtins.int
     SYSTEM_ERROR_FIELD_NUMBER: _builtins.int
     REQUEST_CANCELED_FIELD_NUMBER: _builtins.int
+    FILE_NOT_FOUND_FIELD_NUMBER: _builtins.int
+    INVALID_GUEST_LOGIN_FIELD_NUMBER: _builtins.int
+    GUEST_PERMISSION_DENIED_FIELD_NUMBER: _builtins.int
+    TIMEDOUT_FIELD_NUMBER: _builtins.int
     message: _builtins.str
     @_builtins.property
     def invalid_power_state(self) -> Global___InvalidPowerState: ...
@@ -350,6 +433,14 @@ class Fault(_message.Message):
     def system_error(self) -> Global___SystemError: ...
     @_builtins.property
     def request_canceled(self) -> Global___RequestCanceled: ...
+    @_builtins.property
+    def file_not_found(self) -> Global___FileNotFound: ...
+    @_builtins.property
+    def invalid_guest_login(self) -> Global___InvalidGuestLogin: ...
+    @_builtins.property
+    def guest_permission_denied(self) -> Global___GuestPermissionDenied: ...
+    @_builtins.property
+    def timedout(self) -> Global___Timedout: ...
     def __init__(
         self,
         *,
@@ -368,12 +459,16 @@ class Fault(_message.Message):
         host_communication: Global___HostCommunication | None = ...,
         system_error: Global___SystemError | None = ...,
         request_canceled: Global___RequestCanceled | None = ...,
+        file_not_found: Global___FileNotFound | None = ...,
+        invalid_guest_login: Global___InvalidGuestLogin | None = ...,
+        guest_permission_denied: Global___GuestPermissionDenied | None = ...,
+        timedout: Global___Timedout | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "request_canceled", b"request_canceled", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "file_not_found", b"file_not_found", "guest_permission_denied", b"guest_permission_denied", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_guest_login", b"invalid_guest_login", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "request_canceled", b"request_canceled", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "timedout", b"timedout", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "message", b"message", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "request_canceled", b"request_canceled", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duplicate_name", b"duplicate_name", "file_already_exists", b"file_already_exists", "file_not_found", b"file_not_found", "guest_permission_denied", b"guest_permission_denied", "host_communication", b"host_communication", "insufficient_resources_fault", b"insufficient_resources_fault", "invalid_argument", b"invalid_argument", "invalid_guest_login", b"invalid_guest_login", "invalid_power_state", b"invalid_power_state", "invalid_state", b"invalid_state", "kind", b"kind", "message", b"message", "no_permission", b"no_permission", "not_authenticated", b"not_authenticated", "not_found", b"not_found", "request_canceled", b"request_canceled", "system_error", b"system_error", "task_in_progress", b"task_in_progress", "timedout", b"timedout", "tools_unavailable", b"tools_unavailable"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["invalid_power_state", "task_in_progress", "duplicate_name", "not_found", "invalid_argument", "insufficient_resources_fault", "file_already_exists", "tools_unavailable", "no_permission", "not_authenticated", "invalid_state", "host_communication", "system_error", "request_canceled"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["invalid_power_state", "task_in_progress", "duplicate_name", "not_found", "invalid_argument", "insufficient_resources_fault", "file_already_exists", "tools_unavailable", "no_permission", "not_authenticated", "invalid_state", "host_communication", "system_error", "request_canceled", "file_not_found", "invalid_guest_login", "guest_permission_denied", "timedout"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

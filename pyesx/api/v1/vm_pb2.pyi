@@ -334,25 +334,110 @@ class CdDrive(_message.Message):
     KEY_FIELD_NUMBER: _builtins.int
     ISO_PATH_FIELD_NUMBER: _builtins.int
     START_CONNECTED_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    NO_MEDIA_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """"ide1:0" """
     iso_path: _builtins.str
-    """"" = no media"""
+    """"[datastore1] iso/x.iso"; "" = no media"""
     start_connected: _builtins.bool
+    connected: _builtins.bool
+    """now: a powered-on VM's drive has its media in (a powered-off VM's: false)"""
+    no_media: _builtins.bool
+    """the drive has no ISO file"""
     def __init__(
         self,
         *,
         key: _builtins.str = ...,
         iso_path: _builtins.str = ...,
         start_connected: _builtins.bool = ...,
+        connected: _builtins.bool = ...,
+        no_media: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["iso_path", b"iso_path", "key", b"key", "start_connected", b"start_connected"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "iso_path", b"iso_path", "key", b"key", "no_media", b"no_media", "start_connected", b"start_connected"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CdDrive: _TypeAlias = CdDrive  # noqa: Y015
+
+@_typing.final
+class CdDriveSpec(_message.Message):
+    """A CD/DVD drive to add (New-CDDrive); powered off."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ISO_PATH_FIELD_NUMBER: _builtins.int
+    START_CONNECTED_FIELD_NUMBER: _builtins.int
+    iso_path: _builtins.str
+    """"[datastore1] iso/x.iso"; "" = no media"""
+    start_connected: _builtins.bool
+    def __init__(
+        self,
+        *,
+        iso_path: _builtins.str = ...,
+        start_connected: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["iso_path", b"iso_path", "start_connected", b"start_connected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CdDriveSpec: _TypeAlias = CdDriveSpec  # noqa: Y015
+
+@_typing.final
+class CdDriveChange(_message.Message):
+    """A change to a CD/DVD drive (Set-CDDrive): the media and the connection change at once on a running VM."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    ISO_PATH_FIELD_NUMBER: _builtins.int
+    NO_MEDIA_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    START_CONNECTED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"ide1:0" """
+    iso_path: _builtins.str
+    """another ISO file"""
+    no_media: _builtins.bool
+    """true: eject (no ISO file)"""
+    connected: _builtins.bool
+    """connect or disconnect a running VM's drive"""
+    start_connected: _builtins.bool
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        iso_path: _builtins.str | None = ...,
+        no_media: _builtins.bool | None = ...,
+        connected: _builtins.bool | None = ...,
+        start_connected: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_connected", b"_connected", "_iso_path", b"_iso_path", "_no_media", b"_no_media", "_start_connected", b"_start_connected", "connected", b"connected", "iso_path", b"iso_path", "no_media", b"no_media", "start_connected", b"start_connected"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_connected", b"_connected", "_iso_path", b"_iso_path", "_no_media", b"_no_media", "_start_connected", b"_start_connected", "connected", b"connected", "iso_path", b"iso_path", "key", b"key", "no_media", b"no_media", "start_connected", b"start_connected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__connected: _TypeAlias = _typing.Literal["connected"]  # noqa: Y015
+    _WhichOneofArgType__connected: _TypeAlias = _typing.Literal["_connected", b"_connected"]  # noqa: Y015
+    _WhichOneofReturnType__iso_path: _TypeAlias = _typing.Literal["iso_path"]  # noqa: Y015
+    _WhichOneofArgType__iso_path: _TypeAlias = _typing.Literal["_iso_path", b"_iso_path"]  # noqa: Y015
+    _WhichOneofReturnType__no_media: _TypeAlias = _typing.Literal["no_media"]  # noqa: Y015
+    _WhichOneofArgType__no_media: _TypeAlias = _typing.Literal["_no_media", b"_no_media"]  # noqa: Y015
+    _WhichOneofReturnType__start_connected: _TypeAlias = _typing.Literal["start_connected"]  # noqa: Y015
+    _WhichOneofArgType__start_connected: _TypeAlias = _typing.Literal["_start_connected", b"_start_connected"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__connected) -> _WhichOneofReturnType__connected | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__iso_path) -> _WhichOneofReturnType__iso_path | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__no_media) -> _WhichOneofReturnType__no_media | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__start_connected) -> _WhichOneofReturnType__start_connected | None: ...
+
+Global___CdDriveChange: _TypeAlias = CdDriveChange  # noqa: Y015
 
 @_typing.final
 class CreateVMRequest(_message.Message):
@@ -488,6 +573,9 @@ class ReconfigureVMRequest(_message.Message):
     CHANGE_DISKS_FIELD_NUMBER: _builtins.int
     ADD_NICS_FIELD_NUMBER: _builtins.int
     CHANGE_NICS_FIELD_NUMBER: _builtins.int
+    ADD_CD_DRIVES_FIELD_NUMBER: _builtins.int
+    CHANGE_CD_DRIVES_FIELD_NUMBER: _builtins.int
+    REMOVE_CD_DRIVE_KEYS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     num_cpu: _builtins.int
     memory_mb: _builtins.int
@@ -534,6 +622,16 @@ class ReconfigureVMRequest(_message.Message):
 
     @_builtins.property
     def change_nics(self) -> _containers.RepeatedCompositeFieldContainer[Global___NicChange]: ...
+    @_builtins.property
+    def add_cd_drives(self) -> _containers.RepeatedCompositeFieldContainer[Global___CdDriveSpec]:
+        """CD/DVD drives: added and removed while powered off; media and connection change at any time."""
+
+    @_builtins.property
+    def change_cd_drives(self) -> _containers.RepeatedCompositeFieldContainer[Global___CdDriveChange]: ...
+    @_builtins.property
+    def remove_cd_drive_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"ide1:0" """
+
     def __init__(
         self,
         *,
@@ -557,10 +655,13 @@ class ReconfigureVMRequest(_message.Message):
         change_disks: _abc.Iterable[Global___DiskChange] | None = ...,
         add_nics: _abc.Iterable[Global___NicSpec] | None = ...,
         change_nics: _abc.Iterable[Global___NicChange] | None = ...,
+        add_cd_drives: _abc.Iterable[Global___CdDriveSpec] | None = ...,
+        change_cd_drives: _abc.Iterable[Global___CdDriveChange] | None = ...,
+        remove_cd_drive_keys: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_disks", b"add_disks", "add_network_names", b"add_network_names", "add_nics", b"add_nics", "change_disks", b"change_disks", "change_nics", b"change_nics", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add", "_memory_hot_add", b"_memory_hot_add", "_memory_mb", b"_memory_mb", "_name", b"_name", "_notes", b"_notes", "_num_cpu", b"_num_cpu", "add_cd_drives", b"add_cd_drives", "add_disk_capacity_bytes", b"add_disk_capacity_bytes", "add_disks", b"add_disks", "add_network_names", b"add_network_names", "add_nics", b"add_nics", "change_cd_drives", b"change_cd_drives", "change_disks", b"change_disks", "change_nics", b"change_nics", "cpu_allocation", b"cpu_allocation", "cpu_hot_add", b"cpu_hot_add", "delete_removed_disk_files", b"delete_removed_disk_files", "id", b"id", "memory_allocation", b"memory_allocation", "memory_hot_add", b"memory_hot_add", "memory_mb", b"memory_mb", "name", b"name", "notes", b"notes", "num_cpu", b"num_cpu", "remove_cd_drive_keys", b"remove_cd_drive_keys", "remove_disk_keys", b"remove_disk_keys", "remove_extra_config", b"remove_extra_config", "remove_network_keys", b"remove_network_keys", "set_extra_config", b"set_extra_config"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__cpu_hot_add: _TypeAlias = _typing.Literal["cpu_hot_add"]  # noqa: Y015
     _WhichOneofArgType__cpu_hot_add: _TypeAlias = _typing.Literal["_cpu_hot_add", b"_cpu_hot_add"]  # noqa: Y015
@@ -920,6 +1021,10 @@ class GuestInfo(_message.Message):
     HOST_NAME_FIELD_NUMBER: _builtins.int
     IP_ADDRESS_FIELD_NUMBER: _builtins.int
     GUEST_COUNTERS_FIELD_NUMBER: _builtins.int
+    TOOLS_STATUS_FIELD_NUMBER: _builtins.int
+    TOOLS_VERSION_FIELD_NUMBER: _builtins.int
+    GUEST_FULL_NAME_FIELD_NUMBER: _builtins.int
+    IP_ADDRESSES_FIELD_NUMBER: _builtins.int
     tools_running_status: _builtins.str
     """guestToolsRunning | guestToolsNotRunning"""
     guest_state: _builtins.str
@@ -931,12 +1036,20 @@ class GuestInfo(_message.Message):
     host_name: _builtins.str
     ip_address: _builtins.str
     """the guest's address on its first NIC (sim.net.ip)"""
+    tools_status: _builtins.str
+    """toolsOk | toolsNotRunning | toolsNotInstalled"""
+    tools_version: _builtins.str
+    """"12.3.0" as the running tools report it"""
+    guest_full_name: _builtins.str
+    """the OS the guest's tools report ("PyESX Linux 1.0 (64-bit)")"""
     @_builtins.property
     def guest_counters(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
         """The simulated guest's own counters, as its agent reports them: net.pings_sent,
         net.pings_received, net.last_rtt_ms, net.frames_in/out, net.others_seen, disk.writes, …
         """
 
+    @_builtins.property
+    def ip_addresses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -947,10 +1060,14 @@ class GuestInfo(_message.Message):
         host_name: _builtins.str = ...,
         ip_address: _builtins.str = ...,
         guest_counters: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        tools_status: _builtins.str = ...,
+        tools_version: _builtins.str = ...,
+        guest_full_name: _builtins.str = ...,
+        ip_addresses: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_count", b"boot_count", "guest_counters", b"guest_counters", "guest_state", b"guest_state", "host_name", b"host_name", "ip_address", b"ip_address", "tools_running_status", b"tools_running_status", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["boot_count", b"boot_count", "guest_counters", b"guest_counters", "guest_full_name", b"guest_full_name", "guest_state", b"guest_state", "host_name", b"host_name", "ip_address", b"ip_address", "ip_addresses", b"ip_addresses", "tools_running_status", b"tools_running_status", "tools_status", b"tools_status", "tools_version", b"tools_version", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

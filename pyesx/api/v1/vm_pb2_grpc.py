@@ -106,6 +106,11 @@ class VirtualMachineServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
                 _registered_method=True)
+        self.StandbyGuest = channel.unary_unary(
+                '/pyesx.api.v1.VirtualMachineService/StandbyGuest',
+                request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
+                _registered_method=True)
         self.GetGuestInfo = channel.unary_unary(
                 '/pyesx.api.v1.VirtualMachineService/GetGuestInfo',
                 request_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
@@ -237,6 +242,12 @@ class VirtualMachineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StandbyGuest(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetGuestInfo(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -357,6 +368,11 @@ def add_VirtualMachineServiceServicer_to_server(servicer, server):
             ),
             'RebootGuest': grpc.unary_unary_rpc_method_handler(
                     servicer.RebootGuest,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.SerializeToString,
+            ),
+            'StandbyGuest': grpc.unary_unary_rpc_method_handler(
+                    servicer.StandbyGuest,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.SerializeToString,
             ),
@@ -778,6 +794,33 @@ class VirtualMachineService:
             request,
             target,
             '/pyesx.api.v1.VirtualMachineService/RebootGuest',
+            pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StandbyGuest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.VirtualMachineService/StandbyGuest',
             pyesx_dot_api_dot_v1_dot_vm__pb2.VMRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_vm__pb2.GuestRequestResponse.FromString,
             options,

@@ -49,6 +49,7 @@ class VirtualMachineServiceStub:
     ShutdownGuest: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]
     """Not tasks: ask the guest through its tools and return at once."""
     RebootGuest: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]
+    StandbyGuest: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]
     GetGuestInfo: _grpc.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestInfo]
     AnswerVM: _grpc.UnaryUnaryMultiCallable[_vm_pb2.AnswerVMRequest, _vm_pb2.AnswerVMResponse]
     """Answer the question a stunned VM waits on (its VirtualMachine.question): Retry or Cancel."""
@@ -80,6 +81,7 @@ class VirtualMachineServiceAsyncStub(VirtualMachineServiceStub):
     ShutdownGuest: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]  # type: ignore[assignment]
     """Not tasks: ask the guest through its tools and return at once."""
     RebootGuest: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]  # type: ignore[assignment]
+    StandbyGuest: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestRequestResponse]  # type: ignore[assignment]
     GetGuestInfo: _aio.UnaryUnaryMultiCallable[_vm_pb2.VMRequest, _vm_pb2.GuestInfo]  # type: ignore[assignment]
     AnswerVM: _aio.UnaryUnaryMultiCallable[_vm_pb2.AnswerVMRequest, _vm_pb2.AnswerVMResponse]  # type: ignore[assignment]
     """Answer the question a stunned VM waits on (its VirtualMachine.question): Retry or Cancel."""
@@ -188,6 +190,13 @@ class VirtualMachineServiceServicer(metaclass=_abc_1.ABCMeta):
 
     @_abc_1.abstractmethod
     def RebootGuest(
+        self,
+        request: _vm_pb2.VMRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vm_pb2.GuestRequestResponse, _abc.Awaitable[_vm_pb2.GuestRequestResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def StandbyGuest(
         self,
         request: _vm_pb2.VMRequest,
         context: _ServicerContext,

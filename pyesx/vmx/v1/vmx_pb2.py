@@ -25,43 +25,51 @@ _sym_db = _symbol_database.Default()
 from pyesx.api.v1 import vm_pb2 as pyesx_dot_api_dot_v1_dot_vm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\"W\n\rMemoryTargets\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x01 \x01(\x01\x12\x13\n\x0bswap_out_mb\x18\x02 \x01(\x01\x12\x16\n\x0ereservation_mb\x18\x03 \x01(\x01\"\xf0\x01\n\x10GuestMemoryState\x12\x15\n\rconfigured_mb\x18\x01 \x01(\x01\x12\x18\n\x10wanted_active_mb\x18\x02 \x01(\x01\x12\x11\n\tactive_mb\x18\x03 \x01(\x01\x12\x12\n\ngranted_mb\x18\x04 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\x05 \x01(\x01\x12\x12\n\nballoon_mb\x18\x06 \x01(\x01\x12\x12\n\nswapped_mb\x18\x07 \x01(\x01\x12\x14\n\x0cswap_file_mb\x18\x08 \x01(\x01\x12\x19\n\x11\x62\x61lloon_available\x18\t \x01(\x08\x12\x16\n\x0ereservation_mb\x18\n \x01(\x01\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"#\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xbb\x05\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponse\x12O\n\x10SetMemoryTargets\x12\x1b.pyesx.vmx.v1.MemoryTargets\x1a\x1e.pyesx.vmx.v1.GuestMemoryStateb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\">\n\x0e\x43\x64MediaRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tconnected\x18\x03 \x01(\x08\"8\n\x0f\x43\x64MediaResponse\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\x12\x11\n\tvolume_id\x18\x02 \x01(\t\"L\n\x10ToolsCallRequest\x12\n\n\x02op\x18\x01 \x01(\t\x12\x13\n\x0b\x66ields_json\x18\x02 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x03 \x01(\x01\"(\n\x11ToolsCallResponse\x12\x13\n\x0b\x61nswer_json\x18\x01 \x01(\t\"W\n\rMemoryTargets\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x01 \x01(\x01\x12\x13\n\x0bswap_out_mb\x18\x02 \x01(\x01\x12\x16\n\x0ereservation_mb\x18\x03 \x01(\x01\"\xf0\x01\n\x10GuestMemoryState\x12\x15\n\rconfigured_mb\x18\x01 \x01(\x01\x12\x18\n\x10wanted_active_mb\x18\x02 \x01(\x01\x12\x11\n\tactive_mb\x18\x03 \x01(\x01\x12\x12\n\ngranted_mb\x18\x04 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\x05 \x01(\x01\x12\x12\n\nballoon_mb\x18\x06 \x01(\x01\x12\x12\n\nswapped_mb\x18\x07 \x01(\x01\x12\x14\n\x0cswap_file_mb\x18\x08 \x01(\x01\x12\x19\n\x11\x62\x61lloon_available\x18\t \x01(\x08\x12\x16\n\x0ereservation_mb\x18\n \x01(\x01\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"4\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\x12\x0f\n\x07standby\x18\x02 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xd4\x06\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponse\x12O\n\x10SetMemoryTargets\x12\x1b.pyesx.vmx.v1.MemoryTargets\x1a\x1e.pyesx.vmx.v1.GuestMemoryState\x12L\n\tToolsCall\x12\x1e.pyesx.vmx.v1.ToolsCallRequest\x1a\x1f.pyesx.vmx.v1.ToolsCallResponse\x12I\n\nSetCdMedia\x12\x1c.pyesx.vmx.v1.CdMediaRequest\x1a\x1d.pyesx.vmx.v1.CdMediaResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.vmx.v1.vmx_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEMORYTARGETS']._serialized_start=63
-  _globals['_MEMORYTARGETS']._serialized_end=150
-  _globals['_GUESTMEMORYSTATE']._serialized_start=153
-  _globals['_GUESTMEMORYSTATE']._serialized_end=393
-  _globals['_RELOADCONFIGREQUEST']._serialized_start=395
-  _globals['_RELOADCONFIGREQUEST']._serialized_end=416
-  _globals['_RELOADCONFIGRESPONSE']._serialized_start=418
-  _globals['_RELOADCONFIGRESPONSE']._serialized_end=440
-  _globals['_ADDVCPUSREQUEST']._serialized_start=442
-  _globals['_ADDVCPUSREQUEST']._serialized_end=476
-  _globals['_ADDVCPUSRESPONSE']._serialized_start=478
-  _globals['_ADDVCPUSRESPONSE']._serialized_end=514
-  _globals['_CHECKPOINTREQUEST']._serialized_start=516
-  _globals['_CHECKPOINTREQUEST']._serialized_end=549
-  _globals['_CHECKPOINTRESPONSE']._serialized_start=551
-  _globals['_CHECKPOINTRESPONSE']._serialized_end=586
-  _globals['_RESETREQUEST']._serialized_start=588
-  _globals['_RESETREQUEST']._serialized_end=602
-  _globals['_RESETRESPONSE']._serialized_start=604
-  _globals['_RESETRESPONSE']._serialized_end=619
-  _globals['_GUESTINFOREQUEST']._serialized_start=621
-  _globals['_GUESTINFOREQUEST']._serialized_end=639
-  _globals['_GUESTPOWERREQUEST']._serialized_start=641
-  _globals['_GUESTPOWERREQUEST']._serialized_end=676
-  _globals['_GUESTPOWERRESPONSE']._serialized_start=678
-  _globals['_GUESTPOWERRESPONSE']._serialized_end=698
-  _globals['_POWEROFFREQUEST']._serialized_start=700
-  _globals['_POWEROFFREQUEST']._serialized_end=717
-  _globals['_POWEROFFRESPONSE']._serialized_start=719
-  _globals['_POWEROFFRESPONSE']._serialized_end=737
-  _globals['_VMX']._serialized_start=740
-  _globals['_VMX']._serialized_end=1439
+  _globals['_CDMEDIAREQUEST']._serialized_start=63
+  _globals['_CDMEDIAREQUEST']._serialized_end=125
+  _globals['_CDMEDIARESPONSE']._serialized_start=127
+  _globals['_CDMEDIARESPONSE']._serialized_end=183
+  _globals['_TOOLSCALLREQUEST']._serialized_start=185
+  _globals['_TOOLSCALLREQUEST']._serialized_end=261
+  _globals['_TOOLSCALLRESPONSE']._serialized_start=263
+  _globals['_TOOLSCALLRESPONSE']._serialized_end=303
+  _globals['_MEMORYTARGETS']._serialized_start=305
+  _globals['_MEMORYTARGETS']._serialized_end=392
+  _globals['_GUESTMEMORYSTATE']._serialized_start=395
+  _globals['_GUESTMEMORYSTATE']._serialized_end=635
+  _globals['_RELOADCONFIGREQUEST']._serialized_start=637
+  _globals['_RELOADCONFIGREQUEST']._serialized_end=658
+  _globals['_RELOADCONFIGRESPONSE']._serialized_start=660
+  _globals['_RELOADCONFIGRESPONSE']._serialized_end=682
+  _globals['_ADDVCPUSREQUEST']._serialized_start=684
+  _globals['_ADDVCPUSREQUEST']._serialized_end=718
+  _globals['_ADDVCPUSRESPONSE']._serialized_start=720
+  _globals['_ADDVCPUSRESPONSE']._serialized_end=756
+  _globals['_CHECKPOINTREQUEST']._serialized_start=758
+  _globals['_CHECKPOINTREQUEST']._serialized_end=791
+  _globals['_CHECKPOINTRESPONSE']._serialized_start=793
+  _globals['_CHECKPOINTRESPONSE']._serialized_end=828
+  _globals['_RESETREQUEST']._serialized_start=830
+  _globals['_RESETREQUEST']._serialized_end=844
+  _globals['_RESETRESPONSE']._serialized_start=846
+  _globals['_RESETRESPONSE']._serialized_end=861
+  _globals['_GUESTINFOREQUEST']._serialized_start=863
+  _globals['_GUESTINFOREQUEST']._serialized_end=881
+  _globals['_GUESTPOWERREQUEST']._serialized_start=883
+  _globals['_GUESTPOWERREQUEST']._serialized_end=935
+  _globals['_GUESTPOWERRESPONSE']._serialized_start=937
+  _globals['_GUESTPOWERRESPONSE']._serialized_end=957
+  _globals['_POWEROFFREQUEST']._serialized_start=959
+  _globals['_POWEROFFREQUEST']._serialized_end=976
+  _globals['_POWEROFFRESPONSE']._serialized_start=978
+  _globals['_POWEROFFRESPONSE']._serialized_end=996
+  _globals['_VMX']._serialized_start=999
+  _globals['_VMX']._serialized_end=1851
 # @@protoc_insertion_point(module_scope)

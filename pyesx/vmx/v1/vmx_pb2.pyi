@@ -19,6 +19,103 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class CdMediaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """"ide1:0" """
+    path: _builtins.str
+    """the ISO's absolute host path; "" = no media"""
+    connected: _builtins.bool
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        path: _builtins.str = ...,
+        connected: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "key", b"key", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CdMediaRequest: _TypeAlias = CdMediaRequest  # noqa: Y015
+
+@_typing.final
+class CdMediaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    VOLUME_ID_FIELD_NUMBER: _builtins.int
+    size_bytes: _builtins.int
+    """what the guest sees (0: no media)"""
+    volume_id: _builtins.str
+    """the ISO's volume id as the guest reads it"""
+    def __init__(
+        self,
+        *,
+        size_bytes: _builtins.int = ...,
+        volume_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["size_bytes", b"size_bytes", "volume_id", b"volume_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CdMediaResponse: _TypeAlias = CdMediaResponse  # noqa: Y015
+
+@_typing.final
+class ToolsCallRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OP_FIELD_NUMBER: _builtins.int
+    FIELDS_JSON_FIELD_NUMBER: _builtins.int
+    TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
+    op: _builtins.str
+    """exec | copy_in | copy_out | ps | info"""
+    fields_json: _builtins.str
+    """the request's fields, a JSON object"""
+    timeout_seconds: _builtins.float
+    def __init__(
+        self,
+        *,
+        op: _builtins.str = ...,
+        fields_json: _builtins.str = ...,
+        timeout_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields_json", b"fields_json", "op", b"op", "timeout_seconds", b"timeout_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ToolsCallRequest: _TypeAlias = ToolsCallRequest  # noqa: Y015
+
+@_typing.final
+class ToolsCallResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANSWER_JSON_FIELD_NUMBER: _builtins.int
+    answer_json: _builtins.str
+    def __init__(
+        self,
+        *,
+        answer_json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer_json", b"answer_json"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ToolsCallResponse: _TypeAlias = ToolsCallResponse  # noqa: Y015
+
+@_typing.final
 class MemoryTargets(_message.Message):
     """Sizes in MB (2^20 bytes)."""
 
@@ -260,16 +357,19 @@ class GuestPowerRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     REBOOT_FIELD_NUMBER: _builtins.int
+    STANDBY_FIELD_NUMBER: _builtins.int
     reboot: _builtins.bool
-    """false = shut down"""
+    """false = shut down (unless standby)"""
+    standby: _builtins.bool
     def __init__(
         self,
         *,
         reboot: _builtins.bool = ...,
+        standby: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["reboot", b"reboot"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reboot", b"reboot", "standby", b"standby"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

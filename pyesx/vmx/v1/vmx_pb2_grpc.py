@@ -80,6 +80,16 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.FromString,
                 _registered_method=True)
+        self.ToolsCall = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/ToolsCall',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.FromString,
+                _registered_method=True)
+        self.SetCdMedia = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/SetCdMedia',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -146,6 +156,23 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ToolsCall(self, request, context):
+        """One request to the guest's tools (guest operations): JSON in, JSON out; the guest's own errors
+        come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
+        tools do not run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCdMedia(self, request, context):
+        """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+        the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -193,6 +220,16 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.SetMemoryTargets,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.SerializeToString,
+            ),
+            'ToolsCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.ToolsCall,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.SerializeToString,
+            ),
+            'SetCdMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCdMedia,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -438,6 +475,60 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/SetMemoryTargets',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.MemoryTargets.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.GuestMemoryState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ToolsCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/ToolsCall',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ToolsCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCdMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/SetCdMedia',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,15 @@ class VmxStub:
     """The VMkernel's memory scheduler (every ~1 s): the balloon and swap targets to work towards,
     answered with the guest memory's state once the step is taken.
     """
+    ToolsCall: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.ToolsCallRequest, _vmx_pb2.ToolsCallResponse]
+    """One request to the guest's tools (guest operations): JSON in, JSON out; the guest's own errors
+    come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
+    tools do not run.
+    """
+    SetCdMedia: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.CdMediaRequest, _vmx_pb2.CdMediaResponse]
+    """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+    the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
+    """
 
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
@@ -69,6 +78,15 @@ class VmxAsyncStub(VmxStub):
     SetMemoryTargets: _aio.UnaryUnaryMultiCallable[_vmx_pb2.MemoryTargets, _vmx_pb2.GuestMemoryState]  # type: ignore[assignment]
     """The VMkernel's memory scheduler (every ~1 s): the balloon and swap targets to work towards,
     answered with the guest memory's state once the step is taken.
+    """
+    ToolsCall: _aio.UnaryUnaryMultiCallable[_vmx_pb2.ToolsCallRequest, _vmx_pb2.ToolsCallResponse]  # type: ignore[assignment]
+    """One request to the guest's tools (guest operations): JSON in, JSON out; the guest's own errors
+    come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
+    tools do not run.
+    """
+    SetCdMedia: _aio.UnaryUnaryMultiCallable[_vmx_pb2.CdMediaRequest, _vmx_pb2.CdMediaResponse]  # type: ignore[assignment]
+    """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+    the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
     """
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
@@ -141,6 +159,27 @@ class VmxServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_vmx_pb2.GuestMemoryState, _abc.Awaitable[_vmx_pb2.GuestMemoryState]]:
         """The VMkernel's memory scheduler (every ~1 s): the balloon and swap targets to work towards,
         answered with the guest memory's state once the step is taken.
+        """
+
+    @_abc_1.abstractmethod
+    def ToolsCall(
+        self,
+        request: _vmx_pb2.ToolsCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.ToolsCallResponse, _abc.Awaitable[_vmx_pb2.ToolsCallResponse]]:
+        """One request to the guest's tools (guest operations): JSON in, JSON out; the guest's own errors
+        come back as faults (InvalidGuestLogin, FileNotFound, Timedout …); ToolsUnavailable when its
+        tools do not run.
+        """
+
+    @_abc_1.abstractmethod
+    def SetCdMedia(
+        self,
+        request: _vmx_pb2.CdMediaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.CdMediaResponse, _abc.Awaitable[_vmx_pb2.CdMediaResponse]]:
+        """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
+        the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
         """
 
 def add_VmxServicer_to_server(servicer: VmxServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
