@@ -40,9 +40,14 @@ def test_files(sh: ConsoleSession) -> None:
     assert sh.run("echo hello world > /tmp/a; cat /tmp/a") == "hello world\n"
     assert sh.run("echo again >> /tmp/a; cat /tmp/a") == "hello world\nagain\n"
     assert sh.run("mkdir -p /tmp/d/e && touch /tmp/d/f && ls /tmp/d") == "e  f\n"
-    assert sh.run("cp /tmp/a /tmp/d/copy && mv /tmp/d/copy /tmp/d/moved && cat /tmp/d/moved") == "hello world\nagain\n"
+    assert (
+        sh.run("cp /tmp/a /tmp/d/copy && mv /tmp/d/copy /tmp/d/moved && cat /tmp/d/moved")
+        == "hello world\nagain\n"
+    )
     listing = sh.run("ls -l /tmp")
-    assert listing.startswith("total ") and re.search(r"-rw-r--r-- 1 root root +18 \w{3} [ \d]\d \d\d:\d\d a\n", listing)
+    assert listing.startswith("total ") and re.search(
+        r"-rw-r--r-- 1 root root +18 \w{3} [ \d]\d \d\d:\d\d a\n", listing
+    )
     assert ".profile" in sh.run("ls -a /root") and ".profile" not in sh.run("ls /root")
     assert sh.run("rm -r /tmp/d; ls /tmp") == "a\n"
 
@@ -80,7 +85,10 @@ def test_dd_real_io(sh: ConsoleSession) -> None:
     out = sh.run("dd if=/dev/zero of=/tmp/zero bs=1M count=3")
     assert out.startswith("3+0 records in\n3+0 records out\n3145728 bytes (3.1 MB, 3.0 MiB) copied, ")
     assert sh.run("ls -l /tmp/zero").split()[4] == "3145728"
-    assert sh.run("dd if=/dev/urandom of=/tmp/rnd bs=1000 count=2 status=none; wc -c /tmp/rnd") == "2000 /tmp/rnd\n"
+    assert (
+        sh.run("dd if=/dev/urandom of=/tmp/rnd bs=1000 count=2 status=none; wc -c /tmp/rnd")
+        == "2000 /tmp/rnd\n"
+    )
     out = sh.run("dd if=/tmp/zero of=/tmp/copy bs=1M")
     assert out.startswith("3+0 records in\n3+0 records out\n")
     assert sh.run("dd if=/nope of=/tmp/x") == "dd: failed to open '/nope': No such file or directory\n"

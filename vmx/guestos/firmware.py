@@ -5,7 +5,8 @@ device of ``Machine.boot_order()``: a disk whose MBR has an active partition at
 layout.PARTITION_START holding an ext2 with layout.KERNEL_PATH, or a CD whose
 ISO 9660 media has layout.ISO_INSTALLER_MARKER (the installer). With nothing
 bootable it prints "No operating system found." and halts until a reset.
-A guest reboot calls ``Machine.reset()`` and starts the firmware again.
+A guest reboot calls ``Machine.reset()`` and starts the firmware again (unless
+``restart_on_reset`` is False: then the VMM world starts a new PcGuest itself).
 """
 
 from __future__ import annotations
@@ -101,9 +102,12 @@ def bios(kernel: Kernel) -> Gen[int]:
 class PcGuest:
     """The GuestSoftware of a VM: firmware, then the installer or the installed OS (or an appliance root)."""
 
-    def __init__(self, machine: Machine, appliance_root: Filesystem | None = None) -> None:
+    def __init__(
+        self, machine: Machine, appliance_root: Filesystem | None = None, restart_on_reset: bool = True
+    ) -> None:
         self.machine = machine
         self._appliance_root = appliance_root
+        self._restart_on_reset = restart_on_reset
         self.kernel = self._power_on()
 
     def _power_on(self) -> Kernel:
@@ -124,7 +128,8 @@ class PcGuest:
         if action == "reboot":
             tty.write(b"[  OK  ] Reached target reboot.target - System Reboot.\nreboot: Restarting system\n")
             self.machine.reset()
-            self.kernel = self._power_on()
+            if self._restart_on_reset:
+                self.kernel = self._power_on()
         elif action == "poweroff":
             tty.write(b"reboot: Power down\n")
 

@@ -222,6 +222,8 @@ class Kernel:
             standby = getattr(self.machine, "standby", None)
             if standby is not None:
                 standby()
+            else:  # the vmx suspends the VM, as it powers it off on {"op": "power_off"}
+                self.machine.tools_send({"op": "standby"})
             return
         for pid in sorted(self.procs, reverse=True):
             self.kill(pid, SIGTERM_STATUS)

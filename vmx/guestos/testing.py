@@ -147,7 +147,7 @@ class ConsoleSession:
             raise AssertionError(f"the screen never ended with {ending!r}: {self.machine.text()[-500:]!r}")
 
     def wait_prompt(self, mark: int, max_seconds: float = 600.0) -> str:
-        """Run until a prompt follows ``mark``; the text printed since ``mark`` (prompt excluded, ``\\n`` ends)."""
+        """Run until a prompt follows ``mark``; what was printed since (no prompt, ``\\n`` line ends)."""
 
         def done() -> bool:
             return bool(PROMPT.search(self.machine.screen[mark:].decode(errors="replace")))

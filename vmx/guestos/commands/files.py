@@ -468,6 +468,7 @@ def wc(ctx: Ctx, args: list[str]) -> Gen[int]:
 
 
 def head(ctx: Ctx, args: list[str]) -> Gen[int]:
+    """head (and tail, by its name): the first (last) -n lines."""
     count = 10
     operands: list[str] = []
     rest = args[1:]
@@ -479,15 +480,18 @@ def head(ctx: Ctx, args: list[str]) -> Gen[int]:
             try:
                 count = int(arg[2:] if arg.startswith("-n") else arg[1:])
             except ValueError:
-                ctx.err(f"head: invalid number of lines: '{arg[2:]}'\n")
+                ctx.err(f"{args[0]}: invalid number of lines: '{arg[2:]}'\n")
                 return 1
         else:
             operands.append(arg)
-    inputs, status = yield from _read_inputs(ctx, "head", operands)
+    inputs, status = yield from _read_inputs(ctx, args[0], operands)
     for index, (name, data) in enumerate(inputs):
         if len(inputs) > 1:
             ctx.out(("\n" if index else "") + f"==> {name} <==\n")
-        ctx.stdout.write(b"".join(data.splitlines(keepends=True)[:count]))
+        lines = data.splitlines(keepends=True)
+        ctx.stdout.write(
+            b"".join(lines[:count] if args[0] == "head" else lines[max(len(lines) - count, 0) :])
+        )
     return status
 
 
@@ -504,4 +508,5 @@ COMMANDS = {
     "grep": grep,
     "wc": wc,
     "head": head,
+    "tail": head,
 }
