@@ -152,3 +152,21 @@ def test_kernel_slices_long_work() -> None:
 
     kernel.spawn("busy", "busy", busy())  # type: ignore[arg-type]
     assert kernel.step(0.0) == 0.0  # it gave the vCPU back, asking for more
+
+
+def test_a_crashing_program_ends_only_itself() -> None:
+    sh = ConsoleSession()
+    from vmx.guestos.commands import COMMANDS
+
+    def broken(ctx: object, args: list[str]) -> object:
+        raise RuntimeError("bug")
+        yield
+
+    COMMANDS["broken"] = broken  # type: ignore[assignment]
+    try:
+        sh.run("echo '#!pyesx-builtin broken' > /bin/broken")
+        assert "general protection fault" in sh.run("broken")
+        assert sh.status() == 139
+        assert sh.run("echo fine") == "fine\n"
+    finally:
+        del COMMANDS["broken"]

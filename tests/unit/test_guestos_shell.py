@@ -176,3 +176,35 @@ def test_help_lists_commands(sh: ConsoleSession) -> None:
     for name in ("ls", "dd", "stress", "ping", "cd", "exit"):
         assert re.search(rf"\b{name}\b", out)
     assert sh.run("clear") == "\x1b[H\x1b[2J\x1b[3J"
+
+
+def test_scripts_and_sh(sh: ConsoleSession) -> None:
+    assert sh.run("sh -c 'echo $0 $1; exit 4' name arg; echo $?") == "name arg\n4\n"
+    sh.run("echo 'echo script $1' > /tmp/s.sh; echo 'false' >> /tmp/s.sh")
+    assert sh.run("sh /tmp/s.sh one; echo $?") == "script one\n1\n"
+    assert sh.run("echo echo piped | sh") == "piped\n"
+    assert sh.run("sh /nope") == "sh: 0: cannot open /nope: No such file or directory\n"
+
+
+def test_background_job(sh: ConsoleSession) -> None:
+    out = sh.run("sleep 30 &")
+    assert re.match(r"\[1\] \d+\n", out)
+    assert re.search(r" sleep\n", sh.run("ps"))
+    before = sh.machine.clock
+    sh.run("sleep 1")
+    assert sh.machine.clock - before < 30  # the prompt did not wait for the job
+
+
+def test_cat_reads_the_console_until_ctrl_d(sh: ConsoleSession) -> None:
+    mark = len(sh.machine.screen)
+    sh.guest.console_input(b"cat > /tmp/typed\r")
+    sh.guest.step(sh.machine.clock)
+    sh.guest.console_input(b"line one\rline two\r\x04")
+    sh.wait_prompt(mark)
+    assert sh.run("cat /tmp/typed") == "line one\nline two\n"
+
+
+def test_top_iterations_and_tail(sh: ConsoleSession) -> None:
+    out = sh.run("top -b -n 2 -d 1")
+    assert out.count("top - ") == 2
+    assert sh.run("echo 1 > n; echo 2 >> n; echo 3 >> n; tail -n 2 n") == "2\n3\n"

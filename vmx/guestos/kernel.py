@@ -43,6 +43,7 @@ SLICE_S = 0.02  # a step returns after this much work when processes are still r
 SIGINT_STATUS = 130
 SIGKILL_STATUS = 137
 SIGTERM_STATUS = 143
+SEGV_STATUS = 139
 
 
 @dataclass(eq=False)
@@ -200,6 +201,12 @@ class Kernel:
         except StopIteration as stop:
             self._current = None
             self._exit(proc, int(stop.value or 0))
+            return
+        except Exception as exc:  # a bug in a program ends that process, not the kernel (nor the VMM world)
+            self._current = None
+            if self.tty is not None:
+                self.tty.write(f"traps: {proc.name}[{proc.pid}] general protection fault: {exc!r}\n".encode())
+            self._exit(proc, SEGV_STATUS, signaled=True)
             return
         finally:
             proc.cpu_s += time.monotonic() - began

@@ -613,3 +613,27 @@ def login_shell(ctx: Ctx) -> Gen[int]:
     assert ctx.kernel.tty is not None
     ctx.stdin = TtyInput(ctx.kernel.tty)
     return Shell(ctx, interactive=True, args=["-sh"]).interactive_loop()
+
+
+def sh_command(ctx: Ctx, args: list[str]) -> Gen[int]:
+    """The ``sh`` program: ``sh -c 'text' [name args...]``, ``sh script [args...]``, or a script on stdin."""
+    rest = args[1:]
+    if rest and rest[0] == "-c":
+        if len(rest) < 2:
+            ctx.err("sh: -c: option requires an argument\n")
+            return 2
+        return (yield from Shell(ctx, args=rest[2:] or [args[0]]).run_script(rest[1]))
+    if rest:
+        path = ctx.path(rest[0])
+        try:
+            if ctx.vfs.is_dir(path):
+                raise IsADirectoryError(21, "Is a directory")
+            text = ctx.vfs.read(path).decode(errors="replace")
+        except OSError as exc:
+            ctx.err(f"sh: 0: cannot open {rest[0]}: {strerror(exc)}\n")
+            return 2
+        return (yield from Shell(ctx, args=rest).run_script(text))
+    data = bytearray()
+    while chunk := (yield from ctx.stdin.read()):
+        data += chunk
+    return (yield from Shell(ctx, args=[args[0]]).run_script(data.decode(errors="replace")))

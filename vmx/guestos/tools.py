@@ -91,6 +91,9 @@ def serve(kernel: Kernel, request: dict[str, Any]) -> Gen[int]:
     except OSError as exc:
         kernel.machine.tools_send({"id": ident, "error": "GuestOperationsFault", "message": strerror(exc)})
         return 1
+    except Exception as exc:  # a request the daemon cannot serve is still answered
+        kernel.machine.tools_send({"id": ident, "error": "GuestOperationsFault", "message": repr(exc)})
+        return 1
     kernel.machine.tools_send({"id": ident, **answer})
     op = request.get("op")
     if op in ("shutdown", "reboot", "standby"):

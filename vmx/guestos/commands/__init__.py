@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vmx.guestos.commands import dd, files, net, stress, system
 from vmx.guestos.context import Command
+from vmx.guestos.shell import sh_command
 
 COMMANDS: dict[str, Command] = {
     **files.COMMANDS,
@@ -12,4 +13,6 @@ COMMANDS: dict[str, Command] = {
     "stress": stress.stress,
     "ip": net.ip,
     "ping": net.ping,
+    "sh": sh_command,
+    "bash": sh_command,
 }

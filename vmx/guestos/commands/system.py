@@ -238,9 +238,36 @@ def _vsz_kb(proc: Process, kernel: Kernel) -> int:
 
 
 def top(ctx: Ctx, args: list[str]) -> Gen[int]:
-    if "-b" not in args[1:]:
-        ctx.err("top: this terminal runs top in batch mode only: use top -b -n 1\n")
-        return 1
+    """``top -b [-n N] [-d S]``: N snapshots (1 without -n; this terminal has no full-screen top)."""
+    iterations, delay = 1, 3.0
+    rest = args[1:]
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("-n", "-d") and rest:
+            value = rest.pop(0)
+            try:
+                number = float(value)
+            except ValueError:
+                ctx.err(f"top: bad {'iterations' if arg == '-n' else 'delay interval'} argument '{value}'\n")
+                return 1
+            if arg == "-n":
+                iterations = max(1, int(number))
+            else:
+                delay = max(0.0, number)
+        elif arg != "-b":
+            ctx.err(
+                f"top: unknown option '{arg.lstrip('-')[:1]}'\nUsage:\n  top -b [-n iterations] [-d delay]\n"
+            )
+            return 1
+    for index in range(iterations):
+        if index:
+            ctx.out("\n")
+            yield from ctx.kernel.sleep(delay)
+        _top_snapshot(ctx)
+    return 0
+
+
+def _top_snapshot(ctx: Ctx) -> None:
     kernel = ctx.kernel
     procs = sorted(kernel.procs.values(), key=lambda p: p.pid)
     cpus = max(kernel.machine.num_cpus, 1)
@@ -271,8 +298,6 @@ def top(ctx: Ctx, args: list[str]) -> Gen[int]:
             f"{p.pid:>7} {p.owner:<8}  20   0 {_vsz_kb(p, kernel):>7} {rss:>6} {rss // 4:>6} {state} "
             f"{cpu:5.1f} {mem:5.1f} {plus:>9} {p.name}\n"
         )
-    return 0
-    yield  # pragma: no cover
 
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
