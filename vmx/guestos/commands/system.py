@@ -100,6 +100,8 @@ def _memory(kernel: Kernel) -> tuple[int, int]:
 
 def _size(mib: float, unit: str) -> str:
     if unit == "h":
+        if not mib:
+            return "0B"
         value = mib
         for suffix in ("Mi", "Gi", "Ti"):
             if value < 1024 or suffix == "Ti":
