@@ -5,7 +5,7 @@ from __future__ import annotations
 from vmx.guestos import layout
 from vmx.guestos.firmware import PcGuest, boot_appliance
 from vmx.guestos.kernel import Kernel
-from vmx.guestos.testing import ConsoleSession, FakeMachine, run
+from vmx.guestos.testing import ConsoleSession, FakeMachine, run, settle
 from vmx.guestos.tty import Tty
 
 
@@ -63,7 +63,9 @@ def test_ctrl_c_interrupts_the_foreground_command() -> None:
     sh = ConsoleSession()
     mark = len(sh.machine.screen)
     sh.guest.console_input(b"sleep 100; echo never\r")
-    sh.guest.step(sh.machine.clock)
+    assert run(
+        sh.guest, sh.machine, lambda: any(p.name == "sleep" for p in sh.guest.kernel.procs.values()), 10
+    )
     sh.guest.console_input(b"\x03")
     out = sh.wait_prompt(mark, max_seconds=10)
     assert out == "sleep 100; echo never\n^C\n"
@@ -109,7 +111,7 @@ def test_ten_megabytes_pasted() -> None:
     # the guest works through what it kept and answers again
     assert run(sh.guest, sh.machine, lambda: not tty.pending_input() and not tty.has_line(), 600)
     sh.guest.console_input(b"\x03")  # the paste's cut-off last line is still being edited: drop it
-    sh.guest.step(sh.machine.clock)
+    assert run(sh.guest, sh.machine, lambda: sh.machine.text().endswith("# "), 10)
     assert sh.run("echo alive") == "alive\n"
 
 
@@ -131,7 +133,7 @@ def test_idle_guest_halts() -> None:
     machine = FakeMachine()
     guest = _booted(machine)
     # with vmtoolsd running, the only timer is its heartbeat
-    assert guest.step(machine.clock) == 1.0
+    assert settle(guest, machine) == 1.0
     guest.kernel.vfs.unlink(layout.TOOLS_DAEMON_PATH)  # type: ignore[union-attr]
     guest.console_input(b"root\r")
     guest.step(machine.clock)
@@ -139,7 +141,7 @@ def test_idle_guest_halts() -> None:
     machine.screen.clear()
     guest.kernel.request("reboot")
     assert run(guest, machine, lambda: machine.text().endswith("login: "), 60)
-    assert guest.step(machine.clock) is None  # no tools: nothing to wake up for
+    assert settle(guest, machine) is None  # no tools: nothing to wake up for
 
 
 def test_kernel_slices_long_work() -> None:

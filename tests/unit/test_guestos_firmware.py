@@ -36,6 +36,7 @@ def _login(guest: PcGuest, machine: FakeMachine, host: str, password: str) -> No
 def test_empty_disk_no_operating_system() -> None:
     machine = FakeMachine(disk_device=MemoryBlockDevice(64 << 20))
     guest = PcGuest(machine)
+    assert run(guest, machine)  # it halts
     assert guest.step(machine.clock) is None
     text = machine.text()
     assert (

@@ -6,7 +6,11 @@ import re
 
 import pytest
 
-from vmx.guestos.testing import ConsoleSession, FakeMachine
+from vmx.guestos.testing import ConsoleSession, FakeMachine, run
+
+
+def _running(sh: ConsoleSession, name: str) -> bool:
+    return any(p.name == name for p in sh.guest.kernel.procs.values())
 
 
 @pytest.fixture
@@ -115,8 +119,7 @@ def test_stress_loads_then_idles(sh: ConsoleSession) -> None:
 def test_stress_interrupted_returns_to_idle(sh: ConsoleSession) -> None:
     mark = len(sh.machine.screen)
     sh.guest.console_input(b"stress --cpu 1 --timeout 60\r")
-    sh.guest.step(sh.machine.clock)
-    assert sh.machine.cpu_loads == [(1, 100)]
+    assert run(sh.guest, sh.machine, lambda: sh.machine.cpu_loads == [(1, 100)], 10)
     sh.guest.console_input(b"\x03")
     sh.wait_prompt(mark)
     assert sh.machine.cpu_loads == [(1, 100), (0, 0)]
@@ -167,8 +170,8 @@ def test_shutdown_and_reboot() -> None:
     assert machine.resets == 1 and "reboot: Restarting system" in machine.text()
     sh2 = ConsoleSession(FakeMachine())
     sh2.guest.console_input(b"shutdown -h now\r")
+    assert run(sh2.guest, sh2.machine, lambda: sh2.machine.powered_off, 10)
     assert sh2.guest.step(sh2.machine.clock) is None
-    assert sh2.machine.powered_off
 
 
 def test_help_lists_commands(sh: ConsoleSession) -> None:
@@ -198,7 +201,7 @@ def test_background_job(sh: ConsoleSession) -> None:
 def test_cat_reads_the_console_until_ctrl_d(sh: ConsoleSession) -> None:
     mark = len(sh.machine.screen)
     sh.guest.console_input(b"cat > /tmp/typed\r")
-    sh.guest.step(sh.machine.clock)
+    assert run(sh.guest, sh.machine, lambda: _running(sh, "cat"), 10)
     sh.guest.console_input(b"line one\rline two\r\x04")
     sh.wait_prompt(mark)
     assert sh.run("cat /tmp/typed") == "line one\nline two\n"

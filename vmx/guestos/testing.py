@@ -167,3 +167,12 @@ class ConsoleSession:
 
     def status(self) -> int:
         return int(self.run("echo $?").strip())
+
+
+def settle(guest: GuestSoftware, machine: FakeMachine, max_steps: int = 10_000) -> float | None:
+    """Step without advancing the clock until the guest stops asking for more right now; its last answer."""
+    for _ in range(max_steps):
+        delay = guest.step(machine.clock)
+        if delay != 0.0:
+            return delay
+    raise AssertionError("the guest keeps asking for the vCPU")
