@@ -211,3 +211,9 @@ def test_top_iterations_and_tail(sh: ConsoleSession) -> None:
     out = sh.run("top -b -n 2 -d 1")
     assert out.count("top - ") == 2
     assert sh.run("echo 1 > n; echo 2 >> n; echo 3 >> n; tail -n 2 n") == "2\n3\n"
+
+
+def test_dmesg_shows_boot_and_media_changes(sh: ConsoleSession) -> None:
+    assert "Linux version 6.1.0-pyesx" in sh.run("dmesg")
+    sh.guest.media_changed()
+    assert sh.run("dmesg").splitlines()[-1].endswith("sr 1:0:0:0: [sr0] Media removed")

@@ -24,8 +24,7 @@ def boot_os(kernel: Kernel, root: Filesystem, root_device: str) -> None:
 
 
 def _klog(kernel: Kernel, message: str) -> None:
-    assert kernel.tty is not None
-    kernel.tty.write(f"[{kernel.uptime():12.6f}] {message}\n".encode())
+    kernel.klog(message, console=True)
 
 
 def init(kernel: Kernel, root_device: str) -> Gen[int]:

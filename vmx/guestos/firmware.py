@@ -157,7 +157,11 @@ class PcGuest:
             )
 
     def media_changed(self) -> None:
-        self.kernel.media_changes += 1
+        kernel = self.kernel
+        kernel.media_changes += 1
+        if kernel.vfs is not None and not kernel.halted:  # the OS runs: its sr driver notices
+            present = self.machine.cdrom() is not None
+            kernel.klog(f"sr 1:0:0:0: [sr0] {'Media changed' if present else 'Media removed'}")
 
 
 def boot_appliance(machine: Machine) -> PcGuest:

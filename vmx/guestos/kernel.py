@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -44,6 +45,7 @@ SIGINT_STATUS = 130
 SIGKILL_STATUS = 137
 SIGTERM_STATUS = 143
 SEGV_STATUS = 139
+LOG_LINES = 500
 
 
 @dataclass(eq=False)
@@ -90,6 +92,7 @@ class Kernel:
         self.stress_bytes = 0  # memory they keep touched
         self._loads: dict[int, tuple[int, int]] = {}
         self.media_changes = 0
+        self.log: deque[str] = deque(maxlen=LOG_LINES)  # the kernel's ring buffer (dmesg)
         self._next_pid = 1
         self._current: Process | None = None
         self._ping: dict[int, list[PingReply]] = {}
@@ -242,6 +245,13 @@ class Kernel:
             self.machine.power_off()
         if self.on_action is not None and action is not None:
             self.on_action(action)
+
+    def klog(self, message: str, console: bool = False) -> None:
+        """A kernel message: into the ring buffer (``dmesg``), and onto the console when asked."""
+        line = f"[{self.uptime():12.6f}] {message}"
+        self.log.append(line)
+        if console and self.tty is not None:
+            self.tty.write(line.encode() + b"\n")
 
     def halt(self) -> None:
         """Stop the CPU for good (until a reset): every process ends."""

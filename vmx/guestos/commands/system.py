@@ -392,6 +392,12 @@ def kill(ctx: Ctx, args: list[str]) -> Gen[int]:
     yield  # pragma: no cover
 
 
+def dmesg(ctx: Ctx, args: list[str]) -> Gen[int]:
+    ctx.out("".join(line + "\n" for line in ctx.kernel.log))
+    return 0
+    yield  # pragma: no cover
+
+
 def clear(ctx: Ctx, args: list[str]) -> Gen[int]:
     ctx.out("\x1b[H\x1b[2J\x1b[3J")
     return 0
@@ -467,6 +473,7 @@ COMMANDS = {
     "reboot": reboot,
     "kill": kill,
     "clear": clear,
+    "dmesg": dmesg,
     "whoami": whoami,
     "id": id_,
     "env": env,
