@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import time
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
@@ -55,7 +57,8 @@ def test_empty_disk_no_operating_system() -> None:
 def test_iso_is_deterministic_and_carries_the_os() -> None:
     first, second = io.BytesIO(), io.BytesIO()
     build_installer_iso(first)
-    build_installer_iso(second)
+    with patch("time.time", return_value=time.time() + 86400 * 400):  # built a year later
+        build_installer_iso(second)
     assert first.getvalue() == second.getvalue()
     from pyesx.guestfs.iso9660 import IsoFilesystem
 

@@ -7,6 +7,7 @@ from typing import BinaryIO
 from vmx.guestos import layout
 
 VOLUME_ID = "PYESX_INSTALL"
+BUILD_TIME = 1767225600.0  # 2026-01-01 00:00 UTC: every date in the image (reproducible builds)
 
 INSTALL_CFG = f"""# {layout.OS_NAME} {layout.OS_VERSION} installer
 # Booted from this CD, the installer runs unattended: it reads guestinfo.hostname
@@ -32,4 +33,4 @@ def build_installer_iso(out: BinaryIO) -> None:
     """Write the installer ISO to ``out`` (the same bytes every build)."""
     from pyesx.guestfs.iso9660 import write_iso
 
-    write_iso(installer_files(), VOLUME_ID, out)
+    write_iso(installer_files(), VOLUME_ID, out, timestamp=BUILD_TIME)
