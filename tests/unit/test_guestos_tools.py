@@ -152,3 +152,12 @@ def test_requests_without_tools_running() -> None:
     assert machine.tools_out == [
         {"id": 1, "error": "ToolsUnavailable", "message": "the guest tools are not running"}
     ]
+
+
+def test_request_in_flight_when_the_guest_reboots(vm: tuple[PcGuest, FakeMachine]) -> None:
+    guest, machine = vm
+    guest.tools_request({"id": 1, "op": "exec", **CREDS, "command": "sleep 100"})
+    answer = _ask(guest, machine, {"id": 2, "op": "reboot"})
+    assert answer == {"id": 2}
+    assert run(guest, machine, lambda: any(m.get("id") == 1 for m in machine.tools_out), 10)
+    assert next(m for m in machine.tools_out if m.get("id") == 1)["error"] == "ToolsUnavailable"

@@ -85,6 +85,11 @@ def serve(kernel: Kernel, request: dict[str, Any]) -> Gen[int]:
     ident = request.get("id")
     try:
         answer = yield from _handle(kernel, request)
+    except GeneratorExit:  # the guest shuts down (or vmtoolsd is killed) with the request in flight
+        kernel.machine.tools_send(
+            {"id": ident, "error": "ToolsUnavailable", "message": "the guest tools stopped before answering"}
+        )
+        raise
     except ToolsError as exc:
         kernel.machine.tools_send({"id": ident, "error": exc.fault, "message": str(exc)})
         return 1
