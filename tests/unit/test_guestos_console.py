@@ -172,3 +172,14 @@ def test_a_crashing_program_ends_only_itself() -> None:
         assert sh.run("echo fine") == "fine\n"
     finally:
         del COMMANDS["broken"]
+
+
+def test_typed_ahead_input_does_not_spin_the_vcpu() -> None:
+    sh = ConsoleSession()
+    sh.guest.console_input(b"sleep 100\r")
+    assert run(
+        sh.guest, sh.machine, lambda: any(p.name == "sleep" for p in sh.guest.kernel.procs.values()), 10
+    )
+    sh.guest.console_input(b"echo queued\r" * 5000)  # more than the lines waiting for a reader may hold
+    delay = settle(sh.guest, sh.machine)
+    assert delay is not None and delay > 0  # it waits for its timers, not busy with the backlog

@@ -54,9 +54,9 @@ class Tty:
         return bool(self._raw) and self._cooked < COOKED_MAX
 
     def process_input(self) -> bool:
-        """Cook up to CHUNK raw bytes; whether raw input still waits."""
+        """Cook up to CHUNK raw bytes; whether more can be cooked now (not when readers lag behind)."""
         if not self.pending_input():
-            return bool(self._raw)
+            return False
         chunk = bytes(self._raw[:CHUNK])
         done = 0
         echo = bytearray()
@@ -68,7 +68,7 @@ class Tty:
         del self._raw[:done]
         if echo:
             self._screen(bytes(echo))
-        return bool(self._raw)
+        return self.pending_input()
 
     def flush_input(self) -> None:
         """Forget typed-ahead input (on Ctrl-C, as N_TTY does)."""
