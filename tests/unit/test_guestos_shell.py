@@ -217,3 +217,10 @@ def test_dmesg_shows_boot_and_media_changes(sh: ConsoleSession) -> None:
     assert "Linux version 6.1.0-pyesx" in sh.run("dmesg")
     sh.guest.media_changed()
     assert sh.run("dmesg").splitlines()[-1].endswith("sr 1:0:0:0: [sr0] Media removed")
+
+
+def test_proc_files(sh: ConsoleSession) -> None:
+    assert sh.run("ls /proc") == "cpuinfo  loadavg  meminfo  uptime  version\n"
+    assert sh.run("grep MemTotal /proc/meminfo") == "MemTotal:        1048576 kB\n"
+    assert sh.run("grep -c processor /proc/cpuinfo") == "2\n"
+    assert sh.run("cat /proc/version").startswith("Linux version 6.1.0-pyesx")

@@ -7,7 +7,7 @@ import contextlib
 from pyesx.guestfs.api import Filesystem
 from vmx.guestos import accounts, layout
 from vmx.guestos.context import Ctx
-from vmx.guestos.kernel import KERNEL_RELEASE, KERNEL_VERSION, SIGINT_STATUS, Gen, Kernel, Wait
+from vmx.guestos.kernel import LINUX_BANNER, SIGINT_STATUS, Gen, Kernel, Wait
 from vmx.guestos.shell import login_shell
 from vmx.guestos.streams import ConsoleOutput, TtyInput
 from vmx.guestos.tty import EOF, INTR, Tty
@@ -18,7 +18,7 @@ LOGIN_FAIL_DELAY_S = 2.0
 
 def boot_os(kernel: Kernel, root: Filesystem, root_device: str) -> None:
     """Mount ``root`` and start init (the kernel's first process)."""
-    kernel.vfs = Vfs(root)
+    kernel.vfs = Vfs(root, proc=kernel.proc_files)
     kernel.root_device = root_device
     kernel.spawn("init", "/sbin/init", init(kernel, root_device))
 
@@ -31,7 +31,7 @@ def init(kernel: Kernel, root_device: str) -> Gen[int]:
     """Boot messages, the host name, vmtoolsd, the console's getty; then wait forever."""
     machine = kernel.machine
     memory = machine.memory_info()
-    _klog(kernel, f"Linux version {KERNEL_RELEASE} (builder@pyesx) (gcc 12.2.0) {KERNEL_VERSION}")
+    _klog(kernel, LINUX_BANNER)
     _klog(kernel, f"Command line: BOOT_IMAGE={layout.KERNEL_PATH} root={root_device} ro quiet")
     _klog(kernel, "DMI: VMware, Inc. VMware Virtual Platform/440BX Desktop Reference Platform")
     _klog(kernel, f"Memory: {memory.total_mb * 1024}K available")

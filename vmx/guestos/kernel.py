@@ -40,6 +40,7 @@ Gen = Generator[Wait | None, None, T]
 
 KERNEL_RELEASE = "6.1.0-pyesx"
 KERNEL_VERSION = "#1 SMP PREEMPT_DYNAMIC PyESX 6.1.0-1 (2026-01-15)"
+LINUX_BANNER = f"Linux version {KERNEL_RELEASE} (builder@pyesx) (gcc 12.2.0) {KERNEL_VERSION}"
 SLICE_S = 0.02  # a step returns after this much work when processes are still runnable
 SIGINT_STATUS = 130
 SIGKILL_STATUS = 137
@@ -245,6 +246,29 @@ class Kernel:
             self.machine.power_off()
         if self.on_action is not None and action is not None:
             self.on_action(action)
+
+    def proc_files(self) -> dict[str, bytes]:
+        """/proc's files: uptime, loadavg, meminfo, cpuinfo, version."""
+        memory = self.machine.memory_info()
+        total_kb = memory.total_mb * 1024
+        free_kb = max(0, total_kb - (memory.used_mb + memory.balloon_mb) * 1024)
+        load = self.loadavg()
+        cpus = "".join(
+            f"processor\t: {n}\nvendor_id\t: GenuineIntel\nmodel name\t: Virtual CPU (PyESX)\n\n"
+            for n in range(max(self.machine.num_cpus, 1))
+        )
+        return {
+            "uptime": f"{self.uptime():.2f} {self.uptime() * max(self.machine.num_cpus, 1):.2f}\n".encode(),
+            "loadavg": (
+                f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} 1/{len(self.procs)} {self._next_pid}\n"
+            ).encode(),
+            "meminfo": (
+                f"MemTotal:       {total_kb:8d} kB\nMemFree:        {free_kb:8d} kB\n"
+                f"MemAvailable:   {free_kb:8d} kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n"
+            ).encode(),
+            "cpuinfo": cpus.encode(),
+            "version": f"{LINUX_BANNER}\n".encode(),
+        }
 
     def klog(self, message: str, console: bool = False) -> None:
         """A kernel message: into the ring buffer (``dmesg``), and onto the console when asked."""

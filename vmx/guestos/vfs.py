@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 import time
+from collections.abc import Callable
 
 from pyesx.guestfs.api import FileStat, Filesystem, FsUsage
 
@@ -48,8 +49,14 @@ def enoent(path: str) -> FileNotFoundError:
 class Vfs:
     """The mounted root plus character devices under ``/dev``; every path given is absolute and normalised."""
 
-    def __init__(self, root: Filesystem) -> None:
+    def __init__(self, root: Filesystem, proc: Callable[[], dict[str, bytes]] | None = None) -> None:
         self.root = root
+        self.proc = proc  # /proc's files (name -> contents), made when read
+
+    def _proc_file(self, path: str) -> bytes | None:
+        if self.proc is None or not path.startswith("/proc/"):
+            return None
+        return self.proc().get(path[6:])
 
     @staticmethod
     def device(path: str) -> str | None:
@@ -61,6 +68,8 @@ class Vfs:
     def stat(self, path: str) -> FileStat:
         if self.device(path):
             return FileStat(mode=_CHAR_DEV, size=0, mtime=time.time())
+        if self._proc_file(path) is not None:
+            return FileStat(mode=stat.S_IFREG | 0o444, size=0, mtime=time.time())
         if path == "/dev":
             try:
                 return self.root.stat(path)
@@ -82,6 +91,8 @@ class Vfs:
             return False
 
     def listdir(self, path: str) -> list[str]:
+        if path == "/proc" and self.proc is not None:
+            return sorted(self.proc())
         if path == "/dev":
             try:
                 names = set(self.root.listdir(path))
@@ -99,6 +110,9 @@ class Vfs:
             return bytes(max(length, 0))
         if name in ("random", "urandom"):
             return os.urandom(max(length, 0))
+        data = self._proc_file(path)
+        if data is not None:
+            return data[offset:] if length < 0 else data[offset : offset + length]
         return self.root.read_file(path, offset, length)
 
     def write(self, path: str, data: bytes, *, append: bool = False, mode: int = 0o644) -> None:
