@@ -130,9 +130,14 @@ def _record(ident: bytes, extent: int, size: int, is_dir: bool, when: float) -> 
     return rec.ljust(length, b"\0")
 
 
-def write_iso(files: Mapping[str, bytes], volume_id: str, out: BinaryIO) -> None:
-    """Write an ISO 9660 + Joliet image of ``files`` (``/dir/name`` -> bytes); directories are implied."""
-    now = time.time()
+def write_iso(
+    files: Mapping[str, bytes], volume_id: str, out: BinaryIO, *, timestamp: float | None = None
+) -> None:
+    """Write an ISO 9660 + Joliet image of ``files`` (``/dir/name`` -> bytes); directories are implied.
+
+    Every date in the image is ``timestamp`` (default: now); a fixed one makes the bytes reproducible.
+    """
+    now = time.time() if timestamp is None else timestamp
     root = _build_tree(files)
     dirs = _bfs(root)
     names: dict[str, dict[int, dict[str, bytes]]] = {"p": {}, "j": {}}
