@@ -5,7 +5,9 @@ indirect blocks) goes through a block cache; file data goes straight to the
 device, contiguous blocks in one write. With ``write_through`` (the default)
 every changing call ends with its dirty metadata on the device (coalesced
 writes, no device flush); otherwise metadata reaches the device at ``sync``.
-All-zero blocks of a file are left as holes (sparse files).
+A whole file written at once leaves its all-zero blocks as holes (a sparse
+file, as ``cp --sparse=auto`` makes); an append (``>>``, ``dd``) writes every
+block it is given, zeros too, as a write(2) on Linux does.
 """
 
 from __future__ import annotations
@@ -254,7 +256,7 @@ class Ext2:
                     self._release(ino, inode)
                     raise
                 offset = 0
-            self._write_at(ino, inode, offset, data)
+            self._write_at(ino, inode, offset, data, sparse=not append)
         finally:
             self._commit()
 
@@ -574,8 +576,9 @@ class Ext2:
             extra += 1 + -(-rest // (p * p)) + -(-rest // p)
         return nblocks + extra
 
-    def _write_at(self, ino: int, inode: Inode, offset: int, data: bytes) -> None:
-        """Write ``data`` at ``offset``: unmapped all-zero blocks stay holes; ENOSPC before any change."""
+    def _write_at(self, ino: int, inode: Inode, offset: int, data: bytes, sparse: bool) -> None:
+        """Write ``data`` at ``offset`` (``sparse``: unmapped all-zero blocks stay holes); ENOSPC
+        before any change."""
         bs = self.bs
         end = offset + len(data)
         if data:
@@ -599,7 +602,7 @@ class Ext2:
                 phys = self._bmap(inode, lblk)
                 if phys:
                     writes[phys] = chunk
-                elif chunk != zero:
+                elif not sparse or chunk != zero:
                     pending.append((lblk, chunk))
             if pending:
                 goal = self._goal(inode, pending[0][0])
