@@ -33,6 +33,7 @@ from pyesx.rpc.metadata import request_id_var
 from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx.console import GuestConsole
 from vmx.guestmem import GuestMemory
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
@@ -137,6 +138,9 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runtime.finish)
     await worlds.attach()
+    if worlds.console is not None:
+        worlds.console.setblocking(False)
+        runtime.console = await GuestConsole.open(worlds.console)
 
     socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):
@@ -166,6 +170,8 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     vcpu_lost.cancel()
     log.info("vmx.powering_off", exit_code=runtime.exit_code)
     await worlds.stop()
+    if runtime.console is not None:
+        await runtime.console.close()
     await server.stop(grace=0.5)
     for path in (socket_path, layout.vmx_state(spec.vm_id)):
         with contextlib.suppress(FileNotFoundError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
@@ -18,6 +19,8 @@ from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_OK
 from pyesx.logs import get_logger
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx import console as _console_types
+from vmx.console import rpc as console_rpc
 from vmx.guestmem import MB, PAGE, MemoryState, mb_of, pages_of
 from vmx.worlds import VmmWorlds
 
@@ -38,6 +41,12 @@ class VmxRuntime:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = VMX_EXIT_OK
     memory_reservation_mb: int = 0
+    console: _console_types.GuestConsole | None = None  # vCPU 0's console channel, once the loop runs
+
+    def console_hub(self) -> _console_types.ConsoleHub:
+        if self.console is None:
+            raise faults.InvalidState("no_console", f"{self.vm_name} has no console")
+        return self.console.hub
 
     def finish(self, exit_code: int = VMX_EXIT_OK) -> None:
         self.exit_code = exit_code
@@ -206,3 +215,19 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
             _log.info("vmx.guest_shut_down")
             self.runtime.finish(VMX_EXIT_GUEST_POWEROFF)
         return vmx_pb2.GuestPowerResponse()
+
+    async def AttachConsole(
+        self, request_iterator: AsyncIterator[vmx_pb2.ConsoleKeys], context: Ctx
+    ) -> AsyncIterator[vmx_pb2.ConsoleScreenData]:
+        async for output in console_rpc.attach(self.runtime.console_hub(), request_iterator):
+            yield output
+
+    async def Screenshot(
+        self, request: vmx_pb2.ScreenshotRequest, context: Ctx
+    ) -> vmx_pb2.ScreenshotResponse:
+        return await console_rpc.screenshot(self.runtime.console_hub(), request.path)
+
+    async def ConsoleText(
+        self, request: vmx_pb2.ConsoleTextRequest, context: Ctx
+    ) -> vmx_pb2.ConsoleTextResponse:
+        return console_rpc.text(self.runtime.console_hub())

@@ -67,6 +67,7 @@ class VmmWorlds:
         self.disk_workload = disk_workload or DiskWorkload()  # the guest's disk I/O, on vCPU 0
         self.network = network  # (its first NIC, the guest's network settings), on vCPU 0
         self.worlds: list[VmmWorld] = []
+        self.console: socket.socket | None = None  # the vmx's end of vCPU 0's console channel
         self.added = asyncio.Event()  # set when a hot-added world joins
 
     def fork(self, states: list[VcpuState], timeout: float = 10.0) -> list[int]:
@@ -74,6 +75,7 @@ class VmmWorlds:
         return their pids by vCPU once each has said it runs."""
         for state in states:
             ours, theirs = socket.socketpair()
+            console = socket.socketpair() if state.vcpu == 0 else None
             pid = os.fork()
             if pid == 0:
                 code = 1
@@ -81,6 +83,10 @@ class VmmWorlds:
                     ours.close()
                     for sibling in self.worlds:
                         sibling.control.close()
+                    if self.console is not None:
+                        self.console.close()
+                    if console is not None:
+                        console[0].close()
                     first = state.vcpu == 0
                     memory, disk = (self.memory, self.disk_workload) if first else (None, None)
                     network = self.network if first else None
@@ -96,12 +102,16 @@ class VmmWorlds:
                         memory,
                         disk,
                         network,
+                        console[1] if console is not None else None,
                     )
                 except BaseException:
                     traceback.print_exc()
                 finally:
                     os._exit(code)
             theirs.close()
+            if console is not None:
+                console[1].close()
+                self.console = console[0]
             self.worlds.append(VmmWorld(state.vcpu, pid, ours))
         for world in self.worlds:
             world.control.settimeout(timeout)

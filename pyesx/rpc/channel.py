@@ -34,9 +34,15 @@ class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
         return await continuation(_with_request_id(details), request)
 
 
+class _StreamStream(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(_with_request_id(details), requests)
+
+
 def unix_channel(socket_path: str) -> grpc.aio.Channel:
     """An aio channel to a unix socket that forwards the request id of the call being served."""
-    return grpc.aio.insecure_channel(f"unix://{socket_path}", interceptors=[_UnaryUnary(), _UnaryStream()])
+    interceptors = [_UnaryUnary(), _UnaryStream(), _StreamStream()]
+    return grpc.aio.insecure_channel(f"unix://{socket_path}", interceptors=interceptors)
 
 
 async def call(rpc: Callable[..., Awaitable[T]], request: Any, timeout: float | None = 30.0) -> T:
