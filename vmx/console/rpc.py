@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 
 from pyesx import faults
@@ -23,7 +23,7 @@ async def _pump_keys(hub: ConsoleHub, requests: AsyncIterator[vmx_pb2.ConsoleKey
 
 async def attach(
     hub: ConsoleHub, requests: AsyncIterator[vmx_pb2.ConsoleKeys]
-) -> AsyncIterator[vmx_pb2.ConsoleScreenData]:
+) -> AsyncGenerator[vmx_pb2.ConsoleScreenData, None]:
     """One viewer's stream: its keys go to the guest while the screen's output comes back. When the
     caller goes away (or stops sending and the guest's console ends) the viewer is gone with it."""
     viewer = hub.attach()
