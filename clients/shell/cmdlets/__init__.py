@@ -5,6 +5,7 @@ from __future__ import annotations
 from clients.shell.cmdlets import (
     advanced,
     connection,
+    console,
     datastore,
     event,
     harddisk,
@@ -41,6 +42,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *harddisk.CMDLETS,
     *nic.CMDLETS,
     *question.CMDLETS,
+    *console.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}
