@@ -8,6 +8,7 @@ message and then proxies the stream to the VM's vmx; when either side goes, both
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -130,10 +131,10 @@ class ConsoleServicer(console_pb2_grpc.ConsoleServiceServicer):
     async def Attach(
         self, request_iterator: AsyncIterator[console_pb2.ConsoleInput], context: Ctx
     ) -> AsyncIterator[console_pb2.ConsoleOutput]:
-        try:
-            first = await anext(aiter(request_iterator))
-        except StopAsyncIteration:
-            raise faults.InvalidArgument("ticket", "the console stream ended before its ticket") from None
+        try:  # a caller that never names its ticket is not kept waiting for longer than one lives
+            first = await asyncio.wait_for(anext(aiter(request_iterator)), self.book.lifetime)
+        except (StopAsyncIteration, TimeoutError):
+            raise faults.NotAuthenticated("no_ticket", "The console stream named no ticket.") from None
         self.book.redeem(first.ticket, first.vm_id)
         vm, stub = self._running(first.vm_id)
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import struct
+import subprocess
+import termios
+import time
 import zlib
 from pathlib import Path
 
@@ -11,7 +17,7 @@ import pytest
 from clients import Client
 from clients.console import Console, attach_url
 from pyesx import faults
-from tests.harness import BootedHost, wait_until
+from tests.harness import PYESX, BootedHost, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -137,3 +143,49 @@ def test_a_viewer_that_goes_leaves_nothing(client: Client) -> None:
     with client.console(vm_id) as again:  # the console still works for the next one
         again.read_until(b"console")
         assert _viewers(client, vm_id) == 1
+
+
+def _read_pty(master: int, expected: bytes, timeout: float = 30.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while expected not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {expected!r} in {seen!r}"
+        readable, _, _ = select.select([master], [], [], left)
+        if readable:
+            seen += os.read(master, 65536)
+    return seen
+
+
+def _pyesx_console(host: BootedHost, *args: str) -> tuple[subprocess.Popen[bytes], int, int]:
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
+    env |= {"PYESX_SERVER": host.address, "PYESX_USER": "root", "PYESX_PASSWORD": host.password}
+    process = subprocess.Popen([PYESX, "console", *args], stdin=slave, stdout=slave, stderr=slave, env=env)
+    return process, master, slave
+
+
+@pytest.mark.parametrize("by_url", [False, True])
+def test_pyesx_console_in_a_terminal(host: BootedHost, client: Client, by_url: bool) -> None:
+    vm_id = _running_vm(client)
+    # a ticket lives while the session that acquired it does (this test's)
+    args = ["--url", client.acquire_ticket(vm_id).url] if by_url else ["web01"]
+    process, master, slave = _pyesx_console(host, *args)
+    before = termios.tcgetattr(slave)
+    try:
+        name = vm_id if by_url else "web01"
+        _read_pty(master, f"Connected to {name}.\r\nEscape character is ^]".encode())
+        _read_pty(master, b"web01 console")
+        wait_until(lambda: _viewers(client, vm_id) == 1, what="the terminal to attach")
+        os.write(master, b"uname\r")
+        _read_pty(master, b"uname\r\n> ")
+        os.write(master, b"\x1d")  # Ctrl-]
+        assert process.wait(timeout=30) == 0
+        assert termios.tcgetattr(slave) == before  # the terminal is itself again
+        wait_until(lambda: _viewers(client, vm_id) == 0, what="the terminal's viewer to go")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+        os.close(slave)
