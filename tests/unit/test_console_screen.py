@@ -107,3 +107,12 @@ def test_garbage_never_raises() -> None:
     screen.feed(b"\x1bc\x1b[Hok")
     assert screen.text().rows[0] == "ok"
     assert len(screen.cells) == 25 and all(len(row) == 80 for row in screen.cells)
+
+
+def test_byte_at_a_time_draws_the_same_screen() -> None:
+    output = "".join(f"\x1b[3{i % 8}mrow {i} ünïcödé {'x' * (i * 7 % 90)}\r\n" for i in range(40)).encode()
+    whole = _screen(output)
+    one_by_one = Screen()
+    for byte in output:
+        one_by_one.feed(bytes([byte]))
+    assert whole.cells == one_by_one.cells and (whole.row, whole.col) == (one_by_one.row, one_by_one.col)

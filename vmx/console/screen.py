@@ -9,6 +9,7 @@ sequence makes it raise. ``repaint`` draws the whole screen for a fresh viewer a
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ TAB = 8
 MAX_PARAMS = 16
 MAX_PARAM = 9999
 MAX_SEQUENCE = 256  # longer escape sequences are abandoned
+_PLAIN = re.compile("[^\x00-\x1f\x7f]+")  # printable characters
 
 
 class Attr(NamedTuple):
@@ -81,8 +83,17 @@ class Screen:
 
     def feed(self, data: bytes) -> None:
         """Interpret the guest's output."""
-        for ch in self._decoder.decode(data):
-            self._char(ch)
+        text = self._decoder.decode(data)
+        i, end = 0, len(text)
+        while i < end:
+            if self._state == "ground":
+                run = _PLAIN.match(text, i)
+                if run is not None:  # printable text, the bulk of any output: drawn a row at a time
+                    self._print_run(run.group())
+                    i = run.end()
+                    continue
+            self._char(text[i])
+            i += 1
 
     def _char(self, ch: str) -> None:
         state = self._state
@@ -162,6 +173,19 @@ class Screen:
             self._wrap_pending = True
         else:
             self.col += 1
+
+    def _print_run(self, text: str) -> None:
+        while text:
+            if self._wrap_pending:
+                self.col = 0
+                self._linefeed()
+            part, text = text[: self.cols - self.col], text[self.cols - self.col :]
+            attr = self.attr
+            self.cells[self.row][self.col : self.col + len(part)] = [(ch, attr) for ch in part]
+            if self.col + len(part) == self.cols:
+                self.col, self._wrap_pending = self.cols - 1, True
+            else:
+                self.col += len(part)
 
     def _linefeed(self) -> None:
         self._wrap_pending = False
