@@ -29,6 +29,7 @@ from pyesx.rpc.metadata import REQUEST_ID_KEY, new_request_id
 
 URL_SCHEME = "pyesx+console"
 ATTACH_TIMEOUT = 30.0
+KEYS_MESSAGE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ class Console:
         """Keys to the guest, as a terminal sends them ("\\r" Enter, "\\x7f" backspace, "\\x03" Ctrl-C)."""
         if self.closed:
             raise faults.InvalidState("closed", "the console is closed")
-        self._keys.put(keys.encode() if isinstance(keys, str) else keys)
+        data = keys.encode() if isinstance(keys, str) else keys
+        for start in range(0, len(data), KEYS_MESSAGE_BYTES):  # a paste of any size, in small messages
+            self._keys.put(data[start : start + KEYS_MESSAGE_BYTES])
 
     def __iter__(self) -> Iterator[bytes]:
         if self._pending:
