@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    console,
     cpu_fidelity,
     cpu_overhead,
     disk_io,
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         ("CPU scheduler fidelity", cpu_fidelity.run),
         ("Guest disk I/O", lambda: disk_io.run(window_s=1.0 if quick else 3.0)),
         ("Guest network", lambda: network.run(window_s=1.0 if quick else 3.0)),
+        (
+            "Remote console",
+            lambda: console.run(keystrokes=50 if quick else 300, megabytes=2 if quick else 8),
+        ),
         (
             "CPU scheduler overhead and scale",
             lambda: cpu_overhead.run(worlds=8 if quick else 32, scale_worlds=16 if quick else 128),

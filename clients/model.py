@@ -160,6 +160,7 @@ class Task:
     result_entity_id: str = ""
     cancelable: bool = False
     description: str = ""
+    result: str = ""  # a value the operation returns (CreateScreenshot: the PNG's datastore path)
 
 
 @dataclass(frozen=True)

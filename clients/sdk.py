@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
 from clients.model import (
@@ -44,6 +45,7 @@ from pyesx import faults
 from pyesx.api.v1 import (
     changes_pb2,
     changes_pb2_grpc,
+    console_pb2_grpc,
     datastore_pb2_grpc,
     event_pb2,
     event_pb2_grpc,
@@ -194,6 +196,7 @@ def task_from_proto(m: task_pb2.Task) -> Task:
         result_entity_id=m.result_entity_id,
         cancelable=m.cancelable,
         description=m.description,
+        result=m.result,
     )
 
 
@@ -216,7 +219,7 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls):
+class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
@@ -235,6 +238,7 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls):
         self._network = network_pb2_grpc.NetworkServiceStub(channel)
         self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
         self._guest = guest_pb2_grpc.GuestOperationsServiceStub(channel)
+        self._console = console_pb2_grpc.ConsoleServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
@@ -529,6 +533,10 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls):
     def remove_snapshot(self, snapshot_id: str, remove_children: bool = False) -> Task:
         request = vm_pb2.RemoveSnapshotRequest(snapshot_id=snapshot_id, remove_children=remove_children)
         return task_from_proto(self._call(self._vms.RemoveSnapshot, request))
+
+    def create_screenshot(self, vm_id: str) -> Task:
+        """vSphere's CreateScreenshot_Task: its result is the PNG's datastore path."""
+        return task_from_proto(self.create_screenshot_task(vm_id))
 
     def remove_all_snapshots(self, vm_id: str) -> Task:
         return self._vm_task(self._vms.RemoveAllSnapshots, vm_id)

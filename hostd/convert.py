@@ -150,6 +150,7 @@ def task_to_proto(task: Task) -> task_pb2.Task:
         cancelable=task.cancelable,
         cancel_requested=task.cancel_requested,
         description=task.description,
+        result=task.result,
     )
 
 

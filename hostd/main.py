@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from hostd.accounts import Accounts
 from hostd.changes import ChangeFeed
+from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
 from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
@@ -49,6 +50,8 @@ from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx.api.v1 import (
     changes_pb2,
     changes_pb2_grpc,
+    console_pb2,
+    console_pb2_grpc,
     datastore_pb2,
     datastore_pb2_grpc,
     event_pb2,
@@ -91,6 +94,7 @@ SERVICE_NAMES = [
         (network_pb2.DESCRIPTOR, "NetworkService"),
         (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
         (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
+        (console_pb2.DESCRIPTOR, "ConsoleService"),
     )
 ]
 
@@ -216,6 +220,8 @@ async def run(args: argparse.Namespace) -> int:
         GuestOperationsServicer(GuestOperations(vms, power.vmx)),
         server,
     )
+    console = ConsoleServicer(vms, power, sessions)
+    gate.register(console_pb2_grpc.add_ConsoleServiceServicer_to_server, console, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -226,6 +232,7 @@ async def run(args: argparse.Namespace) -> int:
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     address = f"{host_part}:{port}"
+    console.address = address
     log.info("hostd.ready", address=address, vms=len(vms.vms), running=len(worlds.vmxs))
 
     loop = asyncio.get_running_loop()

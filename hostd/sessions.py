@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from hostd.accounts import Accounts
 from pyesx import faults
 
-PUBLIC_METHODS = frozenset({"/pyesx.api.v1.SessionService/Login"})
+# Attach: the console ticket in its first message authenticates it (a ticket is bound to a live session)
+PUBLIC_METHODS = frozenset({"/pyesx.api.v1.SessionService/Login", "/pyesx.api.v1.ConsoleService/Attach"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class SessionManager:
         session = UserSession(secrets.token_urlsafe(32), account.user)
         self._sessions[session.key] = session
         return session
+
+    def is_live(self, key: str) -> bool:
+        """Whether a session with this key is logged in."""
+        return key in self._sessions
 
     def logout(self, key: str) -> UserSession | None:
         return self._sessions.pop(key, None)

@@ -45,6 +45,7 @@ DESCRIPTIONS = {
     "VirtualMachine.revertToSnapshot": "Revert to snapshot",
     "VirtualMachine.removeSnapshot": "Remove snapshot",
     "VirtualMachine.removeAllSnapshots": "Remove all snapshots",
+    "VirtualMachine.createScreenshot": "Create a virtual machine screenshot",
 }
 
 
@@ -62,6 +63,7 @@ class Task:
     complete_time: float = 0.0
     error: faults.VimFault | None = None
     result_entity_id: str = ""
+    result: str = ""  # a value the operation returns (set by its work)
     cancelable: bool = False
     cancel_requested: bool = False
     recovery: dict[str, Any] = field(default_factory=dict)
@@ -118,6 +120,7 @@ class TaskManager:
                 queue_time=record["queue_time"],
                 start_time=record.get("start_time", 0.0),
                 result_entity_id=record.get("result_entity_id", ""),
+                result=record.get("result", ""),
                 recovery=record.get("recovery", {}),
             )
             if record.get("state") in (SUCCESS, ERROR):
@@ -219,6 +222,7 @@ class TaskManager:
                 complete_time=task.complete_time,
                 progress=task.progress,
                 result_entity_id=task.result_entity_id,
+                result=task.result,
                 fault=str(task.error) if task.error else None,
             )
             _log.info(

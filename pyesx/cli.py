@@ -14,6 +14,7 @@ commands:
                                                   run PowerCLI commands against a host
   esxtop [-b] [-d SECONDS] [-n N] [--view cpu|memory] [--server …]
                                                   esxtop's CPU or memory view, live or as CSV (-b)
+  console VM [--server …] | --url URL             attach this terminal to a VM's console (Ctrl-] detaches)
 """
 
 
@@ -32,6 +33,10 @@ def main(argv: list[str] | None = None) -> None:
         from clients.esxtop import main as esxtop_main
 
         raise SystemExit(esxtop_main(rest))
+    if command == "console":
+        from clients.consoleterm import main as console_main
+
+        raise SystemExit(console_main(rest))
     if command == "shell":
         from clients.shell import main as shell_main
 

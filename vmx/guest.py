@@ -9,6 +9,12 @@ touch it now), ``disk`` (the disk workload changed), ``net`` (the network
 settings changed), ``media`` (the CD-ROM's media: ``{"op": "media", "fd": true}`` carries the
 ISO's open fd as SCM_RIGHTS ancillary data, ``"fd": false`` means no media) and ``stop``. End of
 file means the vmx is gone and the world ends too.
+settings changed) and ``stop``. End of file
+means the vmx is gone and the world ends too.
+
+On vCPU 0 a second channel is the console: a raw byte stream, terminal output
+(UTF-8 and ANSI escapes) from the guest to the vmx, keys as a terminal sends
+them from the vmx to the guest (``console_write`` / ``console_input``).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
 
 PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
 TOUCH_PERIOD = 1.0  # seconds between two passes over the guest's working set
+CONSOLE_BUFFER = 256 << 10  # console output the guest holds while the vmx is not reading; more is dropped
+CONSOLE_READ = 64 << 10  # console input taken per pass of the loop (control requests go between)
 
 
 class GuestEngine(Protocol):
@@ -76,6 +84,59 @@ class SimGuest:
         self.cdrom = GuestCdrom()
         self.media_listener: Callable[[], None] | None = None  # told when the CD-ROM's media changes
         self._passed_fds: deque[int] = deque()  # fds received on the control channel, not yet taken
+        self.console: socket.socket | None = None
+        self._console_out = bytearray()
+        self.vm_name = ""
+
+    def attach_console(self, channel: socket.socket, vm_name: str) -> None:
+        """The console channel (vCPU 0): the guest greets on it at once."""
+        channel.setblocking(False)
+        self.console, self.vm_name = channel, vm_name
+        self.console_write(f"{vm_name} console\r\n> ".encode())
+
+    def console_write(self, data: bytes) -> None:
+        """Bytes to the screen. Never blocks: what the vmx has not taken waits in a bounded buffer,
+        flushed from the loop; beyond CONSOLE_BUFFER the rest is dropped."""
+        if self.console is None:
+            return
+        room = CONSOLE_BUFFER - len(self._console_out)
+        if room > 0:
+            self._console_out += data[:room]
+        self._flush_console()
+
+    def _flush_console(self) -> None:
+        if self.console is None or not self._console_out:
+            return
+        try:
+            sent = self.console.send(self._console_out)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._console_out.clear()
+            return
+        del self._console_out[:sent]
+
+    def console_input(self, data: bytes) -> None:
+        """Keys typed on the console. This minimal guest echoes them (Enter: a new prompt)."""
+        self.console_write(data.replace(b"\x7f", b"\b \b").replace(b"\r", b"\r\n> "))
+
+    def _console_io(self, readable: list[int], writable: list[int]) -> None:
+        console = self.console
+        if console is None:
+            return
+        if console.fileno() in writable:
+            self._flush_console()
+        if console.fileno() in readable:
+            try:
+                data = console.recv(CONSOLE_READ)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if data:
+                self.console_input(data)
+            else:
+                self.console = None  # the vmx closed its end
 
     def attach_disk(self, socket_path: str, vm_id: str, workload: DiskWorkload) -> None:
         """The VM's disk path; the workload's code is loaded only once there is one to run (an idle
@@ -239,9 +300,13 @@ class SimGuest:
                     halt = due if halt is None else min(halt, due)
             nic = self.net.fileno() if self.net is not None else None
             waiting: list[int] = [control.fileno()] if nic is None else [control.fileno(), nic]
-            readable, _, _ = select.select(waiting, [], [], halt)
+            if self.console is not None:
+                waiting.append(self.console.fileno())
+            flushing = [self.console.fileno()] if self.console is not None and self._console_out else []
+            readable, writable, _ = select.select(waiting, flushing, [], halt)
             if nic is not None and nic in readable and self.net is not None:
                 self.net.receive()
+            self._console_io(readable, writable)
             if control.fileno() not in readable:
                 continue
             data, fds, _, _ = socket.recv_fds(control, 65536, 4, socket.MSG_CMSG_CLOEXEC)

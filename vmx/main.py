@@ -36,6 +36,7 @@ from pyesx.rpc.server import RpcGate
 from pyesx.vmx.v1 import vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
 from vmx.cdrom import CdromDrives
+from vmx.console import GuestConsole
 from vmx.guestmem import GuestMemory
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
@@ -145,6 +146,9 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
         await runtime.backdoor.attach(worlds.backdoor)
     if runtime.cdroms is not None:
         await runtime.cdroms.power_on()  # start-connected drives get their media
+    if worlds.console is not None:
+        worlds.console.setblocking(False)
+        runtime.console = await GuestConsole.open(worlds.console)
 
     socket_path = layout.vmx_socket(spec.vm_id)
     with contextlib.suppress(FileNotFoundError):
@@ -175,6 +179,8 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     log.info("vmx.powering_off", exit_code=runtime.exit_code)
     await worlds.stop()
     await runtime.backdoor.close()
+    if runtime.console is not None:
+        await runtime.console.close()
     await server.stop(grace=0.5)
     for path in (socket_path, layout.vmx_state(spec.vm_id)):
         with contextlib.suppress(FileNotFoundError):

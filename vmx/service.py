@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -19,8 +20,10 @@ from pyesx.exits import VMX_EXIT_GUEST_POWEROFF, VMX_EXIT_OK
 from pyesx.logs import get_logger
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
 from pyesx.vmxfile import VmxConfig
+from vmx import console as _console_types
 from vmx.backdoor import TOOLS_NOT_INSTALLED, TOOLS_OK, Backdoor
 from vmx.cdrom import CdromDrives
+from vmx.console import rpc as console_rpc
 from vmx.guestmem import MB, PAGE, MemoryState, mb_of, pages_of
 from vmx.worlds import VmmWorlds
 
@@ -47,8 +50,15 @@ class VmxRuntime:
     memory_reservation_mb: int = 0
     cdroms: CdromDrives | None = None  # set at power-on from the .vmx
 
+    console: _console_types.GuestConsole | None = None  # vCPU 0's console channel, once the loop runs
+
     def __post_init__(self) -> None:
         self.backdoor = Backdoor(self.vm_name, self.machine_event)
+
+    def console_hub(self) -> _console_types.ConsoleHub:
+        if self.console is None:
+            raise faults.InvalidState("no_console", f"{self.vm_name} has no console")
+        return self.console.hub
 
     def finish(self, exit_code: int = VMX_EXIT_OK) -> None:
         self.exit_code = exit_code
@@ -266,3 +276,19 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
             raise faults.InvalidState("the VM's CD-ROM drives are not running")
         seen = await self.runtime.cdroms.set(request.key, request.path, request.connected)
         return vmx_pb2.CdMediaResponse(size_bytes=int(seen["size_bytes"]), volume_id=str(seen["volume_id"]))
+
+    async def AttachConsole(
+        self, request_iterator: AsyncIterator[vmx_pb2.ConsoleKeys], context: Ctx
+    ) -> AsyncIterator[vmx_pb2.ConsoleScreenData]:
+        async for output in console_rpc.attach(self.runtime.console_hub(), request_iterator):
+            yield output
+
+    async def Screenshot(
+        self, request: vmx_pb2.ScreenshotRequest, context: Ctx
+    ) -> vmx_pb2.ScreenshotResponse:
+        return await console_rpc.screenshot(self.runtime.console_hub(), request.path)
+
+    async def ConsoleText(
+        self, request: vmx_pb2.ConsoleTextRequest, context: Ctx
+    ) -> vmx_pb2.ConsoleTextResponse:
+        return console_rpc.text(self.runtime.console_hub())

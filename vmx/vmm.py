@@ -35,9 +35,10 @@ def run_world(
     disk_workload: DiskWorkload | None = None,
     network: tuple[str, NetSettings] | None = None,
     backdoor: socket.socket | None = None,
+    console: socket.socket | None = None,
 ) -> int:
-    """Body of a VMM world (``memory``, ``disk_workload`` and ``network`` (its first NIC's key and
-    the guest's settings): on vCPU 0); returns its exit status."""
+    """Body of a VMM world (``memory``, ``disk_workload``, ``network`` (its first NIC's key and
+    the guest's settings) and the ``console`` channel: on vCPU 0); returns its exit status."""
     set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
     die_with_parent(vmx_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -49,6 +50,8 @@ def run_world(
         guest.attach_disk(str(layout.storage_socket), vm_id, disk_workload)
     if network is not None:
         guest.attach_network(str(layout.net_socket), vm_id, *network)
+    if console is not None:
+        guest.attach_console(console, vm_name)
     try:
         return guest.run(control)
     finally:

@@ -92,6 +92,7 @@ class VmmWorlds:
         self.network = network  # (its first NIC, the guest's network settings), on vCPU 0
         self.worlds: list[VmmWorld] = []
         self.backdoor: socket.socket | None = None  # the vmx's end of the guest's backdoor (vCPU 0)
+        self.console: socket.socket | None = None  # the vmx's end of vCPU 0's console channel
         self.added = asyncio.Event()  # set when a hot-added world joins
 
     def fork(self, states: list[VcpuState], timeout: float = 10.0) -> list[int]:
@@ -100,6 +101,7 @@ class VmmWorlds:
         for state in states:
             ours, theirs = socket.socketpair()
             backdoor = socket.socketpair() if state.vcpu == 0 else None
+            console = socket.socketpair() if state.vcpu == 0 else None
             pid = os.fork()
             if pid == 0:
                 code = 1
@@ -109,6 +111,11 @@ class VmmWorlds:
                         backdoor[0].close()
                     for sibling in self.worlds:
                         sibling.control.close()
+                    for vmx_end in (self.console, self.backdoor):
+                        if vmx_end is not None:
+                            vmx_end.close()
+                    if console is not None:
+                        console[0].close()
                     first = state.vcpu == 0
                     memory, disk = (self.memory, self.disk_workload) if first else (None, None)
                     network = self.network if first else None
@@ -125,6 +132,7 @@ class VmmWorlds:
                         disk,
                         network,
                         backdoor[1] if backdoor is not None else None,
+                        console[1] if console is not None else None,
                     )
                 except BaseException:
                     traceback.print_exc()
@@ -134,6 +142,9 @@ class VmmWorlds:
             if backdoor is not None:
                 backdoor[1].close()
                 self.backdoor = backdoor[0]
+            if console is not None:
+                console[1].close()
+                self.console = console[0]
             self.worlds.append(VmmWorld(state.vcpu, pid, ours))
         for world in self.worlds:
             world.control.settimeout(timeout)

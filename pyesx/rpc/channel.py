@@ -42,10 +42,16 @@ INTERNAL_OPTIONS = [
 ]
 
 
+class _StreamStream(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(_with_request_id(details), requests)
+
+
 def unix_channel(socket_path: str) -> grpc.aio.Channel:
     """An aio channel to a unix socket that forwards the request id of the call being served."""
+    interceptors = [_UnaryUnary(), _UnaryStream(), _StreamStream()]
     return grpc.aio.insecure_channel(
-        f"unix://{socket_path}", options=INTERNAL_OPTIONS, interceptors=[_UnaryUnary(), _UnaryStream()]
+        f"unix://{socket_path}", options=INTERNAL_OPTIONS, interceptors=interceptors
     )
 
 

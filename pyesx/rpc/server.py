@@ -43,8 +43,8 @@ def _as_fault(exc: Exception, method: str) -> faults.VimFault:
 
 
 class RpcGate:
-    """Request id binding, authentication, canonical log line and fault mapping, for unary-unary,
-    unary-stream and stream-unary RPCs.
+    """Request id binding, authentication, canonical log line and fault mapping, for every kind of
+    RPC (unary or streaming either way).
 
     ``authenticate(method, metadata)``, when given, runs first inside every call;
     it raises a fault to refuse the call or binds the caller's identity.
@@ -78,7 +78,13 @@ class RpcGate:
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        raise TypeError(f"{method}: only unary-unary, unary-stream and stream-unary RPCs are served")
+        if handler.stream_stream:  # the same: the request iterator is passed on
+            return grpc.stream_stream_rpc_method_handler(
+                self._stream(handler.stream_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        raise TypeError(f"{method}: unknown kind of RPC")
 
     def _enter(self, method: str, context: grpc.aio.ServicerContext) -> None:
         """Bind the call's request id and caller. Each RPC runs in its own task, so nothing leaks."""

@@ -65,6 +65,7 @@ from pyesx.faults import (
     ToolsUnavailable,
     VimFault,
 )
+from tests.unit.shell_fake_console import FakeConsole
 from tests.unit.shell_fake_datastores import FakeDatastores
 from tests.unit.shell_fake_network import FakeNetwork
 
@@ -136,7 +137,7 @@ class _CpuCounters:
         return None
 
 
-class FakeClient(FakeDatastores, FakeNetwork):
+class FakeClient(FakeDatastores, FakeNetwork, FakeConsole):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
     def __init__(self, server: str = "fake:8443", user: str = "root") -> None:

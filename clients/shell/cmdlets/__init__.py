@@ -6,6 +6,7 @@ from clients.shell.cmdlets import (
     advanced,
     cddrive,
     connection,
+    console,
     datastore,
     event,
     guest,
@@ -45,6 +46,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *nic.CMDLETS,
     *cddrive.CMDLETS,
     *question.CMDLETS,
+    *console.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

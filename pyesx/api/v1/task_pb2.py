@@ -26,27 +26,27 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from pyesx.api.v1 import faults_pb2 as pyesx_dot_api_dot_v1_dot_faults__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/task.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19pyesx/api/v1/faults.proto\"\xae\x03\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65scription_id\x18\x02 \x01(\t\x12\x11\n\tentity_id\x18\x03 \x01(\t\x12\x13\n\x0b\x65ntity_name\x18\x04 \x01(\t\x12&\n\x05state\x18\x05 \x01(\x0e\x32\x17.pyesx.api.v1.TaskState\x12\x10\n\x08progress\x18\x06 \x01(\x05\x12\x0c\n\x04user\x18\x07 \x01(\t\x12.\n\nqueue_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x13.pyesx.api.v1.Fault\x12\x18\n\x10result_entity_id\x18\x0c \x01(\t\x12\x12\n\ncancelable\x18\r \x01(\x08\x12\x18\n\x10\x63\x61ncel_requested\x18\x0e \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0f \x01(\t\"\x1c\n\x0eGetTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"9\n\x12WaitForTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\"%\n\x10ListTasksRequest\x12\x11\n\tentity_id\x18\x01 \x01(\t\"\x1f\n\x11\x43\x61ncelTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"6\n\x11ListTasksResponse\x12!\n\x05tasks\x18\x01 \x03(\x0b\x32\x12.pyesx.api.v1.Task*<\n\tTaskState\x12\n\n\x06QUEUED\x10\x00\x12\x0b\n\x07RUNNING\x10\x01\x12\x0b\n\x07SUCCESS\x10\x02\x12\t\n\x05\x45RROR\x10\x03\x32\xa0\x02\n\x0bTaskService\x12;\n\x07GetTask\x12\x1c.pyesx.api.v1.GetTaskRequest\x1a\x12.pyesx.api.v1.Task\x12\x43\n\x0bWaitForTask\x12 .pyesx.api.v1.WaitForTaskRequest\x1a\x12.pyesx.api.v1.Task\x12L\n\tListTasks\x12\x1e.pyesx.api.v1.ListTasksRequest\x1a\x1f.pyesx.api.v1.ListTasksResponse\x12\x41\n\nCancelTask\x12\x1f.pyesx.api.v1.CancelTaskRequest\x1a\x12.pyesx.api.v1.Taskb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/task.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19pyesx/api/v1/faults.proto\"\xbe\x03\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65scription_id\x18\x02 \x01(\t\x12\x11\n\tentity_id\x18\x03 \x01(\t\x12\x13\n\x0b\x65ntity_name\x18\x04 \x01(\t\x12&\n\x05state\x18\x05 \x01(\x0e\x32\x17.pyesx.api.v1.TaskState\x12\x10\n\x08progress\x18\x06 \x01(\x05\x12\x0c\n\x04user\x18\x07 \x01(\t\x12.\n\nqueue_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x13.pyesx.api.v1.Fault\x12\x18\n\x10result_entity_id\x18\x0c \x01(\t\x12\x12\n\ncancelable\x18\r \x01(\x08\x12\x18\n\x10\x63\x61ncel_requested\x18\x0e \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0f \x01(\t\x12\x0e\n\x06result\x18\x10 \x01(\t\"\x1c\n\x0eGetTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"9\n\x12WaitForTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\"%\n\x10ListTasksRequest\x12\x11\n\tentity_id\x18\x01 \x01(\t\"\x1f\n\x11\x43\x61ncelTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"6\n\x11ListTasksResponse\x12!\n\x05tasks\x18\x01 \x03(\x0b\x32\x12.pyesx.api.v1.Task*<\n\tTaskState\x12\n\n\x06QUEUED\x10\x00\x12\x0b\n\x07RUNNING\x10\x01\x12\x0b\n\x07SUCCESS\x10\x02\x12\t\n\x05\x45RROR\x10\x03\x32\xa0\x02\n\x0bTaskService\x12;\n\x07GetTask\x12\x1c.pyesx.api.v1.GetTaskRequest\x1a\x12.pyesx.api.v1.Task\x12\x43\n\x0bWaitForTask\x12 .pyesx.api.v1.WaitForTaskRequest\x1a\x12.pyesx.api.v1.Task\x12L\n\tListTasks\x12\x1e.pyesx.api.v1.ListTasksRequest\x1a\x1f.pyesx.api.v1.ListTasksResponse\x12\x41\n\nCancelTask\x12\x1f.pyesx.api.v1.CancelTaskRequest\x1a\x12.pyesx.api.v1.Taskb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.api.v1.task_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASKSTATE']._serialized_start=751
-  _globals['_TASKSTATE']._serialized_end=811
+  _globals['_TASKSTATE']._serialized_start=767
+  _globals['_TASKSTATE']._serialized_end=827
   _globals['_TASK']._serialized_start=102
-  _globals['_TASK']._serialized_end=532
-  _globals['_GETTASKREQUEST']._serialized_start=534
-  _globals['_GETTASKREQUEST']._serialized_end=562
-  _globals['_WAITFORTASKREQUEST']._serialized_start=564
-  _globals['_WAITFORTASKREQUEST']._serialized_end=621
-  _globals['_LISTTASKSREQUEST']._serialized_start=623
-  _globals['_LISTTASKSREQUEST']._serialized_end=660
-  _globals['_CANCELTASKREQUEST']._serialized_start=662
-  _globals['_CANCELTASKREQUEST']._serialized_end=693
-  _globals['_LISTTASKSRESPONSE']._serialized_start=695
-  _globals['_LISTTASKSRESPONSE']._serialized_end=749
-  _globals['_TASKSERVICE']._serialized_start=814
-  _globals['_TASKSERVICE']._serialized_end=1102
+  _globals['_TASK']._serialized_end=548
+  _globals['_GETTASKREQUEST']._serialized_start=550
+  _globals['_GETTASKREQUEST']._serialized_end=578
+  _globals['_WAITFORTASKREQUEST']._serialized_start=580
+  _globals['_WAITFORTASKREQUEST']._serialized_end=637
+  _globals['_LISTTASKSREQUEST']._serialized_start=639
+  _globals['_LISTTASKSREQUEST']._serialized_end=676
+  _globals['_CANCELTASKREQUEST']._serialized_start=678
+  _globals['_CANCELTASKREQUEST']._serialized_end=709
+  _globals['_LISTTASKSRESPONSE']._serialized_start=711
+  _globals['_LISTTASKSRESPONSE']._serialized_end=765
+  _globals['_TASKSERVICE']._serialized_start=830
+  _globals['_TASKSERVICE']._serialized_end=1118
 # @@protoc_insertion_point(module_scope)

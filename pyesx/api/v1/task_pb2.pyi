@@ -59,6 +59,7 @@ class Task(_message.Message):
     CANCELABLE_FIELD_NUMBER: _builtins.int
     CANCEL_REQUESTED_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """"task-7" """
     description_id: _builtins.str
@@ -74,6 +75,8 @@ class Task(_message.Message):
     cancel_requested: _builtins.bool
     description: _builtins.str
     """"Power On virtual machine" """
+    result: _builtins.str
+    """a value the operation returns (CreateScreenshot: the PNG's datastore path)"""
     @_builtins.property
     def queue_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -102,10 +105,11 @@ class Task(_message.Message):
         cancelable: _builtins.bool = ...,
         cancel_requested: _builtins.bool = ...,
         description: _builtins.str = ...,
+        result: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "error", b"error", "queue_time", b"queue_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_requested", b"cancel_requested", "cancelable", b"cancelable", "complete_time", b"complete_time", "description", b"description", "description_id", b"description_id", "entity_id", b"entity_id", "entity_name", b"entity_name", "error", b"error", "id", b"id", "progress", b"progress", "queue_time", b"queue_time", "result_entity_id", b"result_entity_id", "start_time", b"start_time", "state", b"state", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_requested", b"cancel_requested", "cancelable", b"cancelable", "complete_time", b"complete_time", "description", b"description", "description_id", b"description_id", "entity_id", b"entity_id", "entity_name", b"entity_name", "error", b"error", "id", b"id", "progress", b"progress", "queue_time", b"queue_time", "result", b"result", "result_entity_id", b"result_entity_id", "start_time", b"start_time", "state", b"state", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -90,6 +90,21 @@ class VmxStub:
                 request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.FromString,
                 _registered_method=True)
+        self.AttachConsole = channel.stream_stream(
+                '/pyesx.vmx.v1.Vmx/AttachConsole',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleKeys.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleScreenData.FromString,
+                _registered_method=True)
+        self.Screenshot = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/Screenshot',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ScreenshotRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ScreenshotResponse.FromString,
+                _registered_method=True)
+        self.ConsoleText = channel.unary_unary(
+                '/pyesx.vmx.v1.Vmx/ConsoleText',
+                request_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleTextRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleTextResponse.FromString,
+                _registered_method=True)
 
 
 class VmxServicer:
@@ -173,6 +188,27 @@ class VmxServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AttachConsole(self, request_iterator, context):
+        """The remote console: a full repaint of the screen, then the guest's output as it comes; keys in.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Screenshot(self, request, context):
+        """The screen drawn as a PNG written to path (absolute, in an existing folder).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConsoleText(self, request, context):
+        """What the screen shows now, as text, and how many viewers watch it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VmxServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +266,21 @@ def add_VmxServicer_to_server(servicer, server):
                     servicer.SetCdMedia,
                     request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.FromString,
                     response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.SerializeToString,
+            ),
+            'AttachConsole': grpc.stream_stream_rpc_method_handler(
+                    servicer.AttachConsole,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleKeys.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleScreenData.SerializeToString,
+            ),
+            'Screenshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.Screenshot,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ScreenshotRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ScreenshotResponse.SerializeToString,
+            ),
+            'ConsoleText': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConsoleText,
+                    request_deserializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleTextRequest.FromString,
+                    response_serializer=pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleTextResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -529,6 +580,87 @@ class Vmx:
             '/pyesx.vmx.v1.Vmx/SetCdMedia',
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaRequest.SerializeToString,
             pyesx_dot_vmx_dot_v1_dot_vmx__pb2.CdMediaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttachConsole(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/pyesx.vmx.v1.Vmx/AttachConsole',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleKeys.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleScreenData.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Screenshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/Screenshot',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ScreenshotRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ScreenshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConsoleText(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmx.v1.Vmx/ConsoleText',
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleTextRequest.SerializeToString,
+            pyesx_dot_vmx_dot_v1_dot_vmx__pb2.ConsoleTextResponse.FromString,
             options,
             channel_credentials,
             insecure,

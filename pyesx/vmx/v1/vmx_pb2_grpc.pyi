@@ -58,6 +58,12 @@ class VmxStub:
     """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
     the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
     """
+    AttachConsole: _grpc.StreamStreamMultiCallable[_vmx_pb2.ConsoleKeys, _vmx_pb2.ConsoleScreenData]
+    """The remote console: a full repaint of the screen, then the guest's output as it comes; keys in."""
+    Screenshot: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.ScreenshotRequest, _vmx_pb2.ScreenshotResponse]
+    """The screen drawn as a PNG written to path (absolute, in an existing folder)."""
+    ConsoleText: _grpc.UnaryUnaryMultiCallable[_vmx_pb2.ConsoleTextRequest, _vmx_pb2.ConsoleTextResponse]
+    """What the screen shows now, as text, and how many viewers watch it."""
 
 @_typing.type_check_only
 class VmxAsyncStub(VmxStub):
@@ -88,6 +94,12 @@ class VmxAsyncStub(VmxStub):
     """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
     the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
     """
+    AttachConsole: _aio.StreamStreamMultiCallable[_vmx_pb2.ConsoleKeys, _vmx_pb2.ConsoleScreenData]  # type: ignore[assignment]
+    """The remote console: a full repaint of the screen, then the guest's output as it comes; keys in."""
+    Screenshot: _aio.UnaryUnaryMultiCallable[_vmx_pb2.ScreenshotRequest, _vmx_pb2.ScreenshotResponse]  # type: ignore[assignment]
+    """The screen drawn as a PNG written to path (absolute, in an existing folder)."""
+    ConsoleText: _aio.UnaryUnaryMultiCallable[_vmx_pb2.ConsoleTextRequest, _vmx_pb2.ConsoleTextResponse]  # type: ignore[assignment]
+    """What the screen shows now, as text, and how many viewers watch it."""
 
 class VmxServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -181,5 +193,29 @@ class VmxServicer(metaclass=_abc_1.ABCMeta):
         """A CD-ROM drive's media: the vmx opens the ISO read-only and hands it to the guest (vCPU 0) when
         the drive is connected; FileNotFound when the file cannot be opened (nothing changes then).
         """
+
+    @_abc_1.abstractmethod
+    def AttachConsole(
+        self,
+        request_iterator: _MaybeAsyncIterator[_vmx_pb2.ConsoleKeys],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_vmx_pb2.ConsoleScreenData], _abc.AsyncIterator[_vmx_pb2.ConsoleScreenData]]:
+        """The remote console: a full repaint of the screen, then the guest's output as it comes; keys in."""
+
+    @_abc_1.abstractmethod
+    def Screenshot(
+        self,
+        request: _vmx_pb2.ScreenshotRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.ScreenshotResponse, _abc.Awaitable[_vmx_pb2.ScreenshotResponse]]:
+        """The screen drawn as a PNG written to path (absolute, in an existing folder)."""
+
+    @_abc_1.abstractmethod
+    def ConsoleText(
+        self,
+        request: _vmx_pb2.ConsoleTextRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmx_pb2.ConsoleTextResponse, _abc.Awaitable[_vmx_pb2.ConsoleTextResponse]]:
+        """What the screen shows now, as text, and how many viewers watch it."""
 
 def add_VmxServicer_to_server(servicer: VmxServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

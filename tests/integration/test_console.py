@@ -1,0 +1,190 @@
+"""Issue 6's remote console on a real host: tickets, viewers, keys and echo, screenshots, faults."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import struct
+import subprocess
+import termios
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from clients import Client
+from clients.console import Console, attach_url
+from pyesx import faults
+from tests.harness import PYESX, BootedHost, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+def _running_vm(client: Client, name: str = "web01") -> str:
+    task = client.wait_for_task(client.create_vm(name, memory_mb=64, disk_capacity_bytes=[]).id)
+    assert task.result_vm is not None
+    client.wait_for_task(client.power_on(task.result_vm.id).id)
+    return task.result_vm.id
+
+
+def _viewers(client: Client, vm_id: str) -> int:
+    return client.screen(vm_id).viewers
+
+
+def test_two_viewers_see_what_one_types(client: Client) -> None:
+    vm_id = _running_vm(client)
+    with client.console(vm_id) as first, client.console(vm_id) as second:
+        first.read_until(b"web01 console")  # the first output repaints the screen: the guest's banner
+        second.read_until(b"web01 console")
+        first.send("hello\r")
+        assert first.read_until(b"hello\r\n> ").endswith(b"hello\r\n> ")
+        second.read_until(b"hello\r\n> ")
+        second.send("bye")
+        first.read_until(b"bye")
+        rows = first.screen_text()
+        assert rows[:3] == ["web01 console", "> hello", "> bye"]
+        assert client.screen(vm_id).cursor_col == len("> bye")
+        assert _viewers(client, vm_id) == 2
+
+
+def test_ticket_rules(client: Client) -> None:
+    vm_id = _running_vm(client)
+    other = _running_vm(client, "db01")
+    ticket = client.acquire_ticket(vm_id)
+    assert ticket.url == f"pyesx+console://{client.server}/{vm_id}?ticket={ticket.ticket}"
+    with client.console(vm_id, ticket.ticket) as console:
+        console.read_until(b"console")
+    with pytest.raises(faults.NotAuthenticated):  # reused
+        client.console(vm_id, ticket.ticket)
+    with pytest.raises(faults.NotAuthenticated):  # another VM's
+        client.console(other, client.acquire_ticket(vm_id).ticket)
+    with pytest.raises(faults.NotAuthenticated):  # never issued
+        client.console(vm_id, "forged")
+    assert _viewers(client, vm_id) == 0
+
+
+def test_a_ticket_dies_with_its_session(host: BootedHost) -> None:
+    with host.client() as client:
+        vm_id = _running_vm(client)
+        ticket = client.acquire_ticket(vm_id)
+        client.logout()
+        with pytest.raises(faults.NotAuthenticated):
+            attach_url(ticket.url)
+
+
+def test_attach_by_url_without_a_login(client: Client) -> None:
+    vm_id = _running_vm(client)
+    console, channel = attach_url(client.acquire_ticket(vm_id).url)
+    try:
+        console.read_until(b"console")
+        console.send("ab\x7fc\r")  # a character rubbed out, then Enter
+        console.read_until(b"c\r\n> ")
+    finally:
+        console.close()
+        channel.close()
+    assert client.screen(vm_id).rows[1:3] == ["> ac", ">"]
+
+
+def test_powered_off_vm_has_no_console(client: Client) -> None:
+    task = client.wait_for_task(client.create_vm("off01", memory_mb=64, disk_capacity_bytes=[]).id)
+    assert task.result_vm is not None
+    with pytest.raises(faults.InvalidPowerState):
+        client.acquire_ticket(task.result_vm.id)
+    with pytest.raises(faults.InvalidPowerState):
+        client.create_screenshot(task.result_vm.id)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR"
+    header = data[16 : 16 + length]
+    assert struct.unpack(">I", data[16 + length : 20 + length])[0] == zlib.crc32(b"IHDR" + header)
+    width, height = struct.unpack(">II", header[:8])
+    return width, height
+
+
+def test_screenshot_is_a_png_in_the_vm_folder(host: BootedHost, client: Client, tmp_path: Path) -> None:
+    vm_id = _running_vm(client)
+    task = client.wait_for_task(client.create_screenshot(vm_id).id)
+    assert task.result == "[datastore1] web01/web01-1.png"
+    assert _png_size(host.root / "vmfs/volumes/datastore1/web01/web01-1.png") == (640, 400)
+    second = client.wait_for_task(client.create_screenshot(vm_id).id)
+    assert second.result == "[datastore1] web01/web01-2.png"
+    local = tmp_path / "shot.png"
+    client.download(second.result, local)
+    assert _png_size(local) == (640, 400)
+
+
+def test_ten_megabytes_pasted(client: Client) -> None:
+    vm_id = _running_vm(client)
+    with client.console(vm_id) as console:
+        console.read_until(b"console")
+        console.send(b"x" * (10 << 20) + b"\rdone\r")
+        # while the paste is on its way, hostd, the vmx and the guest answer
+        assert client.guest_info(vm_id).tools_running_status == "guestToolsRunning"
+        assert client.get_vm(vm_id).power_state == "poweredOn"
+        console.read_until(b"> done\r\n> ", timeout=90)
+        assert client.screen(vm_id).rows[-2:] == ["> done", ">"]
+
+
+def test_a_viewer_that_goes_leaves_nothing(client: Client) -> None:
+    vm_id = _running_vm(client)
+    console: Console = client.console(vm_id)
+    console.read_until(b"console")
+    console.send("a" * 1000)
+    assert _viewers(client, vm_id) == 1
+    console.close()  # mid-stream: the host drops the viewer
+    wait_until(lambda: _viewers(client, vm_id) == 0, what="the viewer to be gone")
+    with client.console(vm_id) as again:  # the console still works for the next one
+        again.read_until(b"console")
+        assert _viewers(client, vm_id) == 1
+
+
+def _read_pty(master: int, expected: bytes, timeout: float = 30.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while expected not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {expected!r} in {seen!r}"
+        readable, _, _ = select.select([master], [], [], left)
+        if readable:
+            seen += os.read(master, 65536)
+    return seen
+
+
+def _pyesx_console(host: BootedHost, *args: str) -> tuple[subprocess.Popen[bytes], int, int]:
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
+    env |= {"PYESX_SERVER": host.address, "PYESX_USER": "root", "PYESX_PASSWORD": host.password}
+    process = subprocess.Popen([PYESX, "console", *args], stdin=slave, stdout=slave, stderr=slave, env=env)
+    return process, master, slave
+
+
+@pytest.mark.parametrize("by_url", [False, True])
+def test_pyesx_console_in_a_terminal(host: BootedHost, client: Client, by_url: bool) -> None:
+    vm_id = _running_vm(client)
+    # a ticket lives while the session that acquired it does (this test's)
+    args = ["--url", client.acquire_ticket(vm_id).url] if by_url else ["web01"]
+    process, master, slave = _pyesx_console(host, *args)
+    before = termios.tcgetattr(slave)
+    try:
+        name = vm_id if by_url else "web01"
+        _read_pty(master, f"Connected to {name}.\r\nEscape character is ^]".encode())
+        _read_pty(master, b"web01 console")
+        wait_until(lambda: _viewers(client, vm_id) == 1, what="the terminal to attach")
+        os.write(master, b"uname\r")
+        _read_pty(master, b"uname\r\n> ")
+        os.write(master, b"\x1d")  # Ctrl-]
+        assert process.wait(timeout=30) == 0
+        assert termios.tcgetattr(slave) == before  # the terminal is itself again
+        wait_until(lambda: _viewers(client, vm_id) == 0, what="the terminal's viewer to go")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+        os.close(slave)
