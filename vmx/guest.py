@@ -9,12 +9,11 @@ touch it now), ``disk`` (the disk workload changed), ``net`` (the network
 settings changed), ``media`` (the CD-ROM's media: ``{"op": "media", "fd": true}`` carries the
 ISO's open fd as SCM_RIGHTS ancillary data, ``"fd": false`` means no media) and ``stop``. End of
 file means the vmx is gone and the world ends too.
-settings changed) and ``stop``. End of file
-means the vmx is gone and the world ends too.
 
-On vCPU 0 a second channel is the console: a raw byte stream, terminal output
-(UTF-8 and ANSI escapes) from the guest to the vmx, keys as a terminal sends
-them from the vmx to the guest (``console_write`` / ``console_input``).
+On vCPU 0 the guest software runs (``vmx.guestport``: the firmware, the
+installer or the OS) with two more channels to the vmx: the console, a raw byte
+stream (terminal output, UTF-8 and ANSI escapes, from the guest; keys as a
+terminal sends them to the guest), and the backdoor (``vmx.backdoor``).
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ from vmx.guestmem import GuestMemory
 if TYPE_CHECKING:
     from vmx.guestdisk import GuestDiskWorkload
     from vmx.guestnet import GuestNetwork
+    from vmx.guestport import GuestPort
 
 PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
 TOUCH_PERIOD = 1.0  # seconds between two passes over the guest's working set
@@ -86,13 +86,17 @@ class SimGuest:
         self._passed_fds: deque[int] = deque()  # fds received on the control channel, not yet taken
         self.console: socket.socket | None = None
         self._console_out = bytearray()
-        self.vm_name = ""
+        self.port: GuestPort | None = None  # the guest software (vCPU 0)
 
-    def attach_console(self, channel: socket.socket, vm_name: str) -> None:
-        """The console channel (vCPU 0): the guest greets on it at once."""
+    def attach_console(self, channel: socket.socket) -> None:
+        """The console channel (vCPU 0)."""
         channel.setblocking(False)
-        self.console, self.vm_name = channel, vm_name
-        self.console_write(f"{vm_name} console\r\n> ".encode())
+        self.console = channel
+
+    def attach_guest(self, port: GuestPort) -> None:
+        """The guest software (vCPU 0): it boots when the world starts running."""
+        self.port = port
+        self.media_listener = port.media_changed
 
     def console_write(self, data: bytes) -> None:
         """Bytes to the screen. Never blocks: what the vmx has not taken waits in a bounded buffer,
@@ -117,8 +121,9 @@ class SimGuest:
         del self._console_out[:sent]
 
     def console_input(self, data: bytes) -> None:
-        """Keys typed on the console. This minimal guest echoes them (Enter: a new prompt)."""
-        self.console_write(data.replace(b"\x7f", b"\b \b").replace(b"\r", b"\r\n> "))
+        """Keys typed on the console, to the guest software."""
+        if self.port is not None:
+            self.port.console_input(data)
 
     def _console_io(self, readable: list[int], writable: list[int]) -> None:
         console = self.console
@@ -169,6 +174,8 @@ class SimGuest:
         for device in (self.disk, self.net):
             if device is not None:
                 device.close()
+        if self.port is not None:
+            self.port.close()
         self.cdrom.eject()
         while self._passed_fds:
             os.close(self._passed_fds.popleft())
@@ -197,6 +204,8 @@ class SimGuest:
     def _reset(self) -> None:
         self.state = VcpuState(self.state.vcpu, 0.0, self.state.boot_count + 1)
         self._resumed_at = time.monotonic()
+        if self.port is not None:
+            self.port.boot()  # the firmware starts again
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """The answer to one request; None ends the world."""
@@ -291,22 +300,38 @@ class SimGuest:
         self.net.step()
         return self.net.due()
 
+    def _software(self) -> float | None:
+        """Run the guest software until it blocks; how long until it wants the vCPU (None: halted)."""
+        if self.port is None:
+            return None
+        due = self.port.step(time.monotonic())
+        return due if due is None else max(0.0, due)
+
     def run(self, control: socket.socket) -> int:
         pending = b""
+        if self.port is not None:
+            self.port.boot()
         while True:
             halt = self._work()
-            for due in (self._touch(), self._io(), self._network()):
+            for due in (self._touch(), self._io(), self._network(), self._software()):
                 if due is not None:
                     halt = due if halt is None else min(halt, due)
             nic = self.net.fileno() if self.net is not None else None
             waiting: list[int] = [control.fileno()] if nic is None else [control.fileno(), nic]
+            flushing: list[int] = []
             if self.console is not None:
                 waiting.append(self.console.fileno())
-            flushing = [self.console.fileno()] if self.console is not None and self._console_out else []
+                if self._console_out:
+                    flushing.append(self.console.fileno())
+            if self.port is not None:
+                waiting += self.port.read_fds()
+                flushing += self.port.write_fds()
             readable, writable, _ = select.select(waiting, flushing, [], halt)
             if nic is not None and nic in readable and self.net is not None:
                 self.net.receive()
             self._console_io(readable, writable)
+            if self.port is not None:
+                self.port.io(readable, writable)
             if control.fileno() not in readable:
                 continue
             data, fds, _, _ = socket.recv_fds(control, 65536, 4, socket.MSG_CMSG_CLOEXEC)

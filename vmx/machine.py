@@ -176,6 +176,10 @@ class VmmMachine:
     def reset(self) -> None:
         self.tools_send({"op": "reset"})
 
+    def standby(self) -> None:
+        """The guest went to standby: hostd suspends the VM (ESXi's standby action "checkpoint")."""
+        self.tools_send({"op": "standby"})
+
     def tools_send(self, message: dict[str, Any]) -> None:
         if self.backdoor is None:
             return

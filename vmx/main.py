@@ -38,6 +38,7 @@ from pyesx.vmxfile import VmxConfig
 from vmx.cdrom import CdromDrives
 from vmx.console import GuestConsole
 from vmx.guestmem import GuestMemory
+from vmx.nvram import runs_bios
 from vmx.service import VmxRuntime, VmxServicer
 from vmx.worlds import VmmWorlds
 
@@ -94,6 +95,8 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         memory,
         guestsim.disk_workload(config),
         network,
+        spec.vmx_path,
+        runs_bios(config),
     )
     runtime = VmxRuntime(spec.vm_id, spec.vm_name, Path(spec.vmx_path), worlds, spec.guest_tools)
     runtime.cdroms = CdromDrives(worlds, Path(spec.vmx_path).parent, cd_drives(config))

@@ -92,6 +92,8 @@ class VmxRuntime:
         elif op == "reset":
             _log.info("vmx.guest_reset")
             await self.worlds.request_all("reset")
+        elif op == "standby":
+            _log.info("vmx.guest_standby")
         elif op == "cpu_load":
             vcpus, percent = int(event.get("vcpus", 0)), max(0, min(100, int(event.get("percent", 0))))
             await self.worlds.set_guest_load(vcpus, percent)

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from pyesx.checkpoint import VcpuState
@@ -21,6 +22,23 @@ from pyesx.layout import HostLayout
 from pyesx.procs import die_with_parent, set_title
 from vmx.guest import SimGuest
 from vmx.guestmem import GuestMemory
+from vmx.guestport import GuestPort
+from vmx.machine import VmmMachine
+
+
+@dataclass
+class Vcpu0Devices:
+    """What vCPU 0's world owns beside its vCPU: the guest software's machine and the simulated
+    guest's workloads."""
+
+    vmx_path: str
+    num_cpus: int
+    bios: bool  # a PC's firmware (else the preinstalled appliance)
+    backdoor: socket.socket
+    console: socket.socket
+    memory: GuestMemory | None = None
+    disk_workload: DiskWorkload | None = None
+    network: tuple[str, NetSettings] | None = None  # its first NIC's key and the guest's settings
 
 
 def run_world(
@@ -31,31 +49,44 @@ def run_world(
     vmx_pid: int,
     root: str,
     cpu_demand: int,
-    memory: GuestMemory | None = None,
-    disk_workload: DiskWorkload | None = None,
-    network: tuple[str, NetSettings] | None = None,
-    backdoor: socket.socket | None = None,
-    console: socket.socket | None = None,
+    devices: Vcpu0Devices | None = None,
 ) -> int:
-    """Body of a VMM world (``memory``, ``disk_workload``, ``network`` (its first NIC's key and
-    the guest's settings) and the ``console`` channel: on vCPU 0); returns its exit status."""
+    """Body of a VMM world (``devices``: on vCPU 0); returns its exit status."""
     set_title(f"pyesx-vmm{state.vcpu}: {vm_name} ({vm_id}) root={root}")
     die_with_parent(vmx_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control.sendall(f"ready {os.getpid()}\n".encode())
     layout = HostLayout(Path(root))
-    guest = SimGuest(state, cpu_demand, memory)
-    if disk_workload is not None:
-        guest.attach_disk(str(layout.storage_socket), vm_id, disk_workload)
-    if network is not None:
-        guest.attach_network(str(layout.net_socket), vm_id, *network)
-    if console is not None:
-        guest.attach_console(console, vm_name)
+    guest = SimGuest(state, cpu_demand, devices.memory if devices is not None else None)
+    if devices is not None:
+        if devices.disk_workload is not None:
+            guest.attach_disk(str(layout.storage_socket), vm_id, devices.disk_workload)
+        if devices.network is not None:
+            guest.attach_network(str(layout.net_socket), vm_id, *devices.network)
+        guest.attach_console(devices.console)
+        machine = VmmMachine(
+            vm_name,
+            devices.num_cpus,
+            devices.vmx_path,
+            str(layout.storage_socket),
+            vm_id,
+            devices.backdoor,
+            devices.memory,
+            guest.console_write,
+            guest.uptime,
+            lambda: guest.net,
+            guest.cdrom_device,
+        )
+        guest.attach_guest(GuestPort(machine, devices.bios, _log_to_stderr))
     try:
         return guest.run(control)
     finally:
         guest.close_devices()
+
+
+def _log_to_stderr(message: str) -> None:
+    print(f"vmm: {message}", file=sys.stderr, flush=True)  # the vmx's log collects a world's stderr
 
 
 def exec_argv(

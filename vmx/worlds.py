@@ -15,7 +15,7 @@ from pyesx.checkpoint import VcpuState
 from pyesx.guestsim import DiskWorkload, NetSettings
 from pyesx.procs import Child, ForkedChild
 from vmx.guestmem import GuestMemory
-from vmx.vmm import exec_argv, run_world
+from vmx.vmm import Vcpu0Devices, exec_argv, run_world
 
 
 class WorldGone(Exception):
@@ -84,8 +84,12 @@ class VmmWorlds:
         memory: GuestMemory | None = None,
         disk_workload: DiskWorkload | None = None,
         network: tuple[str, NetSettings] | None = None,
+        vmx_path: str = "",
+        bios: bool = False,
     ) -> None:
         self.vm_id, self.vm_name, self.root = vm_id, vm_name, root
+        self.vmx_path = vmx_path  # the guest software reads its nvram and guestinfo beside it
+        self.bios = bios  # the firmware boots the disk or the CD (else the preinstalled appliance)
         self.cpu_demand = cpu_demand  # percent of each vCPU the guest's work keeps busy
         self.memory = memory  # the guest's memory, touched by the guest on vCPU 0
         self.disk_workload = disk_workload or DiskWorkload()  # the guest's disk I/O, on vCPU 0
@@ -100,51 +104,46 @@ class VmmWorlds:
         return their pids by vCPU once each has said it runs."""
         for state in states:
             ours, theirs = socket.socketpair()
-            backdoor = socket.socketpair() if state.vcpu == 0 else None
-            console = socket.socketpair() if state.vcpu == 0 else None
+            first = state.vcpu == 0
+            backdoor = socket.socketpair() if first else None
+            console = socket.socketpair() if first else None
             pid = os.fork()
             if pid == 0:
                 code = 1
                 try:
                     ours.close()
-                    if backdoor is not None:
-                        backdoor[0].close()
                     for sibling in self.worlds:
                         sibling.control.close()
                     for vmx_end in (self.console, self.backdoor):
                         if vmx_end is not None:
                             vmx_end.close()
-                    if console is not None:
+                    devices = None
+                    if backdoor is not None and console is not None:
+                        backdoor[0].close()
                         console[0].close()
-                    first = state.vcpu == 0
-                    memory, disk = (self.memory, self.disk_workload) if first else (None, None)
-                    network = self.network if first else None
-                    vmx_pid, demand = os.getppid(), self.cpu_demand
+                        devices = Vcpu0Devices(
+                            self.vmx_path,
+                            len(states),
+                            self.bios,
+                            backdoor[1],
+                            console[1],
+                            self.memory,
+                            self.disk_workload,
+                            self.network,
+                        )
+                    vmx_pid = os.getppid()
                     code = run_world(
-                        self.vm_id,
-                        self.vm_name,
-                        state,
-                        theirs,
-                        vmx_pid,
-                        self.root,
-                        demand,
-                        memory,
-                        disk,
-                        network,
-                        backdoor[1] if backdoor is not None else None,
-                        console[1] if console is not None else None,
+                        self.vm_id, self.vm_name, state, theirs, vmx_pid, self.root, self.cpu_demand, devices
                     )
                 except BaseException:
                     traceback.print_exc()
                 finally:
                     os._exit(code)
             theirs.close()
-            if backdoor is not None:
+            if backdoor is not None and console is not None:
                 backdoor[1].close()
-                self.backdoor = backdoor[0]
-            if console is not None:
                 console[1].close()
-                self.console = console[0]
+                self.backdoor, self.console = backdoor[0], console[0]
             self.worlds.append(VmmWorld(state.vcpu, pid, ours))
         for world in self.worlds:
             world.control.settimeout(timeout)

@@ -164,7 +164,7 @@ class PcGuest:
             kernel.klog(f"sr 1:0:0:0: [sr0] {'Media changed' if present else 'Media removed'}")
 
 
-def boot_appliance(machine: Machine) -> PcGuest:
+def boot_appliance(machine: Machine, restart_on_reset: bool = True) -> PcGuest:
     """The preinstalled appliance: the OS booted at once from an in-memory root, tools running.
 
     Its host name comes from guestinfo.hostname (or the VM's name), root's password from
@@ -177,4 +177,4 @@ def boot_appliance(machine: Machine) -> PcGuest:
     populate(root, os_image())
     hostname = machine.guestinfo(layout.HOSTNAME_KEY) or sanitize_hostname(machine.vm_name)
     configure(root, hostname, shadow_field(machine.guestinfo(layout.PASSWORD_KEY)))
-    return PcGuest(machine, appliance_root=root)
+    return PcGuest(machine, appliance_root=root, restart_on_reset=restart_on_reset)
