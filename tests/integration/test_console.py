@@ -188,3 +188,15 @@ def test_pyesx_console_in_a_terminal(host: BootedHost, client: Client, by_url: b
             process.wait()
         os.close(master)
         os.close(slave)
+
+
+def test_mouse_reports_reach_a_guest_that_asks_for_them(client: Client) -> None:
+    vm_id = _running_vm(client)
+    with client.console(vm_id) as console:
+        console.read_until(b"console")
+        console.click(0, 0)  # the guest has not asked for mouse reports: dropped
+        console.send("\x1b[?1000h\x1b[?1006h")  # the echoing guest "asks" by writing it to its screen
+        console.read_until(b"\x1b[?1006h")
+        console.click(2, 4)
+        seen = console.read_until(b"\x1b[<0;5;3m")  # the press and the release, echoed back
+        assert b"\x1b[<0;5;3M" in seen and b"\x1b[<0;1;1M" not in seen

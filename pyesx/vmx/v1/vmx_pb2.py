@@ -22,58 +22,59 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from pyesx.api.v1 import console_pb2 as pyesx_dot_api_dot_v1_dot_console__pb2
 from pyesx.api.v1 import vm_pb2 as pyesx_dot_api_dot_v1_dot_vm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\"\x1b\n\x0b\x43onsoleKeys\x12\x0c\n\x04keys\x18\x01 \x01(\x0c\"2\n\x11\x43onsoleScreenData\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07repaint\x18\x02 \x01(\x08\"!\n\x11ScreenshotRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"B\n\x12ScreenshotResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\"\x14\n\x12\x43onsoleTextRequest\"m\n\x13\x43onsoleTextResponse\x12\x0c\n\x04rows\x18\x01 \x03(\t\x12\x12\n\ncursor_row\x18\x02 \x01(\x05\x12\x12\n\ncursor_col\x18\x03 \x01(\x05\x12\x0f\n\x07viewers\x18\x04 \x01(\x05\x12\x0f\n\x07\x63olumns\x18\x05 \x01(\x05\"W\n\rMemoryTargets\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x01 \x01(\x01\x12\x13\n\x0bswap_out_mb\x18\x02 \x01(\x01\x12\x16\n\x0ereservation_mb\x18\x03 \x01(\x01\"\xf0\x01\n\x10GuestMemoryState\x12\x15\n\rconfigured_mb\x18\x01 \x01(\x01\x12\x18\n\x10wanted_active_mb\x18\x02 \x01(\x01\x12\x11\n\tactive_mb\x18\x03 \x01(\x01\x12\x12\n\ngranted_mb\x18\x04 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\x05 \x01(\x01\x12\x12\n\nballoon_mb\x18\x06 \x01(\x01\x12\x12\n\nswapped_mb\x18\x07 \x01(\x01\x12\x14\n\x0cswap_file_mb\x18\x08 \x01(\x01\x12\x19\n\x11\x62\x61lloon_available\x18\t \x01(\x08\x12\x16\n\x0ereservation_mb\x18\n \x01(\x01\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"#\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xb1\x07\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponse\x12O\n\x10SetMemoryTargets\x12\x1b.pyesx.vmx.v1.MemoryTargets\x1a\x1e.pyesx.vmx.v1.GuestMemoryState\x12O\n\rAttachConsole\x12\x19.pyesx.vmx.v1.ConsoleKeys\x1a\x1f.pyesx.vmx.v1.ConsoleScreenData(\x01\x30\x01\x12O\n\nScreenshot\x12\x1f.pyesx.vmx.v1.ScreenshotRequest\x1a .pyesx.vmx.v1.ScreenshotResponse\x12R\n\x0b\x43onsoleText\x12 .pyesx.vmx.v1.ConsoleTextRequest\x1a!.pyesx.vmx.v1.ConsoleTextResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x1apyesx/api/v1/console.proto\x1a\x15pyesx/api/v1/vm.proto\"D\n\x0b\x43onsoleKeys\x12\x0c\n\x04keys\x18\x01 \x01(\x0c\x12\'\n\x05mouse\x18\x02 \x01(\x0b\x32\x18.pyesx.api.v1.MouseEvent\"2\n\x11\x43onsoleScreenData\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07repaint\x18\x02 \x01(\x08\"!\n\x11ScreenshotRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"B\n\x12ScreenshotResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\"\x14\n\x12\x43onsoleTextRequest\"m\n\x13\x43onsoleTextResponse\x12\x0c\n\x04rows\x18\x01 \x03(\t\x12\x12\n\ncursor_row\x18\x02 \x01(\x05\x12\x12\n\ncursor_col\x18\x03 \x01(\x05\x12\x0f\n\x07viewers\x18\x04 \x01(\x05\x12\x0f\n\x07\x63olumns\x18\x05 \x01(\x05\"W\n\rMemoryTargets\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x01 \x01(\x01\x12\x13\n\x0bswap_out_mb\x18\x02 \x01(\x01\x12\x16\n\x0ereservation_mb\x18\x03 \x01(\x01\"\xf0\x01\n\x10GuestMemoryState\x12\x15\n\rconfigured_mb\x18\x01 \x01(\x01\x12\x18\n\x10wanted_active_mb\x18\x02 \x01(\x01\x12\x11\n\tactive_mb\x18\x03 \x01(\x01\x12\x12\n\ngranted_mb\x18\x04 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\x05 \x01(\x01\x12\x12\n\nballoon_mb\x18\x06 \x01(\x01\x12\x12\n\nswapped_mb\x18\x07 \x01(\x01\x12\x14\n\x0cswap_file_mb\x18\x08 \x01(\x01\x12\x19\n\x11\x62\x61lloon_available\x18\t \x01(\x08\x12\x16\n\x0ereservation_mb\x18\n \x01(\x01\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"#\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xb1\x07\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponse\x12O\n\x10SetMemoryTargets\x12\x1b.pyesx.vmx.v1.MemoryTargets\x1a\x1e.pyesx.vmx.v1.GuestMemoryState\x12O\n\rAttachConsole\x12\x19.pyesx.vmx.v1.ConsoleKeys\x1a\x1f.pyesx.vmx.v1.ConsoleScreenData(\x01\x30\x01\x12O\n\nScreenshot\x12\x1f.pyesx.vmx.v1.ScreenshotRequest\x1a .pyesx.vmx.v1.ScreenshotResponse\x12R\n\x0b\x43onsoleText\x12 .pyesx.vmx.v1.ConsoleTextRequest\x1a!.pyesx.vmx.v1.ConsoleTextResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.vmx.v1.vmx_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONSOLEKEYS']._serialized_start=63
-  _globals['_CONSOLEKEYS']._serialized_end=90
-  _globals['_CONSOLESCREENDATA']._serialized_start=92
-  _globals['_CONSOLESCREENDATA']._serialized_end=142
-  _globals['_SCREENSHOTREQUEST']._serialized_start=144
-  _globals['_SCREENSHOTREQUEST']._serialized_end=177
-  _globals['_SCREENSHOTRESPONSE']._serialized_start=179
-  _globals['_SCREENSHOTRESPONSE']._serialized_end=245
-  _globals['_CONSOLETEXTREQUEST']._serialized_start=247
-  _globals['_CONSOLETEXTREQUEST']._serialized_end=267
-  _globals['_CONSOLETEXTRESPONSE']._serialized_start=269
-  _globals['_CONSOLETEXTRESPONSE']._serialized_end=378
-  _globals['_MEMORYTARGETS']._serialized_start=380
-  _globals['_MEMORYTARGETS']._serialized_end=467
-  _globals['_GUESTMEMORYSTATE']._serialized_start=470
-  _globals['_GUESTMEMORYSTATE']._serialized_end=710
-  _globals['_RELOADCONFIGREQUEST']._serialized_start=712
-  _globals['_RELOADCONFIGREQUEST']._serialized_end=733
-  _globals['_RELOADCONFIGRESPONSE']._serialized_start=735
-  _globals['_RELOADCONFIGRESPONSE']._serialized_end=757
-  _globals['_ADDVCPUSREQUEST']._serialized_start=759
-  _globals['_ADDVCPUSREQUEST']._serialized_end=793
-  _globals['_ADDVCPUSRESPONSE']._serialized_start=795
-  _globals['_ADDVCPUSRESPONSE']._serialized_end=831
-  _globals['_CHECKPOINTREQUEST']._serialized_start=833
-  _globals['_CHECKPOINTREQUEST']._serialized_end=866
-  _globals['_CHECKPOINTRESPONSE']._serialized_start=868
-  _globals['_CHECKPOINTRESPONSE']._serialized_end=903
-  _globals['_RESETREQUEST']._serialized_start=905
-  _globals['_RESETREQUEST']._serialized_end=919
-  _globals['_RESETRESPONSE']._serialized_start=921
-  _globals['_RESETRESPONSE']._serialized_end=936
-  _globals['_GUESTINFOREQUEST']._serialized_start=938
-  _globals['_GUESTINFOREQUEST']._serialized_end=956
-  _globals['_GUESTPOWERREQUEST']._serialized_start=958
-  _globals['_GUESTPOWERREQUEST']._serialized_end=993
-  _globals['_GUESTPOWERRESPONSE']._serialized_start=995
-  _globals['_GUESTPOWERRESPONSE']._serialized_end=1015
-  _globals['_POWEROFFREQUEST']._serialized_start=1017
-  _globals['_POWEROFFREQUEST']._serialized_end=1034
-  _globals['_POWEROFFRESPONSE']._serialized_start=1036
-  _globals['_POWEROFFRESPONSE']._serialized_end=1054
-  _globals['_VMX']._serialized_start=1057
-  _globals['_VMX']._serialized_end=2002
+  _globals['_CONSOLEKEYS']._serialized_start=91
+  _globals['_CONSOLEKEYS']._serialized_end=159
+  _globals['_CONSOLESCREENDATA']._serialized_start=161
+  _globals['_CONSOLESCREENDATA']._serialized_end=211
+  _globals['_SCREENSHOTREQUEST']._serialized_start=213
+  _globals['_SCREENSHOTREQUEST']._serialized_end=246
+  _globals['_SCREENSHOTRESPONSE']._serialized_start=248
+  _globals['_SCREENSHOTRESPONSE']._serialized_end=314
+  _globals['_CONSOLETEXTREQUEST']._serialized_start=316
+  _globals['_CONSOLETEXTREQUEST']._serialized_end=336
+  _globals['_CONSOLETEXTRESPONSE']._serialized_start=338
+  _globals['_CONSOLETEXTRESPONSE']._serialized_end=447
+  _globals['_MEMORYTARGETS']._serialized_start=449
+  _globals['_MEMORYTARGETS']._serialized_end=536
+  _globals['_GUESTMEMORYSTATE']._serialized_start=539
+  _globals['_GUESTMEMORYSTATE']._serialized_end=779
+  _globals['_RELOADCONFIGREQUEST']._serialized_start=781
+  _globals['_RELOADCONFIGREQUEST']._serialized_end=802
+  _globals['_RELOADCONFIGRESPONSE']._serialized_start=804
+  _globals['_RELOADCONFIGRESPONSE']._serialized_end=826
+  _globals['_ADDVCPUSREQUEST']._serialized_start=828
+  _globals['_ADDVCPUSREQUEST']._serialized_end=862
+  _globals['_ADDVCPUSRESPONSE']._serialized_start=864
+  _globals['_ADDVCPUSRESPONSE']._serialized_end=900
+  _globals['_CHECKPOINTREQUEST']._serialized_start=902
+  _globals['_CHECKPOINTREQUEST']._serialized_end=935
+  _globals['_CHECKPOINTRESPONSE']._serialized_start=937
+  _globals['_CHECKPOINTRESPONSE']._serialized_end=972
+  _globals['_RESETREQUEST']._serialized_start=974
+  _globals['_RESETREQUEST']._serialized_end=988
+  _globals['_RESETRESPONSE']._serialized_start=990
+  _globals['_RESETRESPONSE']._serialized_end=1005
+  _globals['_GUESTINFOREQUEST']._serialized_start=1007
+  _globals['_GUESTINFOREQUEST']._serialized_end=1025
+  _globals['_GUESTPOWERREQUEST']._serialized_start=1027
+  _globals['_GUESTPOWERREQUEST']._serialized_end=1062
+  _globals['_GUESTPOWERRESPONSE']._serialized_start=1064
+  _globals['_GUESTPOWERRESPONSE']._serialized_end=1084
+  _globals['_POWEROFFREQUEST']._serialized_start=1086
+  _globals['_POWEROFFREQUEST']._serialized_end=1103
+  _globals['_POWEROFFRESPONSE']._serialized_start=1105
+  _globals['_POWEROFFRESPONSE']._serialized_end=1123
+  _globals['_VMX']._serialized_start=1126
+  _globals['_VMX']._serialized_end=2071
 # @@protoc_insertion_point(module_scope)
