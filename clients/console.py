@@ -78,7 +78,7 @@ class Console:
     ) -> None:
         self.vm_id = vm_id
         self._screen = screen
-        self._keys: queue.Queue[bytes | None] = queue.Queue()
+        self._events: queue.Queue[console_pb2.ConsoleInput | None] = queue.Queue()
         self._output: queue.Queue[bytes | BaseException | None] = queue.Queue()
         self._pending = b""
         self.closed = False
@@ -86,8 +86,8 @@ class Console:
 
         def requests() -> Iterator[console_pb2.ConsoleInput]:
             yield first
-            while (keys := self._keys.get()) is not None:
-                yield console_pb2.ConsoleInput(keys=keys)
+            while (event := self._events.get()) is not None:
+                yield event
 
         self._call = stub.Attach(requests(), metadata=[(REQUEST_ID_KEY, new_request_id())])
         self._reader = threading.Thread(target=self._read, name=f"console-{vm_id}", daemon=True)
@@ -129,7 +129,20 @@ class Console:
             raise faults.InvalidState("closed", "the console is closed")
         data = keys.encode() if isinstance(keys, str) else keys
         for start in range(0, len(data), KEYS_MESSAGE_BYTES):  # a paste of any size, in small messages
-            self._keys.put(data[start : start + KEYS_MESSAGE_BYTES])
+            self._events.put(console_pb2.ConsoleInput(keys=data[start : start + KEYS_MESSAGE_BYTES]))
+
+    def mouse(self, row: int, col: int, button: int = 0, pressed: bool = True) -> None:
+        """A mouse event on a cell (0-based; button 0 left, 1 middle, 2 right, 64/65 wheel); the guest
+        gets it as an xterm mouse report if it asked for them."""
+        if self.closed:
+            raise faults.InvalidState("closed", "the console is closed")
+        event = console_pb2.MouseEvent(row=row, col=col, button=button, pressed=pressed)
+        self._events.put(console_pb2.ConsoleInput(mouse=event))
+
+    def click(self, row: int, col: int, button: int = 0) -> None:
+        """Press and release a mouse button on a cell."""
+        self.mouse(row, col, button, True)
+        self.mouse(row, col, button, False)
 
     def __iter__(self) -> Iterator[bytes]:
         if self._pending:
@@ -169,7 +182,7 @@ class Console:
         """Detach (the host forgets this viewer at once)."""
         if not self.closed:
             self.closed = True
-            self._keys.put(None)
+            self._events.put(None)
             self._call.cancel()
             self._reader.join(timeout=10)
 

@@ -85,6 +85,13 @@ class TicketBook:
         return found
 
 
+def _forward(message: console_pb2.ConsoleInput) -> vmx_pb2.ConsoleKeys | None:
+    """A client's input as the vmx takes it (None: nothing to send)."""
+    if message.HasField("mouse"):
+        return vmx_pb2.ConsoleKeys(keys=message.keys, mouse=message.mouse)
+    return vmx_pb2.ConsoleKeys(keys=message.keys) if message.keys else None
+
+
 def screenshot_name(vm: VmRecord) -> str:
     """The next free ``<vm>-<n>.png`` in the VM's folder."""
     pattern = re.compile(rf"{re.escape(vm.name)}-(\d+)\.png")
@@ -139,11 +146,11 @@ class ConsoleServicer(console_pb2_grpc.ConsoleServiceServicer):
         vm, stub = self._running(first.vm_id)
 
         async def keys() -> AsyncIterator[vmx_pb2.ConsoleKeys]:
-            if first.keys:
-                yield vmx_pb2.ConsoleKeys(keys=first.keys)
+            if forwarded := _forward(first):
+                yield forwarded
             async for message in request_iterator:
-                if message.keys:
-                    yield vmx_pb2.ConsoleKeys(keys=message.keys)
+                if forwarded := _forward(message):
+                    yield forwarded
 
         stream = stub.AttachConsole(keys())
         _log.info("console.attached", vm_id=vm.id)

@@ -144,24 +144,32 @@ def test_a_viewer_that_goes_leaves_nothing(client: Client) -> None:
         assert _viewers(client, vm_id) == 1
 
 
-def _read_pty(master: int, expected: bytes, timeout: float = 30.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    seen = b""
-    while expected not in seen:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {expected!r} in {seen!r}"
-        readable, _, _ = select.select([master], [], [], left)
-        if readable:
-            seen += os.read(master, 65536)
-    return seen
+class PtyReader:
+    """Reads a pty's master side; what came after an expected text is kept for the next wait."""
+
+    def __init__(self, master: int) -> None:
+        self.master, self.pending = master, b""
+
+    def until(self, expected: bytes, timeout: float = 30.0) -> bytes:
+        deadline = time.monotonic() + timeout
+        while expected not in self.pending:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {expected!r} in {self.pending!r}"
+            readable, _, _ = select.select([self.master], [], [], left)
+            if readable:
+                self.pending += os.read(self.master, 65536)
+        end = self.pending.index(expected) + len(expected)
+        seen, self.pending = self.pending[:end], self.pending[end:]
+        return seen
 
 
-def _pyesx_console(host: BootedHost, *args: str) -> tuple[subprocess.Popen[bytes], int, int]:
+def _pyesx_console(host: BootedHost, *args: str) -> tuple[subprocess.Popen[bytes], int, int, list[object]]:
     master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
     env |= {"PYESX_SERVER": host.address, "PYESX_USER": "root", "PYESX_PASSWORD": host.password}
     process = subprocess.Popen([PYESX, "console", *args], stdin=slave, stdout=slave, stderr=slave, env=env)
-    return process, master, slave
+    return process, master, slave, before
 
 
 @pytest.mark.parametrize("by_url", [False, True])
@@ -169,15 +177,15 @@ def test_pyesx_console_in_a_terminal(host: BootedHost, client: Client, by_url: b
     vm_id = _running_vm(client)
     # a ticket lives while the session that acquired it does (this test's)
     args = ["--url", client.acquire_ticket(vm_id).url] if by_url else ["web01"]
-    process, master, slave = _pyesx_console(host, *args)
-    before = termios.tcgetattr(slave)
+    process, master, slave, before = _pyesx_console(host, *args)
     try:
         name = vm_id if by_url else "web01"
-        _read_pty(master, f"Connected to {name}.\r\nEscape character is ^]".encode())
-        _read_pty(master, b"web01 console")
+        terminal = PtyReader(master)
+        terminal.until(f"Connected to {name}.\r\nEscape character is ^]".encode())
+        terminal.until(b"web01 console")
         wait_until(lambda: _viewers(client, vm_id) == 1, what="the terminal to attach")
         os.write(master, b"uname\r")
-        _read_pty(master, b"uname\r\n> ")
+        terminal.until(b"uname\r\n> ")
         os.write(master, b"\x1d")  # Ctrl-]
         assert process.wait(timeout=30) == 0
         assert termios.tcgetattr(slave) == before  # the terminal is itself again
@@ -188,3 +196,15 @@ def test_pyesx_console_in_a_terminal(host: BootedHost, client: Client, by_url: b
             process.wait()
         os.close(master)
         os.close(slave)
+
+
+def test_mouse_reports_reach_a_guest_that_asks_for_them(client: Client) -> None:
+    vm_id = _running_vm(client)
+    with client.console(vm_id) as console:
+        console.read_until(b"console")
+        console.click(0, 0)  # the guest has not asked for mouse reports: dropped
+        console.send("\x1b[?1000h\x1b[?1006h")  # the echoing guest "asks" by writing it to its screen
+        console.read_until(b"\x1b[?1006h")
+        console.click(2, 4)
+        seen = console.read_until(b"\x1b[<0;5;3m")  # the press and the release, echoed back
+        assert b"\x1b[<0;5;3M" in seen and b"\x1b[<0;1;1M" not in seen

@@ -132,3 +132,26 @@ async def test_screenshot_path_must_be_absolute_in_a_folder(bad: str) -> None:
 
     with pytest.raises(faults.InvalidArgument):
         await rpc.screenshot(ConsoleHub(_no_input), bad)
+
+
+@pytest.mark.parametrize(
+    ("modes", "expected"),
+    [
+        (b"", []),  # the guest asked for no reports: the event is dropped
+        (b"\x1b[?1000h", [b"\x1b[M" + bytes([32, 33 + 4, 33 + 2]), b"\x1b[M" + bytes([35, 37, 35])]),
+        (b"\x1b[?1000h\x1b[?1006h", [b"\x1b[<0;5;3M", b"\x1b[<0;5;3m"]),
+        (b"\x1b[?1000h\x1b[?1000l", []),
+    ],
+)
+async def test_mouse_events_become_xterm_reports_when_asked_for(modes: bytes, expected: list[bytes]) -> None:
+    sent: list[bytes] = []
+
+    async def record(data: bytes) -> None:
+        sent.append(data)
+
+    hub = ConsoleHub(record)
+    hub.output(modes)
+    await hub.mouse(2, 4, 0, True)
+    await hub.mouse(2, 4, 0, False)
+    assert sent == expected
+    assert _replay(hub.screen.repaint()).mouse_reports == hub.screen.mouse_reports

@@ -66,6 +66,17 @@ class Viewer:
         return is_repaint, b"".join(parts)
 
 
+def mouse_report(screen: Screen, row: int, col: int, button: int, pressed: bool) -> bytes:
+    """The bytes an xterm sends for a mouse event on this screen (b"" when the guest asked for none)."""
+    if not screen.mouse_reports or button not in (0, 1, 2, 64, 65):
+        return b""
+    row, col = max(0, min(screen.rows - 1, row)), max(0, min(screen.cols - 1, col))
+    if screen.mouse_sgr:
+        return f"\x1b[<{button};{col + 1};{row + 1}{'M' if pressed else 'm'}".encode()
+    code = button if pressed else 3  # the X10 encoding does not say which button was released
+    return bytes([0x1B, 0x5B, 0x4D, 32 + code, 33 + col, 33 + row])
+
+
 class ConsoleHub:
     """The screen and the viewers of one VM's console."""
 
@@ -96,6 +107,12 @@ class ConsoleHub:
         """The guest's console is gone: every viewer's stream ends."""
         for viewer in list(self.viewers):
             self.detach(viewer)
+
+    async def mouse(self, row: int, col: int, button: int, pressed: bool) -> None:
+        """A mouse event to the guest as an xterm report, if the guest asked for reports."""
+        report = mouse_report(self.screen, row, col, button, pressed)
+        if report:
+            await self.input(report)
 
     async def input(self, data: bytes) -> None:
         """Keys to the guest, in order, waiting while the guest's channel is full."""

@@ -19,6 +19,9 @@ _log = get_logger("vmx.console")
 async def _pump_keys(hub: ConsoleHub, requests: AsyncIterator[vmx_pb2.ConsoleKeys]) -> None:
     async for message in requests:
         await hub.input(message.keys)
+        if message.HasField("mouse"):
+            m = message.mouse
+            await hub.mouse(m.row, m.col, m.button, m.pressed)
 
 
 async def attach(

@@ -2,8 +2,9 @@
 
 It understands printable UTF-8, CR LF BS TAB, ESC 7/8/D/M/E/c, CSI cursor moves (H f A B C D E F G d),
 erase (J K X), insert/delete (@ P L M), scroll (S T, the scroll region r), save/restore (s u) and SGR
-(bold, underline, reverse, the 16 colours and the defaults). Anything else is ignored: no byte
-sequence makes it raise. ``repaint`` draws the whole screen for a fresh viewer as ANSI.
+(bold, underline, reverse, the 16 colours and the defaults), and notes the cursor's visibility and
+whether the guest wants mouse reports. Anything else is ignored: no byte sequence makes it raise.
+``repaint`` draws the whole screen for a fresh viewer as ANSI.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class Screen:
         self.attr = DEFAULT
         self.top, self.bottom = 0, self.rows - 1  # the scroll region
         self.cursor_visible = True
+        self.mouse_reports = False  # the guest asked for mouse reports (DECSET 1000, 1002 or 1003)
+        self.mouse_sgr = False  # in the SGR encoding (DECSET 1006)
         self._wrap_pending = False
         self._saved: tuple[int, int, Attr] = (0, 0, DEFAULT)
         self._state = "ground"
@@ -249,8 +252,14 @@ class Screen:
             digits = part.strip()
             params.append(min(MAX_PARAM, int(digits)) if digits.isdigit() else 0)
         if private:
-            if final in "hl" and 25 in params:
-                self.cursor_visible = final == "h"
+            if final in "hl":
+                on = final == "h"
+                if 25 in params:
+                    self.cursor_visible = on
+                if {1000, 1002, 1003} & set(params):
+                    self.mouse_reports = on
+                if 1006 in params:
+                    self.mouse_sgr = on
             return
 
         def arg(i: int = 0, default: int = 1) -> int:
@@ -408,4 +417,6 @@ class Screen:
             out.append(f"\x1b[{self.top + 1};{self.bottom + 1}r")
         out.append(f"\x1b[{self.row + 1};{self.col + 1}H{self.attr.sgr()}")
         out.append("\x1b[?25h" if self.cursor_visible else "\x1b[?25l")
+        if self.mouse_reports:
+            out.append("\x1b[?1000h\x1b[?1006h" if self.mouse_sgr else "\x1b[?1000h")
         return "".join(out).encode()

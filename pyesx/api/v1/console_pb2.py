@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from pyesx.api.v1 import task_pb2 as pyesx_dot_api_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apyesx/api/v1/console.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17pyesx/api/v1/task.proto\":\n\x14\x41\x63quireTicketRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x13\n\x0bticket_type\x18\x02 \x01(\t\"\xa3\x01\n\x14VirtualMachineTicket\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\x12\x0b\n\x03url\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05vm_id\x18\x06 \x01(\t\x12\x13\n\x0bticket_type\x18\x07 \x01(\t\";\n\x0c\x43onsoleInput\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\r\n\x05vm_id\x18\x02 \x01(\t\x12\x0c\n\x04keys\x18\x03 \x01(\x0c\".\n\rConsoleOutput\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07repaint\x18\x02 \x01(\x08\"(\n\x17\x43reateScreenshotRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\"!\n\x10GetScreenRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\"g\n\rConsoleScreen\x12\x0c\n\x04rows\x18\x01 \x03(\t\x12\x12\n\ncursor_row\x18\x02 \x01(\x05\x12\x12\n\ncursor_col\x18\x03 \x01(\x05\x12\x0f\n\x07viewers\x18\x04 \x01(\x05\x12\x0f\n\x07\x63olumns\x18\x05 \x01(\x05\x32\xc9\x02\n\x0e\x43onsoleService\x12W\n\rAcquireTicket\x12\".pyesx.api.v1.AcquireTicketRequest\x1a\".pyesx.api.v1.VirtualMachineTicket\x12\x45\n\x06\x41ttach\x12\x1a.pyesx.api.v1.ConsoleInput\x1a\x1b.pyesx.api.v1.ConsoleOutput(\x01\x30\x01\x12M\n\x10\x43reateScreenshot\x12%.pyesx.api.v1.CreateScreenshotRequest\x1a\x12.pyesx.api.v1.Task\x12H\n\tGetScreen\x12\x1e.pyesx.api.v1.GetScreenRequest\x1a\x1b.pyesx.api.v1.ConsoleScreenb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apyesx/api/v1/console.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17pyesx/api/v1/task.proto\":\n\x14\x41\x63quireTicketRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x13\n\x0bticket_type\x18\x02 \x01(\t\"\xa3\x01\n\x14VirtualMachineTicket\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\x12\x0b\n\x03url\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05vm_id\x18\x06 \x01(\t\x12\x13\n\x0bticket_type\x18\x07 \x01(\t\"d\n\x0c\x43onsoleInput\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\r\n\x05vm_id\x18\x02 \x01(\t\x12\x0c\n\x04keys\x18\x03 \x01(\x0c\x12\'\n\x05mouse\x18\x04 \x01(\x0b\x32\x18.pyesx.api.v1.MouseEvent\"G\n\nMouseEvent\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x0b\n\x03\x63ol\x18\x02 \x01(\x05\x12\x0e\n\x06\x62utton\x18\x03 \x01(\x05\x12\x0f\n\x07pressed\x18\x04 \x01(\x08\".\n\rConsoleOutput\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07repaint\x18\x02 \x01(\x08\"(\n\x17\x43reateScreenshotRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\"!\n\x10GetScreenRequest\x12\r\n\x05vm_id\x18\x01 \x01(\t\"g\n\rConsoleScreen\x12\x0c\n\x04rows\x18\x01 \x03(\t\x12\x12\n\ncursor_row\x18\x02 \x01(\x05\x12\x12\n\ncursor_col\x18\x03 \x01(\x05\x12\x0f\n\x07viewers\x18\x04 \x01(\x05\x12\x0f\n\x07\x63olumns\x18\x05 \x01(\x05\x32\xc9\x02\n\x0e\x43onsoleService\x12W\n\rAcquireTicket\x12\".pyesx.api.v1.AcquireTicketRequest\x1a\".pyesx.api.v1.VirtualMachineTicket\x12\x45\n\x06\x41ttach\x12\x1a.pyesx.api.v1.ConsoleInput\x1a\x1b.pyesx.api.v1.ConsoleOutput(\x01\x30\x01\x12M\n\x10\x43reateScreenshot\x12%.pyesx.api.v1.CreateScreenshotRequest\x1a\x12.pyesx.api.v1.Task\x12H\n\tGetScreen\x12\x1e.pyesx.api.v1.GetScreenRequest\x1a\x1b.pyesx.api.v1.ConsoleScreenb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,15 +38,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VIRTUALMACHINETICKET']._serialized_start=163
   _globals['_VIRTUALMACHINETICKET']._serialized_end=326
   _globals['_CONSOLEINPUT']._serialized_start=328
-  _globals['_CONSOLEINPUT']._serialized_end=387
-  _globals['_CONSOLEOUTPUT']._serialized_start=389
-  _globals['_CONSOLEOUTPUT']._serialized_end=435
-  _globals['_CREATESCREENSHOTREQUEST']._serialized_start=437
-  _globals['_CREATESCREENSHOTREQUEST']._serialized_end=477
-  _globals['_GETSCREENREQUEST']._serialized_start=479
-  _globals['_GETSCREENREQUEST']._serialized_end=512
-  _globals['_CONSOLESCREEN']._serialized_start=514
-  _globals['_CONSOLESCREEN']._serialized_end=617
-  _globals['_CONSOLESERVICE']._serialized_start=620
-  _globals['_CONSOLESERVICE']._serialized_end=949
+  _globals['_CONSOLEINPUT']._serialized_end=428
+  _globals['_MOUSEEVENT']._serialized_start=430
+  _globals['_MOUSEEVENT']._serialized_end=501
+  _globals['_CONSOLEOUTPUT']._serialized_start=503
+  _globals['_CONSOLEOUTPUT']._serialized_end=549
+  _globals['_CREATESCREENSHOTREQUEST']._serialized_start=551
+  _globals['_CREATESCREENSHOTREQUEST']._serialized_end=591
+  _globals['_GETSCREENREQUEST']._serialized_start=593
+  _globals['_GETSCREENREQUEST']._serialized_end=626
+  _globals['_CONSOLESCREEN']._serialized_start=628
+  _globals['_CONSOLESCREEN']._serialized_end=731
+  _globals['_CONSOLESERVICE']._serialized_start=734
+  _globals['_CONSOLESERVICE']._serialized_end=1063
 # @@protoc_insertion_point(module_scope)

@@ -89,26 +89,63 @@ class ConsoleInput(_message.Message):
     TICKET_FIELD_NUMBER: _builtins.int
     VM_ID_FIELD_NUMBER: _builtins.int
     KEYS_FIELD_NUMBER: _builtins.int
+    MOUSE_FIELD_NUMBER: _builtins.int
     ticket: _builtins.str
     """the first message only"""
     vm_id: _builtins.str
     """the first message only"""
     keys: _builtins.bytes
     """as a terminal sends them: "\\r" Enter, "\\x7f" backspace, "\\x03" Ctrl-C, "\\x1b[A" up"""
+    @_builtins.property
+    def mouse(self) -> Global___MouseEvent:
+        """reaches the guest as xterm mouse reports while it has asked for them"""
+
     def __init__(
         self,
         *,
         ticket: _builtins.str = ...,
         vm_id: _builtins.str = ...,
         keys: _builtins.bytes = ...,
+        mouse: Global___MouseEvent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["mouse", b"mouse"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys", "ticket", b"ticket", "vm_id", b"vm_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys", "mouse", b"mouse", "ticket", b"ticket", "vm_id", b"vm_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConsoleInput: _TypeAlias = ConsoleInput  # noqa: Y015
+
+@_typing.final
+class MouseEvent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROW_FIELD_NUMBER: _builtins.int
+    COL_FIELD_NUMBER: _builtins.int
+    BUTTON_FIELD_NUMBER: _builtins.int
+    PRESSED_FIELD_NUMBER: _builtins.int
+    row: _builtins.int
+    """the cell, 0-based"""
+    col: _builtins.int
+    button: _builtins.int
+    """0 left, 1 middle, 2 right, 64 wheel up, 65 wheel down"""
+    pressed: _builtins.bool
+    """false: released"""
+    def __init__(
+        self,
+        *,
+        row: _builtins.int = ...,
+        col: _builtins.int = ...,
+        button: _builtins.int = ...,
+        pressed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["button", b"button", "col", b"col", "pressed", b"pressed", "row", b"row"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MouseEvent: _TypeAlias = MouseEvent  # noqa: Y015
 
 @_typing.final
 class ConsoleOutput(_message.Message):

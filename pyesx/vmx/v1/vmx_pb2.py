@@ -22,66 +22,67 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from pyesx.api.v1 import console_pb2 as pyesx_dot_api_dot_v1_dot_console__pb2
 from pyesx.api.v1 import vm_pb2 as pyesx_dot_api_dot_v1_dot_vm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x15pyesx/api/v1/vm.proto\"\x1b\n\x0b\x43onsoleKeys\x12\x0c\n\x04keys\x18\x01 \x01(\x0c\"2\n\x11\x43onsoleScreenData\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07repaint\x18\x02 \x01(\x08\"!\n\x11ScreenshotRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"B\n\x12ScreenshotResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\"\x14\n\x12\x43onsoleTextRequest\"m\n\x13\x43onsoleTextResponse\x12\x0c\n\x04rows\x18\x01 \x03(\t\x12\x12\n\ncursor_row\x18\x02 \x01(\x05\x12\x12\n\ncursor_col\x18\x03 \x01(\x05\x12\x0f\n\x07viewers\x18\x04 \x01(\x05\x12\x0f\n\x07\x63olumns\x18\x05 \x01(\x05\">\n\x0e\x43\x64MediaRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tconnected\x18\x03 \x01(\x08\"8\n\x0f\x43\x64MediaResponse\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\x12\x11\n\tvolume_id\x18\x02 \x01(\t\"L\n\x10ToolsCallRequest\x12\n\n\x02op\x18\x01 \x01(\t\x12\x13\n\x0b\x66ields_json\x18\x02 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x03 \x01(\x01\"(\n\x11ToolsCallResponse\x12\x13\n\x0b\x61nswer_json\x18\x01 \x01(\t\"W\n\rMemoryTargets\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x01 \x01(\x01\x12\x13\n\x0bswap_out_mb\x18\x02 \x01(\x01\x12\x16\n\x0ereservation_mb\x18\x03 \x01(\x01\"\xf0\x01\n\x10GuestMemoryState\x12\x15\n\rconfigured_mb\x18\x01 \x01(\x01\x12\x18\n\x10wanted_active_mb\x18\x02 \x01(\x01\x12\x11\n\tactive_mb\x18\x03 \x01(\x01\x12\x12\n\ngranted_mb\x18\x04 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\x05 \x01(\x01\x12\x12\n\nballoon_mb\x18\x06 \x01(\x01\x12\x12\n\nswapped_mb\x18\x07 \x01(\x01\x12\x14\n\x0cswap_file_mb\x18\x08 \x01(\x01\x12\x19\n\x11\x62\x61lloon_available\x18\t \x01(\x08\x12\x16\n\x0ereservation_mb\x18\n \x01(\x01\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"4\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\x12\x0f\n\x07standby\x18\x02 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xca\x08\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponse\x12O\n\x10SetMemoryTargets\x12\x1b.pyesx.vmx.v1.MemoryTargets\x1a\x1e.pyesx.vmx.v1.GuestMemoryState\x12L\n\tToolsCall\x12\x1e.pyesx.vmx.v1.ToolsCallRequest\x1a\x1f.pyesx.vmx.v1.ToolsCallResponse\x12I\n\nSetCdMedia\x12\x1c.pyesx.vmx.v1.CdMediaRequest\x1a\x1d.pyesx.vmx.v1.CdMediaResponse\x12O\n\rAttachConsole\x12\x19.pyesx.vmx.v1.ConsoleKeys\x1a\x1f.pyesx.vmx.v1.ConsoleScreenData(\x01\x30\x01\x12O\n\nScreenshot\x12\x1f.pyesx.vmx.v1.ScreenshotRequest\x1a .pyesx.vmx.v1.ScreenshotResponse\x12R\n\x0b\x43onsoleText\x12 .pyesx.vmx.v1.ConsoleTextRequest\x1a!.pyesx.vmx.v1.ConsoleTextResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pyesx/vmx/v1/vmx.proto\x12\x0cpyesx.vmx.v1\x1a\x1apyesx/api/v1/console.proto\x1a\x15pyesx/api/v1/vm.proto\"D\n\x0b\x43onsoleKeys\x12\x0c\n\x04keys\x18\x01 \x01(\x0c\x12\'\n\x05mouse\x18\x02 \x01(\x0b\x32\x18.pyesx.api.v1.MouseEvent\"2\n\x11\x43onsoleScreenData\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07repaint\x18\x02 \x01(\x08\"!\n\x11ScreenshotRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"B\n\x12ScreenshotResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\"\x14\n\x12\x43onsoleTextRequest\"m\n\x13\x43onsoleTextResponse\x12\x0c\n\x04rows\x18\x01 \x03(\t\x12\x12\n\ncursor_row\x18\x02 \x01(\x05\x12\x12\n\ncursor_col\x18\x03 \x01(\x05\x12\x0f\n\x07viewers\x18\x04 \x01(\x05\x12\x0f\n\x07\x63olumns\x18\x05 \x01(\x05\">\n\x0e\x43\x64MediaRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x11\n\tconnected\x18\x03 \x01(\x08\"8\n\x0f\x43\x64MediaResponse\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\x12\x11\n\tvolume_id\x18\x02 \x01(\t\"L\n\x10ToolsCallRequest\x12\n\n\x02op\x18\x01 \x01(\t\x12\x13\n\x0b\x66ields_json\x18\x02 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x03 \x01(\x01\"(\n\x11ToolsCallResponse\x12\x13\n\x0b\x61nswer_json\x18\x01 \x01(\t\"W\n\rMemoryTargets\x12\x19\n\x11\x62\x61lloon_target_mb\x18\x01 \x01(\x01\x12\x13\n\x0bswap_out_mb\x18\x02 \x01(\x01\x12\x16\n\x0ereservation_mb\x18\x03 \x01(\x01\"\xf0\x01\n\x10GuestMemoryState\x12\x15\n\rconfigured_mb\x18\x01 \x01(\x01\x12\x18\n\x10wanted_active_mb\x18\x02 \x01(\x01\x12\x11\n\tactive_mb\x18\x03 \x01(\x01\x12\x12\n\ngranted_mb\x18\x04 \x01(\x01\x12\x13\n\x0b\x63onsumed_mb\x18\x05 \x01(\x01\x12\x12\n\nballoon_mb\x18\x06 \x01(\x01\x12\x12\n\nswapped_mb\x18\x07 \x01(\x01\x12\x14\n\x0cswap_file_mb\x18\x08 \x01(\x01\x12\x19\n\x11\x62\x61lloon_available\x18\t \x01(\x08\x12\x16\n\x0ereservation_mb\x18\n \x01(\x01\"\x15\n\x13ReloadConfigRequest\"\x16\n\x14ReloadConfigResponse\"\"\n\x0f\x41\x64\x64VcpusRequest\x12\x0f\n\x07num_cpu\x18\x01 \x01(\x05\"$\n\x10\x41\x64\x64VcpusResponse\x12\x10\n\x08vmm_pids\x18\x01 \x03(\x05\"!\n\x11\x43heckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"#\n\x12\x43heckpointResponse\x12\r\n\x05\x62ytes\x18\x01 \x01(\x03\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\x12\n\x10GuestInfoRequest\"4\n\x11GuestPowerRequest\x12\x0e\n\x06reboot\x18\x01 \x01(\x08\x12\x0f\n\x07standby\x18\x02 \x01(\x08\"\x14\n\x12GuestPowerResponse\"\x11\n\x0fPowerOffRequest\"\x12\n\x10PowerOffResponse2\xca\x08\n\x03Vmx\x12I\n\x08PowerOff\x12\x1d.pyesx.vmx.v1.PowerOffRequest\x1a\x1e.pyesx.vmx.v1.PowerOffResponse\x12O\n\nCheckpoint\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12L\n\x07Suspend\x12\x1f.pyesx.vmx.v1.CheckpointRequest\x1a .pyesx.vmx.v1.CheckpointResponse\x12@\n\x05Reset\x12\x1a.pyesx.vmx.v1.ResetRequest\x1a\x1b.pyesx.vmx.v1.ResetResponse\x12\x44\n\tGuestInfo\x12\x1e.pyesx.vmx.v1.GuestInfoRequest\x1a\x17.pyesx.api.v1.GuestInfo\x12O\n\nGuestPower\x12\x1f.pyesx.vmx.v1.GuestPowerRequest\x1a .pyesx.vmx.v1.GuestPowerResponse\x12I\n\x08\x41\x64\x64Vcpus\x12\x1d.pyesx.vmx.v1.AddVcpusRequest\x1a\x1e.pyesx.vmx.v1.AddVcpusResponse\x12U\n\x0cReloadConfig\x12!.pyesx.vmx.v1.ReloadConfigRequest\x1a\".pyesx.vmx.v1.ReloadConfigResponse\x12O\n\x10SetMemoryTargets\x12\x1b.pyesx.vmx.v1.MemoryTargets\x1a\x1e.pyesx.vmx.v1.GuestMemoryState\x12L\n\tToolsCall\x12\x1e.pyesx.vmx.v1.ToolsCallRequest\x1a\x1f.pyesx.vmx.v1.ToolsCallResponse\x12I\n\nSetCdMedia\x12\x1c.pyesx.vmx.v1.CdMediaRequest\x1a\x1d.pyesx.vmx.v1.CdMediaResponse\x12O\n\rAttachConsole\x12\x19.pyesx.vmx.v1.ConsoleKeys\x1a\x1f.pyesx.vmx.v1.ConsoleScreenData(\x01\x30\x01\x12O\n\nScreenshot\x12\x1f.pyesx.vmx.v1.ScreenshotRequest\x1a .pyesx.vmx.v1.ScreenshotResponse\x12R\n\x0b\x43onsoleText\x12 .pyesx.vmx.v1.ConsoleTextRequest\x1a!.pyesx.vmx.v1.ConsoleTextResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.vmx.v1.vmx_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONSOLEKEYS']._serialized_start=63
-  _globals['_CONSOLEKEYS']._serialized_end=90
-  _globals['_CONSOLESCREENDATA']._serialized_start=92
-  _globals['_CONSOLESCREENDATA']._serialized_end=142
-  _globals['_SCREENSHOTREQUEST']._serialized_start=144
-  _globals['_SCREENSHOTREQUEST']._serialized_end=177
-  _globals['_SCREENSHOTRESPONSE']._serialized_start=179
-  _globals['_SCREENSHOTRESPONSE']._serialized_end=245
-  _globals['_CONSOLETEXTREQUEST']._serialized_start=247
-  _globals['_CONSOLETEXTREQUEST']._serialized_end=267
-  _globals['_CONSOLETEXTRESPONSE']._serialized_start=269
-  _globals['_CONSOLETEXTRESPONSE']._serialized_end=378
-  _globals['_CDMEDIAREQUEST']._serialized_start=380
-  _globals['_CDMEDIAREQUEST']._serialized_end=442
-  _globals['_CDMEDIARESPONSE']._serialized_start=444
-  _globals['_CDMEDIARESPONSE']._serialized_end=500
-  _globals['_TOOLSCALLREQUEST']._serialized_start=502
-  _globals['_TOOLSCALLREQUEST']._serialized_end=578
-  _globals['_TOOLSCALLRESPONSE']._serialized_start=580
-  _globals['_TOOLSCALLRESPONSE']._serialized_end=620
-  _globals['_MEMORYTARGETS']._serialized_start=622
-  _globals['_MEMORYTARGETS']._serialized_end=709
-  _globals['_GUESTMEMORYSTATE']._serialized_start=712
-  _globals['_GUESTMEMORYSTATE']._serialized_end=952
-  _globals['_RELOADCONFIGREQUEST']._serialized_start=954
-  _globals['_RELOADCONFIGREQUEST']._serialized_end=975
-  _globals['_RELOADCONFIGRESPONSE']._serialized_start=977
-  _globals['_RELOADCONFIGRESPONSE']._serialized_end=999
-  _globals['_ADDVCPUSREQUEST']._serialized_start=1001
-  _globals['_ADDVCPUSREQUEST']._serialized_end=1035
-  _globals['_ADDVCPUSRESPONSE']._serialized_start=1037
-  _globals['_ADDVCPUSRESPONSE']._serialized_end=1073
-  _globals['_CHECKPOINTREQUEST']._serialized_start=1075
-  _globals['_CHECKPOINTREQUEST']._serialized_end=1108
-  _globals['_CHECKPOINTRESPONSE']._serialized_start=1110
-  _globals['_CHECKPOINTRESPONSE']._serialized_end=1145
-  _globals['_RESETREQUEST']._serialized_start=1147
-  _globals['_RESETREQUEST']._serialized_end=1161
-  _globals['_RESETRESPONSE']._serialized_start=1163
-  _globals['_RESETRESPONSE']._serialized_end=1178
-  _globals['_GUESTINFOREQUEST']._serialized_start=1180
-  _globals['_GUESTINFOREQUEST']._serialized_end=1198
-  _globals['_GUESTPOWERREQUEST']._serialized_start=1200
-  _globals['_GUESTPOWERREQUEST']._serialized_end=1252
-  _globals['_GUESTPOWERRESPONSE']._serialized_start=1254
-  _globals['_GUESTPOWERRESPONSE']._serialized_end=1274
-  _globals['_POWEROFFREQUEST']._serialized_start=1276
-  _globals['_POWEROFFREQUEST']._serialized_end=1293
-  _globals['_POWEROFFRESPONSE']._serialized_start=1295
-  _globals['_POWEROFFRESPONSE']._serialized_end=1313
-  _globals['_VMX']._serialized_start=1316
-  _globals['_VMX']._serialized_end=2414
+  _globals['_CONSOLEKEYS']._serialized_start=91
+  _globals['_CONSOLEKEYS']._serialized_end=159
+  _globals['_CONSOLESCREENDATA']._serialized_start=161
+  _globals['_CONSOLESCREENDATA']._serialized_end=211
+  _globals['_SCREENSHOTREQUEST']._serialized_start=213
+  _globals['_SCREENSHOTREQUEST']._serialized_end=246
+  _globals['_SCREENSHOTRESPONSE']._serialized_start=248
+  _globals['_SCREENSHOTRESPONSE']._serialized_end=314
+  _globals['_CONSOLETEXTREQUEST']._serialized_start=316
+  _globals['_CONSOLETEXTREQUEST']._serialized_end=336
+  _globals['_CONSOLETEXTRESPONSE']._serialized_start=338
+  _globals['_CONSOLETEXTRESPONSE']._serialized_end=447
+  _globals['_CDMEDIAREQUEST']._serialized_start=449
+  _globals['_CDMEDIAREQUEST']._serialized_end=511
+  _globals['_CDMEDIARESPONSE']._serialized_start=513
+  _globals['_CDMEDIARESPONSE']._serialized_end=569
+  _globals['_TOOLSCALLREQUEST']._serialized_start=571
+  _globals['_TOOLSCALLREQUEST']._serialized_end=647
+  _globals['_TOOLSCALLRESPONSE']._serialized_start=649
+  _globals['_TOOLSCALLRESPONSE']._serialized_end=689
+  _globals['_MEMORYTARGETS']._serialized_start=691
+  _globals['_MEMORYTARGETS']._serialized_end=778
+  _globals['_GUESTMEMORYSTATE']._serialized_start=781
+  _globals['_GUESTMEMORYSTATE']._serialized_end=1021
+  _globals['_RELOADCONFIGREQUEST']._serialized_start=1023
+  _globals['_RELOADCONFIGREQUEST']._serialized_end=1044
+  _globals['_RELOADCONFIGRESPONSE']._serialized_start=1046
+  _globals['_RELOADCONFIGRESPONSE']._serialized_end=1068
+  _globals['_ADDVCPUSREQUEST']._serialized_start=1070
+  _globals['_ADDVCPUSREQUEST']._serialized_end=1104
+  _globals['_ADDVCPUSRESPONSE']._serialized_start=1106
+  _globals['_ADDVCPUSRESPONSE']._serialized_end=1142
+  _globals['_CHECKPOINTREQUEST']._serialized_start=1144
+  _globals['_CHECKPOINTREQUEST']._serialized_end=1177
+  _globals['_CHECKPOINTRESPONSE']._serialized_start=1179
+  _globals['_CHECKPOINTRESPONSE']._serialized_end=1214
+  _globals['_RESETREQUEST']._serialized_start=1216
+  _globals['_RESETREQUEST']._serialized_end=1230
+  _globals['_RESETRESPONSE']._serialized_start=1232
+  _globals['_RESETRESPONSE']._serialized_end=1247
+  _globals['_GUESTINFOREQUEST']._serialized_start=1249
+  _globals['_GUESTINFOREQUEST']._serialized_end=1267
+  _globals['_GUESTPOWERREQUEST']._serialized_start=1269
+  _globals['_GUESTPOWERREQUEST']._serialized_end=1321
+  _globals['_GUESTPOWERRESPONSE']._serialized_start=1323
+  _globals['_GUESTPOWERRESPONSE']._serialized_end=1343
+  _globals['_POWEROFFREQUEST']._serialized_start=1345
+  _globals['_POWEROFFREQUEST']._serialized_end=1362
+  _globals['_POWEROFFRESPONSE']._serialized_start=1364
+  _globals['_POWEROFFRESPONSE']._serialized_end=1382
+  _globals['_VMX']._serialized_start=1385
+  _globals['_VMX']._serialized_end=2483
 # @@protoc_insertion_point(module_scope)

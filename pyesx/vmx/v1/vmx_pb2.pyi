@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from pyesx.api.v1 import console_pb2 as _console_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -23,16 +24,22 @@ class ConsoleKeys(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     KEYS_FIELD_NUMBER: _builtins.int
+    MOUSE_FIELD_NUMBER: _builtins.int
     keys: _builtins.bytes
     """as a terminal sends them: "\\r" Enter, "\\x7f" backspace, "\\x1b[A" up"""
+    @_builtins.property
+    def mouse(self) -> _console_pb2.MouseEvent:
+        """sent as an xterm mouse report if the guest asked for them"""
+
     def __init__(
         self,
         *,
         keys: _builtins.bytes = ...,
+        mouse: _console_pb2.MouseEvent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["mouse", b"mouse"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys", "mouse", b"mouse"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
