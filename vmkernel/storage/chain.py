@@ -211,6 +211,12 @@ class VirtualDisk:
             self._check_open()
             return self._extents[0].read(offset, length)
 
+    def read_into(self, offset: int, into: memoryview) -> None:
+        """Read ``len(into)`` bytes at ``offset`` straight into a writable byte view (a guest's buffer)."""
+        with self._lock:
+            self._check_open()
+            self._extents[0].read_into(offset, into)
+
     def write(self, offset: int, data: Buffer) -> None:
         with self._lock:
             self._check_open()

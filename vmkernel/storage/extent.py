@@ -40,6 +40,8 @@ class Extent(Protocol):
 
     def read(self, offset: int, length: int) -> bytes: ...
 
+    def read_into(self, offset: int, into: memoryview) -> None: ...
+
     def write(self, offset: int, data: Buffer) -> None: ...
 
     def flush(self) -> None: ...
@@ -78,6 +80,17 @@ def pread_full(fd: int, length: int, offset: int) -> bytes:
         chunks.append(chunk)
         done += len(chunk)
     return b"".join(chunks)
+
+
+def preadv_full(fd: int, into: memoryview, offset: int) -> None:
+    """Fill ``into`` (a writable byte view) from ``offset`` in place; zeros past the end of the file."""
+    done, length = 0, len(into)
+    while done < length:
+        count = os.preadv(fd, [into[done : done + _MAX_IO]], offset + done)
+        if not count:
+            into[done:] = bytes(length - done)
+            return
+        done += count
 
 
 def pwrite_full(fd: int, data: Buffer, offset: int, path: Path) -> None:
@@ -160,6 +173,11 @@ class FlatExtent:
     def read(self, offset: int, length: int) -> bytes:
         check_range(offset, length, self._capacity)
         return pread_full(self._open_fd(), length, offset)
+
+    def read_into(self, offset: int, into: memoryview) -> None:
+        """Read ``len(into)`` bytes at ``offset`` straight into ``into`` (one copy, by the kernel)."""
+        check_range(offset, len(into), self._capacity)
+        preadv_full(self._open_fd(), into, offset)
 
     def write(self, offset: int, data: Buffer) -> None:
         if not self.writable:

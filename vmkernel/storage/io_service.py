@@ -3,12 +3,15 @@
 At power-on the VMkernel opens the VM's disk chains (locking them: a second
 writer is refused), creating a redo log on each independent-nonpersistent disk
 (discarded at power-off, so its writes vanish as on ESXi). The VM's VMM worlds
-connect to run/storage.sock (``pyesx.diskio``); a caller whose pid is not one
-of the VM's worlds is refused. Requests queue per datastore under mClock
+connect to run/storage.sock (``pyesx.diskio``), each handing over its buffer
+region (``regions``); a caller whose pid is not one of the VM's worlds is
+refused. Requests queue per datastore under mClock
 (``mclock``): reservations first, then shares, limits exact, and dispatch paced
 at the datastore's configured capacity in IOPS (if any). The reads and writes
-themselves run in worker threads on the open chains; what the guest wrote is at
-its offset of the top extent.
+themselves run in worker threads on the open chains, straight between the
+world's buffer region and the extent files (``pwrite`` from it, ``preadv`` into
+it: the only copy, done by the kernel); what the guest wrote is at its offset of
+the top extent.
 
 A snapshot or consolidation on a disk in use first drains and closes it, then
 reopens the chain at its new top: the running VM carries on writing into the
@@ -21,6 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import errno
+import os
 import socket
 import struct
 import time
@@ -34,6 +38,7 @@ from pyesx.logs import get_logger
 from vmkernel.storage import disks as disk_ops
 from vmkernel.storage.chain import VirtualDisk, find_children, open_disk
 from vmkernel.storage.mclock import IoAllocation, MClock
+from vmkernel.storage.regions import BufferRegion, RegionError, recv_greeting
 
 _log = get_logger("storage")
 MAX_INFLIGHT = 4  # requests a datastore works on at once
@@ -89,9 +94,9 @@ class _Pending:
     op: int
     offset: int
     length: int
-    data: bytes | bytearray
+    buffer: memoryview  # the I/O's bytes in the world's buffer region (empty for a flush)
     arrival: float
-    done: asyncio.Future[tuple[int, bytes]]
+    done: asyncio.Future[int]
 
 
 @dataclass
@@ -134,25 +139,26 @@ class _DatastoreQueue:
         self.task: asyncio.Task[None] | None = None
 
 
-def _execute(pending: _Pending) -> tuple[int, bytes]:
-    """One guest I/O on the open chain (a worker thread): (0 or -errno, data read)."""
+def _execute(pending: _Pending) -> int:
+    """One guest I/O on the open chain (a worker thread), between the extent and the world's buffer
+    region: 0 or -errno."""
     disk = pending.disk.disk
     try:
         if pending.op == diskio.OP_READ:
-            return 0, disk.read(pending.offset, pending.length)
-        if pending.op == diskio.OP_WRITE:
-            disk.write(pending.offset, pending.data)
-            return 0, b""
-        disk.flush()
-        return 0, b""
+            disk.read_into(pending.offset, pending.buffer)
+        elif pending.op == diskio.OP_WRITE:
+            disk.write(pending.offset, pending.buffer)
+        else:
+            disk.flush()
+        return 0
     except faults.InsufficientResourcesFault:
-        return -errno.ENOSPC, b""
+        return -errno.ENOSPC
     except faults.InvalidArgument:
-        return -errno.EINVAL, b""
+        return -errno.EINVAL
     except faults.VimFault:
-        return -errno.EIO, b""
+        return -errno.EIO
     except OSError as exc:
-        return -(exc.errno or errno.EIO), b""
+        return -(exc.errno or errno.EIO)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -234,7 +240,7 @@ class DiskIoService:
             queue = self.queues.get(disk.spec.datastore)
             if queue is not None:
                 for pending in queue.mclock.remove_client(disk.client_id):
-                    pending.done.set_result((-errno.EIO, b""))
+                    pending.done.set_result(-errno.EIO)
             try:
                 await asyncio.to_thread(self._close, disk)
             except Exception as exc:
@@ -354,17 +360,15 @@ class DiskIoService:
             raise faults.InvalidArgument("questionId", f"{vm_id} has no question '{question_id}' pending")
         del self.stunned[vm_id]
 
-    async def _submit(
-        self, disk: OpenVmDisk, op: int, offset: int, length: int, data: bytes | bytearray
-    ) -> tuple[int, bytes]:
+    async def _submit(self, disk: OpenVmDisk, op: int, offset: int, length: int, buffer: memoryview) -> int:
         if disk.vm_id in self.stunned:
-            return -errno.ENOSPC, b""  # stunned: nothing moves until the question is answered
+            return -errno.ENOSPC  # stunned: nothing moves until the question is answered
         waiting = self._io_wait.setdefault(disk.vm_id, _IoWait())
         waiting.begin(time.monotonic())
         try:
             await disk.open_for_io.wait()
             loop = asyncio.get_running_loop()
-            pending = _Pending(disk, op, offset, length, data, loop.time(), loop.create_future())
+            pending = _Pending(disk, op, offset, length, buffer, loop.time(), loop.create_future())
             queue = self._queue(disk.spec.datastore)
             queue.mclock.submit(disk.client_id, pending, loop.time())
             queue.wakeup.set()
@@ -396,7 +400,7 @@ class DiskIoService:
                 continue
             _, pending = picked
             if pending.op == diskio.OP_WRITE and not await self._room_for(queue, pending.length, now):
-                pending.done.set_result((-errno.ENOSPC, b""))  # the datastore is full (its configured size)
+                pending.done.set_result(-errno.ENOSPC)  # the datastore is full (its configured size)
                 pending.disk.stats.errors += 1
                 self._stun(pending.disk)
                 self._wake_drain(pending.disk)
@@ -431,7 +435,7 @@ class DiskIoService:
     async def _run(self, queue: _DatastoreQueue, pending: _Pending) -> None:
         disk = pending.disk
         try:
-            status, data = await asyncio.to_thread(_execute, pending)
+            status = await asyncio.to_thread(_execute, pending)
         finally:
             queue.inflight -= 1
             disk.inflight -= 1
@@ -446,7 +450,7 @@ class DiskIoService:
         elif pending.op == diskio.OP_READ:
             stats.reads, stats.bytes_read, stats.read_latency_s = (
                 stats.reads + 1,
-                stats.bytes_read + len(data),
+                stats.bytes_read + pending.length,
                 stats.read_latency_s + latency,
             )
         elif pending.op == diskio.OP_WRITE:
@@ -456,13 +460,13 @@ class DiskIoService:
                 stats.write_latency_s + latency,
             )
         if not pending.done.done():
-            pending.done.set_result((status, data))
+            pending.done.set_result(status)
 
     # -- the socket -------------------------------------------------------------------------------
 
     async def serve(self) -> None:
-        """Listen on the I/O socket (raw sockets and buffers received in place: a large write is
-        copied once, from the socket into its buffer)."""
+        """Listen on the I/O socket (requests and answers only: the bytes stay in the worlds' buffer
+        regions)."""
         self.socket_path.unlink(missing_ok=True)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         server.bind(str(self.socket_path))
@@ -496,63 +500,71 @@ class DiskIoService:
 
     async def _connection(self, conn: socket.socket) -> None:
         try:
-            disks = await self._greet(conn)
-            if disks is not None:
-                await self._serve_requests(conn, disks)
+            greeted = await self._greet(conn)
+            if greeted is not None:
+                await self._serve_requests(conn, *greeted)
         except (EOFError, OSError):
             pass  # the world went away
         finally:
             conn.close()
 
-    async def _greet(self, conn: socket.socket) -> list[OpenVmDisk] | None:
+    async def _greet(self, conn: socket.socket) -> tuple[list[OpenVmDisk], BufferRegion] | None:
+        """Check who is calling and map the buffer region it handed over; None when refused."""
         loop = asyncio.get_running_loop()
-        hello = (await loop.sock_recv(conn, 256)).strip().split()
-        pid, _, _ = _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
-        if len(hello) != 2 or hello[0] != diskio.HELLO:
-            await loop.sock_sendall(conn, b"ERR bad greeting\n")
-            return None
-        vm_id = hello[1].decode(errors="replace")
-        if vm_id not in self.vms or not self.authorize(vm_id, pid):
-            _log.error("storage.refused", vm_id=vm_id, pid=pid)
-            await loop.sock_sendall(conn, f"ERR pid {pid} is not a world of {vm_id}\n".encode())
-            return None
+        data, fds = await recv_greeting(conn)
+        try:
+            pid, _, _ = _PEERCRED.unpack(
+                conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+            )
+            hello = data.strip().split()
+            if len(hello) != 2 or hello[0] != diskio.HELLO or len(fds) != 1:
+                await loop.sock_sendall(conn, b"ERR bad greeting (a hello line and one memfd)\n")
+                return None
+            vm_id = hello[1].decode(errors="replace")
+            if vm_id not in self.vms or not self.authorize(vm_id, pid):
+                _log.error("storage.refused", vm_id=vm_id, pid=pid)
+                await loop.sock_sendall(conn, f"ERR pid {pid} is not a world of {vm_id}\n".encode())
+                return None
+            try:
+                region = BufferRegion(fds[0])
+            except RegionError as exc:
+                await loop.sock_sendall(conn, f"ERR {exc}\n".encode())
+                return None
+        finally:
+            for fd in fds:
+                os.close(fd)  # the mapping keeps what it needs
         disks = self.vms[vm_id]
         lines = [b"OK"] + [f"{d.spec.key} {d.disk.capacity_bytes}".encode() for d in disks] + [b"", b""]
         await loop.sock_sendall(conn, b"\n".join(lines))
-        return disks
+        return disks, region
 
-    async def _serve_requests(self, conn: socket.socket, disks: list[OpenVmDisk]) -> None:
+    async def _serve_requests(
+        self, conn: socket.socket, disks: list[OpenVmDisk], region: BufferRegion
+    ) -> None:
         """Read requests as they come and answer each when it is done: a guest may keep several in
-        flight (its queue depth); their answers may come in any order, matched by tag."""
+        flight (its queue depth); their answers may come in any order, matched by tag. A request
+        whose buffer is not inside the world's region, or too large, is answered EINVAL."""
         loop = asyncio.get_running_loop()
-        sending = asyncio.Lock()  # an answer's header and data go out together
+        sending = asyncio.Lock()  # answers go out whole, one after the other
         answering: set[asyncio.Task[None]] = set()
         header = bytearray(diskio.REQUEST.size)
         try:
             while True:
                 await _recv_into(loop, conn, memoryview(header))
-                op, index, _, tag, offset, length = diskio.REQUEST.unpack(header)
-                valid = index < len(disks) and op in (diskio.OP_READ, diskio.OP_WRITE, diskio.OP_FLUSH)
-                if length > diskio.MAX_IO_BYTES:
-                    raise EOFError  # a stream out of step: drop the connection (the world reconnects)
-                data = bytearray(length) if op == diskio.OP_WRITE else bytearray()
-                if data:
-                    await _recv_into(loop, conn, memoryview(data))
-                if not valid:
+                op, index, _, tag, offset, length, start = diskio.REQUEST.unpack(header)
+                buffer = region.slice(start, length if op != diskio.OP_FLUSH else 0)
+                valid = (
+                    index < len(disks)
+                    and op in (diskio.OP_READ, diskio.OP_WRITE, diskio.OP_FLUSH)
+                    and length <= diskio.MAX_IO_BYTES
+                    and buffer is not None
+                )
+                if not valid or buffer is None:
                     async with sending:
-                        await loop.sock_sendall(conn, diskio.RESPONSE.pack(tag, -errno.EINVAL, 0))
+                        await loop.sock_sendall(conn, diskio.RESPONSE.pack(tag, -errno.EINVAL))
                     continue
                 task = asyncio.create_task(
-                    self._answer(
-                        conn,
-                        sending,
-                        disks[index],
-                        tag,
-                        op,
-                        offset,
-                        length,
-                        data,
-                    )
+                    self._answer(conn, sending, disks[index], tag, op, offset, length, buffer)
                 )
                 answering.add(task)
                 task.add_done_callback(answering.discard)
@@ -569,15 +581,13 @@ class DiskIoService:
         op: int,
         offset: int,
         length: int,
-        data: bytes | bytearray,
+        buffer: memoryview,
     ) -> None:
-        status, payload = await self._submit(disk, op, offset, length, data)
+        status = await self._submit(disk, op, offset, length, buffer)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(OSError):
             async with sending:
-                await loop.sock_sendall(conn, diskio.RESPONSE.pack(tag, status, len(payload)))
-                if payload:
-                    await loop.sock_sendall(conn, payload)  # not joined to the header: no copy
+                await loop.sock_sendall(conn, diskio.RESPONSE.pack(tag, status))
 
 
 async def _recv_into(loop: asyncio.AbstractEventLoop, conn: socket.socket, view: memoryview) -> None:
