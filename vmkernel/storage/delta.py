@@ -270,6 +270,10 @@ class CowDelta:
             else:
                 self.parent.read_into(start, part)
 
+    def read_cached(self, offset: int, into: memoryview) -> bool:
+        """Never done without blocking here (a delta's reads take the thread path): False."""
+        return False
+
     def write(self, offset: int, data: Buffer) -> None:
         if not self.writable:
             raise InvalidState(f"The snapshot delta '{self.path.name}' is open read-only")

@@ -42,6 +42,8 @@ class Extent(Protocol):
 
     def read_into(self, offset: int, into: memoryview) -> None: ...
 
+    def read_cached(self, offset: int, into: memoryview) -> bool: ...
+
     def write(self, offset: int, data: Buffer) -> None: ...
 
     def flush(self) -> None: ...
@@ -178,6 +180,19 @@ class FlatExtent:
         """Read ``len(into)`` bytes at ``offset`` straight into ``into`` (one copy, by the kernel)."""
         check_range(offset, len(into), self._capacity)
         preadv_full(self._open_fd(), into, offset)
+
+    def read_cached(self, offset: int, into: memoryview) -> bool:
+        """``read_into`` if all of it is in the page cache, without ever blocking (``RWF_NOWAIT``);
+        False (``into`` undefined) when the read would have to wait for the disk."""
+        check_range(offset, len(into), self._capacity)
+        try:
+            return os.preadv(self._open_fd(), [into], offset, os.RWF_NOWAIT) == len(into)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it
+                return False
+            raise
 
     def write(self, offset: int, data: Buffer) -> None:
         if not self.writable:

@@ -53,6 +53,7 @@ _log = get_logger("storage")
 MAX_INFLIGHT = 4  # requests a datastore works on at once
 SPACE_REFRESH_S = 1.0  # how often a capped datastore's free space is measured again
 CATCH_UP_SLOTS = 4  # dispatch slots a paced datastore may make up after the event loop was late
+INLINE_READ_BYTES = 64 << 10  # a read this small and in the page cache is done without a thread
 DEFAULT_CAPACITY_IOPS = 5000.0  # scales shares when a datastore has no configured capacity
 NONPERSISTENT = "independent-nonpersistent"
 _PEERCRED = struct.Struct("3i")
@@ -172,6 +173,15 @@ def _execute(pending: _Pending) -> int:
         return -errno.EIO
     except OSError as exc:
         return -(exc.errno or errno.EIO)
+
+
+def _read_cached(pending: _Pending) -> bool:
+    """Do the read in the event loop's thread if it cannot block (``VirtualDisk.read_cached``);
+    anything unusual is left to an I/O thread, which reports it."""
+    try:
+        return pending.disk.disk.read_cached(pending.offset, pending.buffer)
+    except (faults.VimFault, OSError):
+        return False
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -463,6 +473,9 @@ class DiskIoService:
                 queue.next_slot = max(queue.next_slot, now - CATCH_UP_SLOTS * slot) + slot
             queue.inflight += 1
             pending.disk.inflight += 1
+            if pending.op == diskio.OP_READ and pending.length <= INLINE_READ_BYTES and _read_cached(pending):
+                self._account(pending, 0)  # it was in the page cache: done in this turn, no thread
+                continue
             assert self._workers is not None
             self._workers.submit(pending)
         return None
@@ -504,7 +517,13 @@ class DiskIoService:
             disk.drained.set()
 
     def _completed(self, pending: _Pending, status: int) -> None:
-        """An I/O thread finished ``pending`` (in the loop's thread): count it, answer, go on."""
+        """An I/O thread finished ``pending`` (called in the loop's thread): count it, answer it, and
+        start what may go next."""
+        self._account(pending, status)
+        self._pump(self.queues[pending.disk.spec.datastore])
+
+    def _account(self, pending: _Pending, status: int) -> None:
+        """A dispatched request is done: its disk's counters, its answer, a drain waiting on it."""
         disk = pending.disk
         queue = self.queues[disk.spec.datastore]
         queue.inflight -= 1
@@ -524,7 +543,6 @@ class DiskIoService:
             stats.write_latency_s += self._now() - pending.arrival
         self._finish(pending, status)
         self._wake_drain(disk)
-        self._pump(queue)
 
     # -- the socket -------------------------------------------------------------------------------
 
