@@ -133,6 +133,7 @@ class _Pending:
     waiting: _IoWait  # its VM's
     connection: WorldConnection | None  # where the answer goes
     tag: int
+    answered: bool = False  # by the I/O thread that did it
 
 
 class _DatastoreQueue:
@@ -153,9 +154,18 @@ class _DatastoreQueue:
         self.task: asyncio.Task[None] | None = None
 
 
+def _execute_and_answer(pending: _Pending) -> int:
+    """``_execute`` in an I/O thread, and answer the world at once (the loop counts it later)."""
+    status = _execute(pending)
+    if pending.connection is not None:
+        pending.connection.answers.send(pending.tag, status)
+        pending.answered = True
+    return status
+
+
 def _execute(pending: _Pending) -> int:
-    """One guest I/O on the open chain (a worker thread), between the extent and the world's buffer
-    region: 0 or -errno."""
+    """One guest I/O on the open chain, between the extent and the world's buffer region: 0 or
+    -errno."""
     disk = pending.disk.disk
     try:
         if pending.op == diskio.OP_READ:
@@ -439,7 +449,11 @@ class DiskIoService:
 
     def _finish(self, pending: _Pending, status: int) -> None:
         pending.waiting.end(time.monotonic())
-        if pending.connection is not None:
+        if pending.connection is None:
+            return
+        if pending.answered:
+            pending.connection.done()
+        else:
             pending.connection.answer(pending.tag, status)
 
     def io_wait_seconds(self, vm_id: str) -> float:
@@ -562,7 +576,7 @@ class DiskIoService:
     def _start_workers(self) -> None:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-            self._workers = IoWorkers(self._loop, _execute, self._completed)
+            self._workers = IoWorkers(self._loop, _execute_and_answer, self._completed)
 
     async def close(self) -> None:
         if self._accepting is not None:
@@ -599,7 +613,7 @@ class DiskIoService:
             disks, region = greeted
             loop = asyncio.get_running_loop()
             _, world = await loop.connect_accepted_socket(
-                lambda: WorldConnection(region, disks, self.submit), conn
+                lambda: WorldConnection(conn, region, disks, self.submit), conn
             )
             try:
                 await world.closed
