@@ -6,6 +6,7 @@ from __future__ import annotations
 import array
 import asyncio
 import errno
+import fcntl
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -167,6 +168,12 @@ def _memfd(size: int, flags: int = os.MFD_ALLOW_SEALING) -> int:
     return fd
 
 
+def _write_sealed(size: int) -> int:
+    fd = _memfd(size)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE)
+    return fd
+
+
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
@@ -175,6 +182,7 @@ def _memfd(size: int, flags: int = os.MFD_ALLOW_SEALING) -> int:
         (lambda tmp: [os.open(tmp / "vm-1.vmdk", os.O_RDWR)], "not a sealable memfd"),
         (lambda tmp: [os.pipe()[0]], "not a memfd"),
         (lambda tmp: [_memfd(0)], "buffer region of 0 bytes"),
+        (lambda tmp: [_write_sealed(MIB)], "sealed against writes"),
         (lambda tmp: [_memfd(MIB), _memfd(MIB)], "bad greeting"),
     ],
 )
@@ -237,3 +245,44 @@ async def test_a_world_that_goes_away_with_writes_in_flight_leaves_the_service_w
         assert await asyncio.to_thread(again.read, 0, 4 * MIB - 8, 8) == bytes(8)
     finally:
         again.close()
+
+
+async def until(predicate: Callable[[], object], what: str) -> None:
+    """Let the loop run until ``predicate`` holds (a deadline, never a fixed sleep)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.001)
+
+
+async def test_a_request_during_a_snapshot_waits_for_the_reopened_disk_and_lands_there(
+    service: DiskIoService, tmp_path: Path
+) -> None:
+    client = await connect(service)
+    [disk] = service.disks_of("vm-1")
+    try:
+        client.buffer[:6] = b"parked"
+        async with service.suspended(tmp_path / "vm-1.vmdk"):
+            waiting = asyncio.create_task(call(client, diskio.OP_WRITE, 4096, 6))
+            await until(lambda: disk.parked, "the request parked")
+            assert not waiting.done() and disk.disk.closed
+        assert await waiting == 0
+        assert (tmp_path / "vm-1-flat.vmdk").read_bytes()[4096:4102] == b"parked"
+    finally:
+        client.close()
+
+
+async def test_a_request_parked_when_the_vm_powers_off_fails_with_eio(
+    service: DiskIoService, tmp_path: Path
+) -> None:
+    client = await connect(service)
+    [disk] = service.disks_of("vm-1")
+    try:
+        disk.open_for_io.clear()  # as during a snapshot
+        waiting = asyncio.create_task(call(client, diskio.OP_READ, 0, 512))
+        await until(lambda: disk.parked, "the request parked")
+        await service.detach("vm-1")
+        assert await waiting == -errno.EIO
+        assert await call(client, diskio.OP_READ, 0, 512) == -errno.EIO  # its disks are gone
+    finally:
+        client.close()
