@@ -41,13 +41,6 @@ BUFFER_BYTES = MAX_QUEUE_DEPTH * MAX_BLOCK_KB * 1024  # a slot per I/O in flight
 FILL = 0xA5
 
 
-def block_bytes(lba: int, seq: int, vm_id: str, size: int) -> bytearray:
-    """The content of block ``lba`` as written by write number ``seq``."""
-    block = bytearray([FILL]) * size
-    stamp_block(block, lba, seq, vm_id)
-    return block
-
-
 def stamp_block(block: bytearray | memoryview, lba: int, seq: int, vm_id: str) -> None:
     """Write block ``lba``'s header for write number ``seq`` over a block already filled with FILL."""
     HEADER.pack_into(block, 0, MAGIC, lba, seq, vm_id.encode()[:16].ljust(16, b"\0"))
