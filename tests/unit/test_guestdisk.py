@@ -78,7 +78,8 @@ def test_blocks_built_in_the_shared_region_land_whole_and_read_back_verified(
         written = blocks_in(tmp_path / "g-flat.vmdk", 4096)
         assert len(written) > 100
         for offset, block in written.items():
-            assert parse_block(block) is not None and parse_block(block)[0] == offset // 4096  # type: ignore[index]
+            parsed = parse_block(block)
+            assert parsed is not None and parsed[0] == offset // 4096  # at the offset its header names
             assert block[HEADER.size :] == bytes([FILL]) * (4096 - HEADER.size)  # never a read's leftovers
         guest.set_workload(DiskWorkload(-1, "seqwrite", 64, 4))
         before = guest.counters.writes

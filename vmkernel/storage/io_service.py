@@ -183,6 +183,11 @@ def _execute(pending: _Pending) -> int:
         return -errno.EIO
     except OSError as exc:
         return -(exc.errno or errno.EIO)
+    except Exception as exc:  # a bug: the guest sees EIO, the log says what it was, the thread lives on
+        _log.exception(
+            "storage.io_failed", vm_id=pending.disk.vm_id, disk=pending.disk.spec.key, error=str(exc)
+        )
+        return -errno.EIO
 
 
 def _read_cached(pending: _Pending) -> bool:
