@@ -422,11 +422,10 @@ class DiskIoService:
     ) -> None:
         """A world's request (its buffer already checked against the world's region): queued under
         mClock, started at once if the datastore may take it, answered through ``connection``."""
-        if (
-            disk.vm_id in self.stunned or disk.detached
-        ):  # stunned: nothing moves until the question is answered
+        refused = -errno.EIO if disk.detached else -errno.ENOSPC if disk.vm_id in self.stunned else 0
+        if refused:  # powered off; or stunned: nothing moves until the question is answered
             if connection is not None:
-                connection.answer(tag, -errno.ENOSPC if not disk.detached else -errno.EIO)
+                connection.answer(tag, refused)
             return
         waiting = self._io_wait.get(disk.vm_id)
         if waiting is None:
