@@ -144,6 +144,7 @@ class FlatExtent:
         self._release = weakref.finalize(self, os.close, fd)  # unlocks a disk dropped without close()
         self._capacity = capacity_bytes
         self._dirty = False
+        self._nowait = True  # RWF_NOWAIT reads work here (until the file system says otherwise)
 
     @classmethod
     def open(cls, path: Path, capacity_bytes: int, writable: bool) -> FlatExtent:
@@ -185,12 +186,15 @@ class FlatExtent:
         """``read_into`` if all of it is in the page cache, without ever blocking (``RWF_NOWAIT``);
         False (``into`` undefined) when the read would have to wait for the disk."""
         check_range(offset, len(into), self._capacity)
+        if not self._nowait:
+            return False
         try:
             return os.preadv(self._open_fd(), [into], offset, os.RWF_NOWAIT) == len(into)
         except (BlockingIOError, InterruptedError):
             return False
         except OSError as exc:
-            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it: never again
+                self._nowait = False
                 return False
             raise
 
