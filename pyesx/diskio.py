@@ -1,32 +1,49 @@
 """The guest's disk I/O path between a VMM world and the VMkernel's storage stack (run/storage.sock).
 
-A stream unix socket per VMM world. The world says which VM it runs
-(``PYESX-IO1 <vm-id>``); the VMkernel checks with the kernel's SO_PEERCRED that
-the caller's pid is one of that VM's worlds (a world of one VM can never reach
-another VM's disks) and answers ``OK`` and the VM's disks, one
+DMA-style, as a real device model works: the bytes never cross the socket. A
+stream unix socket per VMM world; the world first says which VM it runs
+(``PYESX-IO2 <vm-id>``) and hands over, with SCM_RIGHTS on that same message,
+a memfd holding its I/O buffers (the *buffer region*). The VMkernel checks with
+the kernel's SO_PEERCRED that the caller's pid is one of that VM's worlds (a
+world of one VM can never reach another VM's disks), seals the memfd against
+shrinking, maps it shared, and answers ``OK`` and the VM's disks, one
 ``<key> <capacity-bytes>`` line each, then an empty line (or ``ERR <reason>``).
 Then binary requests, answered in any order (match them by tag)::
 
-    request   op u8 | disk u8 | flags u16 | tag u32 | offset u64 | length u32 | data (writes)
-    response  tag u32 | status i32 (0 or -errno) | length u32 | data (reads)
+    request   op u8 | disk u8 | flags u16 | tag u32 | offset u64 | length u32 | buffer u64
+    response  tag u32 | status i32 (0 or -errno)
 
-``DiskClient`` is the blocking client a VMM world uses: one request at a time
-(``read``, ``write``, ``flush``), or several in flight (``submit``, ``complete``).
+``buffer`` is where the I/O's bytes are in the region: a write's data is taken
+from there, a read's lands there (the VMkernel ``pwrite``s from / ``preadv``s
+into its mapping: one copy, done by the kernel). A buffer range outside the
+region is answered EINVAL. The region is the world's own memfd, not guest
+memory: the balloon and hypervisor swap never touch it, so a buffer in flight
+stays put.
+
+``DiskClient`` is the blocking client a VMM world uses: ``read`` and ``write``
+(which copy through the region's start), ``flush``; or, with no copy at all,
+bytes built in ``buffer`` and several requests in flight (``submit``,
+``complete``).
 """
 
 from __future__ import annotations
 
+import array
+import contextlib
 import errno
+import mmap
 import os
 import socket
 import struct
 from dataclasses import dataclass
 
-HELLO = b"PYESX-IO1"
-REQUEST = struct.Struct("!BBHIQI")
-RESPONSE = struct.Struct("!IiI")
+HELLO = b"PYESX-IO2"
+REQUEST = struct.Struct("!BBHIQIQ")
+RESPONSE = struct.Struct("!Ii")
 OP_READ, OP_WRITE, OP_FLUSH = 1, 2, 3
 MAX_IO_BYTES = 4 << 20  # one request moves at most this much
+DEFAULT_BUFFER_BYTES = MAX_IO_BYTES  # a client's region: any single I/O fits
+MAX_BUFFER_BYTES = 64 << 20  # the largest region the VMkernel maps (32 I/Os of 1 MiB in flight fit)
 
 
 class DiskIoError(OSError):
@@ -39,7 +56,7 @@ class GuestDisk:
     capacity_bytes: int
 
 
-SOCKET_BUFFER = 4 << 20  # a whole large I/O in flight without many wake-ups
+SOCKET_BUFFER = 256 << 10  # requests and answers only: no data crosses the socket
 
 
 def recv_exactly(sock: socket.socket, size: int) -> bytearray:
@@ -55,20 +72,31 @@ def recv_exactly(sock: socket.socket, size: int) -> bytearray:
 
 
 class DiskClient:
-    """A VMM world's connection to its VM's disks."""
+    """A VMM world's connection to its VM's disks, with its buffer region (``buffer``, shared with
+    the VMkernel; ``buffer_bytes`` long)."""
 
-    def __init__(self, socket_path: str, vm_id: str, timeout: float = 30.0) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-            self.sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
+    def __init__(
+        self, socket_path: str, vm_id: str, timeout: float = 30.0, buffer_bytes: int = DEFAULT_BUFFER_BYTES
+    ) -> None:
+        fd = os.memfd_create("pyesx-iobuf", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         try:
-            self.sock.connect(socket_path)
-            self.sock.sendall(HELLO + b" " + vm_id.encode() + b"\n")
-            self.disks = self._read_greeting()
-        except BaseException:
-            self.sock.close()
-            raise
+            os.ftruncate(fd, buffer_bytes)
+            self._region = mmap.mmap(fd, buffer_bytes, mmap.MAP_SHARED)
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.settimeout(timeout)
+                self.sock.connect(socket_path)
+                hello = HELLO + b" " + vm_id.encode() + b"\n"
+                self.sock.sendmsg([hello], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+                self.disks = self._read_greeting()
+            except BaseException:
+                self.sock.close()
+                self._region.close()
+                raise
+        finally:
+            os.close(fd)  # the VMkernel holds its own copy; our mapping stays
+        self.buffer = memoryview(self._region)
+        self._response = bytearray(RESPONSE.size)
         self._next_tag = 0
 
     def _read_line(self) -> bytes:
@@ -87,42 +115,58 @@ class DiskClient:
             disks.append(GuestDisk(key, int(capacity)))
         return disks
 
-    def submit(self, op: int, disk: int, offset: int, length: int, data: bytes | bytearray = b"") -> int:
-        """Send a request without waiting for its answer; returns its tag (see ``complete``)."""
+    def submit(self, op: int, disk: int, offset: int, length: int, buffer_offset: int = 0) -> int:
+        """Send a request without waiting for its answer; returns its tag (see ``complete``). A
+        write's bytes must already be at ``buffer_offset`` of ``buffer``; a read's land there, and
+        that part of the buffer must stay untouched until the answer came."""
         self._next_tag = (self._next_tag + 1) & 0xFFFFFFFF
         tag = self._next_tag
-        header = REQUEST.pack(op, disk, 0, tag, offset, length)
-        if len(data) > 65536:  # no copy of a large write into one buffer
-            self.sock.sendall(header)
-            self.sock.sendall(data)
-        else:
-            self.sock.sendall(header + data)
+        self.sock.sendall(REQUEST.pack(op, disk, 0, tag, offset, length, buffer_offset))
         return tag
 
-    def complete(self) -> tuple[int, int, bytearray]:
-        """The next answer to come: (tag, status 0 or -errno, data read)."""
-        tag, status, size = RESPONSE.unpack(recv_exactly(self.sock, RESPONSE.size))
-        return tag, status, recv_exactly(self.sock, size) if size else bytearray()
+    def complete(self) -> tuple[int, int]:
+        """The next answer to come: (tag, status 0 or -errno)."""
+        view, got = memoryview(self._response), 0
+        while got < RESPONSE.size:
+            count = self.sock.recv_into(view[got:])
+            if not count:
+                raise ConnectionError("the storage stack closed the connection")
+            got += count
+        tag, status = RESPONSE.unpack(self._response)
+        return tag, status
 
-    def _call(self, op: int, disk: int, offset: int, length: int, data: bytes | bytearray = b"") -> bytearray:
-        tag = self.submit(op, disk, offset, length, data)
-        got_tag, status, payload = self.complete()
+    def _call(self, op: int, disk: int, offset: int, length: int) -> None:
+        tag = self.submit(op, disk, offset, length, 0)
+        got_tag, status = self.complete()
         if got_tag != tag:
             raise ConnectionError(f"answer for request {got_tag}, expected {tag}")
         if status < 0:
             raise DiskIoError(-status, os.strerror(-status))
-        return payload
+
+    def _check_size(self, length: int) -> None:
+        if length > min(MAX_IO_BYTES, len(self.buffer)):
+            raise DiskIoError(
+                errno.EINVAL, f"an I/O moves at most {min(MAX_IO_BYTES, len(self.buffer))} bytes"
+            )
 
     def read(self, disk: int, offset: int, length: int) -> bytearray:
-        return self._call(OP_READ, disk, offset, length)
+        """``length`` bytes of disk ``disk`` at ``offset`` (through the start of the buffer region)."""
+        self._check_size(length)
+        self._call(OP_READ, disk, offset, length)
+        return bytearray(self.buffer[:length])
 
-    def write(self, disk: int, offset: int, data: bytes | bytearray) -> None:
-        if len(data) > MAX_IO_BYTES:
-            raise DiskIoError(errno.EINVAL, "an I/O moves at most 4 MiB")
-        self._call(OP_WRITE, disk, offset, len(data), data)
+    def write(self, disk: int, offset: int, data: bytes | bytearray | memoryview) -> None:
+        """Write ``data`` at ``offset`` of disk ``disk`` (copied to the start of the buffer region)."""
+        view = memoryview(data).cast("B")
+        self._check_size(len(view))
+        self.buffer[: len(view)] = view
+        self._call(OP_WRITE, disk, offset, len(view))
 
     def flush(self, disk: int) -> None:
         self._call(OP_FLUSH, disk, 0, 0)
 
     def close(self) -> None:
         self.sock.close()
+        self.buffer.release()
+        with contextlib.suppress(BufferError):  # views of it still held: unmapped once they go
+            self._region.close()

@@ -11,6 +11,11 @@ never written reads as zeros). The workload is paced at ``iops`` per second
 (or back to back with ``-1``), with up to ``queue_depth`` I/Os in flight; a
 failed I/O (a full datastore: ENOSPC) stops the workload for a second (the VM is
 stunned as ESXi stuns it), then it goes on.
+
+The blocks live in the world's buffer region shared with the VMkernel
+(``pyesx.diskio``), one slot per I/O in flight: a write is built in its slot
+and the VMkernel takes it from there, a read lands in its slot and is checked
+there. No block crosses the socket, and none is copied in this process.
 """
 
 from __future__ import annotations
@@ -23,32 +28,30 @@ import time
 from dataclasses import dataclass, field
 
 from pyesx.diskio import OP_READ, OP_WRITE, DiskClient
-from pyesx.guestsim import DiskWorkload
+from pyesx.guestsim import MAX_BLOCK_KB, MAX_QUEUE_DEPTH, DiskWorkload
 
 MAGIC = b"PYESXBLK"
 HEADER = struct.Struct("!8sQQ16s")
 STUN_RETRY_S = 1.0
 CONNECT_RETRY_S = 0.1
 MAX_BURST = 64  # I/Os one period may issue while catching up
+BUFFER_BYTES = MAX_QUEUE_DEPTH * MAX_BLOCK_KB * 1024  # a slot per I/O in flight, whatever the workload
 
 
 FILL = 0xA5
 
 
-def block_bytes(lba: int, seq: int, vm_id: str, size: int, into: bytearray | None = None) -> bytearray:
-    """The content of block ``lba`` as written by write number ``seq`` (written over ``into``, a
-    buffer of ``size`` already filled, when given: no new megabyte per write)."""
-    block = into if into is not None and len(into) == size else bytearray([FILL]) * size
+def stamp_block(block: bytearray | memoryview, lba: int, seq: int, vm_id: str) -> None:
+    """Write block ``lba``'s header for write number ``seq`` over a block already filled with FILL."""
     HEADER.pack_into(block, 0, MAGIC, lba, seq, vm_id.encode()[:16].ljust(16, b"\0"))
-    return block
 
 
-def parse_block(data: bytes | bytearray) -> tuple[int, int] | None:
+def parse_block(data: bytes | bytearray | memoryview) -> tuple[int, int] | None:
     """(lba, seq) of a block the guest wrote, or None (never written: zeros)."""
-    if len(data) < HEADER.size or not data.startswith(MAGIC):
+    if len(data) < HEADER.size:
         return None
-    _, lba, seq, _ = HEADER.unpack_from(data)
-    return lba, seq
+    magic, lba, seq, _ = HEADER.unpack_from(data)
+    return (lba, seq) if magic == MAGIC else None
 
 
 @dataclass
@@ -76,8 +79,9 @@ class GuestDiskWorkload:
         self._hold_until = 0.0
         self._seq = 0
         self._cursor = 0
-        self._inflight: dict[int, tuple[int, int]] = {}  # tag -> (lba, write seq; 0 for a read)
-        self._buffer: bytearray | None = None  # the block being written (sent before it is reused)
+        self._inflight: dict[int, tuple[int, int, int]] = {}  # tag -> (lba, write seq or 0: a read, slot)
+        self._free_slots: list[int] = []
+        self._filled: list[int] = []  # per slot: the block size it holds FILL for (0: not filled)
         self._random = random.Random(os.getpid())
 
     def set_workload(self, workload: DiskWorkload) -> None:
@@ -86,11 +90,13 @@ class GuestDiskWorkload:
 
     def _connect(self) -> bool:
         try:
-            self._client = DiskClient(self.socket_path, self.vm_id)
+            self._client = DiskClient(self.socket_path, self.vm_id, buffer_bytes=BUFFER_BYTES)
         except (OSError, PermissionError):  # the VMkernel does not know this world yet: try again soon
             self._hold_until = time.monotonic() + CONNECT_RETRY_S
             return False
         self._capacity = self._client.disks[0].capacity_bytes if self._client.disks else 0
+        self._free_slots = list(range(MAX_QUEUE_DEPTH - 1, -1, -1))
+        self._filled = [0] * MAX_QUEUE_DEPTH
         return True
 
     def due(self) -> float | None:
@@ -123,7 +129,7 @@ class GuestDiskWorkload:
         try:
             self._run_until(deadline)
         except (OSError, ConnectionError):
-            self._client = None  # the storage stack went away (a snapshot reopens it): reconnect
+            self.close()  # the storage stack went away (a snapshot reopens it): reconnect
             self._inflight.clear()
             self._hold_until = time.monotonic() + CONNECT_RETRY_S
 
@@ -160,18 +166,28 @@ class GuestDiskWorkload:
         else:
             lba = self._random.randrange(blocks)
         write = pattern in ("randwrite", "seqwrite") or (pattern == "randrw" and self._random.random() < 0.5)
+        slot = self._free_slots.pop()
+        start = slot * MAX_BLOCK_KB * 1024
         if write:
             self._seq += 1
-            self._buffer = block_bytes(lba, self._seq, self.vm_id, size, self._buffer)
-            tag = self._client.submit(OP_WRITE, 0, lba * size, size, self._buffer)
-            self._inflight[tag] = (lba, self._seq)
+            block = self._client.buffer[start : start + size]
+            if self._filled[slot] != size:  # the slot held a read, or blocks of another size
+                block[:] = bytes([FILL]) * size
+                self._filled[slot] = size
+            stamp_block(block, lba, self._seq, self.vm_id)
+            tag = self._client.submit(OP_WRITE, 0, lba * size, size, start)
+            self._inflight[tag] = (lba, self._seq, slot)
         else:
-            self._inflight[self._client.submit(OP_READ, 0, lba * size, size)] = (lba, 0)
+            self._filled[slot] = 0
+            self._inflight[self._client.submit(OP_READ, 0, lba * size, size, start)] = (lba, 0, slot)
 
     def _complete_one(self) -> None:
         assert self._client is not None
-        tag, status, data = self._client.complete()
-        lba, seq = self._inflight.pop(tag, (-1, 0))
+        tag, status = self._client.complete()
+        if tag not in self._inflight:
+            raise ConnectionError(f"an answer for request {tag}, which is not in flight")
+        lba, seq, slot = self._inflight.pop(tag)
+        self._free_slots.append(slot)
         if status < 0:
             self.counters.errors += 1
             self.counters.stunned = (
@@ -184,7 +200,8 @@ class GuestDiskWorkload:
             self._remember(lba, seq)
         else:
             self.counters.reads += 1
-            self._verify(lba, data)
+            start = slot * MAX_BLOCK_KB * 1024
+            self._verify(lba, self._client.buffer[start : start + self.workload.block_kb * 1024])
 
     def _remember(self, lba: int, seq: int) -> None:
         recent = self.counters.recent
@@ -192,10 +209,10 @@ class GuestDiskWorkload:
         if len(recent) > 4096:
             del recent[next(iter(recent))]
 
-    def _verify(self, lba: int, data: bytes | bytearray) -> None:
+    def _verify(self, lba: int, data: memoryview) -> None:
         parsed = parse_block(data)
         if parsed is None:
-            if any(data) or lba in self.counters.recent:
+            if lba in self.counters.recent or bytes(data) != bytes(len(data)):
                 self.counters.verify_errors += 1
             return
         got_lba, seq = parsed

@@ -78,6 +78,23 @@ def test_unaligned_writes_across_grains_copy_the_rest_up(base: FlatExtent) -> No
     assert base.read(0, base.capacity_bytes) == pattern(base.capacity_bytes)  # the parent is untouched
 
 
+def test_a_read_into_a_buffer_takes_grains_from_the_delta_and_the_rest_from_the_parent(
+    base: FlatExtent,
+) -> None:
+    model = bytearray(pattern(base.capacity_bytes))
+    delta = new_delta(base)
+    for offset, data in [(G - 3, b"x" * 10), (4 * G, b"y" * G), (16 * G + 500, b"z" * 12)]:
+        delta.write(offset, data)
+        model[offset : offset + len(data)] = data
+    into = bytearray(len(model) + 8)
+    delta.read_into(0, memoryview(into)[4:-4])  # a part of a larger buffer, as a guest's I/O slot
+    assert into[4:-4] == model and into[:4] == into[-4:] == bytes(4)
+    window = memoryview(bytearray(3 * G))
+    delta.read_into(G - 100, window)
+    assert window == model[G - 100 : 4 * G - 100]
+    delta.close()
+
+
 def test_a_reopened_delta_keeps_its_grains(base: FlatExtent) -> None:
     delta = new_delta(base)
     delta.write(2 * G + 1, b"persisted")

@@ -53,6 +53,35 @@ def test_write_and_read_through_a_base_disk(tmp_path: Path) -> None:
     assert raw[1000:1005] == b"hello" and len(raw) == MIB
 
 
+def test_a_read_lands_in_the_callers_buffer_zeros_past_a_short_file(tmp_path: Path) -> None:
+    path = tmp_path / "short-flat.vmdk"
+    path.write_bytes(b"abcdef")
+    extent = FlatExtent.open(path, MIB, writable=False)
+    try:
+        into = bytearray(b"?" * 16)
+        extent.read_into(2, memoryview(into)[1:11])
+        assert into == b"?cdef" + bytes(6) + b"?" * 5
+        with pytest.raises(InvalidArgument):
+            extent.read_into(MIB - 4, memoryview(into))
+    finally:
+        extent.close()
+
+
+def test_a_read_that_cannot_block_is_done_only_when_all_of_it_is_at_hand(tmp_path: Path) -> None:
+    path = tmp_path / "cached-flat.vmdk"
+    path.write_bytes(b"cached" * 1000)  # just written: in the page cache
+    extent = FlatExtent.open(path, MIB, writable=False)
+    try:
+        into = bytearray(12)
+        assert extent.read_cached(6, memoryview(into))
+        assert into == b"cachedcached"
+        assert not extent.read_cached(5990, memoryview(into))  # runs past the short file: not whole
+        with pytest.raises(InvalidArgument):
+            extent.read_cached(MIB - 4, memoryview(into))
+    finally:
+        extent.close()
+
+
 @pytest.mark.parametrize(("offset", "length"), [(MIB, 1), (MIB - 1, 2), (-1, 1), (0, -1), (2**70, 1)])
 def test_access_past_the_end_is_refused(tmp_path: Path, offset: int, length: int) -> None:
     with create_disk(tmp_path / "web01.vmdk", MIB) as disk:

@@ -211,6 +211,23 @@ class VirtualDisk:
             self._check_open()
             return self._extents[0].read(offset, length)
 
+    def read_into(self, offset: int, into: memoryview) -> None:
+        """Read ``len(into)`` bytes at ``offset`` straight into a writable byte view (a guest's buffer)."""
+        with self._lock:
+            self._check_open()
+            self._extents[0].read_into(offset, into)
+
+    def read_cached(self, offset: int, into: memoryview) -> bool:
+        """``read_into`` only if it cannot block: the data is in the page cache and no other thread
+        works on this disk now; False (nothing done) otherwise."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._check_open()
+            return self._extents[0].read_cached(offset, into)
+        finally:
+            self._lock.release()
+
     def write(self, offset: int, data: Buffer) -> None:
         with self._lock:
             self._check_open()

@@ -43,6 +43,7 @@ from vmkernel.storage.extent import (
     Extent,
     check_range,
     pread_full,
+    preadv_full,
     pwrite_full,
 )
 from vmkernel.storage.locks import fsync_dir, open_locked, unlink_quietly
@@ -252,6 +253,26 @@ class CowDelta:
             else:
                 parts.append(self.parent.read(start, until - start))
         return b"".join(parts)
+
+    def read_into(self, offset: int, into: memoryview) -> None:
+        """Read ``len(into)`` bytes at ``offset`` into ``into``: present grains from the delta, the
+        rest from the parent, each straight into its part of the view."""
+        length = len(into)
+        check_range(offset, length, self._capacity)
+        if not length:
+            return
+        fd, end = self._open_fd(), offset + length
+        for first, stop, present in self._bitmap.runs(offset // GRAIN_SIZE, (end - 1) // GRAIN_SIZE):
+            start, until = max(offset, first * GRAIN_SIZE), min(end, stop * GRAIN_SIZE)
+            part = into[start - offset : until - offset]
+            if present:
+                preadv_full(fd, part, self._data_offset + start)
+            else:
+                self.parent.read_into(start, part)
+
+    def read_cached(self, offset: int, into: memoryview) -> bool:
+        """Never done without blocking here (a delta's reads take the thread path): False."""
+        return False
 
     def write(self, offset: int, data: Buffer) -> None:
         if not self.writable:

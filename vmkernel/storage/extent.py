@@ -40,6 +40,10 @@ class Extent(Protocol):
 
     def read(self, offset: int, length: int) -> bytes: ...
 
+    def read_into(self, offset: int, into: memoryview) -> None: ...
+
+    def read_cached(self, offset: int, into: memoryview) -> bool: ...
+
     def write(self, offset: int, data: Buffer) -> None: ...
 
     def flush(self) -> None: ...
@@ -78,6 +82,17 @@ def pread_full(fd: int, length: int, offset: int) -> bytes:
         chunks.append(chunk)
         done += len(chunk)
     return b"".join(chunks)
+
+
+def preadv_full(fd: int, into: memoryview, offset: int) -> None:
+    """Fill ``into`` (a writable byte view) from ``offset`` in place; zeros past the end of the file."""
+    done, length = 0, len(into)
+    while done < length:
+        count = os.preadv(fd, [into[done : done + _MAX_IO]], offset + done)
+        if not count:
+            into[done:] = bytes(length - done)
+            return
+        done += count
 
 
 def pwrite_full(fd: int, data: Buffer, offset: int, path: Path) -> None:
@@ -129,6 +144,7 @@ class FlatExtent:
         self._release = weakref.finalize(self, os.close, fd)  # unlocks a disk dropped without close()
         self._capacity = capacity_bytes
         self._dirty = False
+        self._nowait = True  # RWF_NOWAIT reads work here (until the file system says otherwise)
 
     @classmethod
     def open(cls, path: Path, capacity_bytes: int, writable: bool) -> FlatExtent:
@@ -160,6 +176,27 @@ class FlatExtent:
     def read(self, offset: int, length: int) -> bytes:
         check_range(offset, length, self._capacity)
         return pread_full(self._open_fd(), length, offset)
+
+    def read_into(self, offset: int, into: memoryview) -> None:
+        """Read ``len(into)`` bytes at ``offset`` straight into ``into`` (one copy, by the kernel)."""
+        check_range(offset, len(into), self._capacity)
+        preadv_full(self._open_fd(), into, offset)
+
+    def read_cached(self, offset: int, into: memoryview) -> bool:
+        """``read_into`` if all of it is in the page cache, without ever blocking (``RWF_NOWAIT``);
+        False (``into`` undefined) when the read would have to wait for the disk."""
+        check_range(offset, len(into), self._capacity)
+        if not self._nowait:
+            return False
+        try:
+            return os.preadv(self._open_fd(), [into], offset, os.RWF_NOWAIT) == len(into)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it: never again
+                self._nowait = False
+                return False
+            raise
 
     def write(self, offset: int, data: Buffer) -> None:
         if not self.writable:

@@ -80,6 +80,7 @@ class MClock(Generic[Request]):
     def __init__(self, capacity_iops: float) -> None:
         self.capacity_iops = capacity_iops
         self._clients: dict[Hashable, _Client[Request]] = {}
+        self.queued = 0  # requests waiting, over every client
 
     # -- clients ----------------------------------------------------------------------------------
 
@@ -94,7 +95,10 @@ class MClock(Generic[Request]):
     def remove_client(self, client_id: Hashable) -> list[Request]:
         """Forget a client; returns the requests it still had queued (to fail or reissue)."""
         client = self._clients.pop(client_id, None)
-        return [t.request for t in client.queue] if client else []
+        if client is None:
+            return []
+        self.queued -= len(client.queue)
+        return [t.request for t in client.queue]
 
     def backlog(self, client_id: Hashable) -> int:
         client = self._clients.get(client_id)
@@ -127,6 +131,7 @@ class MClock(Generic[Request]):
             p,
         )
         client.queue.append(_Tagged(request, r, limit, p))
+        self.queued += 1
 
     def _reactivate(self, client: _Client[Request], now: float) -> None:
         """An idle client becomes active: no credit for the idle time, and the active clients'
@@ -151,6 +156,7 @@ class MClock(Generic[Request]):
             _, cid = min(reserved, key=lambda item: item[0])
             client = self._clients[cid]
             client.served_reservation += 1
+            self.queued -= 1
             return cid, client.queue.popleft().request
         eligible = [
             (c.queue[0].p, cid) for cid, c in self._clients.items() if c.queue and c.queue[0].limit <= now
@@ -160,6 +166,7 @@ class MClock(Generic[Request]):
         _, cid = min(eligible, key=lambda item: item[0])
         client = self._clients[cid]
         tagged = client.queue.popleft()
+        self.queued -= 1
         client.served_weight += 1
         if client.allocation.reservation_iops:  # weight-phase service does not use up the reservation
             step = 1 / client.allocation.reservation_iops
