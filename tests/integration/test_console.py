@@ -20,11 +20,15 @@ from pyesx import faults
 from tests.harness import PYESX, BootedHost, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+PASSWORD = "c0nsole!"
 
 
 def _running_vm(client: Client, name: str = "web01") -> str:
+    """A powered-on appliance VM whose guest greets on its console with a login prompt."""
     task = client.wait_for_task(client.create_vm(name, memory_mb=64, disk_capacity_bytes=[]).id)
     assert task.result_vm is not None
+    settings = {"guestinfo.password": PASSWORD}
+    client.wait_for_task(client.reconfigure_vm(task.result_vm.id, set_extra_config=settings).id)
     client.wait_for_task(client.power_on(task.result_vm.id).id)
     return task.result_vm.id
 
@@ -36,16 +40,16 @@ def _viewers(client: Client, vm_id: str) -> int:
 def test_two_viewers_see_what_one_types(client: Client) -> None:
     vm_id = _running_vm(client)
     with client.console(vm_id) as first, client.console(vm_id) as second:
-        first.read_until(b"web01 console")  # the first output repaints the screen: the guest's banner
-        second.read_until(b"web01 console")
-        first.send("hello\r")
-        assert first.read_until(b"hello\r\n> ").endswith(b"hello\r\n> ")
-        second.read_until(b"hello\r\n> ")
-        second.send("bye")
-        first.read_until(b"bye")
+        first.read_until(b"web01 login: ")  # the first output repaints the screen
+        second.read_until(b"web01 login: ")
+        first.send("root")
+        first.read_until(b"root")  # the guest's tty echoes
+        second.read_until(b"root")
+        second.send("\r")
+        first.read_until(b"Password: ")
         rows = first.screen_text()
-        assert rows[:3] == ["web01 console", "> hello", "> bye"]
-        assert client.screen(vm_id).cursor_col == len("> bye")
+        assert [row for row in rows if row][-2:] == ["web01 login: root", "Password:"]
+        assert client.screen(vm_id).cursor_col == len("Password: ")
         assert _viewers(client, vm_id) == 2
 
 
@@ -55,7 +59,7 @@ def test_ticket_rules(client: Client) -> None:
     ticket = client.acquire_ticket(vm_id)
     assert ticket.url == f"pyesx+console://{client.server}/{vm_id}?ticket={ticket.ticket}"
     with client.console(vm_id, ticket.ticket) as console:
-        console.read_until(b"console")
+        console.read_until(b"login: ")
     with pytest.raises(faults.NotAuthenticated):  # reused
         client.console(vm_id, ticket.ticket)
     with pytest.raises(faults.NotAuthenticated):  # another VM's
@@ -78,13 +82,13 @@ def test_attach_by_url_without_a_login(client: Client) -> None:
     vm_id = _running_vm(client)
     console, channel = attach_url(client.acquire_ticket(vm_id).url)
     try:
-        console.read_until(b"console")
-        console.send("ab\x7fc\r")  # a character rubbed out, then Enter
-        console.read_until(b"c\r\n> ")
+        console.read_until(b"login: ")
+        console.send("rooz\x7ft\r")  # a character rubbed out, then Enter
+        console.read_until(b"Password: ")
     finally:
         console.close()
         channel.close()
-    assert client.screen(vm_id).rows[1:3] == ["> ac", ">"]
+    assert "web01 login: root" in client.screen(vm_id).rows
 
 
 def test_powered_off_vm_has_no_console(client: Client) -> None:
@@ -122,25 +126,27 @@ def test_screenshot_is_a_png_in_the_vm_folder(host: BootedHost, client: Client, 
 def test_ten_megabytes_pasted(client: Client) -> None:
     vm_id = _running_vm(client)
     with client.console(vm_id) as console:
-        console.read_until(b"console")
-        console.send(b"x" * (10 << 20) + b"\rdone\r")
+        console.read_until(b"login: ")
+        console.send(b"x" * (10 << 20) + b"\r")  # a 10 MB user name
         # while the paste is on its way, hostd, the vmx and the guest answer
         assert client.guest_info(vm_id).tools_running_status == "guestToolsRunning"
         assert client.get_vm(vm_id).power_state == "poweredOn"
-        console.read_until(b"> done\r\n> ", timeout=90)
-        assert client.screen(vm_id).rows[-2:] == ["> done", ">"]
+        console.read_until(b"Password: ", timeout=90)
+        console.send("wrong\r")
+        console.read_until(b"Login incorrect", timeout=30)
+        console.read_until(b"web01 login: ")
 
 
 def test_a_viewer_that_goes_leaves_nothing(client: Client) -> None:
     vm_id = _running_vm(client)
     console: Console = client.console(vm_id)
-    console.read_until(b"console")
+    console.read_until(b"login: ")
     console.send("a" * 1000)
     assert _viewers(client, vm_id) == 1
     console.close()  # mid-stream: the host drops the viewer
     wait_until(lambda: _viewers(client, vm_id) == 0, what="the viewer to be gone")
     with client.console(vm_id) as again:  # the console still works for the next one
-        again.read_until(b"console")
+        again.read_until(b"login: ")
         assert _viewers(client, vm_id) == 1
 
 
@@ -182,10 +188,10 @@ def test_pyesx_console_in_a_terminal(host: BootedHost, client: Client, by_url: b
         name = vm_id if by_url else "web01"
         terminal = PtyReader(master)
         terminal.until(f"Connected to {name}.\r\nEscape character is ^]".encode())
-        terminal.until(b"web01 console")
+        terminal.until(b"web01 login: ")
         wait_until(lambda: _viewers(client, vm_id) == 1, what="the terminal to attach")
-        os.write(master, b"uname\r")
-        terminal.until(b"uname\r\n> ")
+        os.write(master, b"root\r")
+        terminal.until(b"root\r\nPassword: ")
         os.write(master, b"\x1d")  # Ctrl-]
         assert process.wait(timeout=30) == 0
         assert termios.tcgetattr(slave) == before  # the terminal is itself again
@@ -200,11 +206,15 @@ def test_pyesx_console_in_a_terminal(host: BootedHost, client: Client, by_url: b
 
 def test_mouse_reports_reach_a_guest_that_asks_for_them(client: Client) -> None:
     vm_id = _running_vm(client)
+    # a program in the guest turns xterm mouse reporting on by writing it to the screen
+    client.copy_to_guest(vm_id, "root", PASSWORD, b"\x1b[?1000h\x1b[?1006h", "/root/mouse-on")
     with client.console(vm_id) as console:
-        console.read_until(b"console")
+        console.read_until(b"login: ")
         console.click(0, 0)  # the guest has not asked for mouse reports: dropped
-        console.send("\x1b[?1000h\x1b[?1006h")  # the echoing guest "asks" by writing it to its screen
+        console.send(f"root\r{PASSWORD}\r")
+        console.read_until(b"root@web01:~# ")
+        console.send("cat /root/mouse-on\r")
         console.read_until(b"\x1b[?1006h")
         console.click(2, 4)
-        seen = console.read_until(b"\x1b[<0;5;3m")  # the press and the release, echoed back
+        seen = console.read_until(b"\x1b[<0;5;3m")  # the press and the release, echoed by the tty
         assert b"\x1b[<0;5;3M" in seen and b"\x1b[<0;1;1M" not in seen
