@@ -1,9 +1,12 @@
-"""First boot of an empty root is the install: layout, datastore1, vSwitch0, the root account."""
+"""First boot of an empty root is the install: layout, datastore1, vSwitch0, the root account, and the
+guest OS's installer ISO on datastore1."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from pathlib import Path
 
 from pyesx.atomic import atomic_write
 from pyesx.layout import HostLayout
@@ -11,6 +14,8 @@ from pyesx.passwords import generate_password, hash_password
 from vmkernel.config import EsxConfig
 
 ROOT_PASSWORD_ENV = "PYESX_ROOT_PASSWORD"
+ISO_FOLDER = "iso"
+INSTALLER_DATASTORE = "datastore1"
 
 
 def is_installed(layout: HostLayout) -> bool:
@@ -36,3 +41,22 @@ def install(layout: HostLayout, hostname: str) -> str | None:
     atomic_write(layout.shadow, json.dumps(shadow, indent=2) + "\n", mode=0o600)
     config.save(layout)
     return generated
+
+
+def ensure_installer_iso(layout: HostLayout) -> Path | None:
+    """Place the guest OS's installer ISO at ``[datastore1] iso/guest-installer.iso`` unless it is
+    there (at install, and on a host installed before it shipped); None when datastore1 is gone."""
+    from vmx.guestos.installer_iso import build_installer_iso
+    from vmx.guestos.layout import INSTALLER_ISO_NAME
+
+    datastore = layout.datastore(INSTALLER_DATASTORE)
+    if not datastore.is_dir():
+        return None
+    target = datastore / ISO_FOLDER / INSTALLER_ISO_NAME
+    if target.exists():
+        return target
+    target.parent.mkdir(exist_ok=True)
+    image = io.BytesIO()
+    build_installer_iso(image)
+    atomic_write(target, image.getvalue())
+    return target

@@ -116,6 +116,7 @@ async def boot(args: argparse.Namespace) -> int:
     generated_password = None
     if not install.is_installed(layout):
         generated_password = install.install(layout, physical.hostname)
+    install.ensure_installer_iso(layout)
     configure("vmkernel", layout.log / "vmkernel.log")
     log = get_logger("boot")
     flusher = asyncio.create_task(flush_periodically())

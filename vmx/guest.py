@@ -3,7 +3,8 @@
 The interface is small (DESIGN.md, "Guest engines"): ``run`` executes the guest
 on this vCPU, answering the vmx's requests on the control channel, one JSON
 object per line: ``status``, ``save`` (the vCPU's state, to checkpoint),
-``reset`` (a hardware reset: the guest boots again), ``demand`` (how busy the
+``boot`` (power-on: the devices are ready, the guest software starts), ``reset`` (a hardware reset:
+the guest boots again), ``demand`` (how busy the
 guest's work keeps this vCPU), ``memory`` (the wanted working set changed:
 touch it now), ``disk`` (the disk workload changed), ``net`` (the network
 settings changed), ``media`` (the CD-ROM's media: ``{"op": "media", "fd": true}`` carries the
@@ -232,6 +233,10 @@ class SimGuest:
         if op == "reset":
             self._reset()
             return {"ok": True}
+        if op == "boot":  # power-on: the vmx has the VM's devices ready, the firmware starts
+            if self.port is not None:
+                self.port.boot()
+            return {"ok": True}
         if op == "demand":
             self.cpu_demand = max(0, min(100, int(request.get("cpu", 0))))
             return {"ok": True}
@@ -309,8 +314,6 @@ class SimGuest:
 
     def run(self, control: socket.socket) -> int:
         pending = b""
-        if self.port is not None:
-            self.port.boot()
         while True:
             halt = self._work()
             for due in (self._touch(), self._io(), self._network(), self._software()):

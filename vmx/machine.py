@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from pyesx.guestfs.api import BlockDevice
     from vmx.guestnet import GuestNetwork
 
+STORAGE_CONNECT_S = 5.0
 MAX_BACKDOOR_BUFFER = 64 << 20  # what the guest may have queued for the vmx before it must wait
 
 
@@ -95,15 +97,26 @@ class VmmMachine:
 
     def disk(self) -> BlockDevice | None:
         if self._disk is None:
-            try:
-                self._disk_client = DiskClient(self.storage_socket, self.vm_id)
-            except (OSError, ConnectionError):
+            self._disk_client = self._connect_storage()
+            if self._disk_client is None:
                 return None
             disks = self._disk_client.disks
             if not disks:
                 return None
             self._disk = VirtualDisk(self._disk_client, 0, disks[0].capacity_bytes)
         return self._disk
+
+    def _connect_storage(self) -> DiskClient | None:
+        """The world's connection to its VM's disks; the VMkernel learns a new VM's worlds just after
+        power-on, so a refusal is retried for a moment (the BIOS "detecting drives")."""
+        deadline = time.monotonic() + STORAGE_CONNECT_S
+        while True:
+            try:
+                return DiskClient(self.storage_socket, self.vm_id)
+            except (OSError, ConnectionError):
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.02)  # a retry interval, not a wait for readiness we could be told of
 
     def cdrom(self) -> BlockDevice | None:
         return self._cdrom()

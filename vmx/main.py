@@ -174,6 +174,7 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     log.info("vmx.running", vmm_pids=vmm_pids, socket=str(socket_path))
     memfd = worlds.memory.fd if worlds.memory is not None else -1
     report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids, guest_memory_fd=memfd)
+    await worlds.worlds[0].request("boot")  # the machine is whole: its firmware starts
     structlog.contextvars.unbind_contextvars("request_id")
 
     vcpu_lost = asyncio.create_task(_first_world_exit(runtime, worlds))
