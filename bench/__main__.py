@@ -18,6 +18,7 @@ from bench import (
     cpu_overhead,
     disk_io,
     getvm,
+    guest_os,
     inventory,
     machine,
     memory,
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             "Remote console",
             lambda: console.run(keystrokes=50 if quick else 300, megabytes=2 if quick else 8),
         ),
+        ("Guest OS", lambda: guest_os.run(boots=2 if quick else 5, scripts=5 if quick else 20)),
         (
             "CPU scheduler overhead and scale",
             lambda: cpu_overhead.run(worlds=8 if quick else 32, scale_worlds=16 if quick else 128),

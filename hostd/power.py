@@ -229,6 +229,9 @@ class PowerOps:
         }.get(action, ("VmGuestShutdownEvent", "shut down"))
         self.vms.record(kind, vm, f"Guest OS {what} for {vm.name} on {self.vms.hostname}")
         self.vms.changed(vm, "guest")
+        if action == "standby":  # the guest has synced and sleeps: the VM is suspended (ESXi's default)
+            self.vms.check_idle(vm)
+            self.suspend(vm_id)
 
     async def guest_info(self, vm_id: str) -> vm_pb2.GuestInfo:
         vm = self.vms.get(vm_id)

@@ -72,6 +72,7 @@ class Backdoor:
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
+        self._first_heartbeat = asyncio.Event()
 
     async def attach(self, sock: socket.socket) -> None:
         """Start reading the guest's messages (inside the event loop)."""
@@ -85,6 +86,14 @@ class Backdoor:
         if self.last_heartbeat and time.monotonic() - self.last_heartbeat < HEARTBEAT_TIMEOUT_S:
             return TOOLS_OK
         return TOOLS_NOT_RUNNING
+
+    async def tools_started(self, timeout: float) -> bool:
+        """Wait for the guest's first heartbeat (False if none came within timeout)."""
+        try:
+            await asyncio.wait_for(self._first_heartbeat.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def require_tools(self) -> None:
         if self.tools_status() != TOOLS_OK:
@@ -145,6 +154,7 @@ class Backdoor:
                 _log.info("vmx.tools_running")
             self.last_heartbeat = time.monotonic()
             self.tools_seen = True
+            self._first_heartbeat.set()
         elif op == "guest_info":
             self.guest_info = {k: v for k, v in message.items() if k != "op"}
             _log.info("vmx.guest_info", **self.guest_info)

@@ -24,8 +24,27 @@ import traceback
 
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
+import importlib
+
 from pyesx.procs import die_with_parent, report_ready, set_title
 from vmx.main import VmxSpec, run_forked
+
+#: what the guest software loads when it boots (the appliance's OS, a PC's firmware, installer and
+#: file systems): imported here once, so that every VMM world shares their pages
+GUEST_MODULES = (
+    "pyesx.guestfs.memfs",
+    "pyesx.guestfs.ext2",
+    "pyesx.guestfs.mbr",
+    "pyesx.guestfs.iso9660",
+    "pyesx.guestfs.blockdev",
+    "vmx.guestos.boot",
+    "vmx.guestos.commands",
+    "vmx.guestos.installer",
+    "vmx.guestos.osimage",
+    "vmx.guestos.shell",
+    "vmx.guestos.tools",
+    "vmx.guestnet",
+)
 
 MAX_REQUEST = 64 * 1024
 
@@ -105,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     die_with_parent(args.parent_pid)
     set_title(f"pyesx-vmx-factory: root={args.root}")
     control = socket.socket(fileno=args.control_fd)
+    for module in GUEST_MODULES:
+        importlib.import_module(module)
     gc.collect()
     gc.freeze()  # keep imported objects out of collections, so their pages stay shared after fork
     report_ready(args.ready_fd)

@@ -3,8 +3,11 @@ login, guest operations through the tools, and the installed file system read by
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,35 @@ def test_install_from_the_iso_then_log_in_on_the_console(
     assert check.returncode == 0, check.stdout + check.stderr
     read = subprocess.run(["debugfs", "-R", "cat /root/note.txt", str(image)], capture_output=True, text=True)
     assert read.stdout == "written\n"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_idle_guest_halts_its_vcpus(host: BootedHost, client: Client) -> None:
+    vm = _appliance(client, "idle01")
+    _tools_ok(client, vm)
+    [vmm] = client.get_vm(vm).vmm_pids
+    before = _cpu_seconds(vmm)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:  # a window of guest idleness, watched from the host
+        client.guest_info(vm)  # the heartbeats and this polling are all the guest does
+        time.sleep(0.1)
+    assert _cpu_seconds(vmm) - before < 0.3  # blocked, not spinning (2 s of spinning would be ~2 s)
+
+
+def test_standby_suspends_and_a_vmx_crash_spares_other_vms(host: BootedHost, client: Client) -> None:
+    sleeper, bystander = _appliance(client, "sleep01"), _appliance(client, "other01")
+    _tools_ok(client, sleeper)
+    client.standby_guest(sleeper)
+    wait_until(lambda: client.get_vm(sleeper).power_state == "suspended" or None, 30, "the VM suspended")
+    client.wait_for_task(client.power_on(sleeper).id)
+    _tools_ok(client, sleeper)
+
+    os.kill(client.get_vm(sleeper).vmx_pid, signal.SIGKILL)
+    wait_until(lambda: client.get_vm(sleeper).power_state == "poweredOff" or None, 30, "poweredOff")
+    [died] = client.events(vm_id=sleeper, types=["VmDiedEvent"])
+    assert "exited unexpectedly" in died.message
+    assert client.run_script(bystander, "root", "s3cret!", "echo alive").script_output == "alive\n"

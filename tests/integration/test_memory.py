@@ -178,7 +178,9 @@ def test_a_reservation_protects_a_vm_under_pressure(small_host: BootedHost) -> N
             timeout=20,
             what="the .vswp growing",
         )
-        assert vm_stat(client, reserved).reservation_mb == 100
+        wait_until(
+            lambda: vm_stat(client, reserved).reservation_mb == 100, what="the new reservation in force"
+        )
 
 
 def test_a_limit_reclaims_on_an_idle_host(host: BootedHost, client: Client) -> None:

@@ -122,12 +122,12 @@ def test_datastore_items_through_the_shell(host: BootedHost, tmp_path: Path) -> 
     local.write_bytes(b"\x02" * 10_000)
     [item] = ok(
         host,
-        "New-Item -Path '[datastore1] iso' -ItemType Directory | Out-Null; "
-        f"Copy-DatastoreItem -Item '{local}' -Destination '[datastore1] iso' -PassThru "
+        "New-Item -Path '[datastore1] media' -ItemType Directory | Out-Null; "
+        f"Copy-DatastoreItem -Item '{local}' -Destination '[datastore1] media' -PassThru "
         "| ConvertTo-Json -Compress",
     )
     assert (item["Name"], item["ItemType"], item["Length"]) == ("tools.iso", "IsoImageFile", 10_000)
-    assert (host.root / "vmfs/volumes/datastore1/iso/tools.iso").read_bytes() == local.read_bytes()
+    assert (host.root / "vmfs/volumes/datastore1/media/tools.iso").read_bytes() == local.read_bytes()
     [datastore] = ok(host, "Get-Datastore datastore1 | ConvertTo-Json -Compress")
     assert datastore["Name"] == "datastore1" and datastore["CapacityGB"] > 0
 
