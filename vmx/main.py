@@ -109,9 +109,6 @@ def run_forked(spec: VmxSpec, ready_fd: int) -> int:
         flush()  # the factory's child ends with os._exit: nothing else writes the buffer out
 
 
-APPLIANCE_BOOT_S = 5.0  # the longest a power-on waits for the appliance's tools to start
-
-
 def swap_path(vmx_path: str) -> Path:
     """The VM's swap file: ``<vm>.vswp`` beside its .vmx."""
     path = Path(vmx_path)
@@ -176,13 +173,9 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
     atomic_write(layout.vmx_state(spec.vm_id), json.dumps(state))
     log.info("vmx.running", vmm_pids=vmm_pids, socket=str(socket_path))
     memfd = worlds.memory.fd if worlds.memory is not None else -1
-    if not worlds.bios:  # the preinstalled appliance is up, its tools running, when the power-on ends
-        await worlds.worlds[0].request("boot")
-        if not await runtime.backdoor.tools_started(APPLIANCE_BOOT_S):
-            log.warning("vmx.appliance_tools_late", waited_s=APPLIANCE_BOOT_S)
     report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids, guest_memory_fd=memfd)
-    if worlds.bios:  # a PC boots once the VMkernel knows its worlds: its disks answer them
-        await worlds.worlds[0].request("boot")
+    # the guest boots once the VMkernel knows the VM's worlds (their disks and ports answer them)
+    await worlds.worlds[0].request("boot")
     structlog.contextvars.unbind_contextvars("request_id")
 
     vcpu_lost = asyncio.create_task(_first_world_exit(runtime, worlds))

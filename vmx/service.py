@@ -29,6 +29,7 @@ from vmx.worlds import VmmWorlds
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 TOOLS_OPS = ("exec", "copy_in", "copy_out", "ps", "info")
+APPLIANCE_BOOT_S = 5.0  # the longest a guest request waits for a just-started appliance's tools
 TOOLS_POWER_TIMEOUT_S = 10.0
 TOOLS_ANSWER_MARGIN_S = 5.0  # the guest ends a program at its timeout; its answer may take a moment more
 _log = get_logger("vmx")
@@ -73,10 +74,18 @@ class VmxRuntime:
         _log.info("vmx.checkpointed", path=path, bytes=size)
         return size
 
-    def require_tools(self) -> None:
+    async def require_tools(self) -> None:
+        """ToolsUnavailable unless the guest's tools run (the appliance's are given the moment its boot
+        takes: they run from the start of its life, as the power-on that ended promised)."""
         if not self.guest_tools:
             raise faults.ToolsUnavailable(self.vm_name)
+        await self.appliance_booted()
         self.backdoor.require_tools()
+
+    async def appliance_booted(self) -> None:
+        """Wait (briefly) for a just-powered-on appliance's tools to start."""
+        if not self.worlds.bios and not self.backdoor.tools_seen:
+            await self.backdoor.tools_started(APPLIANCE_BOOT_S)
 
     @property
     def balloon_driver(self) -> bool:
@@ -186,6 +195,8 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
 
     async def GuestInfo(self, request: vmx_pb2.GuestInfoRequest, context: Ctx) -> vm_pb2.GuestInfo:
         backdoor = self.runtime.backdoor
+        if self.runtime.guest_tools:
+            await self.runtime.appliance_booted()
         tools = backdoor.tools_status() if self.runtime.guest_tools else TOOLS_NOT_INSTALLED
         status = await self.runtime.worlds.worlds[0].request("status")
         net, disk = status.get("net", {}), status.get("disk", {})
@@ -251,14 +262,14 @@ class VmxServicer(vmx_pb2_grpc.VmxServicer):
     async def GuestPower(
         self, request: vmx_pb2.GuestPowerRequest, context: Ctx
     ) -> vmx_pb2.GuestPowerResponse:
-        self.runtime.require_tools()
+        await self.runtime.require_tools()
         op = "standby" if request.standby else "reboot" if request.reboot else "shutdown"
         await self.runtime.backdoor.call(op, {}, TOOLS_POWER_TIMEOUT_S)
         _log.info("vmx.guest_power", op=op)
         return vmx_pb2.GuestPowerResponse()
 
     async def ToolsCall(self, request: vmx_pb2.ToolsCallRequest, context: Ctx) -> vmx_pb2.ToolsCallResponse:
-        self.runtime.require_tools()
+        await self.runtime.require_tools()
         if request.op not in TOOLS_OPS:
             raise faults.InvalidArgument("op", f"'{request.op}' is not a guest operation")
         try:
