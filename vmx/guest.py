@@ -42,7 +42,10 @@ if TYPE_CHECKING:
 
 PERIOD = 0.010  # seconds: the guest's work is spread evenly over such periods
 TOUCH_PERIOD = 1.0  # seconds between two passes over the guest's working set
-CONSOLE_BUFFER = 256 << 10  # console output the guest holds while the vmx is not reading; more is dropped
+CONSOLE_BUFFER = 64 << 20  # console output the guest holds while the vmx is not reading; more is dropped
+#: past this much output not yet taken by the vmx, the guest's processes wait (flow control, as a
+#: serial console's XOFF): nothing is lost, the guest runs as fast as its screen is read
+CONSOLE_XOFF = 256 << 10
 CONSOLE_READ = 64 << 10  # console input taken per pass of the loop (control requests go between)
 
 
@@ -120,6 +123,10 @@ class SimGuest:
             self._console_out.clear()
             return
         del self._console_out[:sent]
+
+    def console_backlogged(self) -> bool:
+        """Whether the guest's output waits on the vmx (its processes should wait too)."""
+        return len(self._console_out) > CONSOLE_XOFF
 
     def console_input(self, data: bytes) -> None:
         """Keys typed on the console, to the guest software."""

@@ -25,8 +25,15 @@ MAX_BACKDOOR_LINE = 64 << 20  # a file copied into the guest travels base64 in o
 class GuestPort:
     """The guest software of one VM and what it waits on."""
 
-    def __init__(self, machine: VmmMachine, bios: bool, log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        machine: VmmMachine,
+        bios: bool,
+        log: Callable[[str], None],
+        console_backlogged: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.machine = machine
+        self.console_backlogged = console_backlogged
         self.bios = bios
         self.log = log
         self.software: GuestSoftware | None = None
@@ -51,8 +58,8 @@ class GuestPort:
 
     def step(self, now: float) -> float | None:
         """Run the guest software; seconds until it wants the vCPU again (None: halted)."""
-        if self.software is None:
-            return None
+        if self.software is None or self.console_backlogged():
+            return None  # halted until the vmx takes the screen's output (the loop waits on it)
         due = self.software.step(now)
         self.machine.flush_backdoor()
         return due

@@ -78,7 +78,7 @@ def run_world(
             lambda: guest.net,
             guest.cdrom_device,
         )
-        guest.attach_guest(GuestPort(machine, devices.bios, _log_to_stderr))
+        guest.attach_guest(GuestPort(machine, devices.bios, _log_to_stderr, guest.console_backlogged))
     try:
         return guest.run(control)
     finally:
