@@ -1,0 +1,518 @@
+"""What the sync (``clients.objects``) and asyncio (``clients.aio``) objects share: their typed,
+read-only properties, read from the record (``clients.model``) the object was last refreshed with.
+
+Each class here is generic in the session type; a flavour subclasses it and adds the methods (plain
+or ``async``) that build a plan in ``clients.ops`` and run it on its transport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Generic, TypeVar
+
+from clients import model
+from clients.datastores import Datastore
+from clients.network import PortGroup, SecurityPolicy, VirtualSwitch
+
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+def datastore_path(datastore: str, path: str) -> str:
+    """``path`` on ``datastore`` as "[datastore] path"; a path already in brackets is kept."""
+    return path if path.startswith("[") else f"[{datastore}] {path}".rstrip()
+
+
+class Bound(Generic[S, R]):
+    """An object of one session, holding the record it was last read as (``record``)."""
+
+    def __init__(self, session: S, record: R) -> None:
+        self._session = session
+        self._record = record
+
+    @property
+    def record(self) -> R:
+        """The plain record (a frozen dataclass) behind the properties, as last read."""
+        return self._record
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._label()}>"
+
+    def _label(self) -> str:
+        return str(getattr(self._record, "name", "") or getattr(self._record, "id", ""))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and isinstance(other, Bound) and other._key() == self._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def _key(self) -> str:
+        return str(getattr(self._record, "id", "") or getattr(self._record, "name", ""))
+
+
+class HostData(Bound[S, model.Host]):
+    """The host's properties (Get-VMHost)."""
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def version(self) -> str:
+        return self._record.version
+
+    @property
+    def build(self) -> str:
+        return self._record.build
+
+    @property
+    def num_cpu(self) -> int:
+        """Physical CPUs."""
+        return self._record.num_cpu
+
+    @property
+    def cpu_total_mhz(self) -> int:
+        return self._record.cpu_total_mhz
+
+    @property
+    def cpu_usage_mhz(self) -> int:
+        return self._record.cpu_usage_mhz
+
+    @property
+    def memory_total_mb(self) -> int:
+        return self._record.memory_total_mb
+
+    @property
+    def memory_usage_mb(self) -> int:
+        return self._record.memory_usage_mb
+
+    @property
+    def uptime_seconds(self) -> int:
+        return self._record.uptime_seconds
+
+    @property
+    def vm_count(self) -> int:
+        return self._record.vm_count
+
+
+class VMData(Bound[S, model.VM]):
+    """A VM's properties (Get-VM), as of the last read or ``refresh()``."""
+
+    def _label(self) -> str:
+        return f"{self._record.name} ({self._record.id})"
+
+    @property
+    def id(self) -> str:
+        """ "vm-1"."""
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def power_state(self) -> str:
+        """ "poweredOff" | "poweredOn" | "suspended"."""
+        return self._record.power_state
+
+    @property
+    def num_cpu(self) -> int:
+        return self._record.num_cpu
+
+    @property
+    def memory_mb(self) -> int:
+        return self._record.memory_mb
+
+    @property
+    def guest_id(self) -> str:
+        return self._record.guest_id
+
+    @property
+    def notes(self) -> str:
+        return self._record.notes
+
+    @property
+    def uuid(self) -> str:
+        """The BIOS uuid (``uuid.bios``)."""
+        return self._record.uuid
+
+    @property
+    def vmx_path(self) -> str:
+        """ "[datastore1] web01/web01.vmx"."""
+        return self._record.vmx_path
+
+    @property
+    def folder(self) -> str:
+        """The datastore folder of its .vmx: "[datastore1] web01"."""
+        return self._record.vmx_path.rsplit("/", 1)[0]
+
+    @property
+    def datastore_name(self) -> str:
+        return self._record.vmx_path[1:].split("]", 1)[0]
+
+    @property
+    def provisioned_bytes(self) -> int:
+        return self._record.provisioned_bytes
+
+    @property
+    def used_bytes(self) -> int:
+        return self._record.used_bytes
+
+    @property
+    def current_snapshot_id(self) -> str:
+        """ "" when the VM has no current snapshot."""
+        return self._record.current_snapshot_id
+
+    @property
+    def resource_pool_id(self) -> str:
+        return self._record.resource_pool_id
+
+    @property
+    def question(self) -> model.VmQuestion | None:
+        """What a stunned VM waits to be told (answer with ``answer()``)."""
+        return self._record.question
+
+    @property
+    def cpu_allocation(self) -> model.ResourceAllocation | None:
+        return self._record.cpu_allocation
+
+    @property
+    def memory_allocation(self) -> model.ResourceAllocation | None:
+        return self._record.memory_allocation
+
+
+class SnapshotData(Bound[S, model.Snapshot]):
+    """A snapshot's properties."""
+
+    @property
+    def id(self) -> str:
+        """ "vm-1-snapshot-2"."""
+        return self._record.id
+
+    @property
+    def vm_id(self) -> str:
+        return self._record.vm_id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def description(self) -> str:
+        return self._record.description
+
+    @property
+    def created(self) -> dt.datetime | None:
+        return self._record.created
+
+    @property
+    def memory(self) -> bool:
+        """It holds the VM's memory (a powered-on snapshot)."""
+        return self._record.memory
+
+    @property
+    def power_state(self) -> str:
+        return self._record.power_state
+
+    @property
+    def parent_id(self) -> str:
+        return self._record.parent_id
+
+    @property
+    def is_current(self) -> bool:
+        return self._record.is_current
+
+
+class TaskData(Bound[S, model.Task]):
+    """A task's properties, as of the last read, ``refresh()`` or ``wait()``."""
+
+    @property
+    def id(self) -> str:
+        """ "task-7"."""
+        return self._record.id
+
+    @property
+    def description_id(self) -> str:
+        """ "VirtualMachine.powerOn"."""
+        return self._record.description_id
+
+    @property
+    def entity_id(self) -> str:
+        return self._record.entity_id
+
+    @property
+    def entity_name(self) -> str:
+        return self._record.entity_name
+
+    @property
+    def state(self) -> str:
+        """queued | running | success | error."""
+        return self._record.state
+
+    @property
+    def progress(self) -> int:
+        return self._record.progress
+
+    @property
+    def done(self) -> bool:
+        return self._record.state in ("success", "error")
+
+    @property
+    def error(self) -> Exception | None:
+        """The fault (a ``pyesx.faults`` instance) of a failed task."""
+        return self._record.error
+
+    @property
+    def result_entity_id(self) -> str:
+        """What the operation made or acted on ("vm-3" for CreateVM)."""
+        return self._record.result_entity_id
+
+    @property
+    def result(self) -> str:
+        return self._record.result
+
+    @property
+    def user(self) -> str:
+        return self._record.user
+
+    @property
+    def queue_time(self) -> dt.datetime | None:
+        return self._record.queue_time
+
+    @property
+    def complete_time(self) -> dt.datetime | None:
+        return self._record.complete_time
+
+
+class EventData(Bound[S, model.Event]):
+    """An event's properties (Get-VIEvent)."""
+
+    def _key(self) -> str:
+        return str(self._record.key)
+
+    def _label(self) -> str:
+        return f"{self._record.key} {self._record.type}"
+
+    @property
+    def key(self) -> int:
+        return self._record.key
+
+    @property
+    def type(self) -> str:
+        """ "VmPoweredOnEvent"."""
+        return self._record.type
+
+    @property
+    def created(self) -> dt.datetime | None:
+        return self._record.created
+
+    @property
+    def message(self) -> str:
+        return self._record.message
+
+    @property
+    def user(self) -> str:
+        return self._record.user
+
+    @property
+    def vm_id(self) -> str:
+        return self._record.vm_id
+
+    @property
+    def vm_name(self) -> str:
+        return self._record.vm_name
+
+
+class DatastoreData(Bound[S, Datastore]):
+    """A datastore's properties (Get-Datastore)."""
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self._record.capacity_bytes
+
+    @property
+    def free_bytes(self) -> int:
+        return self._record.free_bytes
+
+    @property
+    def capacity_gb(self) -> float:
+        return self._record.capacity_gb
+
+    @property
+    def free_space_gb(self) -> float:
+        return self._record.free_space_gb
+
+    @property
+    def accessible(self) -> bool:
+        return self._record.accessible
+
+    def path(self, relative: str = "") -> str:
+        """A path on this datastore: ``path("web01")`` is "[datastore1] web01"."""
+        return datastore_path(self._record.name, relative)
+
+
+class DeviceData(Bound[S, R]):
+    """A device of a VM: knows its VM's id."""
+
+    def __init__(self, session: S, record: R, vm_id: str) -> None:
+        super().__init__(session, record)
+        self.vm_id = vm_id
+
+    def _key(self) -> str:
+        return f"{self.vm_id}/{getattr(self._record, 'key', '')}"
+
+    def _label(self) -> str:
+        return self._key()
+
+
+class HardDiskData(DeviceData[S, model.HardDisk]):
+    """A virtual disk's properties (Get-HardDisk)."""
+
+    @property
+    def key(self) -> str:
+        """ "scsi0:0"."""
+        return self._record.key
+
+    @property
+    def file_name(self) -> str:
+        """ "[datastore1] web01/web01.vmdk"."""
+        return self._record.file_name
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self._record.capacity_bytes
+
+    @property
+    def capacity_gb(self) -> float:
+        return self._record.capacity_bytes / 2**30
+
+    @property
+    def disk_mode(self) -> str:
+        """persistent | independent_persistent | independent_nonpersistent."""
+        return self._record.disk_mode
+
+    @property
+    def thin(self) -> bool:
+        return self._record.thin
+
+
+class NetworkAdapterData(DeviceData[S, model.NetworkAdapter]):
+    """A virtual NIC's properties (Get-NetworkAdapter)."""
+
+    @property
+    def key(self) -> str:
+        """ "ethernet0"."""
+        return self._record.key
+
+    @property
+    def network_name(self) -> str:
+        return self._record.network_name
+
+    @property
+    def adapter_type(self) -> str:
+        return self._record.adapter_type
+
+    @property
+    def mac_address(self) -> str:
+        return self._record.mac_address
+
+    @property
+    def connected(self) -> bool:
+        """On its port now (a powered-on VM's)."""
+        return self._record.connected
+
+    @property
+    def start_connected(self) -> bool:
+        return self._record.start_connected
+
+
+class VirtualSwitchData(Bound[S, VirtualSwitch]):
+    """A standard vSwitch's properties (Get-VirtualSwitch)."""
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def num_ports(self) -> int:
+        return self._record.num_ports
+
+    @property
+    def mtu(self) -> int:
+        return self._record.mtu
+
+    @property
+    def uplinks(self) -> tuple[str, ...]:
+        return self._record.uplinks
+
+    @property
+    def security(self) -> SecurityPolicy:
+        return self._record.security
+
+
+class PortGroupData(Bound[S, PortGroup]):
+    """A port group's properties (Get-VirtualPortGroup)."""
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def vlan_id(self) -> int:
+        return self._record.vlan_id
+
+    @property
+    def virtual_switch_name(self) -> str:
+        return self._record.virtual_switch
+
+    @property
+    def effective_security(self) -> SecurityPolicy:
+        return self._record.effective_security
+
+
+class ResourcePoolData(Bound[S, model.ResourcePool]):
+    """A resource pool's properties (Get-ResourcePool); the root pool is ``ha-root-pool``."""
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def parent_id(self) -> str:
+        """ "" for the root pool."""
+        return self._record.parent_id
+
+    @property
+    def cpu_allocation(self) -> model.ResourceAllocation:
+        """MHz."""
+        return self._record.cpu_allocation
+
+    @property
+    def memory_allocation(self) -> model.ResourceAllocation:
+        """MB."""
+        return self._record.memory_allocation
+
+    @property
+    def cpu_usage(self) -> model.ResourcePoolUsage:
+        return self._record.cpu_usage
+
+    @property
+    def memory_usage(self) -> model.ResourcePoolUsage:
+        return self._record.memory_usage
+
+    @property
+    def vm_ids(self) -> tuple[str, ...]:
+        return self._record.vm_ids
+
+    @property
+    def child_pool_ids(self) -> tuple[str, ...]:
+        return self._record.child_pool_ids
