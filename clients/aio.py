@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import fnmatch
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any
 
@@ -73,13 +73,14 @@ class Task(entities.TaskData["AsyncSession"]):
         """Wait on the change feed until the task finishes; returns self, updated. Raises the task's
         fault when it failed, NotFound for an unknown task and Timedout when ``timeout`` passes."""
         waiter = ops.TaskWaiter(self.id, timeout)
-        async for change in self._session._t.stream(waiter.watch()):
-            finished = waiter.feed(change)
-            if finished is not None:
-                self._record = finished
-                if finished.error is not None:
-                    raise finished.error
-                return self
+        async with contextlib.aclosing(self._session._t.stream(waiter.watch())) as changes:
+            async for change in changes:
+                finished = waiter.feed(change)
+                if finished is not None:
+                    self._record = finished
+                    if finished.error is not None:
+                        raise finished.error
+                    return self
         raise waiter.stream_ended()
 
     async def cancel(self) -> Task:
@@ -237,11 +238,12 @@ class VM(entities.VMData["AsyncSession"]):
         any VM record field); returns self, updated. Timedout when ``timeout`` passes first."""
         expected = {**({"power_state": power_state} if power_state else {}), **fields}
         waiter = ops.VMWaiter(self.id, expected, timeout)
-        async for change in self._session._t.stream(waiter.watch()):
-            matched = waiter.feed(change)
-            if matched is not None:
-                self._record = matched
-                return self
+        async with contextlib.aclosing(self._session._t.stream(waiter.watch())) as changes:
+            async for change in changes:
+                matched = waiter.feed(change)
+                if matched is not None:
+                    self._record = matched
+                    return self
         raise waiter.stream_ended()
 
     async def snapshots(self) -> list[Snapshot]:
@@ -569,10 +571,15 @@ class AsyncSession:
         return [Event(self, e) for e in await self._t.call(plan)]
 
     async def follow_events(
-        self, vm: VM | None = None, types: list[str] | None = None, timeout: float | None = None
-    ) -> AsyncIterator[Event]:
-        """Events as they happen, until ``timeout`` seconds pass (None: until the loop stops)."""
-        async for record in self._t.stream(ops.watch_events(vm.id if vm else "", types, timeout=timeout)):
+        self,
+        vm: VM | None = None,
+        types: list[str] | None = None,
+        timeout: float | None = None,
+        after_key: int = 0,
+    ) -> AsyncGenerator[Event, None]:
+        """Events as they happen, until ``timeout`` seconds pass (None: until the loop stops);
+        ``after_key``: first replay the recorded events after that key (no event is missed between)."""
+        async for record in self._t.stream(ops.watch_events(vm.id if vm else "", types, after_key, timeout)):
             yield Event(self, record)
 
     async def watch(
@@ -580,7 +587,7 @@ class AsyncSession:
         object_types: list[str] | None = None,
         object_ids: list[str] | None = None,
         timeout: float | None = None,
-    ) -> AsyncIterator[ops.Change]:
+    ) -> AsyncGenerator[ops.Change, None]:
         """The change feed: the current state of each object, then each change as it happens."""
         async for change in self._t.stream(ops.watch_changes(object_types, object_ids, timeout=timeout)):
             yield change

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Generator
 from types import TracebackType
 from typing import Any
 
@@ -72,13 +72,14 @@ class Task(entities.TaskData["Session"]):
         """Wait on the change feed until the task finishes; returns self, updated. Raises the task's
         fault when it failed, NotFound for an unknown task and Timedout when ``timeout`` passes."""
         waiter = ops.TaskWaiter(self.id, timeout)
-        for change in self._session._t.stream(waiter.watch()):
-            finished = waiter.feed(change)
-            if finished is not None:
-                self._record = finished
-                if finished.error is not None:
-                    raise finished.error
-                return self
+        with contextlib.closing(self._session._t.stream(waiter.watch())) as changes:
+            for change in changes:
+                finished = waiter.feed(change)
+                if finished is not None:
+                    self._record = finished
+                    if finished.error is not None:
+                        raise finished.error
+                    return self
         raise waiter.stream_ended()
 
     def cancel(self) -> Task:
@@ -234,11 +235,12 @@ class VM(entities.VMData["Session"]):
         any VM record field); returns self, updated. Timedout when ``timeout`` passes first."""
         expected = {**({"power_state": power_state} if power_state else {}), **fields}
         waiter = ops.VMWaiter(self.id, expected, timeout)
-        for change in self._session._t.stream(waiter.watch()):
-            matched = waiter.feed(change)
-            if matched is not None:
-                self._record = matched
-                return self
+        with contextlib.closing(self._session._t.stream(waiter.watch())) as changes:
+            for change in changes:
+                matched = waiter.feed(change)
+                if matched is not None:
+                    self._record = matched
+                    return self
         raise waiter.stream_ended()
 
     def snapshots(self) -> list[Snapshot]:
@@ -572,10 +574,15 @@ class Session:
         return [Event(self, e) for e in self._t.call(plan)]
 
     def follow_events(
-        self, vm: VM | None = None, types: list[str] | None = None, timeout: float | None = None
-    ) -> Iterator[Event]:
-        """Events as they happen, until ``timeout`` seconds pass (None: until the loop stops)."""
-        for record in self._t.stream(ops.watch_events(vm.id if vm else "", types, timeout=timeout)):
+        self,
+        vm: VM | None = None,
+        types: list[str] | None = None,
+        timeout: float | None = None,
+        after_key: int = 0,
+    ) -> Generator[Event, None, None]:
+        """Events as they happen, until ``timeout`` seconds pass (None: until the loop stops);
+        ``after_key``: first replay the recorded events after that key (no event is missed between)."""
+        for record in self._t.stream(ops.watch_events(vm.id if vm else "", types, after_key, timeout)):
             yield Event(self, record)
 
     def watch(
@@ -583,7 +590,7 @@ class Session:
         object_types: list[str] | None = None,
         object_ids: list[str] | None = None,
         timeout: float | None = None,
-    ) -> Iterator[ops.Change]:
+    ) -> Generator[ops.Change, None, None]:
         """The change feed: the current state of each object, then each change as it happens."""
         yield from self._t.stream(ops.watch_changes(object_types, object_ids, timeout=timeout))
 

@@ -6,7 +6,7 @@ fault class it carries (``pyesx.faults``), as ``clients.sdk.Client`` does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any, TypeVar
 
 import grpc
@@ -92,7 +92,7 @@ class SyncTransport(_Stubs):
             raise fault_from_rpc_error(error) from None
         return plan.convert(reply)
 
-    def stream(self, plan: Watch[T]) -> Iterator[T]:
+    def stream(self, plan: Watch[T]) -> Generator[T, None, None]:
         """Run one server-streaming RPC; closing the iterator cancels it."""
         stream = self.rpc(plan)(plan.request, metadata=self.metadata(), timeout=plan.timeout)
         try:
@@ -123,7 +123,7 @@ class AsyncTransport(_Stubs):
             raise fault_from_rpc_error(error) from None
         return plan.convert(reply)
 
-    async def stream(self, plan: Watch[T]) -> AsyncIterator[T]:
+    async def stream(self, plan: Watch[T]) -> AsyncGenerator[T, None]:
         """Run one server-streaming RPC; closing the iterator cancels it."""
         stream = self.rpc(plan)(plan.request, metadata=self.metadata(), timeout=plan.timeout)
         try:

@@ -18,12 +18,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args_parser.add_argument("--vm", default="", help="only this VM's events (name or id)")
     args_parser.add_argument("--type", action="append", default=[], help="only events of this type (repeat)")
+    args_parser.add_argument("--replay", type=int, default=0, help="first show the last N recorded events")
     args = args_parser.parse_args(argv)
     with objects.connect(args.server, args.user, args.password) as session:
         vm = session.vm(args.vm) if args.vm else None
+        types = args.type or None
+        recent = session.events(vm=vm, types=types, max_count=args.replay) if args.replay > 0 else []
+        after_key = min(e.key for e in recent) - 1 if recent else 0
         print(f"following events{f' of {vm.name}' if vm else ''}…", file=sys.stderr, flush=True)
         try:
-            for event in session.follow_events(vm=vm, types=args.type or None, timeout=args.seconds):
+            for event in session.follow_events(vm, types, args.seconds, after_key):
                 when = event.created.strftime("%H:%M:%S") if event.created else "--:--:--"
                 print(f"{when}  {event.type:<28} {event.vm_name or '-':<12} {event.message}", flush=True)
         except KeyboardInterrupt:
