@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -154,3 +155,40 @@ def _clone(host: BootedHost, client: Client) -> None:
     folder = host.root / "vmfs/volumes/datastore1/web01-copy"
     assert (folder / "web01-copy.vmx").is_file() and not (folder / "web01.vmx").exists()
     client.wait_for_task(client.power_off(copy.id).id)
+
+
+def test_the_sdk_page_scripts_run_in_order(tmp_path: Path) -> None:
+    """The ten scripts of docs/sdk.md, one after the other, as a user pastes them into files."""
+    scripts = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "sdk.md").read_text(), re.S)
+    host = BootedHost(tmp_path / "host", args=["--stats-interval", "1"])
+    outputs: list[str] = []
+    try:
+        for n, script in enumerate(scripts, 1):
+            path = tmp_path / f"script{n:02d}.py"
+            path.write_text(script)
+            done = subprocess.run(
+                [sys.executable, str(path)],
+                cwd=tmp_path,
+                env=_env(host),
+                capture_output=True,
+                text=True,
+                timeout=240,
+            )
+            assert done.returncode == 0, f"script {n} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+            outputs.append(done.stdout)
+    finally:
+        host.stop()
+    assert "CPUs" in outputs[0]
+    assert outputs[2].startswith("web01 poweredOn ['[datastore1] web01/web01.vmdk']")
+    assert "VirtualMachine.suspend" in outputs[3] and "still poweredOn" in outputs[3]
+    assert outputs[4].splitlines()[-1] == "['with-memory']"
+    assert outputs[5].splitlines()[1] == "0"  # uname's exit code
+    assert "VmPoweredOnEvent" in outputs[6]
+    assert "cpu.usage.average" in outputs[7]
+    assert "hello from the SDK" in outputs[8]
+    assert outputs[9].splitlines()[:3] == [
+        "InvalidPowerState poweredOff poweredOn - " + outputs[9].splitlines()[0].split(" - ", 1)[1],
+        "NotFound VirtualMachine no-such-vm",
+        "error DuplicateName web01",
+    ]
+    assert outputs[9].splitlines()[3].startswith("InvalidGuestLogin")
