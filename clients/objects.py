@@ -21,7 +21,7 @@ import datetime as dt
 import fnmatch
 from collections.abc import Generator
 from types import TracebackType
-from typing import Any
+from typing import Unpack
 
 from clients import entities, model, ops
 from clients.datastores import DatastoreFile
@@ -217,14 +217,14 @@ class VM(entities.VMData["Session"]):
             raise faults.InvalidState(f"{self.name} has no question to answer")
         self._session._t.call(ops.answer_vm(self.id, self.question.id, choice))
 
-    def reconfigure(self, **changes: Any) -> Task:
-        """Change the VM; the keywords of ``clients.sdk.Client.reconfigure_vm`` (num_cpu, memory_mb,
-        name, notes, add_disks, change_nics, cpu_allocation …)."""
+    def reconfigure(self, **changes: Unpack[ops.VMChanges]) -> Task:
+        """Change the VM: num_cpu, memory_mb, name, notes, devices, allocations, extra config
+        (``clients.ops.VMChanges`` lists every keyword)."""
         return self._session._task(ops.reconfigure_vm(self.id, changes))
 
     def add_disk(self, capacity_bytes: int, disk_format: str = "thin") -> Task:
         """A new virtual disk (thin | thick | eagerZeroedThick)."""
-        disk = {"capacity_bytes": capacity_bytes, "disk_format": disk_format}
+        disk: dict[str, int | str] = {"capacity_bytes": capacity_bytes, "disk_format": disk_format}
         return self.reconfigure(add_disks=[disk])
 
     def add_nic(self, network_name: str = "VM Network", adapter_type: str = "vmxnet3") -> Task:

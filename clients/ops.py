@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from clients import model
 from clients.datastores import Datastore, DatastoreFile, datastore_from_proto, file_from_proto
@@ -227,12 +227,9 @@ def register_vm(vmx_path: str, name: str = "", resource_pool_id: str = "") -> Ca
     return Call("vms", "RegisterVM", request, task_from_proto)
 
 
-#: the VM operations that take only the VM's id and return a task
-VM_TASKS = ("PowerOnVM", "PowerOffVM", "KillVM", "SuspendVM", "ResetVM", "UnregisterVM", "DestroyVM")
-
-
 def vm_task(method: str, vm_id: str) -> Call[model.Task]:
-    """One of ``VM_TASKS`` (or ``RemoveAllSnapshots``) on a VM."""
+    """An operation that takes only the VM's id and returns a task: PowerOnVM, PowerOffVM, KillVM,
+    SuspendVM, ResetVM, UnregisterVM, DestroyVM, RemoveAllSnapshots."""
     return Call("vms", method, vm_pb2.VMRequest(id=vm_id), task_from_proto)
 
 
@@ -254,6 +251,40 @@ def answer_vm(vm_id: str, question_id: str, choice: str) -> Call[None]:
     return Call("vms", "AnswerVM", request, _nothing)
 
 
+class VMChanges(TypedDict, total=False):
+    """What ``vm.reconfigure(**changes)`` takes (ReconfigureVM; unset keys stay as they are).
+
+    ``add_disks`` items: capacity_bytes, disk_format (thin | thick | eagerZeroedThick), disk_mode;
+    ``change_disks``: key and capacity_bytes (extend), disk_mode or io_* allocations; ``add_nics``:
+    network_name, adapter_type, mac_address (static), start_connected; ``change_nics``: key and
+    network_name, connected, start_connected; ``add_cd_drives``: iso_path, start_connected;
+    ``change_cd_drives``: key and iso_path, no_media, connected, start_connected. Allocations:
+    reservation, limit (-1: unlimited), shares_level (low | normal | high | custom), shares."""
+
+    num_cpu: int
+    memory_mb: int
+    name: str
+    notes: str
+    cpu_hot_add: bool
+    memory_hot_add: bool
+    add_disks: list[dict[str, int | str]]
+    change_disks: list[dict[str, int | str]]
+    remove_disk_keys: list[str]
+    delete_removed_disk_files: bool
+    add_disk_capacity_bytes: list[int]
+    add_nics: list[dict[str, str | bool]]
+    change_nics: list[dict[str, str | bool]]
+    remove_network_keys: list[str]
+    add_network_names: list[str]
+    add_cd_drives: list[dict[str, str | bool]]
+    change_cd_drives: list[dict[str, str | bool]]
+    remove_cd_drive_keys: list[str]
+    set_extra_config: dict[str, str]
+    remove_extra_config: list[str]
+    cpu_allocation: AllocationChange
+    memory_allocation: AllocationChange
+
+
 #: ReconfigureVM's scalar fields (set when given)
 _SCALARS = ("num_cpu", "memory_mb", "name", "notes", "cpu_hot_add", "memory_hot_add")
 #: its repeated or map fields, with the message each item becomes (None: plain values)
@@ -273,10 +304,11 @@ _LISTS: Mapping[str, Any] = {
 }
 
 
-def reconfigure_vm(vm_id: str, changes: Mapping[str, Any]) -> Call[model.Task]:
-    """ReconfigureVM with the keyword arguments of ``clients.sdk.Client.reconfigure_vm``."""
+def reconfigure_vm(vm_id: str, changes: VMChanges | Mapping[str, Any]) -> Call[model.Task]:
+    """ReconfigureVM with ``changes`` (``VMChanges``); TypeError for an unknown key."""
     request = vm_pb2.ReconfigureVMRequest(id=vm_id)
-    for key, value in changes.items():
+    given: dict[str, Any] = dict(changes)
+    for key, value in given.items():
         if value is None:
             continue
         if key in _SCALARS:

@@ -118,7 +118,7 @@ def test_reconfigure_sends_only_the_given_changes(session: objects.Session, fake
     assert request.add_nics[0].start_connected
     assert request.cpu_allocation.limit == 500
     with pytest.raises(TypeError):
-        vm.reconfigure(colour="blue")
+        vm.reconfigure(colour="blue")  # type: ignore[call-arg]
 
 
 def test_devices_act_on_their_vm(session: objects.Session, fake: FakeHost) -> None:
