@@ -106,6 +106,7 @@ class Snapshot(entities.SnapshotData["AsyncSession"]):
 
     @property
     def children(self) -> list[Snapshot]:
+        """The snapshots taken after this one, from this state."""
         return [Snapshot(self._session, c) for c in self._record.children]
 
     async def revert(self, suppress_power_on: bool = False) -> Task:
@@ -117,6 +118,7 @@ class Snapshot(entities.SnapshotData["AsyncSession"]):
         return await self._session._task(ops.remove_snapshot(self.id, remove_children))
 
     async def vm(self) -> VM:
+        """The snapshot's VM."""
         return await self._session.vm(self.vm_id)
 
 
@@ -151,6 +153,7 @@ class NetworkAdapter(entities.NetworkAdapterData["AsyncSession"]):
         return await self._change(connected=True)
 
     async def disconnect(self) -> Task:
+        """Take a running VM's NIC off its port."""
         return await self._change(connected=False)
 
     async def set_network(self, network_name: str) -> Task:
@@ -158,6 +161,7 @@ class NetworkAdapter(entities.NetworkAdapterData["AsyncSession"]):
         return await self._change(network_name=network_name)
 
     async def remove(self) -> Task:
+        """Remove the NIC from the VM."""
         return await self._session._task(ops.reconfigure_vm(self.vm_id, {"remove_network_keys": [self.key]}))
 
 
@@ -166,10 +170,12 @@ class VM(entities.VMData["AsyncSession"]):
 
     @property
     def disks(self) -> list[HardDisk]:
+        """The VM's virtual disks, as of the last read."""
         return [HardDisk(self._session, d, self.id) for d in self._record.disks]
 
     @property
     def nics(self) -> list[NetworkAdapter]:
+        """The VM's network adapters, as of the last read."""
         return [NetworkAdapter(self._session, n, self.id) for n in self._record.network_adapters]
 
     async def refresh(self) -> VM:
@@ -185,12 +191,15 @@ class VM(entities.VMData["AsyncSession"]):
         return await self._op("PowerOnVM")
 
     async def power_off(self) -> Task:
+        """Power the VM off (hard, as Stop-VM)."""
         return await self._op("PowerOffVM")
 
     async def suspend(self) -> Task:
+        """Suspend the VM (its memory to a .vmss; power_on resumes it)."""
         return await self._op("SuspendVM")
 
     async def reset(self) -> Task:
+        """Reset the VM (a hard reboot)."""
         return await self._op("ResetVM")
 
     async def kill(self) -> Task:
@@ -210,6 +219,7 @@ class VM(entities.VMData["AsyncSession"]):
         await self._session._t.call(ops.vm_request("ShutdownGuest", self.id))
 
     async def reboot_guest(self) -> None:
+        """Ask the guest OS to reboot (needs its tools)."""
         await self._session._t.call(ops.vm_request("RebootGuest", self.id))
 
     async def answer(self, choice: str) -> None:
@@ -229,6 +239,7 @@ class VM(entities.VMData["AsyncSession"]):
         return await self.reconfigure(add_disks=[disk])
 
     async def add_nic(self, network_name: str = "VM Network", adapter_type: str = "vmxnet3") -> Task:
+        """A new network adapter on ``network_name`` (vmxnet3 | e1000 | e1000e)."""
         return await self.reconfigure(add_nics=[{"network_name": network_name, "adapter_type": adapter_type}])
 
     async def wait_for(
@@ -259,6 +270,7 @@ class VM(entities.VMData["AsyncSession"]):
         raise faults.NotFound("Snapshot", name)
 
     async def current_snapshot(self) -> Snapshot | None:
+        """The snapshot the VM runs from, or None."""
         return next((s for s in await self.snapshots() if s.is_current), None)
 
     async def create_snapshot(self, name: str, description: str = "", memory: bool = False) -> Task:
@@ -266,6 +278,7 @@ class VM(entities.VMData["AsyncSession"]):
         return await self._session._task(ops.create_snapshot(self.id, name, description, memory))
 
     async def remove_all_snapshots(self) -> Task:
+        """Delete every snapshot, consolidating them into the VM's disks."""
         return await self._op("RemoveAllSnapshots")
 
     async def guest(self) -> model.GuestInfo:
@@ -277,6 +290,7 @@ class VM(entities.VMData["AsyncSession"]):
         return await self._session._t.call(ops.run_script(self.id, user, password, script, timeout))
 
     async def guest_processes(self, user: str, password: str) -> list[GuestProcess]:
+        """The guest's processes, listed through its tools as ``user``."""
         return await self._session._t.call(ops.guest_processes(self.id, user, password))
 
     async def advanced_settings(self) -> dict[str, str]:
@@ -296,6 +310,7 @@ class VM(entities.VMData["AsyncSession"]):
         return await self._session.stats(self.id, counters, max_samples)
 
     async def resource_pool(self) -> ResourcePool:
+        """The resource pool the VM is in."""
         return await self._session.resource_pool(self.resource_pool_id)
 
     async def move_to(self, pool: ResourcePool) -> VM:
@@ -308,6 +323,7 @@ class Datastore(entities.DatastoreData["AsyncSession"]):
     """A datastore and its files."""
 
     async def refresh(self) -> Datastore:
+        """Read the datastore again (free space …); returns self."""
         self._record = await self._session._t.call(ops.get_datastore(self.name))
         return self
 
@@ -318,6 +334,7 @@ class Datastore(entities.DatastoreData["AsyncSession"]):
         return await self._session._t.call(ops.browse(self.path(folder), recursive, pattern))
 
     async def make_directory(self, folder: str, create_parents: bool = False) -> DatastoreFile:
+        """A new folder (``create_parents``: and its missing parents)."""
         return await self._session._t.call(ops.make_directory(self.path(folder), create_parents))
 
     async def delete(self, path: str) -> None:
@@ -329,6 +346,7 @@ class Datastore(entities.DatastoreData["AsyncSession"]):
         return await self._session._t.call(ops.copy_file(self.path(source), self.path(destination), force))
 
     async def move(self, source: str, destination: str, force: bool = False) -> DatastoreFile:
+        """Move (rename) a file or folder."""
         plan = ops.copy_file(self.path(source), self.path(destination), force, move=True)
         return await self._session._t.call(plan)
 
@@ -350,13 +368,16 @@ class PortGroup(entities.PortGroupData["AsyncSession"]):
         return self
 
     async def rename(self, new_name: str) -> PortGroup:
+        """Rename the port group; returns self, updated."""
         self._record = await self._session._t.call(ops.update_port_group(self.name, new_name=new_name))
         return self
 
     async def remove(self) -> None:
+        """Remove the port group (no VM NIC may use it)."""
         await self._session._t.call(ops.remove_port_group(self.name))
 
     async def virtual_switch(self) -> VirtualSwitch:
+        """The vSwitch the port group is on."""
         return await self._session.virtual_switch(self.virtual_switch_name)
 
 
@@ -365,14 +386,17 @@ class VirtualSwitch(entities.VirtualSwitchData["AsyncSession"]):
 
     @property
     def port_groups(self) -> list[PortGroup]:
+        """The switch's port groups, as of the last read."""
         return [PortGroup(self._session, p) for p in self._record.port_groups]
 
     async def add_port_group(self, name: str, vlan_id: int = 0) -> PortGroup:
+        """A new port group on this switch (``vlan_id`` 0: none)."""
         return PortGroup(
             self._session, await self._session._t.call(ops.create_port_group(self.name, name, vlan_id))
         )
 
     async def remove(self) -> None:
+        """Remove the switch (and its port groups)."""
         await self._session._t.call(ops.remove_switch(self.name))
 
 
@@ -380,6 +404,7 @@ class ResourcePool(entities.ResourcePoolData["AsyncSession"]):
     """A resource pool."""
 
     async def refresh(self) -> ResourcePool:
+        """Read the pool again; returns self."""
         self._record = await self._session._t.call(ops.get_pool(self.id))
         return self
 
@@ -389,6 +414,7 @@ class ResourcePool(entities.ResourcePoolData["AsyncSession"]):
         return [vm for vm in await self._session.vms() if vm.id in wanted]
 
     async def children(self) -> list[ResourcePool]:
+        """The pools directly under this one."""
         return [p for p in await self._session.resource_pools() if p.parent_id == self.id]
 
     async def create_child(
@@ -455,6 +481,7 @@ class AsyncSession:
     # -- inventory ----------------------------------------------------------------------------
 
     async def host(self) -> Host:
+        """The host (Get-VMHost)."""
         return Host(self, await self._t.call(ops.get_host()))
 
     async def vms(self, name: str = "*") -> list[VM]:
@@ -510,15 +537,19 @@ class AsyncSession:
         return await self._task(ops.register_vm(vmx_path, name, resource_pool.id if resource_pool else ""))
 
     async def datastores(self) -> list[Datastore]:
+        """Every datastore (Get-Datastore)."""
         return [Datastore(self, d) for d in await self._t.call(ops.list_datastores())]
 
     async def datastore(self, name: str = "datastore1") -> Datastore:
+        """The datastore of that name (NotFound)."""
         return Datastore(self, await self._t.call(ops.get_datastore(name)))
 
     async def virtual_switches(self) -> list[VirtualSwitch]:
+        """Every standard vSwitch (Get-VirtualSwitch)."""
         return [VirtualSwitch(self, s) for s in await self._t.call(ops.list_switches())]
 
     async def virtual_switch(self, name: str) -> VirtualSwitch:
+        """The vSwitch of that name (NotFound)."""
         for switch in await self.virtual_switches():
             if switch.name == name:
                 return switch
@@ -527,12 +558,15 @@ class AsyncSession:
     async def create_virtual_switch(
         self, name: str, num_ports: int | None = None, mtu: int | None = None
     ) -> VirtualSwitch:
+        """A new standard vSwitch (New-VirtualSwitch)."""
         return VirtualSwitch(self, await self._t.call(ops.create_switch(name, num_ports, mtu)))
 
     async def port_groups(self) -> list[PortGroup]:
+        """Every port group of every vSwitch (Get-VirtualPortGroup)."""
         return [p for s in await self.virtual_switches() for p in s.port_groups]
 
     async def port_group(self, name: str) -> PortGroup:
+        """The port group of that name (NotFound)."""
         for group in await self.port_groups():
             if group.name == name:
                 return group
@@ -552,6 +586,7 @@ class AsyncSession:
     # -- tasks, events, changes, statistics ---------------------------------------------------
 
     async def task(self, task_id: str) -> Task:
+        """The task of that id (NotFound)."""
         return Task(self, await self._t.call(ops.get_task(task_id)))
 
     async def tasks(self, entity_id: str = "") -> list[Task]:

@@ -56,14 +56,17 @@ class HostData(Bound[S, model.Host]):
 
     @property
     def name(self) -> str:
+        """The host's name."""
         return self._record.name
 
     @property
     def version(self) -> str:
+        """The product version."""
         return self._record.version
 
     @property
     def build(self) -> str:
+        """The build number."""
         return self._record.build
 
     @property
@@ -73,26 +76,32 @@ class HostData(Bound[S, model.Host]):
 
     @property
     def cpu_total_mhz(self) -> int:
+        """All PCPUs' MHz together."""
         return self._record.cpu_total_mhz
 
     @property
     def cpu_usage_mhz(self) -> int:
+        """CPU in use now (MHz)."""
         return self._record.cpu_usage_mhz
 
     @property
     def memory_total_mb(self) -> int:
+        """The host's memory (MB)."""
         return self._record.memory_total_mb
 
     @property
     def memory_usage_mb(self) -> int:
+        """Memory in use (MB)."""
         return self._record.memory_usage_mb
 
     @property
     def uptime_seconds(self) -> int:
+        """Seconds since boot."""
         return self._record.uptime_seconds
 
     @property
     def vm_count(self) -> int:
+        """Registered VMs."""
         return self._record.vm_count
 
 
@@ -109,6 +118,7 @@ class VMData(Bound[S, model.VM]):
 
     @property
     def name(self) -> str:
+        """The VM's display name."""
         return self._record.name
 
     @property
@@ -118,18 +128,22 @@ class VMData(Bound[S, model.VM]):
 
     @property
     def num_cpu(self) -> int:
+        """Virtual CPUs."""
         return self._record.num_cpu
 
     @property
     def memory_mb(self) -> int:
+        """Memory (MB)."""
         return self._record.memory_mb
 
     @property
     def guest_id(self) -> str:
+        """The guest OS id (guestOS)."""
         return self._record.guest_id
 
     @property
     def notes(self) -> str:
+        """The annotation."""
         return self._record.notes
 
     @property
@@ -149,14 +163,17 @@ class VMData(Bound[S, model.VM]):
 
     @property
     def datastore_name(self) -> str:
+        """The datastore of its .vmx."""
         return self._record.vmx_path[1:].split("]", 1)[0]
 
     @property
     def provisioned_bytes(self) -> int:
+        """What its files may grow to."""
         return self._record.provisioned_bytes
 
     @property
     def used_bytes(self) -> int:
+        """What its files occupy now."""
         return self._record.used_bytes
 
     @property
@@ -166,6 +183,7 @@ class VMData(Bound[S, model.VM]):
 
     @property
     def resource_pool_id(self) -> str:
+        """Its resource pool's id."""
         return self._record.resource_pool_id
 
     @property
@@ -175,10 +193,12 @@ class VMData(Bound[S, model.VM]):
 
     @property
     def cpu_allocation(self) -> model.ResourceAllocation | None:
+        """CPU shares, reservation and limit (MHz)."""
         return self._record.cpu_allocation
 
     @property
     def memory_allocation(self) -> model.ResourceAllocation | None:
+        """Memory shares, reservation and limit (MB)."""
         return self._record.memory_allocation
 
 
@@ -192,18 +212,22 @@ class SnapshotData(Bound[S, model.Snapshot]):
 
     @property
     def vm_id(self) -> str:
+        """Its VM's id."""
         return self._record.vm_id
 
     @property
     def name(self) -> str:
+        """The snapshot's name."""
         return self._record.name
 
     @property
     def description(self) -> str:
+        """Its description."""
         return self._record.description
 
     @property
     def created(self) -> dt.datetime | None:
+        """When it was taken."""
         return self._record.created
 
     @property
@@ -213,14 +237,17 @@ class SnapshotData(Bound[S, model.Snapshot]):
 
     @property
     def power_state(self) -> str:
+        """The VM's power state when it was taken."""
         return self._record.power_state
 
     @property
     def parent_id(self) -> str:
+        """The snapshot it was taken from ("": a root)."""
         return self._record.parent_id
 
     @property
     def is_current(self) -> bool:
+        """The VM runs from this snapshot."""
         return self._record.is_current
 
 
@@ -239,10 +266,12 @@ class TaskData(Bound[S, model.Task]):
 
     @property
     def entity_id(self) -> str:
+        """What the task acts on ("vm-1")."""
         return self._record.entity_id
 
     @property
     def entity_name(self) -> str:
+        """Its name."""
         return self._record.entity_name
 
     @property
@@ -252,10 +281,12 @@ class TaskData(Bound[S, model.Task]):
 
     @property
     def progress(self) -> int:
+        """0-100."""
         return self._record.progress
 
     @property
     def done(self) -> bool:
+        """It succeeded or failed."""
         return self._record.state in ("success", "error")
 
     @property
@@ -270,18 +301,22 @@ class TaskData(Bound[S, model.Task]):
 
     @property
     def result(self) -> str:
+        """A value the operation returns (CreateScreenshot: the PNG's path)."""
         return self._record.result
 
     @property
     def user(self) -> str:
+        """Who started it."""
         return self._record.user
 
     @property
     def queue_time(self) -> dt.datetime | None:
+        """When it was queued."""
         return self._record.queue_time
 
     @property
     def complete_time(self) -> dt.datetime | None:
+        """When it finished."""
         return self._record.complete_time
 
 
@@ -296,6 +331,7 @@ class EventData(Bound[S, model.Event]):
 
     @property
     def key(self) -> int:
+        """The event's number, rising."""
         return self._record.key
 
     @property
@@ -305,22 +341,27 @@ class EventData(Bound[S, model.Event]):
 
     @property
     def created(self) -> dt.datetime | None:
+        """When it happened."""
         return self._record.created
 
     @property
     def message(self) -> str:
+        """The event's text."""
         return self._record.message
 
     @property
     def user(self) -> str:
+        """Who caused it."""
         return self._record.user
 
     @property
     def vm_id(self) -> str:
+        """Its VM's id ("": none)."""
         return self._record.vm_id
 
     @property
     def vm_name(self) -> str:
+        """Its VM's name."""
         return self._record.vm_name
 
 
@@ -329,26 +370,32 @@ class DatastoreData(Bound[S, Datastore]):
 
     @property
     def name(self) -> str:
+        """ "datastore1"."""
         return self._record.name
 
     @property
     def capacity_bytes(self) -> int:
+        """Its capacity."""
         return self._record.capacity_bytes
 
     @property
     def free_bytes(self) -> int:
+        """Free space."""
         return self._record.free_bytes
 
     @property
     def capacity_gb(self) -> float:
+        """Its capacity (GiB)."""
         return self._record.capacity_gb
 
     @property
     def free_space_gb(self) -> float:
+        """Free space (GiB)."""
         return self._record.free_space_gb
 
     @property
     def accessible(self) -> bool:
+        """It is mounted and usable."""
         return self._record.accessible
 
     def path(self, relative: str = "") -> str:
@@ -385,10 +432,12 @@ class HardDiskData(DeviceData[S, model.HardDisk]):
 
     @property
     def capacity_bytes(self) -> int:
+        """The disk's size."""
         return self._record.capacity_bytes
 
     @property
     def capacity_gb(self) -> float:
+        """The disk's size (GiB)."""
         return self._record.capacity_bytes / 2**30
 
     @property
@@ -398,6 +447,7 @@ class HardDiskData(DeviceData[S, model.HardDisk]):
 
     @property
     def thin(self) -> bool:
+        """Thin provisioned."""
         return self._record.thin
 
 
@@ -411,14 +461,17 @@ class NetworkAdapterData(DeviceData[S, model.NetworkAdapter]):
 
     @property
     def network_name(self) -> str:
+        """Its port group."""
         return self._record.network_name
 
     @property
     def adapter_type(self) -> str:
+        """vmxnet3 | e1000 | e1000e."""
         return self._record.adapter_type
 
     @property
     def mac_address(self) -> str:
+        """Its MAC address."""
         return self._record.mac_address
 
     @property
@@ -428,6 +481,7 @@ class NetworkAdapterData(DeviceData[S, model.NetworkAdapter]):
 
     @property
     def start_connected(self) -> bool:
+        """Connected at power-on."""
         return self._record.start_connected
 
 
@@ -436,22 +490,27 @@ class VirtualSwitchData(Bound[S, VirtualSwitch]):
 
     @property
     def name(self) -> str:
+        """ "vSwitch0"."""
         return self._record.name
 
     @property
     def num_ports(self) -> int:
+        """Its ports."""
         return self._record.num_ports
 
     @property
     def mtu(self) -> int:
+        """Its MTU."""
         return self._record.mtu
 
     @property
     def uplinks(self) -> tuple[str, ...]:
+        """Its physical NICs."""
         return self._record.uplinks
 
     @property
     def security(self) -> SecurityPolicy:
+        """Its security policy."""
         return self._record.security
 
 
@@ -460,18 +519,22 @@ class PortGroupData(Bound[S, PortGroup]):
 
     @property
     def name(self) -> str:
+        """ "VM Network"."""
         return self._record.name
 
     @property
     def vlan_id(self) -> int:
+        """Its VLAN (0: none)."""
         return self._record.vlan_id
 
     @property
     def virtual_switch_name(self) -> str:
+        """The vSwitch it is on."""
         return self._record.virtual_switch
 
     @property
     def effective_security(self) -> SecurityPolicy:
+        """Its security policy, with the switch's where it inherits."""
         return self._record.effective_security
 
 
@@ -480,10 +543,12 @@ class ResourcePoolData(Bound[S, model.ResourcePool]):
 
     @property
     def id(self) -> str:
+        """ "ha-root-pool", "pool1" …."""
         return self._record.id
 
     @property
     def name(self) -> str:
+        """ "Resources" for the root pool."""
         return self._record.name
 
     @property
@@ -503,16 +568,20 @@ class ResourcePoolData(Bound[S, model.ResourcePool]):
 
     @property
     def cpu_usage(self) -> model.ResourcePoolUsage:
+        """CPU its children reserve, and what more it can grant (MHz)."""
         return self._record.cpu_usage
 
     @property
     def memory_usage(self) -> model.ResourcePoolUsage:
+        """Memory its children reserve, and what more it can grant (MB)."""
         return self._record.memory_usage
 
     @property
     def vm_ids(self) -> tuple[str, ...]:
+        """The VMs directly in it."""
         return self._record.vm_ids
 
     @property
     def child_pool_ids(self) -> tuple[str, ...]:
+        """The pools directly under it."""
         return self._record.child_pool_ids

@@ -105,6 +105,7 @@ class Snapshot(entities.SnapshotData["Session"]):
 
     @property
     def children(self) -> list[Snapshot]:
+        """The snapshots taken after this one, from this state."""
         return [Snapshot(self._session, c) for c in self._record.children]
 
     def revert(self, suppress_power_on: bool = False) -> Task:
@@ -116,6 +117,7 @@ class Snapshot(entities.SnapshotData["Session"]):
         return self._session._task(ops.remove_snapshot(self.id, remove_children))
 
     def vm(self) -> VM:
+        """The snapshot's VM."""
         return self._session.vm(self.vm_id)
 
 
@@ -150,6 +152,7 @@ class NetworkAdapter(entities.NetworkAdapterData["Session"]):
         return self._change(connected=True)
 
     def disconnect(self) -> Task:
+        """Take a running VM's NIC off its port."""
         return self._change(connected=False)
 
     def set_network(self, network_name: str) -> Task:
@@ -157,6 +160,7 @@ class NetworkAdapter(entities.NetworkAdapterData["Session"]):
         return self._change(network_name=network_name)
 
     def remove(self) -> Task:
+        """Remove the NIC from the VM."""
         return self._session._task(ops.reconfigure_vm(self.vm_id, {"remove_network_keys": [self.key]}))
 
 
@@ -165,10 +169,12 @@ class VM(entities.VMData["Session"]):
 
     @property
     def disks(self) -> list[HardDisk]:
+        """The VM's virtual disks, as of the last read."""
         return [HardDisk(self._session, d, self.id) for d in self._record.disks]
 
     @property
     def nics(self) -> list[NetworkAdapter]:
+        """The VM's network adapters, as of the last read."""
         return [NetworkAdapter(self._session, n, self.id) for n in self._record.network_adapters]
 
     def refresh(self) -> VM:
@@ -184,12 +190,15 @@ class VM(entities.VMData["Session"]):
         return self._op("PowerOnVM")
 
     def power_off(self) -> Task:
+        """Power the VM off (hard, as Stop-VM)."""
         return self._op("PowerOffVM")
 
     def suspend(self) -> Task:
+        """Suspend the VM (its memory to a .vmss; power_on resumes it)."""
         return self._op("SuspendVM")
 
     def reset(self) -> Task:
+        """Reset the VM (a hard reboot)."""
         return self._op("ResetVM")
 
     def kill(self) -> Task:
@@ -209,6 +218,7 @@ class VM(entities.VMData["Session"]):
         self._session._t.call(ops.vm_request("ShutdownGuest", self.id))
 
     def reboot_guest(self) -> None:
+        """Ask the guest OS to reboot (needs its tools)."""
         self._session._t.call(ops.vm_request("RebootGuest", self.id))
 
     def answer(self, choice: str) -> None:
@@ -228,6 +238,7 @@ class VM(entities.VMData["Session"]):
         return self.reconfigure(add_disks=[disk])
 
     def add_nic(self, network_name: str = "VM Network", adapter_type: str = "vmxnet3") -> Task:
+        """A new network adapter on ``network_name`` (vmxnet3 | e1000 | e1000e)."""
         return self.reconfigure(add_nics=[{"network_name": network_name, "adapter_type": adapter_type}])
 
     def wait_for(self, power_state: str | None = None, timeout: float | None = None, **fields: object) -> VM:
@@ -256,6 +267,7 @@ class VM(entities.VMData["Session"]):
         raise faults.NotFound("Snapshot", name)
 
     def current_snapshot(self) -> Snapshot | None:
+        """The snapshot the VM runs from, or None."""
         return next((s for s in self.snapshots() if s.is_current), None)
 
     def create_snapshot(self, name: str, description: str = "", memory: bool = False) -> Task:
@@ -263,6 +275,7 @@ class VM(entities.VMData["Session"]):
         return self._session._task(ops.create_snapshot(self.id, name, description, memory))
 
     def remove_all_snapshots(self) -> Task:
+        """Delete every snapshot, consolidating them into the VM's disks."""
         return self._op("RemoveAllSnapshots")
 
     def guest(self) -> model.GuestInfo:
@@ -274,6 +287,7 @@ class VM(entities.VMData["Session"]):
         return self._session._t.call(ops.run_script(self.id, user, password, script, timeout))
 
     def guest_processes(self, user: str, password: str) -> list[GuestProcess]:
+        """The guest's processes, listed through its tools as ``user``."""
         return self._session._t.call(ops.guest_processes(self.id, user, password))
 
     def advanced_settings(self) -> dict[str, str]:
@@ -293,6 +307,7 @@ class VM(entities.VMData["Session"]):
         return self._session.stats(self.id, counters, max_samples)
 
     def resource_pool(self) -> ResourcePool:
+        """The resource pool the VM is in."""
         return self._session.resource_pool(self.resource_pool_id)
 
     def move_to(self, pool: ResourcePool) -> VM:
@@ -305,6 +320,7 @@ class Datastore(entities.DatastoreData["Session"]):
     """A datastore and its files."""
 
     def refresh(self) -> Datastore:
+        """Read the datastore again (free space …); returns self."""
         self._record = self._session._t.call(ops.get_datastore(self.name))
         return self
 
@@ -313,6 +329,7 @@ class Datastore(entities.DatastoreData["Session"]):
         return self._session._t.call(ops.browse(self.path(folder), recursive, pattern))
 
     def make_directory(self, folder: str, create_parents: bool = False) -> DatastoreFile:
+        """A new folder (``create_parents``: and its missing parents)."""
         return self._session._t.call(ops.make_directory(self.path(folder), create_parents))
 
     def delete(self, path: str) -> None:
@@ -324,6 +341,7 @@ class Datastore(entities.DatastoreData["Session"]):
         return self._session._t.call(ops.copy_file(self.path(source), self.path(destination), force))
 
     def move(self, source: str, destination: str, force: bool = False) -> DatastoreFile:
+        """Move (rename) a file or folder."""
         plan = ops.copy_file(self.path(source), self.path(destination), force, move=True)
         return self._session._t.call(plan)
 
@@ -346,13 +364,16 @@ class PortGroup(entities.PortGroupData["Session"]):
         return self
 
     def rename(self, new_name: str) -> PortGroup:
+        """Rename the port group; returns self, updated."""
         self._record = self._session._t.call(ops.update_port_group(self.name, new_name=new_name))
         return self
 
     def remove(self) -> None:
+        """Remove the port group (no VM NIC may use it)."""
         self._session._t.call(ops.remove_port_group(self.name))
 
     def virtual_switch(self) -> VirtualSwitch:
+        """The vSwitch the port group is on."""
         return self._session.virtual_switch(self.virtual_switch_name)
 
 
@@ -361,14 +382,17 @@ class VirtualSwitch(entities.VirtualSwitchData["Session"]):
 
     @property
     def port_groups(self) -> list[PortGroup]:
+        """The switch's port groups, as of the last read."""
         return [PortGroup(self._session, p) for p in self._record.port_groups]
 
     def add_port_group(self, name: str, vlan_id: int = 0) -> PortGroup:
+        """A new port group on this switch (``vlan_id`` 0: none)."""
         return PortGroup(
             self._session, self._session._t.call(ops.create_port_group(self.name, name, vlan_id))
         )
 
     def remove(self) -> None:
+        """Remove the switch (and its port groups)."""
         self._session._t.call(ops.remove_switch(self.name))
 
 
@@ -376,6 +400,7 @@ class ResourcePool(entities.ResourcePoolData["Session"]):
     """A resource pool."""
 
     def refresh(self) -> ResourcePool:
+        """Read the pool again; returns self."""
         self._record = self._session._t.call(ops.get_pool(self.id))
         return self
 
@@ -385,6 +410,7 @@ class ResourcePool(entities.ResourcePoolData["Session"]):
         return [vm for vm in self._session.vms() if vm.id in wanted]
 
     def children(self) -> list[ResourcePool]:
+        """The pools directly under this one."""
         return [p for p in self._session.resource_pools() if p.parent_id == self.id]
 
     def create_child(
@@ -460,6 +486,7 @@ class Session:
     # -- inventory ----------------------------------------------------------------------------
 
     def host(self) -> Host:
+        """The host (Get-VMHost)."""
         return Host(self, self._t.call(ops.get_host()))
 
     def vms(self, name: str = "*") -> list[VM]:
@@ -513,15 +540,19 @@ class Session:
         return self._task(ops.register_vm(vmx_path, name, resource_pool.id if resource_pool else ""))
 
     def datastores(self) -> list[Datastore]:
+        """Every datastore (Get-Datastore)."""
         return [Datastore(self, d) for d in self._t.call(ops.list_datastores())]
 
     def datastore(self, name: str = "datastore1") -> Datastore:
+        """The datastore of that name (NotFound)."""
         return Datastore(self, self._t.call(ops.get_datastore(name)))
 
     def virtual_switches(self) -> list[VirtualSwitch]:
+        """Every standard vSwitch (Get-VirtualSwitch)."""
         return [VirtualSwitch(self, s) for s in self._t.call(ops.list_switches())]
 
     def virtual_switch(self, name: str) -> VirtualSwitch:
+        """The vSwitch of that name (NotFound)."""
         for switch in self.virtual_switches():
             if switch.name == name:
                 return switch
@@ -530,12 +561,15 @@ class Session:
     def create_virtual_switch(
         self, name: str, num_ports: int | None = None, mtu: int | None = None
     ) -> VirtualSwitch:
+        """A new standard vSwitch (New-VirtualSwitch)."""
         return VirtualSwitch(self, self._t.call(ops.create_switch(name, num_ports, mtu)))
 
     def port_groups(self) -> list[PortGroup]:
+        """Every port group of every vSwitch (Get-VirtualPortGroup)."""
         return [p for s in self.virtual_switches() for p in s.port_groups]
 
     def port_group(self, name: str) -> PortGroup:
+        """The port group of that name (NotFound)."""
         for group in self.port_groups():
             if group.name == name:
                 return group
@@ -555,6 +589,7 @@ class Session:
     # -- tasks, events, changes, statistics ---------------------------------------------------
 
     def task(self, task_id: str) -> Task:
+        """The task of that id (NotFound)."""
         return Task(self, self._t.call(ops.get_task(task_id)))
 
     def tasks(self, entity_id: str = "") -> list[Task]:

@@ -93,6 +93,7 @@ def _nothing(_: Any) -> None:
 
 
 def change_from_proto(m: changes_pb2.Change) -> Change:
+    """A change-feed message as a ``Change``."""
     return Change(
         version=m.version,
         kind=CHANGE_KINDS.get(m.kind, "modify"),
@@ -106,6 +107,7 @@ def change_from_proto(m: changes_pb2.Change) -> Change:
 
 
 def host_from_proto(m: host_pb2.Host) -> model.Host:
+    """A Host message as the ``model.Host`` record."""
     return model.Host(
         name=m.name,
         version=m.version,
@@ -124,6 +126,7 @@ def host_from_proto(m: host_pb2.Host) -> model.Host:
 
 
 def guest_info_from_proto(m: vm_pb2.GuestInfo) -> model.GuestInfo:
+    """A GuestInfo message as the ``model.GuestInfo`` record."""
     return model.GuestInfo(
         m.tools_running_status,
         m.guest_state,
@@ -140,6 +143,7 @@ def guest_info_from_proto(m: vm_pb2.GuestInfo) -> model.GuestInfo:
 
 
 def sample_from_proto(s: performance_pb2.PerfSample) -> model.PerfSample:
+    """A PerfSample message as the ``model.PerfSample`` record."""
     return model.PerfSample(
         s.entity_id,
         s.counter,
@@ -152,6 +156,7 @@ def sample_from_proto(s: performance_pb2.PerfSample) -> model.PerfSample:
 
 
 def counter_from_proto(c: performance_pb2.PerfCounter) -> model.PerfCounter:
+    """A PerfCounter message as the ``model.PerfCounter`` record."""
     return model.PerfCounter(
         c.name,
         c.unit,
@@ -174,10 +179,12 @@ def login(user: str, password: str) -> Call[tuple[str, str]]:
 
 
 def logout() -> Call[None]:
+    """End the session."""
     return Call("session", "Logout", session_pb2.LogoutRequest(), _nothing)
 
 
 def get_host() -> Call[model.Host]:
+    """The host's figures."""
     return Call("host", "GetHost", host_pb2.GetHostRequest(), host_from_proto)
 
 
@@ -185,10 +192,12 @@ def get_host() -> Call[model.Host]:
 
 
 def list_vms() -> Call[list[model.VM]]:
+    """Every VM."""
     return Call("vms", "ListVMs", vm_pb2.ListVMsRequest(), lambda m: [vm_from_proto(v) for v in m.vms])
 
 
 def get_vm(vm_id: str) -> Call[model.VM]:
+    """One VM by id."""
     return Call("vms", "GetVM", vm_pb2.GetVMRequest(id=vm_id), vm_from_proto)
 
 
@@ -206,6 +215,7 @@ def create_vm(
     datastore: str = "",
     resource_pool_id: str = "",
 ) -> Call[model.Task]:
+    """CreateVM (a task whose result is the new VM's id)."""
     request = vm_pb2.CreateVMRequest(
         resource_pool_id=resource_pool_id,
         name=name,
@@ -223,6 +233,7 @@ def create_vm(
 
 
 def register_vm(vmx_path: str, name: str = "", resource_pool_id: str = "") -> Call[model.Task]:
+    """RegisterVM of an existing .vmx (a task)."""
     request = vm_pb2.RegisterVMRequest(vmx_path=vmx_path, name=name, resource_pool_id=resource_pool_id)
     return Call("vms", "RegisterVM", request, task_from_proto)
 
@@ -239,14 +250,17 @@ def vm_request(method: str, vm_id: str) -> Call[None]:
 
 
 def guest_info(vm_id: str) -> Call[model.GuestInfo]:
+    """The guest's state as its tools report it."""
     return Call("vms", "GetGuestInfo", vm_pb2.VMRequest(id=vm_id), guest_info_from_proto)
 
 
 def advanced_settings(vm_id: str) -> Call[dict[str, str]]:
+    """The VM's .vmx keys no other property covers."""
     return Call("vms", "GetAdvancedSettings", vm_pb2.VMRequest(id=vm_id), lambda m: dict(m.settings))
 
 
 def answer_vm(vm_id: str, question_id: str, choice: str) -> Call[None]:
+    """Answer the question a stunned VM waits on."""
     request = vm_pb2.AnswerVMRequest(id=vm_id, question_id=question_id, choice=choice)
     return Call("vms", "AnswerVM", request, _nothing)
 
@@ -342,16 +356,19 @@ def list_snapshots(vm_id: str) -> Call[list[model.Snapshot]]:
 
 
 def create_snapshot(vm_id: str, name: str, description: str = "", memory: bool = False) -> Call[model.Task]:
+    """CreateSnapshot (a task)."""
     request = vm_pb2.CreateSnapshotRequest(vm_id=vm_id, name=name, description=description, memory=memory)
     return Call("vms", "CreateSnapshot", request, task_from_proto)
 
 
 def revert_to_snapshot(snapshot_id: str, suppress_power_on: bool = False) -> Call[model.Task]:
+    """RevertToSnapshot (a task)."""
     request = vm_pb2.RevertToSnapshotRequest(snapshot_id=snapshot_id, suppress_power_on=suppress_power_on)
     return Call("vms", "RevertToSnapshot", request, task_from_proto)
 
 
 def remove_snapshot(snapshot_id: str, remove_children: bool = False) -> Call[model.Task]:
+    """RemoveSnapshot (a task)."""
     request = vm_pb2.RemoveSnapshotRequest(snapshot_id=snapshot_id, remove_children=remove_children)
     return Call("vms", "RemoveSnapshot", request, task_from_proto)
 
@@ -369,15 +386,18 @@ def flatten(trees: list[model.Snapshot]) -> list[model.Snapshot]:
 
 
 def get_task(task_id: str) -> Call[model.Task]:
+    """One task by id."""
     return Call("tasks", "GetTask", task_pb2.GetTaskRequest(id=task_id), task_from_proto)
 
 
 def list_tasks(entity_id: str = "") -> Call[list[model.Task]]:
+    """Recent tasks (of one entity)."""
     request = task_pb2.ListTasksRequest(entity_id=entity_id)
     return Call("tasks", "ListTasks", request, lambda m: [task_from_proto(t) for t in m.tasks])
 
 
 def cancel_task(task_id: str) -> Call[model.Task]:
+    """Ask to cancel a task."""
     return Call("tasks", "CancelTask", task_pb2.CancelTaskRequest(id=task_id), task_from_proto)
 
 
@@ -419,6 +439,8 @@ def watch_events(
 
 
 def perf_counters() -> Call[model.PerfCatalogue]:
+    """The performance counter catalogue."""
+
     def convert(m: performance_pb2.ListPerfCountersResponse) -> model.PerfCatalogue:
         return model.PerfCatalogue(
             tuple(counter_from_proto(c) for c in m.counters), m.interval_secs, m.samples_kept
@@ -452,6 +474,7 @@ def query_perf(
 
 
 def list_datastores() -> Call[list[Datastore]]:
+    """Every datastore."""
     request = datastore_pb2.ListDatastoresRequest()
     return Call(
         "datastores", "ListDatastores", request, lambda m: [datastore_from_proto(d) for d in m.datastores]
@@ -459,21 +482,25 @@ def list_datastores() -> Call[list[Datastore]]:
 
 
 def get_datastore(name: str) -> Call[Datastore]:
+    """One datastore by name."""
     request = datastore_pb2.GetDatastoreRequest(name=name)
     return Call("datastores", "GetDatastore", request, datastore_from_proto)
 
 
 def browse(path: str, recursive: bool = False, pattern: str = "") -> Call[list[DatastoreFile]]:
+    """A datastore folder's entries (``pattern``: a glob on names)."""
     request = datastore_pb2.BrowseDatastoreRequest(path=path, recursive=recursive, match_pattern=pattern)
     return Call("datastores", "BrowseDatastore", request, lambda m: [file_from_proto(f) for f in m.files])
 
 
 def make_directory(path: str, create_parents: bool = False) -> Call[DatastoreFile]:
+    """A new datastore folder."""
     request = datastore_pb2.MakeDirectoryRequest(path=path, create_parents=create_parents)
     return Call("datastores", "MakeDirectory", request, lambda m: file_from_proto(m.file))
 
 
 def delete_file(path: str) -> Call[None]:
+    """Delete a datastore file or folder."""
     return Call("datastores", "DeleteFile", datastore_pb2.DatastoreFileRequest(path=path), _nothing)
 
 
@@ -505,6 +532,7 @@ def upload(path: str, data: bytes, overwrite: bool = False) -> Call[DatastoreFil
 
 
 def list_switches() -> Call[list[VirtualSwitch]]:
+    """Every standard vSwitch with its port groups."""
     request = network_pb2.ListVirtualSwitchesRequest()
     return Call(
         "network",
@@ -515,35 +543,42 @@ def list_switches() -> Call[list[VirtualSwitch]]:
 
 
 def create_port_group(virtual_switch: str, name: str, vlan_id: int = 0) -> Call[PortGroup]:
+    """A new port group on a vSwitch."""
     spec = network_pb2.PortGroupSpec(name=name, virtual_switch=virtual_switch, vlan_id=vlan_id)
     return Call("network", "CreatePortGroup", spec, port_group_from_proto)
 
 
 def update_port_group(name: str, new_name: str | None = None, vlan_id: int | None = None) -> Call[PortGroup]:
+    """Rename a port group or change its VLAN (None: unchanged)."""
     spec = network_pb2.PortGroupSpec(name=name, new_name=new_name, vlan_id=vlan_id)
     return Call("network", "UpdatePortGroup", spec, port_group_from_proto)
 
 
 def remove_port_group(name: str) -> Call[None]:
+    """Remove a port group."""
     return Call("network", "RemovePortGroup", network_pb2.RemovePortGroupRequest(name=name), _nothing)
 
 
 def create_switch(name: str, num_ports: int | None = None, mtu: int | None = None) -> Call[VirtualSwitch]:
+    """A new standard vSwitch."""
     spec = network_pb2.VirtualSwitchSpec(name=name, num_ports=num_ports, mtu=mtu, set_uplinks=False)
     return Call("network", "CreateVirtualSwitch", spec, switch_from_proto)
 
 
 def remove_switch(name: str) -> Call[None]:
+    """Remove a standard vSwitch."""
     request = network_pb2.RemoveVirtualSwitchRequest(name=name)
     return Call("network", "RemoveVirtualSwitch", request, _nothing)
 
 
 def list_pools() -> Call[list[model.ResourcePool]]:
+    """Every resource pool, the root first."""
     request = resourcepool_pb2.ListResourcePoolsRequest()
     return Call("pools", "ListResourcePools", request, lambda m: [pool_from_proto(p) for p in m.pools])
 
 
 def get_pool(pool_id: str) -> Call[model.ResourcePool]:
+    """One resource pool by id."""
     request = resourcepool_pb2.GetResourcePoolRequest(id=pool_id)
     return Call("pools", "GetResourcePool", request, pool_from_proto)
 
@@ -554,6 +589,7 @@ def create_pool(
     cpu_allocation: AllocationChange | None = None,
     memory_allocation: AllocationChange | None = None,
 ) -> Call[model.ResourcePool]:
+    """A new resource pool under ``parent_id``."""
     request = resourcepool_pb2.CreateResourcePoolRequest(name=name, parent_id=parent_id)
     _set_allocation_changes(request, cpu_allocation, memory_allocation)
     return Call("pools", "CreateResourcePool", request, pool_from_proto)
@@ -565,6 +601,7 @@ def update_pool(
     cpu_allocation: AllocationChange | None = None,
     memory_allocation: AllocationChange | None = None,
 ) -> Call[model.ResourcePool]:
+    """Rename a pool or change its allocations."""
     request = resourcepool_pb2.UpdateResourcePoolRequest(id=pool_id)
     if name is not None:
         request.name = name
@@ -573,11 +610,13 @@ def update_pool(
 
 
 def delete_pool(pool_id: str) -> Call[None]:
+    """Delete an empty pool."""
     request = resourcepool_pb2.DeleteResourcePoolRequest(id=pool_id)
     return Call("pools", "DeleteResourcePool", request, _nothing)
 
 
 def move_into_pool(pool_id: str, entity_ids: list[str]) -> Call[model.ResourcePool]:
+    """Move VMs and pools into a pool, all or none."""
     request = resourcepool_pb2.MoveIntoResourcePoolRequest(pool_id=pool_id, entity_ids=entity_ids)
     return Call("pools", "MoveIntoResourcePool", request, pool_from_proto)
 
@@ -597,6 +636,7 @@ def run_script(vm_id: str, user: str, password: str, script: str, timeout: float
 
 
 def guest_processes(vm_id: str, user: str, password: str) -> Call[list[GuestProcess]]:
+    """The guest's processes, through its tools."""
     request = guest_pb2.GuestAuthRequest(vm_id=vm_id, auth=_auth(user, password))
 
     def convert(m: guest_pb2.ListProcessesInGuestResponse) -> list[GuestProcess]:
@@ -617,6 +657,7 @@ class TaskWaiter:
         self._seen = False
 
     def watch(self) -> Watch[Change]:
+        """The change-feed watch of this task."""
         return watch_changes(object_types=["Task"], object_ids=[self.task_id], timeout=self.timeout)
 
     def feed(self, change: Change) -> model.Task | None:
@@ -644,6 +685,7 @@ class VMWaiter:
         self.vm_id, self.expected, self.timeout = vm_id, dict(expected), timeout
 
     def watch(self) -> Watch[Change]:
+        """The change-feed watch of this VM."""
         return watch_changes(object_types=["VirtualMachine"], object_ids=[self.vm_id], timeout=self.timeout)
 
     def feed(self, change: Change) -> model.VM | None:
@@ -655,5 +697,6 @@ class VMWaiter:
         return None
 
     def stream_ended(self) -> faults.VimFault:
+        """The fault for a feed that ended before the VM matched."""
         wanted = ", ".join(f"{k}={v!r}" for k, v in self.expected.items())
         return faults.Timedout(f"{self.vm_id} did not reach {wanted} within {self.timeout}s")

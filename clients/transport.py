@@ -105,6 +105,7 @@ class SyncTransport(_Stubs):
             stream.cancel()
 
     def close(self) -> None:
+        """Close the channel."""
         self.channel.close()
 
 
@@ -136,6 +137,7 @@ class AsyncTransport(_Stubs):
             stream.cancel()
 
     async def close(self) -> None:
+        """Close the channel."""
         await self.channel.close()
 
 

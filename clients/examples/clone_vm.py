@@ -67,6 +67,7 @@ def clone(session: objects.Session, source: objects.VM, name: str) -> objects.VM
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the example; the exit status."""
     args_parser = parser(__doc__)
     args_parser.add_argument("source", help="the VM to copy (name or id; powered off)")
     args_parser.add_argument("name", help="the copy's name (and folder)")

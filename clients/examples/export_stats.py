@@ -18,6 +18,7 @@ HEADER = ("timestamp", "entity", "counter", "instance", "value", "unit", "interv
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the example; the exit status."""
     args_parser = parser(__doc__)
     args_parser.add_argument("--entity", action="append", default=[], help="'host' or a VM name (repeat)")
     args_parser.add_argument("--counter", action="append", default=[], help="e.g. cpu.usage.average (repeat)")

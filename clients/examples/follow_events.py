@@ -12,6 +12,7 @@ from clients.examples.common import parser, run
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the example; the exit status."""
     args_parser = parser(__doc__)
     args_parser.add_argument(
         "--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)"

@@ -27,6 +27,7 @@ def table(rows: list[tuple[str, ...]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the example; the exit status."""
     args_parser = parser(__doc__)
     args_parser.add_argument("--name", default="*", help="a glob on VM names")
     args = args_parser.parse_args(argv)

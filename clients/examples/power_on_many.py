@@ -22,6 +22,7 @@ class ProgressBar:
         self.total, self.done, self.out, self.width = total, 0, out, width
 
     def step(self, label: str) -> None:
+        """One more done: redraw the bar with ``label``."""
         self.done += 1
         filled = self.width * self.done // max(self.total, 1)
         count = f"{self.done:>{len(str(self.total))}}/{self.total}"
@@ -56,6 +57,7 @@ async def power_on_all(session: aio.AsyncSession, patterns: list[str], timeout: 
 
 
 async def amain(argv: list[str] | None) -> int:
+    """The example, in the event loop; the exit status."""
     args_parser = parser(__doc__)
     args_parser.add_argument("patterns", nargs="*", default=["*"], help="globs on VM names (default: all)")
     args_parser.add_argument("--timeout", type=float, default=300.0, help="seconds per power-on")
@@ -70,6 +72,7 @@ async def amain(argv: list[str] | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the example; the exit status."""
     return asyncio.run(amain(argv))
 
 

@@ -12,6 +12,7 @@ from clients.examples.common import parser, run
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the example; the exit status."""
     args_parser = parser(__doc__)
     args_parser.add_argument("vm", help="the VM's name or id")
     args_parser.add_argument("--keep", type=int, default=3, help="how many rotated snapshots to keep")
