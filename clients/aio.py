@@ -3,7 +3,9 @@
     from clients import aio
 
     async with await aio.connect("127.0.0.1:8443", "root", "secret") as session:
-        vm = await (await (await session.create_vm("web01")).wait()).result_vm()
+        task = await session.create_vm("web01")
+        await task.wait()
+        vm = await task.result_vm()
         await (await vm.power_on()).wait(timeout=60)
         async for change in session.watch(["VirtualMachine"], timeout=5):
             print(change.kind, change.object_id)
