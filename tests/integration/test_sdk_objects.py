@@ -98,7 +98,12 @@ async def test_async_objects(host: BootedHost) -> None:
             await duplicate.wait(60)
 
         changes = session.watch(["VirtualMachine"], [vm.id], timeout=120)
-        assert (await anext(changes)).vm == vm.record  # the initial state
+        first = await anext(changes)  # the initial state
+        assert first.vm is not None and (first.kind, first.vm.name, first.vm.power_state) == (
+            "enter",
+            "app01",
+            "poweredOff",
+        )
         await (await vm.power_on()).wait(120)
         async for change in changes:
             if change.vm is not None and change.vm.power_state == "poweredOn":
