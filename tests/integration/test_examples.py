@@ -188,5 +188,5 @@ def test_the_sdk_page_scripts_run_in_order(tmp_path: Path) -> None:
     assert "hello from the SDK" in outputs[8]
     errors = outputs[9].splitlines()
     assert errors[0].startswith("InvalidPowerState poweredOff poweredOn - ")
-    assert errors[1:3] == ["NotFound VirtualMachine no-such-vm", "error DuplicateName web01"]
+    assert errors[1:3] == ["NotFound VirtualMachine no-such-vm", "DuplicateName web01"]
     assert errors[3].startswith("InvalidGuestLogin")
