@@ -25,6 +25,7 @@ from bench import (
     network,
     power_on,
     report,
+    sdk,
     snapshots,
 )
 from bench.common import BenchResult, CpuUse, measure_cpu
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             "Inventory of 1,024 VMs",
             lambda: inventory.run(vms=128 if quick else 1024, list_calls=5 if quick else 20),
         ),
+        ("SDK round trip", lambda: sdk.run(calls=200 if quick else 1000, rounds=2 if quick else 3)),
         ("Snapshots", lambda: snapshots.run(disk_mib=32 if quick else 256, rounds=2 if quick else 5)),
         ("CPU scheduler fidelity", cpu_fidelity.run),
         ("Guest disk I/O", lambda: disk_io.run(window_s=1.0 if quick else 3.0)),
