@@ -172,7 +172,7 @@ class Interpreter:
         )
 
     def _assignment(self, node: nodes.Assignment) -> Iterator[object]:
-        value = collect(list(self.execute(node.value)))
+        value = self.statement_value(node.value)
         target = node.target
         if isinstance(target, nodes.Cast):
             value = casts.cast(target.type_name, value)
@@ -190,6 +190,10 @@ class Interpreter:
             except ConversionError as error:
                 raise error.labelled(INVALID) from None
         raise ExitRequest(code)
+
+    def _param(self, node: nodes.ParamStatement) -> Iterator[object]:
+        functions.bind_defaults(self, node.parameters)
+        return iter(())
 
     def _function_definition(self, node: nodes.FunctionDefinition) -> Iterator[object]:
         functions.define(self, node)
@@ -269,6 +273,7 @@ _STATEMENTS: dict[type[nodes.Statement], _Statement] = {
     nodes.Assignment: Interpreter._assignment,
     nodes.Exit: Interpreter._exit,
     nodes.FunctionDefinition: Interpreter._function_definition,
+    nodes.ParamStatement: Interpreter._param,
     **controlflow.STATEMENTS,
 }
 _EXPRESSIONS: dict[type[nodes.Expression], _Expression] = {

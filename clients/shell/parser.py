@@ -60,7 +60,7 @@ _COMMAND_END = _STATEMENT_END | {Kind.PIPE}
 _KEYWORDS = {
     "exit": "_exit", "if": "_if", "foreach": "_foreach", "for": "_for", "while": "_while", "do": "_do",
     "break": "_break", "continue": "_continue", "return": "_return", "throw": "_throw",
-    "function": "_function", "filter": "_function", "try": "_try",
+    "function": "_function", "filter": "_function", "try": "_try", "param": "_param",
 }  # fmt: skip
 _NAMED_BLOCKS = ("begin", "process", "end")
 #: tokens that may follow a type literal to make it a cast: ``[int]"5"``, ``[int]$x``
@@ -86,6 +86,8 @@ class Parser:
     def __init__(self, source: str, start: int = 0, end: int | None = None, source_name: str = "") -> None:
         self.lexer = Lexer(source, end, source_name)
         self.pos = start
+        #: inside a parameter default: a comma ends the expression (it separates parameters)
+        self._no_comma = False
 
     # -- token plumbing -----------------------------------------------------------------------
 
@@ -154,6 +156,13 @@ class Parser:
         return operator if operator.kind in (Kind.OPERATOR, Kind.DOTDOT) else token
 
     def statement(self) -> nodes.Statement:
+        saved, self._no_comma = self._no_comma, False
+        try:
+            return self._statement()
+        finally:
+            self._no_comma = saved
+
+    def _statement(self) -> nodes.Statement:
         token = self.peek(Mode.COMMAND)
         if token.kind is Kind.GENERIC:
             word = token.value.lower()
@@ -323,6 +332,12 @@ class Parser:
             )
         return nodes.FunctionDefinition(start, self.pos, name.value, body)
 
+    def _param(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        self.skip_newlines()
+        self.expect(Kind.LPAREN, "Missing '(' after 'param'.", Mode.COMMAND)
+        return nodes.ParamStatement(start, self.pos, self.parameter_list())
+
     def _try(self) -> nodes.Statement:
         start = self.take(Mode.COMMAND).start
         body = self.block("Missing statement block after 'try'.")
@@ -443,7 +458,11 @@ class Parser:
         if assign.kind is Kind.ASSIGN and assign.value == "=":
             self.take()
             self.skip_newlines()
-            default = self.expression()
+            self._no_comma = True
+            try:
+                default = self.expression()
+            finally:
+                self._no_comma = False
         return nodes.ParameterDecl(start, self.pos, variable.value, type_name, default, mandatory, pipeline)
 
     def bracket_text(self) -> str:
@@ -623,7 +642,7 @@ class Parser:
     def array(self) -> nodes.Expression:
         start = self.pos
         items = [self.unary()]
-        while self.peek().kind is Kind.COMMA:
+        while self.peek().kind is Kind.COMMA and not self._no_comma:
             self.take()
             self.skip_newlines()
             items.append(self.unary())
