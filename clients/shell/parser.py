@@ -685,7 +685,16 @@ class Parser:
         """Member access and indexing; they must follow the target without blanks."""
         while True:
             c = self.lexer.char(self.pos)
-            if c == "." and self.lexer.char(self.pos + 1) != ".":
+            if c == "." and self.lexer.char(self.pos + 1) in ("'", '"'):
+                quoted = self.lexer.scan(self.pos + 1, Mode.EXPRESSION)
+                if quoted.kind is Kind.EXPANDABLE and any(not isinstance(p, str) for p in quoted.parts):
+                    raise self.error(
+                        "Member names with variables are not supported by this shell yet.", quoted
+                    )
+                self.pos = quoted.end
+                text = quoted.value if quoted.kind is Kind.STRING else "".join(str(p) for p in quoted.parts)
+                target = nodes.Member(target.start, self.pos, target, text)
+            elif c == "." and self.lexer.char(self.pos + 1) != ".":
                 name = self.lexer.scan_member(self.pos + 1)
                 self.pos = name.end
                 if self.lexer.char(self.pos) == "(":
