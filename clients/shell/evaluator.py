@@ -111,8 +111,8 @@ class Interpreter:
             stream = self._command(head, None)
         elif isinstance(head, nodes.ScriptCall):
             stream = self._script_call(head, None)
-        elif isinstance(head, nodes.IncDec) and len(node.elements) == 1:
-            self.evaluate(head)  # $i++ as a statement writes nothing
+        elif len(node.elements) == 1 and _writes_nothing(head):
+            self.evaluate(head)  # $i++ and [void](...) as statements write nothing
             stream = iter(())
         else:
             stream = enumerate_value(self.evaluate(head))
@@ -261,6 +261,12 @@ class Interpreter:
         new = operators.binary(node.operator[0], old, 1)
         self.assign(node.target, new)
         return new if node.prefix else old
+
+
+def _writes_nothing(head: nodes.Expression) -> bool:
+    if isinstance(head, nodes.IncDec):
+        return True
+    return isinstance(head, nodes.Cast) and casts.normalize(head.type_name) == "void"
 
 
 def member(value: object, name: str) -> object:
