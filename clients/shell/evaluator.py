@@ -19,6 +19,7 @@ from clients.shell import (
     errorrecord,
     functions,
     members,
+    methods,
     nodes,
     operators,
     pipeline,
@@ -300,4 +301,10 @@ _EXPRESSIONS: dict[type[nodes.Expression], _Expression] = {
     nodes.Cast: Interpreter._cast,
     nodes.TypeLiteral: lambda _, n: casts.TypeName(n.type_name),
     nodes.IncDec: Interpreter._inc_dec,
+    nodes.MethodCall: lambda i, n: methods.call_method(
+        i.evaluate(n.target), n.name, [i.evaluate(a) for a in n.arguments]
+    ),
+    nodes.StaticMember: lambda i, n: methods.static_member(
+        n.type_name, n.name, None if n.arguments is None else [i.evaluate(a) for a in n.arguments]
+    ),
 }

@@ -38,7 +38,9 @@
         ├── HashtableLiteral(entries)                @{ Name = 'x'; E = { } }
         ├── Cast(type_name, operand)                 [int]"5"   [ordered]@{}
         ├── TypeLiteral(type_name)                   [int]   (after -is / -as)
-        └── IncDec(operator, target, prefix)         $i++   --$i
+        ├── IncDec(operator, target, prefix)         $i++   --$i
+        ├── MethodCall(target, name, arguments)      $s.ToUpper()   $h.ContainsKey('a')
+        └── StaticMember(type_name, name, arguments) [math]::Round($x, 2)   [datetime]::Now
 
 New syntax (script blocks, if/foreach, hashtables...) adds node classes and an
 evaluator method each; existing nodes do not change.
@@ -318,3 +320,19 @@ class ParamStatement(Statement):
     """``param( )`` at the top of a script: each parameter takes its default."""
 
     parameters: tuple[ParameterDecl, ...]
+
+
+@dataclass(frozen=True)
+class MethodCall(Expression):
+    target: Expression
+    name: str
+    arguments: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class StaticMember(Expression):
+    """``[type]::Name`` (``arguments`` None) or ``[type]::Name(args)``."""
+
+    type_name: str
+    name: str
+    arguments: tuple[Expression, ...] | None

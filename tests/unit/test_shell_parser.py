@@ -242,6 +242,17 @@ def test_new_operator_precedence() -> None:
     assert isinstance(increment, nodes.IncDec) and (increment.operator, increment.prefix) == ("++", False)
 
 
+def test_method_calls_and_static_members() -> None:
+    call = expression("$s.Split(',', 2)[0].ToUpper()")
+    assert isinstance(call, nodes.MethodCall) and call.name == "ToUpper" and call.arguments == ()
+    assert isinstance(call.target, nodes.Index) and isinstance(call.target.target, nodes.MethodCall)
+    assert [shape(a) for a in call.target.target.arguments] == [",", 2]
+    static = expression("[math]::Round($x, 2)")
+    assert isinstance(static, nodes.StaticMember) and (static.type_name, static.name) == ("math", "Round")
+    now = expression("[datetime]::Now")
+    assert isinstance(now, nodes.StaticMember) and now.arguments is None
+
+
 def test_call_operators() -> None:
     statement = one("& $block 1 -Name x | . { process { $_ } }")
     assert isinstance(statement, nodes.Pipeline)
@@ -262,7 +273,7 @@ def test_call_operators() -> None:
         ("try { }", "The Try statement is missing its Catch or Finally block.", (1, 8)),
         ("@{ a = }", "Missing statement after '=' in hash literal.", (1, 8)),
         ("@{ a = 1 b = 2 }", "Missing '}' or ';' after a hash literal entry.", (1, 10)),
-        ("[int]::MaxValue", "Static members ([type]::Name) are not supported by this shell yet.", (1, 6)),
+        ("$s.Trim(1 2)", "Missing ')' in method call.", (1, 11)),
         ("break outer", "Loop labels after 'break' are not supported by this shell yet.", (1, 7)),
     ],
 )
