@@ -11,6 +11,7 @@
     │   ├── For(init, condition, step, body)         for ($i = 0; $i -lt 3; $i++) { }
     │   ├── While(condition, body)                   while (..) { }
     │   ├── DoLoop(body, condition, until)           do { } while (..)   do { } until (..)
+    │   ├── Switch(value, clauses, default, mode)    switch -regex ($x) { 'a.*' { } default { } }
     │   ├── Break / Continue                         break  continue
     │   ├── Return(value) / Throw(value)             return [pipeline]   throw [pipeline]
     │   ├── FunctionDefinition(name, body)           function Name($a) { param(..) ... }
@@ -336,3 +337,16 @@ class StaticMember(Expression):
     type_name: str
     name: str
     arguments: tuple[Expression, ...] | None
+
+
+@dataclass(frozen=True)
+class Switch(Statement):
+    """``switch [-Regex|-Wildcard|-Exact] [-CaseSensitive] (value) { pattern { } ... default { } }``.
+
+    A clause's pattern is a value, or a script block tested with ``$_`` bound."""
+
+    value: Statement
+    clauses: tuple[tuple[Expression, StatementList], ...]
+    default: StatementList | None
+    mode: str  # "exact", "wildcard" or "regex"
+    case_sensitive: bool

@@ -11,6 +11,9 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
                  | 'while' '(' statement ')' block | 'do' block ('while' | 'until') '(' statement ')'
                  | 'function' NAME [ '(' parameters ')' ] '{' scriptbody '}'
                  | 'try' block { 'catch' { '[' TYPE ']' [','] } block } [ 'finally' block ]
+                 | 'switch' { -Regex | -Wildcard | -Exact | -CaseSensitive } '(' statement ')'
+                   '{' { (argument | 'default') block } '}'
+                 | 'param' '(' parameters ')'
                  | pipeline
     block       := '{' statements '}'
     scriptbody  := [ 'param' '(' parameters ')' ] ( { ('begin'|'process'|'end') block } | statements )

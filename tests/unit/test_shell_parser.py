@@ -148,7 +148,7 @@ def test_exit_statement() -> None:
         ("foreach ($x $y) {}", "Missing 'in' after variable in foreach loop.", (1, 13)),
         ("@{a 1}", "Missing '=' operator after key in hash literal.", (1, 5)),
         ("$a -bxor 'x'", "The '-bxor' operator is not supported by this shell yet.", (1, 4)),
-        ("switch ($x) {}", "The 'switch' keyword is not supported by this shell yet.", (1, 1)),
+        ("trap { }", "The 'trap' keyword is not supported by this shell yet.", (1, 1)),
         ("New-VM -Name:", "Missing an argument for parameter 'Name'.", (1, 14)),
     ],
 )
@@ -274,6 +274,8 @@ def test_call_operators() -> None:
         ("@{ a = }", "Missing statement after '=' in hash literal.", (1, 8)),
         ("@{ a = 1 b = 2 }", "Missing '}' or ';' after a hash literal entry.", (1, 10)),
         ("$s.Trim(1 2)", "Missing ')' in method call.", (1, 11)),
+        ("switch -Bogus ($x) { }", "The switch option '-Bogus' is not supported by this shell yet.", (1, 8)),
+        ("switch ($x) { 1 }", "Missing statement block in switch statement clause.", (1, 17)),
         ("break outer", "Loop labels after 'break' are not supported by this shell yet.", (1, 7)),
     ],
 )
