@@ -108,8 +108,9 @@ class Interpreter:
     def _pipeline(self, node: nodes.Pipeline) -> Iterator[object]:
         head = node.elements[0]
         stream: Iterator[object]
+        contexts: list[cmdlets.CommandContext] = []
         if isinstance(head, nodes.Command):
-            stream = self._command(head, None)
+            stream = self._command(head, None, contexts)
         elif isinstance(head, nodes.ScriptCall):
             stream = self._script_call(head, None)
         elif len(node.elements) == 1 and _writes_nothing(head):
@@ -119,11 +120,14 @@ class Interpreter:
             stream = enumerate_value(self.evaluate(head))
         for element in node.elements[1:]:
             if isinstance(element, nodes.Command):
-                stream = self._command(element, stream)
+                stream = self._command(element, stream, contexts)
             elif isinstance(element, nodes.ScriptCall):
                 stream = self._script_call(element, stream)
         yield from stream
-        self.set_status(True)
+        dropped = [error for ctx in contexts for error in ctx.dropped]
+        for error in dropped:
+            self.record_error(error)
+        self.set_status(not dropped)
 
     def arguments(self, elements: Sequence[nodes.CommandElement]) -> list[Argument]:
         """A command's arguments, evaluated."""
@@ -136,13 +140,22 @@ class Interpreter:
                 arguments.append(PositionalArgument(self.evaluate(element)))
         return arguments
 
-    def _command(self, node: nodes.Command, upstream: Iterator[object] | None) -> Iterator[object]:
-        return self.call_command(node.name, self.arguments(node.elements), upstream)
+    def _command(
+        self,
+        node: nodes.Command,
+        upstream: Iterator[object] | None,
+        contexts: list[cmdlets.CommandContext] | None = None,
+    ) -> Iterator[object]:
+        return self.call_command(node.name, self.arguments(node.elements), upstream, contexts)
 
     def call_command(
-        self, name: str, arguments: list[Argument], upstream: Iterator[object] | None
+        self,
+        name: str,
+        arguments: list[Argument],
+        upstream: Iterator[object] | None,
+        contexts: list[cmdlets.CommandContext] | None = None,
     ) -> Iterator[object]:
-        """Run the function or cmdlet called ``name``."""
+        """Run the function or cmdlet called ``name`` (its context is added to ``contexts``)."""
         function = self.variables.find_function(name)
         if isinstance(function, functions.Function):
             return functions.call(function, arguments, upstream)
@@ -154,6 +167,8 @@ class Interpreter:
                 name,
             )
         ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name)
+        if contexts is not None:
+            contexts.append(ctx)
         return pipeline.invoke(cmdlet, ctx, arguments, upstream)
 
     def _script_call(self, node: nodes.ScriptCall, upstream: Iterator[object] | None) -> Iterator[object]:

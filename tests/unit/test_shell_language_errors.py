@@ -136,3 +136,16 @@ def test_endless_recursion_is_reported(capsys: pytest.CaptureFixture[str]) -> No
     result = run(capsys, "function Inf { Inf }; Inf; 'never'")
     assert (result.code, result.out) == (1, "")
     assert result.err_lines == ["CallDepthOverflow: The script failed due to call depth overflow."]
+
+
+def test_errors_dropped_by_silently_continue_make_status_false(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    Get-VM nosuch -ErrorAction SilentlyContinue; $?
+    $Error[0].Exception.Message
+    Get-VMHost | Out-Null; $?
+    """
+    assert out(capsys, script) == [
+        "False",
+        "VM with name 'nosuch' was not found using the specified filter(s).",
+        "True",
+    ]
