@@ -167,6 +167,8 @@ class Parser:
             parse_keyword = statements_parser.KEYWORDS.get(word)
             if parse_keyword is not None:
                 return parse_keyword(self)
+            if word in statements_parser.CONTINUATIONS:
+                raise self.error(f"Unexpected token '{token.value}' in expression or statement.", token)
             if word in statements_parser.RESERVED:
                 raise self.error(f"The '{word}' keyword is not supported by this shell yet.", token)
         return self.pipeline()
