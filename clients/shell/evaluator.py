@@ -159,6 +159,8 @@ class Interpreter:
         function = self.variables.find_function(name)
         if isinstance(function, functions.Function):
             return functions.call(function, arguments, upstream)
+        if functions.is_script_path(name):
+            return functions.run_body(self.child(), functions.script_file(name), arguments, upstream, name)
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
             raise ShellError(
@@ -180,6 +182,8 @@ class Interpreter:
             scope = self if node.dot else definer.child()
             return functions.run_body(scope, target.body, arguments, upstream, "ScriptBlock")
         if isinstance(target, str):
+            if node.dot and functions.is_script_path(target):
+                return functions.run_body(self, functions.script_file(target), arguments, upstream, target)
             return self.call_command(target, arguments, upstream)
         raise ShellError(
             f"The expression after '{'.' if node.dot else '&'}' in a pipeline element produced an object "

@@ -1,4 +1,5 @@
-"""Functions and script-block invocation: parameter binding, begin/process/end, ``$input``, ``$args``.
+"""Functions, script files and script-block invocation: parameter binding, begin/process/end,
+``$input``, ``$args``.
 
 ``function Name { param(...) ... }`` stores a ``Function`` in the scope that
 defines it; calling it runs the body in a child of that scope (scopes are
@@ -8,6 +9,8 @@ Mandatory)]``, ``[Parameter(ValueFromPipeline)]``; typed parameters convert
 (``[int]$n`` rejects 'abc' as PowerShell does). Positional arguments left over
 go to ``$args``. Pipeline input reaches a ``process { }`` block one object at
 a time as ``$_``, or the body (the ``end`` block) all at once as ``$input``.
+A ``.ps1`` file run as a command (``./deploy.ps1 -Count 3``, ``& $path``,
+``. ./lib.ps1``) is a script block whose ``param( )`` is its first statement.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clients.shell import casts, nodes
+from clients.shell import casts, nodes, parser
 from clients.shell.binding import Argument, Binder, BoundArguments, Parameter, PositionalArgument
 from clients.shell.conversions import OBJECT
 from clients.shell.errors import ShellError
@@ -46,6 +49,32 @@ def define(scope: Interpreter, node: nodes.FunctionDefinition) -> None:
     """``function Name { }``: (re)define ``Name`` in ``scope``."""
     _binder(node.body)  # unknown parameter types are reported when the function is defined
     scope.variables.functions[node.name.lower()] = Function(node.name, node.body, scope)
+
+
+def is_script_path(name: str) -> bool:
+    """Whether a command name names a script file (``./deploy.ps1``)."""
+    return name.lower().endswith(".ps1")
+
+
+def script_file(path: str) -> nodes.ScriptBlockBody:
+    """A ``.ps1`` file as a script body; raises ShellError when it cannot be read, ParseError when it
+    does not parse."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except OSError:
+        raise ShellError(
+            f"The term '{path}' is not recognized as a name of a cmdlet, function, script file, "
+            "or executable program.",
+            path,
+        ) from None
+    script = parser.parse(text, path)
+    statements = script.statements
+    parameters = None
+    if statements and isinstance(statements[0], nodes.ParamStatement):
+        parameters, statements = statements[0].parameters, statements[1:]
+    body = nodes.StatementList(script.start, script.end, statements)
+    return nodes.ScriptBlockBody(script.start, script.end, parameters, None, None, body)
 
 
 def call(

@@ -83,7 +83,7 @@ class Runner:
                     sink.add(obj)
             except ShellError as error:
                 sink.flush()
-                self.report(error, error.render())
+                self.report(error, error.display() if isinstance(error, ParseError) else error.render())
                 return 1
             except VimFault as fault:
                 sink.flush()

@@ -276,3 +276,28 @@ def test_switch(capsys: pytest.CaptureFixture[str]) -> None:
         "number 42",
         "no match",
     ]
+
+
+def test_script_files_run_as_commands(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lib.ps1").write_text('function Get-Greeting($who) { "hello $who" }\n$libLoaded = $true\n')
+    (tmp_path / "child.ps1").write_text(
+        "param([int]$Count = 1, $Name = 'x')\nforeach ($i in 1..$Count) { \"$Name$i\" }\n"
+        "$childVar = 'set in child'\nreturn\n'not reached'\n"
+    )
+    (tmp_path / "bad.ps1").write_text("Get-VM )\n")
+    monkeypatch.chdir(tmp_path)
+    script = (
+        ". ./lib.ps1; Get-Greeting you; $libLoaded; ./child.ps1 -Count 2 -Name vm; & ./child.ps1; $childVar"
+    )
+    assert out(capsys, script) == ["hello you", "True", "vm1", "vm2", "x1"]
+    assert run(capsys, "./missing.ps1").err_lines == [
+        "./missing.ps1: The term './missing.ps1' is not recognized as a name of a cmdlet, function, "
+        "script file, or executable program."
+    ]
+    assert run(capsys, "'before'; ./bad.ps1").err_lines == [
+        "ParserError: At ./bad.ps1:1 char:8: Unexpected token ')' in expression or statement.",
+        "+ Get-VM )",
+        "+        ^",
+    ]
