@@ -136,6 +136,12 @@ class Interpreter:
             if isinstance(element, nodes.CommandParameter):
                 value = None if element.argument is None else self.evaluate(element.argument)
                 arguments.append(NamedArgument(element.name, value, element.colon))
+            elif isinstance(element, nodes.Splat):
+                splatted = self.variables.get(element.name)
+                if isinstance(splatted, dict):
+                    arguments.extend(NamedArgument(to_string(k), v, True) for k, v in splatted.items())
+                elif splatted is not None:
+                    arguments.extend(PositionalArgument(v) for v in enumerate_value(splatted))
             else:
                 arguments.append(PositionalArgument(self.evaluate(element)))
         return arguments

@@ -57,6 +57,7 @@ class Kind(enum.Enum):
     GENERIC = "word"  # a bare word: command name, argument, keyword, member name
     PARAMETER = "parameter"  # -Name or -Name: ; value: the name
     OPERATOR = "operator"  # -eq, -like, -and ... ; value: lower-case name without "-"
+    SPLAT = "splatted variable"  # @params in command mode; value: the variable name
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,11 @@ class Lexer:
             return self._token(_SINGLE[c], start, start + 1, spaced)
         if c == "@" and nxt in ('"', "'"):
             return self._here_string(start, spaced, nxt)
+        if c == "@" and mode is Mode.COMMAND and _is_name_char(nxt):
+            end = start + 1
+            while end < self.limit and _is_name_char(self.source[end]):
+                end += 1
+            return self._token(Kind.SPLAT, start, end, spaced, value=self.source[start + 1 : end])
         if c == "@" and nxt in ("(", "{"):
             return self._token(Kind.AT_PAREN if nxt == "(" else Kind.AT_BRACE, start, start + 2, spaced)
         if c == "$":

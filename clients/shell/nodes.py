@@ -22,6 +22,7 @@
     ├── ParameterDecl(name, type_name, default ...)  [int]$b = 2   in param( )
     ├── ScriptBlockBody(parameters, begin_block, process_block, end_block)
     ├── CommandParameter(name, argument, colon)      -Name / -Confirm:$false
+    ├── Splat(name)                                  @params
     └── Expression
         ├── Constant(value)                          42  1GB  (numbers)
         ├── StringConstant(value, quoted)            'text'  or a bare word
@@ -84,7 +85,15 @@ class CommandParameter(Node):
     colon: bool
 
 
-CommandElement = CommandParameter | Expression
+@dataclass(frozen=True)
+class Splat(Node):
+    """``@params`` among a command's arguments: a hashtable's entries as named arguments, an
+    array's items as positional ones."""
+
+    name: str
+
+
+CommandElement = CommandParameter | Splat | Expression
 
 
 @dataclass(frozen=True)

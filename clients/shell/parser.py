@@ -22,7 +22,7 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
     pipeline    := assignable ('=' | '+=' | ...) statement
                  | (command | call | expression) { '|' (command | call) }
     call        := ('&' | '.') primary { PARAMETER [argument] | arguments }
-    command     := WORD { PARAMETER [argument] | arguments }
+    command     := WORD { PARAMETER [argument] | '@'NAME | arguments }       (@NAME: splatting)
     arguments   := argument { ',' argument }           (command mode)
     expression  := logical
     logical     := comparison { (-and | -or | -xor) comparison }
@@ -265,6 +265,10 @@ class Parser:
             token = self.peek(Mode.COMMAND)
             if token.kind in _COMMAND_END:
                 break
+            if token.kind is Kind.SPLAT:
+                self.take(Mode.COMMAND)
+                elements.append(nodes.Splat(token.start, token.end, token.value))
+                continue
             if token.kind is Kind.PARAMETER:
                 self.take(Mode.COMMAND)
                 argument = None

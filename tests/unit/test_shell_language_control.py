@@ -301,3 +301,17 @@ def test_script_files_run_as_commands(
         "+ Get-VM )",
         "+        ^",
     ]
+
+
+def test_splatting_hashtables_and_arrays(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeConnector()
+    script = """
+    $spec = @{ Name = 'web09'; NumCpu = 2; MemoryMB = 128 }
+    New-VM @spec | Out-Null
+    $names = @('web09')
+    (Get-VM @names).NumCpu
+    function Show($a, [switch]$Loud) { if ($Loud) { "$a!" } else { $a } }
+    $on = @{ a = 'hi'; Loud = $true }; $off = @{ a = 'hi'; Loud = $false }
+    Show @on; Show @off
+    """
+    assert out(capsys, script, fake) == ["2", "hi!", "hi"]

@@ -304,3 +304,13 @@ def test_unclosed_blocks_are_incomplete_for_the_repl(source: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse(source)
     assert caught.value.incomplete
+
+
+def test_splatting() -> None:
+    statement = one("New-VM @spec -Confirm:$false")
+    assert isinstance(statement, nodes.Pipeline)
+    (command,) = statement.elements
+    assert isinstance(command, nodes.Command)
+    splat, confirm = command.elements
+    assert isinstance(splat, nodes.Splat) and splat.name == "spec"
+    assert isinstance(confirm, nodes.CommandParameter)
