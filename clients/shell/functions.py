@@ -200,14 +200,16 @@ def _run(
         if upstream is None:
             yield from _block(scope, body.process_block)
         else:
-            takes_input = any(decl.pipeline for decl in body.parameters or ())
+            takes_input = [decl.name for decl in body.parameters or () if decl.pipeline]
             for obj in upstream:
                 if takes_input:
                     try:
                         with_input = binder.bind_input(bound, obj)
                     except ShellError as error:
                         raise error.labelled(name) from None
-                    _bind(scope, body, with_input)
+                    for parameter in takes_input:
+                        if parameter in with_input:
+                            variables.set_local(parameter, with_input.get(parameter))
                 variables.set_local("_", obj)
                 variables.set_local("PSItem", obj)
                 yield from _block(scope, body.process_block)

@@ -274,6 +274,7 @@ def parse_try(p: Parser) -> nodes.Statement:
 def script_body(p: Parser, brace: int) -> nodes.ScriptBlockBody:
     """What follows a ``{`` up to and including its ``}``: optional ``param( )``, then statements."""
     p.skip_separators()
+    skip_script_attributes(p)
     parameters = None
     token = p.peek(Mode.COMMAND)
     if token.kind is Kind.GENERIC and token.value.lower() == "param":
@@ -307,6 +308,26 @@ def script_body(p: Parser, brace: int) -> nodes.ScriptBlockBody:
     return nodes.ScriptBlockBody(
         brace, p.pos, parameters, named.get("begin"), named.get("process"), end_block
     )
+
+
+#: attributes a script or function may carry before ``param( )``; accepted, without effect here
+SCRIPT_ATTRIBUTES = ("cmdletbinding", "outputtype", "alias")
+
+
+def skip_script_attributes(p: Parser) -> bool:
+    """Skip ``[CmdletBinding()]``-style attributes (and blank lines after them); whether any was there."""
+    skipped = False
+    while True:
+        start = p.lexer.skip_trivia(p.pos)
+        if p.lexer.char(start) != "[":
+            return skipped
+        saved = p.pos
+        text = p.bracket_text()
+        if text.split("(", 1)[0].strip().lower() not in SCRIPT_ATTRIBUTES:
+            p.pos = saved
+            return skipped
+        skipped = True
+        p.skip_separators()
 
 
 def parameter_list(p: Parser) -> tuple[nodes.ParameterDecl, ...]:

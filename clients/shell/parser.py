@@ -161,6 +161,11 @@ class Parser:
             self.no_comma = saved
 
     def _statement(self) -> nodes.Statement:
+        if statements_parser.skip_script_attributes(self):  # [CmdletBinding()] param(...)
+            token = self.peek(Mode.COMMAND)
+            if token.kind in _STATEMENT_END:
+                raise self.error("Unexpected attribute: it must be followed by param( ).", token)
+            return self._statement()
         token = self.peek(Mode.COMMAND)
         if token.kind is Kind.GENERIC:
             word = token.value.lower()

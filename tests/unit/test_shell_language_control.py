@@ -315,3 +315,16 @@ def test_splatting_hashtables_and_arrays(capsys: pytest.CaptureFixture[str]) -> 
     Show @on; Show @off
     """
     assert out(capsys, script, fake) == ["2", "hi!", "hi"]
+
+
+def test_advanced_function_attributes_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    function Get-Thing {
+        [CmdletBinding()]
+        param([Parameter(Mandatory = $true)][string]$Name, [ValidateNotNullOrEmpty()]$Kind = 'vm')
+        "$Kind $Name"
+    }
+    Get-Thing web01
+    """
+    assert out(capsys, script) == ["vm web01"]
+    assert out(capsys, "function f { [CmdletBinding()] param($n = 'd') $n }; f") == ["d"]
