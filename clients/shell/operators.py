@@ -207,7 +207,19 @@ def value_range(left: object, right: object) -> list[object]:
     return list(range(first, last + step, step))
 
 
+def _integers(left: object, right: object) -> tuple[int, int]:
+    try:
+        return to_int32(left), to_int32(right)
+    except ConversionError as error:
+        raise error.labelled(INVALID) from None
+
+
 _OTHER: dict[str, Callable[[object, object], object]] = {
+    "band": lambda a, b: (lambda x, y: x & y)(*_integers(a, b)),
+    "bor": lambda a, b: (lambda x, y: x | y)(*_integers(a, b)),
+    "bxor": lambda a, b: (lambda x, y: x ^ y)(*_integers(a, b)),
+    "shl": lambda a, b: (lambda x, y: x << (y & 31))(*_integers(a, b)),
+    "shr": lambda a, b: (lambda x, y: x >> (y & 31))(*_integers(a, b)),
     "xor": lambda a, b: is_true(a) != is_true(b),
     "..": value_range,
     "join": textops.join,
@@ -235,6 +247,8 @@ def unary(operator: str, operand: object) -> object:
         return textops.split_whitespace(operand)
     if operator == "join":
         return textops.join(operand, "")
+    if operator == "bnot":
+        return ~_integers(operand, 0)[0]
     if isinstance(operand, PSObject | list | tuple):
         raise _no_method(operand, "op_UnaryNegation" if operator == "-" else "op_UnaryPlus")
     try:

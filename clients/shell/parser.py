@@ -26,14 +26,15 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
     arguments   := argument { ',' argument }           (command mode)
     expression  := logical
     logical     := comparison { (-and | -or | -xor) comparison }
-    comparison  := additive { (-eq | -like | -match | -contains | -in | -replace | -split | -join
-                                | -is | -as ...) additive }
+    comparison  := bitwise { (-eq | -like | -match | -contains | -in | -replace | -split | -join
+                               | -is | -as ...) bitwise }
+    bitwise     := additive { (-band | -bor | -bxor | -shl | -shr) additive }
     additive    := multiplicative { ('+' | '-') multiplicative }
     multiplicative := format { ('*' | '/' | '%') format }
     format      := range { -f range }
     range       := array [ '..' array ]
     array       := unary { ',' unary }
-    unary       := ('-' | '+' | '!' | -not | -split | -join) unary | ('++' | '--') unary
+    unary       := ('-' | '+' | '!' | -not | -bnot | -split | -join) unary | ('++' | '--') unary
                  | '[' TYPE ']' unary | '[' TYPE ']' '::' NAME [ '(' arguments ')' ] | postfix
     postfix     := primary { '.' NAME [ '(' arguments ')' ] | '[' expression ']' } [ '++' | '--' ]
                    (no blank before '.' '[' '(')
@@ -56,6 +57,7 @@ _COMPARISON = frozenset(
     {*_CASED, "join", "is", "isnot", "as"} | {p + op for op in _CASED for p in ("c", "i")}
 )
 _LOGICAL = frozenset({"and", "or", "xor"})
+_BITWISE = frozenset({"band", "bor", "bxor", "shl", "shr"})
 _ADDITIVE = {Kind.PLUS: "+", Kind.MINUS: "-"}
 _MULTIPLICATIVE = {Kind.STAR: "*", Kind.SLASH: "/", Kind.PERCENT: "%"}
 _UNARY = {Kind.MINUS: "-", Kind.PLUS: "+", Kind.EXCLAIM: "!"}
@@ -336,7 +338,10 @@ class Parser:
         return self._binary_loop(self.comparison, lambda t: _dash_operator(t, _LOGICAL))
 
     def comparison(self) -> nodes.Expression:
-        return self._binary_loop(self.additive, lambda t: _dash_operator(t, _COMPARISON))
+        return self._binary_loop(self.bitwise, lambda t: _dash_operator(t, _COMPARISON))
+
+    def bitwise(self) -> nodes.Expression:
+        return self._binary_loop(self.additive, lambda t: _dash_operator(t, _BITWISE))
 
     def additive(self) -> nodes.Expression:
         return self._binary_loop(self.multiplicative, lambda t: _ADDITIVE.get(t.kind))
@@ -375,7 +380,7 @@ class Parser:
                     f"The '{token.text * 2}' operator works only on variables or on properties.", token
                 )
             return nodes.IncDec(token.start, self.pos, token.text * 2, operand, prefix=True)
-        operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join"})
+        operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join", "bnot"})
         if operator is None:
             if token.kind is Kind.LBRACKET:
                 return self.postfix(self.type_expression())

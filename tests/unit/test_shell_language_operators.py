@@ -250,3 +250,9 @@ def test_hashtable_enumeration_and_type(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_error_records_show_as_their_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert out(capsys, "try { throw 'it failed' } catch { $_ }; $Error[0]") == ["it failed", "it failed"]
+
+
+def test_bitwise_operators(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, "6 -band 3; 6 -bor 1; 6 -bxor 2; 1 -shl 4; 256 -shr 4; -bnot 0; 1 + 2 -band 3 -eq 3") == [
+        "2", "7", "4", "16", "16", "-1", "True",
+    ]  # fmt: skip

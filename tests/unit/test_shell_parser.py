@@ -147,7 +147,7 @@ def test_exit_statement() -> None:
         ("'a' = 1", "The assignment expression is not valid.", (1, 5)),
         ("foreach ($x $y) {}", "Missing 'in' after variable in foreach loop.", (1, 13)),
         ("@{a 1}", "Missing '=' operator after key in hash literal.", (1, 5)),
-        ("$a -bxor 'x'", "The '-bxor' operator is not supported by this shell yet.", (1, 4)),
+        ("$a -shl", "You must provide a value expression here.", (1, 8)),
         ("trap { }", "The 'trap' keyword is not supported by this shell yet.", (1, 1)),
         ("if ($a) { }; else { }", "Unexpected token 'else' in expression or statement.", (1, 14)),
         ("New-VM -Name:", "Missing an argument for parameter 'Name'.", (1, 14)),
