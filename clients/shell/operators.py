@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from operator import and_, or_, xor
 from collections.abc import Callable
 
 from clients.shell import casts, textops
@@ -214,12 +215,16 @@ def _integers(left: object, right: object) -> tuple[int, int]:
         raise error.labelled(INVALID) from None
 
 
+def _bitwise(left: object, right: object, apply: Callable[[int, int], int]) -> int:
+    return apply(*_integers(left, right))
+
+
 _OTHER: dict[str, Callable[[object, object], object]] = {
-    "band": lambda a, b: (lambda x, y: x & y)(*_integers(a, b)),
-    "bor": lambda a, b: (lambda x, y: x | y)(*_integers(a, b)),
-    "bxor": lambda a, b: (lambda x, y: x ^ y)(*_integers(a, b)),
-    "shl": lambda a, b: (lambda x, y: x << (y & 31))(*_integers(a, b)),
-    "shr": lambda a, b: (lambda x, y: x >> (y & 31))(*_integers(a, b)),
+    "band": lambda a, b: _bitwise(a, b, and_),
+    "bor": lambda a, b: _bitwise(a, b, or_),
+    "bxor": lambda a, b: _bitwise(a, b, xor),
+    "shl": lambda a, b: _bitwise(a, b, lambda x, y: x << (y & 31)),
+    "shr": lambda a, b: _bitwise(a, b, lambda x, y: x >> (y & 31)),
     "xor": lambda a, b: is_true(a) != is_true(b),
     "..": value_range,
     "join": textops.join,

@@ -253,6 +253,7 @@ def test_error_records_show_as_their_message(capsys: pytest.CaptureFixture[str])
 
 
 def test_bitwise_operators(capsys: pytest.CaptureFixture[str]) -> None:
-    assert out(capsys, "6 -band 3; 6 -bor 1; 6 -bxor 2; 1 -shl 4; 256 -shr 4; -bnot 0; 1 + 2 -band 3 -eq 3") == [
+    script = "6 -band 3; 6 -bor 1; 6 -bxor 2; 1 -shl 4; 256 -shr 4; -bnot 0; 1 + 2 -band 3 -eq 3"
+    assert out(capsys, script) == [
         "2", "7", "4", "16", "16", "-1", "True",
     ]  # fmt: skip
