@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from operator import and_, or_, xor
 from collections.abc import Callable
+from operator import and_, or_, xor
 
 from clients.shell import casts, textops
 from clients.shell.conversions import to_int32, to_number
