@@ -166,7 +166,7 @@ class Interpreter:
         if isinstance(function, functions.Function):
             return functions.call(function, arguments, upstream)
         if functions.is_script_path(name):
-            return functions.run_body(self.child(), functions.script_file(name), arguments, upstream, name)
+            return functions.run_script(self.child(), name, arguments, upstream)
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
             raise ShellError(
@@ -189,7 +189,7 @@ class Interpreter:
             return functions.run_body(scope, target.body, arguments, upstream, "ScriptBlock")
         if isinstance(target, str):
             if node.dot and functions.is_script_path(target):
-                return functions.run_body(self, functions.script_file(target), arguments, upstream, target)
+                return functions.run_script(self, target, arguments, upstream)
             return self.call_command(target, arguments, upstream)
         raise ShellError(
             f"The expression after '{'.' if node.dot else '&'}' in a pipeline element produced an object "

@@ -15,6 +15,7 @@ A ``.ps1`` file run as a command (``./deploy.ps1 -Count 3``, ``& $path``,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from clients.shell import casts, nodes, parser
 from clients.shell.binding import Argument, Binder, BoundArguments, Parameter, PositionalArgument
 from clients.shell.conversions import OBJECT
-from clients.shell.errors import ShellError
+from clients.shell.errors import ExitRequest, ShellError
 from clients.shell.flow import ReturnSignal
 from clients.shell.hashtable import Hashtable
 from clients.shell.scriptblock import NO_INPUT, ScriptBlock
@@ -75,6 +76,36 @@ def script_file(path: str) -> nodes.ScriptBlockBody:
         parameters, statements = statements[0].parameters, statements[1:]
     body = nodes.StatementList(script.start, script.end, statements)
     return nodes.ScriptBlockBody(script.start, script.end, parameters, None, None, body)
+
+
+def run_script(
+    scope: Interpreter, path: str, arguments: Sequence[Argument], upstream: Iterator[object] | None
+) -> Iterator[object]:
+    """Run the ``.ps1`` file ``path`` in ``scope`` (a child scope, or the caller's when dot-sourced).
+
+    ``$PSScriptRoot`` and ``$PSCommandPath`` name the file while it runs; ``exit N`` ends only the
+    script and sets ``$LASTEXITCODE``."""
+    body = script_file(path)
+    variables = scope.variables
+    saved = variables.save("PSScriptRoot", "PSCommandPath")
+    full = os.path.abspath(path)
+    variables.set_local("PSScriptRoot", os.path.dirname(full))
+    variables.set_local("PSCommandPath", full)
+    try:
+        stream = run_body(scope, body, arguments, upstream, path)
+    except BaseException:
+        variables.restore(saved)
+        raise
+    return _script_run(scope, stream, saved)
+
+
+def _script_run(scope: Interpreter, stream: Iterator[object], saved: dict[str, object]) -> Iterator[object]:
+    try:
+        yield from stream
+    except ExitRequest as request:
+        scope.variables.root.set_local("LASTEXITCODE", request.code)
+    finally:
+        scope.variables.restore(saved)
 
 
 def call(

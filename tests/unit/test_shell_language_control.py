@@ -328,3 +328,19 @@ def test_advanced_function_attributes_are_accepted(capsys: pytest.CaptureFixture
     """
     assert out(capsys, script) == ["vm web01"]
     assert out(capsys, "function f { [CmdletBinding()] param($n = 'd') $n }; f") == ["d"]
+
+
+def test_script_files_know_their_folder_and_exit_only_themselves(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "common.ps1").write_text("$inLib = $PSScriptRoot.EndsWith('lib')\n")
+    (tmp_path / "child.ps1").write_text("param($n = 1)\n\"child $n\"\nexit 7\n'not reached'\n")
+    main_script = tmp_path / "main.ps1"
+    main_script.write_text(
+        '. "$PSScriptRoot/lib/common.ps1"\n$inLib\n$PSCommandPath.EndsWith('main.ps1')\n'
+        '& "$PSScriptRoot/child.ps1" 3\n"after the child: $LASTEXITCODE"\nexit 2\n'
+    )
+    code = main([*LOGIN, str(main_script)], connect=FakeConnector())
+    assert code == 2
+    assert capsys.readouterr().out.splitlines() == ["True", "True", "child 3", "after the child: 7"]
