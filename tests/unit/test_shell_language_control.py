@@ -338,7 +338,7 @@ def test_script_files_know_their_folder_and_exit_only_themselves(
     (tmp_path / "child.ps1").write_text("param($n = 1)\n\"child $n\"\nexit 7\n'not reached'\n")
     main_script = tmp_path / "main.ps1"
     main_script.write_text(
-        '. "$PSScriptRoot/lib/common.ps1"\n$inLib\n$PSCommandPath.EndsWith('main.ps1')\n'
+        '. "$PSScriptRoot/lib/common.ps1"\n$inLib\n$PSCommandPath.EndsWith("main.ps1")\n'
         '& "$PSScriptRoot/child.ps1" 3\n"after the child: $LASTEXITCODE"\nexit 2\n'
     )
     code = main([*LOGIN, str(main_script)], connect=FakeConnector())
