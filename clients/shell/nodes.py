@@ -12,7 +12,8 @@
     │   ├── While(condition, body)                   while (..) { }
     │   ├── DoLoop(body, condition, until)           do { } while (..)   do { } until (..)
     │   ├── Switch(value, clauses, default, mode)    switch -regex ($x) { 'a.*' { } default { } }
-    │   ├── Break / Continue                         break  continue
+    │   ├── Break(label) / Continue(label)           break  continue outer
+    │   ├── Labeled(label, loop)                     :outer foreach (...) { }
     │   ├── Return(value) / Throw(value)             return [pipeline]   throw [pipeline]
     │   ├── FunctionDefinition(name, body)           function Name($a) { param(..) ... }
     │   ├── ParamStatement(parameters)               param($a = 1) at the top of a script file
@@ -286,12 +287,20 @@ class DoLoop(Statement):
 
 @dataclass(frozen=True)
 class Break(Statement):
-    pass
+    label: str | None = None
 
 
 @dataclass(frozen=True)
 class Continue(Statement):
-    pass
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Labeled(Statement):
+    """``:outer foreach (...) { }``: a loop that ``break outer`` / ``continue outer`` name."""
+
+    label: str
+    loop: Statement
 
 
 @dataclass(frozen=True)

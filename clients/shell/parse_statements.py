@@ -179,21 +179,40 @@ def parse_switch(p: Parser) -> nodes.Statement:
 
 
 def parse_break(p: Parser) -> nodes.Statement:
-    token = p.take(Mode.COMMAND)
-    _no_label(p, token.value)
-    return nodes.Break(token.start, p.pos)
+    start = p.take(Mode.COMMAND).start
+    return nodes.Break(start, p.pos, _label(p))
 
 
 def parse_continue(p: Parser) -> nodes.Statement:
-    token = p.take(Mode.COMMAND)
-    _no_label(p, token.value)
-    return nodes.Continue(token.start, p.pos)
+    start = p.take(Mode.COMMAND).start
+    return nodes.Continue(start, p.pos, _label(p))
 
 
-def _no_label(p: Parser, keyword: str) -> None:
+def _label(p: Parser) -> str | None:
+    """The loop label after ``break``/``continue``, if any."""
     token = p.peek(Mode.COMMAND)
-    if token.kind not in COMMAND_END:
-        raise p.error(f"Loop labels after '{keyword}' are not supported by this shell yet.", token)
+    if token.kind in COMMAND_END:
+        return None
+    if token.kind is not Kind.GENERIC or not token.value.replace("_", "a").isalnum():
+        raise p.error("A loop label is a name: break outer, continue outer.", token)
+    p.take(Mode.COMMAND)
+    return token.value
+
+
+LOOPS = ("foreach", "for", "while", "do", "switch")
+
+
+def parse_labeled(p: Parser) -> nodes.Statement:
+    """``:name`` before a loop."""
+    token = p.take(Mode.COMMAND)
+    label = token.value[1:]
+    loop = p.peek(Mode.COMMAND)
+    if loop.kind is not Kind.GENERIC or loop.value.lower() not in LOOPS:
+        raise p.error(
+            f"A label (:{label}) must be followed by a foreach, for, while, do or switch loop.", loop
+        )
+    statement = KEYWORDS[loop.value.lower()](p)
+    return nodes.Labeled(token.start, p.pos, label, statement)
 
 
 def _optional_pipeline(p: Parser) -> nodes.Statement | None:

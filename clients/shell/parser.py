@@ -4,7 +4,8 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
 
     script      := statements EOF
     statements  := { ';' | NEWLINE } [ statement { (';' | NEWLINE) statements } ]
-    statement   := 'exit' [expression] | 'break' | 'continue' | ('return' | 'throw') [pipeline]
+    statement   := 'exit' [expression] | ('break' | 'continue') [LABEL] | ('return' | 'throw') [pipeline]
+                 | ':'LABEL ('foreach' | 'for' | 'while' | 'do' | 'switch') ...
                  | 'if' '(' statement ')' block { 'elseif' '(' statement ')' block } [ 'else' block ]
                  | 'foreach' '(' VARIABLE 'in' pipeline ')' block
                  | 'for' '(' [statement] ';' [statement] ';' [statement] ')' block
@@ -171,6 +172,8 @@ class Parser:
         token = self.peek(Mode.COMMAND)
         if token.kind is Kind.GENERIC:
             word = token.value.lower()
+            if word.startswith(":") and len(word) > 1:
+                return statements_parser.parse_labeled(self)
             parse_keyword = statements_parser.KEYWORDS.get(word)
             if parse_keyword is not None:
                 return parse_keyword(self)

@@ -344,3 +344,20 @@ def test_script_files_know_their_folder_and_exit_only_themselves(
     code = main([*LOGIN, str(main_script)], connect=FakeConnector())
     assert code == 2
     assert capsys.readouterr().out.splitlines() == ["True", "True", "child 3", "after the child: 7"]
+
+
+def test_labelled_break_and_continue_reach_outer_loops(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    :outer foreach ($i in 1..3) {
+        foreach ($j in 1..3) {
+            if ($j -eq 2) { continue outer }
+            if ($i -eq 3) { break outer }
+            "$i.$j"
+        }
+    }
+    :poll while ($true) { switch ('done') { 'done' { break poll } } }
+    $n = 0
+    :counting for (;;) { do { $n++; if ($n -ge 5) { break counting } } while ($true) }
+    "n=$n"
+    """
+    assert out(capsys, script) == ["1.1", "2.1", "n=5"]

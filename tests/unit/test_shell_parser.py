@@ -192,6 +192,16 @@ def test_control_flow_statements() -> None:
     assert isinstance(one("while ($true) { continue }"), nodes.While)
 
 
+def test_loop_labels() -> None:
+    statement = one(":outer foreach ($i in 1..3) { break outer }")
+    assert isinstance(statement, nodes.Labeled) and statement.label == "outer"
+    assert isinstance(statement.loop, nodes.ForEach)
+    (inner,) = statement.loop.body.statements
+    assert isinstance(inner, nodes.Break) and inner.label == "outer"
+    bare = one("continue")
+    assert isinstance(bare, nodes.Continue) and bare.label is None
+
+
 def test_function_definitions() -> None:
     short = one("function Add($a, [int]$b = 2) { $a + $b }")
     assert isinstance(short, nodes.FunctionDefinition) and short.name == "Add"
@@ -277,7 +287,12 @@ def test_call_operators() -> None:
         ("$s.Trim(1 2)", "Missing ')' in method call.", (1, 11)),
         ("switch -Bogus ($x) { }", "The switch option '-Bogus' is not supported by this shell yet.", (1, 8)),
         ("switch ($x) { 1 }", "Missing statement block in switch statement clause.", (1, 17)),
-        ("break outer", "Loop labels after 'break' are not supported by this shell yet.", (1, 7)),
+        ("break 'x'", "A loop label is a name: break outer, continue outer.", (1, 7)),
+        (
+            ":outer Get-VM",
+            "A label (:outer) must be followed by a foreach, for, while, do or switch loop.",
+            (1, 8),
+        ),
     ],
 )
 def test_new_parse_errors(source: str, message: str, where: tuple[int, int]) -> None:
