@@ -257,3 +257,7 @@ def test_bitwise_operators(capsys: pytest.CaptureFixture[str]) -> None:
     assert out(capsys, script) == [
         "2", "7", "4", "16", "16", "-1", "True",
     ]  # fmt: skip
+
+
+def test_nested_strings_in_subexpressions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, '"a $("b $(1 + 1) c") d"; "x `"q`" $("in""ner")"') == ["a b 2 c d", 'x "q" in"ner']
