@@ -35,7 +35,7 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
     format      := range { -f range }
     range       := array [ '..' array ]
     array       := unary { ',' unary }
-    unary       := ('-' | '+' | '!' | -not | -bnot | -split | -join) unary | ('++' | '--') unary
+    unary       := ('-' | '+' | '!' | -not | -bnot | -split | -join | ',') unary | ('++' | '--') unary
                  | '[' TYPE ']' unary | '[' TYPE ']' '::' NAME [ '(' arguments ')' ] | postfix
     postfix     := primary { '.' NAME [ '(' arguments ')' ] | '[' expression ']' } [ '++' | '--' ]
                    (no blank before '.' '[' '(')
@@ -383,6 +383,10 @@ class Parser:
                     f"The '{token.text * 2}' operator works only on variables or on properties.", token
                 )
             return nodes.IncDec(token.start, self.pos, token.text * 2, operand, prefix=True)
+        if token.kind is Kind.COMMA:  # unary comma: ,$x is a one-item array
+            self.take()
+            operand = self.unary()
+            return nodes.ArrayLiteral(token.start, self.pos, (operand,))
         operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join", "bnot"})
         if operator is None:
             if token.kind is Kind.LBRACKET:

@@ -261,3 +261,13 @@ def test_bitwise_operators(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_nested_strings_in_subexpressions(capsys: pytest.CaptureFixture[str]) -> None:
     assert out(capsys, '"a $("b $(1 + 1) c") d"; "x `"q`" $("in""ner")"') == ["a b 2 c d", 'x "q" in"ner']
+
+
+def test_array_slices_and_the_unary_comma(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    $r = 10..15; $r[1..3] -join ','; $r[-2..-1] -join ','; 'hello'[1]
+    $a = @(1, 2); $b = $a; $b += 3; $a.Count
+    function Get-Pair { , @('x', 'y') }
+    $pair = Get-Pair; $pair.Count; (, 5).Count
+    """
+    assert out(capsys, script) == ["11,12,13", "14,15", "e", "2", "2", "1"]
