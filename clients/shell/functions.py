@@ -20,13 +20,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clients.shell import casts, nodes, parser
+from clients.shell import casts, nodes, parser, validation
 from clients.shell.binding import Argument, Binder, BoundArguments, Parameter, PositionalArgument
-from clients.shell.conversions import OBJECT
+from clients.shell.conversions import OBJECT, ParamType, SwitchType
 from clients.shell.errors import ExitRequest, ShellError
 from clients.shell.flow import ReturnSignal
 from clients.shell.hashtable import Hashtable
 from clients.shell.scriptblock import NO_INPUT, ScriptBlock
+from clients.shell.values import to_string
 
 if TYPE_CHECKING:
     from clients.shell.evaluator import Interpreter
@@ -48,7 +49,7 @@ class Function:
 
 def define(scope: Interpreter, node: nodes.FunctionDefinition) -> None:
     """``function Name { }``: (re)define ``Name`` in ``scope``."""
-    _binder(node.body)  # unknown parameter types are reported when the function is defined
+    _binder(node.body, scope)  # unknown parameter types are reported when the function is defined
     scope.variables.functions[node.name.lower()] = Function(node.name, node.body, scope)
 
 
@@ -118,14 +119,22 @@ def call(
 _binders: dict[int, tuple[nodes.ScriptBlockBody, Binder]] = {}
 
 
-def _binder(body: nodes.ScriptBlockBody) -> Binder:
+_ALLOW = ("allownull", "allowemptystring", "allowemptycollection")
+
+
+def _binder(body: nodes.ScriptBlockBody, scope: Interpreter) -> Binder:
+    """The binder for a body's parameters (cached; validation arguments are evaluated in ``scope``)."""
     cached = _binders.get(id(body))
     if cached is not None and cached[0] is body:
         return cached[1]
     parameters: list[Parameter] = []
     position = 0
     for decl in body.parameters or ():
-        kind = casts.param_type(decl.type_name)
+        kind = _validated(casts.param_type(decl.type_name), decl, scope)
+        attributes = {name for name, _ in decl.validators}
+        aliases = tuple(
+            to_string(scope.evaluate(a)) for name, args in decl.validators if name == "alias" for a in args
+        )
         parameters.append(
             Parameter(
                 decl.name,
@@ -133,6 +142,8 @@ def _binder(body: nodes.ScriptBlockBody) -> Binder:
                 position=None if kind.switch else position,
                 mandatory=decl.mandatory,
                 pipeline=decl.pipeline,
+                aliases=aliases,
+                allow_null=bool(attributes & set(_ALLOW)),
             )
         )
         position += 0 if kind.switch else 1
@@ -140,6 +151,25 @@ def _binder(body: nodes.ScriptBlockBody) -> Binder:
     binder = Binder(parameters)
     _binders[id(body)] = (body, binder)
     return binder
+
+
+def _validated(kind: ParamType, decl: nodes.ParameterDecl, scope: Interpreter) -> ParamType:
+    """``kind`` followed by the parameter's validation attributes."""
+    checks = [
+        validation.check(name, [scope.evaluate(a) for a in args], decl.name)
+        for name, args in decl.validators
+        if name != "alias" and name not in _ALLOW
+    ]
+    if not checks:
+        return kind
+
+    def convert(value: object) -> object:
+        converted = kind.convert(value)
+        for check in checks:
+            check(converted)
+        return converted
+
+    return SwitchType() if kind.switch else ParamType(kind.name, convert)
 
 
 #: types whose unset parameters are their zero value rather than $null
@@ -207,7 +237,7 @@ def run_body(
     name: str,
 ) -> Iterator[object]:
     """Bind ``arguments`` in ``scope`` and run begin, process (per input object) and end."""
-    binder = _binder(body)
+    binder = _binder(body, scope)
     try:
         bound = binder.bind(arguments, expects_input=upstream is not None)
     except ShellError as error:

@@ -208,6 +208,8 @@ class ParameterDecl(Node):
     default: Expression | None
     mandatory: bool = False
     pipeline: bool = False
+    #: ``[ValidateSet('a', 'b')]`` and the like: attribute name and arguments
+    validators: tuple[tuple[str, tuple[Expression, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

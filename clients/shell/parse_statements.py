@@ -370,11 +370,34 @@ def parameter_list(p: Parser) -> tuple[nodes.ParameterDecl, ...]:
         raise p.error("Missing ')' in function parameter list.", token)
 
 
+#: the validation attributes a parameter may carry (see ``validation``)
+VALIDATORS = ("validateset", "validaterange", "validatenotnull", "validatenotnullorempty", "validatepattern",
+              "validatecount", "validatelength", "validatescript", "alias", "allownull", "allowemptystring",
+              "allowemptycollection")  # fmt: skip
+
+
+def _attribute_name(p: Parser) -> str | None:
+    """The name of a ``[Name(`` attribute at the next ``[``, or None when it is a type (``[int]``)."""
+    i = p.lexer.skip_trivia(p.pos) + 1
+    j = i
+    while p.lexer.char(j).isalnum() or p.lexer.char(j) in "._":
+        j += 1
+    return p.lexer.source[i:j] if j > i and p.lexer.char(j) == "(" else None
+
+
 def parameter(p: Parser) -> nodes.ParameterDecl:
     start = p.pos
     type_name = None
     mandatory = pipeline = False
+    validators: list[tuple[str, tuple[nodes.Expression, ...]]] = []
     while p.peek().kind is Kind.LBRACKET:
+        attribute = _attribute_name(p)
+        if attribute is not None and attribute.lower() in VALIDATORS:
+            p.pos = p.lexer.skip_trivia(p.pos) + 1 + len(attribute)
+            validators.append((attribute.lower(), p.method_arguments()))
+            p.expect(Kind.RBRACKET, f"Missing ']' after the {attribute} attribute.")
+            p.skip_newlines()
+            continue
         text = p.bracket_text()
         p.skip_newlines()
         name, _, arguments = text.partition("(")
@@ -382,7 +405,7 @@ def parameter(p: Parser) -> nodes.ParameterDecl:
             type_name = text
             continue
         if name.strip().lower() != "parameter":
-            continue  # other attributes ([ValidateNotNull()] ...) are accepted and not enforced
+            raise p.error(f"The attribute [{name.strip()}] is not supported by this shell yet.", p.peek())
         for item in arguments.rstrip(")").split(","):
             key, _, value = item.partition("=")
             on = value.strip().lower() not in ("$false", "0")
@@ -404,7 +427,9 @@ def parameter(p: Parser) -> nodes.ParameterDecl:
             default = p.expression()
         finally:
             p.no_comma = False
-    return nodes.ParameterDecl(start, p.pos, variable.value, type_name, default, mandatory, pipeline)
+    return nodes.ParameterDecl(
+        start, p.pos, variable.value, type_name, default, mandatory, pipeline, tuple(validators)
+    )
 
 
 #: the statement keywords and their parse functions

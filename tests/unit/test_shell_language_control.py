@@ -361,3 +361,43 @@ def test_labelled_break_and_continue_reach_outer_loops(capsys: pytest.CaptureFix
     "n=$n"
     """
     assert out(capsys, script) == ["1.1", "2.1", "n=5"]
+
+
+_VALIDATED = """
+function New-Disk {
+    param(
+        [ValidateSet('Thin', 'Thick')][string]$Format = 'Thin',
+        [ValidateRange(1, 10)][int]$Gb = 1,
+        [Alias('N')][ValidateNotNullOrEmpty()]$Name = 'disk',
+        [ValidateScript({ $_ -like 'web*' })]$Vm = 'web0',
+        [ValidatePattern('^\\d+$')]$Id = '1',
+        [ValidateCount(1, 2)][string[]]$Tags = 'a'
+    )
+    "$Format $Gb $Name $Vm $Id $($Tags.Count)"
+}
+"""
+
+
+def test_parameter_validation_attributes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, _VALIDATED + "New-Disk; New-Disk thick 10 -N d2 -Vm web9 -Id 42 -Tags x, y") == [
+        "Thin 1 disk web0 1 1",
+        "thick 10 d2 web9 42 2",
+    ]
+    prefix = "New-Disk: Cannot validate argument on parameter "
+    cases = {
+        "New-Disk bogus": '\'Format\'. The argument "bogus" does not belong to the set "Thin,Thick" '
+        "specified by the ValidateSet attribute. Supply an argument that is in the set and then try the command again.",
+        "New-Disk -Gb 11": "'Gb'. The 11 argument is greater than the maximum allowed range of 10. Supply an "
+        "argument that is less than or equal to 10 and then try the command again.",
+        "New-Disk -Name ''": "'Name'. The argument is null or empty. Provide an argument that is not null or "
+        "empty, and then try the command again.",
+        "New-Disk -Vm db1": "'Vm'. The \"$_ -like 'web*'\" validation script for the argument with value "
+        '"db1" did not return a result of True. Determine why the validation script failed, and then try the '
+        "command again.",
+        "New-Disk -Id x1": '\'Id\'. The argument "x1" does not match the "^\\d+$" pattern. Supply an '
+        'argument that matches "^\\d+$" and try the command again.',
+        "New-Disk -Tags a, b, c": "'Tags'. The parameter requires at least 1 value(s) and no more than 2 "
+        "value(s) - 3 value(s) were provided.",
+    }
+    for call, message in cases.items():
+        assert run(capsys, _VALIDATED + call).err_lines == [prefix + message], call

@@ -285,6 +285,7 @@ def test_call_operators() -> None:
         ("@{ a = }", "Missing statement after '=' in hash literal.", (1, 8)),
         ("@{ a = 1 b = 2 }", "Missing '}' or ';' after a hash literal entry.", (1, 10)),
         ("$s.Trim(1 2)", "Missing ')' in method call.", (1, 11)),
+        ("function f([Frob()]$a) { }", "The attribute [Frob] is not supported by this shell yet.", (1, 20)),
         ("switch -Bogus ($x) { }", "The switch option '-Bogus' is not supported by this shell yet.", (1, 8)),
         ("switch ($x) { 1 }", "Missing statement block in switch statement clause.", (1, 17)),
         ("break 'x'", "A loop label is a name: break outer, continue outer.", (1, 7)),
