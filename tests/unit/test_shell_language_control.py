@@ -386,7 +386,8 @@ def test_parameter_validation_attributes(capsys: pytest.CaptureFixture[str]) -> 
     prefix = "New-Disk: Cannot validate argument on parameter "
     cases = {
         "New-Disk bogus": '\'Format\'. The argument "bogus" does not belong to the set "Thin,Thick" '
-        "specified by the ValidateSet attribute. Supply an argument that is in the set and then try the command again.",
+        "specified by the ValidateSet attribute. Supply an argument that is in the set and then try the "
+        "command again.",
         "New-Disk -Gb 11": "'Gb'. The 11 argument is greater than the maximum allowed range of 10. Supply an "
         "argument that is less than or equal to 10 and then try the command again.",
         "New-Disk -Name ''": "'Name'. The argument is null or empty. Provide an argument that is not null or "
