@@ -44,6 +44,7 @@ def _loop_body(interpreter: Interpreter, body: nodes.StatementList, label: str |
 
 
 def run_if(interpreter: Interpreter, node: nodes.If) -> Iterator[object]:
+    """``if (..) { } elseif (..) { } else { }``: the first true clause's block."""
     for condition, body in node.clauses:
         if _true(interpreter, condition):
             yield from interpreter.run(body)
@@ -63,6 +64,7 @@ def _items(interpreter: Interpreter, statement: nodes.Statement) -> list[object]
 
 
 def run_foreach(interpreter: Interpreter, node: nodes.ForEach, label: str | None = None) -> Iterator[object]:
+    """``foreach ($x in items) { }``: the items are gathered first, then the body runs per item."""
     for item in _items(interpreter, node.items):
         interpreter.variables.set(node.variable, item)
         try:
@@ -74,6 +76,7 @@ def run_foreach(interpreter: Interpreter, node: nodes.ForEach, label: str | None
 
 
 def run_for(interpreter: Interpreter, node: nodes.For, label: str | None = None) -> Iterator[object]:
+    """``for (init; condition; step) { }``; a missing condition is true."""
     if node.init is not None:
         yield from interpreter.execute(node.init)
     while _true(interpreter, node.condition):
@@ -88,6 +91,7 @@ def run_for(interpreter: Interpreter, node: nodes.For, label: str | None = None)
 
 
 def run_while(interpreter: Interpreter, node: nodes.While, label: str | None = None) -> Iterator[object]:
+    """``while (condition) { }``."""
     while _true(interpreter, node.condition):
         try:
             yield from _loop_body(interpreter, node.body, label)
@@ -98,6 +102,7 @@ def run_while(interpreter: Interpreter, node: nodes.While, label: str | None = N
 
 
 def run_do(interpreter: Interpreter, node: nodes.DoLoop, label: str | None = None) -> Iterator[object]:
+    """``do { } while (condition)`` / ``do { } until (condition)``: the body runs at least once."""
     while True:
         try:
             yield from _loop_body(interpreter, node.body, label)
@@ -110,6 +115,7 @@ def run_do(interpreter: Interpreter, node: nodes.DoLoop, label: str | None = Non
 
 
 def run_switch(interpreter: Interpreter, node: nodes.Switch, label: str | None = None) -> Iterator[object]:
+    """``switch (value) { pattern { } ... default { } }``: every matching clause runs, per value."""
     value = interpreter.statement_value(node.value)
     items = list(value) if isinstance(value, list | tuple) else [value]
     scope = interpreter.variables
@@ -155,6 +161,7 @@ def _switch_matches(
 
 
 def run_labeled(interpreter: Interpreter, node: nodes.Labeled) -> Iterator[object]:
+    """A labelled loop: ``break label`` / ``continue label`` reach it from inner loops."""
     loop = node.loop
     if isinstance(loop, nodes.ForEach):
         return run_foreach(interpreter, loop, node.label)
@@ -169,22 +176,26 @@ def run_labeled(interpreter: Interpreter, node: nodes.Labeled) -> Iterator[objec
 
 
 def run_break(interpreter: Interpreter, node: nodes.Break) -> Iterator[object]:
+    """``break [label]``."""
     raise BreakSignal(node.label)
     yield  # a generator, so that the signal is raised when the statement runs
 
 
 def run_continue(interpreter: Interpreter, node: nodes.Continue) -> Iterator[object]:
+    """``continue [label]``."""
     raise ContinueSignal(node.label)
     yield
 
 
 def run_return(interpreter: Interpreter, node: nodes.Return) -> Iterator[object]:
+    """``return [pipeline]``: write the pipeline's output, then leave the function or block."""
     if node.value is not None:
         yield from interpreter.execute(node.value)
     raise ReturnSignal
 
 
 def run_throw(interpreter: Interpreter, node: nodes.Throw) -> Iterator[object]:
+    """``throw [value]``: a terminating error (``throw $_`` rethrows the caught record)."""
     value = None if node.value is None else interpreter.statement_value(node.value)
     if isinstance(value, PSObject) and value.type_name == errorrecord.ERROR_RECORD:
         raise ThrownError(to_string(value), value.get("TargetObject"), record=value)
@@ -194,6 +205,7 @@ def run_throw(interpreter: Interpreter, node: nodes.Throw) -> Iterator[object]:
 
 
 def run_try(interpreter: Interpreter, node: nodes.Try) -> Iterator[object]:
+    """``try { } catch [T] { } finally { }``: ``finally`` runs however the block is left."""
     try:
         try:
             yield from interpreter.run(node.body)

@@ -31,6 +31,7 @@ RESERVED = frozenset(
 
 
 def parse_exit(p: Parser) -> nodes.Statement:
+    """``exit [expression]``."""
     start = p.take(Mode.COMMAND).start
     value = None if p.peek(Mode.COMMAND).kind in COMMAND_END else p.expression()
     return nodes.Exit(start, p.pos, value)
@@ -72,6 +73,7 @@ def keyword_after(p: Parser, *words: str) -> str | None:
 
 
 def parse_if(p: Parser) -> nodes.Statement:
+    """``if (..) { } elseif (..) { } else { }`` (blank lines may precede elseif/else)."""
     start = p.take(Mode.COMMAND).start
     clauses = [(parenthesized(p, "if"), block(p, "Missing statement block after if ( condition )."))]
     otherwise = None
@@ -87,6 +89,7 @@ def parse_if(p: Parser) -> nodes.Statement:
 
 
 def parse_foreach(p: Parser) -> nodes.Statement:
+    """``foreach ($x in pipeline) { }``."""
     start = p.take(Mode.COMMAND).start
     p.skip_newlines()
     p.expect(Kind.LPAREN, "Missing opening '(' after keyword 'foreach'.", Mode.COMMAND)
@@ -109,6 +112,7 @@ def parse_foreach(p: Parser) -> nodes.Statement:
 
 
 def parse_for(p: Parser) -> nodes.Statement:
+    """``for ([init]; [condition]; [step]) { }``."""
     start = p.take(Mode.COMMAND).start
     p.skip_newlines()
     p.expect(Kind.LPAREN, "Missing opening '(' after keyword 'for'.", Mode.COMMAND)
@@ -124,6 +128,7 @@ def parse_for(p: Parser) -> nodes.Statement:
 
 
 def parse_while(p: Parser) -> nodes.Statement:
+    """``while (condition) { }``."""
     start = p.take(Mode.COMMAND).start
     condition = parenthesized(p, "while")
     body = block(p, "Missing statement body in while loop.")
@@ -131,6 +136,7 @@ def parse_while(p: Parser) -> nodes.Statement:
 
 
 def parse_do(p: Parser) -> nodes.Statement:
+    """``do { } while (..)`` or ``do { } until (..)``."""
     start = p.take(Mode.COMMAND).start
     body = block(p, "Missing statement body in do loop.")
     word = keyword_after(p, "while", "until")
@@ -144,6 +150,7 @@ _SWITCH_MODES = {"regex": "regex", "wildcard": "wildcard", "exact": "exact"}
 
 
 def parse_switch(p: Parser) -> nodes.Statement:
+    """``switch [-Regex|-Wildcard|-Exact] [-CaseSensitive] (value) { clauses }``."""
     start = p.take(Mode.COMMAND).start
     mode, case_sensitive = "exact", False
     while (option := p.peek(Mode.COMMAND)).kind is Kind.PARAMETER:
@@ -179,11 +186,13 @@ def parse_switch(p: Parser) -> nodes.Statement:
 
 
 def parse_break(p: Parser) -> nodes.Statement:
+    """``break [label]``."""
     start = p.take(Mode.COMMAND).start
     return nodes.Break(start, p.pos, _label(p))
 
 
 def parse_continue(p: Parser) -> nodes.Statement:
+    """``continue [label]``."""
     start = p.take(Mode.COMMAND).start
     return nodes.Continue(start, p.pos, _label(p))
 
@@ -220,18 +229,21 @@ def _optional_pipeline(p: Parser) -> nodes.Statement | None:
 
 
 def parse_return(p: Parser) -> nodes.Statement:
+    """``return [pipeline]``."""
     start = p.take(Mode.COMMAND).start
     value = _optional_pipeline(p)
     return nodes.Return(start, p.pos, value)
 
 
 def parse_throw(p: Parser) -> nodes.Statement:
+    """``throw [pipeline]``."""
     start = p.take(Mode.COMMAND).start
     value = _optional_pipeline(p)
     return nodes.Throw(start, p.pos, value)
 
 
 def parse_function(p: Parser) -> nodes.Statement:
+    """``function Name [(params)] { body }`` (or ``filter``: the body is the process block)."""
     keyword = p.take(Mode.COMMAND)
     start = keyword.start
     name = p.peek(Mode.COMMAND)
@@ -259,6 +271,7 @@ def parse_function(p: Parser) -> nodes.Statement:
 
 
 def parse_param(p: Parser) -> nodes.Statement:
+    """``param( )`` as a statement (at the top of a script file)."""
     start = p.take(Mode.COMMAND).start
     p.skip_newlines()
     p.expect(Kind.LPAREN, "Missing '(' after 'param'.", Mode.COMMAND)
@@ -266,6 +279,7 @@ def parse_param(p: Parser) -> nodes.Statement:
 
 
 def parse_try(p: Parser) -> nodes.Statement:
+    """``try { }`` with ``catch [T], [T2] { }`` clauses and/or ``finally { }``."""
     start = p.take(Mode.COMMAND).start
     body = block(p, "Missing statement block after 'try'.")
     catches: list[nodes.CatchClause] = []
@@ -386,6 +400,7 @@ def _attribute_name(p: Parser) -> str | None:
 
 
 def parameter(p: Parser) -> nodes.ParameterDecl:
+    """One parameter: attributes and a type in brackets, ``$Name``, an optional ``= default``."""
     start = p.pos
     type_name = None
     mandatory = pipeline = False
