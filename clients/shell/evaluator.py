@@ -9,6 +9,7 @@ and script-block invocation in ``functions``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -201,8 +202,10 @@ class Interpreter:
         value = self.statement_value(node.value)
         target = node.target
         if isinstance(target, nodes.Cast):
-            value = casts.cast(target.type_name, value)
-            target = target.operand
+            type_name, target = target.type_name, target.operand
+            value = casts.cast(type_name, value)
+            if isinstance(target, nodes.Variable):  # [int]$n = ... constrains $n from now on
+                self.variables.constrain(target.name, functools.partial(casts.cast, type_name))
         if node.operator != "=":
             value = operators.binary(node.operator[0], self.evaluate(target), value)
         self.assign(target, value)

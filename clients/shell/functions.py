@@ -15,6 +15,7 @@ A ``.ps1`` file run as a command (``./deploy.ps1 -Count 3``, ``& $path``,
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -209,6 +210,11 @@ def _bind(scope: Interpreter, body: nodes.ScriptBlockBody, bound: BoundArguments
     for decl in body.parameters or ():
         value = bound.get(decl.name) if decl.name in bound else _default(scope, decl)
         variables.set_local(decl.name, value)
+        if decl.type_name is not None and casts.normalize(decl.type_name) not in (
+            "switch",
+            "switchparameter",
+        ):
+            variables.constrain(decl.name, functools.partial(casts.cast, decl.type_name))
     rest = bound.get(_REST)
     variables.set_local(
         "args", list(rest) if isinstance(rest, list | tuple) else [] if rest is None else [rest]

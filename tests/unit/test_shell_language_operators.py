@@ -271,3 +271,16 @@ def test_array_slices_and_the_unary_comma(capsys: pytest.CaptureFixture[str]) ->
     $pair = Get-Pair; $pair.Count; (, 5).Count
     """
     assert out(capsys, script) == ["11,12,13", "14,15", "e", "2", "2", "1"]
+
+
+def test_typed_variables_keep_their_type(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    [int]$n = '5'; $n = '7'; $n + 1; $n += '2'; $n
+    function f([int]$count) { $count = '40'; $count + 2 }
+    f 1
+    [string]$s = 5; $s += 1; $s
+    """
+    assert out(capsys, script) == ["8", "9", "42", "51"]
+    assert run(capsys, "[int]$n = 1; $n = 'abc'").err_lines == [
+        "InvalidArgument: Cannot convert value 'abc' to type Int32."
+    ]
