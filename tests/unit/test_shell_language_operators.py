@@ -284,3 +284,20 @@ def test_typed_variables_keep_their_type(capsys: pytest.CaptureFixture[str]) -> 
     assert run(capsys, "[int]$n = 1; $n = 'abc'").err_lines == [
         "InvalidArgument: Cannot convert value 'abc' to type Int32."
     ]
+
+
+def test_casts_of_unary_expressions(capsys: pytest.CaptureFixture[str]) -> None:
+    script = "[int]-1; [bool]!$true; [int]-not 0; [string]-join ('a', 'b'); 'a,b' -as [string] -split ','"
+    assert out(capsys, script) == ["-1", "False", "1", "ab", "a", "b"]
+
+
+def test_text_operators_without_a_pattern_are_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "'a' -replace @()").err_lines == [
+        "InvalidOperation: The -replace operator needs a pattern: -replace 'pattern', 'replacement'."
+    ]
+    assert run(capsys, "'a' -split @()").err_lines == [
+        "InvalidOperation: The -split operator needs a pattern: -split 'pattern'[, max]."
+    ]
+    assert run(capsys, "'a' -split ',', 'x'").err_lines == [
+        "InvalidOperation: Cannot convert value 'x' to type Int32."
+    ]
