@@ -301,3 +301,24 @@ def test_text_operators_without_a_pattern_are_errors(capsys: pytest.CaptureFixtu
     assert run(capsys, "'a' -split ',', 'x'").err_lines == [
         "InvalidOperation: Cannot convert value 'x' to type Int32."
     ]
+
+
+def test_date_arithmetic_gives_timespans(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    $created = [datetime]'2024-11-25T05:00:30'; $now = [datetime]'2024-11-27T07:26:00'
+    $age = $now - $created
+    $age; $age.Days; $age.Hours; [math]::Round($age.TotalHours, 2); ($created - $now).Days
+    $now - $age
+    $age -gt ($now - $now)
+    "$($created - $now)"
+    """
+    assert out(capsys, script) == [
+        "2.02:25:30", "2", "2", "50.42", "-2", "11/25/2024 5:00:30 AM", "True", "-2.02:25:30",
+    ]  # fmt: skip
+
+
+def test_adding_hashtables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, "$h = @{ a = 1 } + @{ b = 2 }; $h.Keys -join ','") == ["a,b"]
+    assert run(capsys, "@{ a = 1 } + @{ A = 2 }").err_lines == [
+        "InvalidOperation: Item has already been added. Key in dictionary: 'a'  Key being added: 'A'"
+    ]
