@@ -167,7 +167,7 @@ class Interpreter:
         if isinstance(function, functions.Function):
             return functions.call(function, arguments, upstream)
         if functions.is_script_path(name):
-            return functions.run_script(self.child(), name, arguments, upstream)
+            return functions.run_script(self.child(), name, arguments, upstream, dot_sourced=False)
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
             raise ShellError(
@@ -190,7 +190,7 @@ class Interpreter:
             return functions.run_body(scope, target.body, arguments, upstream, "ScriptBlock")
         if isinstance(target, str):
             if node.dot and functions.is_script_path(target):
-                return functions.run_script(self, target, arguments, upstream)
+                return functions.run_script(self, target, arguments, upstream, dot_sourced=True)
             return self.call_command(target, arguments, upstream)
         raise ShellError(
             f"The expression after '{'.' if node.dot else '&'}' in a pipeline element produced an object "

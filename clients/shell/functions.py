@@ -81,14 +81,21 @@ def script_file(path: str) -> nodes.ScriptBlockBody:
 
 
 def run_script(
-    scope: Interpreter, path: str, arguments: Sequence[Argument], upstream: Iterator[object] | None
+    scope: Interpreter,
+    path: str,
+    arguments: Sequence[Argument],
+    upstream: Iterator[object] | None,
+    *,
+    dot_sourced: bool,
 ) -> Iterator[object]:
-    """Run the ``.ps1`` file ``path`` in ``scope`` (a child scope, or the caller's when dot-sourced).
+    """Run the ``.ps1`` file ``path`` in ``scope``: a new child scope, or the caller's when dot-sourced.
 
     ``$PSScriptRoot`` and ``$PSCommandPath`` name the file while it runs; ``exit N`` ends only the
     script and sets ``$LASTEXITCODE``."""
     body = script_file(path)
     variables = scope.variables
+    if not dot_sourced:
+        variables.is_script = True  # the file's own scope: $script: names it
     saved = variables.save("PSScriptRoot", "PSCommandPath")
     full = os.path.abspath(path)
     variables.set_local("PSScriptRoot", os.path.dirname(full))

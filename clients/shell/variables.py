@@ -2,7 +2,8 @@
 
 Scopes nest: a function call or ``& { }`` runs in a child ``Variables`` whose
 reads fall through to the parent and whose writes stay local, as in PowerShell;
-``$global:x`` and ``$script:x`` name the outermost scope.
+``$global:x`` names the outermost scope, ``$script:x`` the running script file's
+(the outermost one outside script files).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from clients.shell.errors import ShellError
 from clients.shell.values import to_string
 
 _CONSTANTS: dict[str, object] = {"true": True, "false": False, "null": None}
-_GLOBAL = ("global:", "script:")
+_GLOBAL = ("global:",)
 _LOCAL = ("local:", "private:")
 _MISSING = object()
 
@@ -29,6 +30,8 @@ class Variables:
         self.parent = parent
         #: read-only variables whose value is computed on read, e.g. $DefaultVIServer
         self._computed = {name.lower(): fn for name, fn in (computed or {}).items()}
+        #: whether this is a script's scope (the global scope, or a .ps1 file's): what $script: names
+        self.is_script = parent is None
         #: functions defined in this scope, by lower-case name
         self.functions: dict[str, object] = {}
         #: type-constrained variables of this scope (``[int]$n = 1``): name -> conversion
@@ -42,6 +45,14 @@ class Variables:
             scope = scope.parent
         return scope
 
+    @property
+    def script(self) -> Variables:
+        """The innermost script scope: a running .ps1 file's, else the global scope."""
+        scope = self
+        while not scope.is_script and scope.parent is not None:
+            scope = scope.parent
+        return scope
+
     def child(self) -> Variables:
         """A new scope inside this one."""
         return Variables(parent=self)
@@ -52,6 +63,8 @@ class Variables:
         for prefix in _GLOBAL:
             if key.startswith(prefix):
                 return self.root, key[len(prefix) :], True
+        if key.startswith("script:"):
+            return self.script, key[len("script:") :], True
         for prefix in _LOCAL:
             if key.startswith(prefix):
                 return self, key[len(prefix) :], True

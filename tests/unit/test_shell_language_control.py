@@ -402,3 +402,14 @@ def test_parameter_validation_attributes(capsys: pytest.CaptureFixture[str]) -> 
     }
     for call, message in cases.items():
         assert run(capsys, _VALIDATED + call).err_lines == [prefix + message], call
+
+
+def test_script_scope_is_the_running_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "counter.ps1").write_text(
+        '$script:count = 0\nfunction Bump { $script:count += 1 }\nBump; Bump\n"in the file: $count"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    script = "$count = 'global'; ./counter.ps1; $count; function Top { $script:seen = 'top' }; Top; $seen"
+    assert out(capsys, script) == ["in the file: 2", "global", "top"]
