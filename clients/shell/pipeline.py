@@ -58,6 +58,7 @@ def _run(
                 args = binder.bind_input(bound, obj)
             except ShellError as error:
                 if silent:
+                    cmdlet.ctx.dropped.append(error.labelled(cmdlet.name))
                     continue
                 raise error.labelled(cmdlet.name) from None
             yield from _guard(cmdlet, functools.partial(cmdlet.process, args), silent)
@@ -70,8 +71,12 @@ def _guard(cmdlet: Cmdlet, step: _Step, silent: bool) -> Iterator[object]:
     except ShellError as error:
         if not (silent and error.category is None):
             raise error.labelled(cmdlet.name) from None
+        cmdlet.ctx.dropped.append(error.labelled(cmdlet.name))
     except VimFault as fault:
+        wrapped = ShellError(str(fault), cmdlet.name)
+        wrapped.__cause__ = fault
         if not silent:
-            raise ShellError(str(fault), cmdlet.name) from fault
+            raise wrapped from fault
+        cmdlet.ctx.dropped.append(wrapped)
     except Exception as error:  # a bug: still one line, with the cause chained for PYESX_DEBUG
         raise ShellError(f"{type(error).__name__}: {error}", cmdlet.name) from error

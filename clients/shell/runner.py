@@ -6,8 +6,10 @@ import os
 import traceback
 
 from clients.shell.console import Console
+from clients.shell.errorrecord import ERROR_RECORD
 from clients.shell.errors import ExitRequest, ParseError, ShellError
 from clients.shell.evaluator import Interpreter
+from clients.shell.flow import BreakSignal, ContinueSignal, ReturnSignal
 from clients.shell.formatting import format_default
 from clients.shell.nodes import StatementList
 from clients.shell.parser import parse
@@ -26,6 +28,17 @@ class OutputSink:
         self.pending: list[PSObject] = []
 
     def add(self, obj: object) -> None:
+        if (
+            isinstance(obj, PSObject) and obj.type_name == ERROR_RECORD
+        ):  # an error record shows as its message
+            self.flush()
+            self.console.write(f"{obj.label}\n")
+            return
+        if isinstance(obj, dict):  # a hashtable shows as a Name / Value table
+            self.flush()
+            entries = [PSObject("HashtableEntry", [("Name", k), ("Value", v)]) for k, v in obj.items()]
+            self.console.write(format_default(entries))
+            return
         if isinstance(obj, PSObject):
             if self.pending and self.pending[0].type_name != obj.type_name:
                 self.flush()
@@ -52,15 +65,21 @@ class Runner:
         try:
             body = parse(text, source_name)
         except ParseError as error:
-            self.console.error(error.render())
+            self.console.error(error.display())
             return 1
+        if source_name and os.path.isfile(source_name):
+            full = os.path.abspath(source_name)
+            self.interpreter.variables.set_local("PSScriptRoot", os.path.dirname(full))
+            self.interpreter.variables.set_local("PSCommandPath", full)
         try:
             return self.execute(body)
         except ExitRequest as request:
             return request.code
 
     def execute(self, body: StatementList) -> int:
-        """Run parsed statements until the first error; ``ExitRequest`` propagates."""
+        """Run parsed statements until the first error; ``ExitRequest`` propagates.
+
+        ``return`` (or ``break``/``continue`` outside a loop) ends the script quietly."""
         for statement in body.statements:
             sink = OutputSink(self.console)
             try:
@@ -68,18 +87,26 @@ class Runner:
                     sink.add(obj)
             except ShellError as error:
                 sink.flush()
-                self.report(error, error.render())
+                self.report(error, error.display() if isinstance(error, ParseError) else error.render())
                 return 1
             except VimFault as fault:
                 sink.flush()
                 self.report(fault, str(fault))
+                return 1
+            except (BreakSignal, ContinueSignal, ReturnSignal):
+                return 0
+            except RecursionError as error:
+                sink.flush()
+                self.report(error, "CallDepthOverflow: The script failed due to call depth overflow.")
                 return 1
             finally:
                 sink.flush()
         return 0
 
     def report(self, error: BaseException, line: str) -> None:
-        """Print the error line (and, with PYESX_DEBUG set, the Python traceback behind it)."""
+        """Print the error line (and, with PYESX_DEBUG set, the Python traceback behind it);
+        the error goes to ``$Error``."""
+        self.interpreter.record_error(error)
         if os.environ.get(DEBUG_ENV):
             cause = error.__cause__ or error
             self.console.error("".join(traceback.format_exception(cause)).rstrip())

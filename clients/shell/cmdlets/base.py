@@ -17,6 +17,8 @@ class CommandContext:
         self.session = session
         self.console = console
         self.command = command
+        #: errors dropped under -ErrorAction SilentlyContinue/Ignore (they still make ``$?`` false)
+        self.dropped: list[BaseException] = []
 
     def client(self) -> Client:
         """The connected client (connecting lazily); raises the not-connected error otherwise."""
