@@ -1,28 +1,47 @@
-"""Where the shell writes: output text to stdout, one-line errors and warnings to stderr."""
+"""Where the shell writes: output text to stdout, one-line errors and warnings to stderr.
+
+On a terminal (``colour``) errors are red and warnings yellow, as in PowerShell;
+``NO_COLOR`` in the environment turns colours off (https://no-color.org).
+"""
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
+
+RED = "\x1b[31m"
+YELLOW = "\x1b[33m"
+RESET = "\x1b[0m"
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Whether to colour what goes to ``stream``: a terminal, and NO_COLOR unset."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
 class Console:
     """The shell's two output streams."""
 
-    def __init__(self, out: TextIO, err: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO, colour: bool = False) -> None:
         self.out = out
         self.err = err
+        self.colour = colour
 
     def write(self, text: str) -> None:
         """Output text, written as is."""
         self.out.write(text)
         self.out.flush()
 
-    def error(self, line: str) -> None:
-        """One error line."""
+    def _line(self, line: str, colour: str) -> None:
         self.out.flush()
-        self.err.write(line + "\n")
+        self.err.write(f"{colour}{line}{RESET}\n" if self.colour else line + "\n")
         self.err.flush()
 
+    def error(self, line: str) -> None:
+        """One error line (red on a terminal)."""
+        self._line(line, RED)
+
     def warning(self, message: str) -> None:
-        """A ``WARNING: ...`` line on stderr, so that stdout stays parseable."""
-        self.error(f"WARNING: {message}")
+        """A ``WARNING: ...`` line on stderr, so that stdout stays parseable (yellow on a terminal)."""
+        self._line(f"WARNING: {message}", YELLOW)

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -17,6 +18,7 @@ from clients.model import VM, Event, GuestInfo, Host, PerfCatalogue, PerfSample,
 from clients.network import HostNetworkAdapter, PortGroup, ShapingPolicy, VirtualSwitch
 from clients.shell.credstore import CredentialStore, StoredCredential
 from clients.shell.errors import ShellError
+from clients.shell.progress import TaskProgress
 from clients.shell.views import Server
 from pyesx.faults import HostCommunication, NotAuthenticated, VimFault
 
@@ -226,6 +228,10 @@ class ConnectionLost(ShellError):
     """The host stopped answering (or forgot our session); the next command reconnects."""
 
 
+#: client calls that return a task without starting one
+_TASK_QUERIES = frozenset({"get_task", "cancel_task", "wait_for_task"})
+
+
 class _Guarded:
     """A client whose calls report a lost host to the session (which drops the connection)."""
 
@@ -238,11 +244,27 @@ class _Guarded:
         if not callable(value) or name in ("logout", "close"):
             return value
 
+        progress = self._session.progress
+
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                return value(*args, **kwargs)
+                result = value(*args, **kwargs)
             except (HostCommunication, NotAuthenticated) as fault:
                 raise self._session.lost(self._client, fault) from fault
+            if isinstance(result, Task) and name not in _TASK_QUERIES:
+                progress.started(result)
+            return result
+
+        if name == "wait_for_task":
+
+            def wait(task_id: str, *args: Any, **kwargs: Any) -> Any:
+                progress.waiting(task_id)
+                try:
+                    return call(task_id, *args, **kwargs)
+                finally:
+                    progress.finished(task_id)
+
+            return wait
 
         return call
 
@@ -253,12 +275,18 @@ class Session:
     A call that finds the host gone (HostCommunication) or our session
     forgotten (NotAuthenticated after a host restart) drops the connection
     with a clear error; the next command connects again with the same
-    credentials. A missing password is looked up in the credential store."""
+    credentials. A missing password is looked up in the credential store.
+    The tasks commands start and wait for are counted in ``progress``."""
 
     def __init__(
-        self, connect: ConnectFn, defaults: Credentials, store: CredentialStore | None = None
+        self,
+        connect: ConnectFn,
+        defaults: Credentials,
+        store: CredentialStore | None = None,
+        progress: TaskProgress | None = None,
     ) -> None:
         self._connect = connect
+        self.progress = progress or TaskProgress(sys.stderr, enabled=False)
         self.defaults = defaults
         self.store = store or CredentialStore()
         self._client: Client | None = None
