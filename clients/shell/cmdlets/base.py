@@ -34,6 +34,8 @@ class Cmdlet:
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     default_set: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: (command line, what it does) pairs that Get-Help shows
+    examples: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, ctx: CommandContext) -> None:
         self.ctx = ctx
