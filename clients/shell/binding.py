@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from clients.shell.conversions import STRING, ParamType
+from clients.shell.conversions import STRING, SWITCH, ParamType
 from clients.shell.errors import ConversionError, ShellError
 from clients.shell.values import to_string
 
@@ -78,6 +78,20 @@ COMMON_PARAMETERS = (
 )
 
 
+#: the parameters of every cmdlet that changes something
+SHOULD_PROCESS_PARAMETERS = (
+    Parameter("WhatIf", SWITCH, aliases=("wi",)),
+    Parameter("Confirm", SWITCH, aliases=("cf",)),
+)
+
+
+def parameters_of(declared: Sequence[Parameter], should_process: bool) -> tuple[Parameter, ...]:
+    """A cmdlet's parameters: the declared ones, -WhatIf/-Confirm when it changes things, the common ones."""
+    names = {p.name.lower() for p in declared}
+    extra = [p for p in SHOULD_PROCESS_PARAMETERS if should_process and p.name.lower() not in names]
+    return (*declared, *extra, *COMMON_PARAMETERS)
+
+
 class BoundArguments:
     """The parameters bound for one invocation of a cmdlet's ``process``, by declared name."""
 
@@ -136,8 +150,10 @@ class BoundArguments:
 class Binder:
     """Binds arguments for one cmdlet; errors are ``ShellError`` without a category (the runner adds it)."""
 
-    def __init__(self, parameters: Sequence[Parameter], default_set: str = "") -> None:
-        self.parameters = (*parameters, *COMMON_PARAMETERS)
+    def __init__(
+        self, parameters: Sequence[Parameter], default_set: str = "", should_process: bool = False
+    ) -> None:
+        self.parameters = parameters_of(parameters, should_process)
         self.default_set = default_set
         self.sets: list[str] = []
         for parameter in self.parameters:

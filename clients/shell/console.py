@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 
 class Console:
-    """The shell's two output streams."""
+    """The shell's two output streams, and (in an interactive shell) a way to ask the user."""
 
-    def __init__(self, out: TextIO, err: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO, ask: Callable[[str], str] | None = None) -> None:
         self.out = out
         self.err = err
+        #: ``ask(prompt)`` reads the user's answer; None when nobody is there to answer
+        self.reader = ask
+
+    @property
+    def interactive(self) -> bool:
+        """Whether a user can answer questions (the REPL); ``-c`` and scripts cannot."""
+        return self.reader is not None
+
+    def ask(self, prompt: str) -> str:
+        """The user's answer to ``prompt``; end of input answers "no"."""
+        if self.reader is None:
+            return "n"
+        self.out.flush()
+        try:
+            return self.reader(prompt)
+        except EOFError:
+            return "n"
 
     def write(self, text: str) -> None:
         """Output text, written as is."""

@@ -134,6 +134,7 @@ class ExportCsv(Cmdlet):
     Writes the objects as CSV to a local file (UTF-8); -Append adds rows under the existing header."""
 
     name = "Export-Csv"
+    target_parameter = "Path"
     parameters = (
         Parameter("Path", STRING, position=0, mandatory=True),
         *(Parameter(p.name, p.type, None, p.mandatory, p.pipeline, aliases=p.aliases) for p in _COMMON),
@@ -160,21 +161,28 @@ class ExportCsv(Cmdlet):
         if args.flag("Append") and exists and os.path.getsize(path) > 0:
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 existing = next(csv.reader(handle, delimiter=args.string("Delimiter", ",") or ","), None)
-        try:
-            self.handle = open(path, "a" if args.flag("Append") else "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as error:
-            raise ShellError(f"Could not open '{path}': {error.strerror or error}") from None
         self.writer = CsvWriter(args, header_written=existing is not None)
         if existing is not None:
             self.writer.names = existing
         return iter(())
 
+    def _open(self, args: BoundArguments) -> io.TextIOWrapper:
+        """The file, opened on the first object (so that -WhatIf leaves it alone)."""
+        if self.handle is None:
+            path = local_path(args.string("Path"))
+            try:
+                self.handle = open(path, "a" if args.flag("Append") else "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as error:
+                raise ShellError(f"Could not open '{path}': {error.strerror or error}") from None
+        return self.handle
+
     def process(self, args: BoundArguments) -> Iterator[object]:
-        assert self.writer is not None and self.handle is not None
+        assert self.writer is not None
+        handle = self._open(args)
         for obj in enumerate_value(args.get("InputObject")):
             self._check_columns(obj, args)
             for line in self.writer.lines(obj):
-                self.handle.write(line + "\n")
+                handle.write(line + "\n")
         return iter(())
 
     def _check_columns(self, obj: object, args: BoundArguments) -> None:
