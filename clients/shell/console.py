@@ -7,6 +7,7 @@ On a terminal (``colour``) errors are red and warnings yellow, as in PowerShell;
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TextIO
 
 RED = "\x1b[31m"
@@ -21,12 +22,31 @@ def wants_colour(stream: TextIO) -> bool:
 
 
 class Console:
-    """The shell's two output streams."""
+    """The shell's two output streams, and (in an interactive shell) a way to ask the user."""
 
-    def __init__(self, out: TextIO, err: TextIO, colour: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, err: TextIO, ask: Callable[[str], str] | None = None, colour: bool = False
+    ) -> None:
         self.out = out
         self.err = err
+        #: ``ask(prompt)`` reads the user's answer; None when nobody is there to answer
+        self.reader = ask
         self.colour = colour
+
+    @property
+    def interactive(self) -> bool:
+        """Whether a user can answer questions (the REPL); ``-c`` and scripts cannot."""
+        return self.reader is not None
+
+    def ask(self, prompt: str) -> str:
+        """The user's answer to ``prompt``; end of input answers "no"."""
+        if self.reader is None:
+            return "n"
+        self.out.flush()
+        try:
+            return self.reader(prompt)
+        except EOFError:
+            return "n"
 
     def write(self, text: str) -> None:
         """Output text, written as is."""

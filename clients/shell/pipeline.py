@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from clients.shell.binding import Argument, Binder, BoundArguments
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
 from clients.shell.errors import ShellError
+from clients.shell.shouldprocess import Decision, filter_targets
 from pyesx.faults import VimFault
 
 _SILENT = ("SilentlyContinue", "Ignore")
@@ -26,7 +27,9 @@ def binder_for(cmdlet: type[Cmdlet]) -> Binder:
     """The (cached) binder for a cmdlet class."""
     binder = _binders.get(cmdlet)
     if binder is None:
-        binder = _binders[cmdlet] = Binder(cmdlet.parameters, cmdlet.default_set)
+        binder = _binders[cmdlet] = Binder(
+            cmdlet.parameters, cmdlet.default_set, cmdlet.supports_should_process()
+        )
     return binder
 
 
@@ -49,9 +52,15 @@ def _run(
     cmdlet: Cmdlet, binder: Binder, bound: BoundArguments, upstream: Iterator[object] | None
 ) -> Iterator[object]:
     silent = bound.get("ErrorAction") in _SILENT
+    decision = Decision()
+
+    def process(args: BoundArguments) -> Iterable[object]:
+        agreed = filter_targets(cmdlet, args, decision)
+        return () if agreed is None else cmdlet.process(agreed)
+
     yield from _guard(cmdlet, functools.partial(cmdlet.begin, bound), silent)
     if upstream is None:
-        yield from _guard(cmdlet, functools.partial(cmdlet.process, bound), silent)
+        yield from _guard(cmdlet, functools.partial(process, bound), silent)
     else:
         for obj in upstream:
             try:
@@ -60,7 +69,7 @@ def _run(
                 if silent:
                     continue
                 raise error.labelled(cmdlet.name) from None
-            yield from _guard(cmdlet, functools.partial(cmdlet.process, args), silent)
+            yield from _guard(cmdlet, functools.partial(process, args), silent)
     yield from _guard(cmdlet, functools.partial(cmdlet.end, bound), silent)
 
 

@@ -69,6 +69,7 @@ def repl(runner: Runner, read_line: Callable[[str], str] | None = None) -> int:
     ``read_line(prompt)`` defaults to ``input`` (with line editing when readline is available);
     it raises EOFError at the end of input."""
     read = read_line or input
+    runner.console.reader = read  # -Confirm and High-impact cmdlets ask here
     lines: list[str] = []
     while True:
         try:

@@ -83,6 +83,7 @@ def _bindings() -> KeyBindings:
 
 def interactive(runner: Runner, history: Path | None = None) -> int:
     """Run the terminal shell until Ctrl-D or ``exit N``; the exit code."""
+    runner.console.reader = input  # -Confirm and High-impact cmdlets ask here (the editor is idle then)
     session: PromptSession[str] = PromptSession(
         history=FileHistory(str(_private_file(history or history_path()))),
         completer=ShellCompleter(ServerNames(runner.interpreter.session)),

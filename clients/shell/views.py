@@ -39,6 +39,8 @@ CD_DRIVE_TYPE = "CDDrive"
 NETWORK_ADAPTER_TYPE = "NetworkAdapter"
 POOL_TYPE = "ResourcePool"
 STAT_TYPE = "FloatSample"
+GROUP_TYPE = "GroupInfo"
+GROUP_NO_ELEMENT_TYPE = "GroupInfoNoElement"
 GIB = 2**30
 VM_ID_PREFIX = "VirtualMachine-"
 SNAPSHOT_ID_PREFIX = "VirtualMachineSnapshot-"
@@ -377,6 +379,8 @@ class Column:
 
 
 TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
+    GROUP_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name"), Column("Group", "Group")),
+    GROUP_NO_ELEMENT_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name")),
     VM_TYPE: (
         Column("Name", "Name"),
         Column("PowerState", "PowerState"),

@@ -9,6 +9,19 @@ from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.console import Console
 from clients.shell.session import Client, Session
 
+POWERCLI = "VMware.VimAutomation.Core"
+UTILITY = "Microsoft.PowerShell.Utility"
+MANAGEMENT = "Microsoft.PowerShell.Management"
+CORE = "Microsoft.PowerShell.Core"
+PYESX = "pyesx"
+#: verbs of cmdlets that change something (they take -WhatIf and -Confirm)
+CHANGING_VERBS = frozenset(
+    {"New", "Set", "Remove", "Start", "Stop", "Restart", "Suspend", "Move", "Copy", "Disconnect", "Invoke",
+     "Export"}
+)  # fmt: skip
+#: verbs whose cmdlets ask before acting in an interactive shell, as PowerCLI's do
+HIGH_IMPACT_VERBS = frozenset({"Remove", "Stop", "Restart", "Suspend", "Disconnect"})
+
 
 class CommandContext:
     """What a running cmdlet may use: the connection and the console."""
@@ -34,6 +47,36 @@ class Cmdlet:
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     default_set: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: one line on what the cmdlet does (Get-Help's SYNOPSIS)
+    synopsis: ClassVar[str] = ""
+    #: (command line, what it does) pairs that Get-Help shows
+    examples: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: the module Get-Command names as the cmdlet's source
+    module: ClassVar[str] = POWERCLI
+    #: "High": an interactive shell asks before each change unless -Confirm:$false; "Medium": only
+    #: with -Confirm; "None": the cmdlet changes nothing (no -WhatIf). Empty: decided by the verb.
+    confirm_impact: ClassVar[str] = ""
+    #: the parameter whose items -WhatIf and -Confirm name as targets (default: the pipeline one)
+    target_parameter: ClassVar[str] = ""
+
+    @classmethod
+    def impact(cls) -> str:
+        """The cmdlet's ConfirmImpact: High, Medium or None."""
+        if cls.confirm_impact:
+            return cls.confirm_impact
+        verb = cls.name.split("-", 1)[0]
+        if verb in HIGH_IMPACT_VERBS:
+            return "High"
+        return "Medium" if verb in CHANGING_VERBS else "None"
+
+    @classmethod
+    def supports_should_process(cls) -> bool:
+        """Whether the cmdlet changes something, and so takes -WhatIf and -Confirm."""
+        return cls.impact() != "None"
+
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The objects that the target parameter's items stand for (e.g. VMs for names with wildcards)."""
+        return items
 
     def __init__(self, ctx: CommandContext) -> None:
         self.ctx = ctx

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.selectors import has_member, member
 from clients.shell.conversions import OBJECT, STRINGS, SWITCH, to_double
 from clients.shell.errors import ConversionError, ShellError
 from clients.shell.psobject import PSObject
@@ -68,11 +69,12 @@ class MeasureObject(Cmdlet):
             yield self._measure(args, self.items, "")
             return
         for prop in properties:
-            having = [i for i in self.items if isinstance(i, PSObject) and i.has(prop)]
+            having = [i for i in self.items if has_member(i, prop)]
             if self.items and not having:
                 raise ShellError(f'The property "{prop}" cannot be found in the input for any objects.')
-            name = having[0].canonical(prop) if having else prop
-            yield self._measure(args, [i.get(prop) for i in having], name or prop)
+            first = having[0] if having else None
+            name = first.canonical(prop) if isinstance(first, PSObject) else prop
+            yield self._measure(args, [member(i, prop) for i in having], name or prop)
 
 
 CMDLETS: tuple[type[Cmdlet], ...] = (MeasureObject,)

@@ -244,6 +244,7 @@ class NewVirtualPortGroup(Cmdlet):
     """New-VirtualPortGroup -VirtualSwitch <VirtualSwitch> -Name <String> [-VLanId <Int32>]"""
 
     name = "New-VirtualPortGroup"
+    target_parameter = "Name"
     parameters = (
         Parameter("VirtualSwitch", VSWITCHES, mandatory=True, pipeline=True),
         Parameter("Name", STRING, position=0, mandatory=True),

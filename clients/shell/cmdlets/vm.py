@@ -259,6 +259,10 @@ class VMTaskCmdlet(Cmdlet):
     #: whether the VM is output after its task finished
     outputs_vm: ClassVar[bool] = True
 
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The VMs that the -VM names and objects stand for (what -WhatIf names, -Confirm asks about)."""
+        return list(resolve_vms(self.ctx.client(), items))
+
     def start(self, client: Client, vm: VM, args: BoundArguments) -> Task | None:
         """Start the task for one VM (each subclass its own); None when there is nothing to do."""
         raise NotImplementedError
@@ -434,6 +438,10 @@ class _GuestCmdlet(Cmdlet):
 
     def request(self, client: Client, vm: VM) -> None:
         raise NotImplementedError
+
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The VMs that the -VM names and objects stand for (what -WhatIf names, -Confirm asks about)."""
+        return list(resolve_vms(self.ctx.client(), items))
 
     def process(self, args: BoundArguments) -> Iterator[object]:
         client = self.ctx.client()

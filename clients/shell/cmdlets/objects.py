@@ -1,0 +1,386 @@
+"""Object cmdlets: Select-Object, Sort-Object, Group-Object, Where-Object, ForEach-Object."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from clients.shell import operators
+from clients.shell.binding import BoundArguments, Parameter
+from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.selectors import (
+    SCRIPTBLOCK,
+    Selector,
+    has_member,
+    is_block,
+    member,
+    run_block,
+    same,
+    selector,
+    sort_key,
+)
+from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH, ArrayType
+from clients.shell.errors import ShellError
+from clients.shell.formatting import select_properties
+from clients.shell.psobject import PSObject
+from clients.shell.values import enumerate_value, is_true, to_string
+from clients.shell.views import GROUP_NO_ELEMENT_TYPE, GROUP_TYPE
+
+OBJECTS = ArrayType(OBJECT)
+
+
+def _input() -> Parameter:
+    return Parameter("InputObject", OBJECT, pipeline=True, allow_null=True)
+
+
+class _Gather(Cmdlet):
+    """Collects the pipeline input (or -InputObject) for ``end``."""
+
+    def __init__(self, ctx: CommandContext) -> None:
+        super().__init__(ctx)
+        self.items: list[object] = []
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        if "InputObject" in args:
+            self.items.append(args.get("InputObject"))
+        return iter(())
+
+
+# -- Select-Object --------------------------------------------------------------------------------
+
+
+class SelectObject(_Gather):
+    """Select-Object [[-Property] <Object[]>] [-ExcludeProperty <String[]>] [-ExpandProperty <String>]
+    [-First <Int32>] [-Last <Int32>] [-Skip <Int32>] [-Unique]
+
+    Picks objects (-First, -Last, -Skip, -Unique) and properties (names with wildcards, or calculated
+    properties ``@{Name='x'; Expression={…}}``); -ExpandProperty outputs one property's value."""
+
+    name = "Select-Object"
+    aliases = ("select",)
+    examples = (
+        ("Get-VM | Select-Object Name, PowerState, NumCpu", "Three properties of each VM."),
+        ("Get-VM | Select-Object -First 2", "The first two VMs."),
+        ("Get-VM | Select-Object -ExpandProperty Name", "The VMs' names as plain strings."),
+        (
+            "Get-VM | Select-Object Name, @{N='MemoryMB2'; E={$_.MemoryMB * 2}}",
+            "A calculated property.",
+        ),
+    )
+    parameters = (
+        Parameter("Property", OBJECTS, position=0),
+        Parameter("ExcludeProperty", STRINGS),
+        Parameter("ExpandProperty", STRING),
+        Parameter("First", INT32),
+        Parameter("Last", INT32),
+        Parameter("Skip", INT32),
+        Parameter("Unique", SWITCH),
+        _input(),
+    )
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        items = [i for i in self.items if i is not None or "Property" not in args]
+        skip = args.integer("Skip")
+        if "Last" in args:
+            kept = items[: len(items) - skip] if skip else items
+            last = args.integer("Last")
+            items = kept[len(kept) - last :] if last else []
+        else:
+            items = items[skip:]
+        if "First" in args:
+            items = items[: args.integer("First")]
+        out: list[object] = []
+        for item in items:
+            out.extend(self._select(item, args))
+        if args.flag("Unique"):
+            unique: list[object] = []
+            for obj in out:
+                if not any(same(obj, seen, case_sensitive=True) for seen in unique):
+                    unique.append(obj)
+            out = unique
+        yield from out
+
+    def _select(self, item: object, args: BoundArguments) -> list[object]:
+        specs = args.items("Property")
+        if specs:
+            item = self._properties(item, [selector(s) for s in specs], args.strings("ExcludeProperty"))
+        if "ExpandProperty" in args:
+            name = args.string("ExpandProperty")
+            if not has_member(item, name):
+                raise ShellError(f'Property "{name}" cannot be found.')
+            return list(enumerate_value(member(item, name)))
+        return [item]
+
+    @staticmethod
+    def _properties(item: object, selectors: list[Selector], excluded: list[str]) -> PSObject:
+        pairs: list[tuple[str, object]] = []
+        sample = [item] if isinstance(item, PSObject) else []
+        for chosen in selectors:
+            if chosen.pattern is not None and any(c in chosen.pattern for c in "*?["):
+                for name in select_properties(sample, [chosen.pattern]):
+                    pairs.append((name, member(item, name)))
+            elif chosen.pattern is not None:
+                canonical = item.canonical(chosen.pattern) if isinstance(item, PSObject) else None
+                pairs.append((canonical or chosen.pattern, member(item, chosen.pattern)))
+            else:
+                pairs.append((chosen.label, chosen.value(item)))
+        if excluded:
+            pairs = [(n, v) for n, v in pairs if not select_properties([_names(n)], excluded)]
+        seen: dict[str, tuple[str, object]] = {}
+        for name, value in pairs:
+            seen.setdefault(name.lower(), (name, value))
+        type_name = item.type_name if isinstance(item, PSObject) else "Object"
+        return PSObject(f"Selected.{type_name}", seen.values())
+
+
+def _names(name: str) -> PSObject:
+    return PSObject("", [(name, None)])
+
+
+# -- Sort-Object ----------------------------------------------------------------------------------
+
+
+class SortObject(_Gather):
+    """Sort-Object [[-Property] <Object[]>] [-Descending] [-Unique] [-CaseSensitive]
+
+    A stable sort by properties (names, script blocks, or ``@{Expression=…; Descending=$true}``);
+    strings ignore case unless -CaseSensitive; without -Property the objects themselves are sorted."""
+
+    name = "Sort-Object"
+    aliases = ("sort",)
+    examples = (
+        ("Get-VM | Sort-Object MemoryMB -Descending", "VMs, the largest memory first."),
+        ("Get-VM | Sort-Object PowerState, Name", "By power state, then by name."),
+        ("3, 1, 2 | Sort-Object -Unique", "Numbers in order, without repeats."),
+    )
+    parameters = (
+        Parameter("Property", OBJECTS, position=0),
+        Parameter("Descending", SWITCH),
+        Parameter("Unique", SWITCH),
+        Parameter("CaseSensitive", SWITCH),
+        _input(),
+    )
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        selectors = [selector(s) for s in args.items("Property")] or [Selector("", None, None)]
+        case = args.flag("CaseSensitive")
+        descending = args.flag("Descending")
+        rows = [(item, [self._key(s, item) for s in selectors]) for item in self.items]
+        for index in reversed(range(len(selectors))):  # stable sorts, least significant key first
+            chosen = selectors[index]
+            reverse = chosen.descending if chosen.descending is not None else descending
+            key = sort_key(case)
+            rows.sort(key=functools.partial(_nth_key, key, index), reverse=bool(reverse))
+        if args.flag("Unique"):
+            kept: list[tuple[object, list[object]]] = []
+            for row in rows:
+                if not kept or not all(same(a, b, case) for a, b in zip(row[1], kept[-1][1], strict=True)):
+                    kept.append(row)
+            rows = kept
+        for item, _ in rows:
+            yield item
+
+    @staticmethod
+    def _key(chosen: Selector, item: object) -> object:
+        if chosen.pattern is None and chosen.expression is None:
+            return item
+        return chosen.value(item)
+
+
+def _nth_key(key: Callable[[object], Any], index: int, row: tuple[object, list[object]]) -> Any:
+    return key(row[1][index])
+
+
+# -- Group-Object ---------------------------------------------------------------------------------
+
+
+class GroupObject(_Gather):
+    """Group-Object [[-Property] <Object[]>] [-NoElement] [-CaseSensitive]
+
+    One GroupInfo (Count, Name, Group, Values) per distinct value, in order of first appearance."""
+
+    name = "Group-Object"
+    aliases = ("group",)
+    examples = (
+        ("Get-VM | Group-Object PowerState", "How many VMs are in each power state, and which."),
+        ("Get-VM | Group-Object NumCpu -NoElement", "Counts only."),
+    )
+    parameters = (
+        Parameter("Property", OBJECTS, position=0),
+        Parameter("NoElement", SWITCH),
+        Parameter("CaseSensitive", SWITCH),
+        _input(),
+    )
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        selectors = [selector(s) for s in args.items("Property")]
+        case = args.flag("CaseSensitive")
+        groups: list[tuple[list[object], list[object]]] = []
+        for item in self.items:
+            values = [s.value(item) for s in selectors] if selectors else [item]
+            for keys, members in groups:
+                if all(same(a, b, case) for a, b in zip(keys, values, strict=True)):
+                    members.append(item)
+                    break
+            else:
+                groups.append((values, [item]))
+        for keys, members in groups:
+            name = ", ".join(to_string(k) for k in keys)
+            fields: list[tuple[str, object]] = [("Count", len(members)), ("Name", name)]
+            if not args.flag("NoElement"):
+                fields.append(("Group", members))
+            fields.append(("Values", keys))
+            type_name = GROUP_NO_ELEMENT_TYPE if args.flag("NoElement") else GROUP_TYPE
+            yield PSObject(type_name, fields, label=name)
+
+
+# -- Where-Object ---------------------------------------------------------------------------------
+
+#: Where-Object's comparison switches: parameter name -> operator
+_WHERE_OPERATORS = {
+    name: name.lower()
+    for name in (
+        "EQ", "CEQ", "NE", "CNE", "GT", "CGT", "GE", "CGE", "LT", "CLT", "LE", "CLE",
+        "Like", "CLike", "NotLike", "CNotLike", "Match", "CMatch", "NotMatch", "CNotMatch",
+        "Contains", "CContains", "NotContains", "CNotContains", "In", "CIn", "NotIn", "CNotIn",
+    )
+}  # fmt: skip
+
+
+def _match(left: object, right: object, case_sensitive: bool) -> bool:
+    flags = 0 if case_sensitive else re.IGNORECASE
+    try:
+        return re.search(to_string(right), to_string(left), flags) is not None
+    except re.error as error:
+        raise ShellError(
+            f"The regular expression pattern {to_string(right)} is not valid: {error}."
+        ) from None
+
+
+def _contains(collection: object, value: object, case_sensitive: bool) -> bool:
+    test = "ceq" if case_sensitive else "ieq"
+    return any(is_true(operators.compare(test, item, value)) for item in enumerate_value(collection))
+
+
+def apply_operator(operator: str, left: object, right: object) -> bool:
+    """Whether ``left -operator right`` holds (Where-Object's simplified syntax)."""
+    case_sensitive = operator.startswith("c") and operator not in ("contains",)
+    base = operator[1:] if case_sensitive else operator
+    if operators.supports(operator) and base not in ("match", "notmatch", "contains", "notcontains"):
+        return is_true(operators.binary(operator, left, right))
+    if base == "match":
+        return _match(left, right, case_sensitive)
+    if base == "notmatch":
+        return not _match(left, right, case_sensitive)
+    if base == "contains":
+        return _contains(left, right, case_sensitive)
+    if base == "notcontains":
+        return not _contains(left, right, case_sensitive)
+    if base == "in":
+        return _contains(right, left, case_sensitive)
+    if base == "notin":
+        return not _contains(right, left, case_sensitive)
+    raise ShellError(f"The operator '-{operator}' is not supported by Where-Object.")
+
+
+class WhereObject(Cmdlet):
+    """Where-Object [-FilterScript] <ScriptBlock>
+    Where-Object [-Property] <String> [[-Value] <Object>] -EQ|-NE|-GT|-GE|-LT|-LE|-Like|-NotLike|-Match|
+    -NotMatch|-Contains|-NotContains|-In|-NotIn (and the case-sensitive -CEQ, -CLike …)
+
+    Passes on the input objects for which the script block is true, or whose property compares so;
+    with a property and no operator, those whose property is true."""
+
+    name = "Where-Object"
+    aliases = ("where", "?")
+    examples = (
+        ("Get-VM | Where-Object { $_.PowerState -eq 'PoweredOn' }", "The powered-on VMs."),
+        ("Get-VM | Where-Object Name -like 'web*'", "VMs whose name starts with web."),
+        ("Get-VM | Where-Object MemoryMB -gt 1024", "VMs with more than 1 GB of memory."),
+    )
+    parameters = (
+        Parameter("FilterScript", SCRIPTBLOCK, position=0, mandatory=True, sets=("ScriptBlock",)),
+        Parameter("Property", STRING, position=0, mandatory=True, sets=("Property", *_WHERE_OPERATORS)),
+        Parameter("Value", OBJECT, position=1, allow_null=True, sets=tuple(_WHERE_OPERATORS)),
+        *(Parameter(n, SWITCH, mandatory=True, sets=(n,)) for n in _WHERE_OPERATORS),
+        _input(),
+    )
+    default_set = "Property"
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        if "InputObject" not in args:
+            return
+        item = args.get("InputObject")
+        if "FilterScript" in args:
+            keep = _truthy(run_block(args.get("FilterScript"), item))
+        else:
+            prop = args.string("Property")
+            value = member(item, prop)
+            operator = _WHERE_OPERATORS.get(args.parameter_set)
+            keep = is_true(value) if operator is None else apply_operator(operator, value, args.get("Value"))
+        if keep:
+            yield item
+
+
+def _truthy(outputs: list[object]) -> bool:
+    if not outputs:
+        return False
+    return is_true(outputs[0] if len(outputs) == 1 else outputs)
+
+
+# -- ForEach-Object -------------------------------------------------------------------------------
+
+
+class ForEachObject(Cmdlet):
+    """ForEach-Object [-Begin <ScriptBlock>] [-Process] <ScriptBlock[]> [-End <ScriptBlock>]
+    ForEach-Object [-MemberName] <String>
+
+    Runs the script block once per input object with ``$_`` bound to it, or outputs each object's
+    property (``ForEach-Object Name``)."""
+
+    name = "ForEach-Object"
+    aliases = ("foreach", "%")
+    default_set = "Script"
+    examples = (
+        ("Get-VM | ForEach-Object { $_.Name + ': ' + $_.PowerState }", "One line per VM."),
+        ("Get-VM | ForEach-Object Name", "Each VM's name."),
+        (
+            "1..3 | ForEach-Object -Begin { 'start' } -Process { $_ * 2 } -End { 'done' }",
+            "Begin and End blocks run once, around the per-object block.",
+        ),
+    )
+    parameters = (
+        Parameter("Process", OBJECTS, position=0, mandatory=True, remaining=True, sets=("Script",)),
+        Parameter("Begin", SCRIPTBLOCK, sets=("Script",)),
+        Parameter("End", SCRIPTBLOCK, sets=("Script",)),
+        Parameter("MemberName", STRING, mandatory=True, sets=("Member",)),
+        _input(),
+    )
+
+    def begin(self, args: BoundArguments) -> Iterator[object]:
+        if "Begin" in args:
+            yield from run_block(args.get("Begin"), None)
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        if "InputObject" not in args:
+            return
+        item = args.get("InputObject")
+        actions = [args.get("MemberName")] if "MemberName" in args else args.items("Process")
+        for action in actions:
+            if is_block(action):
+                yield from run_block(action, item)
+            elif isinstance(action, str) and item is not None:
+                if not has_member(item, action):
+                    raise ShellError(f'Input name "{action}" cannot be resolved to a member.')
+                yield from enumerate_value(member(item, action))
+            elif not isinstance(action, str):
+                raise ShellError("Cannot convert the value of the Process argument to type ScriptBlock.")
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        if "End" in args:
+            yield from run_block(args.get("End"), None)
+
+
+CMDLETS: tuple[type[Cmdlet], ...] = (SelectObject, SortObject, GroupObject, WhereObject, ForEachObject)
