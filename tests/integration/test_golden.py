@@ -203,3 +203,24 @@ def test_the_corpus_is_whole() -> None:
     outs = {p.stem for p in GOLDEN.glob("*.out")}
     assert {s.stem for s in SCRIPTS} == outs or UPDATE
     assert len(SCRIPTS) >= 10
+
+
+def test_normalise_placeholders() -> None:
+    numbers: dict[str, int] = {}
+    literal = {"127.0.0.1:40123": "<server>", "/tmp/x/host": "<root>"}
+    text = (
+        "vm-17 task-40 vm-17-snapshot-3 vm-18 pool12 00:50:56:ab:cd:ef 127.0.0.1:40123 /tmp/x/host/etc "
+        "0f8fad5b-d9cb-469f-a165-70867728950e 2026-11-27T12:21:34.612506+00:00 11/27/2026 1:05:09 PM "
+        "01:05:09 PM web-01"
+    )
+    assert normalise(text, literal, numbers) == (
+        "vm-#1 task-#1 vm-#1-snapshot-#1 vm-#2 pool#1 <mac> <server> <root>/etc <uuid> <time> <date> "
+        "<clock> web-01"
+    )
+    assert normalise("vm-18 vm-19", literal, numbers) == "vm-#2 vm-#3"  # numbering goes on in stderr
+
+
+def test_outcome_render() -> None:
+    assert Outcome(0, "a\n", "").render() == "a\n"
+    assert Outcome(1, "a", "boom\n").render() == "a\n--- stderr\nboom\n--- exit 1\n"
+    assert Outcome(3, "", "").render() == "--- exit 3\n"
