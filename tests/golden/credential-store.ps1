@@ -1,5 +1,5 @@
 # The credential store: an item for the host, listed, used by Connect-VIServer, removed.
-New-VICredentialStoreItem -Host $env:PYESX_SERVER -User root -Password $env:PYESX_PASSWORD | Format-Table Host, User
+New-VICredentialStoreItem -Host $env:PYESX_SERVER -User root -Password $env:PYESX_PASSWORD | Format-List Host, User
 (Get-VICredentialStoreItem).User
 $server = Connect-VIServer -Server $env:PYESX_SERVER
 $server.User
