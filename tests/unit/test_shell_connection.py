@@ -115,7 +115,13 @@ def test_connect_with_credential_object(capsys: pytest.CaptureFixture[str]) -> N
     text = "$c = Get-VICredentialStoreItem h; Connect-VIServer h -Credential $c | Out-Null"
     CredentialStore().add("h", "ops", "secret")
     assert run(capsys, text, fake, login=False).code == 0
-    assert fake.connects == [("h:8443", "ops", "secret")]
+    text = "Connect-VIServer h:9 -Credential @{UserName='admin'; Password='secret'} | Out-Null"
+    assert run(capsys, text, fake, login=False).code == 0
+    assert fake.connects == [("h:8443", "ops", "secret"), ("h:9", "admin", "secret")]
+    result = run(capsys, "Connect-VIServer h -Credential 'root'", fake, login=False)
+    assert result.err_lines == [
+        "Connect-VIServer: -Credential wants an object with UserName and Password properties."
+    ]
 
 
 def test_default_viserver_properties(capsys: pytest.CaptureFixture[str]) -> None:

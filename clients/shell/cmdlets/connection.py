@@ -9,6 +9,7 @@ from clients.shell.cmdlets.base import Cmdlet
 from clients.shell.conversions import INT32, OBJECT, STRING, SWITCH
 from clients.shell.credstore import CredentialStore, StoredCredential
 from clients.shell.errors import ShellError
+from clients.shell.members import member
 from clients.shell.psobject import PSObject
 from clients.shell.session import split_server
 from clients.shell.values import enumerate_value, to_string
@@ -27,7 +28,8 @@ class ConnectVIServer(Cmdlet):
 
     Missing values come from --server/--user/--password or PYESX_SERVER/PYESX_USER/PYESX_PASSWORD;
     a missing password (and user) from the credential store (New-VICredentialStoreItem).
-    ``-Credential`` takes any object with UserName (or User) and Password properties."""
+    ``-Credential`` takes any object with UserName (or User) and Password properties: a
+    credential store item, or ``@{UserName='root'; Password='secret'}``."""
 
     name = "Connect-VIServer"
     parameters = (
@@ -49,10 +51,11 @@ class ConnectVIServer(Cmdlet):
         password = args.get("Password")
         if "Credential" in args:
             credential = args.get("Credential")
-            if not isinstance(credential, PSObject):
+            user = to_string(member(credential, "UserName") or member(credential, "User"))
+            secret = member(credential, "Password")
+            if not user or secret is None:
                 raise ShellError("-Credential wants an object with UserName and Password properties.")
-            user = to_string(credential.get("UserName") or credential.get("User"))
-            password = to_string(credential.get("Password"))
+            password = to_string(secret)
         if not isinstance(password, str):  # the store's entry for this server first, then the defaults
             stored = session.store_lookup(server, user)
             if stored is not None:
