@@ -232,3 +232,21 @@ def test_history_file_is_private_under_xdg_state_home(
     monkeypatch.delenv("XDG_STATE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert history_path() == tmp_path / ".pyesx_history"
+
+
+def test_ctrl_c_is_not_caught_by_the_script_and_ends_a_loop() -> None:
+    fake = FakeConnector()
+
+    def interrupted(names: list[str] | None = None) -> list[object]:
+        raise KeyboardInterrupt
+
+    fake.client.list_vms = interrupted  # type: ignore[assignment,method-assign]
+    runner, err = _runner(fake)
+    text = "try { Get-VM } catch { 'caught' } finally { 'finally' }; 'after'"
+    assert run_input(runner, text) is None
+    text = "$i = 0; while ($true) { $i++; if ($i -eq 3) { Get-VM } }; 'after'"
+    assert run_input(runner, text) is None
+    assert run_input(runner, "$i") is None
+    assert isinstance(runner.console.out, io.StringIO)
+    assert runner.console.out.getvalue() == "finally\n3\n"
+    assert err.getvalue() == "Interrupted.\nInterrupted.\n"
