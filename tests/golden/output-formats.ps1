@@ -1,7 +1,7 @@
 # Output: Format-Table, Format-List, ConvertTo-Json, Out-String, Write-Output, Measure-Object.
 New-VM fmt-a -NumCpu 1 -MemoryMB 128 | Out-Null
 New-VM fmt-b -NumCpu 2 -MemoryMB 256 | Out-Null
-New-VM fmt-c -NumCpu 4 -MemoryMB 512 | Out-Null
+New-VM fmt-c -NumCpu 2 -MemoryMB 512 | Out-Null
 Get-VM fmt-* | Format-Table Name, NumCpu, MemoryMB
 Get-VM fmt-b | Format-List Name, PowerState, NumCpu, MemoryGB
 Get-VM fmt-a | ConvertTo-Json -Depth 1 | Out-Null
