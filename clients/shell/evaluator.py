@@ -16,6 +16,7 @@ from clients.shell.conversions import to_int32
 from clients.shell.errors import ConversionError, ExitRequest, ShellError
 from clients.shell.psobject import PSObject
 from clients.shell.session import Session
+from clients.shell.suggest import not_recognized
 from clients.shell.values import collect, enumerate_value, is_true, to_string
 from clients.shell.variables import Variables
 from clients.shell.views import server_object
@@ -78,11 +79,7 @@ class Interpreter:
     def _command(self, node: nodes.Command, upstream: Iterator[object] | None) -> Iterator[object]:
         cmdlet = cmdlets.find(node.name)
         if cmdlet is None:
-            raise ShellError(
-                f"The term '{node.name}' is not recognized as a name of a cmdlet, function, script file, "
-                "or executable program.",
-                node.name,
-            )
+            raise not_recognized(node.name, cmdlets.names())
         arguments: list[Argument] = []
         for element in node.elements:
             if isinstance(element, nodes.CommandParameter):

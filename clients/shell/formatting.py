@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from clients.shell.psobject import PSObject
 from clients.shell.values import enumerate_value, to_string
-from clients.shell.views import TABLE_VIEWS, Column
+from clients.shell.views import GROUP_HEADINGS, TABLE_VIEWS, Column
 from clients.shell.wildcard import like
 
 #: PowerShell shows objects with more properties than this as a list
@@ -115,6 +115,22 @@ def _render(objects: Iterable[object], force: str | None, properties: Sequence[s
 
 
 def _render_objects(objects: list[PSObject], force: str | None, properties: Sequence[str]) -> str:
+    heading = GROUP_HEADINGS.get(objects[0].type_name)
+    if heading is not None and not properties:
+        label, prop = heading
+        parts: list[list[PSObject]] = []
+        for obj in objects:
+            if not parts or obj.get(prop) != parts[-1][0].get(prop):
+                parts.append([])
+            parts[-1].append(obj)
+        return "".join(
+            f"\n   {label}: {to_string(part[0].get(prop))}\n" + _render_view(part, force, properties)
+            for part in parts
+        )
+    return _render_view(objects, force, properties)
+
+
+def _render_view(objects: list[PSObject], force: str | None, properties: Sequence[str]) -> str:
     view = TABLE_VIEWS.get(objects[0].type_name)
     names = select_properties(objects, properties) if properties else None
     if force == "list" or (force is None and view is None and len(objects[0].names()) > TABLE_MAX_PROPERTIES):

@@ -39,6 +39,9 @@ CD_DRIVE_TYPE = "CDDrive"
 NETWORK_ADAPTER_TYPE = "NetworkAdapter"
 POOL_TYPE = "ResourcePool"
 STAT_TYPE = "FloatSample"
+COMMAND_TYPE = "CmdletInfo"
+HELP_LIST_TYPE = "HelpInfoShort"
+MEMBER_TYPE = "MemberDefinition"
 GROUP_TYPE = "GroupInfo"
 GROUP_NO_ELEMENT_TYPE = "GroupInfoNoElement"
 GIB = 2**30
@@ -378,7 +381,27 @@ class Column:
     format: Callable[[object], str] | None = None
 
 
+#: types whose tables are split by a property, each part under a ``   Label: value`` heading
+GROUP_HEADINGS: dict[str, tuple[str, str]] = {MEMBER_TYPE: ("TypeName", "TypeName")}
+
 TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
+    COMMAND_TYPE: (
+        Column("CommandType", "CommandType"),
+        Column("Name", "Name"),
+        Column("Version", "Version"),
+        Column("Source", "Source"),
+    ),
+    HELP_LIST_TYPE: (
+        Column("Name", "Name"),
+        Column("Category", "Category"),
+        Column("Module", "Module"),
+        Column("Synopsis", "Synopsis"),
+    ),
+    MEMBER_TYPE: (
+        Column("Name", "Name"),
+        Column("MemberType", "MemberType"),
+        Column("Definition", "Definition"),
+    ),
     GROUP_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name"), Column("Group", "Group")),
     GROUP_NO_ELEMENT_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name")),
     VM_TYPE: (

@@ -25,6 +25,13 @@ class ConnectVIServer(Cmdlet):
     Missing values come from --server/--user/--password or PYESX_SERVER/PYESX_USER/PYESX_PASSWORD."""
 
     name = "Connect-VIServer"
+    synopsis = "Connects to a host; later cmdlets use this connection."
+    examples = (
+        (
+            "Connect-VIServer -Server 127.0.0.1:8443 -User root -Password secret",
+            "Logs in to the host at 127.0.0.1, port 8443.",
+        ),
+    )
     parameters = (
         Parameter("Server", STRING, position=0),
         Parameter("Port", INT32),
@@ -52,6 +59,8 @@ class DisconnectVIServer(Cmdlet):
     """Disconnect-VIServer [[-Server] <VIServer[]|String[]>] [-Force] [-Confirm]"""
 
     name = "Disconnect-VIServer"
+    synopsis = "Logs out of the host and closes the connection."
+    examples = (("Disconnect-VIServer -Confirm:$false", "Disconnects without asking."),)
     parameters = (
         Parameter("Server", OBJECT, position=0, pipeline=True),
         Parameter("Force", SWITCH),

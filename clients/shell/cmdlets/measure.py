@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.base import UTILITY, Cmdlet, CommandContext
 from clients.shell.cmdlets.selectors import has_member, member
 from clients.shell.conversions import OBJECT, STRINGS, SWITCH, to_double
 from clients.shell.errors import ConversionError, ShellError
@@ -23,6 +23,12 @@ class MeasureObject(Cmdlet):
     for the input objects themselves; what was not asked for is $null, as in PowerShell."""
 
     name = "Measure-Object"
+    synopsis = "Counts objects and sums, averages, maximums and minimums of a property."
+    module = UTILITY
+    examples = (
+        ("Get-VM | Measure-Object", "How many VMs there are."),
+        ("Get-VM | Measure-Object -Property MemoryMB -Sum -Average -Maximum -Minimum", "Memory totals."),
+    )
     aliases = ("measure",)
     parameters = (
         Parameter("Property", STRINGS, position=0),

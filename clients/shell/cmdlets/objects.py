@@ -9,7 +9,7 @@ from typing import Any
 
 from clients.shell import operators
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.base import CORE, UTILITY, Cmdlet, CommandContext
 from clients.shell.cmdlets.selectors import (
     SCRIPTBLOCK,
     Selector,
@@ -59,6 +59,8 @@ class SelectObject(_Gather):
     properties ``@{Name='x'; Expression={…}}``); -ExpandProperty outputs one property's value."""
 
     name = "Select-Object"
+    module = UTILITY
+    synopsis = "Picks objects (first, last, unique) and properties (names, wildcards, calculated)."
     aliases = ("select",)
     examples = (
         ("Get-VM | Select-Object Name, PowerState, NumCpu", "Three properties of each VM."),
@@ -149,6 +151,8 @@ class SortObject(_Gather):
     strings ignore case unless -CaseSensitive; without -Property the objects themselves are sorted."""
 
     name = "Sort-Object"
+    module = UTILITY
+    synopsis = "Sorts objects by property values; stable, and ignoring case unless -CaseSensitive."
     aliases = ("sort",)
     examples = (
         ("Get-VM | Sort-Object MemoryMB -Descending", "VMs, the largest memory first."),
@@ -202,6 +206,8 @@ class GroupObject(_Gather):
     One GroupInfo (Count, Name, Group, Values) per distinct value, in order of first appearance."""
 
     name = "Group-Object"
+    module = UTILITY
+    synopsis = "Groups objects that have the same property values, with a count per group."
     aliases = ("group",)
     examples = (
         ("Get-VM | Group-Object PowerState", "How many VMs are in each power state, and which."),
@@ -294,6 +300,8 @@ class WhereObject(Cmdlet):
     with a property and no operator, those whose property is true."""
 
     name = "Where-Object"
+    module = CORE
+    synopsis = "Keeps the objects for which a condition holds."
     aliases = ("where", "?")
     examples = (
         ("Get-VM | Where-Object { $_.PowerState -eq 'PoweredOn' }", "The powered-on VMs."),
@@ -341,6 +349,8 @@ class ForEachObject(Cmdlet):
     property (``ForEach-Object Name``)."""
 
     name = "ForEach-Object"
+    module = CORE
+    synopsis = "Runs a script block for each object, or outputs a property of each."
     aliases = ("foreach", "%")
     default_set = "Script"
     examples = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.base import CORE, UTILITY, Cmdlet, CommandContext
 from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH
 from clients.shell.errors import ShellError
 from clients.shell.formatting import format_default, format_list, format_table
@@ -38,6 +38,9 @@ class WriteOutput(Cmdlet):
     """Write-Output [-InputObject] <Object[]> [-NoEnumerate]"""
 
     name = "Write-Output"
+    synopsis = "Sends objects down the pipeline (or to the screen)."
+    module = UTILITY
+    examples = (("Write-Output 'hello' 42", "Two objects, one per line."),)
     aliases = ("echo", "write")
     parameters = (_input(0, remaining=True, mandatory=True), Parameter("NoEnumerate", SWITCH))
 
@@ -53,6 +56,9 @@ class WriteHost(Cmdlet):
     """Write-Host [[-Object] <Object>] [-NoNewline] [-Separator <String>]: text straight to the console."""
 
     name = "Write-Host"
+    synopsis = "Writes text straight to the console, not to the pipeline."
+    module = UTILITY
+    examples = (("Write-Host 'Powering on' -NoNewline", "Text without a newline."),)
     parameters = (
         Parameter("Object", OBJECT, position=0, pipeline=True, remaining=True),
         Parameter("NoNewline", SWITCH),
@@ -72,6 +78,12 @@ class ConvertToJson(_Collector):
     One input object becomes a JSON value; several become an array."""
 
     name = "ConvertTo-Json"
+    synopsis = "Converts objects to JSON text (-Depth levels deep)."
+    module = UTILITY
+    examples = (
+        ("Get-VM web01 | ConvertTo-Json", "web01 as a JSON object."),
+        ("Get-VM | ConvertTo-Json -Depth 3 -Compress", "Every VM on one line."),
+    )
     parameters = (
         _input(0, mandatory=True),
         Parameter("Depth", INT32),
@@ -113,6 +125,14 @@ class FormatTable(_Collector):
     """Format-Table [[-Property] <String[]>] [-AutoSize]: a table as text."""
 
     name = "Format-Table"
+    synopsis = "Shows objects as a table (-Property picks the columns; -AutoSize fits them)."
+    module = UTILITY
+    examples = (
+        (
+            "Get-VM | Format-Table Name, NumCpu, MemoryMB -AutoSize",
+            "Three columns, as wide as their widest value.",
+        ),
+    )
     aliases = ("ft",)
     parameters = (Parameter("Property", STRINGS, position=0), Parameter("AutoSize", SWITCH), _input())
 
@@ -125,6 +145,12 @@ class FormatList(_Collector):
     """Format-List [[-Property] <String[]>]: each object as ``Name : value`` lines."""
 
     name = "Format-List"
+    synopsis = "Shows each object as Name : value lines (* for every property)."
+    module = UTILITY
+    examples = (
+        ("Get-VM web01 | Format-List *", "Every property of web01."),
+        ("Get-VM | Format-List Name, Id", "Two properties each."),
+    )
     aliases = ("fl",)
     parameters = (Parameter("Property", STRINGS, position=0), _input())
 
@@ -137,6 +163,9 @@ class OutString(_Collector):
     """Out-String: the default display of the input, as one string."""
 
     name = "Out-String"
+    synopsis = "Converts objects to the text the screen would show."
+    module = UTILITY
+    examples = (("$text = Get-VM | Out-String", "The VM table as one string."),)
     parameters = (_input(),)
 
     def end(self, args: BoundArguments) -> Iterator[object]:
@@ -147,6 +176,9 @@ class OutNull(Cmdlet):
     """Out-Null: discards its input."""
 
     name = "Out-Null"
+    synopsis = "Discards its input."
+    module = CORE
+    examples = (("New-VM web01 | Out-Null", "Creates web01 without showing it."),)
     parameters = (_input(),)
 
 
