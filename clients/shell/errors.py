@@ -60,8 +60,9 @@ class ConversionError(ShellError):
         self.type_name = type_name
 
 
-class ExitRequest(Exception):
-    """``exit N``: stop the script with exit code N."""
+class ExitRequest(BaseException):
+    """``exit N``: stop the script with exit code N (a BaseException: cmdlets running a script block
+    must not mistake it for their own failure)."""
 
     def __init__(self, code: int) -> None:
         super().__init__(code)

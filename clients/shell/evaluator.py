@@ -1,57 +1,67 @@
 """The evaluator: runs statements (yielding output objects) and evaluates expressions.
 
-Each node class has one method, found through a table keyed by class;
-new syntax adds a node class and an entry here.
+An ``Interpreter`` is one scope: it shares the session and console with its
+parent and has its own ``Variables`` (a function call or ``& { }`` runs in a
+child interpreter). Each node class has one handler, found through a table
+keyed by class; loops, ``try`` and the like live in ``controlflow``, functions
+and script-block invocation in ``functions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from clients.shell import cmdlets, nodes, operators, pipeline
+from clients.shell import (
+    casts,
+    cmdlets,
+    controlflow,
+    errorrecord,
+    functions,
+    members,
+    nodes,
+    operators,
+    pipeline,
+)
 from clients.shell.binding import Argument, NamedArgument, PositionalArgument
 from clients.shell.console import Console
 from clients.shell.conversions import to_int32
 from clients.shell.errors import ConversionError, ExitRequest, ShellError
+from clients.shell.hashtable import Hashtable
 from clients.shell.psobject import PSObject
+from clients.shell.scriptblock import ScriptBlock
 from clients.shell.session import Session
 from clients.shell.suggest import not_recognized
+from clients.shell.textops import match
 from clients.shell.values import collect, enumerate_value, is_true, to_string
 from clients.shell.variables import Variables
 from clients.shell.views import server_object
 
 INVALID = "InvalidOperation"
+#: how many error records ``$Error`` keeps
+MAX_ERRORS = 256
+
+_Statement = Callable[["Interpreter", Any], Iterator[object]]
+_Expression = Callable[["Interpreter", Any], object]
 
 
 class Interpreter:
-    """Evaluates syntax trees against one session, console and variable scope."""
+    """Evaluates syntax trees in one scope, against one session and console."""
 
     def __init__(self, session: Session, console: Console, variables: Variables | None = None) -> None:
         self.session = session
         self.console = console
-        self.variables = variables or Variables(
-            {"DefaultVIServer": lambda: server_object(session.server) if session.server else None}
-        )
-        self._statements: dict[type[nodes.Statement], Callable[[Any], Iterator[object]]] = {
-            nodes.Pipeline: self._pipeline,
-            nodes.Assignment: self._assignment,
-            nodes.Exit: self._exit,
-        }
-        self._expressions: dict[type[nodes.Expression], Callable[[Any], object]] = {
-            nodes.Constant: lambda n: n.value,
-            nodes.StringConstant: lambda n: n.value,
-            nodes.ExpandableString: self._expandable,
-            nodes.Variable: lambda n: self.variables.get(n.name),
-            nodes.ArrayLiteral: lambda n: [self.evaluate(item) for item in n.items],
-            nodes.ArrayExpression: lambda n: list(self.run(n.body)),
-            nodes.SubExpression: lambda n: collect(list(self.run(n.body))),
-            nodes.Paren: self._paren,
-            nodes.Member: self._member,
-            nodes.Index: self._index,
-            nodes.Unary: lambda n: operators.unary(n.operator, self.evaluate(n.operand)),
-            nodes.Binary: self._binary,
-        }
+        if variables is None:
+            variables = Variables(
+                {"DefaultVIServer": lambda: server_object(session.server) if session.server else None}
+            )
+            variables.set_local("Error", [])
+            variables.set_local("?", True)
+        self.variables = variables
+
+    def child(self) -> Interpreter:
+        """A new scope inside this one (a function call, ``& { }``)."""
+        return Interpreter(self.session, self.console, self.variables.child())
 
     # -- statements ---------------------------------------------------------------------------
 
@@ -62,39 +72,111 @@ class Interpreter:
 
     def execute(self, statement: nodes.Statement) -> Iterator[object]:
         """Run one statement; its output stream."""
-        return self._statements[type(statement)](statement)
+        return _STATEMENTS[type(statement)](self, statement)
+
+    def statement_value(self, statement: nodes.Statement) -> object:
+        """A statement used as a value, as ``( )`` does: one expression's value, else the output."""
+        if isinstance(statement, nodes.Pipeline) and len(statement.elements) == 1:
+            head = statement.elements[0]
+            if isinstance(head, nodes.Expression):
+                return self.evaluate(head)
+        outputs = list(self.execute(statement))
+        if isinstance(statement, nodes.Assignment):
+            return self.evaluate(statement.target)
+        return collect(outputs)
+
+    def invoke_block(
+        self, block: ScriptBlock, args: Sequence[object], dollar_underscore: object, new_scope: bool
+    ) -> list[object]:
+        """Run a script block defined in this scope (``scriptblock.invoke``); its output."""
+        return functions.invoke_block(self, block, args, dollar_underscore, new_scope)
+
+    def set_status(self, ok: bool) -> None:
+        """``$?``: whether the last command succeeded."""
+        self.variables.root.set_local("?", ok)
+
+    def record_error(self, error: BaseException) -> PSObject:
+        """Add ``error`` to ``$Error`` (newest first), set ``$?`` to false; its error record."""
+        record = errorrecord.error_record(error)
+        errors = self.variables.root.local_value("Error")
+        if isinstance(errors, list):
+            errors.insert(0, record)
+            del errors[MAX_ERRORS:]
+        self.set_status(False)
+        return record
 
     def _pipeline(self, node: nodes.Pipeline) -> Iterator[object]:
         head = node.elements[0]
         stream: Iterator[object]
         if isinstance(head, nodes.Command):
             stream = self._command(head, None)
+        elif isinstance(head, nodes.ScriptCall):
+            stream = self._script_call(head, None)
+        elif isinstance(head, nodes.IncDec) and len(node.elements) == 1:
+            self.evaluate(head)  # $i++ as a statement writes nothing
+            stream = iter(())
         else:
             stream = enumerate_value(self.evaluate(head))
         for element in node.elements[1:]:
-            assert isinstance(element, nodes.Command)
-            stream = self._command(element, stream)
-        return stream
+            if isinstance(element, nodes.Command):
+                stream = self._command(element, stream)
+            elif isinstance(element, nodes.ScriptCall):
+                stream = self._script_call(element, stream)
+        yield from stream
+        self.set_status(True)
 
-    def _command(self, node: nodes.Command, upstream: Iterator[object] | None) -> Iterator[object]:
-        cmdlet = cmdlets.find(node.name)
-        if cmdlet is None:
-            raise not_recognized(node.name, cmdlets.names())
+    def arguments(self, elements: Sequence[nodes.CommandElement]) -> list[Argument]:
+        """A command's arguments, evaluated."""
         arguments: list[Argument] = []
-        for element in node.elements:
+        for element in elements:
             if isinstance(element, nodes.CommandParameter):
                 value = None if element.argument is None else self.evaluate(element.argument)
                 arguments.append(NamedArgument(element.name, value, element.colon))
             else:
                 arguments.append(PositionalArgument(self.evaluate(element)))
+        return arguments
+
+    def _command(self, node: nodes.Command, upstream: Iterator[object] | None) -> Iterator[object]:
+        return self.call_command(node.name, self.arguments(node.elements), upstream)
+
+    def call_command(
+        self, name: str, arguments: list[Argument], upstream: Iterator[object] | None
+    ) -> Iterator[object]:
+        """Run the function or cmdlet called ``name``."""
+        function = self.variables.find_function(name)
+        if isinstance(function, functions.Function):
+            return functions.call(function, arguments, upstream)
+        cmdlet = cmdlets.find(name)
+        if cmdlet is None:
+            raise not_recognized(name, cmdlets.names())
         ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name)
         return pipeline.invoke(cmdlet, ctx, arguments, upstream)
 
+    def _script_call(self, node: nodes.ScriptCall, upstream: Iterator[object] | None) -> Iterator[object]:
+        target = self.evaluate(node.target)
+        arguments = self.arguments(node.elements)
+        if isinstance(target, ScriptBlock):
+            definer = target.scope
+            assert isinstance(definer, Interpreter)
+            scope = self if node.dot else definer.child()
+            return functions.run_body(scope, target.body, arguments, upstream, "ScriptBlock")
+        if isinstance(target, str):
+            return self.call_command(target, arguments, upstream)
+        raise ShellError(
+            f"The expression after '{'.' if node.dot else '&'}' in a pipeline element produced an object "
+            "that was not valid. It must result in a command name, a script block, or a CommandInfo object.",
+            "BadExpression",
+        )
+
     def _assignment(self, node: nodes.Assignment) -> Iterator[object]:
         value = collect(list(self.execute(node.value)))
+        target = node.target
+        if isinstance(target, nodes.Cast):
+            value = casts.cast(target.type_name, value)
+            target = target.operand
         if node.operator != "=":
-            value = operators.binary(node.operator[0], self.evaluate(node.target), value)
-        self.assign(node.target, value)
+            value = operators.binary(node.operator[0], self.evaluate(target), value)
+        self.assign(target, value)
         return iter(())
 
     def _exit(self, node: nodes.Exit) -> Iterator[object]:
@@ -106,20 +188,18 @@ class Interpreter:
                 raise error.labelled(INVALID) from None
         raise ExitRequest(code)
 
+    def _function_definition(self, node: nodes.FunctionDefinition) -> Iterator[object]:
+        functions.define(self, node)
+        return iter(())
+
     def assign(self, target: nodes.Expression, value: object) -> None:
-        """Store ``value`` into a variable or an array element."""
+        """Store ``value`` into a variable, an array element, a hashtable key or a property."""
         if isinstance(target, nodes.Variable):
             self.variables.set(target.name, value)
         elif isinstance(target, nodes.Index):
-            array = self.evaluate(target.target)
-            if not isinstance(array, list):
-                raise ShellError("Unable to index into an object of this type.", INVALID)
-            position = self._position(self.evaluate(target.index), len(array))
-            if position is None:
-                raise ShellError("Index was outside the bounds of the array.", INVALID)
-            array[position] = value
+            members.set_index(self.evaluate(target.target), self.evaluate(target.index), value)
         elif isinstance(target, nodes.Member):
-            raise ShellError(f"'{target.name}' is a ReadOnly property.", INVALID)
+            members.set_member(self.evaluate(target.target), target.name, value)
         else:
             raise ShellError("The assignment expression is not valid.", INVALID)
 
@@ -127,7 +207,7 @@ class Interpreter:
 
     def evaluate(self, expression: nodes.Expression) -> object:
         """The value of one expression."""
-        return self._expressions[type(expression)](expression)
+        return _EXPRESSIONS[type(expression)](self, expression)
 
     def _expandable(self, node: nodes.ExpandableString) -> str:
         return "".join(
@@ -135,68 +215,75 @@ class Interpreter:
         )
 
     def _paren(self, node: nodes.Paren) -> object:
-        statement = node.statement
-        if isinstance(statement, nodes.Pipeline) and len(statement.elements) == 1:
-            head = statement.elements[0]
-            if isinstance(head, nodes.Expression):
-                return self.evaluate(head)
-        outputs = list(self.execute(statement))
-        if isinstance(statement, nodes.Assignment):
-            return self.evaluate(statement.target)
-        return collect(outputs)
-
-    def _member(self, node: nodes.Member) -> object:
-        return member(self.evaluate(node.target), node.name)
+        return self.statement_value(node.statement)
 
     def _index(self, node: nodes.Index) -> object:
-        target = self.evaluate(node.target)
-        index = self.evaluate(node.index)
-        if target is None:
-            raise ShellError("Cannot index into a null array.", INVALID)
-        if isinstance(index, list):
-            return [self._index_one(target, i) for i in index]
-        return self._index_one(target, index)
-
-    def _index_one(self, target: object, index: object) -> object:
-        if isinstance(target, PSObject) and isinstance(index, str):
-            return target.get(index)
-        items: list[object] | str = target if isinstance(target, list | str) else [target]
-        position = self._position(index, len(items))
-        return None if position is None else items[position]
-
-    @staticmethod
-    def _position(index: object, length: int) -> int | None:
-        try:
-            position = to_int32(index)
-        except ConversionError as error:
-            raise error.labelled(INVALID) from None
-        if position < 0:
-            position += length
-        return position if 0 <= position < length else None
+        return members.index(self.evaluate(node.target), self.evaluate(node.index))
 
     def _binary(self, node: nodes.Binary) -> object:
         left = self.evaluate(node.left)
-        if node.operator == "and":
+        operator = node.operator
+        if operator == "and":
             return is_true(left) and is_true(self.evaluate(node.right))
-        if node.operator == "or":
+        if operator == "or":
             return is_true(left) or is_true(self.evaluate(node.right))
-        return operators.binary(node.operator, left, self.evaluate(node.right))
+        right = self.evaluate(node.right)
+        if operator in ("match", "imatch", "cmatch") and not isinstance(left, list | tuple):
+            found = match(left, right, operator == "cmatch")
+            if found is not None:
+                self.variables.set("Matches", found)
+            return found is not None
+        return operators.binary(operator, left, right)
+
+    def _hashtable(self, node: nodes.HashtableLiteral) -> Hashtable:
+        table = Hashtable()
+        for key_node, value_node in node.entries:
+            key = self.evaluate(key_node)
+            if key in table:
+                raise ShellError(
+                    f"Duplicate keys '{to_string(key)}' are not allowed in hash literals.", INVALID
+                )
+            table[key] = self.statement_value(value_node)
+        return table
+
+    def _cast(self, node: nodes.Cast) -> object:
+        return casts.cast(node.type_name, self.evaluate(node.operand))
+
+    def _inc_dec(self, node: nodes.IncDec) -> object:
+        old = self.evaluate(node.target)
+        new = operators.binary(node.operator[0], old, 1)
+        self.assign(node.target, new)
+        return new if node.prefix else old
 
 
 def member(value: object, name: str) -> object:
-    """``value.name``: a property; on an array, the property of each item (member enumeration)."""
-    key = name.lower()
-    if isinstance(value, PSObject) and (value.has(name) or key != "count"):
-        return value.get(name)
-    if isinstance(value, list | tuple):
-        if key in ("count", "length"):
-            return len(value)
-        results: list[object] = []
-        for item in value:
-            results.extend(v for v in enumerate_value(member(item, name)) if v is not None)
-        return collect(results)
-    if key == "count":
-        return 0 if value is None else 1
-    if isinstance(value, str) and key == "length":
-        return len(value)
-    return None
+    """``value.name`` (kept here for callers of the evaluator; see ``members.member``)."""
+    return members.member(value, name)
+
+
+_STATEMENTS: dict[type[nodes.Statement], _Statement] = {
+    nodes.Pipeline: Interpreter._pipeline,
+    nodes.Assignment: Interpreter._assignment,
+    nodes.Exit: Interpreter._exit,
+    nodes.FunctionDefinition: Interpreter._function_definition,
+    **controlflow.STATEMENTS,
+}
+_EXPRESSIONS: dict[type[nodes.Expression], _Expression] = {
+    nodes.Constant: lambda _, n: n.value,
+    nodes.StringConstant: lambda _, n: n.value,
+    nodes.ExpandableString: Interpreter._expandable,
+    nodes.Variable: lambda i, n: i.variables.get(n.name),
+    nodes.ArrayLiteral: lambda i, n: [i.evaluate(item) for item in n.items],
+    nodes.ArrayExpression: lambda i, n: list(i.run(n.body)),
+    nodes.SubExpression: lambda i, n: collect(list(i.run(n.body))),
+    nodes.Paren: Interpreter._paren,
+    nodes.Member: lambda i, n: members.member(i.evaluate(n.target), n.name),
+    nodes.Index: Interpreter._index,
+    nodes.Unary: lambda i, n: operators.unary(n.operator, i.evaluate(n.operand)),
+    nodes.Binary: Interpreter._binary,
+    nodes.ScriptBlockExpression: lambda i, n: ScriptBlock(n.body, n.text, i),
+    nodes.HashtableLiteral: Interpreter._hashtable,
+    nodes.Cast: Interpreter._cast,
+    nodes.TypeLiteral: lambda _, n: casts.TypeName(n.type_name),
+    nodes.IncDec: Interpreter._inc_dec,
+}

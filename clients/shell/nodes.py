@@ -5,8 +5,20 @@
     ├── Statement
     │   ├── Pipeline(elements)                       expr-or-command | command | ...
     │   ├── Assignment(target, operator, value)      $x = <statement>
-    │   └── Exit(value)                              exit [expr]
+    │   ├── Exit(value)                              exit [expr]
+    │   ├── If(clauses, otherwise)                   if (..) { } elseif (..) { } else { }
+    │   ├── ForEach(variable, items, body)           foreach ($x in <pipeline>) { }
+    │   ├── For(init, condition, step, body)         for ($i = 0; $i -lt 3; $i++) { }
+    │   ├── While(condition, body)                   while (..) { }
+    │   ├── DoLoop(body, condition, until)           do { } while (..)   do { } until (..)
+    │   ├── Break / Continue                         break  continue
+    │   ├── Return(value) / Throw(value)             return [pipeline]   throw [pipeline]
+    │   ├── FunctionDefinition(name, body)           function Name($a) { param(..) ... }
+    │   └── Try(body, catches, final)                try { } catch [T] { } finally { }
     ├── Command(name, elements)                      Get-VM web* -Name:x
+    ├── ScriptCall(target, elements, dot)            & $block 1 2   . { }
+    ├── ParameterDecl(name, type_name, default ...)  [int]$b = 2   in param( )
+    ├── ScriptBlockBody(parameters, begin_block, process_block, end_block)
     ├── CommandParameter(name, argument, colon)      -Name / -Confirm:$false
     └── Expression
         ├── Constant(value)                          42  1GB  (numbers)
@@ -20,7 +32,12 @@
         ├── Member(target, name)                     $vm.Name
         ├── Index(target, index)                     $vms[0]
         ├── Unary(operator, operand)                 -x  !x  -not x
-        └── Binary(operator, left, right)            a + b   a -eq b   a -and b
+        ├── Binary(operator, left, right)            a + b   a -eq b   a -and b   1..5
+        ├── ScriptBlockExpression(body, text)        { $_.Name }
+        ├── HashtableLiteral(entries)                @{ Name = 'x'; E = { } }
+        ├── Cast(type_name, operand)                 [int]"5"   [ordered]@{}
+        ├── TypeLiteral(type_name)                   [int]   (after -is / -as)
+        └── IncDec(operator, target, prefix)         $i++   --$i
 
 New syntax (script blocks, if/foreach, hashtables...) adds node classes and an
 evaluator method each; existing nodes do not change.
@@ -73,10 +90,19 @@ class Command(Node):
 
 
 @dataclass(frozen=True)
+class ScriptCall(Node):
+    """``& target args`` (a child scope) or ``. target args`` (``dot``: the current scope)."""
+
+    target: Expression
+    elements: tuple[CommandElement, ...]
+    dot: bool
+
+
+@dataclass(frozen=True)
 class Pipeline(Statement):
     """Elements joined by ``|``; only the first may be an expression."""
 
-    elements: tuple[Command | Expression, ...]
+    elements: tuple[Command | ScriptCall | Expression, ...]
 
 
 @dataclass(frozen=True)
@@ -157,3 +183,130 @@ class Binary(Expression):
     operator: str  # "+", "-", "*", "/", "%", or a dash operator name: "eq", "like", "and" ...
     left: Expression
     right: Expression
+
+
+@dataclass(frozen=True)
+class ParameterDecl(Node):
+    """One parameter in ``param( )``: ``[Parameter(Mandatory)][int]$Count = 2``."""
+
+    name: str
+    type_name: str | None
+    default: Expression | None
+    mandatory: bool = False
+    pipeline: bool = False
+
+
+@dataclass(frozen=True)
+class ScriptBlockBody(Node):
+    """A script block's inside: ``parameters`` is None without ``param( )``.
+
+    Without named blocks, the statements are the ``end`` block."""
+
+    parameters: tuple[ParameterDecl, ...] | None
+    begin_block: StatementList | None
+    process_block: StatementList | None
+    end_block: StatementList | None
+
+
+@dataclass(frozen=True)
+class ScriptBlockExpression(Expression):
+    body: ScriptBlockBody
+    text: str  # the source between the braces
+
+
+@dataclass(frozen=True)
+class HashtableLiteral(Expression):
+    entries: tuple[tuple[Expression, Statement], ...]
+
+
+@dataclass(frozen=True)
+class Cast(Expression):
+    type_name: str
+    operand: Expression
+
+
+@dataclass(frozen=True)
+class TypeLiteral(Expression):
+    type_name: str
+
+
+@dataclass(frozen=True)
+class IncDec(Expression):
+    operator: str  # "++" or "--"
+    target: Expression
+    prefix: bool
+
+
+@dataclass(frozen=True)
+class If(Statement):
+    clauses: tuple[tuple[Statement, StatementList], ...]
+    otherwise: StatementList | None
+
+
+@dataclass(frozen=True)
+class ForEach(Statement):
+    variable: str
+    items: Statement
+    body: StatementList
+
+
+@dataclass(frozen=True)
+class For(Statement):
+    init: Statement | None
+    condition: Statement | None
+    step: Statement | None
+    body: StatementList
+
+
+@dataclass(frozen=True)
+class While(Statement):
+    condition: Statement
+    body: StatementList
+
+
+@dataclass(frozen=True)
+class DoLoop(Statement):
+    body: StatementList
+    condition: Statement
+    until: bool
+
+
+@dataclass(frozen=True)
+class Break(Statement):
+    pass
+
+
+@dataclass(frozen=True)
+class Continue(Statement):
+    pass
+
+
+@dataclass(frozen=True)
+class Return(Statement):
+    value: Statement | None
+
+
+@dataclass(frozen=True)
+class Throw(Statement):
+    value: Statement | None
+
+
+@dataclass(frozen=True)
+class FunctionDefinition(Statement):
+    name: str
+    body: ScriptBlockBody
+
+
+@dataclass(frozen=True)
+class CatchClause(Node):
+    """``catch [T1], [T2] { }``; no types catches everything."""
+
+    types: tuple[str, ...]
+    body: StatementList
+
+
+@dataclass(frozen=True)
+class Try(Statement):
+    body: StatementList
+    catches: tuple[CatchClause, ...]
+    final: StatementList | None

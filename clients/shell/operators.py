@@ -1,8 +1,10 @@
-"""PowerShell's operators on shell values: arithmetic, comparison, -like, -not.
+"""PowerShell's operators on shell values: arithmetic, comparison, -like, -match, -contains, -in,
+-replace, -split, -join, -f, -is, -as, ranges, -not.
 
 Comparisons are case-insensitive unless c-prefixed (``-ceq``); the right operand
 is converted to the left operand's type; an array on the left filters
-(``1,2,3 -gt 1`` is ``2,3``). ``-and``/``-or`` short-circuit and live in the evaluator.
+(``1,2,3 -gt 1`` is ``2,3``; ``-match`` too). ``-and``/``-or`` short-circuit and
+live in the evaluator, which also sets ``$Matches`` after a scalar ``-match``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
+from clients.shell import casts, textops
 from clients.shell.conversions import to_int32, to_number
 from clients.shell.errors import ConversionError, ShellError
 from clients.shell.psobject import PSObject
@@ -145,15 +148,38 @@ _COMPARERS: dict[str, Callable[[object, object, bool], bool]] = {
     "le": lambda a, b, cs: _order(a, b, cs) <= 0,
     "like": lambda a, b, cs: like(to_string(a), to_string(b), cs),
     "notlike": lambda a, b, cs: not like(to_string(a), to_string(b), cs),
+    "match": lambda a, b, cs: textops.match(a, b, cs) is not None,
+    "notmatch": lambda a, b, cs: textops.match(a, b, cs) is None,
+}
+
+
+def _items(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _contains(collection: object, item: object, case_sensitive: bool) -> bool:
+    return any(_equals(element, item, case_sensitive) for element in _items(collection))
+
+
+#: operators whose left side is a collection as a whole (no filtering), or text operators
+_COLLECTION: dict[str, Callable[[object, object, bool], object]] = {
+    "contains": _contains,
+    "notcontains": lambda a, b, cs: not _contains(a, b, cs),
+    "in": lambda a, b, cs: _contains(b, a, cs),
+    "notin": lambda a, b, cs: not _contains(b, a, cs),
+    "replace": textops.replace,
+    "split": textops.split,
 }
 
 
 def compare(operator: str, left: object, right: object) -> object:
     """A comparison operator (``eq``, ``ceq``, ``ilike`` ...); an array on the left is filtered."""
     case_sensitive = False
-    if operator not in _COMPARERS and operator[:1] in ("c", "i"):
+    if operator not in _COMPARERS and operator not in _COLLECTION and operator[:1] in ("c", "i"):
         case_sensitive = operator[0] == "c"
         operator = operator[1:]
+    if operator in _COLLECTION:
+        return _COLLECTION[operator](left, right, case_sensitive)
     test = _COMPARERS[operator]
     if isinstance(left, list | tuple):
         return [item for item in left if test(item, right, case_sensitive)]
@@ -169,19 +195,46 @@ ARITHMETIC: dict[str, Callable[[object, object], object]] = {
 }
 
 
+def value_range(left: object, right: object) -> list[object]:
+    """``left..right``: the integers from one to the other, counting down when ``left`` is larger."""
+    try:
+        first, last = to_int32(left), to_int32(right)
+    except ConversionError as error:
+        raise error.labelled(INVALID) from None
+    if abs(last - first) > 50_000_000:
+        raise ShellError("The range is too large: it may hold at most 50,000,000 numbers.", INVALID)
+    step = 1 if last >= first else -1
+    return list(range(first, last + step, step))
+
+
+_OTHER: dict[str, Callable[[object, object], object]] = {
+    "xor": lambda a, b: is_true(a) != is_true(b),
+    "..": value_range,
+    "join": textops.join,
+    "f": textops.format_operator,
+    "is": lambda a, b: casts.is_type(a, casts.type_argument(b)),
+    "isnot": lambda a, b: not casts.is_type(a, casts.type_argument(b)),
+    "as": lambda a, b: casts.as_type(casts.type_argument(b), a),
+}
+
+
 def binary(operator: str, left: object, right: object) -> object:
     """Apply a non-short-circuit binary operator."""
     if operator in ARITHMETIC:
         return ARITHMETIC[operator](left, right)
-    if operator == "xor":
-        return is_true(left) != is_true(right)
+    if operator in _OTHER:
+        return _OTHER[operator](left, right)
     return compare(operator, left, right)
 
 
 def unary(operator: str, operand: object) -> object:
-    """``-x``, ``+x``, ``!x``, ``-not x``."""
+    """``-x``, ``+x``, ``!x``, ``-not x``, ``-split x``, ``-join x``."""
     if operator in ("!", "not"):
         return not is_true(operand)
+    if operator == "split":
+        return textops.split_whitespace(operand)
+    if operator == "join":
+        return textops.join(operand, "")
     if isinstance(operand, PSObject | list | tuple):
         raise _no_method(operand, "op_UnaryNegation" if operator == "-" else "op_UnaryPlus")
     try:
@@ -193,5 +246,6 @@ def unary(operator: str, operand: object) -> object:
 
 def supports(operator: str) -> bool:
     """Whether ``binary`` implements ``operator``."""
-    base = operator[1:] if operator not in _COMPARERS and operator[:1] in ("c", "i") else operator
-    return operator in ARITHMETIC or operator == "xor" or base in _COMPARERS
+    known = _COMPARERS.keys() | _COLLECTION.keys()
+    base = operator[1:] if operator not in known and operator[:1] in ("c", "i") else operator
+    return operator in ARITHMETIC or operator in _OTHER or base in known

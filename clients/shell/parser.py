@@ -4,20 +4,37 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
 
     script      := statements EOF
     statements  := { ';' | NEWLINE } [ statement { (';' | NEWLINE) statements } ]
-    statement   := 'exit' [expression] | pipeline
-    pipeline    := assignable '=' statement
-                 | (command | expression) { '|' command }
+    statement   := 'exit' [expression] | 'break' | 'continue' | ('return' | 'throw') [pipeline]
+                 | 'if' '(' statement ')' block { 'elseif' '(' statement ')' block } [ 'else' block ]
+                 | 'foreach' '(' VARIABLE 'in' pipeline ')' block
+                 | 'for' '(' [statement] ';' [statement] ';' [statement] ')' block
+                 | 'while' '(' statement ')' block | 'do' block ('while' | 'until') '(' statement ')'
+                 | 'function' NAME [ '(' parameters ')' ] '{' scriptbody '}'
+                 | 'try' block { 'catch' { '[' TYPE ']' [','] } block } [ 'finally' block ]
+                 | pipeline
+    block       := '{' statements '}'
+    scriptbody  := [ 'param' '(' parameters ')' ] ( { ('begin'|'process'|'end') block } | statements )
+    parameters  := [ parameter { ',' parameter } ]
+    parameter   := { '[' TYPE-OR-ATTRIBUTE ']' } VARIABLE [ '=' expression ]
+    pipeline    := assignable ('=' | '+=' | ...) statement
+                 | (command | call | expression) { '|' (command | call) }
+    call        := ('&' | '.') primary { PARAMETER [argument] | arguments }
     command     := WORD { PARAMETER [argument] | arguments }
     arguments   := argument { ',' argument }           (command mode)
     expression  := logical
     logical     := comparison { (-and | -or | -xor) comparison }
-    comparison  := additive { (-eq | -like | ...) additive }
+    comparison  := additive { (-eq | -like | -match | -contains | -in | -replace | -split | -join
+                                | -is | -as ...) additive }
     additive    := multiplicative { ('+' | '-') multiplicative }
-    multiplicative := array { ('*' | '/' | '%') array }
+    multiplicative := format { ('*' | '/' | '%') format }
+    format      := range { -f range }
+    range       := array [ '..' array ]
     array       := unary { ',' unary }
-    unary       := ('-' | '+' | '!' | -not) unary | postfix
-    postfix     := primary { '.' NAME | '[' expression ']' }     (no blank before '.' or '[')
+    unary       := ('-' | '+' | '!' | -not | -split | -join) unary | ('++' | '--') unary
+                 | '[' TYPE ']' unary | postfix
+    postfix     := primary { '.' NAME | '[' expression ']' } [ '++' | '--' ]  (no blank before '.' '[')
     primary     := NUMBER | STRING | VARIABLE | '(' statement ')' | '$(' statements ')' | '@(' statements ')'
+                 | '{' scriptbody '}' | '@{' { key '=' statement (';' | NEWLINE) } '}' | '[' TYPE ']'
 """
 
 from __future__ import annotations
@@ -28,9 +45,10 @@ from clients.shell import nodes
 from clients.shell.errors import ParseError
 from clients.shell.lexer import Kind, Lexer, Mode, SubexpressionPart, Token, VariablePart
 
+_CASED = ("eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch", "contains",
+          "notcontains", "in", "notin", "replace", "split")  # fmt: skip
 _COMPARISON = frozenset(
-    {"eq", "ne", "gt", "ge", "lt", "le", "like", "notlike"}
-    | {p + op for op in ("eq", "ne", "gt", "ge", "lt", "le", "like", "notlike") for p in ("c", "i")}
+    {*_CASED, "join", "is", "isnot", "as"} | {p + op for op in _CASED for p in ("c", "i")}
 )
 _LOGICAL = frozenset({"and", "or", "xor"})
 _ADDITIVE = {Kind.PLUS: "+", Kind.MINUS: "-"}
@@ -39,7 +57,17 @@ _UNARY = {Kind.MINUS: "-", Kind.PLUS: "+", Kind.EXCLAIM: "!"}
 _STATEMENT_END = frozenset({Kind.NEWLINE, Kind.SEMI, Kind.EOF, Kind.RPAREN, Kind.RBRACE})
 _COMMAND_END = _STATEMENT_END | {Kind.PIPE}
 #: keywords that start a statement; each is parsed by the method named here
-_KEYWORDS = {"exit": "_exit"}
+_KEYWORDS = {
+    "exit": "_exit", "if": "_if", "foreach": "_foreach", "for": "_for", "while": "_while", "do": "_do",
+    "break": "_break", "continue": "_continue", "return": "_return", "throw": "_throw",
+    "function": "_function", "filter": "_function", "try": "_try",
+}  # fmt: skip
+_NAMED_BLOCKS = ("begin", "process", "end")
+#: tokens that may follow a type literal to make it a cast: ``[int]"5"``, ``[int]$x``
+_CAST_OPERAND = frozenset(
+    {Kind.NUMBER, Kind.STRING, Kind.EXPANDABLE, Kind.VARIABLE, Kind.LPAREN, Kind.DOLLAR_PAREN,
+     Kind.AT_PAREN, Kind.AT_BRACE, Kind.LBRACKET}
+)  # fmt: skip
 _RESERVED = frozenset(
     {"begin", "break", "catch", "class", "continue", "data", "do", "dynamicparam", "else", "elseif", "end",
      "enum", "filter", "finally", "for", "foreach", "function", "if", "param", "process", "return",
@@ -141,17 +169,318 @@ class Parser:
         value = None if self.peek(Mode.COMMAND).kind in _COMMAND_END else self.expression()
         return nodes.Exit(start, self.pos, value)
 
+    # -- control flow -------------------------------------------------------------------------
+
+    def block(self, message: str) -> nodes.StatementList:
+        """``{ statements }``; blank lines may come before the ``{``."""
+        self.skip_newlines()
+        self.expect(Kind.LBRACE, message, Mode.COMMAND)
+        body = self.statements()
+        self.expect(Kind.RBRACE, "Missing closing '}' in statement block or type definition.", Mode.COMMAND)
+        return body
+
+    def condition(self, keyword: str) -> nodes.Statement:
+        """``( statement )`` after ``if``, ``while`` ..."""
+        self.skip_newlines()
+        self.expect(Kind.LPAREN, f"Missing '(' after '{keyword}' in {keyword} statement.", Mode.COMMAND)
+        self.skip_newlines()
+        token = self.peek(Mode.COMMAND)
+        if token.kind in _STATEMENT_END:
+            raise self.error(f"Missing condition in {keyword} statement after '{keyword} ('.", token)
+        statement = self.statement()
+        self.skip_newlines()
+        self.expect(
+            Kind.RPAREN, f"Missing closing ')' after expression in '{keyword}' statement.", Mode.COMMAND
+        )
+        return statement
+
+    def _keyword_after_newlines(self, *words: str) -> str | None:
+        """The next word if it is one of ``words`` (consumed, blank lines before it too), else None."""
+        saved = self.pos
+        self.skip_newlines()
+        token = self.peek(Mode.COMMAND)
+        if token.kind is Kind.GENERIC and token.value.lower() in words:
+            self.take(Mode.COMMAND)
+            return token.value.lower()
+        self.pos = saved
+        return None
+
+    def _if(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        clauses = [(self.condition("if"), self.block("Missing statement block after if ( condition )."))]
+        otherwise = None
+        while True:
+            word = self._keyword_after_newlines("elseif", "else")
+            if word == "elseif":
+                condition = self.condition("elseif")
+                clauses.append((condition, self.block("Missing statement block after elseif ( condition ).")))
+                continue
+            if word == "else":
+                otherwise = self.block("Missing statement block after 'else' keyword.")
+            return nodes.If(start, self.pos, tuple(clauses), otherwise)
+
+    def _foreach(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        self.skip_newlines()
+        self.expect(Kind.LPAREN, "Missing opening '(' after keyword 'foreach'.", Mode.COMMAND)
+        self.skip_newlines()
+        variable = self.expect(Kind.VARIABLE, "Missing variable name after foreach.", Mode.COMMAND)
+        self.skip_newlines()
+        keyword = self.peek(Mode.COMMAND)
+        if keyword.kind is not Kind.GENERIC or keyword.value.lower() != "in":
+            raise self.error("Missing 'in' after variable in foreach loop.", keyword)
+        self.take(Mode.COMMAND)
+        self.skip_newlines()
+        token = self.peek(Mode.COMMAND)
+        if token.kind in _STATEMENT_END:
+            raise self.error("Missing foreach loop collection expression after 'in'.", token)
+        items = self.pipeline()
+        self.skip_newlines()
+        self.expect(Kind.RPAREN, "Missing closing ')' after expression in 'foreach' statement.", Mode.COMMAND)
+        body = self.block("Missing statement body in foreach loop.")
+        return nodes.ForEach(start, self.pos, variable.value, items, body)
+
+    def _for(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        self.skip_newlines()
+        self.expect(Kind.LPAREN, "Missing opening '(' after keyword 'for'.", Mode.COMMAND)
+        parts: list[nodes.Statement | None] = []
+        for closer in (Kind.SEMI, Kind.SEMI, Kind.RPAREN):
+            self.skip_newlines()
+            token = self.peek(Mode.COMMAND)
+            parts.append(None if token.kind is closer else self.statement())
+            self.skip_newlines()
+            self.expect(closer, f"Missing '{closer.value}' in the for loop header.", Mode.COMMAND)
+        body = self.block("Missing statement body in for loop.")
+        return nodes.For(start, self.pos, parts[0], parts[1], parts[2], body)
+
+    def _while(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        condition = self.condition("while")
+        body = self.block("Missing statement body in while loop.")
+        return nodes.While(start, self.pos, condition, body)
+
+    def _do(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        body = self.block("Missing statement body in do loop.")
+        word = self._keyword_after_newlines("while", "until")
+        if word is None:
+            raise self.error("Missing while or until keyword in do loop.", self.peek(Mode.COMMAND))
+        condition = self.condition(word)
+        return nodes.DoLoop(start, self.pos, body, condition, until=word == "until")
+
+    def _break(self) -> nodes.Statement:
+        token = self.take(Mode.COMMAND)
+        self._no_label(token.value)
+        return nodes.Break(token.start, self.pos)
+
+    def _continue(self) -> nodes.Statement:
+        token = self.take(Mode.COMMAND)
+        self._no_label(token.value)
+        return nodes.Continue(token.start, self.pos)
+
+    def _no_label(self, keyword: str) -> None:
+        token = self.peek(Mode.COMMAND)
+        if token.kind not in _COMMAND_END:
+            raise self.error(f"Loop labels after '{keyword}' are not supported by this shell yet.", token)
+
+    def _optional_pipeline(self) -> nodes.Statement | None:
+        return None if self.peek(Mode.COMMAND).kind in _COMMAND_END else self.pipeline()
+
+    def _return(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        value = self._optional_pipeline()
+        return nodes.Return(start, self.pos, value)
+
+    def _throw(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        value = self._optional_pipeline()
+        return nodes.Throw(start, self.pos, value)
+
+    def _function(self) -> nodes.Statement:
+        keyword = self.take(Mode.COMMAND)
+        start = keyword.start
+        name = self.peek(Mode.COMMAND)
+        if name.kind is not Kind.GENERIC or name.value.lower() in _RESERVED:
+            raise self.error("Missing name after function keyword.", name)
+        self.take(Mode.COMMAND)
+        parameters: tuple[nodes.ParameterDecl, ...] | None = None
+        if self.peek(Mode.COMMAND).kind is Kind.LPAREN:
+            self.take(Mode.COMMAND)
+            parameters = self.parameter_list()
+        self.skip_newlines()
+        brace = self.expect(Kind.LBRACE, "Missing function body in function declaration.", Mode.COMMAND)
+        body = self.script_body(brace.start)
+        if keyword.value.lower() == "filter" and body.begin_block is body.process_block is None:
+            body = nodes.ScriptBlockBody(body.start, body.end, body.parameters, None, body.end_block, None)
+        if parameters is not None:
+            if body.parameters is not None:
+                raise self.error(
+                    "A function cannot use both a parameter list after its name and a param block.", name
+                )
+            body = nodes.ScriptBlockBody(
+                body.start, body.end, parameters, body.begin_block, body.process_block, body.end_block
+            )
+        return nodes.FunctionDefinition(start, self.pos, name.value, body)
+
+    def _try(self) -> nodes.Statement:
+        start = self.take(Mode.COMMAND).start
+        body = self.block("Missing statement block after 'try'.")
+        catches: list[nodes.CatchClause] = []
+        final = None
+        while self._keyword_after_newlines("catch"):
+            clause_start = self.pos
+            types: list[str] = []
+            while (token := self.peek(Mode.COMMAND)).kind is Kind.GENERIC and token.value.startswith("["):
+                if not token.value.endswith("]") or len(token.value) < 3:
+                    raise self.error("Missing type name after '['.", token)
+                types.append(token.value[1:-1].strip())
+                self.take(Mode.COMMAND)
+                if self.peek(Mode.COMMAND).kind is Kind.COMMA:
+                    self.take(Mode.COMMAND)
+                    self.skip_newlines()
+            clause = self.block("Missing statement block in catch block.")
+            catches.append(nodes.CatchClause(clause_start, self.pos, tuple(types), clause))
+        if self._keyword_after_newlines("finally"):
+            final = self.block("Missing statement block after 'finally'.")
+        if not catches and final is None:
+            raise self.error(
+                "The Try statement is missing its Catch or Finally block.", self.peek(Mode.COMMAND)
+            )
+        return nodes.Try(start, self.pos, body, tuple(catches), final)
+
+    # -- script blocks and parameters ---------------------------------------------------------
+
+    def script_body(self, brace: int) -> nodes.ScriptBlockBody:
+        """What follows a ``{`` up to and including its ``}``: optional ``param( )``, then statements."""
+        self._skip_separators()
+        parameters = None
+        token = self.peek(Mode.COMMAND)
+        if token.kind is Kind.GENERIC and token.value.lower() == "param":
+            self.take(Mode.COMMAND)
+            self.skip_newlines()
+            self.expect(Kind.LPAREN, "Missing '(' after 'param'.", Mode.COMMAND)
+            parameters = self.parameter_list()
+            self._skip_separators()
+        named: dict[str, nodes.StatementList] = {}
+        while (
+            token := self.peek(Mode.COMMAND)
+        ).kind is Kind.GENERIC and token.value.lower() in _NAMED_BLOCKS:
+            saved = self.pos
+            self.take(Mode.COMMAND)
+            self.skip_newlines()
+            if self.peek(Mode.COMMAND).kind is not Kind.LBRACE:
+                self.pos = saved
+                break
+            named[token.value.lower()] = self.block("Missing statement block.")
+            self._skip_separators()
+        end_block = None if named else self.statements()
+        if named and self.peek(Mode.COMMAND).kind is not Kind.RBRACE:
+            raise self.error(
+                "Unexpected token in script block: only begin, process and end blocks may follow them.",
+                self.peek(Mode.COMMAND),
+            )
+        close = self.peek(Mode.COMMAND)
+        if close.kind is not Kind.RBRACE:
+            raise self.error("Missing closing '}' in statement block or type definition.", close)
+        self.take(Mode.COMMAND)
+        if named:
+            end_block = named.get("end")
+        return nodes.ScriptBlockBody(
+            brace, self.pos, parameters, named.get("begin"), named.get("process"), end_block
+        )
+
+    def _skip_separators(self) -> None:
+        while self.peek(Mode.COMMAND).kind in (Kind.NEWLINE, Kind.SEMI):
+            self.take(Mode.COMMAND)
+
+    def parameter_list(self) -> tuple[nodes.ParameterDecl, ...]:
+        """Parameters after ``(`` up to and including ``)``."""
+        parameters: list[nodes.ParameterDecl] = []
+        self.skip_newlines()
+        if self.peek(Mode.COMMAND).kind is Kind.RPAREN:
+            self.take(Mode.COMMAND)
+            return ()
+        while True:
+            self.skip_newlines()
+            parameters.append(self.parameter())
+            self.skip_newlines()
+            token = self.peek(Mode.COMMAND)
+            if token.kind is Kind.COMMA:
+                self.take(Mode.COMMAND)
+                continue
+            if token.kind is Kind.RPAREN:
+                self.take(Mode.COMMAND)
+                return tuple(parameters)
+            raise self.error("Missing ')' in function parameter list.", token)
+
+    def parameter(self) -> nodes.ParameterDecl:
+        start = self.pos
+        type_name = None
+        mandatory = pipeline = False
+        while self.peek().kind is Kind.LBRACKET:
+            text = self.bracket_text()
+            self.skip_newlines()
+            name, _, arguments = text.partition("(")
+            if not arguments:
+                type_name = text
+                continue
+            if name.strip().lower() != "parameter":
+                continue  # other attributes ([ValidateNotNull()] ...) are accepted and not enforced
+            for item in arguments.rstrip(")").split(","):
+                key, _, value = item.partition("=")
+                on = value.strip().lower() not in ("$false", "0")
+                if key.strip().lower() == "mandatory":
+                    mandatory = on
+                elif key.strip().lower() in ("valuefrompipeline", "valuefrompipelinebypropertyname"):
+                    pipeline = on
+        variable = self.peek()
+        if variable.kind is not Kind.VARIABLE:
+            raise self.error("Missing parameter name: a parameter is written as $Name.", variable)
+        self.take()
+        default = None
+        assign = self.peek()
+        if assign.kind is Kind.ASSIGN and assign.value == "=":
+            self.take()
+            self.skip_newlines()
+            default = self.expression()
+        return nodes.ParameterDecl(start, self.pos, variable.value, type_name, default, mandatory, pipeline)
+
+    def bracket_text(self) -> str:
+        """The text inside ``[ ... ]`` starting at the next ``[`` (nested brackets and parentheses kept)."""
+        start = self.lexer.skip_trivia(self.pos)
+        depth = 0
+        i = start
+        while True:
+            c = self.lexer.char(i)
+            if c == "" or c in "\r\n":
+                raise self.error("Missing ']' after type name.", self.lexer.scan(i, Mode.EXPRESSION))
+            if c in "[(":
+                depth += 1
+            elif c in "])":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        text = self.lexer.source[start + 1 : i].strip()
+        if not text:
+            raise self.error("Missing type name after '['.", self.peek())
+        self.pos = i + 1
+        return text
+
     def pipeline(self) -> nodes.Statement:
         start = self.pos
         first = self.peek(Mode.COMMAND)
-        head: nodes.Command | nodes.Expression
-        if self._starts_command(first):
+        head: nodes.Command | nodes.ScriptCall | nodes.Expression
+        if self._starts_call(first):
+            head = self.call()
+        elif self._starts_command(first):
             head = self.command()
         else:
             head = self.expression()
             assign = self.peek()
             if assign.kind is Kind.ASSIGN:
-                if not isinstance(head, nodes.Variable | nodes.Member | nodes.Index):
+                if not isinstance(head, nodes.Variable | nodes.Member | nodes.Index | nodes.Cast):
                     raise self.error("The assignment expression is not valid.", assign)
                 self.take()
                 self.skip_newlines()
@@ -159,13 +488,16 @@ class Parser:
                     raise self.error(f"Missing expression after '{assign.value}'.", self.peek(Mode.COMMAND))
                 value = self.statement()
                 return nodes.Assignment(start, self.pos, head, assign.value, value)
-        elements: list[nodes.Command | nodes.Expression] = [head]
+        elements: list[nodes.Command | nodes.ScriptCall | nodes.Expression] = [head]
         while self.peek(Mode.COMMAND).kind is Kind.PIPE:
             self.take(Mode.COMMAND)
             self.skip_newlines()
             token = self.peek(Mode.COMMAND)
             if token.kind in _COMMAND_END:
                 raise self.error("An empty pipe element is not allowed.", token)
+            if self._starts_call(token):
+                elements.append(self.call())
+                continue
             if not self._starts_command(token):
                 raise self.error("Expressions are only allowed as the first element of a pipeline.", token)
             elements.append(self.command())
@@ -179,10 +511,28 @@ class Parser:
             token.kind is Kind.GENERIC and first not in ("", "$", "-", "+", "!", "[") and not first.isdigit()
         )
 
+    @staticmethod
+    def _starts_call(token: Token) -> bool:
+        """``& target`` or ``. target`` (dot-sourcing: a lone dot followed by a blank)."""
+        return token.kind is Kind.AMP or (token.kind is Kind.GENERIC and token.value == ".")
+
     # -- commands -----------------------------------------------------------------------------
 
     def command(self) -> nodes.Command:
         name = self.take(Mode.COMMAND)
+        return nodes.Command(name.start, self.pos, name.value, self.command_elements())
+
+    def call(self) -> nodes.ScriptCall:
+        operator = self.take(Mode.COMMAND)
+        token = self.peek(Mode.COMMAND)
+        if token.kind in _COMMAND_END:
+            raise self.error(f"Missing expression after '{operator.text}'.", token)
+        target = self.command_argument()
+        return nodes.ScriptCall(
+            operator.start, self.pos, target, self.command_elements(), operator.text == "."
+        )
+
+    def command_elements(self) -> tuple[nodes.CommandElement, ...]:
         elements: list[nodes.CommandElement] = []
         while True:
             token = self.peek(Mode.COMMAND)
@@ -202,7 +552,7 @@ class Parser:
                 )
             else:
                 elements.append(self.command_arguments())
-        return nodes.Command(name.start, self.pos, name.value, tuple(elements))
+        return tuple(elements)
 
     def command_arguments(self) -> nodes.Expression:
         start = self.pos
@@ -256,7 +606,19 @@ class Parser:
         return self._binary_loop(self.multiplicative, lambda t: _ADDITIVE.get(t.kind))
 
     def multiplicative(self) -> nodes.Expression:
-        return self._binary_loop(self.array, lambda t: _MULTIPLICATIVE.get(t.kind))
+        return self._binary_loop(self.format, lambda t: _MULTIPLICATIVE.get(t.kind))
+
+    def format(self) -> nodes.Expression:
+        return self._binary_loop(self.range, lambda t: _dash_operator(t, {"f"}))
+
+    def range(self) -> nodes.Expression:
+        start = self.pos
+        left = self.array()
+        if self.peek().kind is not Kind.DOTDOT:
+            return left
+        self.take()
+        self.skip_newlines()
+        return nodes.Binary(start, self.pos, "..", left, self.array())
 
     def array(self) -> nodes.Expression:
         start = self.pos
@@ -269,12 +631,36 @@ class Parser:
 
     def unary(self) -> nodes.Expression:
         token = self.peek()
-        operator = _UNARY.get(token.kind) or ("not" if _dash_operator(token, {"not"}) else None)
+        if token.kind in (Kind.PLUS, Kind.MINUS) and self.lexer.char(token.end) == token.text:
+            self.pos = token.end + 1
+            operand = self.unary()
+            if not isinstance(operand, nodes.Variable | nodes.Member | nodes.Index):
+                raise self.error(
+                    f"The '{token.text * 2}' operator works only on variables or on properties.", token
+                )
+            return nodes.IncDec(token.start, self.pos, token.text * 2, operand, prefix=True)
+        operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join"})
         if operator is None:
+            if token.kind is Kind.LBRACKET:
+                return self.postfix(self.type_expression())
             return self.postfix(self.primary(Mode.EXPRESSION))
         self.take()
         operand = self.unary()
         return nodes.Unary(token.start, self.pos, operator, operand)
+
+    def type_expression(self) -> nodes.Expression:
+        """``[type]``: a cast when an operand follows (``[int]"5"``), else a type literal."""
+        start = self.pos
+        text = self.bracket_text()
+        if self.lexer.source.startswith("::", self.pos):
+            raise self.error(
+                "Static members ([type]::Name) are not supported by this shell yet.", self.peek()
+            )
+        following = self.peek()
+        if following.kind in _CAST_OPERAND or (following.kind is Kind.LBRACE and not following.spaced):
+            operand = self.unary()
+            return nodes.Cast(start, self.pos, text, operand)
+        return nodes.TypeLiteral(start, self.pos, text)
 
     def postfix(self, target: nodes.Expression) -> nodes.Expression:
         """Member access and indexing; they must follow the target without blanks."""
@@ -293,8 +679,15 @@ class Parser:
                 self.skip_newlines()
                 self.expect(Kind.RBRACKET, "Array index expression is missing or not valid.")
                 target = nodes.Index(target.start, self.pos, target, index)
+            elif c in "+-" and c and self.lexer.char(self.pos + 1) == c and self._assignable(target):
+                self.pos += 2
+                return nodes.IncDec(target.start, self.pos, c * 2, target, prefix=False)
             else:
                 return target
+
+    @staticmethod
+    def _assignable(target: nodes.Expression) -> bool:
+        return isinstance(target, nodes.Variable | nodes.Member | nodes.Index)
 
     def primary(self, mode: Mode) -> nodes.Expression:
         token = self.peek(mode)
@@ -329,14 +722,48 @@ class Parser:
             node = nodes.SubExpression if kind is Kind.DOLLAR_PAREN else nodes.ArrayExpression
             return node(token.start, self.pos, body)
         if kind is Kind.AT_BRACE:
-            raise self.error("Hash literals (@{ }) are not supported by this shell yet.", token)
+            self.take(mode)
+            return self.hashtable(token.start)
         if kind is Kind.LBRACE:
-            raise self.error("Script blocks ({ }) are not supported by this shell yet.", token)
+            self.take(mode)
+            block = self.script_body(token.start)
+            text = self.lexer.source[token.end : self.pos - 1]
+            return nodes.ScriptBlockExpression(token.start, self.pos, block, text)
         if kind is Kind.LBRACKET:
-            raise self.error("Type literals ([type]) are not supported by this shell yet.", token)
+            return self.type_expression()
         if kind in _COMMAND_END or kind is Kind.COMMA:
             raise self.error("You must provide a value expression here.", token)
         raise self.unexpected(token)
+
+    def hashtable(self, start: int) -> nodes.HashtableLiteral:
+        """The entries after ``@{`` up to and including ``}``."""
+        entries: list[tuple[nodes.Expression, nodes.Statement]] = []
+        while True:
+            self._skip_separators()
+            token = self.peek()
+            if token.kind is Kind.RBRACE:
+                self.take()
+                return nodes.HashtableLiteral(start, self.pos, tuple(entries))
+            if token.kind is Kind.EOF:
+                raise self.error("Missing closing '}' in statement block or type definition.", token)
+            key: nodes.Expression
+            if token.kind is Kind.GENERIC and (token.value[:1].isalpha() or token.value[:1] == "_"):
+                self.take()
+                key = nodes.StringConstant(token.start, token.end, token.value, quoted=False)
+            else:
+                key = self.unary()
+            assign = self.peek()
+            if assign.kind is not Kind.ASSIGN or assign.value != "=":
+                raise self.error("Missing '=' operator after key in hash literal.", assign)
+            self.take()
+            self.skip_newlines()
+            value_token = self.peek(Mode.COMMAND)
+            if value_token.kind in _STATEMENT_END:
+                raise self.error("Missing statement after '=' in hash literal.", value_token)
+            entries.append((key, self.statement()))
+            after = self.peek(Mode.COMMAND)
+            if after.kind not in (Kind.SEMI, Kind.NEWLINE, Kind.RBRACE):
+                raise self.error("Missing '}' or ';' after a hash literal entry.", after)
 
     def _expandable(self, token: Token) -> nodes.Expression:
         parts: list[str | nodes.Expression] = []

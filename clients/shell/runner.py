@@ -8,6 +8,7 @@ import traceback
 from clients.shell.console import Console
 from clients.shell.errors import ExitRequest, ParseError, ShellError
 from clients.shell.evaluator import Interpreter
+from clients.shell.flow import BreakSignal, ContinueSignal, ReturnSignal
 from clients.shell.formatting import format_default
 from clients.shell.nodes import StatementList
 from clients.shell.parser import parse
@@ -26,6 +27,11 @@ class OutputSink:
         self.pending: list[PSObject] = []
 
     def add(self, obj: object) -> None:
+        if isinstance(obj, dict):  # a hashtable shows as a Name / Value table
+            self.flush()
+            entries = [PSObject("HashtableEntry", [("Name", k), ("Value", v)]) for k, v in obj.items()]
+            self.console.write(format_default(entries))
+            return
         if isinstance(obj, PSObject):
             if self.pending and self.pending[0].type_name != obj.type_name:
                 self.flush()
@@ -60,7 +66,9 @@ class Runner:
             return request.code
 
     def execute(self, body: StatementList) -> int:
-        """Run parsed statements until the first error; ``ExitRequest`` propagates."""
+        """Run parsed statements until the first error; ``ExitRequest`` propagates.
+
+        ``return`` (or ``break``/``continue`` outside a loop) ends the script quietly."""
         for statement in body.statements:
             sink = OutputSink(self.console)
             try:
@@ -74,12 +82,16 @@ class Runner:
                 sink.flush()
                 self.report(fault, str(fault))
                 return 1
+            except (BreakSignal, ContinueSignal, ReturnSignal):
+                return 0
             finally:
                 sink.flush()
         return 0
 
     def report(self, error: BaseException, line: str) -> None:
-        """Print the error line (and, with PYESX_DEBUG set, the Python traceback behind it)."""
+        """Print the error line (and, with PYESX_DEBUG set, the Python traceback behind it);
+        the error goes to ``$Error``."""
+        self.interpreter.record_error(error)
         if os.environ.get(DEBUG_ENV):
             cause = error.__cause__ or error
             self.console.error("".join(traceback.format_exception(cause)).rstrip())

@@ -1,4 +1,9 @@
-"""Shell variables: case-insensitive names, constants ($true $false $null), $env:, computed variables."""
+"""Shell variables: case-insensitive names, constants ($true $false $null), $env:, computed variables.
+
+Scopes nest: a function call or ``& { }`` runs in a child ``Variables`` whose
+reads fall through to the parent and whose writes stay local, as in PowerShell;
+``$global:x`` and ``$script:x`` name the outermost scope.
+"""
 
 from __future__ import annotations
 
@@ -9,50 +14,133 @@ from clients.shell.errors import ShellError
 from clients.shell.values import to_string
 
 _CONSTANTS: dict[str, object] = {"true": True, "false": False, "null": None}
-_SCOPES = ("global:", "script:", "local:", "private:")
+_GLOBAL = ("global:", "script:")
+_LOCAL = ("local:", "private:")
+_MISSING = object()
 
 
 class Variables:
-    """One scope of variables (script blocks and functions will add child scopes)."""
+    """One scope of variables; ``parent`` is the enclosing scope (None for the global scope)."""
 
-    def __init__(self, computed: Mapping[str, Callable[[], object]] | None = None) -> None:
+    def __init__(
+        self, computed: Mapping[str, Callable[[], object]] | None = None, parent: Variables | None = None
+    ) -> None:
         self._values: dict[str, object] = {}
+        self.parent = parent
         #: read-only variables whose value is computed on read, e.g. $DefaultVIServer
         self._computed = {name.lower(): fn for name, fn in (computed or {}).items()}
+        #: functions defined in this scope, by lower-case name
+        self.functions: dict[str, object] = {}
 
-    @staticmethod
-    def _key(name: str) -> str:
+    @property
+    def root(self) -> Variables:
+        """The global scope."""
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def child(self) -> Variables:
+        """A new scope inside this one."""
+        return Variables(parent=self)
+
+    def _key(self, name: str) -> tuple[Variables, str, bool]:
+        """The scope to start from, the bare lower-case name, and whether the lookup stays local."""
         key = name.lower()
-        for scope in _SCOPES:
-            if key.startswith(scope):
-                return key[len(scope) :]
-        return key
+        for prefix in _GLOBAL:
+            if key.startswith(prefix):
+                return self.root, key[len(prefix) :], True
+        for prefix in _LOCAL:
+            if key.startswith(prefix):
+                return self, key[len(prefix) :], True
+        return self, key, False
+
+    def _lookup(self, key: str) -> object:
+        scope: Variables | None = self
+        while scope is not None:
+            if key in scope._computed:
+                return scope._computed[key]()
+            value = scope._values.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
+            scope = scope.parent
+        return _MISSING
 
     def get(self, name: str) -> object:
-        """The value of ``$name``; undefined variables are $null."""
-        key = self._key(name)
+        """The value of ``$name`` (this scope, then the enclosing ones); undefined variables are $null."""
+        scope, key, _ = self._key(name)
         if key.startswith("env:"):
-            return os.environ.get(name[4:])
+            return os.environ.get(name[name.lower().index("env:") + 4 :])
         if key in _CONSTANTS:
             return _CONSTANTS[key]
-        if key in self._computed:
-            return self._computed[key]()
-        return self._values.get(key)
+        value = scope._lookup(key)
+        return None if value is _MISSING else value
+
+    def defined(self, name: str) -> bool:
+        """Whether ``$name`` has a value in this scope or an enclosing one."""
+        scope, key, _ = self._key(name)
+        return key in _CONSTANTS or scope._lookup(key) is not _MISSING
 
     def set(self, name: str, value: object) -> None:
-        """``$name = value``; assigning to $null discards the value."""
-        key = self._key(name)
+        """``$name = value`` in this scope; assigning to $null discards the value."""
+        scope, key, _ = self._key(name)
         if key == "null":
             return
-        if key in _CONSTANTS or key in self._computed:
+        if key in _CONSTANTS or scope._computed_anywhere(key):
             raise ShellError(
                 f"Cannot overwrite variable {name} because it is read-only or constant.",
                 "SessionStateUnauthorizedAccess",
             )
         if key.startswith("env:"):
+            variable = name[name.lower().index("env:") + 4 :]
             if value is None or value == "":
-                os.environ.pop(name[4:], None)
+                os.environ.pop(variable, None)
             else:
-                os.environ[name[4:]] = to_string(value)
+                os.environ[variable] = to_string(value)
             return
-        self._values[key] = value
+        scope._values[key] = value
+
+    def _computed_anywhere(self, key: str) -> bool:
+        scope: Variables | None = self
+        while scope is not None:
+            if key in scope._computed:
+                return True
+            scope = scope.parent
+        return False
+
+    def set_local(self, name: str, value: object) -> None:
+        """Bind ``$name`` in this very scope (parameters, ``$_``), bypassing the read-only checks."""
+        self._values[name.lower()] = value
+
+    def remove_local(self, name: str) -> None:
+        """Forget ``$name`` in this scope (the enclosing scopes' value shows again)."""
+        self._values.pop(name.lower(), None)
+
+    def local_value(self, name: str) -> object:
+        """The value bound in this very scope, or the ``MISSING`` marker."""
+        return self._values.get(name.lower(), _MISSING)
+
+    def save(self, *names: str) -> dict[str, object]:
+        """This scope's own bindings of ``names`` (for ``restore``)."""
+        return {name: self.local_value(name) for name in names}
+
+    def restore(self, saved: dict[str, object]) -> None:
+        """Put back bindings taken with ``save`` (names that were unbound become unbound again)."""
+        for name, value in saved.items():
+            if value is _MISSING:
+                self.remove_local(name)
+            else:
+                self.set_local(name, value)
+
+    def find_function(self, name: str) -> object | None:
+        """The function called ``name`` in this scope or an enclosing one."""
+        key = name.lower()
+        scope: Variables | None = self
+        while scope is not None:
+            if key in scope.functions:
+                return scope.functions[key]
+            scope = scope.parent
+        return None
+
+
+MISSING = _MISSING

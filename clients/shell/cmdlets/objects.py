@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -255,40 +254,11 @@ _WHERE_OPERATORS = {
 }  # fmt: skip
 
 
-def _match(left: object, right: object, case_sensitive: bool) -> bool:
-    flags = 0 if case_sensitive else re.IGNORECASE
-    try:
-        return re.search(to_string(right), to_string(left), flags) is not None
-    except re.error as error:
-        raise ShellError(
-            f"The regular expression pattern {to_string(right)} is not valid: {error}."
-        ) from None
-
-
-def _contains(collection: object, value: object, case_sensitive: bool) -> bool:
-    test = "ceq" if case_sensitive else "ieq"
-    return any(is_true(operators.compare(test, item, value)) for item in enumerate_value(collection))
-
-
 def apply_operator(operator: str, left: object, right: object) -> bool:
     """Whether ``left -operator right`` holds (Where-Object's simplified syntax)."""
-    case_sensitive = operator.startswith("c") and operator not in ("contains",)
-    base = operator[1:] if case_sensitive else operator
-    if operators.supports(operator) and base not in ("match", "notmatch", "contains", "notcontains"):
-        return is_true(operators.binary(operator, left, right))
-    if base == "match":
-        return _match(left, right, case_sensitive)
-    if base == "notmatch":
-        return not _match(left, right, case_sensitive)
-    if base == "contains":
-        return _contains(left, right, case_sensitive)
-    if base == "notcontains":
-        return not _contains(left, right, case_sensitive)
-    if base == "in":
-        return _contains(right, left, case_sensitive)
-    if base == "notin":
-        return not _contains(right, left, case_sensitive)
-    raise ShellError(f"The operator '-{operator}' is not supported by Where-Object.")
+    if not operators.supports(operator):
+        raise ShellError(f"The operator '-{operator}' is not supported by Where-Object.")
+    return is_true(operators.binary(operator, left, right))
 
 
 class WhereObject(Cmdlet):

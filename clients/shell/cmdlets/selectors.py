@@ -12,17 +12,11 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from clients.shell.conversions import ParamType, shown
-from clients.shell.errors import ConversionError, ShellError
+from clients.shell.errors import ShellError
+from clients.shell.members import member
 from clients.shell.psobject import PSObject
+from clients.shell.scriptblock import SCRIPTBLOCK, ScriptBlock, invoke
 from clients.shell.values import collect, to_string
-
-
-def member(value: object, name: str) -> object:
-    """``value.name`` as the language evaluates it (member enumeration on arrays)."""
-    from clients.shell.evaluator import member as evaluate_member  # lazy: the evaluator imports cmdlets
-
-    return evaluate_member(value, name)
 
 
 def has_member(value: object, name: str) -> bool:
@@ -33,29 +27,31 @@ def has_member(value: object, name: str) -> bool:
 
 
 def is_block(value: object) -> bool:
-    """Whether ``value`` is a script block (duck-typed: the language's blocks have ``invoke_with``)."""
-    return callable(getattr(value, "invoke_with", None))
-
-
-def _to_block(value: object) -> object:
-    if not is_block(value):
-        raise ConversionError(shown(value), "ScriptBlock")
-    return value
-
-
-#: a parameter that takes only a script block
-SCRIPTBLOCK = ParamType("ScriptBlock", _to_block)
+    """Whether ``value`` is a script block."""
+    return isinstance(value, ScriptBlock)
 
 
 def run_block(block: object, item: object) -> list[object]:
     """Run a script block with ``$_`` bound to ``item``; its output objects."""
-    invoke: Callable[[object], list[object]] = block.invoke_with  # type: ignore[attr-defined]
-    return list(invoke(item))
+    assert isinstance(block, ScriptBlock)
+    return invoke(block, dollar_underscore=item)
 
 
 def block_value(block: object, item: object) -> object:
     """A script block's output for ``item`` as one value ($null, one object, or an array)."""
     return collect(run_block(block, item))
+
+
+__all__ = [
+    "SCRIPTBLOCK",
+    "Selector",
+    "block_value",
+    "compare",
+    "has_member",
+    "is_block",
+    "member",
+    "run_block",
+]
 
 
 def lookup(table: Mapping[object, object], *keys: str) -> tuple[bool, object]:

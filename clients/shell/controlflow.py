@@ -1,0 +1,167 @@
+"""Statements that steer execution: if, foreach, for, while, do, break, continue, return, throw, try.
+
+Each handler takes the interpreter (the current scope) and the node and
+yields the output objects. Loops catch ``BreakSignal``/``ContinueSignal``;
+``try`` catches shell errors and client faults (``catch [T]`` by name, see
+``errorrecord``), runs ``catch`` with ``$_`` as the error record, and always
+runs ``finally``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from clients.shell import errorrecord, nodes
+from clients.shell.errors import ShellError
+from clients.shell.flow import BreakSignal, ContinueSignal, ReturnSignal, ThrownError
+from clients.shell.psobject import PSObject
+from clients.shell.values import enumerate_value, is_true, to_string
+from pyesx.faults import VimFault
+
+if TYPE_CHECKING:
+    from clients.shell.evaluator import Interpreter
+
+
+def _true(interpreter: Interpreter, condition: nodes.Statement | None) -> bool:
+    return condition is None or is_true(interpreter.statement_value(condition))
+
+
+def _loop_body(interpreter: Interpreter, body: nodes.StatementList) -> Iterator[object]:
+    """Run a loop body once; raises BreakSignal out, swallows ContinueSignal."""
+    try:
+        yield from interpreter.run(body)
+    except ContinueSignal:
+        return
+
+
+def run_if(interpreter: Interpreter, node: nodes.If) -> Iterator[object]:
+    for condition, body in node.clauses:
+        if _true(interpreter, condition):
+            yield from interpreter.run(body)
+            return
+    if node.otherwise is not None:
+        yield from interpreter.run(node.otherwise)
+
+
+def _items(interpreter: Interpreter, statement: nodes.Statement) -> list[object]:
+    """What ``foreach`` iterates over: a pipeline's output, or an expression's items ($null: none)."""
+    if isinstance(statement, nodes.Pipeline) and len(statement.elements) == 1:
+        head = statement.elements[0]
+        if isinstance(head, nodes.Expression):
+            value = interpreter.evaluate(head)
+            return [] if value is None else list(enumerate_value(value))
+    return list(interpreter.execute(statement))
+
+
+def run_foreach(interpreter: Interpreter, node: nodes.ForEach) -> Iterator[object]:
+    for item in _items(interpreter, node.items):
+        interpreter.variables.set(node.variable, item)
+        try:
+            yield from _loop_body(interpreter, node.body)
+        except BreakSignal:
+            return
+
+
+def run_for(interpreter: Interpreter, node: nodes.For) -> Iterator[object]:
+    if node.init is not None:
+        yield from interpreter.execute(node.init)
+    while _true(interpreter, node.condition):
+        try:
+            yield from _loop_body(interpreter, node.body)
+        except BreakSignal:
+            return
+        if node.step is not None:
+            yield from interpreter.execute(node.step)
+
+
+def run_while(interpreter: Interpreter, node: nodes.While) -> Iterator[object]:
+    while _true(interpreter, node.condition):
+        try:
+            yield from _loop_body(interpreter, node.body)
+        except BreakSignal:
+            return
+
+
+def run_do(interpreter: Interpreter, node: nodes.DoLoop) -> Iterator[object]:
+    while True:
+        try:
+            yield from _loop_body(interpreter, node.body)
+        except BreakSignal:
+            return
+        if _true(interpreter, node.condition) == node.until:
+            return
+
+
+def run_break(interpreter: Interpreter, node: nodes.Break) -> Iterator[object]:
+    raise BreakSignal
+    yield  # a generator, so that the signal is raised when the statement runs
+
+
+def run_continue(interpreter: Interpreter, node: nodes.Continue) -> Iterator[object]:
+    raise ContinueSignal
+    yield
+
+
+def run_return(interpreter: Interpreter, node: nodes.Return) -> Iterator[object]:
+    if node.value is not None:
+        yield from interpreter.execute(node.value)
+    raise ReturnSignal
+
+
+def run_throw(interpreter: Interpreter, node: nodes.Throw) -> Iterator[object]:
+    value = None if node.value is None else interpreter.statement_value(node.value)
+    if isinstance(value, PSObject) and value.type_name == errorrecord.ERROR_RECORD:
+        raise ThrownError(to_string(value), value.get("TargetObject"), record=value)
+    message = "ScriptHalted" if value is None else to_string(value)
+    raise ThrownError(message, value)
+    yield
+
+
+def run_try(interpreter: Interpreter, node: nodes.Try) -> Iterator[object]:
+    try:
+        try:
+            yield from interpreter.run(node.body)
+        except (ShellError, VimFault) as error:
+            clause = next((c for c in node.catches if errorrecord.catches(c.types, error)), None)
+            if clause is None:
+                raise
+            record = interpreter.record_error(error)
+            yield from _with_underscore(interpreter, record, clause.body)
+    except GeneratorExit:
+        if node.final is not None:
+            for _ in interpreter.run(node.final):
+                pass  # the consumer is gone: finally still runs, its output has nowhere to go
+        raise
+    except BaseException:
+        if node.final is not None:
+            yield from interpreter.run(node.final)
+        raise
+    if node.final is not None:
+        yield from interpreter.run(node.final)
+
+
+def _with_underscore(interpreter: Interpreter, value: object, body: nodes.StatementList) -> Iterator[object]:
+    """Run ``body`` with ``$_``/``$PSItem`` bound to ``value`` (restored afterwards)."""
+    scope = interpreter.variables
+    saved = scope.save("_", "PSItem")
+    scope.set_local("_", value)
+    scope.set_local("PSItem", value)
+    try:
+        yield from interpreter.run(body)
+    finally:
+        scope.restore(saved)
+
+
+STATEMENTS: dict[type[nodes.Statement], Callable[[Any, Any], Iterator[object]]] = {
+    nodes.If: run_if,
+    nodes.ForEach: run_foreach,
+    nodes.For: run_for,
+    nodes.While: run_while,
+    nodes.DoLoop: run_do,
+    nodes.Break: run_break,
+    nodes.Continue: run_continue,
+    nodes.Return: run_return,
+    nodes.Throw: run_throw,
+    nodes.Try: run_try,
+}

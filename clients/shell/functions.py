@@ -1,0 +1,201 @@
+"""Functions and script-block invocation: parameter binding, begin/process/end, ``$input``, ``$args``.
+
+``function Name { param(...) ... }`` stores a ``Function`` in the scope that
+defines it; calling it runs the body in a child of that scope (scopes are
+lexical). Arguments bind like a cmdlet's (``binding.Binder``): by name or
+unambiguous prefix, by position in declaration order, switches, ``[Parameter(
+Mandatory)]``, ``[Parameter(ValueFromPipeline)]``; typed parameters convert
+(``[int]$n`` rejects 'abc' as PowerShell does). Positional arguments left over
+go to ``$args``. Pipeline input reaches a ``process { }`` block one object at
+a time as ``$_``, or the body (the ``end`` block) all at once as ``$input``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from clients.shell import casts, nodes
+from clients.shell.binding import Argument, Binder, BoundArguments, Parameter, PositionalArgument
+from clients.shell.conversions import OBJECT
+from clients.shell.errors import ShellError
+from clients.shell.flow import ReturnSignal
+from clients.shell.hashtable import Hashtable
+from clients.shell.scriptblock import NO_INPUT, ScriptBlock
+
+if TYPE_CHECKING:
+    from clients.shell.evaluator import Interpreter
+
+#: the hidden parameter that collects positional arguments left over (``$args``)
+_REST = "__args"
+#: automatic variables a script block run in its defining scope must not leave behind
+_AUTOMATIC = ("_", "PSItem", "args", "input", "PSBoundParameters")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function: its name, body, and the scope it was defined in."""
+
+    name: str
+    body: nodes.ScriptBlockBody
+    scope: Interpreter
+
+
+def define(scope: Interpreter, node: nodes.FunctionDefinition) -> None:
+    """``function Name { }``: (re)define ``Name`` in ``scope``."""
+    _binder(node.body)  # unknown parameter types are reported when the function is defined
+    scope.variables.functions[node.name.lower()] = Function(node.name, node.body, scope)
+
+
+def call(
+    function: Function, arguments: Sequence[Argument], upstream: Iterator[object] | None
+) -> Iterator[object]:
+    """Run ``function`` with ``arguments`` (and pipeline input); its output, lazily."""
+    return run_body(function.scope.child(), function.body, arguments, upstream, function.name)
+
+
+_binders: dict[int, tuple[nodes.ScriptBlockBody, Binder]] = {}
+
+
+def _binder(body: nodes.ScriptBlockBody) -> Binder:
+    cached = _binders.get(id(body))
+    if cached is not None and cached[0] is body:
+        return cached[1]
+    parameters: list[Parameter] = []
+    position = 0
+    for decl in body.parameters or ():
+        kind = casts.param_type(decl.type_name)
+        parameters.append(
+            Parameter(
+                decl.name,
+                kind,
+                position=None if kind.switch else position,
+                mandatory=decl.mandatory,
+                pipeline=decl.pipeline,
+            )
+        )
+        position += 0 if kind.switch else 1
+    parameters.append(Parameter(_REST, OBJECT, remaining=True))
+    binder = Binder(parameters)
+    _binders[id(body)] = (body, binder)
+    return binder
+
+
+def _bind(scope: Interpreter, body: nodes.ScriptBlockBody, bound: BoundArguments) -> None:
+    """Set each parameter in ``scope``: its argument, else its default, else $null (or typed zero)."""
+    variables = scope.variables
+    for decl in body.parameters or ():
+        binder_name = decl.name
+        if binder_name in bound:
+            value = bound.get(binder_name)
+        elif decl.default is not None:
+            value = scope.evaluate(decl.default)
+            if decl.type_name is not None:
+                value = casts.cast(decl.type_name, value)
+        elif decl.type_name is not None and casts.normalize(decl.type_name) in ("switch", "switchparameter"):
+            value = False
+        elif decl.type_name is not None and casts.normalize(decl.type_name) in (
+            "int",
+            "int32",
+            "long",
+            "double",
+            "string",
+            "bool",
+        ):
+            value = casts.cast(decl.type_name, None)
+        else:
+            value = None
+        variables.set_local(decl.name, value)
+    rest = bound.get(_REST)
+    variables.set_local(
+        "args", list(rest) if isinstance(rest, list | tuple) else [] if rest is None else [rest]
+    )
+    variables.set_local(
+        "PSBoundParameters",
+        Hashtable(
+            (name, value) for name, value in bound.values.items() if name not in (_REST, "ErrorAction")
+        ),
+    )
+
+
+def _block(scope: Interpreter, block: nodes.StatementList) -> Iterator[object]:
+    """Run one named block; ``return`` ends it."""
+    try:
+        yield from scope.run(block)
+    except ReturnSignal:
+        return
+
+
+def run_body(
+    scope: Interpreter,
+    body: nodes.ScriptBlockBody,
+    arguments: Sequence[Argument],
+    upstream: Iterator[object] | None,
+    name: str,
+) -> Iterator[object]:
+    """Bind ``arguments`` in ``scope`` and run begin, process (per input object) and end."""
+    binder = _binder(body)
+    try:
+        bound = binder.bind(arguments, expects_input=upstream is not None)
+    except ShellError as error:
+        raise error.labelled(name) from None
+    return _run(scope, body, binder, bound, upstream, name)
+
+
+def _run(
+    scope: Interpreter,
+    body: nodes.ScriptBlockBody,
+    binder: Binder,
+    bound: BoundArguments,
+    upstream: Iterator[object] | None,
+    name: str,
+) -> Iterator[object]:
+    _bind(scope, body, bound)
+    variables = scope.variables
+    if body.begin_block is not None:
+        yield from _block(scope, body.begin_block)
+    if body.process_block is not None:
+        if upstream is None:
+            yield from _block(scope, body.process_block)
+        else:
+            takes_input = any(decl.pipeline for decl in body.parameters or ())
+            for obj in upstream:
+                if takes_input:
+                    try:
+                        with_input = binder.bind_input(bound, obj)
+                    except ShellError as error:
+                        raise error.labelled(name) from None
+                    _bind(scope, body, with_input)
+                variables.set_local("_", obj)
+                variables.set_local("PSItem", obj)
+                yield from _block(scope, body.process_block)
+    if body.end_block is not None:
+        if upstream is not None and body.process_block is None:
+            variables.set_local("input", list(upstream))
+        yield from _block(scope, body.end_block)
+    elif upstream is not None and body.process_block is None:
+        for _ in upstream:
+            pass
+
+
+def invoke_block(
+    definer: Interpreter,
+    block: ScriptBlock,
+    args: Sequence[object],
+    dollar_underscore: object,
+    new_scope: bool,
+) -> list[object]:
+    """``scriptblock.invoke``: run ``block`` (defined in ``definer``) once; its output objects."""
+    own_scope = new_scope or block.body.parameters is not None
+    scope = definer.child() if own_scope else definer
+    saved = scope.variables.save(*_AUTOMATIC)
+    try:
+        if dollar_underscore is not NO_INPUT:
+            scope.variables.set_local("_", dollar_underscore)
+            scope.variables.set_local("PSItem", dollar_underscore)
+        arguments = [PositionalArgument(arg) for arg in args]
+        return list(run_body(scope, block.body, arguments, None, "ScriptBlock"))
+    finally:
+        if not own_scope:
+            scope.variables.restore(saved)
