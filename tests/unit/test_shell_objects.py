@@ -244,3 +244,46 @@ def test_convert_from_csv_round_trip(capsys: pytest.CaptureFixture[str], fake: F
         "Get-VM | Select Name, PowerState | ConvertTo-Csv | ConvertFrom-Csv | Select -Last 1 | ConvertTo-Json"
     )
     assert run(capsys, text, fake).json() == {"Name": "web02", "PowerState": "PoweredOff"}
+
+
+# -- script blocks and calculated properties ----------------------------------------------------------
+
+
+def test_where_object_script_block(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    text = "Get-VM | Where-Object { $_.PowerState -eq 'PoweredOn' -or $_.NumCpu -gt 2 } | ForEach-Object Name"
+    assert lines(capsys, text, fake) == ["web01", "web02"]
+    assert lines(capsys, "1..6 | ? { $_ % 2 } | where { $PSItem -gt 1 }") == ["3", "5"]
+
+
+def test_foreach_object_script_blocks(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    assert lines(capsys, "Get-VM | ForEach-Object { $_.Name + ': ' + $_.PowerState }", fake) == [
+        "web01: PoweredOn",
+        "db01: PoweredOff",
+        "web02: PoweredOff",
+    ]
+    text = "1..3 | ForEach-Object -Begin { 'start' } -Process { $_ * 2 } -End { 'done' }"
+    assert lines(capsys, text) == ["start", "2", "4", "6", "done"]
+    assert lines(capsys, "$sum = 0; 1..4 | ForEach-Object { $sum += $_ }; $sum") == ["10"]
+
+
+def test_select_calculated_properties(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    text = (
+        "Get-VM web01 | Select-Object Name, @{N='MemoryMB2'; E={$_.MemoryMB * 2}},"
+        " @{Name='Cpus'; Expression='NumCpu'}, @{Label='One'; Expression={1}} | ConvertTo-Json -Compress"
+    )
+    assert run(capsys, text, fake).json() == {"Name": "web01", "MemoryMB2": 4096, "Cpus": 2, "One": 1}
+    bad = run(capsys, "Get-VM | Select-Object @{N='x'}", fake)
+    assert bad.code == 1
+    assert "Expression" in bad.err
+
+
+def test_sort_and_group_by_script_block(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    assert lines(capsys, "Get-VM | Sort-Object { $_.Name.Length }, Name | % Name", fake) == [
+        "db01",
+        "web01",
+        "web02",
+    ]
+    text = "Get-VM | Sort-Object @{Expression='NumCpu'; Descending=$true}, Name | ForEach-Object Name"
+    assert lines(capsys, text, fake) == ["web02", "web01", "db01"]
+    groups = "Get-VM | Group-Object { $_.NumCpu -gt 1 } | ForEach-Object { $_.Name + '=' + $_.Count }"
+    assert lines(capsys, groups, fake) == ["True=2", "False=1"]
