@@ -108,7 +108,8 @@ def test_get_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert alias.out.splitlines() == ["select -> Select-Object"]
     syntax = run(capsys, "Get-Command Remove-VM -Syntax", login=False)
     assert syntax.out.splitlines() == [
-        "Remove-VM [-VM] <VirtualMachine[]> [-RunAsync] [-DeletePermanently] [-WhatIf] [-Confirm] [<CommonParameters>]"
+        "Remove-VM [-VM] <VirtualMachine[]> [-RunAsync] [-DeletePermanently] [-WhatIf] [-Confirm] "
+        "[<CommonParameters>]"
     ]
     unknown = run(capsys, "Get-Command Get-VN", login=False)
     assert unknown.code == 1
