@@ -23,7 +23,7 @@ from clients.shell import (
     operators,
     pipeline,
 )
-from clients.shell.binding import Argument, NamedArgument, PositionalArgument
+from clients.shell.binding import Argument, NamedArgument, PositionalArgument, action_preference
 from clients.shell.console import Console
 from clients.shell.conversions import to_int32
 from clients.shell.errors import ConversionError, ExitRequest, ShellError
@@ -40,6 +40,8 @@ from clients.shell.views import server_object
 INVALID = "InvalidOperation"
 #: how many error records ``$Error`` keeps
 MAX_ERRORS = 256
+#: a hidden variable counting the non-terminating errors written (for ``$?``)
+_WRITTEN = "\0written-errors"
 
 _Statement = Callable[["Interpreter", Any], Iterator[object]]
 _Expression = Callable[["Interpreter", Any], object]
@@ -122,8 +124,29 @@ class Interpreter:
                 stream = self._command(element, stream)
             elif isinstance(element, nodes.ScriptCall):
                 stream = self._script_call(element, stream)
+        before = self._written_errors()
         yield from stream
-        self.set_status(True)
+        self.set_status(self._written_errors() == before)
+
+    def _written_errors(self) -> int:
+        count = self.variables.root.local_value(_WRITTEN)
+        return count if isinstance(count, int) else 0
+
+    def write_error(self, error: BaseException, show: bool, record: bool) -> None:
+        """A cmdlet's non-terminating error (-ErrorAction Continue / SilentlyContinue / Ignore)."""
+        if show:
+            self.console.error(str(error))
+        if record:
+            self.record_error(error)
+        self.variables.root.set_local(_WRITTEN, self._written_errors() + 1)
+
+    def error_action_preference(self) -> str:
+        """``$ErrorActionPreference`` (this shell's default: Stop, so that errors end scripts)."""
+        value = self.variables.get("ErrorActionPreference")
+        try:
+            return action_preference(value) if value is not None else "Stop"
+        except ConversionError:
+            return "Stop"
 
     def arguments(self, elements: Sequence[nodes.CommandElement]) -> list[Argument]:
         """A command's arguments, evaluated."""
@@ -149,7 +172,7 @@ class Interpreter:
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
             raise not_recognized(name, cmdlets.names())
-        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name)
+        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name, self)
         return pipeline.invoke(cmdlet, ctx, arguments, upstream)
 
     def _script_call(self, node: nodes.ScriptCall, upstream: Iterator[object] | None) -> Iterator[object]:

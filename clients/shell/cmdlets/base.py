@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.console import Console
+from clients.shell.errors import ShellError
 from clients.shell.session import Client, Session
 
 POWERCLI = "VMware.VimAutomation.Core"
@@ -23,13 +24,38 @@ CHANGING_VERBS = frozenset(
 HIGH_IMPACT_VERBS = frozenset({"Remove", "Stop", "Restart", "Suspend", "Disconnect"})
 
 
-class CommandContext:
-    """What a running cmdlet may use: the connection and the console."""
+class ErrorHost(Protocol):
+    """Where non-terminating errors go (the interpreter: ``$Error``, ``$?``, ``$ErrorActionPreference``)."""
 
-    def __init__(self, session: Session, console: Console, command: str) -> None:
+    def write_error(self, error: BaseException, show: bool, record: bool) -> None: ...
+
+    def error_action_preference(self) -> str: ...
+
+
+class CommandContext:
+    """What a running cmdlet may use: the connection, the console, and where its errors go."""
+
+    def __init__(
+        self, session: Session, console: Console, command: str, errors: ErrorHost | None = None
+    ) -> None:
         self.session = session
         self.console = console
         self.command = command
+        self.errors = errors
+
+    def error_action(self, bound: str | None) -> str:
+        """The ErrorAction in force: -ErrorAction, else $ErrorActionPreference (default here: Stop)."""
+        if bound:
+            return bound
+        return self.errors.error_action_preference() if self.errors is not None else "Stop"
+
+    def write_error(self, error: ShellError, action: str) -> None:
+        """A non-terminating error: shown (Continue), recorded in $Error (not with Ignore), $? false."""
+        if self.errors is None:
+            if action == "Continue":
+                self.console.error(error.render())
+            return
+        self.errors.write_error(error, show=action == "Continue", record=action != "Ignore")
 
     def client(self) -> Client:
         """The connected client (connecting lazily); raises the not-connected error otherwise."""
