@@ -98,8 +98,8 @@ def test_try_catch_sees_the_terminating_error(
         ),
         (
             "Stop-VMm web01",
-            "Stop-VMm: The term 'Stop-VMm' is not recognized as a name of a cmdlet, function, script file, or "
-            "executable program. Did you mean Stop-VM?",
+            "Stop-VMm: The term 'Stop-VMm' is not recognized as a name of a cmdlet, function, script file, "
+            "or executable program. Did you mean Stop-VM?",
         ),
     ],
 )

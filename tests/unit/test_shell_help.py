@@ -95,9 +95,8 @@ def test_get_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = run(capsys, "Get-Command -Noun VM", login=False).out.splitlines()
     assert out[1].split() == ["CommandType", "Name", "Version", "Source"]
     assert out[3].split() == ["Cmdlet", "Get-VM", "13.3.0", "VMware.VimAutomation.Core"]
-    assert [line.split()[1] for line in out[3:-1]] == [
-        "Get-VM", "Move-VM", "New-VM", "Remove-VM", "Restart-VM", "Set-VM", "Start-VM", "Stop-VM", "Suspend-VM",
-    ]  # fmt: skip
+    verbs_of_vm = ["Get", "Move", "New", "Remove", "Restart", "Set", "Start", "Stop", "Suspend"]
+    assert [line.split()[1] for line in out[3:-1]] == [f"{verb}-VM" for verb in verbs_of_vm]
     verbs = run(capsys, "Get-Command -Verb Remove -Noun *Snap* | ForEach-Object Name", login=False)
     assert verbs.out.splitlines() == ["Remove-Snapshot"]
     source = run(
