@@ -42,6 +42,13 @@ STAT_TYPE = "FloatSample"
 COMMAND_TYPE = "CmdletInfo"
 HELP_LIST_TYPE = "HelpInfoShort"
 MEMBER_TYPE = "MemberDefinition"
+_IMPL = "VMware.VimAutomation.ViCore.Impl.V1."
+#: types made in the cmdlet modules (the test checks they still match)
+DATASTORE_TYPE = _IMPL + "DatastoreManagement.DatastoreImpl"
+VSWITCH_TYPE = _IMPL + "Host.Networking.VirtualSwitchImpl"
+HOST_NIC_TYPE = _IMPL + "Host.Networking.Nic.HostNicImpl"
+RESOURCE_CONFIG_TYPE = "VMResourceConfiguration"
+ADVANCED_SETTING_TYPE = "AdvancedSetting"
 GROUP_TYPE = "GroupInfo"
 GROUP_NO_ELEMENT_TYPE = "GroupInfoNoElement"
 GIB = 2**30
@@ -402,6 +409,32 @@ TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
         Column("MemberType", "MemberType"),
         Column("Definition", "Definition"),
     ),
+    DATASTORE_TYPE: (
+        Column("Name", "Name"),
+        Column("FreeSpaceGB", "FreeSpaceGB", right=True, format=_gb),
+        Column("CapacityGB", "CapacityGB", right=True, format=_gb),
+    ),
+    VSWITCH_TYPE: (
+        Column("Name", "Name"),
+        Column("NumPorts", "NumPorts", right=True),
+        Column("Mtu", "Mtu", right=True),
+        Column("Nic", "Nic"),
+    ),
+    HOST_NIC_TYPE: (
+        Column("Name", "Name"),
+        Column("Mac", "Mac"),
+        Column("DhcpEnabled", "DhcpEnabled"),
+        Column("IP", "IP"),
+        Column("SubnetMask", "SubnetMask"),
+    ),
+    RESOURCE_CONFIG_TYPE: (
+        Column("VM", "VM"),
+        Column("NumCpuShares", "NumCpuShares", right=True),
+        Column("CpuReservationMhz", "CpuReservationMhz", right=True),
+        Column("NumMemShares", "NumMemShares", right=True),
+        Column("MemReservationMB", "MemReservationMB", right=True),
+    ),
+    ADVANCED_SETTING_TYPE: (Column("Name", "Name"), Column("Value", "Value"), Column("Type", "Type")),
     GROUP_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name"), Column("Group", "Group")),
     GROUP_NO_ELEMENT_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name")),
     VM_TYPE: (

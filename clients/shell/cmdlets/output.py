@@ -138,7 +138,9 @@ class FormatTable(_Collector):
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         if self.items:
-            yield _text_block(format_table(self.items, args.strings("Property")))
+            width = self.ctx.console.width
+            table = format_table(self.items, args.strings("Property"), width, args.flag("AutoSize"))
+            yield _text_block(table)
 
 
 class FormatList(_Collector):
