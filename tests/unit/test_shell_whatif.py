@@ -139,3 +139,13 @@ def test_confirm_asks_for_medium_impact_cmdlets(fake: FakeConnector) -> None:
     terminal = Terminal(fake, ["Start-VM db01 -Confirm | Out-Null", "l"])
     assert terminal.prompts.count(CHOICES) == 1
     assert vm_states(fake)["db01"] == "poweredOff"
+
+
+def test_changing_cmdlets_act_only_in_process() -> None:
+    """-WhatIf and -Confirm guard ``process``; a changing cmdlet must not change anything in begin/end."""
+    from clients.shell.cmdlets.base import Cmdlet
+
+    for cmdlet in cmdlets.ALL:
+        if cmdlet.supports_should_process():
+            assert cmdlet.begin is Cmdlet.begin or cmdlet.name == "Export-Csv", cmdlet.name
+            assert cmdlet.end is Cmdlet.end or cmdlet.name == "Export-Csv", cmdlet.name
