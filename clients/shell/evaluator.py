@@ -114,8 +114,8 @@ class Interpreter:
             stream = self._command(head, None)
         elif isinstance(head, nodes.ScriptCall):
             stream = self._script_call(head, None)
-        elif isinstance(head, nodes.IncDec) and len(node.elements) == 1:
-            self.evaluate(head)  # $i++ as a statement writes nothing
+        elif len(node.elements) == 1 and _writes_nothing(head):
+            self.evaluate(head)  # $i++ and [void](...) as statements write nothing
             stream = iter(())
         else:
             stream = enumerate_value(self.evaluate(head))
@@ -192,7 +192,7 @@ class Interpreter:
         )
 
     def _assignment(self, node: nodes.Assignment) -> Iterator[object]:
-        value = collect(list(self.execute(node.value)))
+        value = self.statement_value(node.value)
         target = node.target
         if isinstance(target, nodes.Cast):
             value = casts.cast(target.type_name, value)
@@ -210,6 +210,10 @@ class Interpreter:
             except ConversionError as error:
                 raise error.labelled(INVALID) from None
         raise ExitRequest(code)
+
+    def _param(self, node: nodes.ParamStatement) -> Iterator[object]:
+        functions.bind_defaults(self, node.parameters)
+        return iter(())
 
     def _function_definition(self, node: nodes.FunctionDefinition) -> Iterator[object]:
         functions.define(self, node)
@@ -279,6 +283,12 @@ class Interpreter:
         return new if node.prefix else old
 
 
+def _writes_nothing(head: nodes.Expression) -> bool:
+    if isinstance(head, nodes.IncDec):
+        return True
+    return isinstance(head, nodes.Cast) and casts.normalize(head.type_name) == "void"
+
+
 def member(value: object, name: str) -> object:
     """``value.name`` (kept here for callers of the evaluator; see ``members.member``)."""
     return members.member(value, name)
@@ -289,6 +299,7 @@ _STATEMENTS: dict[type[nodes.Statement], _Statement] = {
     nodes.Assignment: Interpreter._assignment,
     nodes.Exit: Interpreter._exit,
     nodes.FunctionDefinition: Interpreter._function_definition,
+    nodes.ParamStatement: Interpreter._param,
     **controlflow.STATEMENTS,
 }
 _EXPRESSIONS: dict[type[nodes.Expression], _Expression] = {

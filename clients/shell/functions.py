@@ -82,30 +82,42 @@ def _binder(body: nodes.ScriptBlockBody) -> Binder:
     return binder
 
 
+#: types whose unset parameters are their zero value rather than $null
+_ZERO_TYPES = (
+    "int",
+    "int32",
+    "long",
+    "int64",
+    "double",
+    "string",
+    "bool",
+    "boolean",
+    "switch",
+    "switchparameter",
+)
+
+
+def _default(scope: Interpreter, decl: nodes.ParameterDecl) -> object:
+    """An unbound parameter's value: its default, else the type's zero value, else $null."""
+    if decl.default is not None:
+        value = scope.evaluate(decl.default)
+        return value if decl.type_name is None else casts.cast(decl.type_name, value)
+    if decl.type_name is not None and casts.normalize(decl.type_name) in _ZERO_TYPES:
+        return casts.cast(decl.type_name, None)
+    return None
+
+
+def bind_defaults(scope: Interpreter, parameters: Sequence[nodes.ParameterDecl]) -> None:
+    """``param( )`` at the top of a script: each parameter is set to its default."""
+    for decl in parameters:
+        scope.variables.set_local(decl.name, _default(scope, decl))
+
+
 def _bind(scope: Interpreter, body: nodes.ScriptBlockBody, bound: BoundArguments) -> None:
     """Set each parameter in ``scope``: its argument, else its default, else $null (or typed zero)."""
     variables = scope.variables
     for decl in body.parameters or ():
-        binder_name = decl.name
-        if binder_name in bound:
-            value = bound.get(binder_name)
-        elif decl.default is not None:
-            value = scope.evaluate(decl.default)
-            if decl.type_name is not None:
-                value = casts.cast(decl.type_name, value)
-        elif decl.type_name is not None and casts.normalize(decl.type_name) in ("switch", "switchparameter"):
-            value = False
-        elif decl.type_name is not None and casts.normalize(decl.type_name) in (
-            "int",
-            "int32",
-            "long",
-            "double",
-            "string",
-            "bool",
-        ):
-            value = casts.cast(decl.type_name, None)
-        else:
-            value = None
+        value = bound.get(decl.name) if decl.name in bound else _default(scope, decl)
         variables.set_local(decl.name, value)
     rest = bound.get(_REST)
     variables.set_local(

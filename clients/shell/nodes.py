@@ -14,6 +14,7 @@
     │   ├── Break / Continue                         break  continue
     │   ├── Return(value) / Throw(value)             return [pipeline]   throw [pipeline]
     │   ├── FunctionDefinition(name, body)           function Name($a) { param(..) ... }
+    │   ├── ParamStatement(parameters)               param($a = 1) at the top of a script file
     │   └── Try(body, catches, final)                try { } catch [T] { } finally { }
     ├── Command(name, elements)                      Get-VM web* -Name:x
     ├── ScriptCall(target, elements, dot)            & $block 1 2   . { }
@@ -310,3 +311,10 @@ class Try(Statement):
     body: StatementList
     catches: tuple[CatchClause, ...]
     final: StatementList | None
+
+
+@dataclass(frozen=True)
+class ParamStatement(Statement):
+    """``param( )`` at the top of a script: each parameter takes its default."""
+
+    parameters: tuple[ParameterDecl, ...]

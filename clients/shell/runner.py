@@ -58,7 +58,7 @@ class Runner:
         try:
             body = parse(text, source_name)
         except ParseError as error:
-            self.console.error(error.render())
+            self.console.error(error.display())
             return 1
         try:
             return self.execute(body)
