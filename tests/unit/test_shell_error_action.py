@@ -36,7 +36,7 @@ def test_continue_writes_the_error_and_goes_on(
 def test_silently_continue_and_ignore(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
     silent = run(capsys, 'Get-VM nosuch -ea SilentlyContinue; $?; $Error.Count; "$($Error[0])"', fake)
     assert silent.err == ""
-    assert silent.out.splitlines() == ["False", "1", NOT_FOUND.split(": ", 1)[1]]
+    assert silent.out.splitlines() == ["False", "1", NOT_FOUND.split(": ", 2)[2]]
     ignored = run(capsys, "Get-VM nosuch -ErrorAction Ignore; $?; $Error.Count", fake)
     assert (ignored.err, ignored.out.splitlines()) == ("", ["False", "0"])
 
