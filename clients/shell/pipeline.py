@@ -14,9 +14,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from clients.shell.binding import Argument, Binder, BoundArguments
+from clients.shell.binding import Argument, Binder, BoundArguments, NamedArgument
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
 from clients.shell.errors import ShellError
+from clients.shell.helptext import full_help
 from clients.shell.shouldprocess import Decision, filter_targets
 from pyesx.faults import VimFault
 
@@ -43,6 +44,8 @@ def invoke(
     upstream: Iterator[object] | None,
 ) -> Iterator[object]:
     """Bind the command line now; return the cmdlet's output stream (runs as it is consumed)."""
+    if any(isinstance(a, NamedArgument) and a.name == "?" for a in arguments):
+        return iter((full_help(cmdlet),))  # Get-VM -? is Get-Help Get-VM
     binder = binder_for(cmdlet)
     try:
         bound = binder.bind(arguments, expects_input=upstream is not None)

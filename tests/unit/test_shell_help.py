@@ -143,3 +143,9 @@ def test_unknown_cmdlet_suggests_the_nearest(capsys: pytest.CaptureFixture[str])
     ]
     far = run(capsys, "Frobnicate-Everything", login=False)
     assert "Did you mean" not in far.err
+
+
+def test_question_mark_parameter_shows_help(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "Get-VM -?", login=False)
+    assert result.code == 0
+    assert "\nSYNTAX\n    Get-VM [[-Name] <String[]>]" in result.out

@@ -287,3 +287,16 @@ def test_sort_and_group_by_script_block(capsys: pytest.CaptureFixture[str], fake
     assert lines(capsys, text, fake) == ["web02", "web01", "db01"]
     groups = "Get-VM | Group-Object { $_.NumCpu -gt 1 } | ForEach-Object { $_.Name + '=' + $_.Count }"
     assert lines(capsys, groups, fake) == ["True=2", "False=1"]
+
+
+def test_where_object_not_and_group_as_hashtable(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector
+) -> None:
+    assert lines(capsys, "Get-VM | Where-Object -Not Notes | ForEach-Object Name", fake) == [
+        "web01",
+        "db01",
+        "web02",
+    ]
+    text = "$h = Get-VM | Group-Object PowerState -AsHashTable; $h.PoweredOff.Name; $h['PoweredOn'].Count"
+    assert lines(capsys, text, fake) == ["db01", "web02", "1"]
+    assert lines(capsys, "(1, 2, 3 | Group-Object { $_ % 2 } -AsHashTable -AsString).Keys") == ["1", "0"]

@@ -23,6 +23,7 @@ from clients.shell.cmdlets.selectors import (
 from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH, ArrayType
 from clients.shell.errors import ShellError
 from clients.shell.formatting import select_properties
+from clients.shell.hashtable import Hashtable
 from clients.shell.psobject import PSObject
 from clients.shell.values import enumerate_value, is_true, to_string
 from clients.shell.views import GROUP_NO_ELEMENT_TYPE, GROUP_TYPE
@@ -200,9 +201,10 @@ def _nth_key(key: Callable[[object], Any], index: int, row: tuple[object, list[o
 
 
 class GroupObject(_Gather):
-    """Group-Object [[-Property] <Object[]>] [-NoElement] [-CaseSensitive]
+    """Group-Object [[-Property] <Object[]>] [-NoElement] [-CaseSensitive] [-AsHashTable [-AsString]]
 
-    One GroupInfo (Count, Name, Group, Values) per distinct value, in order of first appearance."""
+    One GroupInfo (Count, Name, Group, Values) per distinct value, in order of first appearance;
+    -AsHashTable: one hashtable from each value to its group."""
 
     name = "Group-Object"
     module = UTILITY
@@ -216,10 +218,25 @@ class GroupObject(_Gather):
         Parameter("Property", OBJECTS, position=0),
         Parameter("NoElement", SWITCH),
         Parameter("CaseSensitive", SWITCH),
+        Parameter("AsHashTable", SWITCH, aliases=("AHT",)),
+        Parameter("AsString", SWITCH),
         _input(),
     )
 
     def end(self, args: BoundArguments) -> Iterator[object]:
+        infos = list(self._groups(args))
+        if not args.flag("AsHashTable"):
+            yield from infos
+            return
+        table = Hashtable()
+        for info in infos:
+            keys = info.get("Values")
+            assert isinstance(keys, list)
+            key = info.get("Name") if args.flag("AsString") or len(keys) != 1 else keys[0]
+            table[key] = info.get("Group")
+        yield table
+
+    def _groups(self, args: BoundArguments) -> Iterator[PSObject]:
         selectors = [selector(s) for s in args.items("Property")]
         case = args.flag("CaseSensitive")
         groups: list[tuple[list[object], list[object]]] = []
@@ -267,7 +284,7 @@ class WhereObject(Cmdlet):
     -NotMatch|-Contains|-NotContains|-In|-NotIn (and the case-sensitive -CEQ, -CLike …)
 
     Passes on the input objects for which the script block is true, or whose property compares so;
-    with a property and no operator, those whose property is true."""
+    with a property and no operator, those whose property is true (-Not: false)."""
 
     name = "Where-Object"
     module = CORE
@@ -280,9 +297,12 @@ class WhereObject(Cmdlet):
     )
     parameters = (
         Parameter("FilterScript", SCRIPTBLOCK, position=0, mandatory=True, sets=("ScriptBlock",)),
-        Parameter("Property", STRING, position=0, mandatory=True, sets=("Property", *_WHERE_OPERATORS)),
+        Parameter(
+            "Property", STRING, position=0, mandatory=True, sets=("Property", "Not", *_WHERE_OPERATORS)
+        ),
         Parameter("Value", OBJECT, position=1, allow_null=True, sets=tuple(_WHERE_OPERATORS)),
         *(Parameter(n, SWITCH, mandatory=True, sets=(n,)) for n in _WHERE_OPERATORS),
+        Parameter("Not", SWITCH, mandatory=True, sets=("Not",)),
         _input(),
     )
     default_set = "Property"
@@ -297,7 +317,10 @@ class WhereObject(Cmdlet):
             prop = args.string("Property")
             value = member(item, prop)
             operator = _WHERE_OPERATORS.get(args.parameter_set)
-            keep = is_true(value) if operator is None else apply_operator(operator, value, args.get("Value"))
+            if operator is not None:
+                keep = apply_operator(operator, value, args.get("Value"))
+            else:
+                keep = is_true(value) != args.flag("Not")
         if keep:
             yield item
 
