@@ -300,3 +300,10 @@ def test_where_object_not_and_group_as_hashtable(
     text = "$h = Get-VM | Group-Object PowerState -AsHashTable; $h.PoweredOff.Name; $h['PoweredOn'].Count"
     assert lines(capsys, text, fake) == ["db01", "web02", "1"]
     assert lines(capsys, "(1, 2, 3 | Group-Object { $_ % 2 } -AsHashTable -AsString).Keys") == ["1", "0"]
+
+
+def test_select_index_and_sort_top_bottom(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lines(capsys, "1..10 | Select-Object -Index 0, 2, 9") == ["1", "3", "10"]
+    assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Top 2") == ["1", "3"]
+    assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Bottom 2") == ["5", "9"]
+    assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Top 2 -Descending") == ["9", "5"]

@@ -20,7 +20,7 @@ from clients.shell.cmdlets.selectors import (
     selector,
     sort_key,
 )
-from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH, ArrayType
+from clients.shell.conversions import INT32, INT32S, OBJECT, STRING, STRINGS, SWITCH, ArrayType
 from clients.shell.errors import ShellError
 from clients.shell.formatting import select_properties
 from clients.shell.hashtable import Hashtable
@@ -53,7 +53,7 @@ class _Gather(Cmdlet):
 
 class SelectObject(_Gather):
     """Select-Object [[-Property] <Object[]>] [-ExcludeProperty <String[]>] [-ExpandProperty <String>]
-    [-First <Int32>] [-Last <Int32>] [-Skip <Int32>] [-Unique]
+    [-First <Int32>] [-Last <Int32>] [-Skip <Int32>] [-Index <Int32[]>] [-Unique]
 
     Picks objects (-First, -Last, -Skip, -Unique) and properties (names with wildcards, or calculated
     properties ``@{Name='x'; Expression={…}}``); -ExpandProperty outputs one property's value."""
@@ -78,12 +78,16 @@ class SelectObject(_Gather):
         Parameter("First", INT32),
         Parameter("Last", INT32),
         Parameter("Skip", INT32),
+        Parameter("Index", INT32S),
         Parameter("Unique", SWITCH),
         _input(),
     )
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         items = [i for i in self.items if i is not None or "Property" not in args]
+        if "Index" in args:
+            wanted = {i if i >= 0 else len(items) + i for i in args.items("Index") if isinstance(i, int)}
+            items = [item for position, item in enumerate(items) if position in wanted]
         skip = args.integer("Skip")
         if "Last" in args:
             kept = items[: len(items) - skip] if skip else items
@@ -145,7 +149,8 @@ def _names(name: str) -> PSObject:
 
 
 class SortObject(_Gather):
-    """Sort-Object [[-Property] <Object[]>] [-Descending] [-Unique] [-CaseSensitive]
+    """Sort-Object [[-Property] <Object[]>] [-Descending] [-Unique] [-CaseSensitive] [-Top <Int32> |
+    -Bottom <Int32>]
 
     A stable sort by properties (names, script blocks, or ``@{Expression=…; Descending=$true}``);
     strings ignore case unless -CaseSensitive; without -Property the objects themselves are sorted."""
@@ -164,8 +169,11 @@ class SortObject(_Gather):
         Parameter("Descending", SWITCH),
         Parameter("Unique", SWITCH),
         Parameter("CaseSensitive", SWITCH),
+        Parameter("Top", INT32, sets=("Top",)),
+        Parameter("Bottom", INT32, sets=("Bottom",)),
         _input(),
     )
+    default_set = "Default"
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         selectors = [selector(s) for s in args.items("Property")] or [Selector("", None, None)]
@@ -183,6 +191,11 @@ class SortObject(_Gather):
                 if not kept or not all(same(a, b, case) for a, b in zip(row[1], kept[-1][1], strict=True)):
                     kept.append(row)
             rows = kept
+        if "Top" in args:
+            rows = rows[: args.integer("Top")]
+        elif "Bottom" in args:
+            count = args.integer("Bottom")
+            rows = rows[len(rows) - count :] if count else []
         for item, _ in rows:
             yield item
 
