@@ -307,3 +307,14 @@ def test_select_index_and_sort_top_bottom(capsys: pytest.CaptureFixture[str]) ->
     assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Top 2") == ["1", "3"]
     assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Bottom 2") == ["5", "9"]
     assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Top 2 -Descending") == ["9", "5"]
+
+
+def test_foreach_object_positional_blocks_and_no_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lines(capsys, "1, 2 | ForEach-Object { 'begin' } { $_ * 10 } { 'end' }") == [
+        "begin",
+        "10",
+        "20",
+        "end",
+    ]
+    assert lines(capsys, "1, 2 | ForEach-Object { 'begin' } { $_ }") == ["begin", "1", "2"]
+    assert lines(capsys, "ForEach-Object { 'once' }") == ["once"]

@@ -375,15 +375,24 @@ class ForEachObject(Cmdlet):
         _input(),
     )
 
+    @staticmethod
+    def _blocks(args: BoundArguments) -> tuple[object, list[object], object]:
+        """Begin, Process and End; several positional blocks alone are Begin, Process… and End."""
+        process = args.items("Process")
+        begin, end = args.get("Begin"), args.get("End")
+        if begin is None and end is None and len(process) > 1 and all(is_block(p) for p in process):
+            begin = process[0]
+            end, process = (process[-1], process[1:-1]) if len(process) > 2 else (None, process[1:])
+        return begin, process, end
+
     def begin(self, args: BoundArguments) -> Iterator[object]:
-        if "Begin" in args:
-            yield from run_block(args.get("Begin"), None)
+        first, _, _ = self._blocks(args)
+        if first is not None:
+            yield from run_block(first, None)
 
     def process(self, args: BoundArguments) -> Iterator[object]:
-        if "InputObject" not in args:
-            return
-        item = args.get("InputObject")
-        actions = [args.get("MemberName")] if "MemberName" in args else args.items("Process")
+        item = args.get("InputObject")  # without pipeline input the blocks run once, $_ being $null
+        actions = [args.get("MemberName")] if "MemberName" in args else self._blocks(args)[1]
         for action in actions:
             if is_block(action):
                 yield from run_block(action, item)
@@ -395,8 +404,9 @@ class ForEachObject(Cmdlet):
                 raise ShellError("Cannot convert the value of the Process argument to type ScriptBlock.")
 
     def end(self, args: BoundArguments) -> Iterator[object]:
-        if "End" in args:
-            yield from run_block(args.get("End"), None)
+        _, _, last = self._blocks(args)
+        if last is not None:
+            yield from run_block(last, None)
 
 
 CMDLETS: tuple[type[Cmdlet], ...] = (SelectObject, SortObject, GroupObject, WhereObject, ForEachObject)
