@@ -149,3 +149,21 @@ def test_changing_cmdlets_act_only_in_process() -> None:
         if cmdlet.supports_should_process():
             assert cmdlet.begin is Cmdlet.begin or cmdlet.name == "Export-Csv", cmdlet.name
             assert cmdlet.end is Cmdlet.end or cmdlet.name == "Export-Csv", cmdlet.name
+
+
+def test_whatif_names_devices_and_other_objects(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector
+) -> None:
+    text = (
+        "New-VM x -DiskGB 1 -NetworkName 'VM Network' | Out-Null;"
+        " Get-HardDisk -VM x | Remove-HardDisk -WhatIf;"
+        " Get-NetworkAdapter -VM x | Remove-NetworkAdapter -WhatIf;"
+        " Get-VirtualSwitch | Remove-VirtualSwitch -WhatIf"
+    )
+    result = run(capsys, text, fake)
+    assert result.out.splitlines() == [
+        'What if: Performing the operation "Remove" on target "Hard disk 1 on x".',
+        'What if: Performing the operation "Remove" on target "Network adapter 1 on x".',
+        'What if: Performing the operation "Remove" on target "vSwitch0".',
+    ]
+    assert len(fake.client.list_vms(["x"])[0].disks) == 1
