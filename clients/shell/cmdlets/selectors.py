@@ -18,11 +18,28 @@ from clients.shell.psobject import PSObject
 from clients.shell.scriptblock import SCRIPTBLOCK, ScriptBlock, invoke
 from clients.shell.values import collect, to_string
 
+__all__ = [
+    "SCRIPTBLOCK",
+    "Selector",
+    "block_value",
+    "compare",
+    "has_member",
+    "is_block",
+    "lookup",
+    "member",
+    "run_block",
+    "same",
+    "selector",
+    "sort_key",
+]
+
 
 def has_member(value: object, name: str) -> bool:
-    """Whether ``value`` has a property ``name`` (a PSObject's, or a string's Length)."""
+    """Whether ``value`` has a property ``name`` (a PSObject's, a hashtable's key, a string's Length)."""
     if isinstance(value, PSObject):
         return value.has(name)
+    if isinstance(value, Mapping):
+        return name in value or name.lower() in ("keys", "values", "count")
     return isinstance(value, str | list | tuple) and name.lower() in ("length", "count")
 
 
@@ -40,18 +57,6 @@ def run_block(block: object, item: object) -> list[object]:
 def block_value(block: object, item: object) -> object:
     """A script block's output for ``item`` as one value ($null, one object, or an array)."""
     return collect(run_block(block, item))
-
-
-__all__ = [
-    "SCRIPTBLOCK",
-    "Selector",
-    "block_value",
-    "compare",
-    "has_member",
-    "is_block",
-    "member",
-    "run_block",
-]
 
 
 def lookup(table: Mapping[object, object], *keys: str) -> tuple[bool, object]:
@@ -98,8 +103,7 @@ def selector(spec: object, *, calculated_keys: Sequence[str] = ("Name", "Label",
 
 
 def _block_text(expression: object) -> str:
-    text = getattr(expression, "text", None)
-    return str(text).strip() if text is not None else to_string(expression)
+    return expression.text.strip() if isinstance(expression, ScriptBlock) else to_string(expression)
 
 
 # -- ordering -------------------------------------------------------------------------------------
