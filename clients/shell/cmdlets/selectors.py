@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from clients.shell.errors import ShellError
 from clients.shell.members import member
@@ -145,7 +146,7 @@ def compare(left: object, right: object, case_sensitive: bool = False) -> int:
     return int(a > b) - int(a < b)  # type: ignore[operator]
 
 
-def sort_key(case_sensitive: bool = False) -> Callable[[object], object]:
+def sort_key(case_sensitive: bool = False) -> Callable[[object], Any]:
     """A key function for ``sorted`` that orders values as ``compare`` does."""
     return functools.cmp_to_key(lambda a, b: compare(a, b, case_sensitive))
 
