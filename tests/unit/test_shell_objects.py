@@ -321,7 +321,7 @@ def test_foreach_object_positional_blocks_and_no_input(capsys: pytest.CaptureFix
 
 
 def test_measure_maximum_and_minimum_of_text(capsys: pytest.CaptureFixture[str]) -> None:
-    text = "'pear', 'Apple', 'fig' | Measure-Object -Maximum -Minimum | ForEach-Object { $_.Maximum; $_.Minimum }"
+    text = "'pear', 'Apple', 'fig' | Measure-Object -Maximum -Minimum | % { $_.Maximum; $_.Minimum }"
     assert lines(capsys, text) == ["pear", "Apple"]
     result = run(capsys, "'a' | Measure-Object -Sum")
     assert result.err_lines == ['Measure-Object: Input object "a" is not numeric.']
