@@ -1,4 +1,5 @@
-"""Statements that steer execution: if, foreach, for, while, do, break, continue, return, throw, try.
+"""Statements that steer execution: if, foreach, for, while, do, switch, break, continue, return,
+throw, try.
 
 Each handler takes the interpreter (the current scope) and the node and
 yields the output objects. Loops catch ``BreakSignal``/``ContinueSignal``;
@@ -12,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from clients.shell import errorrecord, nodes
+from clients.shell import errorrecord, nodes, operators, textops
 from clients.shell.errors import ShellError
 from clients.shell.flow import BreakSignal, ContinueSignal, ReturnSignal, ThrownError
 from clients.shell.psobject import PSObject
-from clients.shell.values import enumerate_value, is_true, to_string
+from clients.shell.values import collect, enumerate_value, is_true, to_string
+from clients.shell.wildcard import like
 from pyesx.faults import VimFault
 
 if TYPE_CHECKING:
@@ -93,6 +95,48 @@ def run_do(interpreter: Interpreter, node: nodes.DoLoop) -> Iterator[object]:
             return
 
 
+def run_switch(interpreter: Interpreter, node: nodes.Switch) -> Iterator[object]:
+    value = interpreter.statement_value(node.value)
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    scope = interpreter.variables
+    saved = scope.save("_", "PSItem")
+    try:
+        for item in items:
+            scope.set_local("_", item)
+            scope.set_local("PSItem", item)
+            try:
+                matched = False
+                for pattern, body in node.clauses:
+                    if _switch_matches(interpreter, node, pattern, item):
+                        matched = True
+                        yield from interpreter.run(body)
+                if not matched and node.default is not None:
+                    yield from interpreter.run(node.default)
+            except ContinueSignal:
+                continue
+            except BreakSignal:
+                return
+    finally:
+        scope.restore(saved)
+
+
+def _switch_matches(
+    interpreter: Interpreter, node: nodes.Switch, pattern: nodes.Expression, item: object
+) -> bool:
+    if isinstance(pattern, nodes.ScriptBlockExpression):
+        body = pattern.body.end_block
+        return body is not None and is_true(collect(list(interpreter.run(body))))
+    wanted = interpreter.evaluate(pattern)
+    if node.mode == "wildcard":
+        return like(to_string(item), to_string(wanted), node.case_sensitive)
+    if node.mode == "regex":
+        found = textops.match(item, wanted, node.case_sensitive)
+        if found is not None:
+            interpreter.variables.set("Matches", found)
+        return found is not None
+    return is_true(operators.compare("ceq" if node.case_sensitive else "eq", item, wanted))
+
+
 def run_break(interpreter: Interpreter, node: nodes.Break) -> Iterator[object]:
     raise BreakSignal
     yield  # a generator, so that the signal is raised when the statement runs
@@ -159,6 +203,7 @@ STATEMENTS: dict[type[nodes.Statement], Callable[[Any, Any], Iterator[object]]] 
     nodes.For: run_for,
     nodes.While: run_while,
     nodes.DoLoop: run_do,
+    nodes.Switch: run_switch,
     nodes.Break: run_break,
     nodes.Continue: run_continue,
     nodes.Return: run_return,

@@ -19,6 +19,7 @@ from clients.shell import (
     errorrecord,
     functions,
     members,
+    methods,
     nodes,
     operators,
     pipeline,
@@ -40,8 +41,6 @@ from clients.shell.views import server_object
 INVALID = "InvalidOperation"
 #: how many error records ``$Error`` keeps
 MAX_ERRORS = 256
-#: a hidden variable counting the non-terminating errors written (for ``$?``)
-_WRITTEN = "\0written-errors"
 
 _Statement = Callable[["Interpreter", Any], Iterator[object]]
 _Expression = Callable[["Interpreter", Any], object]
@@ -110,8 +109,9 @@ class Interpreter:
     def _pipeline(self, node: nodes.Pipeline) -> Iterator[object]:
         head = node.elements[0]
         stream: Iterator[object]
+        contexts: list[cmdlets.CommandContext] = []
         if isinstance(head, nodes.Command):
-            stream = self._command(head, None)
+            stream = self._command(head, None, contexts)
         elif isinstance(head, nodes.ScriptCall):
             stream = self._script_call(head, None)
         elif len(node.elements) == 1 and _writes_nothing(head):
@@ -121,24 +121,14 @@ class Interpreter:
             stream = enumerate_value(self.evaluate(head))
         for element in node.elements[1:]:
             if isinstance(element, nodes.Command):
-                stream = self._command(element, stream)
+                stream = self._command(element, stream, contexts)
             elif isinstance(element, nodes.ScriptCall):
                 stream = self._script_call(element, stream)
-        before = self._written_errors()
         yield from stream
-        self.set_status(self._written_errors() == before)
-
-    def _written_errors(self) -> int:
-        count = self.variables.root.local_value(_WRITTEN)
-        return count if isinstance(count, int) else 0
-
-    def write_error(self, error: BaseException, show: bool, record: bool) -> None:
-        """A cmdlet's non-terminating error (-ErrorAction Continue / SilentlyContinue / Ignore)."""
-        if show:
-            self.console.error(str(error))
-        if record:
+        dropped = [error for ctx in contexts for error in ctx.dropped]
+        for error in dropped:
             self.record_error(error)
-        self.variables.root.set_local(_WRITTEN, self._written_errors() + 1)
+        self.set_status(not any(ctx.failed for ctx in contexts))
 
     def error_action_preference(self) -> str:
         """``$ErrorActionPreference`` (this shell's default: Stop, so that errors end scripts)."""
@@ -159,20 +149,31 @@ class Interpreter:
                 arguments.append(PositionalArgument(self.evaluate(element)))
         return arguments
 
-    def _command(self, node: nodes.Command, upstream: Iterator[object] | None) -> Iterator[object]:
-        return self.call_command(node.name, self.arguments(node.elements), upstream)
+    def _command(
+        self,
+        node: nodes.Command,
+        upstream: Iterator[object] | None,
+        contexts: list[cmdlets.CommandContext] | None = None,
+    ) -> Iterator[object]:
+        return self.call_command(node.name, self.arguments(node.elements), upstream, contexts)
 
     def call_command(
-        self, name: str, arguments: list[Argument], upstream: Iterator[object] | None
+        self,
+        name: str,
+        arguments: list[Argument],
+        upstream: Iterator[object] | None,
+        contexts: list[cmdlets.CommandContext] | None = None,
     ) -> Iterator[object]:
-        """Run the function or cmdlet called ``name``."""
+        """Run the function or cmdlet called ``name`` (its context is added to ``contexts``)."""
         function = self.variables.find_function(name)
         if isinstance(function, functions.Function):
             return functions.call(function, arguments, upstream)
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
             raise not_recognized(name, cmdlets.names())
-        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name, self)
+        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name, self.error_action_preference)
+        if contexts is not None:
+            contexts.append(ctx)
         return pipeline.invoke(cmdlet, ctx, arguments, upstream)
 
     def _script_call(self, node: nodes.ScriptCall, upstream: Iterator[object] | None) -> Iterator[object]:
@@ -320,4 +321,10 @@ _EXPRESSIONS: dict[type[nodes.Expression], _Expression] = {
     nodes.Cast: Interpreter._cast,
     nodes.TypeLiteral: lambda _, n: casts.TypeName(n.type_name),
     nodes.IncDec: Interpreter._inc_dec,
+    nodes.MethodCall: lambda i, n: methods.call_method(
+        i.evaluate(n.target), n.name, [i.evaluate(a) for a in n.arguments]
+    ),
+    nodes.StaticMember: lambda i, n: methods.static_member(
+        n.type_name, n.name, None if n.arguments is None else [i.evaluate(a) for a in n.arguments]
+    ),
 }

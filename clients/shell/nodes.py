@@ -11,6 +11,7 @@
     │   ├── For(init, condition, step, body)         for ($i = 0; $i -lt 3; $i++) { }
     │   ├── While(condition, body)                   while (..) { }
     │   ├── DoLoop(body, condition, until)           do { } while (..)   do { } until (..)
+    │   ├── Switch(value, clauses, default, mode)    switch -regex ($x) { 'a.*' { } default { } }
     │   ├── Break / Continue                         break  continue
     │   ├── Return(value) / Throw(value)             return [pipeline]   throw [pipeline]
     │   ├── FunctionDefinition(name, body)           function Name($a) { param(..) ... }
@@ -38,7 +39,9 @@
         ├── HashtableLiteral(entries)                @{ Name = 'x'; E = { } }
         ├── Cast(type_name, operand)                 [int]"5"   [ordered]@{}
         ├── TypeLiteral(type_name)                   [int]   (after -is / -as)
-        └── IncDec(operator, target, prefix)         $i++   --$i
+        ├── IncDec(operator, target, prefix)         $i++   --$i
+        ├── MethodCall(target, name, arguments)      $s.ToUpper()   $h.ContainsKey('a')
+        └── StaticMember(type_name, name, arguments) [math]::Round($x, 2)   [datetime]::Now
 
 New syntax (script blocks, if/foreach, hashtables...) adds node classes and an
 evaluator method each; existing nodes do not change.
@@ -318,3 +321,32 @@ class ParamStatement(Statement):
     """``param( )`` at the top of a script: each parameter takes its default."""
 
     parameters: tuple[ParameterDecl, ...]
+
+
+@dataclass(frozen=True)
+class MethodCall(Expression):
+    target: Expression
+    name: str
+    arguments: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class StaticMember(Expression):
+    """``[type]::Name`` (``arguments`` None) or ``[type]::Name(args)``."""
+
+    type_name: str
+    name: str
+    arguments: tuple[Expression, ...] | None
+
+
+@dataclass(frozen=True)
+class Switch(Statement):
+    """``switch [-Regex|-Wildcard|-Exact] [-CaseSensitive] (value) { pattern { } ... default { } }``.
+
+    A clause's pattern is a value, or a script block tested with ``$_`` bound."""
+
+    value: Statement
+    clauses: tuple[tuple[Expression, StatementList], ...]
+    default: StatementList | None
+    mode: str  # "exact", "wildcard" or "regex"
+    case_sensitive: bool

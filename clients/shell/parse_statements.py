@@ -138,6 +138,44 @@ def parse_do(p: Parser) -> nodes.Statement:
     return nodes.DoLoop(start, p.pos, body, condition, until=word == "until")
 
 
+_SWITCH_MODES = {"regex": "regex", "wildcard": "wildcard", "exact": "exact"}
+
+
+def parse_switch(p: Parser) -> nodes.Statement:
+    start = p.take(Mode.COMMAND).start
+    mode, case_sensitive = "exact", False
+    while (option := p.peek(Mode.COMMAND)).kind is Kind.PARAMETER:
+        name = option.value.lower()
+        if name in _SWITCH_MODES:
+            mode = _SWITCH_MODES[name]
+        elif name == "casesensitive":
+            case_sensitive = True
+        else:
+            raise p.error(f"The switch option '-{option.value}' is not supported by this shell yet.", option)
+        p.take(Mode.COMMAND)
+    value = parenthesized(p, "switch")
+    p.skip_newlines()
+    p.expect(Kind.LBRACE, "Missing '{' in switch statement.", Mode.COMMAND)
+    clauses: list[tuple[nodes.Expression, nodes.StatementList]] = []
+    default = None
+    while True:
+        p.skip_separators()
+        token = p.peek(Mode.COMMAND)
+        if token.kind is Kind.RBRACE:
+            p.take(Mode.COMMAND)
+            return nodes.Switch(start, p.pos, value, tuple(clauses), default, mode, case_sensitive)
+        if token.kind is Kind.EOF:
+            raise p.error("Missing closing '}' in statement block or type definition.", token)
+        if token.kind is Kind.GENERIC and token.value.lower() == "default":
+            p.take(Mode.COMMAND)
+            if default is not None:
+                raise p.error("A switch statement may have only one default clause.", token)
+            default = block(p, "Missing statement block in switch statement clause.")
+            continue
+        pattern = p.command_argument()
+        clauses.append((pattern, block(p, "Missing statement block in switch statement clause.")))
+
+
 def parse_break(p: Parser) -> nodes.Statement:
     token = p.take(Mode.COMMAND)
     _no_label(p, token.value)
@@ -332,5 +370,5 @@ KEYWORDS: dict[str, Callable[[Parser], nodes.Statement]] = {
     "exit": parse_exit, "if": parse_if, "foreach": parse_foreach, "for": parse_for, "while": parse_while,
     "do": parse_do, "break": parse_break, "continue": parse_continue, "return": parse_return,
     "throw": parse_throw, "function": parse_function, "filter": parse_function, "try": parse_try,
-    "param": parse_param,
+    "param": parse_param, "switch": parse_switch,
 }  # fmt: skip

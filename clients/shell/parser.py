@@ -11,6 +11,9 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
                  | 'while' '(' statement ')' block | 'do' block ('while' | 'until') '(' statement ')'
                  | 'function' NAME [ '(' parameters ')' ] '{' scriptbody '}'
                  | 'try' block { 'catch' { '[' TYPE ']' [','] } block } [ 'finally' block ]
+                 | 'switch' { -Regex | -Wildcard | -Exact | -CaseSensitive } '(' statement ')'
+                   '{' { (argument | 'default') block } '}'
+                 | 'param' '(' parameters ')'
                  | pipeline
     block       := '{' statements '}'
     scriptbody  := [ 'param' '(' parameters ')' ] ( { ('begin'|'process'|'end') block } | statements )
@@ -31,8 +34,9 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
     range       := array [ '..' array ]
     array       := unary { ',' unary }
     unary       := ('-' | '+' | '!' | -not | -split | -join) unary | ('++' | '--') unary
-                 | '[' TYPE ']' unary | postfix
-    postfix     := primary { '.' NAME | '[' expression ']' } [ '++' | '--' ]  (no blank before '.' '[')
+                 | '[' TYPE ']' unary | '[' TYPE ']' '::' NAME [ '(' arguments ')' ] | postfix
+    postfix     := primary { '.' NAME [ '(' arguments ')' ] | '[' expression ']' } [ '++' | '--' ]
+                   (no blank before '.' '[' '(')
     primary     := NUMBER | STRING | VARIABLE | '(' statement ')' | '$(' statements ')' | '@(' statements ')'
                  | '{' scriptbody '}' | '@{' { key '=' statement (';' | NEWLINE) } '}' | '[' TYPE ']'
 """
@@ -374,9 +378,10 @@ class Parser:
         start = self.pos
         text = self.bracket_text()
         if self.lexer.source.startswith("::", self.pos):
-            raise self.error(
-                "Static members ([type]::Name) are not supported by this shell yet.", self.peek()
-            )
+            name = self.lexer.scan_member(self.pos + 2)
+            self.pos = name.end
+            arguments = self.method_arguments() if self.lexer.char(self.pos) == "(" else None
+            return nodes.StaticMember(start, self.pos, text, name.value, arguments)
         following = self.peek()
         if following.kind in _CAST_OPERAND or (following.kind is Kind.LBRACE and not following.spaced):
             operand = self.unary()
@@ -400,8 +405,10 @@ class Parser:
                 name = self.lexer.scan_member(self.pos + 1)
                 self.pos = name.end
                 if self.lexer.char(self.pos) == "(":
-                    raise self.error("Method calls are not supported by this shell yet.", self.peek())
-                target = nodes.Member(target.start, self.pos, target, name.value)
+                    arguments = self.method_arguments()
+                    target = nodes.MethodCall(target.start, self.pos, target, name.value, arguments)
+                else:
+                    target = nodes.Member(target.start, self.pos, target, name.value)
             elif c == "[":
                 self.take()
                 self.skip_newlines()
@@ -414,6 +421,31 @@ class Parser:
                 return nodes.IncDec(target.start, self.pos, c * 2, target, prefix=False)
             else:
                 return target
+
+    def method_arguments(self) -> tuple[nodes.Expression, ...]:
+        """``( a, b )`` right after a method name: each argument is an expression without commas."""
+        self.take()
+        arguments: list[nodes.Expression] = []
+        self.skip_newlines()
+        if self.peek().kind is Kind.RPAREN:
+            self.take()
+            return ()
+        while True:
+            self.skip_newlines()
+            saved, self.no_comma = self.no_comma, True
+            try:
+                arguments.append(self.expression())
+            finally:
+                self.no_comma = saved
+            self.skip_newlines()
+            token = self.peek()
+            if token.kind is Kind.COMMA:
+                self.take()
+                continue
+            if token.kind is Kind.RPAREN:
+                self.take()
+                return tuple(arguments)
+            raise self.error("Missing ')' in method call.", token)
 
     @staticmethod
     def _assignable(target: nodes.Expression) -> bool:

@@ -84,6 +84,10 @@ class Runner:
                 return 1
             except (BreakSignal, ContinueSignal, ReturnSignal):
                 return 0
+            except RecursionError as error:
+                sink.flush()
+                self.report(error, "CallDepthOverflow: The script failed due to call depth overflow.")
+                return 1
             finally:
                 sink.flush()
         return 0

@@ -251,3 +251,28 @@ foreach ($name in $names) {
         "caught: skipping web02",
         "checked web02",
     ]
+
+
+def test_switch(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    switch (3) { 1 { 'one' } 3 { 'three' } default { 'other' } }
+    switch ('web01', 'db02', 'x') {
+        { $_ -like 'web*' } { "web: $_" }
+        'DB02' { "db: $_"; continue }
+        'db02' { 'not reached: continue goes to the next value' }
+        default { "none: $_" }
+    }
+    switch -Wildcard ('web01') { 'web*' { 'wild' } '*01' { 'every matching clause runs' } }
+    switch -Regex ('vm-42') { 'vm-(\\d+)' { "number $($Matches[1])"; break } 'vm' { 'not reached' } }
+    switch -CaseSensitive ('A') { 'a' { 'lower' } default { 'no match' } }
+    """
+    assert out(capsys, script) == [
+        "three",
+        "web: web01",
+        "db: db02",
+        "none: x",
+        "wild",
+        "every matching clause runs",
+        "number 42",
+        "no match",
+    ]

@@ -130,3 +130,22 @@ def test_status_and_error_variables(capsys: pytest.CaptureFixture[str]) -> None:
 def test_runtime_errors_in_conditions_are_catchable(capsys: pytest.CaptureFixture[str]) -> None:
     script = "try { if ([int]'x' -gt 1) { 'no' } } catch { 'caught' }; try { $null[0] } catch { \"$_\" }"
     assert out(capsys, script) == ["caught", "Cannot index into a null array."]
+
+
+def test_endless_recursion_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "function Inf { Inf }; Inf; 'never'")
+    assert (result.code, result.out) == (1, "")
+    assert result.err_lines == ["CallDepthOverflow: The script failed due to call depth overflow."]
+
+
+def test_errors_dropped_by_silently_continue_make_status_false(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    Get-VM nosuch -ErrorAction SilentlyContinue; $?
+    $Error[0].Exception.Message
+    Get-VMHost | Out-Null; $?
+    """
+    assert out(capsys, script) == [
+        "False",
+        "VM with name 'nosuch' was not found using the specified filter(s).",
+        "True",
+    ]

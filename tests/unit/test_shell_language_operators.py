@@ -189,3 +189,46 @@ def test_pscustomobject(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "$o = [pscustomobject]@{ a = 1 }; $o.b = 2").err_lines == [
         "InvalidOperation: The property 'b' cannot be found on this object."
     ]
+
+
+def test_method_calls(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    'a,b,c'.Split(',')[1].ToUpper()
+    '  padded  '.Trim() + '|'
+    'web01'.StartsWith('WEB', $true); 'web01'.Replace('web', 'db'); 'abcdef'.Substring(2, 3)
+    $h = @{ a = 1 }; $h.ContainsKey('A'); $h.Add('b', 2); $h.Remove('a'); $h.Keys -join ','
+    (1, 2, 3).Contains(2); (1, 2, 3).IndexOf(3)
+    'x'.GetType().Name; (5).GetType().FullName; (1.5).ToString('F3')
+    ([datetime]'2024-01-31T00:00:00').AddDays(1).Month
+    $double = { param($n) $n * 2 }; $double.Invoke(21)
+    ('a', 'bc').ToUpper() -join ','
+    """
+    assert out(capsys, script) == [
+        "B", "padded|", "True", "db01", "cde", "True", "b", "True", "2", "String", "System.Int32", "1.500",
+        "2", "42", "A,BC",
+    ]  # fmt: skip
+
+
+def test_static_members(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    [math]::Round(2.567, 2); [math]::Round(2.5); [math]::Max(3, 7); [math]::Floor(2.7)
+    [string]::IsNullOrEmpty(''); [string]::Join('-', @('a', 'b')); [int]::MaxValue
+    ([datetime]::Now) -is [datetime]
+    """
+    assert out(capsys, script) == ["2.57", "2", "7", "2", "True", "a-b", "2147483647", "True"]
+
+
+def test_method_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "$null.Trim()").err_lines == [
+        "InvalidOperation: You cannot call a method on a null-valued expression."
+    ]
+    assert run(capsys, "'x'.Frob()").err_lines == [
+        "InvalidOperation: Method invocation failed because [System.String] does not contain a method named "
+        "'Frob'."
+    ]
+    assert run(capsys, "'x'.Substring()").err_lines == [
+        'InvalidOperation: Cannot find an overload for "Substring" and the argument count: "0".'
+    ]
+    assert run(capsys, "@{ a = 1 }.Add('a', 2)").err_lines == [
+        'InvalidOperation: Exception calling "Add": "Item has already been added. Key in dictionary: \'a\'"'
+    ]

@@ -148,7 +148,7 @@ def test_exit_statement() -> None:
         ("foreach ($x $y) {}", "Missing 'in' after variable in foreach loop.", (1, 13)),
         ("@{a 1}", "Missing '=' operator after key in hash literal.", (1, 5)),
         ("$a -bxor 'x'", "The '-bxor' operator is not supported by this shell yet.", (1, 4)),
-        ("switch ($x) {}", "The 'switch' keyword is not supported by this shell yet.", (1, 1)),
+        ("trap { }", "The 'trap' keyword is not supported by this shell yet.", (1, 1)),
         ("New-VM -Name:", "Missing an argument for parameter 'Name'.", (1, 14)),
     ],
 )
@@ -242,6 +242,17 @@ def test_new_operator_precedence() -> None:
     assert isinstance(increment, nodes.IncDec) and (increment.operator, increment.prefix) == ("++", False)
 
 
+def test_method_calls_and_static_members() -> None:
+    call = expression("$s.Split(',', 2)[0].ToUpper()")
+    assert isinstance(call, nodes.MethodCall) and call.name == "ToUpper" and call.arguments == ()
+    assert isinstance(call.target, nodes.Index) and isinstance(call.target.target, nodes.MethodCall)
+    assert [shape(a) for a in call.target.target.arguments] == [",", 2]
+    static = expression("[math]::Round($x, 2)")
+    assert isinstance(static, nodes.StaticMember) and (static.type_name, static.name) == ("math", "Round")
+    now = expression("[datetime]::Now")
+    assert isinstance(now, nodes.StaticMember) and now.arguments is None
+
+
 def test_call_operators() -> None:
     statement = one("& $block 1 -Name x | . { process { $_ } }")
     assert isinstance(statement, nodes.Pipeline)
@@ -262,7 +273,9 @@ def test_call_operators() -> None:
         ("try { }", "The Try statement is missing its Catch or Finally block.", (1, 8)),
         ("@{ a = }", "Missing statement after '=' in hash literal.", (1, 8)),
         ("@{ a = 1 b = 2 }", "Missing '}' or ';' after a hash literal entry.", (1, 10)),
-        ("[int]::MaxValue", "Static members ([type]::Name) are not supported by this shell yet.", (1, 6)),
+        ("$s.Trim(1 2)", "Missing ')' in method call.", (1, 11)),
+        ("switch -Bogus ($x) { }", "The switch option '-Bogus' is not supported by this shell yet.", (1, 8)),
+        ("switch ($x) { 1 }", "Missing statement block in switch statement clause.", (1, 17)),
         ("break outer", "Loop labels after 'break' are not supported by this shell yet.", (1, 7)),
     ],
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar, Protocol
+from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.console import Console
@@ -24,38 +24,38 @@ CHANGING_VERBS = frozenset(
 HIGH_IMPACT_VERBS = frozenset({"Remove", "Stop", "Restart", "Suspend", "Disconnect"})
 
 
-class ErrorHost(Protocol):
-    """Where non-terminating errors go (the interpreter: ``$Error``, ``$?``, ``$ErrorActionPreference``)."""
-
-    def write_error(self, error: BaseException, show: bool, record: bool) -> None: ...
-
-    def error_action_preference(self) -> str: ...
-
-
 class CommandContext:
     """What a running cmdlet may use: the connection, the console, and where its errors go."""
 
     def __init__(
-        self, session: Session, console: Console, command: str, errors: ErrorHost | None = None
+        self,
+        session: Session,
+        console: Console,
+        command: str,
+        preference: Callable[[], str] | None = None,
     ) -> None:
         self.session = session
         self.console = console
         self.command = command
-        self.errors = errors
+        self._preference = preference
+        #: non-terminating errors to record in ``$Error`` once the pipeline ends (they make ``$?`` false)
+        self.dropped: list[BaseException] = []
+        #: whether the cmdlet wrote a non-terminating error (``-ErrorAction Ignore`` records none)
+        self.failed = False
 
     def error_action(self, bound: str | None) -> str:
         """The ErrorAction in force: -ErrorAction, else $ErrorActionPreference (default here: Stop)."""
         if bound:
             return bound
-        return self.errors.error_action_preference() if self.errors is not None else "Stop"
+        return self._preference() if self._preference is not None else "Stop"
 
     def write_error(self, error: ShellError, action: str) -> None:
-        """A non-terminating error: shown (Continue), recorded in $Error (not with Ignore), $? false."""
-        if self.errors is None:
-            if action == "Continue":
-                self.console.error(error.render())
-            return
-        self.errors.write_error(error, show=action == "Continue", record=action != "Ignore")
+        """A non-terminating error: shown now (Continue), recorded in $Error (not with Ignore), $? false."""
+        if action == "Continue":
+            self.console.error(error.render())
+        if action != "Ignore":
+            self.dropped.append(error)
+        self.failed = True
 
     def client(self) -> Client:
         """The connected client (connecting lazily); raises the not-connected error otherwise."""
