@@ -325,3 +325,8 @@ def test_measure_maximum_and_minimum_of_text(capsys: pytest.CaptureFixture[str])
     assert lines(capsys, text) == ["pear", "Apple"]
     result = run(capsys, "'a' | Measure-Object -Sum")
     assert result.err_lines == ['Measure-Object: Input object "a" is not numeric.']
+
+
+def test_foreach_object_member_name_calls_methods(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lines(capsys, "'a.b', 'c' | ForEach-Object ToUpper") == ["A.B", "C"]
+    assert lines(capsys, "'a.b' | ForEach-Object -MemberName Split -ArgumentList '.'") == ["a", "b"]

@@ -24,6 +24,7 @@ from clients.shell.conversions import INT32, INT32S, OBJECT, STRING, STRINGS, SW
 from clients.shell.errors import ShellError
 from clients.shell.formatting import select_properties
 from clients.shell.hashtable import Hashtable
+from clients.shell.methods import call_method
 from clients.shell.psobject import PSObject
 from clients.shell.values import enumerate_value, is_true, to_string
 from clients.shell.views import GROUP_NO_ELEMENT_TYPE, GROUP_TYPE
@@ -349,10 +350,10 @@ def _truthy(outputs: list[object]) -> bool:
 
 class ForEachObject(Cmdlet):
     """ForEach-Object [-Begin <ScriptBlock>] [-Process] <ScriptBlock[]> [-End <ScriptBlock>]
-    ForEach-Object [-MemberName] <String>
+    ForEach-Object [-MemberName] <String> [-ArgumentList <Object[]>]
 
     Runs the script block once per input object with ``$_`` bound to it, or outputs each object's
-    property (``ForEach-Object Name``)."""
+    property or the result of its method (``ForEach-Object Name``, ``ForEach-Object ToUpper``)."""
 
     name = "ForEach-Object"
     module = CORE
@@ -372,6 +373,7 @@ class ForEachObject(Cmdlet):
         Parameter("Begin", SCRIPTBLOCK, sets=("Script",)),
         Parameter("End", SCRIPTBLOCK, sets=("Script",)),
         Parameter("MemberName", STRING, mandatory=True, sets=("Member",)),
+        Parameter("ArgumentList", OBJECTS, aliases=("Args",), sets=("Member",)),
         _input(),
     )
 
@@ -397,9 +399,7 @@ class ForEachObject(Cmdlet):
             if is_block(action):
                 yield from run_block(action, item)
             elif isinstance(action, str) and item is not None:
-                if not has_member(item, action):
-                    raise ShellError(f'Input name "{action}" cannot be resolved to a member.')
-                yield from enumerate_value(member(item, action))
+                yield from enumerate_value(_member_or_method(item, action, args.items("ArgumentList")))
             elif not isinstance(action, str):
                 raise ShellError("Cannot convert the value of the Process argument to type ScriptBlock.")
 
@@ -407,6 +407,18 @@ class ForEachObject(Cmdlet):
         _, _, last = self._blocks(args)
         if last is not None:
             yield from run_block(last, None)
+
+
+def _member_or_method(item: object, name: str, arguments: list[object]) -> object:
+    """``ForEach-Object Name``: the item's property, else the result of its method (``ToUpper``)."""
+    if has_member(item, name) and not arguments:
+        return member(item, name)
+    try:
+        return call_method(item, name, arguments)
+    except ShellError as error:
+        if "does not contain a method" in error.message:
+            raise ShellError(f'Input name "{name}" cannot be resolved to a member.') from None
+        raise
 
 
 CMDLETS: tuple[type[Cmdlet], ...] = (SelectObject, SortObject, GroupObject, WhereObject, ForEachObject)
