@@ -167,3 +167,11 @@ def test_whatif_names_devices_and_other_objects(
         'What if: Performing the operation "Remove" on target "vSwitch0".',
     ]
     assert len(fake.client.list_vms(["x"])[0].disks) == 1
+
+
+def test_disconnect_whatif_names_the_server(fake: FakeConnector) -> None:
+    terminal = Terminal(
+        fake, ["Get-VM web01 | Out-Null", "Disconnect-VIServer", "n", "$global:DefaultVIServer.Name"]
+    )
+    assert 'Performing the operation "Disconnect" on target "fake".' in terminal.out.getvalue()
+    assert terminal.out.getvalue().rstrip().endswith("fake")  # still connected after "No"

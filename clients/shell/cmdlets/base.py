@@ -101,7 +101,8 @@ class Cmdlet:
         return cls.impact() != "None"
 
     def resolve_targets(self, items: list[object]) -> list[object]:
-        """The objects that the target parameter's items stand for (e.g. VMs for names with wildcards)."""
+        """The objects that the target parameter's items stand for (e.g. VMs for names with wildcards);
+        ``items`` is empty when the parameter was left out."""
         return items
 
     def __init__(self, ctx: CommandContext) -> None:

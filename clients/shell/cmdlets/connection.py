@@ -67,6 +67,11 @@ class DisconnectVIServer(Cmdlet):
         Parameter("Confirm", SWITCH),
     )
 
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The servers named, else the one connected (what -WhatIf and -Confirm name)."""
+        server = self.ctx.session.server
+        return items or ([server.name] if server is not None else [])
+
     def process(self, args: BoundArguments) -> Iterator[object]:
         session = self.ctx.session
         current = session.server
