@@ -221,7 +221,15 @@ class Interpreter:
         return iter(())
 
     def assign(self, target: nodes.Expression, value: object) -> None:
-        """Store ``value`` into a variable, an array element, a hashtable key or a property."""
+        """Store ``value`` into a variable, an array element, a hashtable key or a property;
+        ``$first, $rest = ...`` gives each target one item and the last one what is left."""
+        if isinstance(target, nodes.ArrayLiteral):
+            items = list(value) if isinstance(value, list | tuple) else [value]
+            last = len(target.items) - 1
+            for i, item_target in enumerate(target.items):
+                part = (items[i] if i < len(items) else None) if i < last else collect(items[last:])
+                self.assign(item_target, part)
+            return
         if isinstance(target, nodes.Variable):
             self.variables.set(target.name, value)
         elif isinstance(target, nodes.Index):

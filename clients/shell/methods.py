@@ -107,6 +107,10 @@ _HASHTABLE: dict[str, _Method] = {
     "remove": lambda h, k: h.pop(k, None) and None,
     "clear": lambda h: h.clear(),
     "clone": lambda h: h.copy(),
+    "getenumerator": lambda h: [
+        PSObject("System.Collections.DictionaryEntry", [("Name", k), ("Value", v), ("Key", k)])
+        for k, v in h.items()
+    ],
 }
 _DATE: dict[str, _Method] = {
     "adddays": lambda d, n: d + dt.timedelta(days=_number(n)),

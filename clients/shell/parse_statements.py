@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 STATEMENT_END = frozenset({Kind.NEWLINE, Kind.SEMI, Kind.EOF, Kind.RPAREN, Kind.RBRACE})
 COMMAND_END = STATEMENT_END | {Kind.PIPE}
 NAMED_BLOCKS = ("begin", "process", "end")
+#: keywords that only continue a statement (``else`` after an ``if`` block ...): alone they are errors
+CONTINUATIONS = frozenset({"else", "elseif", "catch", "finally", "until", *NAMED_BLOCKS})
 #: PowerShell's keywords; those without a parse function are reported as not supported
 RESERVED = frozenset(
     {"begin", "break", "catch", "class", "continue", "data", "do", "dynamicparam", "else", "elseif", "end",

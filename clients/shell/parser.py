@@ -167,6 +167,8 @@ class Parser:
             parse_keyword = statements_parser.KEYWORDS.get(word)
             if parse_keyword is not None:
                 return parse_keyword(self)
+            if word in statements_parser.CONTINUATIONS:
+                raise self.error(f"Unexpected token '{token.value}' in expression or statement.", token)
             if word in statements_parser.RESERVED:
                 raise self.error(f"The '{word}' keyword is not supported by this shell yet.", token)
         return self.pipeline()
@@ -205,7 +207,7 @@ class Parser:
             head = self.expression()
             assign = self.peek()
             if assign.kind is Kind.ASSIGN:
-                if not isinstance(head, nodes.Variable | nodes.Member | nodes.Index | nodes.Cast):
+                if not _assignable_target(head, assign.value):
                     raise self.error("The assignment expression is not valid.", assign)
                 self.take()
                 self.skip_newlines()
@@ -541,6 +543,13 @@ class Parser:
         if all(isinstance(p, str) for p in parts):
             return nodes.StringConstant(token.start, token.end, "".join(str(p) for p in parts), quoted=True)
         return nodes.ExpandableString(token.start, token.end, tuple(parts))
+
+
+def _assignable_target(target: nodes.Expression, operator: str) -> bool:
+    """``$x``, ``$a.b``, ``$a[0]``, ``[int]$x``; with ``=`` also ``$first, $rest``."""
+    if isinstance(target, nodes.ArrayLiteral) and operator == "=":
+        return all(isinstance(item, nodes.Variable | nodes.Member | nodes.Index) for item in target.items)
+    return isinstance(target, nodes.Variable | nodes.Member | nodes.Index | nodes.Cast)
 
 
 def _dash_operator(token: Token, names: frozenset[str] | set[str]) -> str | None:

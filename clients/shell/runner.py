@@ -6,6 +6,7 @@ import os
 import traceback
 
 from clients.shell.console import Console
+from clients.shell.errorrecord import ERROR_RECORD
 from clients.shell.errors import ExitRequest, ParseError, ShellError
 from clients.shell.evaluator import Interpreter
 from clients.shell.flow import BreakSignal, ContinueSignal, ReturnSignal
@@ -27,6 +28,12 @@ class OutputSink:
         self.pending: list[PSObject] = []
 
     def add(self, obj: object) -> None:
+        if (
+            isinstance(obj, PSObject) and obj.type_name == ERROR_RECORD
+        ):  # an error record shows as its message
+            self.flush()
+            self.console.write(f"{obj.label}\n")
+            return
         if isinstance(obj, dict):  # a hashtable shows as a Name / Value table
             self.flush()
             entries = [PSObject("HashtableEntry", [("Name", k), ("Value", v)]) for k, v in obj.items()]

@@ -232,3 +232,21 @@ def test_method_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "@{ a = 1 }.Add('a', 2)").err_lines == [
         'InvalidOperation: Exception calling "Add": "Item has already been added. Key in dictionary: \'a\'"'
     ]
+
+
+def test_multiple_assignment(capsys: pytest.CaptureFixture[str]) -> None:
+    script = "$a, $b, $rest = 1, 2, 3, 4; $a; $b; $rest -join '+'; $x, $y = 'only'; $x; $null -eq $y"
+    assert out(capsys, script) == ["1", "2", "3+4", "only", "True"]
+
+
+def test_hashtable_enumeration_and_type(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    $h = [ordered]@{ b = 2; a = 1 }
+    foreach ($entry in $h.GetEnumerator()) { "$($entry.Key)=$($entry.Value)" }
+    $h.GetType().FullName
+    """
+    assert out(capsys, script) == ["b=2", "a=1", "System.Collections.Hashtable"]
+
+
+def test_error_records_show_as_their_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, "try { throw 'it failed' } catch { $_ }; $Error[0]") == ["it failed", "it failed"]

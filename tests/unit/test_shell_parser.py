@@ -149,6 +149,7 @@ def test_exit_statement() -> None:
         ("@{a 1}", "Missing '=' operator after key in hash literal.", (1, 5)),
         ("$a -bxor 'x'", "The '-bxor' operator is not supported by this shell yet.", (1, 4)),
         ("trap { }", "The 'trap' keyword is not supported by this shell yet.", (1, 1)),
+        ("if ($a) { }; else { }", "Unexpected token 'else' in expression or statement.", (1, 14)),
         ("New-VM -Name:", "Missing an argument for parameter 'Name'.", (1, 14)),
     ],
 )
