@@ -175,3 +175,20 @@ def test_disconnect_whatif_names_the_server(fake: FakeConnector) -> None:
     )
     assert 'Performing the operation "Disconnect" on target "fake".' in terminal.out.getvalue()
     assert terminal.out.getvalue().rstrip().endswith("fake")  # still connected after "No"
+
+
+def test_confirm_impact_follows_powercli() -> None:
+    impacts = {c.name: c.impact() for c in cmdlets.ALL}
+    for name in (
+        "Remove-VM",
+        "Stop-VM",
+        "Set-VM",
+        "Set-NetworkAdapter",
+        "Remove-Snapshot",
+        "Disconnect-VIServer",
+    ):
+        assert impacts[name] == "High", name
+    for name in ("Start-VM", "New-VM", "New-Snapshot", "Remove-Item", "Export-Csv"):
+        assert impacts[name] == "Medium", name
+    for name in ("Get-VM", "Select-Object", "Format-Table", "Wait-Task"):
+        assert impacts[name] == "None", name

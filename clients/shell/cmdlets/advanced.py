@@ -111,6 +111,7 @@ class SetAdvancedSetting(Cmdlet):
     """Set-AdvancedSetting [-AdvancedSetting] <AdvancedSetting[]> [-Value] <Object> [-Confirm]"""
 
     name = "Set-AdvancedSetting"
+    confirm_impact = "High"  # PowerCLI asks before this change
     synopsis = "Changes the value of advanced settings."
     examples = (
         (

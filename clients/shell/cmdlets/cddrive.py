@@ -86,6 +86,7 @@ class SetCDDrive(Cmdlet):
     [-StartConnected <Boolean>] [-Confirm]"""
 
     name = "Set-CDDrive"
+    confirm_impact = "High"  # PowerCLI asks before this change
     synopsis = "Inserts or ejects media, or connects a CD/DVD drive."
     examples = (
         (

@@ -282,6 +282,7 @@ class RemoveItem(Cmdlet):
     A folder with anything in it needs -Recurse, as in PowerShell."""
 
     name = "Remove-Item"
+    confirm_impact = "Medium"  # as PowerShell's: asks only with -Confirm
     synopsis = "Deletes datastore files or folders (-Recurse for a folder's contents)."
     module = MANAGEMENT
     examples = (("Remove-Item '[datastore1] old' -Recurse -Confirm:$false", "Deletes the folder old."),)

@@ -103,6 +103,7 @@ class SetHardDisk(Cmdlet):
     [-Persistence <String>] [-Confirm]: extends a disk (never shrinks) or changes its mode."""
 
     name = "Set-HardDisk"
+    confirm_impact = "High"  # PowerCLI asks before this change
     synopsis = "Extends a disk or changes its persistence mode."
     examples = (
         (

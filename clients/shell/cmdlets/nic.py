@@ -70,6 +70,7 @@ class SetNetworkAdapter(Cmdlet):
     [-Connected <Boolean>] [-StartConnected <Boolean>] [-Confirm]"""
 
     name = "Set-NetworkAdapter"
+    confirm_impact = "High"  # PowerCLI asks before this change
     synopsis = "Changes a network adapter's network or connection state."
     examples = (
         (

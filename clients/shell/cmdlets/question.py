@@ -61,6 +61,7 @@ class SetVMQuestion(Cmdlet):
     Cancel for a VM out of disk space)."""
 
     name = "Set-VMQuestion"
+    confirm_impact = "High"  # PowerCLI asks before this change
     synopsis = "Answers a VM's question."
     examples = (
         (

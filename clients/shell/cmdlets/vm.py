@@ -408,6 +408,7 @@ class SetVM(VMTaskCmdlet):
     the snapshot (an object from Get-Snapshot, or the name of one of the VM's snapshots)."""
 
     name = "Set-VM"
+    confirm_impact = "High"  # PowerCLI asks before this change
     synopsis = "Changes a VM's CPUs, memory, name or notes, or reverts it to a snapshot."
     examples = (
         ("Set-VM web01 -NumCpu 4 -MemoryGB 2 -Confirm:$false", "Four vCPUs and 2 GB of memory."),
