@@ -28,6 +28,7 @@ from clients.shell.methods import call_method
 from clients.shell.psobject import PSObject
 from clients.shell.values import enumerate_value, is_true, to_string
 from clients.shell.views import GROUP_NO_ELEMENT_TYPE, GROUP_TYPE
+from clients.shell.wildcard import like
 
 OBJECTS = ArrayType(OBJECT)
 
@@ -134,16 +135,12 @@ class SelectObject(_Gather):
             else:
                 pairs.append((chosen.label, chosen.value(item)))
         if excluded:
-            pairs = [(n, v) for n, v in pairs if not select_properties([_names(n)], excluded)]
+            pairs = [(n, v) for n, v in pairs if not any(like(n, pattern) for pattern in excluded)]
         seen: dict[str, tuple[str, object]] = {}
         for name, value in pairs:
             seen.setdefault(name.lower(), (name, value))
         type_name = item.type_name if isinstance(item, PSObject) else "Object"
         return PSObject(f"Selected.{type_name}", seen.values())
-
-
-def _names(name: str) -> PSObject:
-    return PSObject("", [(name, None)])
 
 
 # -- Sort-Object ----------------------------------------------------------------------------------
