@@ -9,6 +9,7 @@ and script-block invocation in ``functions``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -145,6 +146,12 @@ class Interpreter:
             if isinstance(element, nodes.CommandParameter):
                 value = None if element.argument is None else self.evaluate(element.argument)
                 arguments.append(NamedArgument(element.name, value, element.colon))
+            elif isinstance(element, nodes.Splat):
+                splatted = self.variables.get(element.name)
+                if isinstance(splatted, dict):
+                    arguments.extend(NamedArgument(to_string(k), v, True) for k, v in splatted.items())
+                elif splatted is not None:
+                    arguments.extend(PositionalArgument(v) for v in enumerate_value(splatted))
             else:
                 arguments.append(PositionalArgument(self.evaluate(element)))
         return arguments
@@ -168,6 +175,8 @@ class Interpreter:
         function = self.variables.find_function(name)
         if isinstance(function, functions.Function):
             return functions.call(function, arguments, upstream)
+        if functions.is_script_path(name):
+            return functions.run_script(self.child(), name, arguments, upstream)
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
             raise not_recognized(name, cmdlets.names())
@@ -185,6 +194,8 @@ class Interpreter:
             scope = self if node.dot else definer.child()
             return functions.run_body(scope, target.body, arguments, upstream, "ScriptBlock")
         if isinstance(target, str):
+            if node.dot and functions.is_script_path(target):
+                return functions.run_script(self, target, arguments, upstream)
             return self.call_command(target, arguments, upstream)
         raise ShellError(
             f"The expression after '{'.' if node.dot else '&'}' in a pipeline element produced an object "
@@ -196,8 +207,10 @@ class Interpreter:
         value = self.statement_value(node.value)
         target = node.target
         if isinstance(target, nodes.Cast):
-            value = casts.cast(target.type_name, value)
-            target = target.operand
+            type_name, target = target.type_name, target.operand
+            value = casts.cast(type_name, value)
+            if isinstance(target, nodes.Variable):  # [int]$n = ... constrains $n from now on
+                self.variables.constrain(target.name, functools.partial(casts.cast, type_name))
         if node.operator != "=":
             value = operators.binary(node.operator[0], self.evaluate(target), value)
         self.assign(target, value)

@@ -57,6 +57,7 @@ class Kind(enum.Enum):
     GENERIC = "word"  # a bare word: command name, argument, keyword, member name
     PARAMETER = "parameter"  # -Name or -Name: ; value: the name
     OPERATOR = "operator"  # -eq, -like, -and ... ; value: lower-case name without "-"
+    SPLAT = "splatted variable"  # @params in command mode; value: the variable name
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,6 @@ class Lexer:
         self.limit = len(source) if limit is None else limit
         self.source_name = source_name
         self._cache: dict[tuple[int, Mode], Token] = {}
-        self._string_end = 0
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -235,6 +235,11 @@ class Lexer:
             return self._token(_SINGLE[c], start, start + 1, spaced)
         if c == "@" and nxt in ('"', "'"):
             return self._here_string(start, spaced, nxt)
+        if c == "@" and mode is Mode.COMMAND and _is_name_char(nxt):
+            end = start + 1
+            while end < self.limit and _is_name_char(self.source[end]):
+                end += 1
+            return self._token(Kind.SPLAT, start, end, spaced, value=self.source[start + 1 : end])
         if c == "@" and nxt in ("(", "{"):
             return self._token(Kind.AT_PAREN if nxt == "(" else Kind.AT_BRACE, start, start + 2, spaced)
         if c == "$":
@@ -314,16 +319,17 @@ class Lexer:
         if quote == "'":
             value = self.source[content:text_end]
             return self._token(Kind.STRING, start, end, spaced, value=value)
-        parts = self._expandable_parts(content, text_end, here=True)
+        parts, _ = self._expandable_parts(content, text_end, here=True)
         return self._token(Kind.EXPANDABLE, start, end, spaced, parts=parts)
 
     def _double_quoted(self, start: int, spaced: bool) -> Token:
         i = start + 1
-        parts = self._expandable_parts(i, self.limit, here=False)
-        return self._token(Kind.EXPANDABLE, start, self._string_end, spaced, parts=parts)
+        parts, end = self._expandable_parts(i, self.limit, here=False)
+        return self._token(Kind.EXPANDABLE, start, end, spaced, parts=parts)
 
-    def _expandable_parts(self, i: int, limit: int, *, here: bool) -> tuple[StringPart, ...]:
-        """The parts of a double-quoted string's text from ``i``; sets ``_string_end`` past the quote."""
+    def _expandable_parts(self, i: int, limit: int, *, here: bool) -> tuple[tuple[StringPart, ...], int]:
+        """The parts of a double-quoted string's text from ``i`` up to its closing quote (a here-string's:
+        up to ``limit``), and the offset past the quote."""
         start = i - 1
         parts: list[StringPart] = []
         text: list[str] = []
@@ -336,8 +342,7 @@ class Lexer:
                     continue
                 if text:
                     parts.append("".join(text))
-                self._string_end = i + 1
-                return tuple(parts)
+                return tuple(parts), i + 1
             if c == "`" and i + 1 < self.limit:
                 escaped = self.source[i + 1]
                 text.append(_ESCAPES.get(escaped, escaped))
@@ -365,7 +370,7 @@ class Lexer:
         if here:
             if text:
                 parts.append("".join(text))
-            return tuple(parts)
+            return tuple(parts), limit
         raise self.error('The string is missing the terminator: ".', start, incomplete=True)
 
     def _closing_paren(self, pos: int) -> int:

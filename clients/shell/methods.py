@@ -170,6 +170,8 @@ def call_method(target: object, name: str, arguments: Sequence[object]) -> objec
         raise ShellError("You cannot call a method on a null-valued expression.", INVALID)
     if isinstance(target, ScriptBlock) and key in ("invoke", "invokereturnasis"):
         return collect(target.invoke(*arguments))
+    if isinstance(target, ScriptBlock) and key == "getnewclosure":
+        return target  # script blocks already close over the scope that defined them
     if key == "gettype" and not arguments:
         return _type_of(target)
     table = _table_for(target)

@@ -12,7 +12,8 @@
     │   ├── While(condition, body)                   while (..) { }
     │   ├── DoLoop(body, condition, until)           do { } while (..)   do { } until (..)
     │   ├── Switch(value, clauses, default, mode)    switch -regex ($x) { 'a.*' { } default { } }
-    │   ├── Break / Continue                         break  continue
+    │   ├── Break(label) / Continue(label)           break  continue outer
+    │   ├── Labeled(label, loop)                     :outer foreach (...) { }
     │   ├── Return(value) / Throw(value)             return [pipeline]   throw [pipeline]
     │   ├── FunctionDefinition(name, body)           function Name($a) { param(..) ... }
     │   ├── ParamStatement(parameters)               param($a = 1) at the top of a script file
@@ -22,6 +23,7 @@
     ├── ParameterDecl(name, type_name, default ...)  [int]$b = 2   in param( )
     ├── ScriptBlockBody(parameters, begin_block, process_block, end_block)
     ├── CommandParameter(name, argument, colon)      -Name / -Confirm:$false
+    ├── Splat(name)                                  @params
     └── Expression
         ├── Constant(value)                          42  1GB  (numbers)
         ├── StringConstant(value, quoted)            'text'  or a bare word
@@ -84,7 +86,15 @@ class CommandParameter(Node):
     colon: bool
 
 
-CommandElement = CommandParameter | Expression
+@dataclass(frozen=True)
+class Splat(Node):
+    """``@params`` among a command's arguments: a hashtable's entries as named arguments, an
+    array's items as positional ones."""
+
+    name: str
+
+
+CommandElement = CommandParameter | Splat | Expression
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,8 @@ class ParameterDecl(Node):
     default: Expression | None
     mandatory: bool = False
     pipeline: bool = False
+    #: ``[ValidateSet('a', 'b')]`` and the like: attribute name and arguments
+    validators: tuple[tuple[str, tuple[Expression, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,12 +289,20 @@ class DoLoop(Statement):
 
 @dataclass(frozen=True)
 class Break(Statement):
-    pass
+    label: str | None = None
 
 
 @dataclass(frozen=True)
 class Continue(Statement):
-    pass
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Labeled(Statement):
+    """``:outer foreach (...) { }``: a loop that ``break outer`` / ``continue outer`` name."""
+
+    label: str
+    loop: Statement
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ RESERVED = frozenset(
 
 
 def parse_exit(p: Parser) -> nodes.Statement:
+    """``exit [expression]``."""
     start = p.take(Mode.COMMAND).start
     value = None if p.peek(Mode.COMMAND).kind in COMMAND_END else p.expression()
     return nodes.Exit(start, p.pos, value)
@@ -72,6 +73,7 @@ def keyword_after(p: Parser, *words: str) -> str | None:
 
 
 def parse_if(p: Parser) -> nodes.Statement:
+    """``if (..) { } elseif (..) { } else { }`` (blank lines may precede elseif/else)."""
     start = p.take(Mode.COMMAND).start
     clauses = [(parenthesized(p, "if"), block(p, "Missing statement block after if ( condition )."))]
     otherwise = None
@@ -87,6 +89,7 @@ def parse_if(p: Parser) -> nodes.Statement:
 
 
 def parse_foreach(p: Parser) -> nodes.Statement:
+    """``foreach ($x in pipeline) { }``."""
     start = p.take(Mode.COMMAND).start
     p.skip_newlines()
     p.expect(Kind.LPAREN, "Missing opening '(' after keyword 'foreach'.", Mode.COMMAND)
@@ -109,6 +112,7 @@ def parse_foreach(p: Parser) -> nodes.Statement:
 
 
 def parse_for(p: Parser) -> nodes.Statement:
+    """``for ([init]; [condition]; [step]) { }``."""
     start = p.take(Mode.COMMAND).start
     p.skip_newlines()
     p.expect(Kind.LPAREN, "Missing opening '(' after keyword 'for'.", Mode.COMMAND)
@@ -124,6 +128,7 @@ def parse_for(p: Parser) -> nodes.Statement:
 
 
 def parse_while(p: Parser) -> nodes.Statement:
+    """``while (condition) { }``."""
     start = p.take(Mode.COMMAND).start
     condition = parenthesized(p, "while")
     body = block(p, "Missing statement body in while loop.")
@@ -131,6 +136,7 @@ def parse_while(p: Parser) -> nodes.Statement:
 
 
 def parse_do(p: Parser) -> nodes.Statement:
+    """``do { } while (..)`` or ``do { } until (..)``."""
     start = p.take(Mode.COMMAND).start
     body = block(p, "Missing statement body in do loop.")
     word = keyword_after(p, "while", "until")
@@ -144,6 +150,7 @@ _SWITCH_MODES = {"regex": "regex", "wildcard": "wildcard", "exact": "exact"}
 
 
 def parse_switch(p: Parser) -> nodes.Statement:
+    """``switch [-Regex|-Wildcard|-Exact] [-CaseSensitive] (value) { clauses }``."""
     start = p.take(Mode.COMMAND).start
     mode, case_sensitive = "exact", False
     while (option := p.peek(Mode.COMMAND)).kind is Kind.PARAMETER:
@@ -179,21 +186,42 @@ def parse_switch(p: Parser) -> nodes.Statement:
 
 
 def parse_break(p: Parser) -> nodes.Statement:
-    token = p.take(Mode.COMMAND)
-    _no_label(p, token.value)
-    return nodes.Break(token.start, p.pos)
+    """``break [label]``."""
+    start = p.take(Mode.COMMAND).start
+    return nodes.Break(start, p.pos, _label(p))
 
 
 def parse_continue(p: Parser) -> nodes.Statement:
-    token = p.take(Mode.COMMAND)
-    _no_label(p, token.value)
-    return nodes.Continue(token.start, p.pos)
+    """``continue [label]``."""
+    start = p.take(Mode.COMMAND).start
+    return nodes.Continue(start, p.pos, _label(p))
 
 
-def _no_label(p: Parser, keyword: str) -> None:
+def _label(p: Parser) -> str | None:
+    """The loop label after ``break``/``continue``, if any."""
     token = p.peek(Mode.COMMAND)
-    if token.kind not in COMMAND_END:
-        raise p.error(f"Loop labels after '{keyword}' are not supported by this shell yet.", token)
+    if token.kind in COMMAND_END:
+        return None
+    if token.kind is not Kind.GENERIC or not token.value.replace("_", "a").isalnum():
+        raise p.error("A loop label is a name: break outer, continue outer.", token)
+    p.take(Mode.COMMAND)
+    return token.value
+
+
+LOOPS = ("foreach", "for", "while", "do", "switch")
+
+
+def parse_labeled(p: Parser) -> nodes.Statement:
+    """``:name`` before a loop."""
+    token = p.take(Mode.COMMAND)
+    label = token.value[1:]
+    loop = p.peek(Mode.COMMAND)
+    if loop.kind is not Kind.GENERIC or loop.value.lower() not in LOOPS:
+        raise p.error(
+            f"A label (:{label}) must be followed by a foreach, for, while, do or switch loop.", loop
+        )
+    statement = KEYWORDS[loop.value.lower()](p)
+    return nodes.Labeled(token.start, p.pos, label, statement)
 
 
 def _optional_pipeline(p: Parser) -> nodes.Statement | None:
@@ -201,18 +229,21 @@ def _optional_pipeline(p: Parser) -> nodes.Statement | None:
 
 
 def parse_return(p: Parser) -> nodes.Statement:
+    """``return [pipeline]``."""
     start = p.take(Mode.COMMAND).start
     value = _optional_pipeline(p)
     return nodes.Return(start, p.pos, value)
 
 
 def parse_throw(p: Parser) -> nodes.Statement:
+    """``throw [pipeline]``."""
     start = p.take(Mode.COMMAND).start
     value = _optional_pipeline(p)
     return nodes.Throw(start, p.pos, value)
 
 
 def parse_function(p: Parser) -> nodes.Statement:
+    """``function Name [(params)] { body }`` (or ``filter``: the body is the process block)."""
     keyword = p.take(Mode.COMMAND)
     start = keyword.start
     name = p.peek(Mode.COMMAND)
@@ -240,6 +271,7 @@ def parse_function(p: Parser) -> nodes.Statement:
 
 
 def parse_param(p: Parser) -> nodes.Statement:
+    """``param( )`` as a statement (at the top of a script file)."""
     start = p.take(Mode.COMMAND).start
     p.skip_newlines()
     p.expect(Kind.LPAREN, "Missing '(' after 'param'.", Mode.COMMAND)
@@ -247,6 +279,7 @@ def parse_param(p: Parser) -> nodes.Statement:
 
 
 def parse_try(p: Parser) -> nodes.Statement:
+    """``try { }`` with ``catch [T], [T2] { }`` clauses and/or ``finally { }``."""
     start = p.take(Mode.COMMAND).start
     body = block(p, "Missing statement block after 'try'.")
     catches: list[nodes.CatchClause] = []
@@ -274,6 +307,7 @@ def parse_try(p: Parser) -> nodes.Statement:
 def script_body(p: Parser, brace: int) -> nodes.ScriptBlockBody:
     """What follows a ``{`` up to and including its ``}``: optional ``param( )``, then statements."""
     p.skip_separators()
+    skip_script_attributes(p)
     parameters = None
     token = p.peek(Mode.COMMAND)
     if token.kind is Kind.GENERIC and token.value.lower() == "param":
@@ -309,6 +343,26 @@ def script_body(p: Parser, brace: int) -> nodes.ScriptBlockBody:
     )
 
 
+#: attributes a script or function may carry before ``param( )``; accepted, without effect here
+SCRIPT_ATTRIBUTES = ("cmdletbinding", "outputtype", "alias")
+
+
+def skip_script_attributes(p: Parser) -> bool:
+    """Skip ``[CmdletBinding()]``-style attributes (and blank lines after them); whether any was there."""
+    skipped = False
+    while True:
+        start = p.lexer.skip_trivia(p.pos)
+        if p.lexer.char(start) != "[":
+            return skipped
+        saved = p.pos
+        text = p.bracket_text()
+        if text.split("(", 1)[0].strip().lower() not in SCRIPT_ATTRIBUTES:
+            p.pos = saved
+            return skipped
+        skipped = True
+        p.skip_separators()
+
+
 def parameter_list(p: Parser) -> tuple[nodes.ParameterDecl, ...]:
     """Parameters after ``(`` up to and including ``)``."""
     parameters: list[nodes.ParameterDecl] = []
@@ -330,11 +384,35 @@ def parameter_list(p: Parser) -> tuple[nodes.ParameterDecl, ...]:
         raise p.error("Missing ')' in function parameter list.", token)
 
 
+#: the validation attributes a parameter may carry (see ``validation``)
+VALIDATORS = ("validateset", "validaterange", "validatenotnull", "validatenotnullorempty", "validatepattern",
+              "validatecount", "validatelength", "validatescript", "alias", "allownull", "allowemptystring",
+              "allowemptycollection")  # fmt: skip
+
+
+def _attribute_name(p: Parser) -> str | None:
+    """The name of a ``[Name(`` attribute at the next ``[``, or None when it is a type (``[int]``)."""
+    i = p.lexer.skip_trivia(p.pos) + 1
+    j = i
+    while p.lexer.char(j).isalnum() or p.lexer.char(j) in "._":
+        j += 1
+    return p.lexer.source[i:j] if j > i and p.lexer.char(j) == "(" else None
+
+
 def parameter(p: Parser) -> nodes.ParameterDecl:
+    """One parameter: attributes and a type in brackets, ``$Name``, an optional ``= default``."""
     start = p.pos
     type_name = None
     mandatory = pipeline = False
+    validators: list[tuple[str, tuple[nodes.Expression, ...]]] = []
     while p.peek().kind is Kind.LBRACKET:
+        attribute = _attribute_name(p)
+        if attribute is not None and attribute.lower() in VALIDATORS:
+            p.pos = p.lexer.skip_trivia(p.pos) + 1 + len(attribute)
+            validators.append((attribute.lower(), p.method_arguments()))
+            p.expect(Kind.RBRACKET, f"Missing ']' after the {attribute} attribute.")
+            p.skip_newlines()
+            continue
         text = p.bracket_text()
         p.skip_newlines()
         name, _, arguments = text.partition("(")
@@ -342,7 +420,7 @@ def parameter(p: Parser) -> nodes.ParameterDecl:
             type_name = text
             continue
         if name.strip().lower() != "parameter":
-            continue  # other attributes ([ValidateNotNull()] ...) are accepted and not enforced
+            raise p.error(f"The attribute [{name.strip()}] is not supported by this shell yet.", p.peek())
         for item in arguments.rstrip(")").split(","):
             key, _, value = item.partition("=")
             on = value.strip().lower() not in ("$false", "0")
@@ -364,7 +442,9 @@ def parameter(p: Parser) -> nodes.ParameterDecl:
             default = p.expression()
         finally:
             p.no_comma = False
-    return nodes.ParameterDecl(start, p.pos, variable.value, type_name, default, mandatory, pipeline)
+    return nodes.ParameterDecl(
+        start, p.pos, variable.value, type_name, default, mandatory, pipeline, tuple(validators)
+    )
 
 
 #: the statement keywords and their parse functions

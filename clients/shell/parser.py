@@ -4,7 +4,8 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
 
     script      := statements EOF
     statements  := { ';' | NEWLINE } [ statement { (';' | NEWLINE) statements } ]
-    statement   := 'exit' [expression] | 'break' | 'continue' | ('return' | 'throw') [pipeline]
+    statement   := 'exit' [expression] | ('break' | 'continue') [LABEL] | ('return' | 'throw') [pipeline]
+                 | ':'LABEL ('foreach' | 'for' | 'while' | 'do' | 'switch') ...
                  | 'if' '(' statement ')' block { 'elseif' '(' statement ')' block } [ 'else' block ]
                  | 'foreach' '(' VARIABLE 'in' pipeline ')' block
                  | 'for' '(' [statement] ';' [statement] ';' [statement] ')' block
@@ -22,18 +23,19 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
     pipeline    := assignable ('=' | '+=' | ...) statement
                  | (command | call | expression) { '|' (command | call) }
     call        := ('&' | '.') primary { PARAMETER [argument] | arguments }
-    command     := WORD { PARAMETER [argument] | arguments }
+    command     := WORD { PARAMETER [argument] | '@'NAME | arguments }       (@NAME: splatting)
     arguments   := argument { ',' argument }           (command mode)
     expression  := logical
     logical     := comparison { (-and | -or | -xor) comparison }
-    comparison  := additive { (-eq | -like | -match | -contains | -in | -replace | -split | -join
-                                | -is | -as ...) additive }
+    comparison  := bitwise { (-eq | -like | -match | -contains | -in | -replace | -split | -join
+                               | -is | -as ...) bitwise }
+    bitwise     := additive { (-band | -bor | -bxor | -shl | -shr) additive }
     additive    := multiplicative { ('+' | '-') multiplicative }
     multiplicative := format { ('*' | '/' | '%') format }
     format      := range { -f range }
     range       := array [ '..' array ]
     array       := unary { ',' unary }
-    unary       := ('-' | '+' | '!' | -not | -split | -join) unary | ('++' | '--') unary
+    unary       := ('-' | '+' | '!' | -not | -bnot | -split | -join | ',') unary | ('++' | '--') unary
                  | '[' TYPE ']' unary | '[' TYPE ']' '::' NAME [ '(' arguments ')' ] | postfix
     postfix     := primary { '.' NAME [ '(' arguments ')' ] | '[' expression ']' } [ '++' | '--' ]
                    (no blank before '.' '[' '(')
@@ -56,6 +58,7 @@ _COMPARISON = frozenset(
     {*_CASED, "join", "is", "isnot", "as"} | {p + op for op in _CASED for p in ("c", "i")}
 )
 _LOGICAL = frozenset({"and", "or", "xor"})
+_BITWISE = frozenset({"band", "bor", "bxor", "shl", "shr"})
 _ADDITIVE = {Kind.PLUS: "+", Kind.MINUS: "-"}
 _MULTIPLICATIVE = {Kind.STAR: "*", Kind.SLASH: "/", Kind.PERCENT: "%"}
 _UNARY = {Kind.MINUS: "-", Kind.PLUS: "+", Kind.EXCLAIM: "!"}
@@ -161,9 +164,16 @@ class Parser:
             self.no_comma = saved
 
     def _statement(self) -> nodes.Statement:
+        if statements_parser.skip_script_attributes(self):  # [CmdletBinding()] param(...)
+            token = self.peek(Mode.COMMAND)
+            if token.kind in _STATEMENT_END:
+                raise self.error("Unexpected attribute: it must be followed by param( ).", token)
+            return self._statement()
         token = self.peek(Mode.COMMAND)
         if token.kind is Kind.GENERIC:
             word = token.value.lower()
+            if word.startswith(":") and len(word) > 1:
+                return statements_parser.parse_labeled(self)
             parse_keyword = statements_parser.KEYWORDS.get(word)
             if parse_keyword is not None:
                 return parse_keyword(self)
@@ -265,6 +275,10 @@ class Parser:
             token = self.peek(Mode.COMMAND)
             if token.kind in _COMMAND_END:
                 break
+            if token.kind is Kind.SPLAT:
+                self.take(Mode.COMMAND)
+                elements.append(nodes.Splat(token.start, token.end, token.value))
+                continue
             if token.kind is Kind.PARAMETER:
                 self.take(Mode.COMMAND)
                 argument = None
@@ -327,7 +341,10 @@ class Parser:
         return self._binary_loop(self.comparison, lambda t: _dash_operator(t, _LOGICAL))
 
     def comparison(self) -> nodes.Expression:
-        return self._binary_loop(self.additive, lambda t: _dash_operator(t, _COMPARISON))
+        return self._binary_loop(self.bitwise, lambda t: _dash_operator(t, _COMPARISON))
+
+    def bitwise(self) -> nodes.Expression:
+        return self._binary_loop(self.additive, lambda t: _dash_operator(t, _BITWISE))
 
     def additive(self) -> nodes.Expression:
         return self._binary_loop(self.multiplicative, lambda t: _ADDITIVE.get(t.kind))
@@ -366,7 +383,11 @@ class Parser:
                     f"The '{token.text * 2}' operator works only on variables or on properties.", token
                 )
             return nodes.IncDec(token.start, self.pos, token.text * 2, operand, prefix=True)
-        operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join"})
+        if token.kind is Kind.COMMA:  # unary comma: ,$x is a one-item array
+            self.take()
+            operand = self.unary()
+            return nodes.ArrayLiteral(token.start, self.pos, (operand,))
+        operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join", "bnot"})
         if operator is None:
             if token.kind is Kind.LBRACKET:
                 return self.postfix(self.type_expression())

@@ -35,7 +35,7 @@ def repl(runner: Runner, read_line: Callable[[str], str] | None = None) -> int:
         except ParseError as error:
             if error.incomplete and line.strip():
                 continue
-            runner.console.error(error.display())
+            runner.console.error(error.render())
             lines = []
             continue
         lines = []

@@ -67,6 +67,10 @@ class Runner:
         except ParseError as error:
             self.console.error(error.display())
             return 1
+        if source_name and os.path.isfile(source_name):
+            full = os.path.abspath(source_name)
+            self.interpreter.variables.set_local("PSScriptRoot", os.path.dirname(full))
+            self.interpreter.variables.set_local("PSCommandPath", full)
         try:
             return self.execute(body)
         except ExitRequest as request:
@@ -83,7 +87,7 @@ class Runner:
                     sink.add(obj)
             except ShellError as error:
                 sink.flush()
-                self.report(error, error.render())
+                self.report(error, error.display() if isinstance(error, ParseError) else error.render())
                 return 1
             except VimFault as fault:
                 sink.flush()

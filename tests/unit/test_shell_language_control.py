@@ -276,3 +276,129 @@ def test_switch(capsys: pytest.CaptureFixture[str]) -> None:
         "number 42",
         "no match",
     ]
+
+
+def test_script_files_run_as_commands(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lib.ps1").write_text('function Get-Greeting($who) { "hello $who" }\n$libLoaded = $true\n')
+    (tmp_path / "child.ps1").write_text(
+        "param([int]$Count = 1, $Name = 'x')\nforeach ($i in 1..$Count) { \"$Name$i\" }\n"
+        "$childVar = 'set in child'\nreturn\n'not reached'\n"
+    )
+    (tmp_path / "bad.ps1").write_text("Get-VM )\n")
+    monkeypatch.chdir(tmp_path)
+    script = (
+        ". ./lib.ps1; Get-Greeting you; $libLoaded; ./child.ps1 -Count 2 -Name vm; & ./child.ps1; $childVar"
+    )
+    assert out(capsys, script) == ["hello you", "True", "vm1", "vm2", "x1"]
+    assert run(capsys, "./missing.ps1").err_lines == [
+        "./missing.ps1: The term './missing.ps1' is not recognized as a name of a cmdlet, function, "
+        "script file, or executable program."
+    ]
+    assert run(capsys, "'before'; ./bad.ps1").err_lines == [
+        "ParserError: At ./bad.ps1:1 char:8: Unexpected token ')' in expression or statement.",
+        "+ Get-VM )",
+        "+        ^",
+    ]
+
+
+def test_splatting_hashtables_and_arrays(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeConnector()
+    script = """
+    $spec = @{ Name = 'web09'; NumCpu = 2; MemoryMB = 128 }
+    New-VM @spec | Out-Null
+    $names = @('web09')
+    (Get-VM @names).NumCpu
+    function Show($a, [switch]$Loud) { if ($Loud) { "$a!" } else { $a } }
+    $on = @{ a = 'hi'; Loud = $true }; $off = @{ a = 'hi'; Loud = $false }
+    Show @on; Show @off
+    """
+    assert out(capsys, script, fake) == ["2", "hi!", "hi"]
+
+
+def test_advanced_function_attributes_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    function Get-Thing {
+        [CmdletBinding()]
+        param([Parameter(Mandatory = $true)][string]$Name, [ValidateNotNullOrEmpty()]$Kind = 'vm')
+        "$Kind $Name"
+    }
+    Get-Thing web01
+    """
+    assert out(capsys, script) == ["vm web01"]
+    assert out(capsys, "function f { [CmdletBinding()] param($n = 'd') $n }; f") == ["d"]
+
+
+def test_script_files_know_their_folder_and_exit_only_themselves(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "common.ps1").write_text("$inLib = $PSScriptRoot.EndsWith('lib')\n")
+    (tmp_path / "child.ps1").write_text("param($n = 1)\n\"child $n\"\nexit 7\n'not reached'\n")
+    main_script = tmp_path / "main.ps1"
+    main_script.write_text(
+        '. "$PSScriptRoot/lib/common.ps1"\n$inLib\n$PSCommandPath.EndsWith("main.ps1")\n'
+        '& "$PSScriptRoot/child.ps1" 3\n"after the child: $LASTEXITCODE"\nexit 2\n'
+    )
+    code = main([*LOGIN, str(main_script)], connect=FakeConnector())
+    assert code == 2
+    assert capsys.readouterr().out.splitlines() == ["True", "True", "child 3", "after the child: 7"]
+
+
+def test_labelled_break_and_continue_reach_outer_loops(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    :outer foreach ($i in 1..3) {
+        foreach ($j in 1..3) {
+            if ($j -eq 2) { continue outer }
+            if ($i -eq 3) { break outer }
+            "$i.$j"
+        }
+    }
+    :poll while ($true) { switch ('done') { 'done' { break poll } } }
+    $n = 0
+    :counting for (;;) { do { $n++; if ($n -ge 5) { break counting } } while ($true) }
+    "n=$n"
+    """
+    assert out(capsys, script) == ["1.1", "2.1", "n=5"]
+
+
+_VALIDATED = """
+function New-Disk {
+    param(
+        [ValidateSet('Thin', 'Thick')][string]$Format = 'Thin',
+        [ValidateRange(1, 10)][int]$Gb = 1,
+        [Alias('N')][ValidateNotNullOrEmpty()]$Name = 'disk',
+        [ValidateScript({ $_ -like 'web*' })]$Vm = 'web0',
+        [ValidatePattern('^\\d+$')]$Id = '1',
+        [ValidateCount(1, 2)][string[]]$Tags = 'a'
+    )
+    "$Format $Gb $Name $Vm $Id $($Tags.Count)"
+}
+"""
+
+
+def test_parameter_validation_attributes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, _VALIDATED + "New-Disk; New-Disk thick 10 -N d2 -Vm web9 -Id 42 -Tags x, y") == [
+        "Thin 1 disk web0 1 1",
+        "thick 10 d2 web9 42 2",
+    ]
+    prefix = "New-Disk: Cannot validate argument on parameter "
+    cases = {
+        "New-Disk bogus": '\'Format\'. The argument "bogus" does not belong to the set "Thin,Thick" '
+        "specified by the ValidateSet attribute. Supply an argument that is in the set and then try the "
+        "command again.",
+        "New-Disk -Gb 11": "'Gb'. The 11 argument is greater than the maximum allowed range of 10. Supply an "
+        "argument that is less than or equal to 10 and then try the command again.",
+        "New-Disk -Name ''": "'Name'. The argument is null or empty. Provide an argument that is not null or "
+        "empty, and then try the command again.",
+        "New-Disk -Vm db1": "'Vm'. The \"$_ -like 'web*'\" validation script for the argument with value "
+        '"db1" did not return a result of True. Determine why the validation script failed, and then try the '
+        "command again.",
+        "New-Disk -Id x1": '\'Id\'. The argument "x1" does not match the "^\\d+$" pattern. Supply an '
+        'argument that matches "^\\d+$" and try the command again.',
+        "New-Disk -Tags a, b, c": "'Tags'. The parameter requires at least 1 value(s) and no more than 2 "
+        "value(s) - 3 value(s) were provided.",
+    }
+    for call, message in cases.items():
+        assert run(capsys, _VALIDATED + call).err_lines == [prefix + message], call

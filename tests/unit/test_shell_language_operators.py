@@ -250,3 +250,37 @@ def test_hashtable_enumeration_and_type(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_error_records_show_as_their_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert out(capsys, "try { throw 'it failed' } catch { $_ }; $Error[0]") == ["it failed", "it failed"]
+
+
+def test_bitwise_operators(capsys: pytest.CaptureFixture[str]) -> None:
+    script = "6 -band 3; 6 -bor 1; 6 -bxor 2; 1 -shl 4; 256 -shr 4; -bnot 0; 1 + 2 -band 3 -eq 3"
+    assert out(capsys, script) == [
+        "2", "7", "4", "16", "16", "-1", "True",
+    ]  # fmt: skip
+
+
+def test_nested_strings_in_subexpressions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, '"a $("b $(1 + 1) c") d"; "x `"q`" $("in""ner")"') == ["a b 2 c d", 'x "q" in"ner']
+
+
+def test_array_slices_and_the_unary_comma(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    $r = 10..15; $r[1..3] -join ','; $r[-2..-1] -join ','; 'hello'[1]
+    $a = @(1, 2); $b = $a; $b += 3; $a.Count
+    function Get-Pair { , @('x', 'y') }
+    $pair = Get-Pair; $pair.Count; (, 5).Count
+    """
+    assert out(capsys, script) == ["11,12,13", "14,15", "e", "2", "2", "1"]
+
+
+def test_typed_variables_keep_their_type(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    [int]$n = '5'; $n = '7'; $n + 1; $n += '2'; $n
+    function f([int]$count) { $count = '40'; $count + 2 }
+    f 1
+    [string]$s = 5; $s += 1; $s
+    """
+    assert out(capsys, script) == ["8", "9", "42", "51"]
+    assert run(capsys, "[int]$n = 1; $n = 'abc'").err_lines == [
+        "InvalidArgument: Cannot convert value 'abc' to type Int32."
+    ]

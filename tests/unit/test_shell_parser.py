@@ -147,7 +147,7 @@ def test_exit_statement() -> None:
         ("'a' = 1", "The assignment expression is not valid.", (1, 5)),
         ("foreach ($x $y) {}", "Missing 'in' after variable in foreach loop.", (1, 13)),
         ("@{a 1}", "Missing '=' operator after key in hash literal.", (1, 5)),
-        ("$a -bxor 'x'", "The '-bxor' operator is not supported by this shell yet.", (1, 4)),
+        ("$a -shl", "You must provide a value expression here.", (1, 8)),
         ("trap { }", "The 'trap' keyword is not supported by this shell yet.", (1, 1)),
         ("if ($a) { }; else { }", "Unexpected token 'else' in expression or statement.", (1, 14)),
         ("New-VM -Name:", "Missing an argument for parameter 'Name'.", (1, 14)),
@@ -190,6 +190,16 @@ def test_control_flow_statements() -> None:
     do = one("do { $n-- }\nuntil ($n -le 0)")
     assert isinstance(do, nodes.DoLoop) and do.until
     assert isinstance(one("while ($true) { continue }"), nodes.While)
+
+
+def test_loop_labels() -> None:
+    statement = one(":outer foreach ($i in 1..3) { break outer }")
+    assert isinstance(statement, nodes.Labeled) and statement.label == "outer"
+    assert isinstance(statement.loop, nodes.ForEach)
+    (inner,) = statement.loop.body.statements
+    assert isinstance(inner, nodes.Break) and inner.label == "outer"
+    bare = one("continue")
+    assert isinstance(bare, nodes.Continue) and bare.label is None
 
 
 def test_function_definitions() -> None:
@@ -275,9 +285,15 @@ def test_call_operators() -> None:
         ("@{ a = }", "Missing statement after '=' in hash literal.", (1, 8)),
         ("@{ a = 1 b = 2 }", "Missing '}' or ';' after a hash literal entry.", (1, 10)),
         ("$s.Trim(1 2)", "Missing ')' in method call.", (1, 11)),
+        ("function f([Frob()]$a) { }", "The attribute [Frob] is not supported by this shell yet.", (1, 20)),
         ("switch -Bogus ($x) { }", "The switch option '-Bogus' is not supported by this shell yet.", (1, 8)),
         ("switch ($x) { 1 }", "Missing statement block in switch statement clause.", (1, 17)),
-        ("break outer", "Loop labels after 'break' are not supported by this shell yet.", (1, 7)),
+        ("break 'x'", "A loop label is a name: break outer, continue outer.", (1, 7)),
+        (
+            ":outer Get-VM",
+            "A label (:outer) must be followed by a foreach, for, while, do or switch loop.",
+            (1, 8),
+        ),
     ],
 )
 def test_new_parse_errors(source: str, message: str, where: tuple[int, int]) -> None:
@@ -304,3 +320,13 @@ def test_unclosed_blocks_are_incomplete_for_the_repl(source: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse(source)
     assert caught.value.incomplete
+
+
+def test_splatting() -> None:
+    statement = one("New-VM @spec -Confirm:$false")
+    assert isinstance(statement, nodes.Pipeline)
+    (command,) = statement.elements
+    assert isinstance(command, nodes.Command)
+    splat, confirm = command.elements
+    assert isinstance(splat, nodes.Splat) and splat.name == "spec"
+    assert isinstance(confirm, nodes.CommandParameter)
