@@ -113,3 +113,10 @@ def test_convert_to_json_depth(capsys: pytest.CaptureFixture[str], fake: FakeCon
     shallow = run(capsys, f"{nested} | ConvertTo-Json -Depth 1 -Compress")
     assert shallow.json() == {"a": {"b": "@{c=1}"}}
     assert "Resulting JSON is truncated as serialization has exceeded the set depth of 1." in shallow.err
+
+
+def test_format_calculated_properties(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    table = run(capsys, "Get-VM web01 | Format-Table Name, @{N='GB'; E={$_.MemoryMB / 1024}}", fake)
+    assert table.out.splitlines()[1:4] == ["Name  GB", "----  --", "web01  2"]
+    listing = run(capsys, "Get-VM web01 | Format-List Name, @{Label='Cpus'; Expression='NumCpu'}", fake)
+    assert listing.out.splitlines() == ["", "Name : web01", "Cpus : 2", ""]

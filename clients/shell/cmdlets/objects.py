@@ -15,6 +15,7 @@ from clients.shell.cmdlets.selectors import (
     has_member,
     is_block,
     member,
+    project,
     run_block,
     same,
     selector,
@@ -22,13 +23,11 @@ from clients.shell.cmdlets.selectors import (
 )
 from clients.shell.conversions import INT32, INT32S, OBJECT, STRING, STRINGS, SWITCH, ArrayType
 from clients.shell.errors import ShellError
-from clients.shell.formatting import select_properties
 from clients.shell.hashtable import Hashtable
 from clients.shell.methods import call_method
 from clients.shell.psobject import PSObject
 from clients.shell.values import enumerate_value, is_true, to_string
 from clients.shell.views import GROUP_NO_ELEMENT_TYPE, GROUP_TYPE
-from clients.shell.wildcard import like
 
 OBJECTS = ArrayType(OBJECT)
 
@@ -113,34 +112,13 @@ class SelectObject(_Gather):
     def _select(self, item: object, args: BoundArguments) -> list[object]:
         specs = args.items("Property")
         if specs:
-            item = self._properties(item, [selector(s) for s in specs], args.strings("ExcludeProperty"))
+            item = project(item, [selector(s) for s in specs], args.strings("ExcludeProperty"))
         if "ExpandProperty" in args:
             name = args.string("ExpandProperty")
             if not has_member(item, name):
                 raise ShellError(f'Property "{name}" cannot be found.')
             return list(enumerate_value(member(item, name)))
         return [item]
-
-    @staticmethod
-    def _properties(item: object, selectors: list[Selector], excluded: list[str]) -> PSObject:
-        pairs: list[tuple[str, object]] = []
-        sample = [item] if isinstance(item, PSObject) else []
-        for chosen in selectors:
-            if chosen.pattern is not None and any(c in chosen.pattern for c in "*?["):
-                for name in select_properties(sample, [chosen.pattern]):
-                    pairs.append((name, member(item, name)))
-            elif chosen.pattern is not None:
-                canonical = item.canonical(chosen.pattern) if isinstance(item, PSObject) else None
-                pairs.append((canonical or chosen.pattern, member(item, chosen.pattern)))
-            else:
-                pairs.append((chosen.label, chosen.value(item)))
-        if excluded:
-            pairs = [(n, v) for n, v in pairs if not any(like(n, pattern) for pattern in excluded)]
-        seen: dict[str, tuple[str, object]] = {}
-        for name, value in pairs:
-            seen.setdefault(name.lower(), (name, value))
-        type_name = item.type_name if isinstance(item, PSObject) else "Object"
-        return PSObject(f"Selected.{type_name}", seen.values())
 
 
 # -- Sort-Object ----------------------------------------------------------------------------------

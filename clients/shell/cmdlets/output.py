@@ -6,13 +6,15 @@ from collections.abc import Iterator
 
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import CORE, UTILITY, Cmdlet, CommandContext
-from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH
+from clients.shell.cmdlets.selectors import project, selector
+from clients.shell.conversions import INT32, OBJECT, STRING, SWITCH, ArrayType
 from clients.shell.errors import ShellError
 from clients.shell.formatting import format_default, format_list, format_table
 from clients.shell.jsonout import to_json
 from clients.shell.values import enumerate_value, to_string
 
 MAX_JSON_DEPTH = 100
+OBJECTS = ArrayType(OBJECT)
 
 
 def _input(position: int | None = None, *, remaining: bool = False, mandatory: bool = False) -> Parameter:
@@ -121,8 +123,20 @@ def _text_block(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
+def _chosen(items: list[object], specs: list[object]) -> tuple[list[object], list[str]]:
+    """The objects and property names to format: with calculated properties (``@{N=…;E={…}}``,
+    script blocks) each object is first projected as Select-Object would."""
+    if all(isinstance(spec, str) for spec in specs):
+        return items, [to_string(spec) for spec in specs]
+    chosen = [selector(spec) for spec in specs]
+    projected: list[object] = [project(item, chosen) if item is not None else None for item in items]
+    names = [c.label if c.pattern is None else c.pattern for c in chosen]
+    return projected, names
+
+
 class FormatTable(_Collector):
-    """Format-Table [[-Property] <String[]>] [-AutoSize]: a table as text."""
+    """Format-Table [[-Property] <Object[]>] [-AutoSize]: a table as text (names, wildcards, or
+    calculated properties ``@{N='GB'; E={$_.MemoryMB / 1KB}}``)."""
 
     name = "Format-Table"
     synopsis = "Shows objects as a table (-Property picks the columns; -AutoSize fits them)."
@@ -134,17 +148,17 @@ class FormatTable(_Collector):
         ),
     )
     aliases = ("ft",)
-    parameters = (Parameter("Property", STRINGS, position=0), Parameter("AutoSize", SWITCH), _input())
+    parameters = (Parameter("Property", OBJECTS, position=0), Parameter("AutoSize", SWITCH), _input())
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         if self.items:
-            width = self.ctx.console.width
-            table = format_table(self.items, args.strings("Property"), width, args.flag("AutoSize"))
+            items, names = _chosen(self.items, args.items("Property"))
+            table = format_table(items, names, self.ctx.console.width, args.flag("AutoSize"))
             yield _text_block(table)
 
 
 class FormatList(_Collector):
-    """Format-List [[-Property] <String[]>]: each object as ``Name : value`` lines."""
+    """Format-List [[-Property] <Object[]>]: each object as ``Name : value`` lines."""
 
     name = "Format-List"
     synopsis = "Shows each object as Name : value lines (* for every property)."
@@ -154,11 +168,12 @@ class FormatList(_Collector):
         ("Get-VM | Format-List Name, Id", "Two properties each."),
     )
     aliases = ("fl",)
-    parameters = (Parameter("Property", STRINGS, position=0), _input())
+    parameters = (Parameter("Property", OBJECTS, position=0), _input())
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         if self.items:
-            yield _text_block(format_list(self.items, args.strings("Property")))
+            items, names = _chosen(self.items, args.items("Property"))
+            yield _text_block(format_list(items, names))
 
 
 class OutString(_Collector):

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from clients.shell.errors import ShellError
+from clients.shell.formatting import select_properties
 from clients.shell.members import member
 from clients.shell.psobject import PSObject
 from clients.shell.scriptblock import SCRIPTBLOCK, ScriptBlock, invoke
 from clients.shell.values import collect, to_string
+from clients.shell.wildcard import like
 
 __all__ = [
     "SCRIPTBLOCK",
@@ -28,6 +30,7 @@ __all__ = [
     "is_block",
     "lookup",
     "member",
+    "project",
     "run_block",
     "same",
     "selector",
@@ -162,3 +165,23 @@ def same(left: object, right: object, case_sensitive: bool = False) -> bool:
             same(left.get(n), right.get(n), case_sensitive) for n in left.names()
         )
     return compare(left, right, case_sensitive) == 0 and _rank(left) == _rank(right)
+
+
+def project(item: object, selectors: Sequence[Selector], excluded: Sequence[str] = ()) -> PSObject:
+    """A ``Selected.<type>`` object with the chosen properties of ``item`` (Select-Object -Property)."""
+    pairs: list[tuple[str, object]] = []
+    sample = [item] if isinstance(item, PSObject) else []
+    for chosen in selectors:
+        if chosen.pattern is not None and any(c in chosen.pattern for c in "*?["):
+            pairs.extend((name, member(item, name)) for name in select_properties(sample, [chosen.pattern]))
+        elif chosen.pattern is not None:
+            canonical = item.canonical(chosen.pattern) if isinstance(item, PSObject) else None
+            pairs.append((canonical or chosen.pattern, member(item, chosen.pattern)))
+        else:
+            pairs.append((chosen.label, chosen.value(item)))
+    pairs = [(n, v) for n, v in pairs if not any(like(n, pattern) for pattern in excluded)]
+    seen: dict[str, tuple[str, object]] = {}
+    for name, value in pairs:
+        seen.setdefault(name.lower(), (name, value))
+    type_name = item.type_name if isinstance(item, PSObject) else "Object"
+    return PSObject(f"Selected.{type_name}", seen.values())
