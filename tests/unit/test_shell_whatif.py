@@ -147,8 +147,9 @@ def test_changing_cmdlets_act_only_in_process() -> None:
 
     for cmdlet in cmdlets.ALL:
         if cmdlet.supports_should_process():
+            # Export-Csv opens its file on the first object; Out-File writes in end once process ran
             assert cmdlet.begin is Cmdlet.begin or cmdlet.name == "Export-Csv", cmdlet.name
-            assert cmdlet.end is Cmdlet.end or cmdlet.name == "Export-Csv", cmdlet.name
+            assert cmdlet.end is Cmdlet.end or cmdlet.name in ("Export-Csv", "Out-File"), cmdlet.name
 
 
 def test_whatif_names_devices_and_other_objects(
@@ -192,3 +193,20 @@ def test_confirm_impact_follows_powercli() -> None:
         assert impacts[name] == "Medium", name
     for name in ("Get-VM", "Select-Object", "Format-Table", "Wait-Task"):
         assert impacts[name] == "None", name
+
+
+def test_out_file_whatif_and_write(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "vms.txt"
+    result = run(capsys, f"Get-VM | Out-File '{path}' -WhatIf", fake)
+    assert result.out.splitlines() == [f'What if: Performing the operation "Out" on target "{path}".']
+    assert not path.exists()
+    run(capsys, f"Get-VM web01 | Out-File '{path}'; 'more' | Out-File '{path}' -Append", fake)
+    assert path.read_text().splitlines()[1:5] == [
+        "Name  PowerState Num CPUs MemoryGB",
+        "----  ---------- -------- --------",
+        "web01 PoweredOn  1        0.250",
+        "",
+    ]
+    assert path.read_text().endswith("\nmore\n")
