@@ -78,6 +78,11 @@ def _run(
                     continue
                 raise error.labelled(cmdlet.name) from None
             yield from _guard(cmdlet, functools.partial(process, args), action)
+            if cmdlet.upstream_done:
+                close = getattr(upstream, "close", None)
+                if close is not None:
+                    close()  # the commands before stop where they are, as PowerShell's do
+                break
     yield from _guard(cmdlet, functools.partial(cmdlet.end, bound), action)
 
 

@@ -330,3 +330,20 @@ def test_measure_maximum_and_minimum_of_text(capsys: pytest.CaptureFixture[str])
 def test_foreach_object_member_name_calls_methods(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines(capsys, "'a.b', 'c' | ForEach-Object ToUpper") == ["A.B", "C"]
     assert lines(capsys, "'a.b' | ForEach-Object -MemberName Split -ArgumentList '.'") == ["a", "b"]
+
+
+def test_select_first_stops_the_commands_before_it(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector
+) -> None:
+    text = "Get-VM | Start-VM -ErrorAction Continue | Select-Object -First 1 | ForEach-Object Name"
+    result = run(capsys, text, fake)
+    assert result.out.splitlines() == ["db01"]  # web01 was on already: its Start-VM failed
+    assert result.err_lines[0].startswith("Start-VM: InvalidPowerState")
+    states = {vm.name: vm.power_state for vm in fake.client.list_vms()}
+    assert states == {"web01": "poweredOn", "db01": "poweredOn", "web02": "poweredOff"}
+    assert lines(capsys, "1..10 | Select-Object -Skip 2 -First 3") == ["3", "4", "5"]
+    assert lines(capsys, "$n = 0; 1..10 | ForEach-Object { $n++; $_ } | Select-Object -First 2; $n") == [
+        "1",
+        "2",
+        "2",
+    ]

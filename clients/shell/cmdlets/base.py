@@ -107,6 +107,8 @@ class Cmdlet:
 
     def __init__(self, ctx: CommandContext) -> None:
         self.ctx = ctx
+        #: set by a cmdlet that wants no more input (Select-Object -First): the commands before stop
+        self.upstream_done = False
 
     def begin(self, args: BoundArguments) -> Iterable[object]:
         return ()

@@ -84,7 +84,32 @@ class SelectObject(_Gather):
         _input(),
     )
 
+    def __init__(self, ctx: CommandContext) -> None:
+        super().__init__(ctx)
+        self.seen = 0  # input objects so far (with -First, which streams)
+
+    @staticmethod
+    def _streams(args: BoundArguments) -> bool:
+        """Whether objects can go on as they come: -First (and -Skip) only."""
+        return "First" in args and not any(n in args for n in ("Last", "Index", "Unique"))
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        if not self._streams(args):
+            yield from super().process(args)
+            return
+        if "InputObject" not in args or (args.get("InputObject") is None and "Property" in args):
+            return
+        self.seen += 1
+        if self.seen <= args.integer("Skip"):
+            return
+        if self.seen - args.integer("Skip") <= args.integer("First"):
+            yield from self._select(args.get("InputObject"), args)
+        if self.seen - args.integer("Skip") >= args.integer("First"):
+            self.upstream_done = True
+
     def end(self, args: BoundArguments) -> Iterator[object]:
+        if self._streams(args):
+            return
         items = [i for i in self.items if i is not None or "Property" not in args]
         if "Index" in args:
             wanted = {i if i >= 0 else len(items) + i for i in args.items("Index") if isinstance(i, int)}
