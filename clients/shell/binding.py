@@ -62,7 +62,8 @@ ACTION_PREFERENCES = ("Stop", "Continue", "SilentlyContinue", "Ignore")
 _ACTION_NUMBERS = {0: "SilentlyContinue", 1: "Stop", 2: "Continue", 4: "Ignore"}
 
 
-def _action_preference(value: object) -> str:
+def action_preference(value: object) -> str:
+    """An ActionPreference value (a name, any case, or its number)."""
     if isinstance(value, int) and not isinstance(value, bool) and value in _ACTION_NUMBERS:
         return _ACTION_NUMBERS[value]
     text = to_string(value)
@@ -74,7 +75,7 @@ def _action_preference(value: object) -> str:
 
 #: parameters every cmdlet has
 COMMON_PARAMETERS = (
-    Parameter("ErrorAction", ParamType("ActionPreference", _action_preference), aliases=("ea",)),
+    Parameter("ErrorAction", ParamType("ActionPreference", action_preference), aliases=("ea",)),
 )
 
 

@@ -107,6 +107,7 @@ _CASTS: dict[str, Callable[[object], object]] = {
     "hashtable": _hashtable,
     "collections.hashtable": _hashtable,
     "ordered": _hashtable,
+    "void": lambda value: None,
 }
 _CHECKS: dict[str, Callable[[object], bool]] = {
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),

@@ -7,6 +7,7 @@ On a terminal (``colour``) errors are red and warnings yellow, as in PowerShell;
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from typing import TextIO
 
@@ -25,13 +26,29 @@ class Console:
     """The shell's two output streams, and (in an interactive shell) a way to ask the user."""
 
     def __init__(
-        self, out: TextIO, err: TextIO, ask: Callable[[str], str] | None = None, colour: bool = False
+        self,
+        out: TextIO,
+        err: TextIO,
+        ask: Callable[[str], str] | None = None,
+        width: int | None = None,
+        colour: bool = False,
     ) -> None:
         self.out = out
         self.err = err
+        self._width = width
         #: ``ask(prompt)`` reads the user's answer; None when nobody is there to answer
         self.reader = ask
         self.colour = colour
+
+    @property
+    def width(self) -> int | None:
+        """How wide tables may be: the terminal's width; None (no limit) when output is not a terminal."""
+        if self._width is not None:
+            return self._width
+        isatty = getattr(self.out, "isatty", None)
+        if isatty is None or not isatty():
+            return None
+        return shutil.get_terminal_size().columns
 
     @property
     def interactive(self) -> bool:

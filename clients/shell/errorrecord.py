@@ -52,9 +52,9 @@ def message_of(error: BaseException) -> str:
     """The message without the category prefix."""
     error = _original(error)
     fault = _fault(error)
-    if isinstance(error, ShellError):
-        return error.message
-    return fault.message if fault is not None else str(error)
+    if fault is not None:
+        return fault.message
+    return error.message if isinstance(error, ShellError) else str(error)
 
 
 def catches(type_names: tuple[str, ...], error: BaseException) -> bool:

@@ -1,7 +1,7 @@
 """The shell's error tree; every error is reported as one line.
 
     ShellError(message, category)       "Category: message" (category may be filled in later)
-    ├── ParseError(message, position)   "ParserError: At line:L char:C: message"
+    ├── ParseError(message, position)   "ParserError: At line:L char:C: message" (+ the line and a caret)
     └── ConversionError(value, type)    a value that cannot become the type a parameter wants
 
 ``ExitRequest`` is not an error: it carries ``exit N`` out of the evaluator.
@@ -38,17 +38,39 @@ class ParseError(ShellError):
     """Source text that does not parse; ``incomplete`` when more input could complete it."""
 
     def __init__(
-        self, message: str, line: int, column: int, *, source_name: str = "", incomplete: bool = False
+        self,
+        message: str,
+        line: int,
+        column: int,
+        *,
+        source_name: str = "",
+        incomplete: bool = False,
+        source_line: str = "",
     ) -> None:
         super().__init__(message, "ParserError")
         self.line = line
         self.column = column
         self.source_name = source_name
         self.incomplete = incomplete
+        #: the text of the offending line, shown under the message with a caret
+        self.source_line = source_line
 
     def render(self) -> str:
         where = f"At {self.source_name}:{self.line}" if self.source_name else f"At line:{self.line}"
         return f"ParserError: {where} char:{self.column}: {self.message}"
+
+    def display(self) -> str:
+        """What the shell prints: the message line, then the source line and a caret under the column::
+
+        ParserError: At line:2 char:8: Unexpected token ')' in expression or statement.
+        + Get-VM )
+        +        ^
+        """
+        if not self.source_line.strip():
+            return self.render()
+        before = self.source_line[: self.column - 1]
+        pad = "".join(c if c == "\t" else " " for c in before).ljust(self.column - 1)
+        return f"{self.render()}\n+ {self.source_line}\n+ {pad}^"
 
 
 class ConversionError(ShellError):

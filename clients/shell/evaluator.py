@@ -9,6 +9,7 @@ and script-block invocation in ``functions``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -19,11 +20,12 @@ from clients.shell import (
     errorrecord,
     functions,
     members,
+    methods,
     nodes,
     operators,
     pipeline,
 )
-from clients.shell.binding import Argument, NamedArgument, PositionalArgument
+from clients.shell.binding import Argument, NamedArgument, PositionalArgument, action_preference
 from clients.shell.console import Console
 from clients.shell.conversions import to_int32
 from clients.shell.errors import ConversionError, ExitRequest, ShellError
@@ -31,6 +33,7 @@ from clients.shell.hashtable import Hashtable
 from clients.shell.psobject import PSObject
 from clients.shell.scriptblock import ScriptBlock
 from clients.shell.session import Session
+from clients.shell.suggest import not_recognized
 from clients.shell.textops import match
 from clients.shell.values import collect, enumerate_value, is_true, to_string
 from clients.shell.variables import Variables
@@ -107,22 +110,34 @@ class Interpreter:
     def _pipeline(self, node: nodes.Pipeline) -> Iterator[object]:
         head = node.elements[0]
         stream: Iterator[object]
+        contexts: list[cmdlets.CommandContext] = []
         if isinstance(head, nodes.Command):
-            stream = self._command(head, None)
+            stream = self._command(head, None, contexts)
         elif isinstance(head, nodes.ScriptCall):
             stream = self._script_call(head, None)
-        elif isinstance(head, nodes.IncDec) and len(node.elements) == 1:
-            self.evaluate(head)  # $i++ as a statement writes nothing
+        elif len(node.elements) == 1 and _writes_nothing(head):
+            self.evaluate(head)  # $i++ and [void](...) as statements write nothing
             stream = iter(())
         else:
             stream = enumerate_value(self.evaluate(head))
         for element in node.elements[1:]:
             if isinstance(element, nodes.Command):
-                stream = self._command(element, stream)
+                stream = self._command(element, stream, contexts)
             elif isinstance(element, nodes.ScriptCall):
                 stream = self._script_call(element, stream)
         yield from stream
-        self.set_status(True)
+        dropped = [error for ctx in contexts for error in ctx.dropped]
+        for error in dropped:
+            self.record_error(error)
+        self.set_status(not any(ctx.failed for ctx in contexts))
+
+    def error_action_preference(self) -> str:
+        """``$ErrorActionPreference`` (this shell's default: Stop, so that errors end scripts)."""
+        value = self.variables.get("ErrorActionPreference")
+        try:
+            return action_preference(value) if value is not None else "Stop"
+        except ConversionError:
+            return "Stop"
 
     def arguments(self, elements: Sequence[nodes.CommandElement]) -> list[Argument]:
         """A command's arguments, evaluated."""
@@ -131,28 +146,43 @@ class Interpreter:
             if isinstance(element, nodes.CommandParameter):
                 value = None if element.argument is None else self.evaluate(element.argument)
                 arguments.append(NamedArgument(element.name, value, element.colon))
+            elif isinstance(element, nodes.Splat):
+                splatted = self.variables.get(element.name)
+                if isinstance(splatted, dict):
+                    arguments.extend(NamedArgument(to_string(k), v, True) for k, v in splatted.items())
+                elif splatted is not None:
+                    arguments.extend(PositionalArgument(v) for v in enumerate_value(splatted))
             else:
                 arguments.append(PositionalArgument(self.evaluate(element)))
         return arguments
 
-    def _command(self, node: nodes.Command, upstream: Iterator[object] | None) -> Iterator[object]:
-        return self.call_command(node.name, self.arguments(node.elements), upstream)
+    def _command(
+        self,
+        node: nodes.Command,
+        upstream: Iterator[object] | None,
+        contexts: list[cmdlets.CommandContext] | None = None,
+    ) -> Iterator[object]:
+        return self.call_command(node.name, self.arguments(node.elements), upstream, contexts)
 
     def call_command(
-        self, name: str, arguments: list[Argument], upstream: Iterator[object] | None
+        self,
+        name: str,
+        arguments: list[Argument],
+        upstream: Iterator[object] | None,
+        contexts: list[cmdlets.CommandContext] | None = None,
     ) -> Iterator[object]:
-        """Run the function or cmdlet called ``name``."""
+        """Run the function or cmdlet called ``name`` (its context is added to ``contexts``)."""
         function = self.variables.find_function(name)
         if isinstance(function, functions.Function):
             return functions.call(function, arguments, upstream)
+        if functions.is_script_path(name):
+            return functions.run_script(self.child(), name, arguments, upstream)
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
-            raise ShellError(
-                f"The term '{name}' is not recognized as a name of a cmdlet, function, script file, "
-                "or executable program.",
-                name,
-            )
-        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name)
+            raise not_recognized(name, cmdlets.names())
+        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name, self.error_action_preference)
+        if contexts is not None:
+            contexts.append(ctx)
         return pipeline.invoke(cmdlet, ctx, arguments, upstream)
 
     def _script_call(self, node: nodes.ScriptCall, upstream: Iterator[object] | None) -> Iterator[object]:
@@ -164,6 +194,8 @@ class Interpreter:
             scope = self if node.dot else definer.child()
             return functions.run_body(scope, target.body, arguments, upstream, "ScriptBlock")
         if isinstance(target, str):
+            if node.dot and functions.is_script_path(target):
+                return functions.run_script(self, target, arguments, upstream)
             return self.call_command(target, arguments, upstream)
         raise ShellError(
             f"The expression after '{'.' if node.dot else '&'}' in a pipeline element produced an object "
@@ -172,11 +204,13 @@ class Interpreter:
         )
 
     def _assignment(self, node: nodes.Assignment) -> Iterator[object]:
-        value = collect(list(self.execute(node.value)))
+        value = self.statement_value(node.value)
         target = node.target
         if isinstance(target, nodes.Cast):
-            value = casts.cast(target.type_name, value)
-            target = target.operand
+            type_name, target = target.type_name, target.operand
+            value = casts.cast(type_name, value)
+            if isinstance(target, nodes.Variable):  # [int]$n = ... constrains $n from now on
+                self.variables.constrain(target.name, functools.partial(casts.cast, type_name))
         if node.operator != "=":
             value = operators.binary(node.operator[0], self.evaluate(target), value)
         self.assign(target, value)
@@ -191,12 +225,24 @@ class Interpreter:
                 raise error.labelled(INVALID) from None
         raise ExitRequest(code)
 
+    def _param(self, node: nodes.ParamStatement) -> Iterator[object]:
+        functions.bind_defaults(self, node.parameters)
+        return iter(())
+
     def _function_definition(self, node: nodes.FunctionDefinition) -> Iterator[object]:
         functions.define(self, node)
         return iter(())
 
     def assign(self, target: nodes.Expression, value: object) -> None:
-        """Store ``value`` into a variable, an array element, a hashtable key or a property."""
+        """Store ``value`` into a variable, an array element, a hashtable key or a property;
+        ``$first, $rest = ...`` gives each target one item and the last one what is left."""
+        if isinstance(target, nodes.ArrayLiteral):
+            items = list(value) if isinstance(value, list | tuple) else [value]
+            last = len(target.items) - 1
+            for i, item_target in enumerate(target.items):
+                part = (items[i] if i < len(items) else None) if i < last else collect(items[last:])
+                self.assign(item_target, part)
+            return
         if isinstance(target, nodes.Variable):
             self.variables.set(target.name, value)
         elif isinstance(target, nodes.Index):
@@ -259,6 +305,12 @@ class Interpreter:
         return new if node.prefix else old
 
 
+def _writes_nothing(head: nodes.Expression) -> bool:
+    if isinstance(head, nodes.IncDec):
+        return True
+    return isinstance(head, nodes.Cast) and casts.normalize(head.type_name) == "void"
+
+
 def member(value: object, name: str) -> object:
     """``value.name`` (kept here for callers of the evaluator; see ``members.member``)."""
     return members.member(value, name)
@@ -269,6 +321,7 @@ _STATEMENTS: dict[type[nodes.Statement], _Statement] = {
     nodes.Assignment: Interpreter._assignment,
     nodes.Exit: Interpreter._exit,
     nodes.FunctionDefinition: Interpreter._function_definition,
+    nodes.ParamStatement: Interpreter._param,
     **controlflow.STATEMENTS,
 }
 _EXPRESSIONS: dict[type[nodes.Expression], _Expression] = {
@@ -289,4 +342,10 @@ _EXPRESSIONS: dict[type[nodes.Expression], _Expression] = {
     nodes.Cast: Interpreter._cast,
     nodes.TypeLiteral: lambda _, n: casts.TypeName(n.type_name),
     nodes.IncDec: Interpreter._inc_dec,
+    nodes.MethodCall: lambda i, n: methods.call_method(
+        i.evaluate(n.target), n.name, [i.evaluate(a) for a in n.arguments]
+    ),
+    nodes.StaticMember: lambda i, n: methods.static_member(
+        n.type_name, n.name, None if n.arguments is None else [i.evaluate(a) for a in n.arguments]
+    ),
 }

@@ -11,11 +11,19 @@ from clients.shell.errors import ShellError
 
 
 class BreakSignal(BaseException):
-    """``break``: leave the innermost loop (outside any loop: stop the script)."""
+    """``break [label]``: leave the innermost loop, or the one labelled so (outside any: stop the script)."""
+
+    def __init__(self, label: str | None = None) -> None:
+        super().__init__(label)
+        self.label = label
 
 
 class ContinueSignal(BaseException):
-    """``continue``: next iteration of the innermost loop."""
+    """``continue [label]``: next iteration of the innermost loop, or of the one labelled so."""
+
+    def __init__(self, label: str | None = None) -> None:
+        super().__init__(label)
+        self.label = label
 
 
 class ReturnSignal(BaseException):

@@ -9,14 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from clients.shell.binding import Parameter, parameters_of
-from clients.shell.cmdlets.base import Cmdlet
+from clients.shell.cmdlets.base import CORE, MANAGEMENT, POWERCLI, PYESX, UTILITY, Cmdlet
 from clients.shell.wildcard import like
 
-UTILITY = "Microsoft.PowerShell.Utility"
-MANAGEMENT = "Microsoft.PowerShell.Management"
-CORE = "Microsoft.PowerShell.Core"
-POWERCLI = "VMware.VimAutomation.Core"
-PYESX = "pyesx"
 MODULE_VERSIONS = {
     UTILITY: "7.0.0.0",
     MANAGEMENT: "7.0.0.0",
@@ -69,7 +64,14 @@ def syntax(cmdlet: type[Cmdlet]) -> list[str]:
         members = [p for p in shown if p.in_set(set_name)]
         positional = sorted((p for p in members if p.position is not None), key=lambda p: p.position or 0)
         named = [p for p in members if p.position is None]
-        ordered = [*positional, *(p for p in named if p.mandatory), *(p for p in named if not p.mandatory)]
+        last = [p for p in named if p.name in ("WhatIf", "Confirm")]
+        optional = [p for p in named if not p.mandatory and p not in last]
+        ordered = [
+            *positional,
+            *(p for p in named if p.mandatory),
+            *optional,
+            *sorted(last, key=lambda p: p.name != "WhatIf"),
+        ]
         lines.append(" ".join([cmdlet.name, *(_syntax_item(p) for p in ordered), "[<CommonParameters>]"]))
     return lines
 
@@ -120,9 +122,19 @@ def _section(title: str, body: Sequence[str]) -> list[str]:
     return [title, *body, ""]
 
 
+def description_lines(cmdlet: type[Cmdlet]) -> list[str]:
+    """The DESCRIPTION: the docstring without its syntax paragraph (the SYNTAX section has that)."""
+    paragraphs = (cmdlet.__doc__ or "").strip().split("\n\n")
+    if paragraphs and paragraphs[0].startswith(cmdlet.name):
+        _, sep, rest = " ".join(paragraphs[0].split()).partition(": ")
+        paragraphs = ([rest[:1].upper() + rest[1:]] if sep else []) + paragraphs[1:]
+    lines = [line.strip() for paragraph in paragraphs for line in ("", *paragraph.splitlines())][1:]
+    return lines or [synopsis(cmdlet)]
+
+
 def full_help(cmdlet: type[Cmdlet]) -> str:
     """Get-Help NAME: name, synopsis, syntax, description, parameters, examples, aliases."""
-    description = [f"{INDENT}{line.strip()}" for line in (cmdlet.__doc__ or "").strip().splitlines()]
+    description = [f"{INDENT}{line}" for line in description_lines(cmdlet)]
     parameters: list[str] = []
     for parameter in matching_parameters(cmdlet, "*"):
         parameters.extend(parameter_block(cmdlet, parameter))

@@ -57,6 +57,7 @@ class Kind(enum.Enum):
     GENERIC = "word"  # a bare word: command name, argument, keyword, member name
     PARAMETER = "parameter"  # -Name or -Name: ; value: the name
     OPERATOR = "operator"  # -eq, -like, -and ... ; value: lower-case name without "-"
+    SPLAT = "splatted variable"  # @params in command mode; value: the variable name
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,11 @@ class Lexer:
     def error(self, message: str, offset: int, *, incomplete: bool = False) -> ParseError:
         """A parse error located at ``offset``."""
         line, column = line_column(self.source, min(offset, len(self.source)))
-        return ParseError(message, line, column, source_name=self.source_name, incomplete=incomplete)
+        lines = self.source.splitlines()
+        text = lines[line - 1] if line <= len(lines) else ""
+        return ParseError(
+            message, line, column, source_name=self.source_name, incomplete=incomplete, source_line=text
+        )
 
     def char(self, i: int) -> str:
         """The character at ``i``, or "" past the end."""
@@ -228,6 +233,13 @@ class Lexer:
             return self._token(Kind.NEWLINE, start, end, spaced)
         if c in _SINGLE:
             return self._token(_SINGLE[c], start, start + 1, spaced)
+        if c == "@" and nxt in ('"', "'"):
+            return self._here_string(start, spaced, nxt)
+        if c == "@" and mode is Mode.COMMAND and _is_name_char(nxt):
+            end = start + 1
+            while end < self.limit and _is_name_char(self.source[end]):
+                end += 1
+            return self._token(Kind.SPLAT, start, end, spaced, value=self.source[start + 1 : end])
         if c == "@" and nxt in ("(", "{"):
             return self._token(Kind.AT_PAREN if nxt == "(" else Kind.AT_BRACE, start, start + 2, spaced)
         if c == "$":
@@ -289,20 +301,48 @@ class Lexer:
             i += 1
         raise self.error("The string is missing the terminator: '.", start, incomplete=True)
 
+    def _here_string(self, start: int, spaced: bool, quote: str) -> Token:
+        """``@"`` or ``@'`` then a newline, the text, and a newline followed by ``"@`` / ``'@``."""
+        i = start + 2
+        while self.char(i) in (" ", "\t"):
+            i += 1
+        if self.char(i) not in ("\r", "\n"):
+            raise self.error(
+                "No characters are allowed after a here-string header but before the end of the line.", i
+            )
+        content = i + (2 if self.source.startswith("\r\n", i) else 1)
+        close = self.source.find("\n" + quote + "@", i, self.limit)
+        if close < 0:
+            raise self.error(f"The string is missing the terminator: {quote}@.", start, incomplete=True)
+        end = close + 3
+        text_end = max(content, close - 1 if self.source[close - 1 : close] == "\r" else close)
+        if quote == "'":
+            value = self.source[content:text_end]
+            return self._token(Kind.STRING, start, end, spaced, value=value)
+        parts, _ = self._expandable_parts(content, text_end, here=True)
+        return self._token(Kind.EXPANDABLE, start, end, spaced, parts=parts)
+
     def _double_quoted(self, start: int, spaced: bool) -> Token:
+        i = start + 1
+        parts, end = self._expandable_parts(i, self.limit, here=False)
+        return self._token(Kind.EXPANDABLE, start, end, spaced, parts=parts)
+
+    def _expandable_parts(self, i: int, limit: int, *, here: bool) -> tuple[tuple[StringPart, ...], int]:
+        """The parts of a double-quoted string's text from ``i`` up to its closing quote (a here-string's:
+        up to ``limit``), and the offset past the quote."""
+        start = i - 1
         parts: list[StringPart] = []
         text: list[str] = []
-        i = start + 1
-        while i < self.limit:
+        while i < limit:
             c = self.source[i]
-            if c == '"':
+            if c == '"' and not here:
                 if self.char(i + 1) == '"':
                     text.append('"')
                     i += 2
                     continue
                 if text:
                     parts.append("".join(text))
-                return self._token(Kind.EXPANDABLE, start, i + 1, spaced, parts=tuple(parts))
+                return tuple(parts), i + 1
             if c == "`" and i + 1 < self.limit:
                 escaped = self.source[i + 1]
                 text.append(_ESCAPES.get(escaped, escaped))
@@ -327,6 +367,10 @@ class Lexer:
                     continue
             text.append(c)
             i += 1
+        if here:
+            if text:
+                parts.append("".join(text))
+            return tuple(parts), limit
         raise self.error('The string is missing the terminator: ".', start, incomplete=True)
 
     def _closing_paren(self, pos: int) -> int:

@@ -9,6 +9,8 @@ properties are read-only.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from clients.shell.casts import PSCUSTOMOBJECT
 from clients.shell.conversions import to_int32
 from clients.shell.errors import ConversionError, ShellError
@@ -45,6 +47,26 @@ def member(value: object, name: str) -> object:
         return 0 if value is None else 1
     if isinstance(value, str) and key == "length":
         return len(value)
+    if isinstance(value, dt.datetime):
+        return _date_member(value, key)
+    return None
+
+
+_DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+
+
+def _date_member(value: dt.datetime, key: str) -> object:
+    """A DateTime's Year ... Second, Millisecond, DayOfWeek, DayOfYear and Date."""
+    if key in _DATE_PARTS:
+        return getattr(value, key)
+    if key == "millisecond":
+        return value.microsecond // 1000
+    if key == "dayofweek":
+        return value.strftime("%A")
+    if key == "dayofyear":
+        return value.timetuple().tm_yday
+    if key == "date":
+        return value.replace(hour=0, minute=0, second=0, microsecond=0)
     return None
 
 

@@ -11,15 +11,19 @@
     │   ├── For(init, condition, step, body)         for ($i = 0; $i -lt 3; $i++) { }
     │   ├── While(condition, body)                   while (..) { }
     │   ├── DoLoop(body, condition, until)           do { } while (..)   do { } until (..)
-    │   ├── Break / Continue                         break  continue
+    │   ├── Switch(value, clauses, default, mode)    switch -regex ($x) { 'a.*' { } default { } }
+    │   ├── Break(label) / Continue(label)           break  continue outer
+    │   ├── Labeled(label, loop)                     :outer foreach (...) { }
     │   ├── Return(value) / Throw(value)             return [pipeline]   throw [pipeline]
     │   ├── FunctionDefinition(name, body)           function Name($a) { param(..) ... }
+    │   ├── ParamStatement(parameters)               param($a = 1) at the top of a script file
     │   └── Try(body, catches, final)                try { } catch [T] { } finally { }
     ├── Command(name, elements)                      Get-VM web* -Name:x
     ├── ScriptCall(target, elements, dot)            & $block 1 2   . { }
     ├── ParameterDecl(name, type_name, default ...)  [int]$b = 2   in param( )
     ├── ScriptBlockBody(parameters, begin_block, process_block, end_block)
     ├── CommandParameter(name, argument, colon)      -Name / -Confirm:$false
+    ├── Splat(name)                                  @params
     └── Expression
         ├── Constant(value)                          42  1GB  (numbers)
         ├── StringConstant(value, quoted)            'text'  or a bare word
@@ -37,7 +41,9 @@
         ├── HashtableLiteral(entries)                @{ Name = 'x'; E = { } }
         ├── Cast(type_name, operand)                 [int]"5"   [ordered]@{}
         ├── TypeLiteral(type_name)                   [int]   (after -is / -as)
-        └── IncDec(operator, target, prefix)         $i++   --$i
+        ├── IncDec(operator, target, prefix)         $i++   --$i
+        ├── MethodCall(target, name, arguments)      $s.ToUpper()   $h.ContainsKey('a')
+        └── StaticMember(type_name, name, arguments) [math]::Round($x, 2)   [datetime]::Now
 
 New syntax (script blocks, if/foreach, hashtables...) adds node classes and an
 evaluator method each; existing nodes do not change.
@@ -80,7 +86,15 @@ class CommandParameter(Node):
     colon: bool
 
 
-CommandElement = CommandParameter | Expression
+@dataclass(frozen=True)
+class Splat(Node):
+    """``@params`` among a command's arguments: a hashtable's entries as named arguments, an
+    array's items as positional ones."""
+
+    name: str
+
+
+CommandElement = CommandParameter | Splat | Expression
 
 
 @dataclass(frozen=True)
@@ -194,6 +208,8 @@ class ParameterDecl(Node):
     default: Expression | None
     mandatory: bool = False
     pipeline: bool = False
+    #: ``[ValidateSet('a', 'b')]`` and the like: attribute name and arguments
+    validators: tuple[tuple[str, tuple[Expression, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,12 +289,20 @@ class DoLoop(Statement):
 
 @dataclass(frozen=True)
 class Break(Statement):
-    pass
+    label: str | None = None
 
 
 @dataclass(frozen=True)
 class Continue(Statement):
-    pass
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Labeled(Statement):
+    """``:outer foreach (...) { }``: a loop that ``break outer`` / ``continue outer`` name."""
+
+    label: str
+    loop: Statement
 
 
 @dataclass(frozen=True)
@@ -310,3 +334,39 @@ class Try(Statement):
     body: StatementList
     catches: tuple[CatchClause, ...]
     final: StatementList | None
+
+
+@dataclass(frozen=True)
+class ParamStatement(Statement):
+    """``param( )`` at the top of a script: each parameter takes its default."""
+
+    parameters: tuple[ParameterDecl, ...]
+
+
+@dataclass(frozen=True)
+class MethodCall(Expression):
+    target: Expression
+    name: str
+    arguments: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class StaticMember(Expression):
+    """``[type]::Name`` (``arguments`` None) or ``[type]::Name(args)``."""
+
+    type_name: str
+    name: str
+    arguments: tuple[Expression, ...] | None
+
+
+@dataclass(frozen=True)
+class Switch(Statement):
+    """``switch [-Regex|-Wildcard|-Exact] [-CaseSensitive] (value) { pattern { } ... default { } }``.
+
+    A clause's pattern is a value, or a script block tested with ``$_`` bound."""
+
+    value: Statement
+    clauses: tuple[tuple[Expression, StatementList], ...]
+    default: StatementList | None
+    mode: str  # "exact", "wildcard" or "regex"
+    case_sensitive: bool

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from operator import and_, or_, xor
 
 from clients.shell import casts, textops
 from clients.shell.conversions import to_int32, to_number
@@ -207,7 +208,23 @@ def value_range(left: object, right: object) -> list[object]:
     return list(range(first, last + step, step))
 
 
+def _integers(left: object, right: object) -> tuple[int, int]:
+    try:
+        return to_int32(left), to_int32(right)
+    except ConversionError as error:
+        raise error.labelled(INVALID) from None
+
+
+def _bitwise(left: object, right: object, apply: Callable[[int, int], int]) -> int:
+    return apply(*_integers(left, right))
+
+
 _OTHER: dict[str, Callable[[object, object], object]] = {
+    "band": lambda a, b: _bitwise(a, b, and_),
+    "bor": lambda a, b: _bitwise(a, b, or_),
+    "bxor": lambda a, b: _bitwise(a, b, xor),
+    "shl": lambda a, b: _bitwise(a, b, lambda x, y: x << (y & 31)),
+    "shr": lambda a, b: _bitwise(a, b, lambda x, y: x >> (y & 31)),
     "xor": lambda a, b: is_true(a) != is_true(b),
     "..": value_range,
     "join": textops.join,
@@ -235,6 +252,8 @@ def unary(operator: str, operand: object) -> object:
         return textops.split_whitespace(operand)
     if operator == "join":
         return textops.join(operand, "")
+    if operator == "bnot":
+        return ~_integers(operand, 0)[0]
     if isinstance(operand, PSObject | list | tuple):
         raise _no_method(operand, "op_UnaryNegation" if operator == "-" else "op_UnaryPlus")
     try:

@@ -4,13 +4,17 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
 
     script      := statements EOF
     statements  := { ';' | NEWLINE } [ statement { (';' | NEWLINE) statements } ]
-    statement   := 'exit' [expression] | 'break' | 'continue' | ('return' | 'throw') [pipeline]
+    statement   := 'exit' [expression] | ('break' | 'continue') [LABEL] | ('return' | 'throw') [pipeline]
+                 | ':'LABEL ('foreach' | 'for' | 'while' | 'do' | 'switch') ...
                  | 'if' '(' statement ')' block { 'elseif' '(' statement ')' block } [ 'else' block ]
                  | 'foreach' '(' VARIABLE 'in' pipeline ')' block
                  | 'for' '(' [statement] ';' [statement] ';' [statement] ')' block
                  | 'while' '(' statement ')' block | 'do' block ('while' | 'until') '(' statement ')'
                  | 'function' NAME [ '(' parameters ')' ] '{' scriptbody '}'
                  | 'try' block { 'catch' { '[' TYPE ']' [','] } block } [ 'finally' block ]
+                 | 'switch' { -Regex | -Wildcard | -Exact | -CaseSensitive } '(' statement ')'
+                   '{' { (argument | 'default') block } '}'
+                 | 'param' '(' parameters ')'
                  | pipeline
     block       := '{' statements '}'
     scriptbody  := [ 'param' '(' parameters ')' ] ( { ('begin'|'process'|'end') block } | statements )
@@ -19,20 +23,22 @@ Grammar (a PowerShell subset; precedence from loose to tight)::
     pipeline    := assignable ('=' | '+=' | ...) statement
                  | (command | call | expression) { '|' (command | call) }
     call        := ('&' | '.') primary { PARAMETER [argument] | arguments }
-    command     := WORD { PARAMETER [argument] | arguments }
+    command     := WORD { PARAMETER [argument] | '@'NAME | arguments }       (@NAME: splatting)
     arguments   := argument { ',' argument }           (command mode)
     expression  := logical
     logical     := comparison { (-and | -or | -xor) comparison }
-    comparison  := additive { (-eq | -like | -match | -contains | -in | -replace | -split | -join
-                                | -is | -as ...) additive }
+    comparison  := bitwise { (-eq | -like | -match | -contains | -in | -replace | -split | -join
+                               | -is | -as ...) bitwise }
+    bitwise     := additive { (-band | -bor | -bxor | -shl | -shr) additive }
     additive    := multiplicative { ('+' | '-') multiplicative }
     multiplicative := format { ('*' | '/' | '%') format }
     format      := range { -f range }
     range       := array [ '..' array ]
     array       := unary { ',' unary }
-    unary       := ('-' | '+' | '!' | -not | -split | -join) unary | ('++' | '--') unary
-                 | '[' TYPE ']' unary | postfix
-    postfix     := primary { '.' NAME | '[' expression ']' } [ '++' | '--' ]  (no blank before '.' '[')
+    unary       := ('-' | '+' | '!' | -not | -bnot | -split | -join | ',') unary | ('++' | '--') unary
+                 | '[' TYPE ']' unary | '[' TYPE ']' '::' NAME [ '(' arguments ')' ] | postfix
+    postfix     := primary { '.' NAME [ '(' arguments ')' ] | '[' expression ']' } [ '++' | '--' ]
+                   (no blank before '.' '[' '(')
     primary     := NUMBER | STRING | VARIABLE | '(' statement ')' | '$(' statements ')' | '@(' statements ')'
                  | '{' scriptbody '}' | '@{' { key '=' statement (';' | NEWLINE) } '}' | '[' TYPE ']'
 """
@@ -42,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clients.shell import nodes
+from clients.shell import parse_statements as statements_parser
 from clients.shell.errors import ParseError
 from clients.shell.lexer import Kind, Lexer, Mode, SubexpressionPart, Token, VariablePart
 
@@ -51,27 +58,16 @@ _COMPARISON = frozenset(
     {*_CASED, "join", "is", "isnot", "as"} | {p + op for op in _CASED for p in ("c", "i")}
 )
 _LOGICAL = frozenset({"and", "or", "xor"})
+_BITWISE = frozenset({"band", "bor", "bxor", "shl", "shr"})
 _ADDITIVE = {Kind.PLUS: "+", Kind.MINUS: "-"}
 _MULTIPLICATIVE = {Kind.STAR: "*", Kind.SLASH: "/", Kind.PERCENT: "%"}
 _UNARY = {Kind.MINUS: "-", Kind.PLUS: "+", Kind.EXCLAIM: "!"}
-_STATEMENT_END = frozenset({Kind.NEWLINE, Kind.SEMI, Kind.EOF, Kind.RPAREN, Kind.RBRACE})
-_COMMAND_END = _STATEMENT_END | {Kind.PIPE}
-#: keywords that start a statement; each is parsed by the method named here
-_KEYWORDS = {
-    "exit": "_exit", "if": "_if", "foreach": "_foreach", "for": "_for", "while": "_while", "do": "_do",
-    "break": "_break", "continue": "_continue", "return": "_return", "throw": "_throw",
-    "function": "_function", "filter": "_function", "try": "_try",
-}  # fmt: skip
-_NAMED_BLOCKS = ("begin", "process", "end")
+_STATEMENT_END = statements_parser.STATEMENT_END
+_COMMAND_END = statements_parser.COMMAND_END
 #: tokens that may follow a type literal to make it a cast: ``[int]"5"``, ``[int]$x``
 _CAST_OPERAND = frozenset(
     {Kind.NUMBER, Kind.STRING, Kind.EXPANDABLE, Kind.VARIABLE, Kind.LPAREN, Kind.DOLLAR_PAREN,
      Kind.AT_PAREN, Kind.AT_BRACE, Kind.LBRACKET}
-)  # fmt: skip
-_RESERVED = frozenset(
-    {"begin", "break", "catch", "class", "continue", "data", "do", "dynamicparam", "else", "elseif", "end",
-     "enum", "filter", "finally", "for", "foreach", "function", "if", "param", "process", "return",
-     "switch", "throw", "trap", "try", "until", "using", "while"}
 )  # fmt: skip
 
 
@@ -86,6 +82,8 @@ class Parser:
     def __init__(self, source: str, start: int = 0, end: int | None = None, source_name: str = "") -> None:
         self.lexer = Lexer(source, end, source_name)
         self.pos = start
+        #: inside a parameter default: a comma ends the expression (it separates parameters)
+        self.no_comma = False
 
     # -- token plumbing -----------------------------------------------------------------------
 
@@ -104,6 +102,11 @@ class Parser:
         if token.kind is not kind:
             raise self.error(message, token)
         return self.take(mode)
+
+    def skip_separators(self) -> None:
+        """Skip newlines and semicolons."""
+        while self.peek(Mode.COMMAND).kind in (Kind.NEWLINE, Kind.SEMI):
+            self.take(Mode.COMMAND)
 
     def skip_newlines(self) -> None:
         while self.peek(Mode.COMMAND).kind is Kind.NEWLINE:
@@ -154,297 +157,31 @@ class Parser:
         return operator if operator.kind in (Kind.OPERATOR, Kind.DOTDOT) else token
 
     def statement(self) -> nodes.Statement:
+        saved, self.no_comma = self.no_comma, False
+        try:
+            return self._statement()
+        finally:
+            self.no_comma = saved
+
+    def _statement(self) -> nodes.Statement:
+        if statements_parser.skip_script_attributes(self):  # [CmdletBinding()] param(...)
+            token = self.peek(Mode.COMMAND)
+            if token.kind in _STATEMENT_END:
+                raise self.error("Unexpected attribute: it must be followed by param( ).", token)
+            return self._statement()
         token = self.peek(Mode.COMMAND)
         if token.kind is Kind.GENERIC:
             word = token.value.lower()
-            if word in _KEYWORDS:
-                method: Callable[[], nodes.Statement] = getattr(self, _KEYWORDS[word])
-                return method()
-            if word in _RESERVED:
+            if word.startswith(":") and len(word) > 1:
+                return statements_parser.parse_labeled(self)
+            parse_keyword = statements_parser.KEYWORDS.get(word)
+            if parse_keyword is not None:
+                return parse_keyword(self)
+            if word in statements_parser.CONTINUATIONS:
+                raise self.error(f"Unexpected token '{token.value}' in expression or statement.", token)
+            if word in statements_parser.RESERVED:
                 raise self.error(f"The '{word}' keyword is not supported by this shell yet.", token)
         return self.pipeline()
-
-    def _exit(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        value = None if self.peek(Mode.COMMAND).kind in _COMMAND_END else self.expression()
-        return nodes.Exit(start, self.pos, value)
-
-    # -- control flow -------------------------------------------------------------------------
-
-    def block(self, message: str) -> nodes.StatementList:
-        """``{ statements }``; blank lines may come before the ``{``."""
-        self.skip_newlines()
-        self.expect(Kind.LBRACE, message, Mode.COMMAND)
-        body = self.statements()
-        self.expect(Kind.RBRACE, "Missing closing '}' in statement block or type definition.", Mode.COMMAND)
-        return body
-
-    def condition(self, keyword: str) -> nodes.Statement:
-        """``( statement )`` after ``if``, ``while`` ..."""
-        self.skip_newlines()
-        self.expect(Kind.LPAREN, f"Missing '(' after '{keyword}' in {keyword} statement.", Mode.COMMAND)
-        self.skip_newlines()
-        token = self.peek(Mode.COMMAND)
-        if token.kind in _STATEMENT_END:
-            raise self.error(f"Missing condition in {keyword} statement after '{keyword} ('.", token)
-        statement = self.statement()
-        self.skip_newlines()
-        self.expect(
-            Kind.RPAREN, f"Missing closing ')' after expression in '{keyword}' statement.", Mode.COMMAND
-        )
-        return statement
-
-    def _keyword_after_newlines(self, *words: str) -> str | None:
-        """The next word if it is one of ``words`` (consumed, blank lines before it too), else None."""
-        saved = self.pos
-        self.skip_newlines()
-        token = self.peek(Mode.COMMAND)
-        if token.kind is Kind.GENERIC and token.value.lower() in words:
-            self.take(Mode.COMMAND)
-            return token.value.lower()
-        self.pos = saved
-        return None
-
-    def _if(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        clauses = [(self.condition("if"), self.block("Missing statement block after if ( condition )."))]
-        otherwise = None
-        while True:
-            word = self._keyword_after_newlines("elseif", "else")
-            if word == "elseif":
-                condition = self.condition("elseif")
-                clauses.append((condition, self.block("Missing statement block after elseif ( condition ).")))
-                continue
-            if word == "else":
-                otherwise = self.block("Missing statement block after 'else' keyword.")
-            return nodes.If(start, self.pos, tuple(clauses), otherwise)
-
-    def _foreach(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        self.skip_newlines()
-        self.expect(Kind.LPAREN, "Missing opening '(' after keyword 'foreach'.", Mode.COMMAND)
-        self.skip_newlines()
-        variable = self.expect(Kind.VARIABLE, "Missing variable name after foreach.", Mode.COMMAND)
-        self.skip_newlines()
-        keyword = self.peek(Mode.COMMAND)
-        if keyword.kind is not Kind.GENERIC or keyword.value.lower() != "in":
-            raise self.error("Missing 'in' after variable in foreach loop.", keyword)
-        self.take(Mode.COMMAND)
-        self.skip_newlines()
-        token = self.peek(Mode.COMMAND)
-        if token.kind in _STATEMENT_END:
-            raise self.error("Missing foreach loop collection expression after 'in'.", token)
-        items = self.pipeline()
-        self.skip_newlines()
-        self.expect(Kind.RPAREN, "Missing closing ')' after expression in 'foreach' statement.", Mode.COMMAND)
-        body = self.block("Missing statement body in foreach loop.")
-        return nodes.ForEach(start, self.pos, variable.value, items, body)
-
-    def _for(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        self.skip_newlines()
-        self.expect(Kind.LPAREN, "Missing opening '(' after keyword 'for'.", Mode.COMMAND)
-        parts: list[nodes.Statement | None] = []
-        for closer in (Kind.SEMI, Kind.SEMI, Kind.RPAREN):
-            self.skip_newlines()
-            token = self.peek(Mode.COMMAND)
-            parts.append(None if token.kind is closer else self.statement())
-            self.skip_newlines()
-            self.expect(closer, f"Missing '{closer.value}' in the for loop header.", Mode.COMMAND)
-        body = self.block("Missing statement body in for loop.")
-        return nodes.For(start, self.pos, parts[0], parts[1], parts[2], body)
-
-    def _while(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        condition = self.condition("while")
-        body = self.block("Missing statement body in while loop.")
-        return nodes.While(start, self.pos, condition, body)
-
-    def _do(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        body = self.block("Missing statement body in do loop.")
-        word = self._keyword_after_newlines("while", "until")
-        if word is None:
-            raise self.error("Missing while or until keyword in do loop.", self.peek(Mode.COMMAND))
-        condition = self.condition(word)
-        return nodes.DoLoop(start, self.pos, body, condition, until=word == "until")
-
-    def _break(self) -> nodes.Statement:
-        token = self.take(Mode.COMMAND)
-        self._no_label(token.value)
-        return nodes.Break(token.start, self.pos)
-
-    def _continue(self) -> nodes.Statement:
-        token = self.take(Mode.COMMAND)
-        self._no_label(token.value)
-        return nodes.Continue(token.start, self.pos)
-
-    def _no_label(self, keyword: str) -> None:
-        token = self.peek(Mode.COMMAND)
-        if token.kind not in _COMMAND_END:
-            raise self.error(f"Loop labels after '{keyword}' are not supported by this shell yet.", token)
-
-    def _optional_pipeline(self) -> nodes.Statement | None:
-        return None if self.peek(Mode.COMMAND).kind in _COMMAND_END else self.pipeline()
-
-    def _return(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        value = self._optional_pipeline()
-        return nodes.Return(start, self.pos, value)
-
-    def _throw(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        value = self._optional_pipeline()
-        return nodes.Throw(start, self.pos, value)
-
-    def _function(self) -> nodes.Statement:
-        keyword = self.take(Mode.COMMAND)
-        start = keyword.start
-        name = self.peek(Mode.COMMAND)
-        if name.kind is not Kind.GENERIC or name.value.lower() in _RESERVED:
-            raise self.error("Missing name after function keyword.", name)
-        self.take(Mode.COMMAND)
-        parameters: tuple[nodes.ParameterDecl, ...] | None = None
-        if self.peek(Mode.COMMAND).kind is Kind.LPAREN:
-            self.take(Mode.COMMAND)
-            parameters = self.parameter_list()
-        self.skip_newlines()
-        brace = self.expect(Kind.LBRACE, "Missing function body in function declaration.", Mode.COMMAND)
-        body = self.script_body(brace.start)
-        if keyword.value.lower() == "filter" and body.begin_block is body.process_block is None:
-            body = nodes.ScriptBlockBody(body.start, body.end, body.parameters, None, body.end_block, None)
-        if parameters is not None:
-            if body.parameters is not None:
-                raise self.error(
-                    "A function cannot use both a parameter list after its name and a param block.", name
-                )
-            body = nodes.ScriptBlockBody(
-                body.start, body.end, parameters, body.begin_block, body.process_block, body.end_block
-            )
-        return nodes.FunctionDefinition(start, self.pos, name.value, body)
-
-    def _try(self) -> nodes.Statement:
-        start = self.take(Mode.COMMAND).start
-        body = self.block("Missing statement block after 'try'.")
-        catches: list[nodes.CatchClause] = []
-        final = None
-        while self._keyword_after_newlines("catch"):
-            clause_start = self.pos
-            types: list[str] = []
-            while (token := self.peek(Mode.COMMAND)).kind is Kind.GENERIC and token.value.startswith("["):
-                if not token.value.endswith("]") or len(token.value) < 3:
-                    raise self.error("Missing type name after '['.", token)
-                types.append(token.value[1:-1].strip())
-                self.take(Mode.COMMAND)
-                if self.peek(Mode.COMMAND).kind is Kind.COMMA:
-                    self.take(Mode.COMMAND)
-                    self.skip_newlines()
-            clause = self.block("Missing statement block in catch block.")
-            catches.append(nodes.CatchClause(clause_start, self.pos, tuple(types), clause))
-        if self._keyword_after_newlines("finally"):
-            final = self.block("Missing statement block after 'finally'.")
-        if not catches and final is None:
-            raise self.error(
-                "The Try statement is missing its Catch or Finally block.", self.peek(Mode.COMMAND)
-            )
-        return nodes.Try(start, self.pos, body, tuple(catches), final)
-
-    # -- script blocks and parameters ---------------------------------------------------------
-
-    def script_body(self, brace: int) -> nodes.ScriptBlockBody:
-        """What follows a ``{`` up to and including its ``}``: optional ``param( )``, then statements."""
-        self._skip_separators()
-        parameters = None
-        token = self.peek(Mode.COMMAND)
-        if token.kind is Kind.GENERIC and token.value.lower() == "param":
-            self.take(Mode.COMMAND)
-            self.skip_newlines()
-            self.expect(Kind.LPAREN, "Missing '(' after 'param'.", Mode.COMMAND)
-            parameters = self.parameter_list()
-            self._skip_separators()
-        named: dict[str, nodes.StatementList] = {}
-        while (
-            token := self.peek(Mode.COMMAND)
-        ).kind is Kind.GENERIC and token.value.lower() in _NAMED_BLOCKS:
-            saved = self.pos
-            self.take(Mode.COMMAND)
-            self.skip_newlines()
-            if self.peek(Mode.COMMAND).kind is not Kind.LBRACE:
-                self.pos = saved
-                break
-            named[token.value.lower()] = self.block("Missing statement block.")
-            self._skip_separators()
-        end_block = None if named else self.statements()
-        if named and self.peek(Mode.COMMAND).kind is not Kind.RBRACE:
-            raise self.error(
-                "Unexpected token in script block: only begin, process and end blocks may follow them.",
-                self.peek(Mode.COMMAND),
-            )
-        close = self.peek(Mode.COMMAND)
-        if close.kind is not Kind.RBRACE:
-            raise self.error("Missing closing '}' in statement block or type definition.", close)
-        self.take(Mode.COMMAND)
-        if named:
-            end_block = named.get("end")
-        return nodes.ScriptBlockBody(
-            brace, self.pos, parameters, named.get("begin"), named.get("process"), end_block
-        )
-
-    def _skip_separators(self) -> None:
-        while self.peek(Mode.COMMAND).kind in (Kind.NEWLINE, Kind.SEMI):
-            self.take(Mode.COMMAND)
-
-    def parameter_list(self) -> tuple[nodes.ParameterDecl, ...]:
-        """Parameters after ``(`` up to and including ``)``."""
-        parameters: list[nodes.ParameterDecl] = []
-        self.skip_newlines()
-        if self.peek(Mode.COMMAND).kind is Kind.RPAREN:
-            self.take(Mode.COMMAND)
-            return ()
-        while True:
-            self.skip_newlines()
-            parameters.append(self.parameter())
-            self.skip_newlines()
-            token = self.peek(Mode.COMMAND)
-            if token.kind is Kind.COMMA:
-                self.take(Mode.COMMAND)
-                continue
-            if token.kind is Kind.RPAREN:
-                self.take(Mode.COMMAND)
-                return tuple(parameters)
-            raise self.error("Missing ')' in function parameter list.", token)
-
-    def parameter(self) -> nodes.ParameterDecl:
-        start = self.pos
-        type_name = None
-        mandatory = pipeline = False
-        while self.peek().kind is Kind.LBRACKET:
-            text = self.bracket_text()
-            self.skip_newlines()
-            name, _, arguments = text.partition("(")
-            if not arguments:
-                type_name = text
-                continue
-            if name.strip().lower() != "parameter":
-                continue  # other attributes ([ValidateNotNull()] ...) are accepted and not enforced
-            for item in arguments.rstrip(")").split(","):
-                key, _, value = item.partition("=")
-                on = value.strip().lower() not in ("$false", "0")
-                if key.strip().lower() == "mandatory":
-                    mandatory = on
-                elif key.strip().lower() in ("valuefrompipeline", "valuefrompipelinebypropertyname"):
-                    pipeline = on
-        variable = self.peek()
-        if variable.kind is not Kind.VARIABLE:
-            raise self.error("Missing parameter name: a parameter is written as $Name.", variable)
-        self.take()
-        default = None
-        assign = self.peek()
-        if assign.kind is Kind.ASSIGN and assign.value == "=":
-            self.take()
-            self.skip_newlines()
-            default = self.expression()
-        return nodes.ParameterDecl(start, self.pos, variable.value, type_name, default, mandatory, pipeline)
 
     def bracket_text(self) -> str:
         """The text inside ``[ ... ]`` starting at the next ``[`` (nested brackets and parentheses kept)."""
@@ -480,7 +217,7 @@ class Parser:
             head = self.expression()
             assign = self.peek()
             if assign.kind is Kind.ASSIGN:
-                if not isinstance(head, nodes.Variable | nodes.Member | nodes.Index | nodes.Cast):
+                if not _assignable_target(head, assign.value):
                     raise self.error("The assignment expression is not valid.", assign)
                 self.take()
                 self.skip_newlines()
@@ -538,6 +275,10 @@ class Parser:
             token = self.peek(Mode.COMMAND)
             if token.kind in _COMMAND_END:
                 break
+            if token.kind is Kind.SPLAT:
+                self.take(Mode.COMMAND)
+                elements.append(nodes.Splat(token.start, token.end, token.value))
+                continue
             if token.kind is Kind.PARAMETER:
                 self.take(Mode.COMMAND)
                 argument = None
@@ -600,7 +341,10 @@ class Parser:
         return self._binary_loop(self.comparison, lambda t: _dash_operator(t, _LOGICAL))
 
     def comparison(self) -> nodes.Expression:
-        return self._binary_loop(self.additive, lambda t: _dash_operator(t, _COMPARISON))
+        return self._binary_loop(self.bitwise, lambda t: _dash_operator(t, _COMPARISON))
+
+    def bitwise(self) -> nodes.Expression:
+        return self._binary_loop(self.additive, lambda t: _dash_operator(t, _BITWISE))
 
     def additive(self) -> nodes.Expression:
         return self._binary_loop(self.multiplicative, lambda t: _ADDITIVE.get(t.kind))
@@ -623,7 +367,7 @@ class Parser:
     def array(self) -> nodes.Expression:
         start = self.pos
         items = [self.unary()]
-        while self.peek().kind is Kind.COMMA:
+        while self.peek().kind is Kind.COMMA and not self.no_comma:
             self.take()
             self.skip_newlines()
             items.append(self.unary())
@@ -639,7 +383,11 @@ class Parser:
                     f"The '{token.text * 2}' operator works only on variables or on properties.", token
                 )
             return nodes.IncDec(token.start, self.pos, token.text * 2, operand, prefix=True)
-        operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join"})
+        if token.kind is Kind.COMMA:  # unary comma: ,$x is a one-item array
+            self.take()
+            operand = self.unary()
+            return nodes.ArrayLiteral(token.start, self.pos, (operand,))
+        operator = _UNARY.get(token.kind) or _dash_operator(token, {"not", "split", "join", "bnot"})
         if operator is None:
             if token.kind is Kind.LBRACKET:
                 return self.postfix(self.type_expression())
@@ -653,9 +401,10 @@ class Parser:
         start = self.pos
         text = self.bracket_text()
         if self.lexer.source.startswith("::", self.pos):
-            raise self.error(
-                "Static members ([type]::Name) are not supported by this shell yet.", self.peek()
-            )
+            name = self.lexer.scan_member(self.pos + 2)
+            self.pos = name.end
+            arguments = self.method_arguments() if self.lexer.char(self.pos) == "(" else None
+            return nodes.StaticMember(start, self.pos, text, name.value, arguments)
         following = self.peek()
         if following.kind in _CAST_OPERAND or (following.kind is Kind.LBRACE and not following.spaced):
             operand = self.unary()
@@ -666,12 +415,23 @@ class Parser:
         """Member access and indexing; they must follow the target without blanks."""
         while True:
             c = self.lexer.char(self.pos)
-            if c == "." and self.lexer.char(self.pos + 1) != ".":
+            if c == "." and self.lexer.char(self.pos + 1) in ("'", '"'):
+                quoted = self.lexer.scan(self.pos + 1, Mode.EXPRESSION)
+                if quoted.kind is Kind.EXPANDABLE and any(not isinstance(p, str) for p in quoted.parts):
+                    raise self.error(
+                        "Member names with variables are not supported by this shell yet.", quoted
+                    )
+                self.pos = quoted.end
+                text = quoted.value if quoted.kind is Kind.STRING else "".join(str(p) for p in quoted.parts)
+                target = nodes.Member(target.start, self.pos, target, text)
+            elif c == "." and self.lexer.char(self.pos + 1) != ".":
                 name = self.lexer.scan_member(self.pos + 1)
                 self.pos = name.end
                 if self.lexer.char(self.pos) == "(":
-                    raise self.error("Method calls are not supported by this shell yet.", self.peek())
-                target = nodes.Member(target.start, self.pos, target, name.value)
+                    arguments = self.method_arguments()
+                    target = nodes.MethodCall(target.start, self.pos, target, name.value, arguments)
+                else:
+                    target = nodes.Member(target.start, self.pos, target, name.value)
             elif c == "[":
                 self.take()
                 self.skip_newlines()
@@ -684,6 +444,31 @@ class Parser:
                 return nodes.IncDec(target.start, self.pos, c * 2, target, prefix=False)
             else:
                 return target
+
+    def method_arguments(self) -> tuple[nodes.Expression, ...]:
+        """``( a, b )`` right after a method name: each argument is an expression without commas."""
+        self.take()
+        arguments: list[nodes.Expression] = []
+        self.skip_newlines()
+        if self.peek().kind is Kind.RPAREN:
+            self.take()
+            return ()
+        while True:
+            self.skip_newlines()
+            saved, self.no_comma = self.no_comma, True
+            try:
+                arguments.append(self.expression())
+            finally:
+                self.no_comma = saved
+            self.skip_newlines()
+            token = self.peek()
+            if token.kind is Kind.COMMA:
+                self.take()
+                continue
+            if token.kind is Kind.RPAREN:
+                self.take()
+                return tuple(arguments)
+            raise self.error("Missing ')' in method call.", token)
 
     @staticmethod
     def _assignable(target: nodes.Expression) -> bool:
@@ -726,7 +511,7 @@ class Parser:
             return self.hashtable(token.start)
         if kind is Kind.LBRACE:
             self.take(mode)
-            block = self.script_body(token.start)
+            block = statements_parser.script_body(self, token.start)
             text = self.lexer.source[token.end : self.pos - 1]
             return nodes.ScriptBlockExpression(token.start, self.pos, block, text)
         if kind is Kind.LBRACKET:
@@ -739,7 +524,7 @@ class Parser:
         """The entries after ``@{`` up to and including ``}``."""
         entries: list[tuple[nodes.Expression, nodes.Statement]] = []
         while True:
-            self._skip_separators()
+            self.skip_separators()
             token = self.peek()
             if token.kind is Kind.RBRACE:
                 self.take()
@@ -779,6 +564,13 @@ class Parser:
         if all(isinstance(p, str) for p in parts):
             return nodes.StringConstant(token.start, token.end, "".join(str(p) for p in parts), quoted=True)
         return nodes.ExpandableString(token.start, token.end, tuple(parts))
+
+
+def _assignable_target(target: nodes.Expression, operator: str) -> bool:
+    """``$x``, ``$a.b``, ``$a[0]``, ``[int]$x``; with ``=`` also ``$first, $rest``."""
+    if isinstance(target, nodes.ArrayLiteral) and operator == "=":
+        return all(isinstance(item, nodes.Variable | nodes.Member | nodes.Index) for item in target.items)
+    return isinstance(target, nodes.Variable | nodes.Member | nodes.Index | nodes.Cast)
 
 
 def _dash_operator(token: Token, names: frozenset[str] | set[str]) -> str | None:

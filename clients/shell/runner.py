@@ -6,6 +6,7 @@ import os
 import traceback
 
 from clients.shell.console import Console
+from clients.shell.errorrecord import ERROR_RECORD
 from clients.shell.errors import ExitRequest, ParseError, ShellError
 from clients.shell.evaluator import Interpreter
 from clients.shell.flow import BreakSignal, ContinueSignal, ReturnSignal
@@ -27,10 +28,16 @@ class OutputSink:
         self.pending: list[PSObject] = []
 
     def add(self, obj: object) -> None:
+        if (
+            isinstance(obj, PSObject) and obj.type_name == ERROR_RECORD
+        ):  # an error record shows as its message
+            self.flush()
+            self.console.write(f"{obj.label}\n")
+            return
         if isinstance(obj, dict):  # a hashtable shows as a Name / Value table
             self.flush()
             entries = [PSObject("HashtableEntry", [("Name", k), ("Value", v)]) for k, v in obj.items()]
-            self.console.write(format_default(entries))
+            self.console.write(format_default(entries, self.console.width))
             return
         if isinstance(obj, PSObject):
             if self.pending and self.pending[0].type_name != obj.type_name:
@@ -38,12 +45,12 @@ class OutputSink:
             self.pending.append(obj)
             return
         self.flush()
-        self.console.write(format_default([obj]))
+        self.console.write(format_default([obj], self.console.width))
 
     def flush(self) -> None:
         if self.pending:
             pending, self.pending = self.pending, []
-            self.console.write(format_default(pending))
+            self.console.write(format_default(pending, self.console.width))
 
 
 class Runner:
@@ -58,8 +65,12 @@ class Runner:
         try:
             body = parse(text, source_name)
         except ParseError as error:
-            self.console.error(error.render())
+            self.console.error(error.display())
             return 1
+        if source_name and os.path.isfile(source_name):
+            full = os.path.abspath(source_name)
+            self.interpreter.variables.set_local("PSScriptRoot", os.path.dirname(full))
+            self.interpreter.variables.set_local("PSCommandPath", full)
         try:
             return self.execute(body)
         except ExitRequest as request:
@@ -76,7 +87,7 @@ class Runner:
                     sink.add(obj)
             except ShellError as error:
                 sink.flush()
-                self.report(error, error.render())
+                self.report(error, error.display() if isinstance(error, ParseError) else error.render())
                 return 1
             except VimFault as fault:
                 sink.flush()
@@ -84,6 +95,10 @@ class Runner:
                 return 1
             except (BreakSignal, ContinueSignal, ReturnSignal):
                 return 0
+            except RecursionError as error:
+                sink.flush()
+                self.report(error, "CallDepthOverflow: The script failed due to call depth overflow.")
+                return 1
             finally:
                 sink.flush()
         return 0

@@ -66,7 +66,7 @@ def filter_targets(cmdlet: Cmdlet, args: BoundArguments, decision: Decision) -> 
     value = args.get(name) if name else None
     single = not isinstance(value, list | tuple)
     items: list[object] = [] if value is None else list(value) if isinstance(value, list | tuple) else [value]
-    targets = cmdlet.resolve_targets(items) if items else [None]
+    targets: list[object] = cmdlet.resolve_targets(items) or [None]
     accepted: list[object] = []
     for target in targets:
         label = target_label(target) if target is not None else cmdlet.name.split("-", 1)[-1]
@@ -86,7 +86,7 @@ def filter_targets(cmdlet: Cmdlet, args: BoundArguments, decision: Decision) -> 
                 accepted.append(target)
     if what_if or not accepted:
         return None
-    if name is None or value is None:
+    if name is None or accepted == [None]:
         return args
     values = dict(args.values)
     values[name] = accepted[0] if single and len(accepted) == 1 else accepted

@@ -10,6 +10,7 @@ numeric formats and ``yyyy-MM-dd HH:mm:ss``-style date formats.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 import re
 
@@ -178,11 +179,11 @@ def format_value(value: object, spec: str) -> str:
     if digits.isdigit() or digits == "":
         places = int(digits) if digits else None
         if kind == "N":
-            return f"{value:,.{2 if places is None else places}f}"
+            return _fixed(value, 2 if places is None else places, grouping=True)
         if kind == "F":
-            return f"{value:.{2 if places is None else places}f}"
+            return _fixed(value, 2 if places is None else places, grouping=False)
         if kind == "P":
-            return f"{value * 100:,.{2 if places is None else places}f}%"
+            return _fixed(value * 100, 2 if places is None else places, grouping=True) + "%"
         if kind == "E":
             return f"{value:.{6 if places is None else places}E}".replace("E+", "E+0").replace("E-", "E-0")
         if kind == "D" and isinstance(value, int):
@@ -197,14 +198,19 @@ def format_value(value: object, spec: str) -> str:
     return to_string(value)
 
 
+def _fixed(value: float, places: int, *, grouping: bool) -> str:
+    """``value`` with ``places`` decimals, midpoints rounded away from zero as .NET does."""
+    exact = decimal.Decimal(value).quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_HALF_UP)
+    return f"{exact:,.{places}f}" if grouping else f"{exact:.{places}f}"
+
+
 def _custom_number(value: float, spec: str) -> str:
     percent = "%" in spec
     spec = spec.replace("%", "")
     number = value * 100 if percent else value
     decimals = spec.split(".", 1)[1] if "." in spec else ""
     places = len(decimals)
-    grouping = "," in spec.split(".", 1)[0]
-    shown = f"{number:,.{places}f}" if grouping else f"{number:.{places}f}"
+    shown = _fixed(number, places, grouping="," in spec.split(".", 1)[0])
     required = decimals.count("0")
     if places > required and "." in shown:
         whole, frac = shown.split(".")

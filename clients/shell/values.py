@@ -43,6 +43,8 @@ def to_string(value: object) -> str:
         return format_float(value)
     if isinstance(value, str):
         return value
+    if isinstance(value, dict):
+        return "System.Collections.Hashtable"
     if isinstance(value, dt.datetime):
         return format_date(value)
     if isinstance(value, list | tuple):
@@ -64,6 +66,10 @@ def type_name(value: object) -> str:
     names = {bool: "Boolean", int: "Int32", float: "Double", str: "String", dt.datetime: "DateTime"}
     if isinstance(value, list | tuple):
         return "Object[]"
+    if isinstance(value, dict):
+        return "System.Collections.Hashtable"
+    if type(value).__name__ == "ScriptBlock":
+        return "System.Management.Automation.ScriptBlock"
     return names.get(type(value), type(value).__name__)
 
 

@@ -31,6 +31,8 @@ class Variables:
         self._computed = {name.lower(): fn for name, fn in (computed or {}).items()}
         #: functions defined in this scope, by lower-case name
         self.functions: dict[str, object] = {}
+        #: type-constrained variables of this scope (``[int]$n = 1``): name -> conversion
+        self._types: dict[str, Callable[[object], object]] = {}
 
     @property
     def root(self) -> Variables:
@@ -98,7 +100,13 @@ class Variables:
             else:
                 os.environ[variable] = to_string(value)
             return
-        scope._values[key] = value
+        convert = scope._types.get(key)
+        scope._values[key] = value if convert is None else convert(value)
+
+    def constrain(self, name: str, convert: Callable[[object], object]) -> None:
+        """``[type]$name = ...``: from now on this scope's ``$name`` holds ``convert(value)``."""
+        scope, key, _ = self._key(name)
+        scope._types[key] = convert
 
     def _computed_anywhere(self, key: str) -> bool:
         scope: Variables | None = self
@@ -109,8 +117,10 @@ class Variables:
         return False
 
     def set_local(self, name: str, value: object) -> None:
-        """Bind ``$name`` in this very scope (parameters, ``$_``), bypassing the read-only checks."""
+        """Bind ``$name`` in this very scope (parameters, ``$_``), bypassing the read-only checks
+        (and dropping any type constraint)."""
         self._values[name.lower()] = value
+        self._types.pop(name.lower(), None)
 
     def remove_local(self, name: str) -> None:
         """Forget ``$name`` in this scope (the enclosing scopes' value shows again)."""

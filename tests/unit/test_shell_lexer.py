@@ -162,3 +162,32 @@ def test_unterminated_input_is_incomplete(source: str) -> None:
 def test_line_column() -> None:
     assert line_column("ab\ncd", 0) == (1, 1)
     assert line_column("ab\ncd", 4) == (2, 2)
+
+
+def test_here_strings() -> None:
+    (expandable,) = tokens('@"\nVM: $name\n  "quoted" $(1 + 1)\n"@')
+    assert expandable.kind is Kind.EXPANDABLE
+    assert [p if isinstance(p, str) else type(p).__name__ for p in expandable.parts] == [
+        "VM: ",
+        "VariablePart",
+        '\n  "quoted" ',
+        "SubexpressionPart",
+    ]
+    (literal,) = tokens("@'\r\nno $expansion\r\n'@")
+    assert (literal.kind, literal.value) == (Kind.STRING, "no $expansion")
+    (empty,) = tokens("@'\n'@")
+    assert empty.value == ""
+
+
+def test_here_string_errors() -> None:
+    with pytest.raises(ParseError) as caught:
+        tokens('@" text\n"@')
+    assert caught.value.message == (
+        "No characters are allowed after a here-string header but before the end of the line."
+    )
+    with pytest.raises(ParseError) as caught:
+        tokens("@'\nnever closed")
+    assert (caught.value.message, caught.value.incomplete) == (
+        "The string is missing the terminator: '@.",
+        True,
+    )

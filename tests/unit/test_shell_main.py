@@ -131,7 +131,9 @@ def test_parse_error_runs_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     result = run(capsys, "Get-VM\nGet-VM )", fake)
     assert (result.code, result.out) == (1, "")
     assert result.err_lines == [
-        "ParserError: At line:2 char:8: Unexpected token ')' in expression or statement."
+        "ParserError: At line:2 char:8: Unexpected token ')' in expression or statement.",
+        "+ Get-VM )",
+        "+        ^",
     ]
     assert fake.connects == []
 
@@ -185,6 +187,8 @@ def test_script_file_parse_error_names_the_file(capsys: pytest.CaptureFixture[st
     assert (
         capsys.readouterr().err
         == f"ParserError: At {script}:2 char:1: The string is missing the terminator: '.\n"
+        "+ 'unterminated\n"
+        "+ ^\n"
     )
 
 

@@ -244,3 +244,106 @@ def test_convert_from_csv_round_trip(capsys: pytest.CaptureFixture[str], fake: F
         "Get-VM | Select Name, PowerState | ConvertTo-Csv | ConvertFrom-Csv | Select -Last 1 | ConvertTo-Json"
     )
     assert run(capsys, text, fake).json() == {"Name": "web02", "PowerState": "PoweredOff"}
+
+
+# -- script blocks and calculated properties ----------------------------------------------------------
+
+
+def test_where_object_script_block(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    text = "Get-VM | Where-Object { $_.PowerState -eq 'PoweredOn' -or $_.NumCpu -gt 2 } | ForEach-Object Name"
+    assert lines(capsys, text, fake) == ["web01", "web02"]
+    assert lines(capsys, "1..6 | ? { $_ % 2 } | where { $PSItem -gt 1 }") == ["3", "5"]
+
+
+def test_foreach_object_script_blocks(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    assert lines(capsys, "Get-VM | ForEach-Object { $_.Name + ': ' + $_.PowerState }", fake) == [
+        "web01: PoweredOn",
+        "db01: PoweredOff",
+        "web02: PoweredOff",
+    ]
+    text = "1..3 | ForEach-Object -Begin { 'start' } -Process { $_ * 2 } -End { 'done' }"
+    assert lines(capsys, text) == ["start", "2", "4", "6", "done"]
+    assert lines(capsys, "$sum = 0; 1..4 | ForEach-Object { $sum += $_ }; $sum") == ["10"]
+
+
+def test_select_calculated_properties(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    text = (
+        "Get-VM web01 | Select-Object Name, @{N='MemoryMB2'; E={$_.MemoryMB * 2}},"
+        " @{Name='Cpus'; Expression='NumCpu'}, @{Label='One'; Expression={1}} | ConvertTo-Json -Compress"
+    )
+    assert run(capsys, text, fake).json() == {"Name": "web01", "MemoryMB2": 4096, "Cpus": 2, "One": 1}
+    bad = run(capsys, "Get-VM | Select-Object @{N='x'}", fake)
+    assert bad.code == 1
+    assert "Expression" in bad.err
+
+
+def test_sort_and_group_by_script_block(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> None:
+    assert lines(capsys, "Get-VM | Sort-Object { $_.Name.Length }, Name | % Name", fake) == [
+        "db01",
+        "web01",
+        "web02",
+    ]
+    text = "Get-VM | Sort-Object @{Expression='NumCpu'; Descending=$true}, Name | ForEach-Object Name"
+    assert lines(capsys, text, fake) == ["web02", "web01", "db01"]
+    groups = "Get-VM | Group-Object { $_.NumCpu -gt 1 } | ForEach-Object { $_.Name + '=' + $_.Count }"
+    assert lines(capsys, groups, fake) == ["True=2", "False=1"]
+
+
+def test_where_object_not_and_group_as_hashtable(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector
+) -> None:
+    assert lines(capsys, "Get-VM | Where-Object -Not Notes | ForEach-Object Name", fake) == [
+        "web01",
+        "db01",
+        "web02",
+    ]
+    text = "$h = Get-VM | Group-Object PowerState -AsHashTable; $h.PoweredOff.Name; $h['PoweredOn'].Count"
+    assert lines(capsys, text, fake) == ["db01", "web02", "1"]
+    assert lines(capsys, "(1, 2, 3 | Group-Object { $_ % 2 } -AsHashTable -AsString).Keys") == ["1", "0"]
+
+
+def test_select_index_and_sort_top_bottom(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lines(capsys, "1..10 | Select-Object -Index 0, 2, 9") == ["1", "3", "10"]
+    assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Top 2") == ["1", "3"]
+    assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Bottom 2") == ["5", "9"]
+    assert lines(capsys, "5, 3, 9, 1 | Sort-Object -Top 2 -Descending") == ["9", "5"]
+
+
+def test_foreach_object_positional_blocks_and_no_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lines(capsys, "1, 2 | ForEach-Object { 'begin' } { $_ * 10 } { 'end' }") == [
+        "begin",
+        "10",
+        "20",
+        "end",
+    ]
+    assert lines(capsys, "1, 2 | ForEach-Object { 'begin' } { $_ }") == ["begin", "1", "2"]
+    assert lines(capsys, "ForEach-Object { 'once' }") == ["once"]
+
+
+def test_measure_maximum_and_minimum_of_text(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "'pear', 'Apple', 'fig' | Measure-Object -Maximum -Minimum | % { $_.Maximum; $_.Minimum }"
+    assert lines(capsys, text) == ["pear", "Apple"]
+    result = run(capsys, "'a' | Measure-Object -Sum")
+    assert result.err_lines == ['Measure-Object: Input object "a" is not numeric.']
+
+
+def test_foreach_object_member_name_calls_methods(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lines(capsys, "'a.b', 'c' | ForEach-Object ToUpper") == ["A.B", "C"]
+    assert lines(capsys, "'a.b' | ForEach-Object -MemberName Split -ArgumentList '.'") == ["a", "b"]
+
+
+def test_select_first_stops_the_commands_before_it(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector
+) -> None:
+    text = "Get-VM | Start-VM -ErrorAction Continue | Select-Object -First 1 | ForEach-Object Name"
+    result = run(capsys, text, fake)
+    assert result.out.splitlines() == ["db01"]  # web01 was on already: its Start-VM failed
+    assert result.err_lines[0].startswith("Start-VM: InvalidPowerState")
+    states = {vm.name: vm.power_state for vm in fake.client.list_vms()}
+    assert states == {"web01": "poweredOn", "db01": "poweredOn", "web02": "poweredOff"}
+    assert lines(capsys, "1..10 | Select-Object -Skip 2 -First 3") == ["3", "4", "5"]
+    assert lines(capsys, "$n = 0; 1..10 | ForEach-Object { $n++; $_ } | Select-Object -First 2; $n") == [
+        "1",
+        "2",
+        "2",
+    ]

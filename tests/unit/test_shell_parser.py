@@ -147,8 +147,9 @@ def test_exit_statement() -> None:
         ("'a' = 1", "The assignment expression is not valid.", (1, 5)),
         ("foreach ($x $y) {}", "Missing 'in' after variable in foreach loop.", (1, 13)),
         ("@{a 1}", "Missing '=' operator after key in hash literal.", (1, 5)),
-        ("$a -bxor 'x'", "The '-bxor' operator is not supported by this shell yet.", (1, 4)),
-        ("switch ($x) {}", "The 'switch' keyword is not supported by this shell yet.", (1, 1)),
+        ("$a -shl", "You must provide a value expression here.", (1, 8)),
+        ("trap { }", "The 'trap' keyword is not supported by this shell yet.", (1, 1)),
+        ("if ($a) { }; else { }", "Unexpected token 'else' in expression or statement.", (1, 14)),
         ("New-VM -Name:", "Missing an argument for parameter 'Name'.", (1, 14)),
     ],
 )
@@ -172,3 +173,160 @@ def test_incomplete_input_is_flagged_for_the_repl(source: str, incomplete: bool)
     with pytest.raises(ParseError) as caught:
         parse(source)
     assert caught.value.incomplete is incomplete
+
+
+def test_control_flow_statements() -> None:
+    statement = one("if ($a) { 1 } elseif ($b) { 2 }\nelse { 3 }")
+    assert isinstance(statement, nodes.If)
+    assert len(statement.clauses) == 2 and statement.otherwise is not None
+    loop = one("foreach ($vm in Get-VM) { $vm.Name }")
+    assert isinstance(loop, nodes.ForEach) and loop.variable == "vm"
+    assert isinstance(loop.items, nodes.Pipeline) and isinstance(loop.items.elements[0], nodes.Command)
+    header = one("for ($i = 0; $i -lt 3; $i++) { }")
+    assert isinstance(header, nodes.For)
+    assert isinstance(header.init, nodes.Assignment) and isinstance(header.step, nodes.Pipeline)
+    empty = one("for (;;) { break }")
+    assert isinstance(empty, nodes.For) and (empty.init, empty.condition, empty.step) == (None, None, None)
+    do = one("do { $n-- }\nuntil ($n -le 0)")
+    assert isinstance(do, nodes.DoLoop) and do.until
+    assert isinstance(one("while ($true) { continue }"), nodes.While)
+
+
+def test_loop_labels() -> None:
+    statement = one(":outer foreach ($i in 1..3) { break outer }")
+    assert isinstance(statement, nodes.Labeled) and statement.label == "outer"
+    assert isinstance(statement.loop, nodes.ForEach)
+    (inner,) = statement.loop.body.statements
+    assert isinstance(inner, nodes.Break) and inner.label == "outer"
+    bare = one("continue")
+    assert isinstance(bare, nodes.Continue) and bare.label is None
+
+
+def test_function_definitions() -> None:
+    short = one("function Add($a, [int]$b = 2) { $a + $b }")
+    assert isinstance(short, nodes.FunctionDefinition) and short.name == "Add"
+    assert short.body.parameters is not None
+    assert [(p.name, p.type_name, shape(p.default)) for p in short.body.parameters] == [
+        ("a", None, "NoneType"),
+        ("b", "int", 2),
+    ]
+    full = one(
+        "function Get-It {\n param([Parameter(Mandatory, ValueFromPipeline)][string]$Name, [switch]$Force)\n"
+        " begin { 1 } process { $_ } end { 2 } }"
+    )
+    assert isinstance(full, nodes.FunctionDefinition) and full.body.parameters is not None
+    name, force = full.body.parameters
+    assert (name.mandatory, name.pipeline, name.type_name) == (True, True, "string")
+    assert (force.mandatory, force.type_name) == (False, "switch")
+    assert full.body.begin_block is not None and full.body.process_block is not None
+    filt = one("filter Double { $_ * 2 }")
+    assert isinstance(filt, nodes.FunctionDefinition) and filt.body.process_block is not None
+
+
+def test_try_catch_finally() -> None:
+    statement = one("try { 1 }\ncatch [NotFound], [System.Exception] { 2 }\ncatch { 3 }\nfinally { 4 }")
+    assert isinstance(statement, nodes.Try)
+    assert [c.types for c in statement.catches] == [("NotFound", "System.Exception"), ()]
+    assert statement.final is not None
+    assert isinstance(one("throw 'x'"), nodes.Throw) and isinstance(one("return"), nodes.Return)
+
+
+def test_script_blocks_hashtables_and_casts() -> None:
+    block = expression("{ param($x) $x * 2 }")
+    assert isinstance(block, nodes.ScriptBlockExpression) and block.text == " param($x) $x * 2 "
+    table = expression("@{ Name = 'a'; 'Two Words' = 1\n E = { $_ } }")
+    assert isinstance(table, nodes.HashtableLiteral)
+    assert [shape(key) for key, _ in table.entries] == ["Name", "Two Words", "E"]
+    assert shape(expression("[int]'5' + 1")) == ("+", "Cast", 1)
+    literal = expression("5 -is [int]")
+    assert isinstance(literal, nodes.Binary) and isinstance(literal.right, nodes.TypeLiteral)
+    ordered = expression("[ordered]@{ a = 1 }")
+    assert isinstance(ordered, nodes.Cast) and isinstance(ordered.operand, nodes.HashtableLiteral)
+
+
+def test_new_operator_precedence() -> None:
+    assert shape(expression("1..3 -contains 2")) == ("contains", ("..", 1, 3), 2)
+    assert shape(expression("'{0}' -f 1 + 1")) == ("+", ("f", "{0}", 1), 1)
+    assert shape(expression("$a -match 'x' -or -not $b")) == ("or", ("match", "$a", "x"), ("not", "$b"))
+    assert shape(expression("-split $s")) == ("split", "$s")
+    increment = expression("$i++")
+    assert isinstance(increment, nodes.IncDec) and (increment.operator, increment.prefix) == ("++", False)
+
+
+def test_method_calls_and_static_members() -> None:
+    call = expression("$s.Split(',', 2)[0].ToUpper()")
+    assert isinstance(call, nodes.MethodCall) and call.name == "ToUpper" and call.arguments == ()
+    assert isinstance(call.target, nodes.Index) and isinstance(call.target.target, nodes.MethodCall)
+    assert [shape(a) for a in call.target.target.arguments] == [",", 2]
+    static = expression("[math]::Round($x, 2)")
+    assert isinstance(static, nodes.StaticMember) and (static.type_name, static.name) == ("math", "Round")
+    now = expression("[datetime]::Now")
+    assert isinstance(now, nodes.StaticMember) and now.arguments is None
+
+
+def test_call_operators() -> None:
+    statement = one("& $block 1 -Name x | . { process { $_ } }")
+    assert isinstance(statement, nodes.Pipeline)
+    call, dot = statement.elements
+    assert isinstance(call, nodes.ScriptCall) and not call.dot and len(call.elements) == 3
+    assert isinstance(dot, nodes.ScriptCall) and dot.dot
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "where"),
+    [
+        ("if $x { }", "Missing '(' after 'if' in if statement.", (1, 4)),
+        ("if ($x) 1", "Missing statement block after if ( condition ).", (1, 9)),
+        ("foreach ($x in ) { }", "Missing foreach loop collection expression after 'in'.", (1, 16)),
+        ("do { } 1", "Missing while or until keyword in do loop.", (1, 8)),
+        ("function { }", "Missing name after function keyword.", (1, 10)),
+        ("function f($a $b) { }", "Missing ')' in function parameter list.", (1, 15)),
+        ("try { }", "The Try statement is missing its Catch or Finally block.", (1, 8)),
+        ("@{ a = }", "Missing statement after '=' in hash literal.", (1, 8)),
+        ("@{ a = 1 b = 2 }", "Missing '}' or ';' after a hash literal entry.", (1, 10)),
+        ("$s.Trim(1 2)", "Missing ')' in method call.", (1, 11)),
+        ("function f([Frob()]$a) { }", "The attribute [Frob] is not supported by this shell yet.", (1, 20)),
+        ("switch -Bogus ($x) { }", "The switch option '-Bogus' is not supported by this shell yet.", (1, 8)),
+        ("switch ($x) { 1 }", "Missing statement block in switch statement clause.", (1, 17)),
+        ("break 'x'", "A loop label is a name: break outer, continue outer.", (1, 7)),
+        (
+            ":outer Get-VM",
+            "A label (:outer) must be followed by a foreach, for, while, do or switch loop.",
+            (1, 8),
+        ),
+    ],
+)
+def test_new_parse_errors(source: str, message: str, where: tuple[int, int]) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(source)
+    assert (caught.value.message, (caught.value.line, caught.value.column)) == (message, where)
+
+
+def test_parse_error_display_shows_the_line_and_a_caret() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse("$a = 1\n\tif ($a { 'x' }")
+    assert caught.value.display().splitlines() == [
+        "ParserError: At line:2 char:9: Missing closing ')' after expression in 'if' statement.",
+        "+ \tif ($a { 'x' }",
+        "+ \t       ^",
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["if ($a) {", "foreach ($x in 1..3) {\n 'a'", "function f {", "@{ a = 1", "try { 1 }\ncatch {", "{ 1"],
+)
+def test_unclosed_blocks_are_incomplete_for_the_repl(source: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(source)
+    assert caught.value.incomplete
+
+
+def test_splatting() -> None:
+    statement = one("New-VM @spec -Confirm:$false")
+    assert isinstance(statement, nodes.Pipeline)
+    (command,) = statement.elements
+    assert isinstance(command, nodes.Command)
+    splat, confirm = command.elements
+    assert isinstance(splat, nodes.Splat) and splat.name == "spec"
+    assert isinstance(confirm, nodes.CommandParameter)

@@ -140,3 +140,74 @@ def test_confirm_asks_for_medium_impact_cmdlets(fake: FakeConnector) -> None:
     terminal = Terminal(fake, ["Start-VM db01 -Confirm | Out-Null", "l"])
     assert terminal.prompts.count(CHOICES) == 1
     assert vm_states(fake)["db01"] == "poweredOff"
+
+
+def test_changing_cmdlets_act_only_in_process() -> None:
+    """-WhatIf and -Confirm guard ``process``; a changing cmdlet must not change anything in begin/end."""
+    from clients.shell.cmdlets.base import Cmdlet
+
+    for cmdlet in cmdlets.ALL:
+        if cmdlet.supports_should_process():
+            # Export-Csv opens its file on the first object; Out-File writes in end once process ran
+            assert cmdlet.begin is Cmdlet.begin or cmdlet.name == "Export-Csv", cmdlet.name
+            assert cmdlet.end is Cmdlet.end or cmdlet.name in ("Export-Csv", "Out-File"), cmdlet.name
+
+
+def test_whatif_names_devices_and_other_objects(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector
+) -> None:
+    text = (
+        "New-VM x -DiskGB 1 -NetworkName 'VM Network' | Out-Null;"
+        " Get-HardDisk -VM x | Remove-HardDisk -WhatIf;"
+        " Get-NetworkAdapter -VM x | Remove-NetworkAdapter -WhatIf;"
+        " Get-VirtualSwitch | Remove-VirtualSwitch -WhatIf"
+    )
+    result = run(capsys, text, fake)
+    assert result.out.splitlines() == [
+        'What if: Performing the operation "Remove" on target "Hard disk 1 on x".',
+        'What if: Performing the operation "Remove" on target "Network adapter 1 on x".',
+        'What if: Performing the operation "Remove" on target "vSwitch0".',
+    ]
+    assert len(fake.client.list_vms(["x"])[0].disks) == 1
+
+
+def test_disconnect_whatif_names_the_server(fake: FakeConnector) -> None:
+    terminal = Terminal(
+        fake, ["Get-VM web01 | Out-Null", "Disconnect-VIServer", "n", "$global:DefaultVIServer.Name"]
+    )
+    assert 'Performing the operation "Disconnect" on target "fake".' in terminal.out.getvalue()
+    assert terminal.out.getvalue().rstrip().endswith("fake")  # still connected after "No"
+
+
+def test_confirm_impact_follows_powercli() -> None:
+    impacts = {c.name: c.impact() for c in cmdlets.ALL}
+    for name in (
+        "Remove-VM",
+        "Stop-VM",
+        "Set-VM",
+        "Set-NetworkAdapter",
+        "Remove-Snapshot",
+        "Disconnect-VIServer",
+    ):
+        assert impacts[name] == "High", name
+    for name in ("Start-VM", "New-VM", "New-Snapshot", "Remove-Item", "Export-Csv"):
+        assert impacts[name] == "Medium", name
+    for name in ("Get-VM", "Select-Object", "Format-Table", "Wait-Task"):
+        assert impacts[name] == "None", name
+
+
+def test_out_file_whatif_and_write(
+    capsys: pytest.CaptureFixture[str], fake: FakeConnector, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "vms.txt"
+    result = run(capsys, f"Get-VM | Out-File '{path}' -WhatIf", fake)
+    assert result.out.splitlines() == [f'What if: Performing the operation "Out" on target "{path}".']
+    assert not path.exists()
+    run(capsys, f"Get-VM web01 | Out-File '{path}'; 'more' | Out-File '{path}' -Append", fake)
+    assert path.read_text().splitlines()[1:5] == [
+        "Name  PowerState Num CPUs MemoryGB",
+        "----  ---------- -------- --------",
+        "web01 PoweredOn  1        0.250",
+        "",
+    ]
+    assert path.read_text().endswith("\nmore\n")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.console import Console
+from clients.shell.errors import ShellError
 from clients.shell.session import Client, Session
 
 POWERCLI = "VMware.VimAutomation.Core"
@@ -24,12 +25,37 @@ HIGH_IMPACT_VERBS = frozenset({"Remove", "Stop", "Restart", "Suspend", "Disconne
 
 
 class CommandContext:
-    """What a running cmdlet may use: the connection and the console."""
+    """What a running cmdlet may use: the connection, the console, and where its errors go."""
 
-    def __init__(self, session: Session, console: Console, command: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        console: Console,
+        command: str,
+        preference: Callable[[], str] | None = None,
+    ) -> None:
         self.session = session
         self.console = console
         self.command = command
+        self._preference = preference
+        #: non-terminating errors to record in ``$Error`` once the pipeline ends (they make ``$?`` false)
+        self.dropped: list[BaseException] = []
+        #: whether the cmdlet wrote a non-terminating error (``-ErrorAction Ignore`` records none)
+        self.failed = False
+
+    def error_action(self, bound: str | None) -> str:
+        """The ErrorAction in force: -ErrorAction, else $ErrorActionPreference (default here: Stop)."""
+        if bound:
+            return bound
+        return self._preference() if self._preference is not None else "Stop"
+
+    def write_error(self, error: ShellError, action: str) -> None:
+        """A non-terminating error: shown now (Continue), recorded in $Error (not with Ignore), $? false."""
+        if action == "Continue":
+            self.console.error(error.render())
+        if action != "Ignore":
+            self.dropped.append(error)
+        self.failed = True
 
     def client(self) -> Client:
         """The connected client (connecting lazily); raises the not-connected error otherwise."""
@@ -75,11 +101,14 @@ class Cmdlet:
         return cls.impact() != "None"
 
     def resolve_targets(self, items: list[object]) -> list[object]:
-        """The objects that the target parameter's items stand for (e.g. VMs for names with wildcards)."""
+        """The objects that the target parameter's items stand for (e.g. VMs for names with wildcards);
+        ``items`` is empty when the parameter was left out."""
         return items
 
     def __init__(self, ctx: CommandContext) -> None:
         self.ctx = ctx
+        #: set by a cmdlet that wants no more input (Select-Object -First): the commands before stop
+        self.upstream_done = False
 
     def begin(self, args: BoundArguments) -> Iterable[object]:
         return ()

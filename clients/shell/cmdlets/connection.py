@@ -32,6 +32,13 @@ class ConnectVIServer(Cmdlet):
     credential store item, or ``@{UserName='root'; Password='secret'}``."""
 
     name = "Connect-VIServer"
+    synopsis = "Connects to a host; later cmdlets use this connection."
+    examples = (
+        (
+            "Connect-VIServer -Server 127.0.0.1:8443 -User root -Password secret",
+            "Logs in to the host at 127.0.0.1, port 8443.",
+        ),
+    )
     parameters = (
         Parameter("Server", STRING, position=0),
         Parameter("Port", INT32),
@@ -75,11 +82,18 @@ class DisconnectVIServer(Cmdlet):
     """Disconnect-VIServer [[-Server] <VIServer[]|String[]>] [-Force] [-Confirm]"""
 
     name = "Disconnect-VIServer"
+    synopsis = "Logs out of the host and closes the connection."
+    examples = (("Disconnect-VIServer -Confirm:$false", "Disconnects without asking."),)
     parameters = (
         Parameter("Server", OBJECT, position=0, pipeline=True),
         Parameter("Force", SWITCH),
         Parameter("Confirm", SWITCH),
     )
+
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The servers named, else the one connected (what -WhatIf and -Confirm name)."""
+        server = self.ctx.session.server
+        return items or ([server.name] if server is not None else [])
 
     def process(self, args: BoundArguments) -> Iterator[object]:
         session = self.ctx.session

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.base import UTILITY, Cmdlet, CommandContext
 from clients.shell.conversions import OBJECT, STRING, STRINGS, SWITCH, ParamType
 from clients.shell.errors import ConversionError, ShellError
 from clients.shell.psobject import PSObject
@@ -106,6 +106,8 @@ class ConvertToCsv(Cmdlet):
     One CSV line per object, after a header line of the first object's property names."""
 
     name = "ConvertTo-Csv"
+    module = UTILITY
+    synopsis = "Converts objects to CSV text, a header line first."
     parameters = _COMMON
     examples = (
         ("Get-VM | Select-Object Name, NumCpu | ConvertTo-Csv -NoTypeInformation", "VMs as CSV text."),
@@ -134,6 +136,8 @@ class ExportCsv(Cmdlet):
     Writes the objects as CSV to a local file (UTF-8); -Append adds rows under the existing header."""
 
     name = "Export-Csv"
+    module = UTILITY
+    synopsis = "Writes objects to a CSV file."
     target_parameter = "Path"
     parameters = (
         Parameter("Path", STRING, position=0, mandatory=True),
@@ -224,6 +228,8 @@ class ImportCsv(Cmdlet):
     """Import-Csv [-Path] <String[]> [-Delimiter <Char>] [-Header <String[]>]: a file's rows as objects."""
 
     name = "Import-Csv"
+    module = UTILITY
+    synopsis = "Reads a CSV file as objects, one per row."
     parameters = (
         Parameter("Path", STRINGS, position=0, mandatory=True, pipeline=True),
         Parameter("Delimiter", STRING, position=1),
@@ -245,6 +251,8 @@ class ConvertFromCsv(Cmdlet):
     """ConvertFrom-Csv [-InputObject] <String[]> [-Delimiter <Char>] [-Header <String[]>]"""
 
     name = "ConvertFrom-Csv"
+    module = UTILITY
+    synopsis = "Converts CSV text to objects, one per row."
     parameters = (
         Parameter("InputObject", STRINGS, position=0, mandatory=True, pipeline=True),
         Parameter("Delimiter", STRING, position=1),

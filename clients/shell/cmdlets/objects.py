@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from clients.shell import operators
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.base import CORE, UTILITY, Cmdlet, CommandContext
 from clients.shell.cmdlets.selectors import (
     SCRIPTBLOCK,
     Selector,
     has_member,
     is_block,
     member,
+    project,
     run_block,
     same,
     selector,
     sort_key,
 )
-from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH, ArrayType
+from clients.shell.conversions import INT32, INT32S, OBJECT, STRING, STRINGS, SWITCH, ArrayType
 from clients.shell.errors import ShellError
-from clients.shell.formatting import select_properties
+from clients.shell.hashtable import Hashtable
+from clients.shell.methods import call_method
 from clients.shell.psobject import PSObject
 from clients.shell.values import enumerate_value, is_true, to_string
 from clients.shell.views import GROUP_NO_ELEMENT_TYPE, GROUP_TYPE
@@ -53,12 +54,14 @@ class _Gather(Cmdlet):
 
 class SelectObject(_Gather):
     """Select-Object [[-Property] <Object[]>] [-ExcludeProperty <String[]>] [-ExpandProperty <String>]
-    [-First <Int32>] [-Last <Int32>] [-Skip <Int32>] [-Unique]
+    [-First <Int32>] [-Last <Int32>] [-Skip <Int32>] [-Index <Int32[]>] [-Unique]
 
     Picks objects (-First, -Last, -Skip, -Unique) and properties (names with wildcards, or calculated
     properties ``@{Name='x'; Expression={…}}``); -ExpandProperty outputs one property's value."""
 
     name = "Select-Object"
+    module = UTILITY
+    synopsis = "Picks objects (first, last, unique) and properties (names, wildcards, calculated)."
     aliases = ("select",)
     examples = (
         ("Get-VM | Select-Object Name, PowerState, NumCpu", "Three properties of each VM."),
@@ -76,12 +79,41 @@ class SelectObject(_Gather):
         Parameter("First", INT32),
         Parameter("Last", INT32),
         Parameter("Skip", INT32),
+        Parameter("Index", INT32S),
         Parameter("Unique", SWITCH),
         _input(),
     )
 
+    def __init__(self, ctx: CommandContext) -> None:
+        super().__init__(ctx)
+        self.seen = 0  # input objects so far (with -First, which streams)
+
+    @staticmethod
+    def _streams(args: BoundArguments) -> bool:
+        """Whether objects can go on as they come: -First (and -Skip) only."""
+        return "First" in args and not any(n in args for n in ("Last", "Index", "Unique"))
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        if not self._streams(args):
+            yield from super().process(args)
+            return
+        if "InputObject" not in args or (args.get("InputObject") is None and "Property" in args):
+            return
+        self.seen += 1
+        if self.seen <= args.integer("Skip"):
+            return
+        if self.seen - args.integer("Skip") <= args.integer("First"):
+            yield from self._select(args.get("InputObject"), args)
+        if self.seen - args.integer("Skip") >= args.integer("First"):
+            self.upstream_done = True
+
     def end(self, args: BoundArguments) -> Iterator[object]:
+        if self._streams(args):
+            return
         items = [i for i in self.items if i is not None or "Property" not in args]
+        if "Index" in args:
+            wanted = {i if i >= 0 else len(items) + i for i in args.items("Index") if isinstance(i, int)}
+            items = [item for position, item in enumerate(items) if position in wanted]
         skip = args.integer("Skip")
         if "Last" in args:
             kept = items[: len(items) - skip] if skip else items
@@ -105,7 +137,7 @@ class SelectObject(_Gather):
     def _select(self, item: object, args: BoundArguments) -> list[object]:
         specs = args.items("Property")
         if specs:
-            item = self._properties(item, [selector(s) for s in specs], args.strings("ExcludeProperty"))
+            item = project(item, [selector(s) for s in specs], args.strings("ExcludeProperty"))
         if "ExpandProperty" in args:
             name = args.string("ExpandProperty")
             if not has_member(item, name):
@@ -113,42 +145,20 @@ class SelectObject(_Gather):
             return list(enumerate_value(member(item, name)))
         return [item]
 
-    @staticmethod
-    def _properties(item: object, selectors: list[Selector], excluded: list[str]) -> PSObject:
-        pairs: list[tuple[str, object]] = []
-        sample = [item] if isinstance(item, PSObject) else []
-        for chosen in selectors:
-            if chosen.pattern is not None and any(c in chosen.pattern for c in "*?["):
-                for name in select_properties(sample, [chosen.pattern]):
-                    pairs.append((name, member(item, name)))
-            elif chosen.pattern is not None:
-                canonical = item.canonical(chosen.pattern) if isinstance(item, PSObject) else None
-                pairs.append((canonical or chosen.pattern, member(item, chosen.pattern)))
-            else:
-                pairs.append((chosen.label, chosen.value(item)))
-        if excluded:
-            pairs = [(n, v) for n, v in pairs if not select_properties([_names(n)], excluded)]
-        seen: dict[str, tuple[str, object]] = {}
-        for name, value in pairs:
-            seen.setdefault(name.lower(), (name, value))
-        type_name = item.type_name if isinstance(item, PSObject) else "Object"
-        return PSObject(f"Selected.{type_name}", seen.values())
-
-
-def _names(name: str) -> PSObject:
-    return PSObject("", [(name, None)])
-
 
 # -- Sort-Object ----------------------------------------------------------------------------------
 
 
 class SortObject(_Gather):
-    """Sort-Object [[-Property] <Object[]>] [-Descending] [-Unique] [-CaseSensitive]
+    """Sort-Object [[-Property] <Object[]>] [-Descending] [-Unique] [-CaseSensitive] [-Top <Int32> |
+    -Bottom <Int32>]
 
     A stable sort by properties (names, script blocks, or ``@{Expression=…; Descending=$true}``);
     strings ignore case unless -CaseSensitive; without -Property the objects themselves are sorted."""
 
     name = "Sort-Object"
+    module = UTILITY
+    synopsis = "Sorts objects by property values; stable, and ignoring case unless -CaseSensitive."
     aliases = ("sort",)
     examples = (
         ("Get-VM | Sort-Object MemoryMB -Descending", "VMs, the largest memory first."),
@@ -160,8 +170,11 @@ class SortObject(_Gather):
         Parameter("Descending", SWITCH),
         Parameter("Unique", SWITCH),
         Parameter("CaseSensitive", SWITCH),
+        Parameter("Top", INT32, sets=("Top",)),
+        Parameter("Bottom", INT32, sets=("Bottom",)),
         _input(),
     )
+    default_set = "Default"
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         selectors = [selector(s) for s in args.items("Property")] or [Selector("", None, None)]
@@ -179,6 +192,11 @@ class SortObject(_Gather):
                 if not kept or not all(same(a, b, case) for a, b in zip(row[1], kept[-1][1], strict=True)):
                     kept.append(row)
             rows = kept
+        if "Top" in args:
+            rows = rows[: args.integer("Top")]
+        elif "Bottom" in args:
+            count = args.integer("Bottom")
+            rows = rows[len(rows) - count :] if count else []
         for item, _ in rows:
             yield item
 
@@ -197,11 +215,14 @@ def _nth_key(key: Callable[[object], Any], index: int, row: tuple[object, list[o
 
 
 class GroupObject(_Gather):
-    """Group-Object [[-Property] <Object[]>] [-NoElement] [-CaseSensitive]
+    """Group-Object [[-Property] <Object[]>] [-NoElement] [-CaseSensitive] [-AsHashTable [-AsString]]
 
-    One GroupInfo (Count, Name, Group, Values) per distinct value, in order of first appearance."""
+    One GroupInfo (Count, Name, Group, Values) per distinct value, in order of first appearance;
+    -AsHashTable: one hashtable from each value to its group."""
 
     name = "Group-Object"
+    module = UTILITY
+    synopsis = "Groups objects that have the same property values, with a count per group."
     aliases = ("group",)
     examples = (
         ("Get-VM | Group-Object PowerState", "How many VMs are in each power state, and which."),
@@ -211,10 +232,25 @@ class GroupObject(_Gather):
         Parameter("Property", OBJECTS, position=0),
         Parameter("NoElement", SWITCH),
         Parameter("CaseSensitive", SWITCH),
+        Parameter("AsHashTable", SWITCH, aliases=("AHT",)),
+        Parameter("AsString", SWITCH),
         _input(),
     )
 
     def end(self, args: BoundArguments) -> Iterator[object]:
+        infos = list(self._groups(args))
+        if not args.flag("AsHashTable"):
+            yield from infos
+            return
+        table = Hashtable()
+        for info in infos:
+            keys = info.get("Values")
+            assert isinstance(keys, list)
+            key = info.get("Name") if args.flag("AsString") or len(keys) != 1 else keys[0]
+            table[key] = info.get("Group")
+        yield table
+
+    def _groups(self, args: BoundArguments) -> Iterator[PSObject]:
         selectors = [selector(s) for s in args.items("Property")]
         case = args.flag("CaseSensitive")
         groups: list[tuple[list[object], list[object]]] = []
@@ -249,40 +285,11 @@ _WHERE_OPERATORS = {
 }  # fmt: skip
 
 
-def _match(left: object, right: object, case_sensitive: bool) -> bool:
-    flags = 0 if case_sensitive else re.IGNORECASE
-    try:
-        return re.search(to_string(right), to_string(left), flags) is not None
-    except re.error as error:
-        raise ShellError(
-            f"The regular expression pattern {to_string(right)} is not valid: {error}."
-        ) from None
-
-
-def _contains(collection: object, value: object, case_sensitive: bool) -> bool:
-    test = "ceq" if case_sensitive else "ieq"
-    return any(is_true(operators.compare(test, item, value)) for item in enumerate_value(collection))
-
-
 def apply_operator(operator: str, left: object, right: object) -> bool:
     """Whether ``left -operator right`` holds (Where-Object's simplified syntax)."""
-    case_sensitive = operator.startswith("c") and operator not in ("contains",)
-    base = operator[1:] if case_sensitive else operator
-    if operators.supports(operator) and base not in ("match", "notmatch", "contains", "notcontains"):
-        return is_true(operators.binary(operator, left, right))
-    if base == "match":
-        return _match(left, right, case_sensitive)
-    if base == "notmatch":
-        return not _match(left, right, case_sensitive)
-    if base == "contains":
-        return _contains(left, right, case_sensitive)
-    if base == "notcontains":
-        return not _contains(left, right, case_sensitive)
-    if base == "in":
-        return _contains(right, left, case_sensitive)
-    if base == "notin":
-        return not _contains(right, left, case_sensitive)
-    raise ShellError(f"The operator '-{operator}' is not supported by Where-Object.")
+    if not operators.supports(operator):
+        raise ShellError(f"The operator '-{operator}' is not supported by Where-Object.")
+    return is_true(operators.binary(operator, left, right))
 
 
 class WhereObject(Cmdlet):
@@ -291,9 +298,11 @@ class WhereObject(Cmdlet):
     -NotMatch|-Contains|-NotContains|-In|-NotIn (and the case-sensitive -CEQ, -CLike …)
 
     Passes on the input objects for which the script block is true, or whose property compares so;
-    with a property and no operator, those whose property is true."""
+    with a property and no operator, those whose property is true (-Not: false)."""
 
     name = "Where-Object"
+    module = CORE
+    synopsis = "Keeps the objects for which a condition holds."
     aliases = ("where", "?")
     examples = (
         ("Get-VM | Where-Object { $_.PowerState -eq 'PoweredOn' }", "The powered-on VMs."),
@@ -302,9 +311,12 @@ class WhereObject(Cmdlet):
     )
     parameters = (
         Parameter("FilterScript", SCRIPTBLOCK, position=0, mandatory=True, sets=("ScriptBlock",)),
-        Parameter("Property", STRING, position=0, mandatory=True, sets=("Property", *_WHERE_OPERATORS)),
+        Parameter(
+            "Property", STRING, position=0, mandatory=True, sets=("Property", "Not", *_WHERE_OPERATORS)
+        ),
         Parameter("Value", OBJECT, position=1, allow_null=True, sets=tuple(_WHERE_OPERATORS)),
         *(Parameter(n, SWITCH, mandatory=True, sets=(n,)) for n in _WHERE_OPERATORS),
+        Parameter("Not", SWITCH, mandatory=True, sets=("Not",)),
         _input(),
     )
     default_set = "Property"
@@ -319,7 +331,10 @@ class WhereObject(Cmdlet):
             prop = args.string("Property")
             value = member(item, prop)
             operator = _WHERE_OPERATORS.get(args.parameter_set)
-            keep = is_true(value) if operator is None else apply_operator(operator, value, args.get("Value"))
+            if operator is not None:
+                keep = apply_operator(operator, value, args.get("Value"))
+            else:
+                keep = is_true(value) != args.flag("Not")
         if keep:
             yield item
 
@@ -335,12 +350,14 @@ def _truthy(outputs: list[object]) -> bool:
 
 class ForEachObject(Cmdlet):
     """ForEach-Object [-Begin <ScriptBlock>] [-Process] <ScriptBlock[]> [-End <ScriptBlock>]
-    ForEach-Object [-MemberName] <String>
+    ForEach-Object [-MemberName] <String> [-ArgumentList <Object[]>]
 
     Runs the script block once per input object with ``$_`` bound to it, or outputs each object's
-    property (``ForEach-Object Name``)."""
+    property or the result of its method (``ForEach-Object Name``, ``ForEach-Object ToUpper``)."""
 
     name = "ForEach-Object"
+    module = CORE
+    synopsis = "Runs a script block for each object, or outputs a property of each."
     aliases = ("foreach", "%")
     default_set = "Script"
     examples = (
@@ -356,31 +373,52 @@ class ForEachObject(Cmdlet):
         Parameter("Begin", SCRIPTBLOCK, sets=("Script",)),
         Parameter("End", SCRIPTBLOCK, sets=("Script",)),
         Parameter("MemberName", STRING, mandatory=True, sets=("Member",)),
+        Parameter("ArgumentList", OBJECTS, aliases=("Args",), sets=("Member",)),
         _input(),
     )
 
+    @staticmethod
+    def _blocks(args: BoundArguments) -> tuple[object, list[object], object]:
+        """Begin, Process and End; several positional blocks alone are Begin, Process… and End."""
+        process = args.items("Process")
+        begin, end = args.get("Begin"), args.get("End")
+        if begin is None and end is None and len(process) > 1 and all(is_block(p) for p in process):
+            begin = process[0]
+            end, process = (process[-1], process[1:-1]) if len(process) > 2 else (None, process[1:])
+        return begin, process, end
+
     def begin(self, args: BoundArguments) -> Iterator[object]:
-        if "Begin" in args:
-            yield from run_block(args.get("Begin"), None)
+        first, _, _ = self._blocks(args)
+        if first is not None:
+            yield from run_block(first, None)
 
     def process(self, args: BoundArguments) -> Iterator[object]:
-        if "InputObject" not in args:
-            return
-        item = args.get("InputObject")
-        actions = [args.get("MemberName")] if "MemberName" in args else args.items("Process")
+        item = args.get("InputObject")  # without pipeline input the blocks run once, $_ being $null
+        actions = [args.get("MemberName")] if "MemberName" in args else self._blocks(args)[1]
         for action in actions:
             if is_block(action):
                 yield from run_block(action, item)
             elif isinstance(action, str) and item is not None:
-                if not has_member(item, action):
-                    raise ShellError(f'Input name "{action}" cannot be resolved to a member.')
-                yield from enumerate_value(member(item, action))
+                yield from enumerate_value(_member_or_method(item, action, args.items("ArgumentList")))
             elif not isinstance(action, str):
                 raise ShellError("Cannot convert the value of the Process argument to type ScriptBlock.")
 
     def end(self, args: BoundArguments) -> Iterator[object]:
-        if "End" in args:
-            yield from run_block(args.get("End"), None)
+        _, _, last = self._blocks(args)
+        if last is not None:
+            yield from run_block(last, None)
+
+
+def _member_or_method(item: object, name: str, arguments: list[object]) -> object:
+    """``ForEach-Object Name``: the item's property, else the result of its method (``ToUpper``)."""
+    if has_member(item, name) and not arguments:
+        return member(item, name)
+    try:
+        return call_method(item, name, arguments)
+    except ShellError as error:
+        if "does not contain a method" in error.message:
+            raise ShellError(f'Input name "{name}" cannot be resolved to a member.') from None
+        raise
 
 
 CMDLETS: tuple[type[Cmdlet], ...] = (SelectObject, SortObject, GroupObject, WhereObject, ForEachObject)

@@ -11,46 +11,51 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from clients.shell.conversions import ParamType, shown
-from clients.shell.errors import ConversionError, ShellError
+from clients.shell.errors import ShellError
+from clients.shell.formatting import select_properties
+from clients.shell.members import member
 from clients.shell.psobject import PSObject
+from clients.shell.scriptblock import SCRIPTBLOCK, ScriptBlock, invoke
 from clients.shell.values import collect, to_string
+from clients.shell.wildcard import like
 
-
-def member(value: object, name: str) -> object:
-    """``value.name`` as the language evaluates it (member enumeration on arrays)."""
-    from clients.shell.evaluator import member as evaluate_member  # lazy: the evaluator imports cmdlets
-
-    return evaluate_member(value, name)
+__all__ = [
+    "SCRIPTBLOCK",
+    "Selector",
+    "block_value",
+    "compare",
+    "has_member",
+    "is_block",
+    "lookup",
+    "member",
+    "project",
+    "run_block",
+    "same",
+    "selector",
+    "sort_key",
+]
 
 
 def has_member(value: object, name: str) -> bool:
-    """Whether ``value`` has a property ``name`` (a PSObject's, or a string's Length)."""
+    """Whether ``value`` has a property ``name`` (a PSObject's, a hashtable's key, a string's Length)."""
     if isinstance(value, PSObject):
         return value.has(name)
+    if isinstance(value, Mapping):
+        return name in value or name.lower() in ("keys", "values", "count")
     return isinstance(value, str | list | tuple) and name.lower() in ("length", "count")
 
 
 def is_block(value: object) -> bool:
-    """Whether ``value`` is a script block (duck-typed: the language's blocks have ``invoke_with``)."""
-    return callable(getattr(value, "invoke_with", None))
-
-
-def _to_block(value: object) -> object:
-    if not is_block(value):
-        raise ConversionError(shown(value), "ScriptBlock")
-    return value
-
-
-#: a parameter that takes only a script block
-SCRIPTBLOCK = ParamType("ScriptBlock", _to_block)
+    """Whether ``value`` is a script block."""
+    return isinstance(value, ScriptBlock)
 
 
 def run_block(block: object, item: object) -> list[object]:
     """Run a script block with ``$_`` bound to ``item``; its output objects."""
-    invoke: Callable[[object], list[object]] = block.invoke_with  # type: ignore[attr-defined]
-    return list(invoke(item))
+    assert isinstance(block, ScriptBlock)
+    return invoke(block, dollar_underscore=item)
 
 
 def block_value(block: object, item: object) -> object:
@@ -102,8 +107,7 @@ def selector(spec: object, *, calculated_keys: Sequence[str] = ("Name", "Label",
 
 
 def _block_text(expression: object) -> str:
-    text = getattr(expression, "text", None)
-    return str(text).strip() if text is not None else to_string(expression)
+    return expression.text.strip() if isinstance(expression, ScriptBlock) else to_string(expression)
 
 
 # -- ordering -------------------------------------------------------------------------------------
@@ -145,7 +149,7 @@ def compare(left: object, right: object, case_sensitive: bool = False) -> int:
     return int(a > b) - int(a < b)  # type: ignore[operator]
 
 
-def sort_key(case_sensitive: bool = False) -> Callable[[object], object]:
+def sort_key(case_sensitive: bool = False) -> Callable[[object], Any]:
     """A key function for ``sorted`` that orders values as ``compare`` does."""
     return functools.cmp_to_key(lambda a, b: compare(a, b, case_sensitive))
 
@@ -161,3 +165,23 @@ def same(left: object, right: object, case_sensitive: bool = False) -> bool:
             same(left.get(n), right.get(n), case_sensitive) for n in left.names()
         )
     return compare(left, right, case_sensitive) == 0 and _rank(left) == _rank(right)
+
+
+def project(item: object, selectors: Sequence[Selector], excluded: Sequence[str] = ()) -> PSObject:
+    """A ``Selected.<type>`` object with the chosen properties of ``item`` (Select-Object -Property)."""
+    pairs: list[tuple[str, object]] = []
+    sample = [item] if isinstance(item, PSObject) else []
+    for chosen in selectors:
+        if chosen.pattern is not None and any(c in chosen.pattern for c in "*?["):
+            pairs.extend((name, member(item, name)) for name in select_properties(sample, [chosen.pattern]))
+        elif chosen.pattern is not None:
+            canonical = item.canonical(chosen.pattern) if isinstance(item, PSObject) else None
+            pairs.append((canonical or chosen.pattern, member(item, chosen.pattern)))
+        else:
+            pairs.append((chosen.label, chosen.value(item)))
+    pairs = [(n, v) for n, v in pairs if not any(like(n, pattern) for pattern in excluded)]
+    seen: dict[str, tuple[str, object]] = {}
+    for name, value in pairs:
+        seen.setdefault(name.lower(), (name, value))
+    type_name = item.type_name if isinstance(item, PSObject) else "Object"
+    return PSObject(f"Selected.{type_name}", seen.values())
