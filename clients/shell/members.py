@@ -49,7 +49,29 @@ def member(value: object, name: str) -> object:
         return len(value)
     if isinstance(value, dt.datetime):
         return _date_member(value, key)
+    if isinstance(value, dt.timedelta):
+        return _timespan_member(value, key)
     return None
+
+
+def _timespan_member(value: dt.timedelta, key: str) -> object:
+    """A TimeSpan's Days ... Milliseconds (the parts) and TotalDays ... TotalMilliseconds."""
+    seconds = value.total_seconds()
+    totals = {"totaldays": 86400.0, "totalhours": 3600.0, "totalminutes": 60.0, "totalseconds": 1.0,
+              "totalmilliseconds": 0.001}  # fmt: skip
+    if key in totals:
+        return seconds / totals[key]
+    whole = int(seconds)  # .NET parts truncate toward zero and share the sign
+    sign = -1 if seconds < 0 else 1
+    magnitude = abs(whole)
+    parts = {
+        "days": magnitude // 86400,
+        "hours": magnitude % 86400 // 3600,
+        "minutes": magnitude % 3600 // 60,
+        "seconds": magnitude % 60,
+        "milliseconds": int(abs(seconds) * 1000) % 1000,
+    }
+    return sign * parts[key] if key in parts else None
 
 
 _DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")

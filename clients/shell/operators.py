@@ -17,6 +17,7 @@ from operator import and_, or_, xor
 from clients.shell import casts, textops
 from clients.shell.conversions import to_int32, to_number
 from clients.shell.errors import ConversionError, ShellError
+from clients.shell.hashtable import Hashtable
 from clients.shell.psobject import PSObject
 from clients.shell.values import is_true, to_string, type_name
 from clients.shell.wildcard import like
@@ -41,7 +42,20 @@ def _numbers(left: object, right: object, method: str) -> tuple[int | float, int
 
 
 def add(left: object, right: object) -> object:
-    """``left + right``: numbers add, strings concatenate, arrays append."""
+    """``left + right``: numbers add, strings concatenate, arrays append, a date plus a TimeSpan."""
+    if isinstance(left, dt.datetime | dt.timedelta) and isinstance(right, dt.timedelta):
+        return left + right
+    if isinstance(left, dict) and isinstance(right, dict):
+        merged = Hashtable(left.items())
+        for key, value in right.items():
+            if key in merged:
+                raise ShellError(
+                    f"Item has already been added. Key in dictionary: '{to_string(merged.actual_key(key))}'  "
+                    f"Key being added: '{to_string(key)}'",
+                    INVALID,
+                )
+            merged[key] = value
+        return merged
     if left is None:
         return list(right) if isinstance(right, list | tuple) else right
     if isinstance(left, list | tuple):
@@ -53,9 +67,18 @@ def add(left: object, right: object) -> object:
 
 
 def subtract(left: object, right: object) -> object:
-    """``left - right`` (numbers only)."""
+    """``left - right``: numbers; a date minus a date is a TimeSpan, minus a TimeSpan a date."""
+    if isinstance(left, dt.datetime) and isinstance(right, dt.datetime):
+        return _aware(left) - _aware(right)
+    if isinstance(left, dt.datetime | dt.timedelta) and isinstance(right, dt.timedelta):
+        return left - right
     a, b = _numbers(left, right, "op_Subtraction")
     return a - b
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """A date with a time zone (naive dates are local time), so that any two can be subtracted."""
+    return value if value.tzinfo else value.astimezone()
 
 
 def multiply(left: object, right: object) -> object:
@@ -130,6 +153,8 @@ def _order(left: object, right: object, case_sensitive: bool) -> int:
         except ConversionError:
             raise _cannot_compare(left, right) from None
     elif isinstance(left, dt.datetime) and isinstance(right, dt.datetime):
+        a, b = _aware(left), _aware(right)
+    elif isinstance(left, dt.timedelta) and isinstance(right, dt.timedelta):
         a, b = left, right
     else:
         raise _cannot_compare(left, right)

@@ -406,7 +406,7 @@ class Parser:
             arguments = self.method_arguments() if self.lexer.char(self.pos) == "(" else None
             return nodes.StaticMember(start, self.pos, text, name.value, arguments)
         following = self.peek()
-        if following.kind in _CAST_OPERAND or (following.kind is Kind.LBRACE and not following.spaced):
+        if following.kind in _CAST_OPERAND or (not following.spaced and _unary_start(following)):
             operand = self.unary()
             return nodes.Cast(start, self.pos, text, operand)
         return nodes.TypeLiteral(start, self.pos, text)
@@ -564,6 +564,13 @@ class Parser:
         if all(isinstance(p, str) for p in parts):
             return nodes.StringConstant(token.start, token.end, "".join(str(p) for p in parts), quoted=True)
         return nodes.ExpandableString(token.start, token.end, tuple(parts))
+
+
+def _unary_start(token: Token) -> bool:
+    """Whether ``token`` starts a unary expression: ``[int]-1``, ``[bool]!$x``, ``[int]-not $x``."""
+    if token.kind in (Kind.LBRACE, Kind.EXCLAIM, Kind.MINUS, Kind.PLUS, Kind.COMMA):
+        return True
+    return token.kind is Kind.OPERATOR and token.value in ("not", "bnot", "split", "join")
 
 
 def _assignable_target(target: nodes.Expression, operator: str) -> bool:

@@ -14,7 +14,8 @@ import decimal
 import functools
 import re
 
-from clients.shell.errors import ShellError
+from clients.shell.conversions import to_int32
+from clients.shell.errors import ConversionError, ShellError
 from clients.shell.hashtable import Hashtable
 from clients.shell.values import format_float, to_string
 
@@ -100,6 +101,8 @@ def _expand(template: str, found: re.Match[str]) -> str:
 def replace(left: object, right: object, case_sensitive: bool) -> object:
     """``left -replace pattern[, replacement]``; an array on the left is replaced item by item."""
     items = list(right) if isinstance(right, list | tuple) else [right]
+    if not items:
+        raise ShellError("The -replace operator needs a pattern: -replace 'pattern', 'replacement'.", INVALID)
     if len(items) > 2:
         raise ShellError(
             "The -replace operator allows only two elements to follow it, not " + str(len(items)) + ".",
@@ -115,8 +118,13 @@ def replace(left: object, right: object, case_sensitive: bool) -> object:
 def split(left: object, right: object, case_sensitive: bool) -> list[object]:
     """``left -split pattern[, max]``; each string of an array on the left is split."""
     items = list(right) if isinstance(right, list | tuple) else [right]
+    if not items:
+        raise ShellError("The -split operator needs a pattern: -split 'pattern'[, max].", INVALID)
     pattern = regex(to_string(items[0]), case_sensitive)
-    limit = int(to_string(items[1])) if len(items) > 1 else 0
+    try:
+        limit = to_int32(items[1]) if len(items) > 1 else 0
+    except ConversionError as error:
+        raise error.labelled(INVALID) from None
     out: list[object] = []
     for text in left if isinstance(left, list | tuple) else [left]:
         parts = pattern.split(to_string(text), maxsplit=max(0, limit - 1))

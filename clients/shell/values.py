@@ -33,6 +33,20 @@ def format_date(value: dt.datetime) -> str:
     return f"{local.month}/{local.day}/{local.year} {hour}:{local.minute:02d}:{local.second:02d} {ampm}"
 
 
+def format_timespan(value: dt.timedelta) -> str:
+    """A TimeSpan as .NET prints it: ``[-][d.]hh:mm:ss[.fffffff]``."""
+    sign = "-" if value < dt.timedelta(0) else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    if value.days:
+        text = f"{value.days}.{text}"
+    if value.microseconds:
+        text += f".{value.microseconds * 10:07d}"
+    return sign + text
+
+
 def to_string(value: object) -> str:
     """``[string]$value``: arrays are joined with a space, $null is empty."""
     if value is None:
@@ -47,6 +61,8 @@ def to_string(value: object) -> str:
         return "System.Collections.Hashtable"
     if isinstance(value, dt.datetime):
         return format_date(value)
+    if isinstance(value, dt.timedelta):
+        return format_timespan(value)
     if isinstance(value, list | tuple):
         return " ".join(to_string(item) for item in value)
     if isinstance(value, PSObject):
@@ -63,7 +79,8 @@ def type_name(value: object) -> str:
         return "null"
     if isinstance(value, PSObject):
         return value.type_name
-    names = {bool: "Boolean", int: "Int32", float: "Double", str: "String", dt.datetime: "DateTime"}
+    names = {bool: "Boolean", int: "Int32", float: "Double", str: "String", dt.datetime: "DateTime",
+             dt.timedelta: "TimeSpan"}  # fmt: skip
     if isinstance(value, list | tuple):
         return "Object[]"
     if isinstance(value, dict):

@@ -284,3 +284,41 @@ def test_typed_variables_keep_their_type(capsys: pytest.CaptureFixture[str]) -> 
     assert run(capsys, "[int]$n = 1; $n = 'abc'").err_lines == [
         "InvalidArgument: Cannot convert value 'abc' to type Int32."
     ]
+
+
+def test_casts_of_unary_expressions(capsys: pytest.CaptureFixture[str]) -> None:
+    script = "[int]-1; [bool]!$true; [int]-not 0; [string]-join ('a', 'b'); 'a,b' -as [string] -split ','"
+    assert out(capsys, script) == ["-1", "False", "1", "ab", "a", "b"]
+
+
+def test_text_operators_without_a_pattern_are_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "'a' -replace @()").err_lines == [
+        "InvalidOperation: The -replace operator needs a pattern: -replace 'pattern', 'replacement'."
+    ]
+    assert run(capsys, "'a' -split @()").err_lines == [
+        "InvalidOperation: The -split operator needs a pattern: -split 'pattern'[, max]."
+    ]
+    assert run(capsys, "'a' -split ',', 'x'").err_lines == [
+        "InvalidOperation: Cannot convert value 'x' to type Int32."
+    ]
+
+
+def test_date_arithmetic_gives_timespans(capsys: pytest.CaptureFixture[str]) -> None:
+    script = """
+    $created = [datetime]'2024-11-25T05:00:30'; $now = [datetime]'2024-11-27T07:26:00'
+    $age = $now - $created
+    $age; $age.Days; $age.Hours; [math]::Round($age.TotalHours, 2); ($created - $now).Days
+    $now - $age
+    $age -gt ($now - $now)
+    "$($created - $now)"
+    """
+    assert out(capsys, script) == [
+        "2.02:25:30", "2", "2", "50.42", "-2", "11/25/2024 5:00:30 AM", "True", "-2.02:25:30",
+    ]  # fmt: skip
+
+
+def test_adding_hashtables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert out(capsys, "$h = @{ a = 1 } + @{ b = 2 }; $h.Keys -join ','") == ["a,b"]
+    assert run(capsys, "@{ a = 1 } + @{ A = 2 }").err_lines == [
+        "InvalidOperation: Item has already been added. Key in dictionary: 'a'  Key being added: 'A'"
+    ]
