@@ -48,7 +48,7 @@ def run_input(runner: Runner, text: str) -> int | None:
     try:
         body = parse(text)
     except ParseError as error:
-        runner.console.error(error.render())
+        runner.console.error(error.display())
         return None
     progress.reset()
     try:

@@ -185,3 +185,10 @@ def test_disconnect_after_a_loss(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert (result.code, result.out) == (0, "False\n")
     assert len(fake.connects) == 1
+
+
+def test_remove_credential_store_item_what_if(capsys: pytest.CaptureFixture[str]) -> None:
+    CredentialStore().add("h", "ops", "secret")
+    result = run(capsys, "Get-VICredentialStoreItem h | Remove-VICredentialStoreItem -WhatIf", login=False)
+    assert result.out == 'What if: Performing the operation "Remove" on target "h".\n'
+    assert [e.host for e in CredentialStore().items()] == ["h"]

@@ -133,6 +133,13 @@ class NewVICredentialStoreItem(Cmdlet):
     Saves the password for the user on the host in the credential store (a 0600 file, as PowerCLI's)."""
 
     name = "New-VICredentialStoreItem"
+    synopsis = "Saves a password for a user on a host in the credential store (a file only you can read)."
+    examples = (
+        (
+            "New-VICredentialStoreItem -Host 127.0.0.1:8443 -User root -Password secret",
+            "Stores root's password; Connect-VIServer 127.0.0.1:8443 then needs no -User or -Password.",
+        ),
+    )
     parameters = (
         Parameter("Host", STRING, position=0, mandatory=True),
         Parameter("User", STRING, position=1, mandatory=True),
@@ -149,6 +156,10 @@ class GetVICredentialStoreItem(Cmdlet):
     """Get-VICredentialStoreItem [[-Host] <String>] [[-User] <String>] [-File <String>] (wildcards allowed)"""
 
     name = "Get-VICredentialStoreItem"
+    synopsis = "Lists the credential store's items (host, user, password, file); wildcards allowed."
+    examples = (
+        ("Get-VICredentialStoreItem -Host esx* | Format-Table Host, User", "The stored users per host."),
+    )
     parameters = (
         Parameter("Host", STRING, position=0),
         Parameter("User", STRING, position=1),
@@ -172,6 +183,14 @@ class RemoveVICredentialStoreItem(Cmdlet):
     Also takes the items Get-VICredentialStoreItem outputs from the pipeline."""
 
     name = "Remove-VICredentialStoreItem"
+    synopsis = "Removes items from the credential store."
+    examples = (
+        (
+            "Remove-VICredentialStoreItem -Host 127.0.0.1:8443 -User root -Confirm:$false",
+            "Forgets root's password for that host.",
+        ),
+        ("Get-VICredentialStoreItem | Remove-VICredentialStoreItem", "Empties the store (asking first)."),
+    )
     parameters = (
         Parameter("CredentialStoreItem", OBJECT, pipeline=True),
         Parameter("Host", STRING, position=0),
