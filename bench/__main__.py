@@ -26,6 +26,7 @@ from bench import (
     power_on,
     report,
     sdk,
+    shell,
     snapshots,
 )
 from bench.common import BenchResult, CpuUse, measure_cpu
@@ -59,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
             lambda: console.run(keystrokes=50 if quick else 300, megabytes=2 if quick else 8),
         ),
         ("Guest OS", lambda: guest_os.run(boots=2 if quick else 5, scripts=5 if quick else 20)),
+        (
+            "Shell",
+            lambda: shell.run(
+                vms=128 if quick else 1024, startups=5 if quick else 20, pipelines=3 if quick else 10
+            ),
+        ),
         (
             "CPU scheduler overhead and scale",
             lambda: cpu_overhead.run(worlds=8 if quick else 32, scale_worlds=16 if quick else 128),

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from clients.shell.conversions import STRING, ParamType
+from clients.shell.conversions import STRING, SWITCH, ParamType
 from clients.shell.errors import ConversionError, ShellError
 from clients.shell.values import to_string
 
@@ -62,7 +62,8 @@ ACTION_PREFERENCES = ("Stop", "Continue", "SilentlyContinue", "Ignore")
 _ACTION_NUMBERS = {0: "SilentlyContinue", 1: "Stop", 2: "Continue", 4: "Ignore"}
 
 
-def _action_preference(value: object) -> str:
+def action_preference(value: object) -> str:
+    """An ActionPreference value (a name, any case, or its number)."""
     if isinstance(value, int) and not isinstance(value, bool) and value in _ACTION_NUMBERS:
         return _ACTION_NUMBERS[value]
     text = to_string(value)
@@ -74,8 +75,22 @@ def _action_preference(value: object) -> str:
 
 #: parameters every cmdlet has
 COMMON_PARAMETERS = (
-    Parameter("ErrorAction", ParamType("ActionPreference", _action_preference), aliases=("ea",)),
+    Parameter("ErrorAction", ParamType("ActionPreference", action_preference), aliases=("ea",)),
 )
+
+
+#: the parameters of every cmdlet that changes something
+SHOULD_PROCESS_PARAMETERS = (
+    Parameter("WhatIf", SWITCH, aliases=("wi",)),
+    Parameter("Confirm", SWITCH, aliases=("cf",)),
+)
+
+
+def parameters_of(declared: Sequence[Parameter], should_process: bool) -> tuple[Parameter, ...]:
+    """A cmdlet's parameters: the declared ones, -WhatIf/-Confirm when it changes things, the common ones."""
+    names = {p.name.lower() for p in declared}
+    extra = [p for p in SHOULD_PROCESS_PARAMETERS if should_process and p.name.lower() not in names]
+    return (*declared, *extra, *COMMON_PARAMETERS)
 
 
 class BoundArguments:
@@ -136,8 +151,10 @@ class BoundArguments:
 class Binder:
     """Binds arguments for one cmdlet; errors are ``ShellError`` without a category (the runner adds it)."""
 
-    def __init__(self, parameters: Sequence[Parameter], default_set: str = "") -> None:
-        self.parameters = (*parameters, *COMMON_PARAMETERS)
+    def __init__(
+        self, parameters: Sequence[Parameter], default_set: str = "", should_process: bool = False
+    ) -> None:
+        self.parameters = parameters_of(parameters, should_process)
         self.default_set = default_set
         self.sets: list[str] = []
         for parameter in self.parameters:
@@ -197,25 +214,53 @@ class Binder:
         return self._finish(values, expects_input)
 
     def _bind_positional(self, values: dict[str, object], positional: list[object]) -> None:
-        slots = sorted(
-            (p for p in self.parameters if p.position is not None and p.name not in values),
-            key=lambda p: p.position or 0,
-        )
+        """Fill positional slots in order; where several parameters (of different sets) share a
+        position, the first whose set is still possible and whose type takes the value wins."""
         rest = next((p for p in self.parameters if p.remaining and p.name not in values), None)
         while positional:
-            if slots:
-                parameter = slots.pop(0)
+            sets = self._possible_sets(values)
+            free = [
+                p
+                for p in self.parameters
+                if p.position is not None and p.name not in values and any(p.in_set(s) for s in sets)
+            ]
+            if not free:
+                if rest is None or rest.name in values:
+                    shown = to_string(positional[0])
+                    raise ShellError(
+                        f"A positional parameter cannot be found that accepts argument '{shown}'."
+                    )
+                values[rest.name] = self._convert(rest, positional)
+                return
+            position = min(p.position or 0 for p in free)
+            slot = [p for p in free if p.position == position]
+            first_error: ShellError | None = None
+            for parameter in slot:
                 if parameter.remaining:
-                    taken, positional = positional, []
-                    value: object = taken[0] if len(taken) == 1 else taken
+                    value: object = positional[0] if len(positional) == 1 else list(positional)
+                    taken = len(positional)
                 else:
-                    value = positional.pop(0)
-            elif rest is not None:
-                parameter, value, positional = rest, positional, []
+                    value, taken = positional[0], 1
+                try:
+                    values[parameter.name] = self._convert(parameter, value)
+                except ShellError as error:
+                    first_error = first_error or error
+                    continue
+                del positional[:taken]
+                break
             else:
-                shown = to_string(positional[0])
-                raise ShellError(f"A positional parameter cannot be found that accepts argument '{shown}'.")
-            values[parameter.name] = self._convert(parameter, value)
+                assert first_error is not None
+                raise first_error
+
+    def _possible_sets(self, values: Mapping[str, object]) -> list[str]:
+        """The parameter sets still possible with ``values`` bound (``[""]`` without sets)."""
+        candidates = list(self.sets) or [""]
+        for parameter in self.parameters:
+            if parameter.name in values and parameter.sets:
+                candidates = [s for s in candidates if s in parameter.sets]
+        if not candidates:
+            raise ShellError("Parameter set cannot be resolved using the specified named parameters.")
+        return candidates
 
     def bind_input(self, bound: BoundArguments, obj: object) -> BoundArguments:
         """``bound`` plus one pipeline input object."""

@@ -25,7 +25,7 @@ from clients.shell import (
     operators,
     pipeline,
 )
-from clients.shell.binding import Argument, NamedArgument, PositionalArgument
+from clients.shell.binding import Argument, NamedArgument, PositionalArgument, action_preference
 from clients.shell.console import Console
 from clients.shell.conversions import to_int32
 from clients.shell.errors import ConversionError, ExitRequest, ShellError
@@ -33,6 +33,7 @@ from clients.shell.hashtable import Hashtable
 from clients.shell.psobject import PSObject
 from clients.shell.scriptblock import ScriptBlock
 from clients.shell.session import Session
+from clients.shell.suggest import not_recognized
 from clients.shell.textops import match
 from clients.shell.values import collect, enumerate_value, is_true, to_string
 from clients.shell.variables import Variables
@@ -128,7 +129,15 @@ class Interpreter:
         dropped = [error for ctx in contexts for error in ctx.dropped]
         for error in dropped:
             self.record_error(error)
-        self.set_status(not dropped)
+        self.set_status(not any(ctx.failed for ctx in contexts))
+
+    def error_action_preference(self) -> str:
+        """``$ErrorActionPreference`` (this shell's default: Stop, so that errors end scripts)."""
+        value = self.variables.get("ErrorActionPreference")
+        try:
+            return action_preference(value) if value is not None else "Stop"
+        except ConversionError:
+            return "Stop"
 
     def arguments(self, elements: Sequence[nodes.CommandElement]) -> list[Argument]:
         """A command's arguments, evaluated."""
@@ -170,12 +179,8 @@ class Interpreter:
             return functions.run_script(self.child(), name, arguments, upstream, dot_sourced=False)
         cmdlet = cmdlets.find(name)
         if cmdlet is None:
-            raise ShellError(
-                f"The term '{name}' is not recognized as a name of a cmdlet, function, script file, "
-                "or executable program.",
-                name,
-            )
-        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name)
+            raise not_recognized(name, cmdlets.names())
+        ctx = cmdlets.CommandContext(self.session, self.console, cmdlet.name, self.error_action_preference)
         if contexts is not None:
             contexts.append(ctx)
         return pipeline.invoke(cmdlet, ctx, arguments, upstream)

@@ -1,4 +1,9 @@
-"""``pyesx shell``: options, environment, and which input to run (-c TEXT, a .ps1 file, stdin, or a REPL)."""
+"""``pyesx shell``: options, environment, and which input to run (-c TEXT, a .ps1 file, stdin, or a REPL).
+
+At a terminal (stdin and stdout both) the shell is interactive
+(``clients.shell.terminal``: prompt_toolkit, colours, progress bars); piped
+stdin runs as one script, or line by line as a REPL with ``-i``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import contextlib
 import os
 import sys
 
-from clients.shell.console import Console
+from clients.shell.console import Console, wants_colour
 from clients.shell.evaluator import Interpreter
-from clients.shell.repl import repl
+from clients.shell.progress import TaskProgress
+from clients.shell.repl import pipe_reader, repl
 from clients.shell.runner import Runner
 from clients.shell.session import Client, ConnectFn, Credentials, Session
 
@@ -30,6 +36,12 @@ def _arguments() -> argparse.ArgumentParser:
     parser.add_argument("--user", help="user name")
     parser.add_argument("--password", help="password")
     parser.add_argument("-c", "--command", metavar="TEXT", help="run TEXT and exit")
+    parser.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="read statements one by one from a piped stdin (a REPL without a terminal)",
+    )
     parser.add_argument("file", nargs="?", metavar="FILE", help="a .ps1 script to run")
     return parser
 
@@ -45,8 +57,10 @@ def main(argv: list[str] | None = None, connect: ConnectFn | None = None) -> int
         user=args.user or os.environ.get("PYESX_USER") or None,
         password=args.password if args.password is not None else os.environ.get("PYESX_PASSWORD"),
     )
-    console = Console(sys.stdout, sys.stderr)
-    session = Session(connect or _sdk_connect, credentials)
+    terminal = args.command is None and args.file is None and sys.stdin.isatty() and sys.stdout.isatty()
+    console = Console(sys.stdout, sys.stderr, colour=terminal and wants_colour(sys.stderr))
+    progress = TaskProgress(sys.stderr, enabled=terminal and sys.stderr.isatty())
+    session = Session(connect or _sdk_connect, credentials, progress=progress)
     runner = Runner(Interpreter(session, console), console)
     try:
         if args.command is not None:
@@ -59,10 +73,16 @@ def main(argv: list[str] | None = None, connect: ConnectFn | None = None) -> int
                 console.error(f"{args.file}: {error.strerror or error}")
                 return 1
             return runner.run_script(text, args.file)
-        if sys.stdin.isatty():
+        if terminal:
+            from clients.shell.terminal import interactive  # lazy: prompt_toolkit only at a terminal
+
+            return interactive(runner)
+        if sys.stdin.isatty():  # output redirected: prompts still go to stdout, as input() does
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401 - line editing for input()
             return repl(runner)
+        if args.interactive:
+            return repl(runner, pipe_reader(sys.stdin.readline))
         return runner.run_script(sys.stdin.read())
     except KeyboardInterrupt:
         console.error("Interrupted.")

@@ -37,7 +37,7 @@ class OutputSink:
         if isinstance(obj, dict):  # a hashtable shows as a Name / Value table
             self.flush()
             entries = [PSObject("HashtableEntry", [("Name", k), ("Value", v)]) for k, v in obj.items()]
-            self.console.write(format_default(entries))
+            self.console.write(format_default(entries, self.console.width))
             return
         if isinstance(obj, PSObject):
             if self.pending and self.pending[0].type_name != obj.type_name:
@@ -45,12 +45,12 @@ class OutputSink:
             self.pending.append(obj)
             return
         self.flush()
-        self.console.write(format_default([obj]))
+        self.console.write(format_default([obj], self.console.width))
 
     def flush(self) -> None:
         if self.pending:
             pending, self.pending = self.pending, []
-            self.console.write(format_default(pending))
+            self.console.write(format_default(pending, self.console.width))
 
 
 class Runner:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from clients.console import ConsoleTicket
 from clients.datastores import Datastore, DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
 from clients.model import VM, Event, GuestInfo, Host, PerfCatalogue, PerfSample, ResourcePool, Snapshot, Task
 from clients.network import HostNetworkAdapter, PortGroup, ShapingPolicy, VirtualSwitch
+from clients.shell.credstore import CredentialStore, StoredCredential
 from clients.shell.errors import ShellError
+from clients.shell.progress import TaskProgress
 from clients.shell.views import Server
-from pyesx.faults import VimFault
+from pyesx.faults import HostCommunication, NotAuthenticated, VimFault
 
 DEFAULT_PORT = 8443
 NOT_CONNECTED = "You are not currently connected to any servers. Please connect first using a Connect cmdlet."
@@ -220,29 +224,110 @@ def split_server(server: str, port: int | None = None) -> tuple[str, int]:
     return name, parsed if port is None else port
 
 
-class Session:
-    """Holds at most one connection; opens it lazily when credentials are known."""
+class ConnectionLost(ShellError):
+    """The host stopped answering (or forgot our session); the next command reconnects."""
 
-    def __init__(self, connect: ConnectFn, defaults: Credentials) -> None:
+
+#: client calls that return a task without starting one
+_TASK_QUERIES = frozenset({"get_task", "cancel_task", "wait_for_task"})
+
+
+class _Guarded:
+    """A client whose calls report a lost host to the session (which drops the connection)."""
+
+    def __init__(self, session: Session, client: Client) -> None:
+        self._session = session
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._client, name)
+        if not callable(value) or name in ("logout", "close"):
+            return value
+
+        progress = self._session.progress
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = value(*args, **kwargs)
+            except (HostCommunication, NotAuthenticated) as fault:
+                raise self._session.lost(self._client, fault) from fault
+            if isinstance(result, Task) and name not in _TASK_QUERIES:
+                progress.started(result)
+            return result
+
+        if name == "wait_for_task":
+
+            def wait(task_id: str, *args: Any, **kwargs: Any) -> Any:
+                progress.waiting(task_id)
+                try:
+                    return call(task_id, *args, **kwargs)
+                finally:
+                    progress.finished(task_id)
+
+            return wait
+
+        return call
+
+
+class Session:
+    """Holds at most one connection; opens it lazily when credentials are known.
+
+    A call that finds the host gone (HostCommunication) or our session
+    forgotten (NotAuthenticated after a host restart) drops the connection
+    with a clear error; the next command connects again with the same
+    credentials. A missing password is looked up in the credential store.
+    The tasks commands start and wait for are counted in ``progress``."""
+
+    def __init__(
+        self,
+        connect: ConnectFn,
+        defaults: Credentials,
+        store: CredentialStore | None = None,
+        progress: TaskProgress | None = None,
+    ) -> None:
         self._connect = connect
+        self.progress = progress or TaskProgress(sys.stderr, enabled=False)
         self.defaults = defaults
+        self.store = store or CredentialStore()
         self._client: Client | None = None
+        self._guarded: Client | None = None
         self.server: Server | None = None
         self._auto = True  # an explicit Disconnect-VIServer turns lazy connecting off
+        self._last: tuple[str, int, str, str] | None = None  # what to reconnect with after a loss
+        self._credentials: tuple[str, int, str, str] | None = None  # what the current connection used
 
     @property
     def connected(self) -> bool:
         return self._client is not None
 
     def client(self) -> Client:
-        """The connected client, connecting now with the default credentials if needed."""
-        if self._client is None:
-            server, user, password = self.defaults.server, self.defaults.user, self.defaults.password
-            if not (self._auto and server and user and password is not None):
-                raise ShellError(NOT_CONNECTED)
-            self.connect(server, None, user, password)
-        assert self._client is not None
-        return self._client
+        """The connected client, connecting now (again, after a loss) or with the defaults if needed."""
+        if self._guarded is None:
+            if self._last is not None:
+                name, port, last_user, last_password = self._last
+                self.connect(name, port, last_user, last_password)
+            else:
+                server, user = self.defaults.server, self.defaults.user or ""
+                if not (self._auto and server):
+                    raise ShellError(NOT_CONNECTED)
+                password: str | None = self.defaults.password
+                if password is None:
+                    stored = self.store_lookup(server, user)
+                    if stored is None:
+                        raise ShellError(NOT_CONNECTED)
+                    user, password = stored.user, stored.password
+                if not user:
+                    raise ShellError(NOT_CONNECTED)
+                self.connect(server, None, user, password)
+        assert self._guarded is not None
+        return self._guarded
+
+    def store_lookup(self, server: str, user: str = "") -> StoredCredential | None:
+        """The stored credential for ``server`` (and ``user``); None when none or the store is unreadable."""
+        try:
+            return self.store.lookup(server, user)
+        except OSError:
+            return None
 
     def connect(self, server: str, port: int | None, user: str, password: str) -> Server:
         """Log in to ``server`` (replacing any current connection)."""
@@ -251,16 +336,37 @@ class Session:
             self.disconnect()
         client = self._connect(f"{name}:{real_port}", user, password)
         self._client = client
+        self._guarded = cast(Client, _Guarded(self, client))
         self._auto = True
+        self._last = None
         self.server = Server(name, real_port, getattr(client, "user", "") or user, True)
+        self._credentials = (name, real_port, user, password)
         return self.server
+
+    def lost(self, client: Client, fault: VimFault) -> ConnectionLost:
+        """Forget ``client`` after ``fault``; the error to report. The next ``client()`` reconnects."""
+        server = self.server
+        if client is self._client and server is not None:
+            self._last = self._credentials
+            self._client, self._guarded = None, None
+            self.server = dataclasses.replace(server, connected=False)  # $DefaultVIServer.IsConnected
+            with contextlib.suppress(Exception):
+                client.close()
+        where = f"{server.name}:{server.port}" if server is not None else "the server"
+        return ConnectionLost(
+            f"The connection to {where} was lost ({fault}). The next command will reconnect."
+        )
 
     def disconnect(self) -> Server:
         """Log out and close; raises when not connected."""
         client, server = self._client, self.server
         if client is None or server is None:
+            if self._last is not None:  # lost, then disconnected: nothing to log out of
+                name, port, user, _ = self._last
+                self._last, self.server, self._auto = None, None, False
+                return Server(name, port, user, False)
             raise ShellError(NOT_CONNECTED)
-        self._client, self.server, self._auto = None, None, False
+        self._client, self._guarded, self.server, self._auto = None, None, None, False
         try:
             client.logout()
         finally:
@@ -269,7 +375,7 @@ class Session:
 
     def close(self) -> None:
         """At exit: log out quietly and close the connection if one is open."""
-        client, self._client, self.server = self._client, None, None
+        client, self._client, self._guarded, self.server = self._client, None, None, None
         if client is not None:
             with contextlib.suppress(VimFault):
                 client.logout()

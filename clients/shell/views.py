@@ -39,6 +39,18 @@ CD_DRIVE_TYPE = "CDDrive"
 NETWORK_ADAPTER_TYPE = "NetworkAdapter"
 POOL_TYPE = "ResourcePool"
 STAT_TYPE = "FloatSample"
+COMMAND_TYPE = "CmdletInfo"
+HELP_LIST_TYPE = "HelpInfoShort"
+MEMBER_TYPE = "MemberDefinition"
+_IMPL = "VMware.VimAutomation.ViCore.Impl.V1."
+#: types made in the cmdlet modules (the test checks they still match)
+DATASTORE_TYPE = _IMPL + "DatastoreManagement.DatastoreImpl"
+VSWITCH_TYPE = _IMPL + "Host.Networking.VirtualSwitchImpl"
+HOST_NIC_TYPE = _IMPL + "Host.Networking.Nic.HostNicImpl"
+RESOURCE_CONFIG_TYPE = "VMResourceConfiguration"
+ADVANCED_SETTING_TYPE = "AdvancedSetting"
+GROUP_TYPE = "GroupInfo"
+GROUP_NO_ELEMENT_TYPE = "GroupInfoNoElement"
 GIB = 2**30
 VM_ID_PREFIX = "VirtualMachine-"
 SNAPSHOT_ID_PREFIX = "VirtualMachineSnapshot-"
@@ -376,7 +388,55 @@ class Column:
     format: Callable[[object], str] | None = None
 
 
+#: types whose tables are split by a property, each part under a ``   Label: value`` heading
+GROUP_HEADINGS: dict[str, tuple[str, str]] = {MEMBER_TYPE: ("TypeName", "TypeName")}
+
 TABLE_VIEWS: dict[str, tuple[Column, ...]] = {
+    COMMAND_TYPE: (
+        Column("CommandType", "CommandType"),
+        Column("Name", "Name"),
+        Column("Version", "Version"),
+        Column("Source", "Source"),
+    ),
+    HELP_LIST_TYPE: (
+        Column("Name", "Name"),
+        Column("Category", "Category"),
+        Column("Module", "Module"),
+        Column("Synopsis", "Synopsis"),
+    ),
+    MEMBER_TYPE: (
+        Column("Name", "Name"),
+        Column("MemberType", "MemberType"),
+        Column("Definition", "Definition"),
+    ),
+    DATASTORE_TYPE: (
+        Column("Name", "Name"),
+        Column("FreeSpaceGB", "FreeSpaceGB", right=True, format=_gb),
+        Column("CapacityGB", "CapacityGB", right=True, format=_gb),
+    ),
+    VSWITCH_TYPE: (
+        Column("Name", "Name"),
+        Column("NumPorts", "NumPorts", right=True),
+        Column("Mtu", "Mtu", right=True),
+        Column("Nic", "Nic"),
+    ),
+    HOST_NIC_TYPE: (
+        Column("Name", "Name"),
+        Column("Mac", "Mac"),
+        Column("DhcpEnabled", "DhcpEnabled"),
+        Column("IP", "IP"),
+        Column("SubnetMask", "SubnetMask"),
+    ),
+    RESOURCE_CONFIG_TYPE: (
+        Column("VM", "VM"),
+        Column("NumCpuShares", "NumCpuShares", right=True),
+        Column("CpuReservationMhz", "CpuReservationMhz", right=True),
+        Column("NumMemShares", "NumMemShares", right=True),
+        Column("MemReservationMB", "MemReservationMB", right=True),
+    ),
+    ADVANCED_SETTING_TYPE: (Column("Name", "Name"), Column("Value", "Value"), Column("Type", "Type")),
+    GROUP_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name"), Column("Group", "Group")),
+    GROUP_NO_ELEMENT_TYPE: (Column("Count", "Count", right=True), Column("Name", "Name")),
     VM_TYPE: (
         Column("Name", "Name"),
         Column("PowerState", "PowerState"),

@@ -205,51 +205,6 @@ def test_stdin_that_is_not_a_tty_runs_as_a_script(
     assert '"Name":"a"' in capsys.readouterr().out
 
 
-class _TTY(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_repl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = iter(
-        [
-            "New-VM web01 | Out-Null",
-            "Get-VM nosuch",
-            "Get-VM web01 |",
-            "  ConvertTo-Json -Compress",
-            "1 +",
-            "",
-        ]
-    )
-    prompts: list[str] = []
-
-    def read(prompt: str) -> str:
-        prompts.append(prompt)
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    monkeypatch.setattr("sys.stdin", _TTY())
-    monkeypatch.setattr("builtins.input", read)
-    assert _main(LOGIN, FakeConnector()) == 0
-    out, err = capsys.readouterr()
-    assert prompts == ["PS pyesx> ", "PS pyesx> ", "PS pyesx> ", ">> ", "PS pyesx> ", ">> ", "PS pyesx> "]
-    assert '"Name":"web01"' in out
-    assert err.splitlines() == [
-        "Get-VM: NotFound: VM with name 'nosuch' was not found using the specified filter(s).",
-        "ParserError: At line:2 char:1: You must provide a value expression here.",
-    ]
-
-
-def test_repl_exit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = iter(["exit 4", "'never'"])
-    monkeypatch.setattr("sys.stdin", _TTY())
-    monkeypatch.setattr("builtins.input", lambda prompt: next(lines))
-    assert _main([], FakeConnector()) == 4
-    assert "never" not in capsys.readouterr().out
-
-
 def test_help_and_usage_errors_return_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "pyesx shell" in capsys.readouterr().out

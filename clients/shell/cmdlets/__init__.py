@@ -7,14 +7,18 @@ from clients.shell.cmdlets import (
     cddrive,
     connection,
     console,
+    csvfiles,
     datastore,
+    discovery,
     event,
+    files,
     guest,
     harddisk,
     host,
     measure,
     network,
     nic,
+    objects,
     output,
     pools,
     question,
@@ -40,6 +44,10 @@ ALL: tuple[type[Cmdlet], ...] = (
     *stat.CMDLETS,
     *output.CMDLETS,
     *measure.CMDLETS,
+    *objects.CMDLETS,
+    *csvfiles.CMDLETS,
+    *files.CMDLETS,
+    *discovery.CMDLETS,
     *datastore.CMDLETS,
     *network.CMDLETS,
     *harddisk.CMDLETS,
@@ -55,9 +63,14 @@ for _cmdlet in ALL:
         _BY_NAME[_name.lower()] = _cmdlet
 
 
+def names() -> list[str]:
+    """Every cmdlet name and alias."""
+    return [name for cmdlet in ALL for name in (cmdlet.name, *cmdlet.aliases)]
+
+
 def find(name: str) -> type[Cmdlet] | None:
     """The cmdlet called ``name`` (or aliased so), or None."""
     return _BY_NAME.get(name.lower())
 
 
-__all__ = ["ALL", "Cmdlet", "CommandContext", "find"]
+__all__ = ["ALL", "Cmdlet", "CommandContext", "find", "names"]

@@ -56,6 +56,11 @@ class GetAdvancedSetting(Cmdlet):
     """Get-AdvancedSetting [-Entity] <VirtualMachine[]> [[-Name] <String[]>]"""
 
     name = "Get-AdvancedSetting"
+    synopsis = "Gets a VM's advanced settings (its .vmx extra configuration)."
+    examples = (
+        ("Get-AdvancedSetting -Entity web01", "All of web01's settings."),
+        ("Get-AdvancedSetting -Entity web01 -Name 'tools.*'", "The tools settings."),
+    )
     parameters = (
         Parameter("Entity", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRINGS, position=1),
@@ -77,6 +82,13 @@ class NewAdvancedSetting(Cmdlet):
     Without -Force, a setting that exists already is an error."""
 
     name = "New-AdvancedSetting"
+    synopsis = "Adds an advanced setting to a VM's configuration."
+    examples = (
+        (
+            "New-AdvancedSetting -Entity web01 -Name guestinfo.role -Value web -Confirm:$false",
+            "Adds guestinfo.role = web.",
+        ),
+    )
     parameters = (
         Parameter("Entity", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRING, position=1, mandatory=True),
@@ -99,6 +111,15 @@ class SetAdvancedSetting(Cmdlet):
     """Set-AdvancedSetting [-AdvancedSetting] <AdvancedSetting[]> [-Value] <Object> [-Confirm]"""
 
     name = "Set-AdvancedSetting"
+    confirm_impact = "High"  # PowerCLI asks before this change
+    synopsis = "Changes the value of advanced settings."
+    examples = (
+        (
+            "Get-AdvancedSetting -Entity web01 -Name guestinfo.role | Set-AdvancedSetting -Value db "
+            "-Confirm:$false",
+            "Changes guestinfo.role.",
+        ),
+    )
     parameters = (
         Parameter("AdvancedSetting", SETTINGS, position=0, mandatory=True, pipeline=True),
         Parameter("Value", OBJECT, position=1, mandatory=True),
@@ -118,6 +139,13 @@ class RemoveAdvancedSetting(Cmdlet):
     """Remove-AdvancedSetting [-AdvancedSetting] <AdvancedSetting[]> [-Confirm]"""
 
     name = "Remove-AdvancedSetting"
+    synopsis = "Removes advanced settings from a VM's configuration."
+    examples = (
+        (
+            "Get-AdvancedSetting -Entity web01 -Name guestinfo.role | Remove-AdvancedSetting -Confirm:$false",
+            "Removes guestinfo.role.",
+        ),
+    )
     parameters = (
         Parameter("AdvancedSetting", SETTINGS, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),

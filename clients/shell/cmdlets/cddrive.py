@@ -34,6 +34,8 @@ class GetCDDrive(Cmdlet):
     """Get-CDDrive [-VM] <VirtualMachine[]> [[-Name] <String[]>]"""
 
     name = "Get-CDDrive"
+    synopsis = "Gets the CD/DVD drives of VMs."
+    examples = (("Get-CDDrive -VM web01", "web01's drives and their ISO."),)
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRINGS, position=1),
@@ -52,6 +54,13 @@ class NewCDDrive(Cmdlet):
     """New-CDDrive [-VM] <VirtualMachine[]> [-IsoPath <String>] [-StartConnected]"""
 
     name = "New-CDDrive"
+    synopsis = "Adds a CD/DVD drive to VMs."
+    examples = (
+        (
+            "New-CDDrive -VM web01 -IsoPath '[datastore1] iso/install.iso' -StartConnected",
+            "A drive with an ISO inserted.",
+        ),
+    )
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("IsoPath", STRING),
@@ -77,6 +86,16 @@ class SetCDDrive(Cmdlet):
     [-StartConnected <Boolean>] [-Confirm]"""
 
     name = "Set-CDDrive"
+    confirm_impact = "High"  # PowerCLI asks before this change
+    synopsis = "Inserts or ejects media, or connects a CD/DVD drive."
+    examples = (
+        (
+            "Get-CDDrive -VM web01 | Set-CDDrive -IsoPath '[datastore1] iso/tools.iso' -Connected "
+            "$true -Confirm:$false",
+            "Inserts another ISO.",
+        ),
+        ("Get-CDDrive -VM web01 | Set-CDDrive -NoMedia -Confirm:$false", "Ejects the media."),
+    )
     parameters = (
         Parameter("CD", CDS, position=0, mandatory=True, pipeline=True),
         Parameter("IsoPath", STRING),
@@ -113,6 +132,8 @@ class RemoveCDDrive(Cmdlet):
     """Remove-CDDrive [-CD] <CDDrive[]> [-Confirm]"""
 
     name = "Remove-CDDrive"
+    synopsis = "Removes CD/DVD drives from VMs."
+    examples = (("Get-CDDrive -VM web01 | Remove-CDDrive -Confirm:$false", "Removes web01's drives."),)
     parameters = (
         Parameter("CD", CDS, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),

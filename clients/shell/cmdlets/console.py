@@ -21,6 +21,8 @@ class OpenVMConsoleWindow(Cmdlet):
     console URL (``pyesx+console://HOST:PORT/vm-1?ticket=…``), for ``pyesx console --url``."""
 
     name = "Open-VMConsoleWindow"
+    synopsis = "Gets a powered-on VM's console URL (for pyesx console --url)."
+    examples = (("Open-VMConsoleWindow -VM web01 -UrlOnly", "The console URL, with a one-time ticket."),)
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("UrlOnly", SWITCH),
@@ -39,6 +41,8 @@ class GetVMScreenshot(Cmdlet):
     downloads it (to that file, or into that folder)."""
 
     name = "Get-VMScreenshot"
+    synopsis = "Takes a PNG screenshot of VMs' screens."
+    examples = (("Get-VMScreenshot -VM web01 -Destination ./web01.png", "Saves web01's screen here."),)
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Destination", STRING),

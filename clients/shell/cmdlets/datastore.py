@@ -15,7 +15,7 @@ from pathlib import Path
 
 from clients.datastores import Datastore, DatastoreFile
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet
+from clients.shell.cmdlets.base import MANAGEMENT, Cmdlet
 from clients.shell.conversions import DOUBLE, INT32, STRING, STRINGS, SWITCH, ArrayType, ParamType, shown
 from clients.shell.errors import ConversionError
 from clients.shell.psobject import PSObject
@@ -140,6 +140,11 @@ class GetDatastore(Cmdlet):
     """Get-Datastore [[-Name] <String[]>]"""
 
     name = "Get-Datastore"
+    synopsis = "Gets the host's datastores: capacity and free space."
+    examples = (
+        ("Get-Datastore", "Every datastore."),
+        ("Get-Datastore datastore1 | Select-Object Name, FreeSpaceGB", "datastore1's free space."),
+    )
     parameters = (Parameter("Name", STRINGS, position=0),)
 
     def process(self, args: BoundArguments) -> Iterator[object]:
@@ -154,6 +159,8 @@ class NewDatastore(Cmdlet):
     full datastore can be tested)."""
 
     name = "New-Datastore"
+    synopsis = "Mounts a directory of the host as a datastore."
+    examples = (("New-Datastore -Name ds2 -Path /srv/ds2 -CapacityGB 10", "A 10 GB datastore on /srv/ds2."),)
     parameters = (
         Parameter("Name", STRING, position=0, mandatory=True),
         Parameter("Path", STRING, mandatory=True),
@@ -177,6 +184,8 @@ class SetDatastore(Cmdlet):
     paces its guest I/O as a disk of that throughput (0: unpaced), so contention can be tested."""
 
     name = "Set-Datastore"
+    synopsis = "Changes a datastore's capacity or IOPS limit."
+    examples = (("Set-Datastore ds2 -CapacityGB 20", "Grows ds2 to 20 GB."),)
     parameters = (
         Parameter("Datastore", DATASTORES, position=0, mandatory=True, pipeline=True),
         Parameter("CapacityGB", DOUBLE),
@@ -198,6 +207,8 @@ class RemoveDatastore(Cmdlet):
     """Remove-Datastore [-Datastore] <Datastore[]> [-Confirm]: unmounts; the files stay."""
 
     name = "Remove-Datastore"
+    synopsis = "Unmounts datastores; their files stay in the directory."
+    examples = (("Remove-Datastore ds2 -Confirm:$false", "Unmounts ds2."),)
     parameters = (
         Parameter("Datastore", DATASTORES, position=0, mandatory=True, pipeline=True),
         Parameter("VMHost", STRING),
@@ -219,6 +230,15 @@ class GetChildItem(Cmdlet):
     A datastore folder's files and folders (a file: itself)."""
 
     name = "Get-ChildItem"
+    synopsis = "Lists the files and folders of a datastore folder."
+    module = MANAGEMENT
+    examples = (
+        ("Get-ChildItem '[datastore1] web01'", "web01's files."),
+        (
+            "Get-ChildItem vmstore:\\ha-datacenter\\datastore1 -Recurse -Filter *.vmdk",
+            "Every disk on datastore1.",
+        ),
+    )
     aliases = ("dir", "ls", "gci")
     parameters = (
         Parameter("Path", DATASTORE_PATHS, position=0, mandatory=True, pipeline=True),
@@ -237,6 +257,9 @@ class NewItem(Cmdlet):
     """New-Item [-Path] <DatastorePath> -ItemType Directory: a folder on a datastore."""
 
     name = "New-Item"
+    synopsis = "Creates a folder on a datastore."
+    module = MANAGEMENT
+    examples = (("New-Item '[datastore1] iso' -ItemType Directory", "A folder iso on datastore1."),)
     aliases = ("mkdir",)
     parameters = (
         Parameter("Path", DATASTORE_PATHS, position=0, mandatory=True),
@@ -259,6 +282,10 @@ class RemoveItem(Cmdlet):
     A folder with anything in it needs -Recurse, as in PowerShell."""
 
     name = "Remove-Item"
+    confirm_impact = "Medium"  # as PowerShell's: asks only with -Confirm
+    synopsis = "Deletes datastore files or folders (-Recurse for a folder's contents)."
+    module = MANAGEMENT
+    examples = (("Remove-Item '[datastore1] old' -Recurse -Confirm:$false", "Deletes the folder old."),)
     aliases = ("del", "rm")
     parameters = (
         Parameter("Path", DATASTORE_PATHS, position=0, mandatory=True, pipeline=True),
@@ -279,6 +306,11 @@ class MoveItem(Cmdlet):
     """Move-Item [-Path] <DatastorePath> [-Destination] <DatastorePath> [-Force]"""
 
     name = "Move-Item"
+    synopsis = "Moves or renames a datastore file or folder."
+    module = MANAGEMENT
+    examples = (
+        ("Move-Item '[datastore1] a.iso' '[datastore1] iso/a.iso'", "Moves a.iso into the folder iso."),
+    )
     aliases = ("move", "mv")
     parameters = (
         Parameter("Path", DATASTORE_PATHS, position=0, mandatory=True, pipeline=True),
@@ -300,6 +332,11 @@ class CopyDatastoreItem(Cmdlet):
     outputs what a copy to a datastore made."""
 
     name = "Copy-DatastoreItem"
+    synopsis = "Copies files between this machine and datastores, or between datastores."
+    examples = (
+        ("Copy-DatastoreItem ./disk.iso '[datastore1] iso/'", "Uploads an ISO."),
+        ("Copy-DatastoreItem '[datastore1] web01/web01.vmx' ./", "Downloads a .vmx file."),
+    )
     parameters = (
         Parameter("Item", ArrayType(ITEM_PATH), position=0, mandatory=True, pipeline=True),
         Parameter("Destination", ITEM_PATH, position=1, mandatory=True),

@@ -57,6 +57,11 @@ class GetVIEvent(Cmdlet):
     event shows when it matches any of them. -MaxSamples defaults to 100; 0 means all."""
 
     name = "Get-VIEvent"
+    synopsis = "Gets the host's events, newest first."
+    examples = (
+        ("Get-VIEvent -MaxSamples 10", "The ten newest events."),
+        ("Get-VIEvent -Entity web01 -Types Error", "web01's error events."),
+    )
     parameters = (
         Parameter("Entity", VMS, position=0, pipeline=True),
         Parameter("Start", DATETIME),

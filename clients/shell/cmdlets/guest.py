@@ -12,7 +12,7 @@ from pathlib import Path
 
 from clients.model import VM
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet
+from clients.shell.cmdlets.base import PYESX, Cmdlet
 from clients.shell.cmdlets.vm import VMS, resolve_vms
 from clients.shell.conversions import DOUBLE, STRING, SWITCH
 from clients.shell.errors import ShellError
@@ -42,6 +42,17 @@ class InvokeVMScript(Cmdlet):
     the script and the cmdlet fails with Timedout."""
 
     name = "Invoke-VMScript"
+    synopsis = "Runs a script in the guest OS (through VMware Tools) and returns its output."
+    examples = (
+        (
+            "Invoke-VMScript -VM web01 -ScriptText 'uname -a' -GuestUser root -GuestPassword secret",
+            "Runs uname in web01's guest.",
+        ),
+        (
+            "(Invoke-VMScript -VM web01 -ScriptText 'df' -GuestUser root -GuestPassword secret).ScriptOutput",
+            "Only the script's output.",
+        ),
+    )
     parameters = (
         Parameter("ScriptText", STRING, position=0, mandatory=True),
         Parameter("VM", VMS, position=1, mandatory=True, pipeline=True),
@@ -75,6 +86,19 @@ class CopyVMGuestFile(Cmdlet):
     the source's name. -Force replaces an existing file."""
 
     name = "Copy-VMGuestFile"
+    synopsis = "Copies files between this machine and a guest OS."
+    examples = (
+        (
+            "Copy-VMGuestFile -Source ./app.conf -Destination /etc/app.conf -VM web01 -LocalToGuest "
+            "-GuestUser root -GuestPassword secret",
+            "Copies a local file into the guest.",
+        ),
+        (
+            "Copy-VMGuestFile -Source /var/log/messages -Destination ./ -VM web01 -GuestToLocal "
+            "-GuestUser root -GuestPassword secret",
+            "Copies a guest file here.",
+        ),
+    )
     parameters = (
         Parameter("Source", STRING, position=0, mandatory=True),
         Parameter("Destination", STRING, position=1, mandatory=True),
@@ -122,6 +146,11 @@ class GetVMGuestProcess(Cmdlet):
     ListProcessesInGuest): Pid, Name, Owner, CmdLine, StartTime."""
 
     name = "Get-VMGuestProcess"
+    synopsis = "Lists the processes running in a guest OS (pyesx's own cmdlet)."
+    module = PYESX
+    examples = (
+        ("Get-VMGuestProcess -VM web01 -GuestUser root -GuestPassword secret", "web01's guest processes."),
+    )
     parameters = (Parameter("VM", VMS, position=0, mandatory=True, pipeline=True), *_AUTH)
 
     def process(self, args: BoundArguments) -> Iterator[object]:
@@ -148,6 +177,8 @@ class SuspendVMGuest(Cmdlet):
     sleeps until a key is pressed on its console). Outputs the guest as it was when asked."""
 
     name = "Suspend-VMGuest"
+    synopsis = "Asks the guest OS to go to standby; a key on its console wakes it."
+    examples = (("Suspend-VMGuest web01 -Confirm:$false", "Puts web01's guest to sleep."),)
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),

@@ -65,6 +65,8 @@ class NewHardDisk(Cmdlet):
     IndependentNonPersistent] [-RunAsync]"""
 
     name = "New-HardDisk"
+    synopsis = "Adds a virtual disk to VMs."
+    examples = (("New-HardDisk -VM web01 -CapacityGB 2 -StorageFormat Thin", "A 2 GB thin disk."),)
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("CapacityGB", DOUBLE),
@@ -101,6 +103,14 @@ class SetHardDisk(Cmdlet):
     [-Persistence <String>] [-Confirm]: extends a disk (never shrinks) or changes its mode."""
 
     name = "Set-HardDisk"
+    confirm_impact = "High"  # PowerCLI asks before this change
+    synopsis = "Extends a disk or changes its persistence mode."
+    examples = (
+        (
+            "Get-HardDisk -VM web01 | Set-HardDisk -CapacityGB 4 -Confirm:$false",
+            "Grows web01's disks to 4 GB.",
+        ),
+    )
     parameters = (
         Parameter("HardDisk", DISKS, position=0, mandatory=True, pipeline=True),
         Parameter("CapacityGB", DOUBLE),
@@ -133,6 +143,13 @@ class RemoveHardDisk(Cmdlet):
     """Remove-HardDisk [-HardDisk] <HardDisk[]> [-DeletePermanently] [-Confirm]"""
 
     name = "Remove-HardDisk"
+    synopsis = "Removes disks from VMs (-DeletePermanently also deletes the files)."
+    examples = (
+        (
+            "Get-HardDisk -VM web01 -Name 'Hard disk 2' | Remove-HardDisk -Confirm:$false",
+            "Detaches the second disk.",
+        ),
+    )
     parameters = (
         Parameter("HardDisk", DISKS, position=0, mandatory=True, pipeline=True),
         Parameter("DeletePermanently", SWITCH),

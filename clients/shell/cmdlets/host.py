@@ -16,6 +16,11 @@ class GetVMHost(Cmdlet):
     """Get-VMHost [[-Name] <String[]>]"""
 
     name = "Get-VMHost"
+    synopsis = "Gets the host: its state, CPUs, memory and version."
+    examples = (
+        ("Get-VMHost", "The host as a table."),
+        ("Get-VMHost | Select-Object Name, Version, MemoryTotalGB", "Some of its properties."),
+    )
     parameters = (Parameter("Name", STRINGS, position=0),)
 
     def process(self, args: BoundArguments) -> Iterator[object]:

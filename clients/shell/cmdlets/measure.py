@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet, CommandContext
+from clients.shell.cmdlets.base import UTILITY, Cmdlet, CommandContext
+from clients.shell.cmdlets.selectors import has_member, member, sort_key
 from clients.shell.conversions import OBJECT, STRINGS, SWITCH, to_double
 from clients.shell.errors import ConversionError, ShellError
 from clients.shell.psobject import PSObject
@@ -22,6 +23,12 @@ class MeasureObject(Cmdlet):
     for the input objects themselves; what was not asked for is $null, as in PowerShell."""
 
     name = "Measure-Object"
+    synopsis = "Counts objects and sums, averages, maximums and minimums of a property."
+    module = UTILITY
+    examples = (
+        ("Get-VM | Measure-Object", "How many VMs there are."),
+        ("Get-VM | Measure-Object -Property MemoryMB -Sum -Average -Maximum -Minimum", "Memory totals."),
+    )
     aliases = ("measure",)
     parameters = (
         Parameter("Property", STRINGS, position=0),
@@ -43,21 +50,27 @@ class MeasureObject(Cmdlet):
 
     def _measure(self, args: BoundArguments, values: list[object], prop: str) -> PSObject:
         numbers: list[float] = []
-        wants_numbers = any(args.flag(f) for f in ("Sum", "Average", "Maximum", "Minimum"))
-        for value in values if wants_numbers else ():
+        arithmetic = args.flag("Sum") or args.flag("Average")
+        extremes = args.flag("Maximum") or args.flag("Minimum")
+        for value in values if arithmetic or extremes else ():
             try:
                 numbers.append(to_double(value))
             except ConversionError:
-                raise ShellError(f'Input object "{to_string(value)}" is not numeric.') from None
+                if arithmetic:
+                    raise ShellError(f'Input object "{to_string(value)}" is not numeric.') from None
+                numbers = []
+                break
         total = sum(numbers)
+        # -Maximum/-Minimum of values that are not all numbers compare them as PowerShell 7 does (text)
+        ordered: list[object] = list(numbers) if numbers or not values else sorted(values, key=sort_key())
         return PSObject(
             MEASURE_TYPE,
             [
                 ("Count", len(values)),
                 ("Average", total / len(numbers) if args.flag("Average") and numbers else None),
                 ("Sum", total if args.flag("Sum") else None),
-                ("Maximum", max(numbers) if args.flag("Maximum") and numbers else None),
-                ("Minimum", min(numbers) if args.flag("Minimum") and numbers else None),
+                ("Maximum", _extreme(ordered, max) if args.flag("Maximum") else None),
+                ("Minimum", _extreme(ordered, min) if args.flag("Minimum") else None),
                 ("Property", prop or None),
             ],
         )
@@ -68,11 +81,21 @@ class MeasureObject(Cmdlet):
             yield self._measure(args, self.items, "")
             return
         for prop in properties:
-            having = [i for i in self.items if isinstance(i, PSObject) and i.has(prop)]
+            having = [i for i in self.items if has_member(i, prop)]
             if self.items and not having:
                 raise ShellError(f'The property "{prop}" cannot be found in the input for any objects.')
-            name = having[0].canonical(prop) if having else prop
-            yield self._measure(args, [i.get(prop) for i in having], name or prop)
+            first = having[0] if having else None
+            name = first.canonical(prop) if isinstance(first, PSObject) else prop
+            yield self._measure(args, [member(i, prop) for i in having], name or prop)
+
+
+def _extreme(ordered: list[object], pick: Callable[[list[float]], float]) -> object:
+    """The largest (``max``) or smallest (``min``) value: numbers by value, other values in sort order."""
+    if not ordered:
+        return None
+    if all(isinstance(v, float) for v in ordered):
+        return pick([v for v in ordered if isinstance(v, float)])
+    return ordered[-1] if pick is max else ordered[0]
 
 
 CMDLETS: tuple[type[Cmdlet], ...] = (MeasureObject,)

@@ -146,6 +146,8 @@ class GetVirtualSwitch(Cmdlet):
     """Get-VirtualSwitch [[-Name] <String[]>] [-Standard] [-VMHost <Object>]"""
 
     name = "Get-VirtualSwitch"
+    synopsis = "Gets the host's standard virtual switches."
+    examples = (("Get-VirtualSwitch", "Every switch: ports, MTU, uplinks."),)
     parameters = (
         Parameter("Name", STRINGS, position=0),
         Parameter("Standard", SWITCH),
@@ -162,6 +164,8 @@ class NewVirtualSwitch(Cmdlet):
     [-VMHost <Object>]"""
 
     name = "New-VirtualSwitch"
+    synopsis = "Creates a standard virtual switch."
+    examples = (("New-VirtualSwitch -Name vSwitch1 -NumPorts 64 -Mtu 9000", "A switch with jumbo frames."),)
     parameters = (
         Parameter("Name", STRING, position=0, mandatory=True),
         Parameter("NumPorts", INT32),
@@ -185,6 +189,10 @@ class SetVirtualSwitch(Cmdlet):
     [-Nic <String[]>] [-Confirm]"""
 
     name = "Set-VirtualSwitch"
+    synopsis = "Changes a switch's ports, MTU or uplinks."
+    examples = (
+        ("Set-VirtualSwitch vSwitch1 -Nic vmnic1 -Confirm:$false", "vmnic1 becomes vSwitch1's uplink."),
+    )
     parameters = (
         Parameter("VirtualSwitch", VSWITCHES, position=0, mandatory=True, pipeline=True),
         Parameter("NumPorts", INT32),
@@ -209,6 +217,8 @@ class RemoveVirtualSwitch(Cmdlet):
     """Remove-VirtualSwitch [-VirtualSwitch] <VirtualSwitch[]> [-Confirm]"""
 
     name = "Remove-VirtualSwitch"
+    synopsis = "Removes virtual switches."
+    examples = (("Remove-VirtualSwitch vSwitch1 -Confirm:$false", "Removes vSwitch1."),)
     parameters = (
         Parameter("VirtualSwitch", VSWITCHES, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),
@@ -225,6 +235,8 @@ class GetVirtualPortGroup(Cmdlet):
     """Get-VirtualPortGroup [[-Name] <String[]>] [-VirtualSwitch <VirtualSwitch[]>] [-Standard]"""
 
     name = "Get-VirtualPortGroup"
+    synopsis = "Gets the port groups of standard switches."
+    examples = (("Get-VirtualPortGroup", "Every port group and its VLAN."),)
     parameters = (
         Parameter("Name", STRINGS, position=0),
         Parameter("VirtualSwitch", VSWITCHES, pipeline=True),
@@ -244,6 +256,11 @@ class NewVirtualPortGroup(Cmdlet):
     """New-VirtualPortGroup -VirtualSwitch <VirtualSwitch> -Name <String> [-VLanId <Int32>]"""
 
     name = "New-VirtualPortGroup"
+    synopsis = "Creates a port group on a standard switch."
+    examples = (
+        ("New-VirtualPortGroup -VirtualSwitch vSwitch0 -Name Web -VLanId 10", "A port group on VLAN 10."),
+    )
+    target_parameter = "Name"
     parameters = (
         Parameter("VirtualSwitch", VSWITCHES, mandatory=True, pipeline=True),
         Parameter("Name", STRING, position=0, mandatory=True),
@@ -262,6 +279,8 @@ class SetVirtualPortGroup(Cmdlet):
     """Set-VirtualPortGroup [-VirtualPortGroup] <VirtualPortGroup[]> [-Name <String>] [-VLanId <Int32>]"""
 
     name = "Set-VirtualPortGroup"
+    synopsis = "Renames a port group or changes its VLAN."
+    examples = (("Set-VirtualPortGroup Web -VLanId 20", "Moves the port group to VLAN 20."),)
     parameters = (
         Parameter("VirtualPortGroup", PORT_GROUPS, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRING),
@@ -284,6 +303,8 @@ class RemoveVirtualPortGroup(Cmdlet):
     """Remove-VirtualPortGroup [-VirtualPortGroup] <VirtualPortGroup[]> [-Confirm]"""
 
     name = "Remove-VirtualPortGroup"
+    synopsis = "Removes port groups."
+    examples = (("Remove-VirtualPortGroup Web -Confirm:$false", "Removes the port group Web."),)
     parameters = (
         Parameter("VirtualPortGroup", PORT_GROUPS, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),
@@ -300,6 +321,10 @@ class GetSecurityPolicy(Cmdlet):
     """Get-SecurityPolicy [-VirtualSwitch <VirtualSwitch[]>] [-VirtualPortGroup <VirtualPortGroup[]>]"""
 
     name = "Get-SecurityPolicy"
+    synopsis = "Gets the security policy of switches or port groups."
+    examples = (
+        ("Get-SecurityPolicy -VirtualSwitch vSwitch0", "Promiscuous mode, MAC changes, forged transmits."),
+    )
     parameters = (
         Parameter("VirtualSwitch", VSWITCHES),
         Parameter("VirtualPortGroup", PORT_GROUPS),
@@ -334,6 +359,13 @@ class SetSecurityPolicy(Cmdlet):
     On a port group, a value becomes an override; ``-…Inherited $true`` drops it."""
 
     name = "Set-SecurityPolicy"
+    synopsis = "Changes the security policy of switches or port groups."
+    examples = (
+        (
+            "Get-SecurityPolicy -VirtualSwitch vSwitch0 | Set-SecurityPolicy -AllowPromiscuous $true",
+            "Allows promiscuous mode on vSwitch0.",
+        ),
+    )
     parameters = (
         Parameter("VirtualSwitchPolicy", ArrayType(ParamType("Object", lambda v: v)), pipeline=True),
         Parameter("VirtualPortGroupPolicy", ArrayType(ParamType("Object", lambda v: v))),
@@ -365,6 +397,8 @@ class GetVMHostNetworkAdapter(Cmdlet):
     """Get-VMHostNetworkAdapter [[-Name] <String[]>] [-Physical] [-VMKernel] [-VMHost <Object>]"""
 
     name = "Get-VMHostNetworkAdapter"
+    synopsis = "Gets the host's physical NICs and VMkernel adapters."
+    examples = (("Get-VMHostNetworkAdapter -Physical", "The physical NICs."),)
     parameters = (
         Parameter("Name", STRINGS, position=0),
         Parameter("Physical", SWITCH),
@@ -391,6 +425,13 @@ class SetVMHostNetworkAdapter(Cmdlet):
     segment; empty values unwire it."""
 
     name = "Set-VMHostNetworkAdapter"
+    synopsis = "Links a physical NIC to a UDP endpoint (pyesx's wire)."
+    examples = (
+        (
+            "Set-VMHostNetworkAdapter vmnic1 -UdpEndpoint 127.0.0.1:4000 -UdpPeer 127.0.0.1:4001",
+            "vmnic1's frames travel over UDP.",
+        ),
+    )
     parameters = (
         Parameter("PhysicalNic", STRINGS, position=0, mandatory=True, pipeline=True),
         Parameter("UdpEndpoint", STRING, allow_null=True),

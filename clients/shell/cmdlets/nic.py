@@ -29,6 +29,13 @@ class NewNetworkAdapter(Cmdlet):
     [-MacAddress <String>] [-StartConnected] [-RunAsync]"""
 
     name = "New-NetworkAdapter"
+    synopsis = "Adds a network adapter to VMs."
+    examples = (
+        (
+            "New-NetworkAdapter -VM web01 -NetworkName 'VM Network' -Type Vmxnet3 -StartConnected",
+            "A vmxnet3 NIC on VM Network.",
+        ),
+    )
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("NetworkName", STRING, mandatory=True),
@@ -63,6 +70,14 @@ class SetNetworkAdapter(Cmdlet):
     [-Connected <Boolean>] [-StartConnected <Boolean>] [-Confirm]"""
 
     name = "Set-NetworkAdapter"
+    confirm_impact = "High"  # PowerCLI asks before this change
+    synopsis = "Changes a network adapter's network or connection state."
+    examples = (
+        (
+            "Get-NetworkAdapter -VM web01 | Set-NetworkAdapter -Connected $false -Confirm:$false",
+            "Unplugs web01's NICs.",
+        ),
+    )
     parameters = (
         Parameter("NetworkAdapter", NICS, position=0, mandatory=True, pipeline=True),
         Parameter("NetworkName", STRING),
@@ -95,6 +110,10 @@ class RemoveNetworkAdapter(Cmdlet):
     """Remove-NetworkAdapter [-NetworkAdapter] <NetworkAdapter[]> [-Confirm]"""
 
     name = "Remove-NetworkAdapter"
+    synopsis = "Removes network adapters from VMs."
+    examples = (
+        ("Get-NetworkAdapter -VM web01 | Remove-NetworkAdapter -Confirm:$false", "Removes web01's NICs."),
+    )
     parameters = (
         Parameter("NetworkAdapter", NICS, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import Cmdlet, CommandContext
-from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH
+from clients.shell.cmdlets.base import CORE, UTILITY, Cmdlet, CommandContext
+from clients.shell.cmdlets.selectors import project, selector
+from clients.shell.conversions import INT32, OBJECT, STRING, SWITCH, ArrayType
 from clients.shell.errors import ShellError
 from clients.shell.formatting import format_default, format_list, format_table
 from clients.shell.jsonout import to_json
 from clients.shell.values import enumerate_value, to_string
 
 MAX_JSON_DEPTH = 100
+OBJECTS = ArrayType(OBJECT)
 
 
 def _input(position: int | None = None, *, remaining: bool = False, mandatory: bool = False) -> Parameter:
@@ -38,6 +40,9 @@ class WriteOutput(Cmdlet):
     """Write-Output [-InputObject] <Object[]> [-NoEnumerate]"""
 
     name = "Write-Output"
+    synopsis = "Sends objects down the pipeline (or to the screen)."
+    module = UTILITY
+    examples = (("Write-Output 'hello' 42", "Two objects, one per line."),)
     aliases = ("echo", "write")
     parameters = (_input(0, remaining=True, mandatory=True), Parameter("NoEnumerate", SWITCH))
 
@@ -53,6 +58,9 @@ class WriteHost(Cmdlet):
     """Write-Host [[-Object] <Object>] [-NoNewline] [-Separator <String>]: text straight to the console."""
 
     name = "Write-Host"
+    synopsis = "Writes text straight to the console, not to the pipeline."
+    module = UTILITY
+    examples = (("Write-Host 'Powering on' -NoNewline", "Text without a newline."),)
     parameters = (
         Parameter("Object", OBJECT, position=0, pipeline=True, remaining=True),
         Parameter("NoNewline", SWITCH),
@@ -72,6 +80,12 @@ class ConvertToJson(_Collector):
     One input object becomes a JSON value; several become an array."""
 
     name = "ConvertTo-Json"
+    synopsis = "Converts objects to JSON text (-Depth levels deep)."
+    module = UTILITY
+    examples = (
+        ("Get-VM web01 | ConvertTo-Json", "web01 as a JSON object."),
+        ("Get-VM | ConvertTo-Json -Depth 3 -Compress", "Every VM on one line."),
+    )
     parameters = (
         _input(0, mandatory=True),
         Parameter("Depth", INT32),
@@ -109,34 +123,66 @@ def _text_block(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
+def _chosen(items: list[object], specs: list[object]) -> tuple[list[object], list[str]]:
+    """The objects and property names to format: with calculated properties (``@{N=…;E={…}}``,
+    script blocks) each object is first projected as Select-Object would."""
+    if all(isinstance(spec, str) for spec in specs):
+        return items, [to_string(spec) for spec in specs]
+    chosen = [selector(spec) for spec in specs]
+    projected: list[object] = [project(item, chosen) if item is not None else None for item in items]
+    names = [c.label if c.pattern is None else c.pattern for c in chosen]
+    return projected, names
+
+
 class FormatTable(_Collector):
-    """Format-Table [[-Property] <String[]>] [-AutoSize]: a table as text."""
+    """Format-Table [[-Property] <Object[]>] [-AutoSize]: a table as text (names, wildcards, or
+    calculated properties ``@{N='GB'; E={$_.MemoryMB / 1KB}}``)."""
 
     name = "Format-Table"
+    synopsis = "Shows objects as a table (-Property picks the columns; -AutoSize fits them)."
+    module = UTILITY
+    examples = (
+        (
+            "Get-VM | Format-Table Name, NumCpu, MemoryMB -AutoSize",
+            "Three columns, as wide as their widest value.",
+        ),
+    )
     aliases = ("ft",)
-    parameters = (Parameter("Property", STRINGS, position=0), Parameter("AutoSize", SWITCH), _input())
+    parameters = (Parameter("Property", OBJECTS, position=0), Parameter("AutoSize", SWITCH), _input())
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         if self.items:
-            yield _text_block(format_table(self.items, args.strings("Property")))
+            items, names = _chosen(self.items, args.items("Property"))
+            table = format_table(items, names, self.ctx.console.width, args.flag("AutoSize"))
+            yield _text_block(table)
 
 
 class FormatList(_Collector):
-    """Format-List [[-Property] <String[]>]: each object as ``Name : value`` lines."""
+    """Format-List [[-Property] <Object[]>]: each object as ``Name : value`` lines."""
 
     name = "Format-List"
+    synopsis = "Shows each object as Name : value lines (* for every property)."
+    module = UTILITY
+    examples = (
+        ("Get-VM web01 | Format-List *", "Every property of web01."),
+        ("Get-VM | Format-List Name, Id", "Two properties each."),
+    )
     aliases = ("fl",)
-    parameters = (Parameter("Property", STRINGS, position=0), _input())
+    parameters = (Parameter("Property", OBJECTS, position=0), _input())
 
     def end(self, args: BoundArguments) -> Iterator[object]:
         if self.items:
-            yield _text_block(format_list(self.items, args.strings("Property")))
+            items, names = _chosen(self.items, args.items("Property"))
+            yield _text_block(format_list(items, names))
 
 
 class OutString(_Collector):
     """Out-String: the default display of the input, as one string."""
 
     name = "Out-String"
+    synopsis = "Converts objects to the text the screen would show."
+    module = UTILITY
+    examples = (("$text = Get-VM | Out-String", "The VM table as one string."),)
     parameters = (_input(),)
 
     def end(self, args: BoundArguments) -> Iterator[object]:
@@ -147,6 +193,9 @@ class OutNull(Cmdlet):
     """Out-Null: discards its input."""
 
     name = "Out-Null"
+    synopsis = "Discards its input."
+    module = CORE
+    examples = (("New-VM web01 | Out-Null", "Creates web01 without showing it."),)
     parameters = (_input(),)
 
 

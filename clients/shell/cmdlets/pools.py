@@ -97,6 +97,11 @@ class GetResourcePool(Cmdlet):
     With -Location, the pools under it (all of them, or its children with -NoRecursion)."""
 
     name = "Get-ResourcePool"
+    synopsis = "Gets resource pools, by name, id or location."
+    examples = (
+        ("Get-ResourcePool", "Every pool, the root pool Resources first."),
+        ("Get-ResourcePool -Location Resources -NoRecursion", "The pools directly under the root."),
+    )
     default_set = "Name"
     parameters = (
         Parameter("Name", STRINGS, position=0, sets=("Name",)),
@@ -130,6 +135,13 @@ class NewResourcePool(Cmdlet):
     A new pool takes normal shares, no reservation, no limit and expandable reservations unless told."""
 
     name = "New-ResourcePool"
+    synopsis = "Creates a resource pool."
+    examples = (
+        (
+            "New-ResourcePool -Name gold -Location Resources -CpuSharesLevel High -MemReservationMB 512",
+            "A pool with high CPU shares and 512 MB reserved.",
+        ),
+    )
     parameters = (
         Parameter("Name", STRING, position=0),
         Parameter("Location", POOL),
@@ -154,6 +166,8 @@ class SetResourcePool(Cmdlet):
     New-ResourcePool] [-Confirm]"""
 
     name = "Set-ResourcePool"
+    synopsis = "Changes a resource pool's name or allocation."
+    examples = (("Set-ResourcePool gold -CpuLimitMhz 2000 -Confirm:$false", "Caps the pool at 2000 MHz."),)
     parameters = (
         Parameter("ResourcePool", POOLS, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRING),
@@ -176,6 +190,8 @@ class RemoveResourcePool(Cmdlet):
     """Remove-ResourcePool [-ResourcePool] <ResourcePool[]> [-Confirm]: only an empty pool."""
 
     name = "Remove-ResourcePool"
+    synopsis = "Removes empty resource pools."
+    examples = (("Remove-ResourcePool gold -Confirm:$false", "Removes the pool gold."),)
     parameters = (
         Parameter("ResourcePool", POOLS, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),
@@ -192,6 +208,8 @@ class MoveResourcePool(Cmdlet):
     """Move-ResourcePool [-ResourcePool] <ResourcePool[]> [-Destination] <ResourcePool|VMHost>"""
 
     name = "Move-ResourcePool"
+    synopsis = "Moves resource pools under another pool."
+    examples = (("Move-ResourcePool silver -Destination gold", "silver becomes a child of gold."),)
     parameters = (
         Parameter("ResourcePool", POOLS, position=0, mandatory=True, pipeline=True),
         Parameter("Destination", POOL, position=1),
@@ -215,6 +233,8 @@ class MoveVM(Cmdlet):
     A powered-on VM's reservations must fit in the destination (InsufficientResourcesFault)."""
 
     name = "Move-VM"
+    synopsis = "Moves VMs into a resource pool."
+    examples = (("Move-VM web01 -Destination gold", "web01 now draws on gold's resources."),)
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Destination", POOL, position=1),

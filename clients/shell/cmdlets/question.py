@@ -43,6 +43,8 @@ class GetVMQuestion(Cmdlet):
     """Get-VMQuestion [[-VM] <VirtualMachine[]>]: the questions VMs wait on."""
 
     name = "Get-VMQuestion"
+    synopsis = "Gets the questions VMs are waiting on."
+    examples = (("Get-VMQuestion", "Every pending question."),)
     parameters = (Parameter("VM", VMS, position=0, pipeline=True),)
 
     def process(self, args: BoundArguments) -> Iterator[object]:
@@ -59,6 +61,14 @@ class SetVMQuestion(Cmdlet):
     Cancel for a VM out of disk space)."""
 
     name = "Set-VMQuestion"
+    confirm_impact = "High"  # PowerCLI asks before this change
+    synopsis = "Answers a VM's question."
+    examples = (
+        (
+            "Get-VMQuestion -VM web01 | Set-VMQuestion -Option Retry -Confirm:$false",
+            "Retries after freeing disk space.",
+        ),
+    )
     parameters = (
         Parameter(
             "VMQuestion",

@@ -79,6 +79,8 @@ class GetVMResourceConfiguration(Cmdlet):
     """Get-VMResourceConfiguration [-VM] <VirtualMachine[]>"""
 
     name = "Get-VMResourceConfiguration"
+    synopsis = "Gets a VM's CPU and memory reservations, limits and shares."
+    examples = (("Get-VMResourceConfiguration -VM web01", "web01's resource settings."),)
     parameters = (Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),)
 
     def process(self, args: BoundArguments) -> Iterator[object]:
@@ -98,6 +100,18 @@ class SetVMResourceConfiguration(Cmdlet):
     on their datastore), in force at once on a running VM."""
 
     name = "Set-VMResourceConfiguration"
+    synopsis = "Changes a VM's CPU and memory reservations, limits and shares."
+    examples = (
+        (
+            "Get-VMResourceConfiguration -VM web01 | Set-VMResourceConfiguration -CpuReservationMhz "
+            "500 -MemLimitMB 1024",
+            "Reserves 500 MHz and caps memory at 1 GB.",
+        ),
+        (
+            "Get-VM web* | Get-VMResourceConfiguration | Set-VMResourceConfiguration -CpuSharesLevel High",
+            "High CPU shares for the web VMs.",
+        ),
+    )
     parameters = (
         Parameter("Configuration", CONFIGURATIONS, position=0, mandatory=True, pipeline=True),
         Parameter("CpuReservationMhz", INT32),

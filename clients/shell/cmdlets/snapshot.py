@@ -54,6 +54,14 @@ class NewSnapshot(VMTaskCmdlet):
     effect (the guest's tools do not quiesce file systems)."""
 
     name = "New-Snapshot"
+    synopsis = "Takes a snapshot of VMs (-Memory: with the running state)."
+    examples = (
+        ("New-Snapshot -VM web01 -Name before-upgrade", "A disk-only snapshot."),
+        (
+            "New-Snapshot -VM web01 -Name live -Memory -Description 'with memory'",
+            "A snapshot that keeps the VM running when reverted.",
+        ),
+    )
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRING, position=1, mandatory=True),
@@ -80,6 +88,11 @@ class GetSnapshot(Cmdlet):
     A name without wildcards that matches no snapshot of any of the VMs is an error."""
 
     name = "Get-Snapshot"
+    synopsis = "Gets the snapshots of VMs."
+    examples = (
+        ("Get-Snapshot -VM web01", "web01's snapshots."),
+        ("Get-VM | Get-Snapshot | Select-Object VM, Name, Created", "Every snapshot, with its VM."),
+    )
     parameters = (
         Parameter("VM", VMS, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRINGS, position=1),
@@ -133,6 +146,14 @@ class RemoveSnapshot(Cmdlet):
     snapshot are merged into its child. Outputs nothing, or the tasks with -RunAsync."""
 
     name = "Remove-Snapshot"
+    synopsis = "Removes snapshots (their disks merge into the child)."
+    examples = (
+        (
+            "Get-Snapshot -VM web01 -Name before-upgrade | Remove-Snapshot -Confirm:$false",
+            "Removes one snapshot.",
+        ),
+        ("Get-Snapshot -VM web01 | Remove-Snapshot -RemoveChildren -WhatIf", "Shows what would be removed."),
+    )
     parameters = (
         Parameter("Snapshot", SNAPSHOTS, position=0, mandatory=True, pipeline=True),
         Parameter("RemoveChildren", SWITCH),

@@ -97,6 +97,11 @@ class GetStat(Cmdlet):
     takes the -Common counters the host collects."""
 
     name = "Get-Stat"
+    synopsis = "Gets performance statistics (realtime samples) of the host or VMs."
+    examples = (
+        ("Get-Stat -Entity web01 -Cpu -Realtime -MaxSamples 3", "web01's last three CPU samples."),
+        ("Get-Stat -Entity web01 -Stat mem.usage.average -Realtime", "One counter."),
+    )
     parameters = (
         Parameter("Entity", ENTITIES, position=0, mandatory=True, pipeline=True),
         Parameter("Common", SWITCH),
@@ -158,6 +163,8 @@ class GetStatType(Cmdlet):
     The names of the counters the host samples for the entities (wildcards in -Name)."""
 
     name = "Get-StatType"
+    synopsis = "Lists the statistics counters available for an entity."
+    examples = (("Get-StatType -Entity web01 -Realtime", "web01's counters."),)
     parameters = (
         Parameter("Entity", ENTITIES, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRINGS),

@@ -63,6 +63,11 @@ class GetTask(Cmdlet):
     """Get-Task [[-Status] <TaskState>] | -Id <String[]>: the host's recent tasks (oldest first)."""
 
     name = "Get-Task"
+    synopsis = "Gets the host's recent tasks."
+    examples = (
+        ("Get-Task", "The recent tasks, oldest first."),
+        ("Get-Task -Status Running", "Only running tasks."),
+    )
     default_set = "Status"
     parameters = (
         Parameter("Status", TASK_STATE, position=0, sets=("Status",)),
@@ -86,6 +91,8 @@ class WaitTask(Cmdlet):
     what it made or changed: the VM of a VM task, the snapshot New-Snapshot took."""
 
     name = "Wait-Task"
+    synopsis = "Waits for tasks to finish and outputs what they made or changed."
+    examples = (("Start-VM web01 -RunAsync | Wait-Task", "Starts web01 in the background, then waits."),)
     parameters = (Parameter("Task", TASKS, position=0, mandatory=True, pipeline=True),)
 
     def process(self, args: BoundArguments) -> Iterator[object]:
@@ -98,6 +105,13 @@ class StopTask(Cmdlet):
     """Stop-Task [-Task] <Task[]> [-Confirm]: cancels running tasks whose operation allows it."""
 
     name = "Stop-Task"
+    synopsis = "Cancels running tasks whose operation allows it."
+    examples = (
+        (
+            "Get-Task -Status Running | Stop-Task -Confirm:$false",
+            "Cancels every running task that can be cancelled.",
+        ),
+    )
     parameters = (
         Parameter("Task", TASKS, position=0, mandatory=True, pipeline=True),
         Parameter("Confirm", SWITCH),

@@ -134,6 +134,12 @@ class GetVM(Cmdlet):
     With -Location, the VMs in that pool and (unless -NoRecursion) in the pools below it."""
 
     name = "Get-VM"
+    synopsis = "Gets virtual machines, by name (wildcards allowed), by id or by resource pool."
+    examples = (
+        ("Get-VM", "Every VM: Name, PowerState, Num CPUs, MemoryGB."),
+        ("Get-VM web*", "VMs whose name starts with web."),
+        ("Get-VM -Location pool1 -NoRecursion", "VMs directly in resource pool pool1."),
+    )
     default_set = "Name"
     parameters = (
         Parameter("Name", STRINGS, position=0, sets=("Name",)),
@@ -174,6 +180,21 @@ class NewVM(Cmdlet):
     gives a VM without -NetworkName one adapter on "VM Network")."""
 
     name = "New-VM"
+    synopsis = "Creates a virtual machine (or registers an existing .vmx with -VMFilePath)."
+    examples = (
+        (
+            "New-VM -Name web01 -NumCpu 2 -MemoryMB 512 -DiskGB 1",
+            "A VM with two vCPUs, 512 MB of memory and a 1 GB disk.",
+        ),
+        (
+            "New-VM -Name db01 -MemoryGB 1 -NetworkName 'VM Network' -CD",
+            "A VM with a NIC on 'VM Network' and a CD/DVD drive.",
+        ),
+        (
+            "New-VM -VMFilePath '[datastore1] old/old.vmx'",
+            "Registers a VM whose files are already on a datastore.",
+        ),
+    )
     default_set = "MB"
     parameters = (
         Parameter("Name", STRING, position=0),  # mandatory unless -VMFilePath
@@ -259,6 +280,10 @@ class VMTaskCmdlet(Cmdlet):
     #: whether the VM is output after its task finished
     outputs_vm: ClassVar[bool] = True
 
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The VMs that the -VM names and objects stand for (what -WhatIf names, -Confirm asks about)."""
+        return list(resolve_vms(self.ctx.client(), items))
+
     def start(self, client: Client, vm: VM, args: BoundArguments) -> Task | None:
         """Start the task for one VM (each subclass its own); None when there is nothing to do."""
         raise NotImplementedError
@@ -301,6 +326,11 @@ class StartVM(VMTaskCmdlet):
     """Start-VM [-VM] <VirtualMachine[]> [-RunAsync] [-Confirm]: powers on, or resumes a suspended VM."""
 
     name = "Start-VM"
+    synopsis = "Powers on VMs, or resumes suspended ones."
+    examples = (
+        ("Start-VM web01", "Powers on web01 and waits until it is on."),
+        ("Get-VM web* | Start-VM -RunAsync", "Starts the web VMs and outputs their tasks at once."),
+    )
     parameters = _VM_PARAMETERS
 
     def start(self, client: Client, vm: VM, args: BoundArguments) -> Task:
@@ -311,6 +341,14 @@ class StopVM(VMTaskCmdlet):
     """Stop-VM [-VM] <VirtualMachine[]> [-Kill] [-RunAsync] [-Confirm]"""
 
     name = "Stop-VM"
+    synopsis = "Powers off VMs (-Kill: ends their vmx process)."
+    examples = (
+        ("Stop-VM web01 -Confirm:$false", "Powers off web01 without asking."),
+        (
+            "Get-VM | Where-Object PowerState -eq PoweredOn | Stop-VM -WhatIf",
+            "Shows which VMs would be powered off.",
+        ),
+    )
     parameters = (*_VM_PARAMETERS, Parameter("Kill", SWITCH))
 
     def start(self, client: Client, vm: VM, args: BoundArguments) -> Task:
@@ -321,6 +359,8 @@ class SuspendVM(VMTaskCmdlet):
     """Suspend-VM [-VM] <VirtualMachine[]> [-RunAsync] [-Confirm]"""
 
     name = "Suspend-VM"
+    synopsis = "Suspends VMs: their memory is saved and they stop running."
+    examples = (("Suspend-VM web01 -Confirm:$false", "Suspends web01; Start-VM resumes it."),)
     parameters = _VM_PARAMETERS
 
     def start(self, client: Client, vm: VM, args: BoundArguments) -> Task:
@@ -331,6 +371,8 @@ class RestartVM(VMTaskCmdlet):
     """Restart-VM [-VM] <VirtualMachine[]> [-RunAsync] [-Confirm]: a hard reset."""
 
     name = "Restart-VM"
+    synopsis = "Resets VMs (a hard reset, like pressing the reset button)."
+    examples = (("Restart-VM web01 -Confirm:$false", "Resets web01."),)
     parameters = _VM_PARAMETERS
 
     def start(self, client: Client, vm: VM, args: BoundArguments) -> Task:
@@ -343,6 +385,11 @@ class RemoveVM(VMTaskCmdlet):
     Without -DeletePermanently the VM is unregistered and its files are kept."""
 
     name = "Remove-VM"
+    synopsis = "Removes VMs from the inventory (-DeletePermanently also deletes their files)."
+    examples = (
+        ("Remove-VM web01 -Confirm:$false", "Unregisters web01; its files stay on the datastore."),
+        ("Remove-VM test* -DeletePermanently -WhatIf", "Shows which VMs would be deleted."),
+    )
     parameters = (*_VM_PARAMETERS, Parameter("DeletePermanently", SWITCH))
     outputs_vm = False
 
@@ -361,6 +408,15 @@ class SetVM(VMTaskCmdlet):
     the snapshot (an object from Get-Snapshot, or the name of one of the VM's snapshots)."""
 
     name = "Set-VM"
+    confirm_impact = "High"  # PowerCLI asks before this change
+    synopsis = "Changes a VM's CPUs, memory, name or notes, or reverts it to a snapshot."
+    examples = (
+        ("Set-VM web01 -NumCpu 4 -MemoryGB 2 -Confirm:$false", "Four vCPUs and 2 GB of memory."),
+        (
+            "Set-VM web01 -Snapshot before-upgrade -Confirm:$false",
+            "Reverts web01 to its snapshot before-upgrade.",
+        ),
+    )
     default_set = "MB"
     parameters = (
         *_VM_PARAMETERS,
@@ -435,6 +491,10 @@ class _GuestCmdlet(Cmdlet):
     def request(self, client: Client, vm: VM) -> None:
         raise NotImplementedError
 
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The VMs that the -VM names and objects stand for (what -WhatIf names, -Confirm asks about)."""
+        return list(resolve_vms(self.ctx.client(), items))
+
     def process(self, args: BoundArguments) -> Iterator[object]:
         client = self.ctx.client()
         for vm in resolve_vms(client, args.items("VM")):
@@ -447,6 +507,8 @@ class StopVMGuest(_GuestCmdlet):
     """Stop-VMGuest [-VM] <VirtualMachine[]> [-Confirm]: asks the guest OS to shut down."""
 
     name = "Stop-VMGuest"
+    synopsis = "Asks the guest operating system to shut down (needs VMware Tools)."
+    examples = (("Stop-VMGuest web01 -Confirm:$false", "A clean shutdown of web01's guest."),)
 
     def request(self, client: Client, vm: VM) -> None:
         client.shutdown_guest(vm.id)
@@ -456,6 +518,8 @@ class RestartVMGuest(_GuestCmdlet):
     """Restart-VMGuest [-VM] <VirtualMachine[]> [-Confirm]: asks the guest OS to reboot."""
 
     name = "Restart-VMGuest"
+    synopsis = "Asks the guest operating system to reboot (needs VMware Tools)."
+    examples = (("Restart-VMGuest web01 -Confirm:$false", "Reboots web01's guest."),)
 
     def request(self, client: Client, vm: VM) -> None:
         client.reboot_guest(vm.id)
@@ -465,6 +529,11 @@ class GetVMGuest(_GuestCmdlet):
     """Get-VMGuest [-VM] <VirtualMachine[]>: the guest's state and its tools' status."""
 
     name = "Get-VMGuest"
+    synopsis = "Gets the guest's state, OS, IP addresses and tools status."
+    examples = (
+        ("Get-VMGuest web01", "web01's guest."),
+        ("Get-VMGuest web01 | Select-Object -ExpandProperty IPAddress", "Its IP addresses."),
+    )
 
     def request(self, client: Client, vm: VM) -> None:
         return None
@@ -494,6 +563,8 @@ class GetHardDisk(_VmDevices):
     """Get-HardDisk [-VM] <VirtualMachine[]> [[-Name] <String[]>]"""
 
     name = "Get-HardDisk"
+    synopsis = "Gets the virtual disks of VMs."
+    examples = (("Get-HardDisk -VM web01", "web01's disks: capacity, persistence, file."),)
 
     def devices(self, vm: VM) -> Iterator[PSObject]:
         for number, disk in enumerate(vm.disks, 1):
@@ -504,6 +575,8 @@ class GetNetworkAdapter(_VmDevices):
     """Get-NetworkAdapter [-VM] <VirtualMachine[]> [[-Name] <String[]>]"""
 
     name = "Get-NetworkAdapter"
+    synopsis = "Gets the network adapters of VMs."
+    examples = (("Get-NetworkAdapter -VM web01", "web01's adapters: type, network, MAC address."),)
 
     def devices(self, vm: VM) -> Iterator[PSObject]:
         for number, adapter in enumerate(vm.network_adapters, 1):

@@ -1,0 +1,3 @@
+# An unknown cmdlet.
+'first'
+Get-VMM
