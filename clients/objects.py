@@ -27,6 +27,7 @@ from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
 from clients.sdk import AllocationChange, Client
+from clients.tls import Trust
 from clients.transport import SyncTransport, open_channel
 from pyesx import faults
 
@@ -645,9 +646,21 @@ class Session:
         return self._t.call(ops.query_perf(entity_id, counters, max_samples, begin, end))
 
 
-def connect(server: str, user: str, password: str, timeout: float = 10.0) -> Session:
-    """Open a channel to HOST:PORT, wait until it is up, and log in."""
-    transport = SyncTransport(open_channel(server, timeout))
+def connect(
+    server: str,
+    user: str,
+    password: str,
+    timeout: float = 10.0,
+    *,
+    thumbprint: str | None = None,
+    invalid_certificate_action: str = "pin",
+    ca_file: str | None = None,
+    trust: Trust | None = None,
+) -> Session:
+    """Open a TLS channel to HOST:PORT, wait until it is up, and log in (the host's certificate is
+    trusted as ``clients.tls`` says: pinned on first use, a given thumbprint, or a CA file)."""
+    trust = trust or Trust(thumbprint, invalid_certificate_action, ca_file)
+    transport = SyncTransport(open_channel(server, timeout, trust))
     try:
         user, transport.session_key = transport.call(ops.login(user, password))
     except BaseException:

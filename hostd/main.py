@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from hostd.accounts import Accounts
+from hostd.certificates import CertificateManagerServicer, ServerTls
 from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
@@ -47,7 +48,10 @@ from hostd.sessions import SessionManager
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import Task, TaskManager
 from hostd.vms import ChangeKind, VmManager, VmRecord
+from pyesx import certs
 from pyesx.api.v1 import (
+    certificate_pb2,
+    certificate_pb2_grpc,
     changes_pb2,
     changes_pb2_grpc,
     console_pb2,
@@ -95,6 +99,7 @@ SERVICE_NAMES = [
         (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
         (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
         (console_pb2.DESCRIPTOR, "ConsoleService"),
+        (certificate_pb2.DESCRIPTOR, "CertificateManagerService"),
     )
 ]
 
@@ -222,23 +227,35 @@ async def run(args: argparse.Namespace) -> int:
     )
     console = ConsoleServicer(vms, power, sessions)
     gate.register(console_pb2_grpc.add_ConsoleServiceServicer_to_server, console, server)
+    host_part = args.listen.rsplit(":", 1)[0]
+    tls = ServerTls(certs.host_paths(layout.root), host.hostname, host_part)
+    gate.register(
+        certificate_pb2_grpc.add_CertificateManagerServiceServicer_to_server,
+        CertificateManagerServicer(tls),
+        server,
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    host_part = args.listen.rsplit(":", 1)[0]
-    port = server.add_insecure_port(args.listen)
+    port = server.add_secure_port(args.listen, tls.credentials())  # TLS only: no plaintext port
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     address = f"{host_part}:{port}"
     console.address = address
-    log.info("hostd.ready", address=address, vms=len(vms.vms), running=len(worlds.vmxs))
+    log.info(
+        "hostd.ready",
+        address=address,
+        thumbprint=tls.identity.thumbprint,
+        vms=len(vms.vms),
+        running=len(worlds.vmxs),
+    )
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    report_ready(args.ready_fd, address=address)
+    report_ready(args.ready_fd, address=address, thumbprint=tls.identity.thumbprint)
     await stop.wait()
     log.info("hostd.stopping")
     lost_vmkernel = follower.done()

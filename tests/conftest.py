@@ -10,7 +10,21 @@ from pathlib import Path
 import pytest
 
 from clients import Client
+from clients.tls import KNOWN_HOSTS_ENV
 from tests.harness import BootedHost, pyesx_processes
+
+
+@pytest.fixture(autouse=True, scope="session")
+def known_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Clients pin host thumbprints in this run's own known-hosts file, never the user's."""
+    path = tmp_path_factory.getbasetemp() / "known_hosts"
+    saved = os.environ.get(KNOWN_HOSTS_ENV)
+    os.environ[KNOWN_HOSTS_ENV] = str(path)
+    yield path
+    if saved is None:
+        os.environ.pop(KNOWN_HOSTS_ENV, None)
+    else:
+        os.environ[KNOWN_HOSTS_ENV] = saved
 
 
 @pytest.fixture(autouse=True)

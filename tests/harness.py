@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from clients import Client, connect
+from clients.tls import KnownHosts
 
 PYESX = str(Path(sys.executable).with_name("pyesx"))
-READY = re.compile(r"^pyesx host ready grpc=(?P<address>\S+) root=(?P<root>\S+)")
+READY = re.compile(
+    r"^pyesx host ready grpc=(?P<address>\S+) root=(?P<root>\S+)(?: thumbprint=(?P<thumbprint>[0-9A-F:]+))?"
+)
 # exec'd processes show their argv; forked worlds name themselves (pyesx-vmx:, pyesx-vmm0:, …)
 PROCESS_MARKERS = re.compile(r" -m (vmkernel|hostd|vmx\.factory)( |$)|^pyesx-(vmx|vmm\d+|vmx-factory):")
 ROOT_PASSWORD = "test-root-pw"
@@ -82,6 +85,7 @@ class BootedHost:
         self.root = root
         self.password = password or ""
         self.output: list[str] = []
+        self.thumbprint = ""
         env = {**os.environ}
         env.pop("PYESX_ROOT_PASSWORD", None)
         if password is not None:
@@ -110,6 +114,10 @@ class BootedHost:
             self.output.append(line)
             match = READY.match(line)
             if match:
+                self.thumbprint = match["thumbprint"] or ""
+                # trust the host we booted, as an admin who read its thumbprint on the console: every
+                # client of this test run (in process or a subprocess) finds the pin in known_hosts
+                KnownHosts().set(match["address"], self.thumbprint)
                 return match["address"]
         self.stop()
         raise AssertionError(f"host did not become ready: {''.join(self.output)}")
@@ -118,8 +126,13 @@ class BootedHost:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def ca_file(self) -> Path:
+        """The host CA's certificate (trust it instead of pinning: ``PYESX_CA_FILE`` or ``ca_file=``)."""
+        return self.root / "etc" / "ssl" / "ca.crt"
+
     def client(self) -> Client:
-        return connect(self.address, "root", self.password)
+        return connect(self.address, "root", self.password, thumbprint=self.thumbprint)
 
     def hostd_pid(self) -> int:
         kids = [

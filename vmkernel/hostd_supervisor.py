@@ -35,6 +35,7 @@ class HostdSupervisor:
         self.events = events
         self.process: asyncio.subprocess.Process | None = None
         self.address = ""
+        self.thumbprint = ""  # of the certificate hostd serves, from its handshake
         self.restart_count = 0
         self._stopping = False
         self._watch_task: asyncio.Task[None] | None = None
@@ -63,6 +64,7 @@ class HostdSupervisor:
             argv, stderr_path=self.layout.log / "hostd.stderr.log", timeout=HANDSHAKE_TIMEOUT
         )
         self.address = info["address"]
+        self.thumbprint = info.get("thumbprint", "")
         self.worlds.add(vmkernel_pb2.HOSTD, self.process.pid, "hostd")
         _log.info("hostd.started", hostd_pid=self.process.pid, address=self.address)
 

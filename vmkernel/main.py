@@ -117,6 +117,7 @@ async def boot(args: argparse.Namespace) -> int:
     if not install.is_installed(layout):
         generated_password = install.install(layout, physical.hostname)
     install.ensure_installer_iso(layout)
+    install.ensure_certificates(layout, physical.hostname, args.listen)
     configure("vmkernel", layout.log / "vmkernel.log")
     log = get_logger("boot")
     flusher = asyncio.create_task(flush_periodically())
@@ -197,7 +198,7 @@ async def boot(args: argparse.Namespace) -> int:
         await server.stop(None)
         return 1
     print(
-        f"{READY_PREFIX} grpc={address} root={layout.root} — connect with: "
+        f"{READY_PREFIX} grpc={address} root={layout.root} thumbprint={hostd.thumbprint} — connect with: "
         f".venv/bin/pyesx shell --server {address} --user root",
         flush=True,
     )
