@@ -1178,9 +1178,11 @@ class FakeConnector:
         self.password = password
         self.client = client or FakeClient()
         self.connects: list[tuple[str, str, str]] = []
+        self.certificate_options: list[dict[str, object]] = []
 
-    def __call__(self, server: str, user: str, password: str) -> FakeClient:
+    def __call__(self, server: str, user: str, password: str, **certificate: object) -> FakeClient:
         self.connects.append((server, user, password))
+        self.certificate_options.append(certificate)
         if password != self.password:
             raise NotAuthenticated("Cannot complete login due to an incorrect user name or password.")
         self.client.server = server

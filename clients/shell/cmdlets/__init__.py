@@ -5,6 +5,7 @@ from __future__ import annotations
 from clients.shell.cmdlets import (
     advanced,
     cddrive,
+    certificate,
     connection,
     console,
     csvfiles,
@@ -32,6 +33,7 @@ from clients.shell.cmdlets.base import Cmdlet, CommandContext
 
 ALL: tuple[type[Cmdlet], ...] = (
     *connection.CMDLETS,
+    *certificate.CMDLETS,
     *host.CMDLETS,
     *vm.CMDLETS,
     *guest.CMDLETS,
