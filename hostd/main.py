@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 from pathlib import Path
 
@@ -81,6 +82,7 @@ from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready
 from pyesx.rpc.channel import call, unix_channel
+from pyesx.rpc.credentials import HOSTD_CREDENTIAL_ENV
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 
@@ -169,7 +171,8 @@ async def run(args: argparse.Namespace) -> int:
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
     feed = ChangeFeed()
 
-    channel = unix_channel(args.vmkernel_socket)
+    # our credential for the VMkernel's API (pyesx.rpc.credentials): from the environment, then gone
+    channel = unix_channel(args.vmkernel_socket, credential=os.environ.pop(HOSTD_CREDENTIAL_ENV, ""))
     vmkernel = vmkernel_pb2_grpc.VMkernelStub(channel)
     host = await call(vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
     vms = VmManager(layout, Inventory(layout), vmkernel, tasks, events, host)

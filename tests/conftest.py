@@ -15,16 +15,19 @@ from tests.harness import BootedHost, pyesx_processes
 
 
 @pytest.fixture(autouse=True, scope="session")
-def known_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Clients pin host thumbprints in this run's own known-hosts file, never the user's."""
-    path = tmp_path_factory.getbasetemp() / "known_hosts"
-    saved = os.environ.get(KNOWN_HOSTS_ENV)
-    os.environ[KNOWN_HOSTS_ENV] = str(path)
+def user_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Clients keep their known hosts (pinned thumbprints), credential store and settings in this run's
+    own ``XDG_CONFIG_HOME``, never the user's; shells started by tests inherit it."""
+    path = tmp_path_factory.getbasetemp() / "config"
+    saved = {name: os.environ.get(name) for name in ("XDG_CONFIG_HOME", KNOWN_HOSTS_ENV)}
+    os.environ["XDG_CONFIG_HOME"] = str(path)
+    os.environ.pop(KNOWN_HOSTS_ENV, None)
     yield path
-    if saved is None:
-        os.environ.pop(KNOWN_HOSTS_ENV, None)
-    else:
-        os.environ[KNOWN_HOSTS_ENV] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ import time
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.procs import ChildFailed, python_argv, spawn_with_handshake
+from pyesx.rpc.credentials import HOSTD_CREDENTIAL_ENV
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from vmkernel.events import WorldEventBus
 from vmkernel.worlds import WorldTable
@@ -27,7 +28,9 @@ class HostdSupervisor:
         worlds: WorldTable,
         events: WorldEventBus,
         stats_interval: int = 20,
+        credential: str = "",
     ) -> None:
+        self.credential = credential  # hostd's for the VMkernel's API, given in its environment
         self.layout = layout
         self.stats_interval = stats_interval
         self.listen = listen
@@ -61,7 +64,10 @@ class HostdSupervisor:
             str(self.stats_interval),
         )
         self.process, info = await spawn_with_handshake(
-            argv, stderr_path=self.layout.log / "hostd.stderr.log", timeout=HANDSHAKE_TIMEOUT
+            argv,
+            stderr_path=self.layout.log / "hostd.stderr.log",
+            timeout=HANDSHAKE_TIMEOUT,
+            env={**os.environ, HOSTD_CREDENTIAL_ENV: self.credential},
         )
         self.address = info["address"]
         self.thumbprint = info.get("thumbprint", "")

@@ -25,6 +25,7 @@ from pyesx.api.v1 import vm_pb2 as api_vm_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import become_subreaper
+from pyesx.rpc.credentials import InternalCredentials
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel import hostinfo, install
@@ -41,6 +42,7 @@ from vmkernel.resources.manager import PoolManager
 from vmkernel.service import VMkernelServicer
 from vmkernel.storage.io_service import DiskIoService
 from vmkernel.vmx_factory import VmxFactory
+from vmkernel.vmx_scope import scoped, vmx_rules
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
@@ -159,7 +161,8 @@ async def boot(args: argparse.Namespace) -> int:
     vswitches = VirtualSwitchTable(layout, config, management_ip=args.listen.rsplit(":", 1)[0].strip("[]"))
     net = NetStack(layout.net_socket, vswitches, worlds.owns)
     await net.serve()
-    vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec, net)
+    credentials = InternalCredentials()  # hostd's, and one per vmx: see pyesx.rpc.credentials
+    vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec, net, credentials)
     memsched = MemScheduler(
         physical.memory_bytes / (1 << 20),
         scheduler.tree,
@@ -173,10 +176,16 @@ async def boot(args: argparse.Namespace) -> int:
     servicer = VMkernelServicer(
         layout, physical, config, worlds, vmxs, events, datastores, disks, memsched, vswitches, net
     )
-    gate = RpcGate()
-    gate.register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
+    gate = RpcGate(credentials.authenticate)
     gate.register(
-        resourcepools_pb2_grpc.add_ResourcePoolsServicer_to_server, ResourcePoolsServicer(pools), server
+        vmkernel_pb2_grpc.add_VMkernelServicer_to_server,
+        scoped(servicer, vmx_rules(vmxs.disk_owner)),
+        server,
+    )
+    gate.register(
+        resourcepools_pb2_grpc.add_ResourcePoolsServicer_to_server,
+        scoped(ResourcePoolsServicer(pools)),  # hostd's alone
+        server,
     )
     server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
     await server.start()
@@ -187,7 +196,9 @@ async def boot(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    hostd = HostdSupervisor(layout, args.listen, worlds, events, stats_interval=args.stats_interval)
+    hostd = HostdSupervisor(
+        layout, args.listen, worlds, events, stats_interval=args.stats_interval, credential=credentials.hostd
+    )
     try:
         address = await hostd.start()
     except Exception as exc:

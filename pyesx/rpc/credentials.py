@@ -1,0 +1,77 @@
+"""Who calls the VMkernel's internal API: hostd, or the vmx of one VM (internal least privilege).
+
+The VMkernel makes a random credential for hostd at boot (given to it in its
+environment, never on a command line) and one per vmx at spawn (in the spawn
+request the factory receives; the vmx keeps it in its 0600 state file under
+the 0700 ``run/``). Every internal call carries its caller's credential in the
+``x-pyesx-credential`` metadata. ``InternalCredentials.authenticate`` (the
+RpcGate hook) binds the ``Caller``; a call without a known credential is
+NotAuthenticated. What a vmx may do is decided by ``vmkernel.vmx_scope``: only
+its own VM's worlds, disks and ports.
+
+Unix sockets cannot tell one process of the same user from another through
+gRPC (no SO_PEERCRED in grpc-python), hence tokens; the data paths (storage.sock,
+net.sock) check SO_PEERCRED against the world table instead.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pyesx import faults
+
+CREDENTIAL_KEY = "x-pyesx-credential"
+HOSTD_CREDENTIAL_ENV = "PYESX_VMKERNEL_CREDENTIAL"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """hostd (``vm_id`` empty: may do everything) or the vmx of ``vm_id``."""
+
+    vm_id: str = ""
+
+    @property
+    def is_hostd(self) -> bool:
+        return not self.vm_id
+
+
+current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("caller", default=None)
+
+
+class InternalCredentials:
+    """The credentials the VMkernel handed out: hostd's, and one per running vmx."""
+
+    def __init__(self, hostd: str | None = None) -> None:
+        self.hostd = hostd or secrets.token_urlsafe(32)
+        self._vmx: dict[str, str] = {}  # credential -> vm id
+
+    def issue(self, vm_id: str) -> str:
+        """A new credential for the vmx of vm_id (any older one of that VM stops working)."""
+        self.revoke(vm_id)
+        credential = secrets.token_urlsafe(32)
+        self._vmx[credential] = vm_id
+        return credential
+
+    def revoke(self, vm_id: str) -> None:
+        for credential in [c for c, vm in self._vmx.items() if vm == vm_id]:
+            del self._vmx[credential]
+
+    def caller(self, credential: str) -> Caller | None:
+        if hmac.compare_digest(credential.encode(), self.hostd.encode()):
+            return Caller()
+        vm_id = self._vmx.get(credential)
+        return Caller(vm_id) if vm_id else None
+
+    def authenticate(self, method: str, metadata: Mapping[str, str | bytes]) -> None:
+        """RpcGate's hook: bind the caller, or raise NotAuthenticated."""
+        credential = metadata.get(CREDENTIAL_KEY)
+        caller = self.caller(credential) if isinstance(credential, str) and credential else None
+        if caller is None:
+            raise faults.NotAuthenticated(
+                "no_credential", f"{method}: the VMkernel's API needs a hostd or vmx credential"
+            )
+        current_caller.set(caller)
