@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+from clients.certificates import HostCertificate
 from clients.console import ConsoleTicket
 from clients.datastores import Datastore, DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
@@ -34,6 +35,8 @@ class Client(Protocol):
     user: str
 
     def host(self) -> Host: ...
+    def certificate(self) -> HostCertificate: ...
+    def regenerate_certificate(self) -> HostCertificate: ...
     def list_vms(self, names: list[str] | None = None) -> list[VM]: ...
     def get_vm(self, vm_id: str) -> VM: ...
     def create_vm(

@@ -6,7 +6,7 @@ requests to the VMkernel's socket for VM b."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
@@ -35,10 +35,11 @@ def vmkernel(host: BootedHost) -> Iterator[vmkernel_pb2_grpc.VMkernelStub]:
         yield vmkernel_pb2_grpc.VMkernelStub(channel)
 
 
-def _refused(call: object, request: object, credential: str) -> grpc.StatusCode:
+def _refused(call: Callable[..., object], request: object, credential: str) -> grpc.StatusCode:
     with pytest.raises(grpc.RpcError) as refused:
-        call(request, metadata=[(CREDENTIAL_KEY, credential)], timeout=10)  # type: ignore[operator]
-    return refused.value.code()  # type: ignore[no-any-return]
+        call(request, metadata=[(CREDENTIAL_KEY, credential)], timeout=10)
+    code: grpc.StatusCode = refused.value.code()
+    return code
 
 
 def test_a_vmx_credential_acts_only_on_its_own_vm(

@@ -27,6 +27,7 @@ from unittest import mock
 
 import pytest
 
+from clients.certificates import HostCertificate
 from clients.guestops import GuestProcess, ScriptResult
 from clients.model import (
     HOST_ENTITY_ID,
@@ -323,6 +324,24 @@ class FakeClient(FakeDatastores, FakeNetwork, FakeConsole):
             )
 
     # -- the contract: host and VMs -----------------------------------------------------------
+
+    def certificate(self) -> HostCertificate:
+        self.calls.append(("certificate",))
+        return self._certificate
+
+    def regenerate_certificate(self) -> HostCertificate:
+        self.calls.append(("regenerate_certificate",))
+        self._certificate = dataclasses.replace(self._certificate, thumbprint=":".join(["CD"] * 32))
+        return self._certificate
+
+    _certificate = HostCertificate(
+        ":".join(["AB"] * 32),
+        "CN=esx01",
+        "CN=pyesx host CA esx01,O=pyesx",
+        dt.datetime(2031, 1, 1, tzinfo=dt.UTC),
+        "-----BEGIN CERTIFICATE-----",
+        "-----BEGIN CERTIFICATE-----",
+    )
 
     def host(self) -> Host:
         self.calls.append(("host",))
