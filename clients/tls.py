@@ -30,6 +30,7 @@ import os
 import socket
 import ssl
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,21 +118,37 @@ def split_server(server: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def fetch_certificate(server: str, timeout: float = 10.0) -> bytes:
-    """The DER certificate the server presents (not verified: the caller compares thumbprints)."""
+def _handshake(host: str, port: int, timeout: float) -> bytes | None:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.set_alpn_protocols(["h2"])
+    with (
+        socket.create_connection((host, port), timeout=timeout) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        return tls.getpeercert(binary_form=True)
+
+
+def fetch_certificate(server: str, timeout: float = 10.0) -> bytes:
+    """The DER certificate the server presents (not verified: the caller compares thumbprints).
+
+    A refused connection is tried again until ``timeout``, with backoff, as a gRPC channel
+    reconnects: a host (or a hostd being restarted) may not be listening yet."""
     host, port = split_server(server)
-    try:
-        with (
-            socket.create_connection((host, port), timeout=timeout) as raw,
-            context.wrap_socket(raw, server_hostname=host) as tls,
-        ):
-            der = tls.getpeercert(binary_form=True)
-    except (OSError, ssl.SSLError) as error:
-        raise faults.HostCommunication(f"no TLS answer from {server}: {error}") from None
+    deadline = time.monotonic() + timeout
+    backoff = 0.02
+    while True:
+        try:
+            der = _handshake(host, port, max(deadline - time.monotonic(), 0.1))
+            break
+        except ConnectionRefusedError as error:
+            if time.monotonic() + backoff > deadline:
+                raise faults.HostCommunication(f"no TLS answer from {server}: {error}") from None
+            time.sleep(backoff)  # reconnect backoff, as gRPC's own
+            backoff = min(backoff * 2, 0.5)
+        except (OSError, ssl.SSLError) as error:
+            raise faults.HostCommunication(f"no TLS answer from {server}: {error}") from None
     if not der:
         raise faults.HostCommunication(f"{server} presented no certificate")
     return der

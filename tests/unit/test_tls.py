@@ -140,7 +140,7 @@ def test_an_unknown_action_is_an_invalid_argument() -> None:
 
 def test_a_server_that_is_not_there_is_a_communication_fault() -> None:
     with pytest.raises(faults.HostCommunication):
-        tls.fetch_certificate("127.0.0.1:1", timeout=5)
+        tls.fetch_certificate("127.0.0.1:1", timeout=0.2)
     with pytest.raises(faults.InvalidArgument):
         tls.split_server("no-port")
     assert tls.split_server("[::1]:8443") == ("::1", 8443)
