@@ -38,6 +38,7 @@ from typing import Any
 
 import grpc
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from pyesx import faults
 from pyesx.atomic import atomic_write
@@ -193,13 +194,30 @@ def _target_name(der: bytes) -> str | None:
     return dns[0] if dns else None
 
 
+def _check_chain(server: str, der: bytes, ca_file: str) -> None:
+    """SSLVerifyFault at once (not a channel that never comes up) when no CA in ``ca_file`` signed the
+    host's certificate (the host CA signs it directly)."""
+    cert = x509.load_der_x509_certificate(der)
+    for ca in x509.load_pem_x509_certificates(Path(ca_file).read_bytes()):
+        try:
+            cert.verify_directly_issued_by(ca)
+            return
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+    presented = thumbprint(der)
+    message = f"The certificate of {server} (thumbprint {presented}) is not signed by a CA in {ca_file}."
+    raise faults.SSLVerifyFault(server, None, presented, message)
+
+
 def credentials(server: str, trust: Trust | None = None, timeout: float = 10.0) -> tuple[Any, Options]:
     """Channel credentials and options that trust the host as ``trust`` says (may raise SSLVerifyFault)."""
     trust = trust or Trust()
     ca_file = trust.ca_file or os.environ.get(CA_FILE_ENV)
-    if ca_file and not trust.thumbprint:
-        return grpc.ssl_channel_credentials(Path(ca_file).read_bytes()), []
     der = fetch_certificate(server, timeout)
+    if ca_file and not trust.thumbprint:
+        ca_pem = Path(ca_file).read_bytes()
+        _check_chain(server, der, ca_file)
+        return grpc.ssl_channel_credentials(ca_pem), []
     _decide(server, trust, thumbprint(der))
     name = _target_name(der)
     options: Options = [("grpc.ssl_target_name_override", name)] if name else []

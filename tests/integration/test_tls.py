@@ -157,3 +157,10 @@ def test_files_holding_secrets_are_private(host: BootedHost, tmp_path: Path) -> 
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     for path in (host.root / "run").rglob("*"):
         assert stat.S_IMODE(path.lstat().st_mode) & 0o077 == 0 or path.is_symlink(), path
+
+
+def test_a_ca_file_that_did_not_sign_the_host_is_refused_at_once(host: BootedHost, tmp_path: Path) -> None:
+    other = certs.CertPaths(tmp_path / "other")
+    certs.ensure(other, "elsewhere", "127.0.0.1")
+    with pytest.raises(faults.SSLVerifyFault, match="not signed by a CA"):
+        connect(host.address, "root", host.password, ca_file=str(other.ca_cert))
