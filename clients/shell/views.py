@@ -132,7 +132,7 @@ def host_object(host: Host) -> PSObject:
         HOST_TYPE,
         [
             ("Name", host.name),
-            ("ConnectionState", pascal(host.connection_state)),
+            ("ConnectionState", "Maintenance" if host.in_maintenance_mode else pascal(host.connection_state)),
             ("PowerState", pascal(host.power_state)),
             ("NumCpu", host.num_cpu),
             ("CpuTotalMhz", host.cpu_total_mhz),
