@@ -10,7 +10,7 @@ Other hostd modules read settings through ``HostSettings.get``::
     settings.get("Security.AccountLockFailures")  # -> 5 (an int)
 
 ``get`` notices a change written by another ``HostSettings`` on the same root (it rereads the file
-when its modification time moves), so a reader may keep its own instance.
+when its inode or modification time moves), so a reader may keep its own instance.
 """
 
 from __future__ import annotations
@@ -87,14 +87,11 @@ class HostSettings:
     def __init__(self, layout: HostLayout) -> None:
         self.path = settings_path(layout)
         self._values: dict[str, Value] = {}
-        self._stamp: int | None = None
+        self._stamp: tuple[int, int] | None = None
         self._reload()
 
     def _reload(self) -> None:
-        try:
-            stamp: int | None = os.stat(self.path).st_mtime_ns
-        except FileNotFoundError:
-            stamp = None
+        stamp = _stamp(self.path)
         if stamp == self._stamp and (stamp is not None or not self._values):
             return
         self._stamp, self._values = stamp, {}
@@ -135,9 +132,18 @@ class HostSettings:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(self.path, json.dumps(stored, indent=2) + "\n", mode=0o600)
         self._values = {k: v for k, v in merged.items() if v != CATALOGUE[k].default}
-        self._stamp = os.stat(self.path).st_mtime_ns
+        self._stamp = _stamp(self.path)
         _log.info("host_settings.updated", keys=sorted(parsed))
         return self.query(parsed)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Which version of the file is there: every atomic write makes a new inode."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _setting(key: object) -> Setting:
