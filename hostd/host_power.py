@@ -54,8 +54,12 @@ class HostPower:
                 f"Host {hostname} is {'rebooting' if reboot else 'shutting down'}: requested by {task.user}",
                 user=task.user,
             )
-            await self.stop_vms()
-            await call(self.vmkernel.ShutdownHost, vmkernel_pb2.ShutdownHostRequest(reboot=reboot))
+            try:
+                await self.stop_vms()
+                await call(self.vmkernel.ShutdownHost, vmkernel_pb2.ShutdownHostRequest(reboot=reboot))
+            except BaseException:
+                self.going_down = False
+                raise
             return HOST_ENTITY_ID
 
         description = "HostSystem.reboot" if reboot else "HostSystem.shutdown"

@@ -15,6 +15,7 @@ from hostd.maintenance import MaintenanceMode
 from hostd.service import Ctx, Hostd, HostServicer
 from pyesx.api.v1 import host_pb2, task_pb2
 from pyesx.layout import HostLayout
+from pyesx.logs import flush
 
 
 @dataclass
@@ -155,6 +156,7 @@ class HostOpsServicer(HostServicer):
         )
 
     async def BrowseLog(self, request: host_pb2.BrowseLogRequest, context: Ctx) -> host_pb2.LogLines:
+        flush()  # hostd's own lines buffered so far (the VMkernel's follow within 0.2 s)
         found = host_logs.browse(self.ops.layout, request.key, request.start_line_num, request.num_lines)
         return host_pb2.LogLines(
             key=found.key,
