@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clients import Client
+from clients import Client, objects
 from clients.hostops import AutoPowerInfo, AutoStartDefaults
 from pyesx.faults import InvalidArgument, InvalidState, NotFound
 from tests.harness import BootedHost, wait_until
@@ -47,6 +47,25 @@ def test_advanced_settings_are_validated_and_persisted(host: BootedHost, client:
     }
     values = {s.key: s.value for s in client.host_settings()}
     assert (values["Security.AccountLockFailures"], values["Mem.IdleTax"]) == ("3", "75")
+    logged = [
+        json.loads(line) for line in client.browse_log("hostd").lines if "host_settings.updated" in line
+    ]
+    assert logged[-1]["keys"] == ["Security.AccountLockFailures", "UserVars.HostClientSessionTimeout"]
+    assert logged[-1]["request_id"]
+
+
+def test_the_sdk_objects_host(host: BootedHost) -> None:
+    with objects.connect(host.address, "root", host.password) as session:
+        esx = session.host()
+        (mem,) = esx.set_advanced_settings({"Mem.ShareScanGHz": "8"})
+        assert mem.value == "8" and [s.value for s in esx.advanced_settings(["Mem.ShareScanGHz"])] == ["8"]
+        esx.enter_maintenance_mode().wait()
+        assert esx.refresh().in_maintenance_mode
+        assert esx.reconfigure_autostart(AutoStartDefaults(enabled=True)).defaults.enabled
+        assert esx.autostart().defaults.enabled
+        assert esx.log("hostd", num_lines=1).lines
+        esx.exit_maintenance_mode().wait()
+        assert not esx.refresh().in_maintenance_mode
 
 
 def test_logs_by_key(client: Client) -> None:
