@@ -46,12 +46,12 @@ def parse(setting: Setting, text: object) -> Value:
     if setting.type == "int":
         if not _INT.match(text.strip()):
             raise faults.InvalidArgument(
-                setting.key, f"'{text[:40]}' is not a whole number; {setting.key} takes {setting.range_text}"
+                setting.key, f"'{text[:40]}' is not a whole number; it takes {setting.range_text}"
             )
         number = int(text.strip())
         if not setting.min <= number <= setting.max:
             raise faults.InvalidArgument(
-                setting.key, f"{number} is out of range; {setting.key} takes {setting.range_text}"
+                setting.key, f"{number} is out of range; it takes {setting.range_text}"
             )
         return number
     if setting.type == "bool":
