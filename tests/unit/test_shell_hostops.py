@@ -143,3 +143,26 @@ def test_logs(capsys: pytest.CaptureFixture[str]) -> None:
     assert window.out.split() == ["3", "4"]
     bad = run(capsys, "Get-Log -Key ../etc/shadow", fake)
     assert bad.code == 1 and "valid keys are hostd, vmkernel" in bad.err
+
+
+def test_what_if_names_the_targets_and_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeConnector()
+    fake.client.add_vm("web01")
+    result = run(
+        capsys,
+        "Get-VMStartPolicy web01 | Set-VMStartPolicy -StartAction PowerOn -WhatIf; "
+        "Get-VMHostStartPolicy | Set-VMHostStartPolicy -Enabled $true -WhatIf; "
+        "Get-AdvancedSetting (Get-VMHost) DCUI.Access | Set-AdvancedSetting -Value x -WhatIf; "
+        "Set-VMHost -State Maintenance -WhatIf",
+        fake,
+    )
+    assert result.code == 0, result.err
+    assert [line.rsplit(" on target ", 1)[1] for line in result.out.splitlines()] == [
+        '"web01".',
+        '"esx01".',
+        '"DCUI.Access".',
+        '"esx01".',
+    ]
+    client = fake.client
+    assert (client.autostart_entries, client.autostart_defaults.enabled) == ({}, False)
+    assert (client.host_values, client.in_maintenance) == ({}, False)

@@ -88,6 +88,15 @@ def _entries(config: AutoStartConfig) -> dict[str, AutoPowerInfo]:
     return {p.vm_id: p for p in config.power_info}
 
 
+def _named(item: object, label: str) -> PSObject:
+    """A target as -WhatIf and -Confirm name it."""
+    return PSObject("Target", [("Name", label)], base=item, label=label)
+
+
+def _unwrap(items: list[object]) -> list[object]:
+    return [item.base if isinstance(item, PSObject) else item for item in items]
+
+
 class GetVMStartPolicy(Cmdlet):
     """Get-VMStartPolicy [[-VM] <VirtualMachine[]>]: every VM's when -VM is left out."""
 
@@ -152,6 +161,10 @@ class SetVMStartPolicy(Cmdlet):
         Parameter("Confirm", SWITCH),
     )
 
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The policies, named by their VM."""
+        return [_named(p, p.vm_name) if isinstance(p, AutoPowerInfo) else p for p in items]
+
     def _changes(self, args: BoundArguments) -> dict[str, Any]:
         changes: dict[str, Any] = {}
         if "StartAction" in args:
@@ -181,7 +194,7 @@ class SetVMStartPolicy(Cmdlet):
     def process(self, args: BoundArguments) -> Iterator[object]:
         client = self.ctx.client()
         changes = self._changes(args)
-        policies = [p for p in args.items("StartPolicy") if isinstance(p, AutoPowerInfo)]
+        policies = [p for p in _unwrap(args.items("StartPolicy")) if isinstance(p, AutoPowerInfo)]
         current = _entries(client.autostart())
         updated = [dataclasses.replace(current.get(p.vm_id, p), **changes) for p in policies]
         config = client.reconfigure_autostart(power_info=updated)
@@ -236,6 +249,12 @@ class SetVMHostStartPolicy(Cmdlet):
         Parameter("WaitForHeartBeat", BOOLEAN),
         Parameter("Confirm", SWITCH),
     )
+
+    target_parameter = "VMHostStartPolicy"
+
+    def resolve_targets(self, items: list[object]) -> list[object]:
+        """The host's policy, named by the host."""
+        return [_named(item, self.ctx.client().host().name) for item in items or [None]]
 
     def process(self, args: BoundArguments) -> Iterator[object]:
         client = self.ctx.client()
