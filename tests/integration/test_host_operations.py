@@ -185,3 +185,42 @@ def test_shutdown_runs_stop_actions_and_exits(tmp_path: Path) -> None:
         ]
     finally:
         host.stop()
+
+
+def test_bad_input_is_a_typed_fault_and_changes_nothing(host: BootedHost, client: Client) -> None:
+    vm_id = _create(client, "web01")
+    etc = host.root / "etc/vmware/hostd"
+    before = {p.name: p.read_bytes() for p in etc.iterdir()}
+    bad_settings = [
+        {"k" * 100_000: "1"},
+        {"Security.AccountLockFailures": "9" * 10_000},
+        {"Security.AccountLockFailures": "\x00"},
+        {"UserVars.DcuiTimeOut": "-1"},
+    ]
+    for values in bad_settings:
+        with pytest.raises(InvalidArgument):
+            client.update_host_settings(values)
+    with pytest.raises(InvalidArgument):
+        client.host_settings(["x" * 10_000])
+    limits = (-(2**31), 2**31 - 1)
+    for value in limits:
+        for info in (
+            AutoPowerInfo(vm_id, start_order=value),
+            AutoPowerInfo(vm_id, start_delay=value),
+            AutoPowerInfo(vm_id, stop_delay=value),
+        ):
+            with pytest.raises(InvalidArgument):
+                client.reconfigure_autostart(power_info=[info])
+        with pytest.raises(InvalidArgument):
+            client.reconfigure_autostart(AutoStartDefaults(start_delay=value))
+        with pytest.raises(InvalidArgument):
+            client.browse_log("hostd", start_line_num=-abs(value) or -1)
+    with pytest.raises(InvalidArgument):
+        client.reconfigure_autostart(power_info=[AutoPowerInfo(vm_id, start_action="\u00e9" * 10_000)])
+    with pytest.raises(NotFound):
+        client.reconfigure_autostart(power_info=[AutoPowerInfo(vm_id, 1), AutoPowerInfo("", 2)])
+    with pytest.raises(InvalidArgument):
+        client.browse_log("hostd", num_lines=2**31 - 1)
+    assert client.browse_log("hostd", start_line_num=2**31 - 1).lines == ()
+    assert {p.name: p.read_bytes() for p in etc.iterdir() if p.name in before} == before
+    assert not (etc / "autostart.json").exists() and not (etc / "advancedSettings.json").exists()
