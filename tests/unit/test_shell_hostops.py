@@ -66,7 +66,7 @@ def test_maintenance_mode(capsys: pytest.CaptureFixture[str]) -> None:
         fake,
     )
     assert (entered.code, entered.out.strip()) == (0, "Maintenance")
-    assert run(capsys, "(Get-VMHost).ConnectionState", fake).out.strip() == "Maintenance"
+    assert run(capsys, "(Get-VMHost).State", fake).out.strip() == "Maintenance"
     start = run(capsys, "Start-VM web01", fake)
     assert start.code == 1 and "maintenance mode" in start.err
     left = run(capsys, "(Get-VMHost | Set-VMHost -State Connected).ConnectionState", fake)
