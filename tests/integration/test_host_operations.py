@@ -161,16 +161,20 @@ def test_autostart_after_a_reboot_in_order_and_not_after_a_hostd_restart(tmp_pat
         host.stop()
 
 
-def test_shutdown_runs_stop_actions_and_exits(tmp_path: Path) -> None:
+def test_shutdown_runs_stop_actions_in_reverse_order_and_exits(tmp_path: Path) -> None:
     host = BootedHost(tmp_path / "host")
     try:
         with host.client() as client:
-            vm_id = _create(client, "web01")
+            web, db = _create(client, "web01"), _create(client, "db01")
             client.reconfigure_autostart(
-                AutoStartDefaults(enabled=True, stop_action="suspend"),
-                [AutoPowerInfo(vm_id, start_order=1, start_action="none")],
+                AutoStartDefaults(enabled=True, stop_action="suspend", stop_delay=30),
+                [
+                    AutoPowerInfo(web, start_order=1),
+                    AutoPowerInfo(db, start_order=2, stop_action="guestShutdown"),
+                ],
             )
-            client.wait_for_task(client.power_on(vm_id).id)
+            for vm_id in (web, db):
+                client.wait_for_task(client.power_on(vm_id).id)
             with pytest.raises(InvalidState):
                 client.shutdown_host()
             task = client.shutdown_host(force=True)
@@ -179,9 +183,12 @@ def test_shutdown_runs_stop_actions_and_exits(tmp_path: Path) -> None:
         vmx = (host.root / "vmfs/volumes/datastore1/web01/web01.vmx").read_text()
         assert 'checkpoint.vmState = "web01.vmss"' in vmx  # suspended, not powered off
         events = [json.loads(line) for line in (host.root / "log/events.jsonl").read_text().splitlines()]
-        assert [e["type"] for e in events if e["type"] in ("HostShutdownEvent", "VmSuspendedEvent")] == [
-            "HostShutdownEvent",
-            "VmSuspendedEvent",
+        wanted = ("HostShutdownEvent", "VmGuestShutdownEvent", "VmPoweredOffEvent", "VmSuspendedEvent")
+        assert [(e["type"], e["vm_name"]) for e in events if e["type"] in wanted] == [
+            ("HostShutdownEvent", ""),
+            ("VmGuestShutdownEvent", "db01"),  # db01 (order 2) stops first: its guest shuts down
+            ("VmPoweredOffEvent", "db01"),
+            ("VmSuspendedEvent", "web01"),
         ]
     finally:
         host.stop()
