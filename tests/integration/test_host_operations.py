@@ -225,7 +225,9 @@ def test_bad_input_is_a_typed_fault_and_changes_nothing(host: BootedHost, client
     with pytest.raises(InvalidArgument):
         client.reconfigure_autostart(power_info=[AutoPowerInfo(vm_id, start_action="\u00e9" * 10_000)])
     with pytest.raises(NotFound):
-        client.reconfigure_autostart(power_info=[AutoPowerInfo(vm_id, 1), AutoPowerInfo("", 2)])
+        client.reconfigure_autostart(
+            power_info=[AutoPowerInfo(vm_id, start_order=1), AutoPowerInfo("", start_order=2)]
+        )
     with pytest.raises(InvalidArgument):
         client.browse_log("hostd", num_lines=2**31 - 1)
     assert client.browse_log("hostd", start_line_num=2**31 - 1).lines == ()
