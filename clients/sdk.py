@@ -20,6 +20,7 @@ import grpc
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
+from clients.hostops import HostOperationCalls
 from clients.model import (
     POWER_STATES,
     TASK_STATES,
@@ -219,8 +220,10 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
+class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, HostOperationCalls):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
+
+    _task = staticmethod(task_from_proto)
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
         self.server = server
@@ -292,6 +295,7 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
             memory_usage_mb=m.memory_usage_bytes >> 20,
             uptime_seconds=m.uptime_seconds,
             vm_count=m.vm_count,
+            in_maintenance_mode=m.in_maintenance_mode,
         )
 
     # -- VMs ------------------------------------------------------------------------------------
