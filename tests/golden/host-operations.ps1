@@ -10,3 +10,12 @@ Get-VMHostStartPolicy | Format-List Enabled, StartDelay, StopAction, StopDelay
 Get-LogType | Format-Table Key, FileName
 try { Get-Log -Key nope } catch { "$_" }
 Remove-VM hostops-vm01 -DeletePermanently -Confirm:$false
+Get-VMHostStartPolicy | Set-VMHostStartPolicy -Enabled $true -StartDelay 10 | Format-List Enabled, StartDelay
+Get-VMHostStartPolicy | Set-VMHostStartPolicy -Enabled $false -StartDelay 120 | Out-Null
+Set-VMHost -State Maintenance -Confirm:$false | Format-List ConnectionState
+New-VM hostops-vm02 -MemoryMB 64 | Out-Null
+try { Start-VM hostops-vm02 } catch { "$_" }
+Remove-VM hostops-vm02 -DeletePermanently -Confirm:$false
+Set-VMHost -State Connected -Confirm:$false | Format-List ConnectionState
+try { Restart-VMHost -Confirm:$false } catch { "$_" }
+try { Stop-VMHost -Confirm:$false } catch { "$_" }
