@@ -19,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fnmatch
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
 from typing import Unpack
 
 from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
+from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange
 from clients.tls import Trust, open_aio_channel
 from clients.transport import AsyncTransport
@@ -59,6 +60,44 @@ class Host(entities.HostData["AsyncSession"]):
     async def stats(self, counters: list[str] | None = None, max_samples: int = 0) -> list[model.PerfSample]:
         """The host's realtime performance samples (Get-Stat -Entity host)."""
         return await self._session.stats(model.HOST_ENTITY_ID, counters, max_samples)
+
+    async def advanced_settings(self, keys: list[str] | None = None) -> list[HostSetting]:
+        """The host's advanced settings with their types and ranges (Get-AdvancedSetting)."""
+        return await self._session._t.call(ops.host_settings(keys))
+
+    async def set_advanced_settings(self, values: Mapping[str, str]) -> list[HostSetting]:
+        """Set advanced settings; a bad value raises InvalidArgument and nothing changes."""
+        return await self._session._t.call(ops.update_host_settings(values))
+
+    async def enter_maintenance_mode(self) -> Task:
+        """Start entering maintenance mode (InvalidState while VMs are powered on)."""
+        return Task(self._session, await self._session._t.call(ops.enter_maintenance_mode()))
+
+    async def exit_maintenance_mode(self) -> Task:
+        """Start leaving maintenance mode."""
+        return Task(self._session, await self._session._t.call(ops.exit_maintenance_mode()))
+
+    async def autostart(self) -> AutoStartConfig:
+        """The autostart defaults and VM entries (Get-VMHostStartPolicy, Get-VMStartPolicy)."""
+        return await self._session._t.call(ops.get_autostart())
+
+    async def reconfigure_autostart(
+        self, defaults: AutoStartDefaults | None = None, power_info: list[AutoPowerInfo] | None = None
+    ) -> AutoStartConfig:
+        """Replace the autostart defaults (when given) and these VMs' entries."""
+        return await self._session._t.call(ops.reconfigure_autostart(defaults, power_info))
+
+    async def reboot(self, force: bool = False) -> Task:
+        """Reboot the host; without force it must be in maintenance mode."""
+        return Task(self._session, await self._session._t.call(ops.reboot_host(force)))
+
+    async def shutdown(self, force: bool = False) -> Task:
+        """Shut the host down; without force it must be in maintenance mode."""
+        return Task(self._session, await self._session._t.call(ops.shutdown_host(force)))
+
+    async def log(self, key: str, start_line_num: int = 0, num_lines: int = 0) -> LogLines:
+        """Lines of a host log (hostd, vmkernel): from start_line_num, or the last num_lines."""
+        return await self._session._t.call(ops.browse_log(key, start_line_num, num_lines))
 
 
 class Task(entities.TaskData["AsyncSession"]):

@@ -19,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fnmatch
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Unpack
 
 from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
+from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange, Client
 from clients.tls import Trust
 from clients.transport import SyncTransport, open_channel
@@ -59,6 +60,44 @@ class Host(entities.HostData["Session"]):
     def stats(self, counters: list[str] | None = None, max_samples: int = 0) -> list[model.PerfSample]:
         """The host's realtime performance samples (Get-Stat -Entity host)."""
         return self._session.stats(model.HOST_ENTITY_ID, counters, max_samples)
+
+    def advanced_settings(self, keys: list[str] | None = None) -> list[HostSetting]:
+        """The host's advanced settings with their types and ranges (Get-AdvancedSetting)."""
+        return self._session._t.call(ops.host_settings(keys))
+
+    def set_advanced_settings(self, values: Mapping[str, str]) -> list[HostSetting]:
+        """Set advanced settings; a bad value raises InvalidArgument and nothing changes."""
+        return self._session._t.call(ops.update_host_settings(values))
+
+    def enter_maintenance_mode(self) -> Task:
+        """Start entering maintenance mode (InvalidState while VMs are powered on)."""
+        return Task(self._session, self._session._t.call(ops.enter_maintenance_mode()))
+
+    def exit_maintenance_mode(self) -> Task:
+        """Start leaving maintenance mode."""
+        return Task(self._session, self._session._t.call(ops.exit_maintenance_mode()))
+
+    def autostart(self) -> AutoStartConfig:
+        """The autostart defaults and VM entries (Get-VMHostStartPolicy, Get-VMStartPolicy)."""
+        return self._session._t.call(ops.get_autostart())
+
+    def reconfigure_autostart(
+        self, defaults: AutoStartDefaults | None = None, power_info: list[AutoPowerInfo] | None = None
+    ) -> AutoStartConfig:
+        """Replace the autostart defaults (when given) and these VMs' entries."""
+        return self._session._t.call(ops.reconfigure_autostart(defaults, power_info))
+
+    def reboot(self, force: bool = False) -> Task:
+        """Reboot the host; without force it must be in maintenance mode."""
+        return Task(self._session, self._session._t.call(ops.reboot_host(force)))
+
+    def shutdown(self, force: bool = False) -> Task:
+        """Shut the host down; without force it must be in maintenance mode."""
+        return Task(self._session, self._session._t.call(ops.shutdown_host(force)))
+
+    def log(self, key: str, start_line_num: int = 0, num_lines: int = 0) -> LogLines:
+        """Lines of a host log (hostd, vmkernel): from start_line_num, or the last num_lines."""
+        return self._session._t.call(ops.browse_log(key, start_line_num, num_lines))
 
 
 class Task(entities.TaskData["Session"]):

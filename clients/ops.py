@@ -17,6 +17,19 @@ from typing import Any, Generic, TypedDict, TypeVar
 from clients import model
 from clients.datastores import Datastore, DatastoreFile, datastore_from_proto, file_from_proto
 from clients.guestops import GuestProcess, ScriptResult
+from clients.hostops import (
+    AutoPowerInfo,
+    AutoStartConfig,
+    AutoStartDefaults,
+    HostSetting,
+    LogLines,
+    LogType,
+    autostart_from_proto,
+    autostart_request,
+    log_lines_from_proto,
+    log_types_from_proto,
+    settings_from_proto,
+)
 from clients.network import PortGroup, VirtualSwitch, port_group_from_proto, switch_from_proto
 from clients.sdk import (
     DEFAULT_TIMEOUT,
@@ -122,6 +135,7 @@ def host_from_proto(m: host_pb2.Host) -> model.Host:
         memory_usage_mb=m.memory_usage_bytes >> 20,
         uptime_seconds=m.uptime_seconds,
         vm_count=m.vm_count,
+        in_maintenance_mode=m.in_maintenance_mode,
     )
 
 
@@ -186,6 +200,62 @@ def logout() -> Call[None]:
 def get_host() -> Call[model.Host]:
     """The host's figures."""
     return Call("host", "GetHost", host_pb2.GetHostRequest(), host_from_proto)
+
+
+def host_settings(keys: list[str] | None = None) -> Call[list[HostSetting]]:
+    """The host's advanced settings (all, or these exact keys)."""
+    request = host_pb2.QueryHostOptionsRequest(keys=keys or [])
+    return Call("host", "QueryHostOptions", request, settings_from_proto)
+
+
+def update_host_settings(values: Mapping[str, str]) -> Call[list[HostSetting]]:
+    """Set host advanced settings; one bad value (InvalidArgument) changes nothing."""
+    request = host_pb2.UpdateHostOptionsRequest(values=dict(values))
+    return Call("host", "UpdateHostOptions", request, settings_from_proto)
+
+
+def enter_maintenance_mode() -> Call[model.Task]:
+    """EnterMaintenanceMode_Task: InvalidState while VMs are powered on."""
+    return Call("host", "EnterMaintenanceMode", host_pb2.EnterMaintenanceModeRequest(), task_from_proto)
+
+
+def exit_maintenance_mode() -> Call[model.Task]:
+    """ExitMaintenanceMode_Task."""
+    return Call("host", "ExitMaintenanceMode", host_pb2.ExitMaintenanceModeRequest(), task_from_proto)
+
+
+def get_autostart() -> Call[AutoStartConfig]:
+    """The autostart defaults and the VMs' entries, in start order."""
+    return Call("host", "GetAutoStartConfig", host_pb2.GetAutoStartConfigRequest(), autostart_from_proto)
+
+
+def reconfigure_autostart(
+    defaults: AutoStartDefaults | None = None, power_info: list[AutoPowerInfo] | None = None
+) -> Call[AutoStartConfig]:
+    """Replace the autostart defaults (when given) and these VMs' entries."""
+    request = autostart_request(defaults, power_info or [])
+    return Call("host", "ReconfigureAutoStart", request, autostart_from_proto)
+
+
+def reboot_host(force: bool = False) -> Call[model.Task]:
+    """RebootHost_Task; without force the host must be in maintenance mode."""
+    return Call("host", "RebootHost", host_pb2.HostPowerRequest(force=force), task_from_proto)
+
+
+def shutdown_host(force: bool = False) -> Call[model.Task]:
+    """ShutdownHost_Task; without force the host must be in maintenance mode."""
+    return Call("host", "ShutdownHost", host_pb2.HostPowerRequest(force=force), task_from_proto)
+
+
+def log_types() -> Call[list[LogType]]:
+    """The host's log keys (hostd, vmkernel)."""
+    return Call("host", "ListLogTypes", host_pb2.ListLogTypesRequest(), log_types_from_proto)
+
+
+def browse_log(key: str, start_line_num: int = 0, num_lines: int = 0) -> Call[LogLines]:
+    """Lines of one host log: from start_line_num (1-based), or the last num_lines."""
+    request = host_pb2.BrowseLogRequest(key=key, start_line_num=start_line_num, num_lines=num_lines)
+    return Call("host", "BrowseLog", request, log_lines_from_proto)
 
 
 # -- VMs ----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from clients.certificates import CertificateCalls
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
+from clients.hostops import HostOperationCalls
 from clients.model import (
     POWER_STATES,
     TASK_STATES,
@@ -221,8 +222,12 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, CertificateCalls):
+class Client(
+    DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, HostOperationCalls, CertificateCalls
+):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
+
+    _task = staticmethod(task_from_proto)
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
         self.server = server
@@ -294,6 +299,7 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, Ce
             memory_usage_mb=m.memory_usage_bytes >> 20,
             uptime_seconds=m.uptime_seconds,
             vm_count=m.vm_count,
+            in_maintenance_mode=m.in_maintenance_mode,
         )
 
     # -- VMs ------------------------------------------------------------------------------------

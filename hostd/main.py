@@ -19,7 +19,9 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from hostd import autostart_run
 from hostd.accounts import Accounts
+from hostd.autostart import AutoStart
 from hostd.certificates import CertificateManagerServicer, ServerTls
 from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
@@ -28,7 +30,11 @@ from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.guestops import GuestOperations, GuestOperationsServicer
+from hostd.host_power import HostPower
+from hostd.host_service import HostOps, HostOpsServicer
+from hostd.host_settings import HostSettings
 from hostd.inventory import Inventory
+from hostd.maintenance import MaintenanceMode
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
 from hostd.perfsources import CpuSource, DiskSource, MemorySource, NetSource
@@ -40,7 +46,6 @@ from hostd.service import (
     ChangeFeedServicer,
     EventServicer,
     Hostd,
-    HostServicer,
     SessionServicer,
     TaskServicer,
     VirtualMachineServicer,
@@ -193,10 +198,17 @@ async def run(args: argparse.Namespace) -> int:
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
     hostd = Hostd(sessions, events, tasks, vms, power, SnapshotOps(vms, power, disks), disks, feed, vmkernel)
+    maintenance = MaintenanceMode(layout, vms, tasks, events)
+    power.power_on_guard = maintenance.check_power_on
+    autostart = AutoStart(layout, lambda vm_id: vm_id in vms.vms)
+    host_power = HostPower(
+        maintenance, tasks, events, vmkernel, lambda: autostart_run.stop_all(autostart, vms, power)
+    )
+    host_ops = HostOps(layout, HostSettings(layout), maintenance, autostart, host_power)
     server = grpc.aio.server()
     gate = RpcGate(sessions.authenticate)
     gate.register(session_pb2_grpc.add_SessionServiceServicer_to_server, SessionServicer(hostd), server)
-    gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostServicer(hostd), server)
+    gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostOpsServicer(hostd, host_ops), server)
     gate.register(
         vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server, VirtualMachineServicer(hostd), server
     )
@@ -259,8 +271,17 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     report_ready(args.ready_fd, address=address, thumbprint=tls.identity.thumbprint)
+    # Autostart once per host boot (not after a restart of hostd alone).
+    starting = asyncio.create_task(
+        autostart_run.start_all(autostart, vms, power)
+        if autostart_run.boot_marker(layout)
+        else asyncio.sleep(0)
+    )
     await stop.wait()
     log.info("hostd.stopping")
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
     lost_vmkernel = follower.done()
     collecting.cancel()
     follower.cancel()

@@ -16,6 +16,7 @@ from clients.shell.cmdlets import (
     guest,
     harddisk,
     host,
+    hostops,
     measure,
     network,
     nic,
@@ -25,8 +26,10 @@ from clients.shell.cmdlets import (
     question,
     resources,
     snapshot,
+    startpolicy,
     stat,
     task,
+    utility,
     vm,
 )
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
@@ -35,6 +38,8 @@ ALL: tuple[type[Cmdlet], ...] = (
     *connection.CMDLETS,
     *certificate.CMDLETS,
     *host.CMDLETS,
+    *hostops.CMDLETS,
+    *startpolicy.CMDLETS,
     *vm.CMDLETS,
     *guest.CMDLETS,
     *advanced.CMDLETS,
@@ -57,6 +62,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *cddrive.CMDLETS,
     *question.CMDLETS,
     *console.CMDLETS,
+    *utility.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}
