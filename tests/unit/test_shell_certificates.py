@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.shell_fake import FakeConnector, run
+from pyesx.faults import SSLVerifyFault
+from tests.unit.shell_fake import FakeClient, FakeConnector, run
+from tests.unit.test_shell_whatif import Terminal
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -86,3 +88,27 @@ def test_certificate_cmdlets(capsys: pytest.CaptureFixture[str]) -> None:
     assert done.code == 0, done.err
     assert lines[0].startswith("AB:AB") and lines[1].startswith("CD:CD")
     assert lines[2].startswith("What if:")
+
+
+class PromptingHost(FakeConnector):
+    """A host whose certificate the connection asks about (as the SDK does with action "prompt")."""
+
+    def __call__(self, server: str, user: str, password: str, **certificate: object) -> FakeClient:
+        accept = certificate.get("accept")
+        if certificate.get("invalid_certificate_action") == "prompt":
+            assert callable(accept)
+            if not accept(server, None, "AB:CD"):
+                raise SSLVerifyFault(server, None, "AB:CD")
+        return super().__call__(server, user, password, **certificate)
+
+
+def test_prompt_asks_at_an_interactive_shell() -> None:
+    connect = "Connect-VIServer fake:8443 -User root -Password secret | Out-Null"
+    typed = ["Set-PowerCLIConfiguration -InvalidCertificateAction Prompt -Confirm:$false | Out-Null"]
+    terminal = Terminal(PromptingHost(), [*typed, connect, "n", connect, "y"])
+    question = 'Trust it from now on? [Y] Yes  [N] No  (default is "N"): '
+    assert terminal.prompts.count(question) == 2
+    assert "Thumbprint: AB:CD" in terminal.out.getvalue()
+    assert (
+        "SSLVerifyFault" in terminal.err.getvalue() and terminal.err.getvalue().count("SSLVerifyFault") == 1
+    )
