@@ -27,7 +27,7 @@ from pyesx.api.v1 import vm_pb2 as api_vm_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush, flush_periodically, get_logger
 from pyesx.procs import become_subreaper
-from pyesx.rpc.credentials import InternalCredentials
+from pyesx.rpc.credentials import TEST_CREDENTIALS_ENV, InternalCredentials
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel import hostinfo, install
@@ -164,7 +164,8 @@ async def boot(args: argparse.Namespace) -> int:
     vswitches = VirtualSwitchTable(layout, config, management_ip=args.listen.rsplit(":", 1)[0].strip("[]"))
     net = NetStack(layout.net_socket, vswitches, worlds.owns)
     await net.serve()
-    credentials = InternalCredentials()  # hostd's, and one per vmx: see pyesx.rpc.credentials
+    exposed = os.environ.get(TEST_CREDENTIALS_ENV)  # tests only (pyesx.rpc.credentials)
+    credentials = InternalCredentials(expose_to=Path(exposed) if exposed else None)
     vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec, net, credentials)
     memsched = MemScheduler(
         physical.memory_bytes / (1 << 20),

@@ -170,7 +170,6 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
         "vmm_pids": vmm_pids,
         "version": __version__,
         "started_at": runtime.started_at,
-        "credential": spec.credential,
     }
     atomic_write(layout.vmx_state(spec.vm_id), json.dumps(state), mode=0o600)
     log.info("vmx.running", vmm_pids=vmm_pids, socket=str(socket_path))

@@ -2,8 +2,10 @@
 
 The VMkernel makes a random credential for hostd at boot (given to it in its
 environment, never on a command line) and one per vmx at spawn (in the spawn
-request the factory receives; the vmx keeps it in its 0600 state file under
-the 0700 ``run/``). Every internal call carries its caller's credential in the
+request the factory receives; the vmx holds it in memory only, never in a file
+another process could read). ``$PYESX_TEST_CREDENTIALS_DIR``, when the VMkernel
+is started with it, makes it also write each vmx credential there (0600), so a
+test can play a vmx that forges requests. Every internal call carries its caller's credential in the
 ``x-pyesx-credential`` metadata. ``InternalCredentials.authenticate`` (the
 RpcGate hook) binds the ``Caller``; a call without a known credential is
 NotAuthenticated. What a vmx may do is decided by ``vmkernel.vmx_scope``: only
@@ -21,11 +23,14 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyesx import faults
+from pyesx.atomic import atomic_write
 
 CREDENTIAL_KEY = "x-pyesx-credential"
 HOSTD_CREDENTIAL_ENV = "PYESX_VMKERNEL_CREDENTIAL"
+TEST_CREDENTIALS_ENV = "PYESX_TEST_CREDENTIALS_DIR"
 
 
 @dataclass(frozen=True)
@@ -45,15 +50,19 @@ current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("
 class InternalCredentials:
     """The credentials the VMkernel handed out: hostd's, and one per running vmx."""
 
-    def __init__(self, hostd: str | None = None) -> None:
+    def __init__(self, hostd: str | None = None, expose_to: Path | None = None) -> None:
         self.hostd = hostd or secrets.token_urlsafe(32)
         self._vmx: dict[str, str] = {}  # credential -> vm id
+        self.expose_to = expose_to  # tests only: where to write each vmx credential
 
     def issue(self, vm_id: str) -> str:
         """A new credential for the vmx of vm_id (any older one of that VM stops working)."""
         self.revoke(vm_id)
         credential = secrets.token_urlsafe(32)
         self._vmx[credential] = vm_id
+        if self.expose_to is not None:
+            self.expose_to.mkdir(mode=0o700, parents=True, exist_ok=True)
+            atomic_write(self.expose_to / vm_id, credential, mode=0o600)
         return credential
 
     def revoke(self, vm_id: str) -> None:

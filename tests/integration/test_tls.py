@@ -155,7 +155,7 @@ def test_files_holding_secrets_are_private(host: BootedHost, tmp_path: Path) -> 
     assert {"shadow.json", "ca.key", "rui.key", "credstore.json", "known_hosts"} <= set(secrets)
     for folder in (host.root / "run", host.root / "etc" / "ssl", config / "pyesx"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
-    states = list((host.root / "run" / "vmx").glob("*.json"))  # each holds its vmx's credential
+    states = list((host.root / "run" / "vmx").glob("*.json"))  # live worlds' pids and sockets
     assert states and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in states)
 
 

@@ -78,3 +78,11 @@ async def test_hostd_reaches_everything() -> None:
     assert await api.ListWorlds(vmkernel_pb2.ListWorldsRequest(), None) == "all"
     assert [e async for e in api.WatchWorldEvents(vmkernel_pb2.WatchWorldEventsRequest(), None)] == ["event"]
     assert len((await api.GetWorldStats(performance_pb2.GetWorldStatsRequest(), None)).worlds) == 3
+
+
+def test_credentials_are_written_out_only_when_a_test_asks(tmp_path: Path) -> None:
+    assert InternalCredentials().expose_to is None
+    creds = InternalCredentials(expose_to=tmp_path / "out")
+    credential = creds.issue("vm-7")
+    written = tmp_path / "out" / "vm-7"
+    assert written.read_text() == credential and written.stat().st_mode & 0o777 == 0o600
