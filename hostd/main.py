@@ -87,7 +87,6 @@ from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush_periodically, get_logger
 from pyesx.procs import die_with_parent, report_ready
 from pyesx.rpc.channel import call, unix_channel
-from pyesx.rpc.credentials import HOSTD_CREDENTIAL_ENV
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 
@@ -118,6 +117,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vmkernel-socket", required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("--ready-fd", type=int)
+    parser.add_argument("--credential-fd", type=int, help="a pipe holding our VMkernel credential")
     parser.add_argument(
         "--stats-interval",
         type=int,
@@ -125,6 +125,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="realtime statistics interval in seconds (vSphere's: 20)",
     )
     return parser.parse_args(argv)
+
+
+def _read_credential(fd: int | None) -> str:
+    """The VMkernel credential from the pipe the VMkernel wrote it into ("" without one)."""
+    if fd is None:
+        return ""
+    with os.fdopen(fd, "rb") as pipe:
+        return pipe.read().decode()
 
 
 async def _follow_world_events(stream: grpc.aio.UnaryStreamCall, vms: VmManager, stop: asyncio.Event) -> None:
@@ -176,8 +184,8 @@ async def run(args: argparse.Namespace) -> int:
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
     feed = ChangeFeed()
 
-    # our credential for the VMkernel's API (pyesx.rpc.credentials): from the environment, then gone
-    channel = unix_channel(args.vmkernel_socket, credential=os.environ.pop(HOSTD_CREDENTIAL_ENV, ""))
+    # our credential for the VMkernel's API (pyesx.rpc.credentials), read from the pipe it came in
+    channel = unix_channel(args.vmkernel_socket, credential=_read_credential(args.credential_fd))
     vmkernel = vmkernel_pb2_grpc.VMkernelStub(channel)
     host = await call(vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
     vms = VmManager(layout, Inventory(layout), vmkernel, tasks, events, host)

@@ -123,10 +123,8 @@ async def spawn_with_handshake(
     stderr_path: Path,
     timeout: float,
     pass_fds: tuple[int, ...] = (),
-    env: dict[str, str] | None = None,
 ) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
-    """Exec argv (with ``--ready-fd N`` appended; ``env``: its environment, else ours) and wait for
-    its handshake line."""
+    """Exec argv (with ``--ready-fd N`` appended) and wait for its handshake line."""
     read_fd, write_fd = os.pipe()
     stderr_path.parent.mkdir(parents=True, exist_ok=True)
     with open(stderr_path, "ab") as stderr:  # noqa: ASYNC230 - opening a log file does not block
@@ -139,7 +137,6 @@ async def spawn_with_handshake(
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=stderr,
-                env=env,
                 start_new_session=True,  # Ctrl-C reaches the VMkernel only; it stops the rest in order
             )
         finally:

@@ -10,7 +10,6 @@ import time
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.procs import ChildFailed, python_argv, spawn_with_handshake
-from pyesx.rpc.credentials import HOSTD_CREDENTIAL_ENV
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from vmkernel.events import WorldEventBus
 from vmkernel.worlds import WorldTable
@@ -30,7 +29,7 @@ class HostdSupervisor:
         stats_interval: int = 20,
         credential: str = "",
     ) -> None:
-        self.credential = credential  # hostd's for the VMkernel's API, given in its environment
+        self.credential = credential  # hostd's for the VMkernel's API, given through a pipe
         self.layout = layout
         self.stats_interval = stats_interval
         self.listen = listen
@@ -63,12 +62,19 @@ class HostdSupervisor:
             "--stats-interval",
             str(self.stats_interval),
         )
-        self.process, info = await spawn_with_handshake(
-            argv,
-            stderr_path=self.layout.log / "hostd.stderr.log",
-            timeout=HANDSHAKE_TIMEOUT,
-            env={**os.environ, HOSTD_CREDENTIAL_ENV: self.credential},
-        )
+        # the credential goes through a pipe: neither argv nor /proc/PID/environ shows it
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, self.credential.encode())
+        os.close(write_fd)
+        try:
+            self.process, info = await spawn_with_handshake(
+                [*argv, "--credential-fd", str(read_fd)],
+                stderr_path=self.layout.log / "hostd.stderr.log",
+                timeout=HANDSHAKE_TIMEOUT,
+                pass_fds=(read_fd,),
+            )
+        finally:
+            os.close(read_fd)
         self.address = info["address"]
         self.thumbprint = info.get("thumbprint", "")
         self.worlds.add(vmkernel_pb2.HOSTD, self.process.pid, "hostd")

@@ -1,7 +1,7 @@
 """Who calls the VMkernel's internal API: hostd, or the vmx of one VM (internal least privilege).
 
-The VMkernel makes a random credential for hostd at boot (given to it in its
-environment, never on a command line) and one per vmx at spawn (in the spawn
+The VMkernel makes a random credential for hostd at boot (given to it through
+a pipe: in no command line and no environment) and one per vmx at spawn (in the spawn
 request the factory receives; the vmx holds it in memory only, never in a file
 another process could read). ``$PYESX_TEST_CREDENTIALS_DIR``, when the VMkernel
 is started with it, makes it also write each vmx credential there (0600), so a
@@ -29,7 +29,6 @@ from pyesx import faults
 from pyesx.atomic import atomic_write
 
 CREDENTIAL_KEY = "x-pyesx-credential"
-HOSTD_CREDENTIAL_ENV = "PYESX_VMKERNEL_CREDENTIAL"
 TEST_CREDENTIALS_ENV = "PYESX_TEST_CREDENTIALS_DIR"
 
 
