@@ -187,6 +187,7 @@ async def boot(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
 
     hostd = HostdSupervisor(layout, args.listen, worlds, events, stats_interval=args.stats_interval)
+    servicer.restart_hostd = hostd.restart
     try:
         address = await hostd.start()
     except Exception as exc:

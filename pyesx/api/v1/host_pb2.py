@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/host.proto\x12\x0cpyesx.api.v1\"\x10\n\x0eGetHostRequest\"\xdc\x02\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x18\n\x10\x63onnection_state\x18\x04 \x01(\t\x12\x13\n\x0bpower_state\x18\x05 \x01(\t\x12\x0f\n\x07num_cpu\x18\x06 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x07 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12\x16\n\x0euptime_seconds\x18\t \x01(\x03\x12\x10\n\x08vm_count\x18\n \x01(\x05\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\x12+\n\ndatastores\x18\r \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\x0e \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\"\xa5\x01\n\tDatastore\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x12\n\nfree_bytes\x18\x04 \x01(\x03\x12\x0c\n\x04path\x18\x05 \x01(\t\x12\x18\n\x10\x63\x61pacity_limited\x18\x06 \x01(\x08\x12\x12\n\naccessible\x18\x07 \x01(\x08\x12\x15\n\rcapacity_iops\x18\x08 \x01(\x03\"\xa4\x01\n\x0eSecurityPolicy\x12\x1e\n\x11\x61llow_promiscuous\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x18\n\x0bmac_changes\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x1d\n\x10\x66orged_transmits\x18\x03 \x01(\x08H\x02\x88\x01\x01\x42\x14\n\x12_allow_promiscuousB\x0e\n\x0c_mac_changesB\x13\n\x11_forged_transmits\"\\\n\rShapingPolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x13\n\x0b\x61verage_bps\x18\x02 \x01(\x03\x12\x10\n\x08peak_bps\x18\x03 \x01(\x03\x12\x13\n\x0b\x62urst_bytes\x18\x04 \x01(\x03\"\x8b\x02\n\tPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07vlan_id\x18\x02 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x03 \x01(\t\x12.\n\x08security\x18\x04 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x38\n\x12\x65\x66\x66\x65\x63tive_security\x18\x05 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x06 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\x12\x18\n\x10shaping_override\x18\x07 \x01(\x08\x12\x15\n\rvmkernel_nics\x18\x08 \x03(\t\"\xda\x01\n\rVirtualSwitch\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnum_ports\x18\x02 \x01(\x05\x12\x0f\n\x07uplinks\x18\x03 \x03(\t\x12,\n\x0bport_groups\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.PortGroup\x12\x0b\n\x03mtu\x18\x05 \x01(\x05\x12.\n\x08security\x18\x06 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\"\xd1\x01\n\x12HostNetworkAdapter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0b\n\x03mac\x18\x03 \x01(\t\x12\x0b\n\x03mtu\x18\x04 \x01(\x05\x12\x10\n\x08speed_mb\x18\x05 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x06 \x01(\t\x12\x12\n\nport_group\x18\x07 \x01(\t\x12\n\n\x02ip\x18\x08 \x01(\t\x12\x13\n\x0bsubnet_mask\x18\t \x01(\t\x12\x14\n\x0cudp_endpoint\x18\n \x01(\t\x12\x10\n\x08udp_peer\x18\x0b \x01(\t2J\n\x0bHostService\x12;\n\x07GetHost\x12\x1c.pyesx.api.v1.GetHostRequest\x1a\x12.pyesx.api.v1.Hostb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/host.proto\x12\x0cpyesx.api.v1\"\x10\n\x0eGetHostRequest\"\x11\n\x0fGetAboutRequest\"x\n\x05\x41\x62out\x12\x14\n\x0cproduct_name\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\r\n\x05\x62uild\x18\x04 \x01(\t\x12\x11\n\thost_name\x18\x05 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x06 \x01(\t\" \n\x1eRestartManagementAgentsRequest\"!\n\x1fRestartManagementAgentsResponse\"\xdc\x02\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x18\n\x10\x63onnection_state\x18\x04 \x01(\t\x12\x13\n\x0bpower_state\x18\x05 \x01(\t\x12\x0f\n\x07num_cpu\x18\x06 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x07 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12\x16\n\x0euptime_seconds\x18\t \x01(\x03\x12\x10\n\x08vm_count\x18\n \x01(\x05\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\x12+\n\ndatastores\x18\r \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\x0e \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\"\xa5\x01\n\tDatastore\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x12\n\nfree_bytes\x18\x04 \x01(\x03\x12\x0c\n\x04path\x18\x05 \x01(\t\x12\x18\n\x10\x63\x61pacity_limited\x18\x06 \x01(\x08\x12\x12\n\naccessible\x18\x07 \x01(\x08\x12\x15\n\rcapacity_iops\x18\x08 \x01(\x03\"\xa4\x01\n\x0eSecurityPolicy\x12\x1e\n\x11\x61llow_promiscuous\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x18\n\x0bmac_changes\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x1d\n\x10\x66orged_transmits\x18\x03 \x01(\x08H\x02\x88\x01\x01\x42\x14\n\x12_allow_promiscuousB\x0e\n\x0c_mac_changesB\x13\n\x11_forged_transmits\"\\\n\rShapingPolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x13\n\x0b\x61verage_bps\x18\x02 \x01(\x03\x12\x10\n\x08peak_bps\x18\x03 \x01(\x03\x12\x13\n\x0b\x62urst_bytes\x18\x04 \x01(\x03\"\x8b\x02\n\tPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07vlan_id\x18\x02 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x03 \x01(\t\x12.\n\x08security\x18\x04 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x38\n\x12\x65\x66\x66\x65\x63tive_security\x18\x05 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x06 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\x12\x18\n\x10shaping_override\x18\x07 \x01(\x08\x12\x15\n\rvmkernel_nics\x18\x08 \x03(\t\"\xda\x01\n\rVirtualSwitch\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnum_ports\x18\x02 \x01(\x05\x12\x0f\n\x07uplinks\x18\x03 \x03(\t\x12,\n\x0bport_groups\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.PortGroup\x12\x0b\n\x03mtu\x18\x05 \x01(\x05\x12.\n\x08security\x18\x06 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\"\xd1\x01\n\x12HostNetworkAdapter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0b\n\x03mac\x18\x03 \x01(\t\x12\x0b\n\x03mtu\x18\x04 \x01(\x05\x12\x10\n\x08speed_mb\x18\x05 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x06 \x01(\t\x12\x12\n\nport_group\x18\x07 \x01(\t\x12\n\n\x02ip\x18\x08 \x01(\t\x12\x13\n\x0bsubnet_mask\x18\t \x01(\t\x12\x14\n\x0cudp_endpoint\x18\n \x01(\t\x12\x10\n\x08udp_peer\x18\x0b \x01(\t2\x82\x02\n\x0bHostService\x12;\n\x07GetHost\x12\x1c.pyesx.api.v1.GetHostRequest\x1a\x12.pyesx.api.v1.Host\x12>\n\x08GetAbout\x12\x1d.pyesx.api.v1.GetAboutRequest\x1a\x13.pyesx.api.v1.About\x12v\n\x17RestartManagementAgents\x12,.pyesx.api.v1.RestartManagementAgentsRequest\x1a-.pyesx.api.v1.RestartManagementAgentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,20 +33,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETHOSTREQUEST']._serialized_start=41
   _globals['_GETHOSTREQUEST']._serialized_end=57
-  _globals['_HOST']._serialized_start=60
-  _globals['_HOST']._serialized_end=408
-  _globals['_DATASTORE']._serialized_start=411
-  _globals['_DATASTORE']._serialized_end=576
-  _globals['_SECURITYPOLICY']._serialized_start=579
-  _globals['_SECURITYPOLICY']._serialized_end=743
-  _globals['_SHAPINGPOLICY']._serialized_start=745
-  _globals['_SHAPINGPOLICY']._serialized_end=837
-  _globals['_PORTGROUP']._serialized_start=840
-  _globals['_PORTGROUP']._serialized_end=1107
-  _globals['_VIRTUALSWITCH']._serialized_start=1110
-  _globals['_VIRTUALSWITCH']._serialized_end=1328
-  _globals['_HOSTNETWORKADAPTER']._serialized_start=1331
-  _globals['_HOSTNETWORKADAPTER']._serialized_end=1540
-  _globals['_HOSTSERVICE']._serialized_start=1542
-  _globals['_HOSTSERVICE']._serialized_end=1616
+  _globals['_GETABOUTREQUEST']._serialized_start=59
+  _globals['_GETABOUTREQUEST']._serialized_end=76
+  _globals['_ABOUT']._serialized_start=78
+  _globals['_ABOUT']._serialized_end=198
+  _globals['_RESTARTMANAGEMENTAGENTSREQUEST']._serialized_start=200
+  _globals['_RESTARTMANAGEMENTAGENTSREQUEST']._serialized_end=232
+  _globals['_RESTARTMANAGEMENTAGENTSRESPONSE']._serialized_start=234
+  _globals['_RESTARTMANAGEMENTAGENTSRESPONSE']._serialized_end=267
+  _globals['_HOST']._serialized_start=270
+  _globals['_HOST']._serialized_end=618
+  _globals['_DATASTORE']._serialized_start=621
+  _globals['_DATASTORE']._serialized_end=786
+  _globals['_SECURITYPOLICY']._serialized_start=789
+  _globals['_SECURITYPOLICY']._serialized_end=953
+  _globals['_SHAPINGPOLICY']._serialized_start=955
+  _globals['_SHAPINGPOLICY']._serialized_end=1047
+  _globals['_PORTGROUP']._serialized_start=1050
+  _globals['_PORTGROUP']._serialized_end=1317
+  _globals['_VIRTUALSWITCH']._serialized_start=1320
+  _globals['_VIRTUALSWITCH']._serialized_end=1538
+  _globals['_HOSTNETWORKADAPTER']._serialized_start=1541
+  _globals['_HOSTNETWORKADAPTER']._serialized_end=1750
+  _globals['_HOSTSERVICE']._serialized_start=1753
+  _globals['_HOSTSERVICE']._serialized_end=2011
 # @@protoc_insertion_point(module_scope)

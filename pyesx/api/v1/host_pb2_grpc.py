@@ -39,6 +39,16 @@ class HostServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.Host.FromString,
                 _registered_method=True)
+        self.GetAbout = channel.unary_unary(
+                '/pyesx.api.v1.HostService/GetAbout',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.About.FromString,
+                _registered_method=True)
+        self.RestartManagementAgents = channel.unary_unary(
+                '/pyesx.api.v1.HostService/RestartManagementAgents',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.FromString,
+                _registered_method=True)
 
 
 class HostServiceServicer:
@@ -50,6 +60,21 @@ class HostServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAbout(self, request, context):
+        """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+        only call besides Login that needs no session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartManagementAgents(self, request, context):
+        """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_HostServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +82,16 @@ def add_HostServiceServicer_to_server(servicer, server):
                     servicer.GetHost,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.Host.SerializeToString,
+            ),
+            'GetAbout': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAbout,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.About.SerializeToString,
+            ),
+            'RestartManagementAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartManagementAgents,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +121,60 @@ class HostService:
             '/pyesx.api.v1.HostService/GetHost',
             pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_host__pb2.Host.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAbout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/GetAbout',
+            pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.About.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartManagementAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/RestartManagementAgents',
+            pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

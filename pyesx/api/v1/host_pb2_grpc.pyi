@@ -32,11 +32,23 @@ class HostServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> HostServiceAsyncStub: ...
     GetHost: _grpc.UnaryUnaryMultiCallable[_host_pb2.GetHostRequest, _host_pb2.Host]
+    GetAbout: _grpc.UnaryUnaryMultiCallable[_host_pb2.GetAboutRequest, _host_pb2.About]
+    """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+    only call besides Login that needs no session.
+    """
+    RestartManagementAgents: _grpc.UnaryUnaryMultiCallable[_host_pb2.RestartManagementAgentsRequest, _host_pb2.RestartManagementAgentsResponse]
+    """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
 
 @_typing.type_check_only
 class HostServiceAsyncStub(HostServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetHost: _aio.UnaryUnaryMultiCallable[_host_pb2.GetHostRequest, _host_pb2.Host]  # type: ignore[assignment]
+    GetAbout: _aio.UnaryUnaryMultiCallable[_host_pb2.GetAboutRequest, _host_pb2.About]  # type: ignore[assignment]
+    """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+    only call besides Login that needs no session.
+    """
+    RestartManagementAgents: _aio.UnaryUnaryMultiCallable[_host_pb2.RestartManagementAgentsRequest, _host_pb2.RestartManagementAgentsResponse]  # type: ignore[assignment]
+    """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
 
 class HostServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -45,5 +57,23 @@ class HostServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _host_pb2.GetHostRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_host_pb2.Host, _abc.Awaitable[_host_pb2.Host]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAbout(
+        self,
+        request: _host_pb2.GetAboutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.About, _abc.Awaitable[_host_pb2.About]]:
+        """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+        only call besides Login that needs no session.
+        """
+
+    @_abc_1.abstractmethod
+    def RestartManagementAgents(
+        self,
+        request: _host_pb2.RestartManagementAgentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.RestartManagementAgentsResponse, _abc.Awaitable[_host_pb2.RestartManagementAgentsResponse]]:
+        """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
 
 def add_HostServiceServicer_to_server(servicer: HostServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
