@@ -67,6 +67,7 @@ from pyesx.faults import (
 )
 from tests.unit.shell_fake_console import FakeConsole
 from tests.unit.shell_fake_datastores import FakeDatastores
+from tests.unit.shell_fake_hostconfig import FakeHostConfig
 from tests.unit.shell_fake_network import FakeNetwork
 
 T0 = dt.datetime(2024, 11, 27, 7, 26, 0, tzinfo=dt.UTC)
@@ -137,12 +138,13 @@ class _CpuCounters:
         return None
 
 
-class FakeClient(FakeDatastores, FakeNetwork, FakeConsole):
+class FakeClient(FakeDatastores, FakeNetwork, FakeConsole, FakeHostConfig):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
     def __init__(self, server: str = "fake:8443", user: str = "root") -> None:
         FakeDatastores.__init__(self)
         FakeNetwork.__init__(self, self.datastore_root)
+        FakeHostConfig.__init__(self, self.datastore_root)
         self.server = server
         self.user = user
         self.vms: dict[str, VM] = {}
