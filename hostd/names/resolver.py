@@ -41,7 +41,12 @@ class Resolution:
 
 
 class _ServerFailed(Exception):
-    """This server gave no usable answer (timeout, refusal, SERVFAIL); try the next."""
+    """This server gave no usable answer; try the next. ``replied``: it answered with an error rcode
+    (SERVFAIL, REFUSED), rather than not at all (timeout, port closed)."""
+
+    def __init__(self, reason: str, replied: bool = False) -> None:
+        super().__init__(reason)
+        self.replied = replied
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -99,7 +104,7 @@ async def ask(server: Endpoint, name: str, qtype: int, timeout: float) -> Answer
     except (OSError, BadMessage, asyncio.IncompleteReadError) as error:
         raise _ServerFailed(str(error) or type(error).__name__) from None
     if answer.rcode not in (NOERROR, NXDOMAIN):
-        raise _ServerFailed(answer.rcode_name)
+        raise _ServerFailed(answer.rcode_name, replied=True)
     return answer
 
 
@@ -120,7 +125,7 @@ class Resolver:
     ) -> None:
         self.servers, self.search, self.timeout = list(servers), list(search), timeout
 
-    async def _lookup(self, name: str, failures: dict[str, str]) -> tuple[str, Answer] | None:
+    async def _lookup(self, name: str, failures: dict[str, _ServerFailed]) -> tuple[str, Answer] | None:
         """(server, answer) from the first server that answers for ``name`` (None: none did)."""
         for server in self.servers:
             try:
@@ -129,7 +134,7 @@ class Resolver:
                     answer = await ask(server, name, TYPE_AAAA, self.timeout)
                 return str(server), answer
             except _ServerFailed as error:
-                failures[str(server)] = str(error)
+                failures[str(server)] = error
         return None
 
     async def resolve(self, name: str) -> Resolution:
@@ -141,7 +146,7 @@ class Resolver:
             return Resolution("localhost", LOCALHOST, "")
         if not self.servers:
             raise NotFound("HostName", name, f"cannot resolve '{name}': no DNS servers are configured")
-        failures: dict[str, str] = {}
+        failures: dict[str, _ServerFailed] = {}
         answered = ""
         for candidate in candidates(name, self.search):
             found = await self._lookup(candidate, failures)
@@ -155,7 +160,7 @@ class Resolver:
                 return Resolution(candidate, answer.addresses, answered)
         if not answered:
             detail = "; ".join(f"{server}: {why}" for server, why in failures.items())
-            if all(why == "timed out" for why in failures.values()):
+            if not any(why.replied for why in failures.values()):
                 raise Timedout(f"no DNS server answered for '{name}' ({detail})")
             raise NotFound("HostName", name, f"cannot resolve '{name}': {detail}")
         servers = ", ".join(str(s) for s in self.servers)
