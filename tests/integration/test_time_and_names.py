@@ -89,7 +89,7 @@ def test_names_resolve_through_the_configured_dns_servers(
     client.update_host_network(dns_servers=[dns.address])
     found = client.resolve_name("ntp.test.lan")
     assert (found.name, found.addresses, found.dns_server) == ("ntp.test.lan", ("127.0.0.1",), dns.address)
-    with pytest.raises(faults.NotFound, match="'nosuch.test.lan' is not known to the DNS servers"):
+    with pytest.raises(faults.NotFound, match=r"'nosuch\.test\.lan' is not known to the DNS servers"):
         client.resolve_name("nosuch.test.lan")
 
     # an NTP server the DNS server does not know: a clear error, never synchronized
