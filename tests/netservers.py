@@ -16,6 +16,7 @@ import struct
 import subprocess
 import time
 from pathlib import Path
+from typing import Self
 
 CHRONYD = shutil.which("chronyd") or (
     "/usr/sbin/chronyd" if os.access("/usr/sbin/chronyd", os.X_OK) else None
@@ -74,7 +75,7 @@ class _Server:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> _Server:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -69,7 +69,8 @@ class NtpDaemon:
         self._states: dict[str, NtpServerStatus] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self.polls = 0  # completed poll rounds (tests wait on it through status)
+        self._polled = asyncio.Condition()
+        self.polls = 0  # completed poll rounds
 
     @property
     def running(self) -> bool:
@@ -112,6 +113,13 @@ class NtpDaemon:
         if before != after:
             get_logger("hostd").info("ntpd.sync_changed", server=after or "", synchronized=after is not None)
         self.polls += 1
+        async with self._polled:
+            self._polled.notify_all()
+
+    async def wait_polled(self) -> None:
+        """Until the next poll round completes."""
+        async with self._polled:
+            await self._polled.wait()
 
     async def _poll(self, state: NtpServerStatus) -> None:
         timeout = min(MAX_QUERY_TIMEOUT, self.config.current.poll_interval_seconds)

@@ -130,7 +130,7 @@ def test_configuration_is_validated_persisted_and_applied_at_boot(tmp_path: Path
                 {"host_name": "esx01", "dns_servers": ["not an ip"]},  # one bad value: nothing changes
             ):
                 with pytest.raises(faults.InvalidArgument):
-                    client.update_host_network(**bad)  # type: ignore[arg-type]
+                    client.update_host_network(**bad)
                 assert client.host_network() == before
             for bad_server in ("", "bad name", "host:0", "[::1"):
                 with pytest.raises(faults.InvalidArgument):
