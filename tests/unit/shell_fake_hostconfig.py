@@ -6,10 +6,13 @@ stratum) instead of the network; names resolve through the host's DNS servers as
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+from structlog.testing import capture_logs
 
 from clients import hostconfig as sdk
 from hostd import hostconfig_service as conv
@@ -100,7 +103,24 @@ class FakeHostConfig:
         return sdk.Resolution(found.name, found.addresses, found.server)
 
 
+def _quiet(method: Any) -> Any:
+    """hostd's log lines (structlog) kept off the shell's stdout."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with capture_logs():
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+for _name, _method in list(vars(FakeHostConfig).items()):
+    if not _name.startswith("_") and callable(_method):
+        setattr(FakeHostConfig, _name, _quiet(_method))
+
+
 def _close(loop: asyncio.AbstractEventLoop, table: HostServiceTable) -> None:
     """Stop the ntpd task and close the private loop."""
-    loop.run_until_complete(table.shutdown())
+    with capture_logs():
+        loop.run_until_complete(table.shutdown())
     loop.close()
