@@ -4,8 +4,11 @@ resolv.conf). The servers come from Debian's packages (tools/install-test-servic
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +24,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 needs_chrony = pytest.mark.skipif(CHRONYD is None, reason=SKIP_CHRONY)
 needs_dnsmasq = pytest.mark.skipif(DNSMASQ is None, reason=SKIP_DNSMASQ)
 POLL = 0.2  # seconds between ntpd's polls in these tests
+PYESX = str(Path(sys.executable).with_name("pyesx"))
+
+
+def shell(host: BootedHost, text: str) -> subprocess.CompletedProcess[str]:
+    """``pyesx shell -c TEXT`` logged in as root."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYESX_")}
+    env |= {"PYESX_SERVER": host.address, "PYESX_USER": "root", "PYESX_PASSWORD": host.password}
+    return subprocess.run(
+        [PYESX, "shell", "-c", text], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 @pytest.fixture
@@ -178,3 +191,38 @@ def test_configuration_is_validated_persisted_and_applied_at_boot(tmp_path: Path
             assert client.host().name == "esx01"
     finally:
         host.stop()
+
+
+@needs_chrony
+@needs_dnsmasq
+def test_the_shell_walk(host: BootedHost, chrony: ChronyServer, dns: DnsmasqServer) -> None:
+    with host.client() as client:
+        client.set_ntp_poll_interval(POLL)  # the SDK's; the shell has no cmdlet for it
+    script = (
+        f"Set-VMHostNetwork -DnsAddress {dns.address} -SearchDomain test.lan | Out-Null; "
+        f"Add-VMHostNtpServer ntp:{chrony.port} | Out-Null; "
+        "Get-VMHostService | Where-Object Key -eq ntpd | Set-VMHostService -Policy Automatic "
+        "| Start-VMHostService | ConvertTo-Json -Compress; "
+        "Resolve-VMHostName ntp | ConvertTo-Json -Compress"
+    )
+    first = shell(host, script)
+    assert (first.returncode, first.stderr) == (0, "")
+    with host.client() as client:
+        wait_until(lambda: synchronized(client), what="the host to synchronize")
+    second = shell(
+        host,
+        "Get-VMHostNtpStatus -Peer | ConvertTo-Json -Compress; Get-VMHostNetwork | ConvertTo-Json -Compress",
+    )
+    assert (second.returncode, second.stderr) == (0, "")
+    lines = first.stdout.splitlines() + second.stdout.splitlines()
+    service, resolved, peer, network = (json.loads(line) for line in lines)
+    assert (service["Key"], service["Policy"], service["Running"]) == ("ntpd", "automatic", True)
+    assert (resolved["Name"], resolved["Address"], resolved["DnsServer"]) == (
+        "ntp.test.lan",
+        ["127.0.0.1"],
+        dns.address,
+    )
+    assert (peer["Server"], peer["Address"], peer["Stratum"], peer["Selected"]) == (
+        f"ntp:{chrony.port}", chrony.address, 8, True,
+    )  # fmt: skip
+    assert (network["DnsAddress"], network["SearchDomain"]) == ([dns.address], ["test.lan"])
