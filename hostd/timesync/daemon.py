@@ -131,12 +131,14 @@ class NtpDaemon:
                 host = (await self._resolver().resolve(endpoint.host)).addresses[0]
             state.address = f"[{host}]:{endpoint.port}" if ":" in host else f"{host}:{endpoint.port}"
             reply = await self._query(host, endpoint.port, timeout)
-        except (VimFault, NtpQueryError, OSError) as error:
+        except Exception as error:  # any failure is this server's state, never the end of ntpd
             state.reach = (state.reach << 1) & 0xFF
             state.reachable = False
             state.error = error.message if isinstance(error, VimFault) else str(error) or type(error).__name__
             if isinstance(error, VimFault):
                 state.address = ""
+            if not isinstance(error, VimFault | NtpQueryError | OSError):
+                get_logger("hostd").exception("ntpd.poll_failed", server=state.server)
             return
         state.reach = ((state.reach << 1) | 1) & 0xFF
         state.reachable, state.error = True, ""
