@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import structlog
+
 from hostd.names.endpoints import parse_endpoint
 from hostd.names.resolver import Resolver
 from hostd.timesync.client import NtpQueryError, query
@@ -96,6 +98,9 @@ class NtpDaemon:
         self._wake.set()
 
     async def _run(self) -> None:
+        # the task copied the context of the RPC that started it: its polls are no part of that request
+        structlog.contextvars.unbind_contextvars("request_id")
+        structlog.contextvars.bind_contextvars(service="ntpd")
         while True:
             self._wake.clear()
             await self.poll_once()
