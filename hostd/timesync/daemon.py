@@ -127,6 +127,18 @@ class NtpDaemon:
             await self._polled.wait()
 
     async def _poll(self, state: NtpServerStatus) -> None:
+        was = (state.reachable, state.error)
+        await self._query_server(state)
+        if (state.reachable, state.error) != was:
+            get_logger("hostd").info(
+                "ntpd.server",
+                server=state.server,
+                address=state.address,
+                reachable=state.reachable,
+                error=state.error,
+            )
+
+    async def _query_server(self, state: NtpServerStatus) -> None:
         timeout = min(MAX_QUERY_TIMEOUT, self.config.current.poll_interval_seconds)
         state.last_poll_time = self._clock()
         try:
