@@ -109,10 +109,10 @@ def test_host_network_get_set_and_resolve(capsys: pytest.CaptureFixture[str]) ->
     bad = run(capsys, "Set-VMHostNetwork -HostName 'bad_name' -DnsAddress 10.0.0.1", fake)
     assert bad.code == 1 and "InvalidArgument" in bad.err and "'bad_name' is not a valid host name" in bad.err
     assert run(capsys, "(Get-VMHostNetwork).HostName", fake).out == "esx01\n"  # nothing changed
-    assert (
-        run(capsys, "Set-VMHostNetwork -DnsAddress @() | ConvertTo-Json -Compress", fake).json()["DnsAddress"]
-        == []
+    cleared = run(
+        capsys, "Set-VMHostNetwork -DnsAddress @() -DomainName $null | ConvertTo-Json -Compress", fake
     )
+    assert (cleared.json()["DnsAddress"], cleared.json()["DomainName"]) == ([], "")
 
     resolved = run(capsys, "Resolve-VMHostName 192.0.2.1, localhost | ConvertTo-Json -Compress", fake)
     assert [r["Address"] for r in json.loads(resolved.out)] == [["192.0.2.1"], ["127.0.0.1", "::1"]]

@@ -93,7 +93,7 @@ class SetVMHostNetwork(Cmdlet):
     def process(self, args: BoundArguments) -> Iterator[object]:
         changed = self.ctx.client().update_host_network(
             host_name=args.string("HostName") if "HostName" in args else None,
-            domain_name=(args.string("DomainName") or "") if "DomainName" in args else None,
+            domain_name=str(args.get("DomainName") or "") if "DomainName" in args else None,
             dns_servers=args.strings("DnsAddress") if "DnsAddress" in args else None,
             search_domains=args.strings("SearchDomain") if "SearchDomain" in args else None,
         )
