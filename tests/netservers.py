@@ -48,6 +48,13 @@ class _Server:
     port: int
 
     def _wait_ready(self, ask: bytes, timeout: float) -> None:
+        try:
+            self._poll_ready(ask, timeout)
+        except BaseException:
+            self.stop()  # a server that did not come up is not left behind
+            raise
+
+    def _poll_ready(self, ask: bytes, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.settimeout(0.1)
