@@ -29,6 +29,7 @@ from clients.shell.cmdlets import (
     snapshot,
     stat,
     task,
+    utility,
     vm,
 )
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
@@ -61,6 +62,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *cddrive.CMDLETS,
     *question.CMDLETS,
     *console.CMDLETS,
+    *utility.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}
