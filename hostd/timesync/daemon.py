@@ -28,7 +28,7 @@ from pyesx.faults import VimFault
 from pyesx.logs import get_logger
 
 UNSYNCHRONIZED_STRATUM = 16
-MAX_QUERY_TIMEOUT = 2.0
+QUERY_TIMEOUT = 2.0  # per query, whatever the poll interval (a busy machine answers late)
 Query = Callable[[str, int, float], Awaitable[Reply]]
 
 
@@ -139,7 +139,7 @@ class NtpDaemon:
             )
 
     async def _query_server(self, state: NtpServerStatus) -> None:
-        timeout = min(MAX_QUERY_TIMEOUT, self.config.current.poll_interval_seconds)
+        timeout = QUERY_TIMEOUT
         state.last_poll_time = self._clock()
         try:
             endpoint = parse_endpoint(state.server, NTP_PORT, "servers")

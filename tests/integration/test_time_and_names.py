@@ -87,7 +87,7 @@ def test_ntpd_syncs_to_a_server_found_through_the_hosts_dns(
     gone = wait_until(lambda: first_server_down(client), what="the server to become unreachable")
     assert not gone.servers[0].reachable and gone.servers[0].reach & 1 == 0
     assert (gone.running, gone.synchronized, gone.sync_server, gone.stratum) == (True, False, "", 16)
-    assert gone.servers[0].error in ("connection refused", f"no answer within {POLL:g} s")
+    assert gone.servers[0].error in ("connection refused", "no answer within 2 s")
 
     stopped = client.stop_host_service("ntpd")
     assert not stopped.running and not client.ntp_status().running
