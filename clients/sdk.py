@@ -20,6 +20,7 @@ import grpc
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
+from clients.hostconfig import HostConfigCalls
 from clients.hostops import HostOperationCalls
 from clients.model import (
     POWER_STATES,
@@ -53,6 +54,7 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
@@ -220,7 +222,9 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, HostOperationCalls):
+class Client(
+    DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, HostOperationCalls, HostConfigCalls
+):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
     _task = staticmethod(task_from_proto)
@@ -242,6 +246,9 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, Ho
         self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
         self._guest = guest_pb2_grpc.GuestOperationsServiceStub(channel)
         self._console = console_pb2_grpc.ConsoleServiceStub(channel)
+        self._host_services = hostconfig_pb2_grpc.HostServiceServiceStub(channel)
+        self._datetime = hostconfig_pb2_grpc.DateTimeServiceStub(channel)
+        self._host_network = hostconfig_pb2_grpc.HostNetworkServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
