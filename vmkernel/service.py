@@ -82,6 +82,15 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         # after this answer: hostd stops gracefully, so the call that asked for it completes first
         asyncio.get_running_loop().call_soon(self.restart_hostd, request.requested_by)
         return vmkernel_pb2.RestartHostdResponse()
+        # Called with reboot=True|False when hostd asks the host to go down (main sets it).
+        self.on_shutdown: Callable[[bool], None] = lambda reboot: None
+
+    async def ShutdownHost(
+        self, request: vmkernel_pb2.ShutdownHostRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.ShutdownHostResponse:
+        _log.info("vmkernel.shutdown_requested", reboot=request.reboot)
+        asyncio.get_running_loop().call_soon(self.on_shutdown, request.reboot)  # after the reply
+        return vmkernel_pb2.ShutdownHostResponse()
 
     async def GetHostInfo(
         self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext

@@ -38,6 +38,8 @@ class VMkernelStub:
     GetHostInfo: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.GetHostInfoRequest, _vmkernel_pb2.HostInfo]
     RestartHostd: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.RestartHostdRequest, _vmkernel_pb2.RestartHostdResponse]
     """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again."""
+    ShutdownHost: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ShutdownHostRequest, _vmkernel_pb2.ShutdownHostResponse]
+    """Stop every world and exit (reboot: then boot again on the same root). Replies first."""
     StartVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StartVmxRequest, _vmkernel_pb2.VmxWorld]
     StopVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]
     HotAddVcpus: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]
@@ -98,6 +100,8 @@ class VMkernelAsyncStub(VMkernelStub):
     GetHostInfo: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.GetHostInfoRequest, _vmkernel_pb2.HostInfo]  # type: ignore[assignment]
     RestartHostd: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.RestartHostdRequest, _vmkernel_pb2.RestartHostdResponse]  # type: ignore[assignment]
     """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again."""
+    ShutdownHost: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ShutdownHostRequest, _vmkernel_pb2.ShutdownHostResponse]  # type: ignore[assignment]
+    """Stop every world and exit (reboot: then boot again on the same root). Replies first."""
     StartVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StartVmxRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
     StopVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]  # type: ignore[assignment]
     HotAddVcpus: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
@@ -167,6 +171,14 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.RestartHostdResponse, _abc.Awaitable[_vmkernel_pb2.RestartHostdResponse]]:
         """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again."""
+
+    @_abc_1.abstractmethod
+    def ShutdownHost(
+        self,
+        request: _vmkernel_pb2.ShutdownHostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.ShutdownHostResponse, _abc.Awaitable[_vmkernel_pb2.ShutdownHostResponse]]:
+        """Stop every world and exit (reboot: then boot again on the same root). Replies first."""
 
     @_abc_1.abstractmethod
     def StartVmx(
