@@ -81,7 +81,15 @@ class ApiHost:
         raise faults.InvalidState("set_lockdown_mode", "not wired yet")
 
     def network(self) -> NetworkConfig:
-        raise faults.InvalidState("network", "not wired yet")
+        names = self._client.host_network()
+        addresses = tuple(
+            f"{nic.ip}/{nic.subnet_mask} ({nic.name})"
+            for nic in self._client.host_network_adapters()
+            if nic.kind == "vmkernel" and nic.ip
+        )
+        return NetworkConfig(
+            names.host_name, names.domain_name, names.dns_servers, names.search_domains, addresses
+        )
 
     def set_network(
         self,
@@ -91,16 +99,21 @@ class ApiHost:
         dns_servers: list[str] | None = None,
         search_domains: list[str] | None = None,
     ) -> NetworkConfig:
-        raise faults.InvalidState("set_network", "not wired yet")
+        self._client.update_host_network(host_name, domain_name, dns_servers, search_domains)
+        return self.network()
 
     def log_keys(self) -> list[str]:
-        raise faults.InvalidState("log_keys", "not wired yet")
+        return [log.key for log in self._client.log_types()]
 
     def log_lines(self, key: str, count: int) -> list[str]:
-        raise faults.InvalidState("log_lines", "not wired yet")
+        return list(self._client.browse_log(key, num_lines=count).lines)
 
     def reset_configuration(self) -> None:
         raise faults.InvalidState("reset_configuration", "not wired yet")
 
     def shutdown(self, *, restart: bool) -> None:
-        raise faults.InvalidState("shutdown", "not wired yet")
+        # the user confirmed at the console: as ESXi's DCUI, this does not need maintenance mode
+        if restart:
+            self._client.reboot_host(force=True)
+        else:
+            self._client.shutdown_host(force=True)

@@ -115,3 +115,71 @@ def test_about_needs_no_session(host: BootedHost) -> None:
     assert about.product_name == "pyesx"
     assert about.api_version == "v1"
     assert about.host_name
+
+
+def test_dns_configuration_and_host_name(dcui: PtyProgram, host: BootedHost) -> None:
+    with host.client() as client:
+        before = client.host_network()
+    dcui.wait_for("<F2> Customize System")
+    log_in(dcui, host.password)
+    dcui.send(DOWN * 2)
+    dcui.wait_for(f"Hostname: {before.host_name}", "DNS Servers: (none)", "IPv4 Addresses:")
+    dcui.send("\r")
+    dcui.wait_for("Configure Management Network", "Custom DNS Suffixes")
+    dcui.send(DOWN + "\r")  # DNS Configuration
+    dcui.wait_for("Primary DNS Server", "Alternate DNS Server")
+    dcui.send("127.0.0.1:5353\t192.0.2.53\r")
+    dcui.wait_for("The management network was changed.")
+    dcui.send("\r" + DOWN + "\r")  # Custom DNS Suffixes
+    dcui.wait_for("Separated by spaces or commas.")
+    dcui.send("lab.test, corp.test\r")
+    dcui.wait_for("The management network was changed.")
+    dcui.send("\r" + "\x1b[A" * 2 + "\r")  # Hostname
+    dcui.wait_for("The host's name.")
+    dcui.send("\x7f" * 80 + "bad_name!\r")
+    dcui.wait_for("InvalidArgument")  # the host's validation, shown as it came; nothing changed
+    dcui.send("\r")
+    with host.client() as client:
+        after = client.host_network()
+        assert after.dns_servers == ("127.0.0.1:5353", "192.0.2.53")
+        assert after.search_domains == ("lab.test", "corp.test")
+        assert after.host_name == before.host_name
+        client.update_host_network(dns_servers=[], search_domains=[])
+    dcui.send("\x1b")
+    dcui.wait_for("System Customization")
+    dcui.send("\x1b")
+    dcui.wait_for("<F2> Customize System")
+
+
+def test_view_system_logs(dcui: PtyProgram, host: BootedHost) -> None:
+    dcui.wait_for("<F2> Customize System")
+    log_in(dcui, host.password)
+    dcui.send(DOWN * 4 + "\r")
+    dcui.wait_for("View System Logs", "1) hostd", "2) vmkernel")
+    dcui.send("2")
+    shown = dcui.wait_for("vmkernel log (", "<q> Close")
+    assert '"component"' in shown or "vmkernel" in shown
+    dcui.send("q")
+    dcui.wait_for("1) hostd")
+    dcui.send("\x1b\x1b")
+    dcui.wait_for("<F2> Customize System")
+
+
+def test_f12_restarts_the_host(tmp_path: Path) -> None:
+    host = BootedHost(tmp_path / "host")
+    try:
+        with running_dcui(host) as dcui:
+            dcui.wait_for("<F2> Customize System")
+            dcui.send(F12)
+            dcui.wait_for("Authentication Required")
+            dcui.send(host.password + "\r")
+            dcui.wait_for("<F2> Shut Down   <F11> Restart")
+            dcui.send(F11)
+            dcui.wait_for("The host is restarting.")
+            host.wait_rebooted()
+            dcui.send("\r")
+            dcui.wait_for("<F2> Customize System")
+        with host.client() as client:
+            assert client.host().connection_state == "connected"
+    finally:
+        host.stop()
