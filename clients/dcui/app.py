@@ -340,9 +340,10 @@ RESTART_AGENTS = (
     "are not disturbed."
 )
 RESET_TEXT = (
-    "Resets the host's configuration to the install defaults: host name, DNS, NTP, accounts other "
-    "than root, roles and permissions, lockdown mode and advanced settings. Virtual machines are "
-    "unregistered; their files stay on the datastores."
+    "Resets the host's configuration to the install defaults and reboots it: host name, DNS, NTP, "
+    "accounts other than root, roles and permissions, lockdown mode, advanced settings, switches "
+    "and pools. Virtual machines (all powered off first) are unregistered; their files stay on the "
+    "datastores. Root's password is kept."
 )
 LOCKDOWN_TEXT = (
     "In lockdown mode only the users on the exception list may log in through the management API "
@@ -378,7 +379,7 @@ def _reset(app: App) -> None:
     app.act(
         "Reset System Configuration",
         app.host.reset_configuration,
-        "The configuration was reset to its defaults.",
+        "The configuration is being reset to its defaults: the host reboots.",
     )
 
 

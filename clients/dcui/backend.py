@@ -109,7 +109,7 @@ class ApiHost:
         return list(self._client.browse_log(key, num_lines=count).lines)
 
     def reset_configuration(self) -> None:
-        raise faults.InvalidState("reset_configuration", "not wired yet")
+        self._client.reset_system_configuration()
 
     def shutdown(self, *, restart: bool) -> None:
         # the user confirmed at the console: as ESXi's DCUI, this does not need maintenance mode

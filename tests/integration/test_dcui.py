@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from clients import Client
+from pyesx.faults import VimFault
 from tests.harness import BootedHost, wait_until
 from tests.terminal import PtyProgram
 
@@ -181,5 +182,40 @@ def test_f12_restarts_the_host(tmp_path: Path) -> None:
             dcui.wait_for("<F2> Customize System")
         with host.client() as client:
             assert client.host().connection_state == "connected"
+    finally:
+        host.stop()
+
+
+def test_reset_system_configuration(tmp_path: Path) -> None:
+    host = BootedHost(tmp_path / "host")
+    try:
+        with host.client() as client:
+            made = client.wait_for_task(client.create_vm("reset-vm", 1, 64, "", "").id).result_vm
+            assert made is not None
+            vmx_path = client.get_vm(made.id).vmx_path
+            client.update_host_network(host_name="before-reset", dns_servers=["192.0.2.53"])
+            client.create_virtual_switch("vSwitchReset")
+            client.wait_for_task(client.power_on(made.id).id)
+            with pytest.raises(VimFault, match="Power off every VM"):
+                client.reset_system_configuration()  # refused: reset-vm runs; nothing changes
+            client.wait_for_task(client.power_off(made.id).id)
+        with running_dcui(host) as dcui:
+            dcui.wait_for("<F2> Customize System")
+            log_in(dcui, host.password)
+            dcui.send(DOWN * 5 + "\r")
+            dcui.wait_for("<F11> Reset", "Root's password is kept")
+            dcui.send(F11)
+            dcui.wait_for("host reboots.")
+            host.wait_rebooted()
+        with host.client() as client:  # root's password still works
+            assert [vm.name for vm in client.list_vms()] == []
+            assert "vSwitchReset" not in [s.name for s in client.virtual_switches()]
+            network = client.host_network()
+            assert network.host_name != "before-reset"
+            assert network.dns_servers == ()
+        assert (host.root / "vmfs" / "volumes" / "datastore1" / "reset-vm").is_dir()  # the files stay
+        assert vmx_path.endswith("reset-vm.vmx")
+        aside = list(host.root.glob("etc-before-reset-*"))
+        assert len(aside) == 1 and (aside[0].stat().st_mode & 0o777) == 0o700
     finally:
         host.stop()

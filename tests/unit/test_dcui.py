@@ -198,7 +198,7 @@ def test_restart_management_agents_asks_first(host: FakeHost) -> None:
 def test_reset_system_configuration(host: FakeHost) -> None:
     app = logged_in(host)
     text = press(app, *["down"] * 5, "enter", "f11")
-    assert "The configuration was reset to its defaults." in text
+    assert "The configuration is being reset to its defaults" in text
     assert ("reset_configuration",) in host.calls
 
 

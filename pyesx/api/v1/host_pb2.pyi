@@ -86,6 +86,21 @@ class About(_message.Message):
 Global___About: _TypeAlias = About  # noqa: Y015
 
 @_typing.final
+class ResetSystemConfigurationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetSystemConfigurationRequest: _TypeAlias = ResetSystemConfigurationRequest  # noqa: Y015
+
+@_typing.final
 class RestartManagementAgentsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -90,6 +90,11 @@ class HostServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
                 _registered_method=True)
+        self.ResetSystemConfiguration = channel.unary_unary(
+                '/pyesx.api.v1.HostService/ResetSystemConfiguration',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
         self.ListLogTypes = channel.unary_unary(
                 '/pyesx.api.v1.HostService/ListLogTypes',
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ListLogTypesRequest.SerializeToString,
@@ -182,6 +187,15 @@ class HostServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResetSystemConfiguration(self, request, context):
+        """Reset System Configuration (the DCUI's): the configuration goes back to the install
+        defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+        VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLogTypes(self, request, context):
         """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log.
         """
@@ -251,6 +265,11 @@ def add_HostServiceServicer_to_server(servicer, server):
             'ShutdownHost': grpc.unary_unary_rpc_method_handler(
                     servicer.ShutdownHost,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ResetSystemConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetSystemConfiguration,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
             ),
             'ListLogTypes': grpc.unary_unary_rpc_method_handler(
@@ -560,6 +579,33 @@ class HostService:
             target,
             '/pyesx.api.v1.HostService/ShutdownHost',
             pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetSystemConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/ResetSystemConfiguration',
+            pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
             options,
             channel_credentials,

@@ -58,6 +58,11 @@ class HostServiceStub:
     the host must be in maintenance mode (else InvalidState).
     """
     ShutdownHost: _grpc.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]
+    ResetSystemConfiguration: _grpc.UnaryUnaryMultiCallable[_host_pb2.ResetSystemConfigurationRequest, _task_pb2.Task]
+    """Reset System Configuration (the DCUI's): the configuration goes back to the install
+    defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+    VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+    """
     ListLogTypes: _grpc.UnaryUnaryMultiCallable[_host_pb2.ListLogTypesRequest, _host_pb2.LogTypes]
     """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log."""
     BrowseLog: _grpc.UnaryUnaryMultiCallable[_host_pb2.BrowseLogRequest, _host_pb2.LogLines]
@@ -91,6 +96,11 @@ class HostServiceAsyncStub(HostServiceStub):
     the host must be in maintenance mode (else InvalidState).
     """
     ShutdownHost: _aio.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]  # type: ignore[assignment]
+    ResetSystemConfiguration: _aio.UnaryUnaryMultiCallable[_host_pb2.ResetSystemConfigurationRequest, _task_pb2.Task]  # type: ignore[assignment]
+    """Reset System Configuration (the DCUI's): the configuration goes back to the install
+    defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+    VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+    """
     ListLogTypes: _aio.UnaryUnaryMultiCallable[_host_pb2.ListLogTypesRequest, _host_pb2.LogTypes]  # type: ignore[assignment]
     """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log."""
     BrowseLog: _aio.UnaryUnaryMultiCallable[_host_pb2.BrowseLogRequest, _host_pb2.LogLines]  # type: ignore[assignment]
@@ -187,6 +197,17 @@ class HostServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _host_pb2.HostPowerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def ResetSystemConfiguration(
+        self,
+        request: _host_pb2.ResetSystemConfigurationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]:
+        """Reset System Configuration (the DCUI's): the configuration goes back to the install
+        defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+        VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+        """
 
     @_abc_1.abstractmethod
     def ListLogTypes(
