@@ -26,6 +26,7 @@ from typing import Unpack
 from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
+from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, Resolution
 from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange
 from clients.tls import Trust, open_aio_channel
@@ -621,6 +622,68 @@ class AsyncSession:
             if name_or_id in (pool.id, pool.name):
                 return pool
         raise faults.NotFound("ResourcePool", name_or_id)
+
+    # -- host configuration: services, NTP, name resolution ------------------------------------
+
+    async def host_services(self) -> list[HostService]:
+        """The host's services (Get-VMHostService)."""
+        return await self._t.call(ops.list_host_services())
+
+    async def start_host_service(self, key: str) -> HostService:
+        """Start a service ("ntpd")."""
+        return await self._t.call(ops.host_service_action("StartHostService", key))
+
+    async def stop_host_service(self, key: str) -> HostService:
+        """Stop a service."""
+        return await self._t.call(ops.host_service_action("StopHostService", key))
+
+    async def restart_host_service(self, key: str) -> HostService:
+        """Restart a service."""
+        return await self._t.call(ops.host_service_action("RestartHostService", key))
+
+    async def set_host_service_policy(self, key: str, policy: str) -> HostService:
+        """A service's policy: on, off or automatic."""
+        return await self._t.call(ops.set_host_service_policy(key, policy))
+
+    async def ntp_config(self) -> NtpConfig:
+        """The NTP servers and poll interval (Get-VMHostNtpServer)."""
+        return await self._t.call(ops.get_ntp_config())
+
+    async def add_ntp_servers(self, servers: list[str]) -> NtpConfig:
+        """Add ``host[:port]`` NTP servers (Add-VMHostNtpServer)."""
+        return await self._t.call(ops.change_ntp_servers(servers))
+
+    async def remove_ntp_servers(self, servers: list[str]) -> NtpConfig:
+        """Remove NTP servers (Remove-VMHostNtpServer)."""
+        return await self._t.call(ops.change_ntp_servers(servers, remove=True))
+
+    async def set_ntp_poll_interval(self, seconds: float) -> NtpConfig:
+        """How often ntpd polls each server (0.1 .. 1024 s)."""
+        return await self._t.call(ops.set_ntp_poll_interval(seconds))
+
+    async def ntp_status(self) -> NtpStatus:
+        """Sync state, and offset, delay, stratum and reach per server (Get-VMHostNtpStatus)."""
+        return await self._t.call(ops.get_ntp_status())
+
+    async def host_network(self) -> HostNetwork:
+        """Host name, domain, DNS servers, search domains (Get-VMHostNetwork)."""
+        return await self._t.call(ops.get_host_network())
+
+    async def update_host_network(
+        self,
+        host_name: str | None = None,
+        domain_name: str | None = None,
+        dns_servers: list[str] | None = None,
+        search_domains: list[str] | None = None,
+    ) -> HostNetwork:
+        """Change what is given (Set-VMHostNetwork); a bad value changes nothing."""
+        return await self._t.call(
+            ops.update_host_network(host_name, domain_name, dns_servers, search_domains)
+        )
+
+    async def resolve_name(self, name: str) -> Resolution:
+        """Resolve a name as the host does, through its own DNS servers."""
+        return await self._t.call(ops.resolve_name(name))
 
     # -- tasks, events, changes, statistics ---------------------------------------------------
 

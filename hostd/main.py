@@ -33,8 +33,11 @@ from hostd.guestops import GuestOperations, GuestOperationsServicer
 from hostd.host_power import HostPower
 from hostd.host_service import HostOps, HostOpsServicer
 from hostd.host_settings import HostSettings
+from hostd.hostconfig_service import DateTimeServicer, HostNetworkServicer, HostServiceServicer
+from hostd.hostservices import HostServiceTable, Runner, catalogue
 from hostd.inventory import Inventory
 from hostd.maintenance import MaintenanceMode
+from hostd.names.config import HostNetworkStore
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
 from hostd.perfsources import CpuSource, DiskSource, MemorySource, NetSource
@@ -53,6 +56,8 @@ from hostd.service import (
 from hostd.sessions import SessionManager
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import Task, TaskManager
+from hostd.timesync.config import NtpConfigStore
+from hostd.timesync.daemon import NtpDaemon
 from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx import certs
 from pyesx.api.v1 import (
@@ -70,6 +75,8 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostconfig_pb2,
+    hostconfig_pb2_grpc,
     network_pb2,
     network_pb2_grpc,
     performance_pb2,
@@ -106,6 +113,9 @@ SERVICE_NAMES = [
         (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
         (console_pb2.DESCRIPTOR, "ConsoleService"),
         (certificate_pb2.DESCRIPTOR, "CertificateManagerService"),
+        (hostconfig_pb2.DESCRIPTOR, "HostServiceService"),
+        (hostconfig_pb2.DESCRIPTOR, "DateTimeService"),
+        (hostconfig_pb2.DESCRIPTOR, "HostNetworkService"),
     )
 ]
 
@@ -175,6 +185,32 @@ def _wire_change_feed(feed: ChangeFeed, vms: VmManager, tasks: TaskManager) -> N
     vms.on_change, tasks.on_change = on_vm, on_task
 
 
+def _register_host_config(
+    gate: RpcGate, server: grpc.aio.Server, layout: HostLayout, host_network: HostNetworkStore
+) -> HostServiceTable:
+    """Host services (ntpd really polls its servers), NTP and name resolution; the services that
+    should run are started."""
+    ntp_config = NtpConfigStore(layout.etc / "hostd" / "ntp.json")
+    ntpd = NtpDaemon(ntp_config, host_network.resolver)
+    runner = Runner(ntpd.start, ntpd.stop, lambda: bool(ntp_config.current.servers))
+    table = HostServiceTable(
+        catalogue(runner), layout.etc / "hostd" / "services.json", layout.run / "hostd" / "services.json"
+    )
+    table.boot()
+    gate.register(
+        hostconfig_pb2_grpc.add_HostServiceServiceServicer_to_server, HostServiceServicer(table), server
+    )
+    gate.register(
+        hostconfig_pb2_grpc.add_DateTimeServiceServicer_to_server, DateTimeServicer(ntp_config, ntpd), server
+    )
+    gate.register(
+        hostconfig_pb2_grpc.add_HostNetworkServiceServicer_to_server,
+        HostNetworkServicer(host_network, ntpd),
+        server,
+    )
+    return table
+
+
 async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
@@ -205,7 +241,19 @@ async def run(args: argparse.Namespace) -> int:
 
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
-    hostd = Hostd(sessions, events, tasks, vms, power, SnapshotOps(vms, power, disks), disks, feed, vmkernel)
+    host_network = HostNetworkStore(layout.etc / "hostd" / "network.json", host.hostname)
+    hostd = Hostd(
+        sessions,
+        events,
+        tasks,
+        vms,
+        power,
+        SnapshotOps(vms, power, disks),
+        disks,
+        feed,
+        vmkernel,
+        host_network,
+    )
     maintenance = MaintenanceMode(layout, vms, tasks, events)
     power.power_on_guard = maintenance.check_power_on
     autostart = AutoStart(layout, lambda vm_id: vm_id in vms.vms)
@@ -257,6 +305,7 @@ async def run(args: argparse.Namespace) -> int:
         CertificateManagerServicer(tls),
         server,
     )
+    host_services = _register_host_config(gate, server, layout, host_network)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -298,6 +347,7 @@ async def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(asyncio.CancelledError):
         await collecting
     await server.stop(grace=1.0)
+    await host_services.shutdown()
     await channel.close()
     flusher.cancel()
     return 1 if lost_vmkernel else 0

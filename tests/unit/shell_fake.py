@@ -68,6 +68,7 @@ from pyesx.faults import (
 )
 from tests.unit.shell_fake_console import FakeConsole
 from tests.unit.shell_fake_datastores import FakeDatastores
+from tests.unit.shell_fake_hostconfig import FakeHostConfig
 from tests.unit.shell_fake_hostops import FakeHostOps
 from tests.unit.shell_fake_network import FakeNetwork
 
@@ -139,13 +140,14 @@ class _CpuCounters:
         return None
 
 
-class FakeClient(FakeDatastores, FakeNetwork, FakeConsole, FakeHostOps):
+class FakeClient(FakeDatastores, FakeNetwork, FakeConsole, FakeHostOps, FakeHostConfig):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
     def __init__(self, server: str = "fake:8443", user: str = "root") -> None:
         FakeDatastores.__init__(self)
         FakeNetwork.__init__(self, self.datastore_root)
         FakeHostOps.__init__(self)
+        FakeHostConfig.__init__(self, self.datastore_root)
         self.server = server
         self.user = user
         self.vms: dict[str, VM] = {}
