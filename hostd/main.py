@@ -19,14 +19,19 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from hostd.accounts import Accounts
+from hostd.auth_service import AuthorizationServicer, HostAccessServicer, HostAccountServicer
+from hostd.authorizer import CallAuthorizer
+from hostd.authz import Authorization
 from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
 from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
+from hostd.entities import EntityTree
 from hostd.events import EventLog
 from hostd.guestops import GuestOperations, GuestOperationsServicer
 from hostd.inventory import Inventory
+from hostd.lockdown import Lockdown
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
 from hostd.perfsources import CpuSource, DiskSource, MemorySource, NetSource
@@ -34,6 +39,7 @@ from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.pool_service import ResourcePoolServicer
 from hostd.pools import PoolOps
 from hostd.power import PowerOps
+from hostd.securitysettings import SecuritySettings
 from hostd.service import (
     ChangeFeedServicer,
     EventServicer,
@@ -48,6 +54,10 @@ from hostd.snapshots import SnapshotOps
 from hostd.tasks import Task, TaskManager
 from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx.api.v1 import (
+    account_pb2,
+    account_pb2_grpc,
+    authorization_pb2,
+    authorization_pb2_grpc,
     changes_pb2,
     changes_pb2_grpc,
     console_pb2,
@@ -60,6 +70,8 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostaccess_pb2,
+    hostaccess_pb2_grpc,
     network_pb2,
     network_pb2_grpc,
     performance_pb2,
@@ -95,6 +107,9 @@ SERVICE_NAMES = [
         (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
         (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
         (console_pb2.DESCRIPTOR, "ConsoleService"),
+        (account_pb2.DESCRIPTOR, "HostAccountService"),
+        (authorization_pb2.DESCRIPTOR, "AuthorizationService"),
+        (hostaccess_pb2.DESCRIPTOR, "HostAccessService"),
     )
 ]
 
@@ -159,8 +174,10 @@ async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
     flusher = asyncio.create_task(flush_periodically())
-    sessions = SessionManager(Accounts(layout))
     events = EventLog(layout.log / "events.jsonl")
+    accounts, settings = Accounts(layout), SecuritySettings(layout.etc / "security.json")
+    lockdown = Lockdown(layout.etc / "lockdown.json")
+    sessions = SessionManager(accounts, settings, events, lockdown)
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
     feed = ChangeFeed()
 
@@ -184,9 +201,36 @@ async def run(args: argparse.Namespace) -> int:
 
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
-    hostd = Hostd(sessions, events, tasks, vms, power, SnapshotOps(vms, power, disks), disks, feed, vmkernel)
+    authz = Authorization(layout.etc / "authorization.json", accounts, EntityTree(vms))
+    hostd = Hostd(
+        sessions,
+        events,
+        tasks,
+        vms,
+        power,
+        SnapshotOps(vms, power, disks),
+        disks,
+        feed,
+        vmkernel,
+        can_view=lambda user, entity: authz.has(user, "System.View", entity),
+    )
     server = grpc.aio.server()
-    gate = RpcGate(sessions.authenticate)
+    gate = RpcGate(sessions.authenticate, CallAuthorizer(authz))
+    gate.register(
+        account_pb2_grpc.add_HostAccountServiceServicer_to_server,
+        HostAccountServicer(accounts, sessions, authz, settings, events),
+        server,
+    )
+    gate.register(
+        authorization_pb2_grpc.add_AuthorizationServiceServicer_to_server,
+        AuthorizationServicer(authz, events),
+        server,
+    )
+    gate.register(
+        hostaccess_pb2_grpc.add_HostAccessServiceServicer_to_server,
+        HostAccessServicer(lockdown, settings, sessions, events),
+        server,
+    )
     gate.register(session_pb2_grpc.add_SessionServiceServicer_to_server, SessionServicer(hostd), server)
     gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostServicer(hostd), server)
     gate.register(

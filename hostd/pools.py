@@ -40,6 +40,7 @@ class PoolOps:
         renamed = {i for i, n in names.items() if self.vms.pool_names.get(i) != n}
         gone = set(self.vms.pool_names) - set(names)
         self.vms.pool_names = names
+        self.vms.pool_parents = {p.id: p.parent_id for p in pools}
         for vm in self.vms.all():
             if vm.pool_id in renamed | gone:
                 self.vms.changed(vm, "resource_pool")

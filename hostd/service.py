@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -26,7 +26,7 @@ from hostd.disks import DiskOps
 from hostd.events import EventFilter, EventLog
 from hostd.power import PowerOps
 from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, NewNic, NicChange, reconfigure
-from hostd.sessions import SessionManager, current_session
+from hostd.sessions import SessionManager, UserSession, current_session, current_user
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import TaskManager
 from hostd.vms import POWERED_ON, VmManager
@@ -65,6 +65,31 @@ class Hostd:
     disks: DiskOps
     feed: ChangeFeed
     vmkernel: vmkernel_pb2_grpc.VMkernelStub
+    #: whether the user may see the entity (ListVMs shows only those); None: everything
+    can_view: Callable[[str, str], bool] | None = None
+
+
+def _peer_address(context: Ctx) -> str:
+    """The client's IP address from grpc's peer string ("ipv4:127.0.0.1:5555", "ipv6:[::1]:5555")."""
+    peer = context.peer() or ""
+    kind, _, rest = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        return rest.rsplit(":", 1)[0].strip("[]")
+    return ""
+
+
+def session_to_proto(session: UserSession, sessions: SessionManager, with_key: bool) -> session_pb2.Session:
+    """A session's message; the key only for its own holder."""
+    return session_pb2.Session(
+        key=session.key if with_key else "",
+        user=session.user,
+        login_time=timestamp(session.login_time),
+        id=session.id,
+        last_active_time=timestamp(session.last_active),
+        expires_time=timestamp(sessions.expires_at(session)),
+        ip_address=session.ip_address,
+        idle_timeout_seconds=sessions.idle_timeout(),
+    )
 
 
 class SessionServicer(session_pb2_grpc.SessionServiceServicer):
@@ -72,11 +97,8 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         self.sessions, self.events = hostd.sessions, hostd.events
 
     async def Login(self, request: session_pb2.LoginRequest, context: Ctx) -> session_pb2.Session:
-        session = await self.sessions.login(request.user, request.password)
-        self.events.record("UserLoginSessionEvent", f"User {session.user} logged in", user=session.user)
-        return session_pb2.Session(
-            key=session.key, user=session.user, login_time=timestamp(session.login_time)
-        )
+        session = await self.sessions.login(request.user, request.password, _peer_address(context))
+        return session_to_proto(session, self.sessions, with_key=True)
 
     async def Logout(self, request: session_pb2.LogoutRequest, context: Ctx) -> session_pb2.LogoutResponse:
         session = current_session.get()
@@ -89,9 +111,28 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
     ) -> session_pb2.Session:
         session = current_session.get()
         assert session is not None  # the interceptor refused the call otherwise
-        return session_pb2.Session(
-            key=session.key, user=session.user, login_time=timestamp(session.login_time)
+        return session_to_proto(session, self.sessions, with_key=True)
+
+    async def ListSessions(
+        self, request: session_pb2.ListSessionsRequest, context: Ctx
+    ) -> session_pb2.ListSessionsResponse:
+        return session_pb2.ListSessionsResponse(
+            sessions=[
+                session_to_proto(s, self.sessions, with_key=False) for s in self.sessions.live_sessions()
+            ]
         )
+
+    async def TerminateSession(
+        self, request: session_pb2.TerminateSessionRequest, context: Ctx
+    ) -> session_pb2.TerminateSessionResponse:
+        own = current_session.get()
+        for ended in self.sessions.terminate(list(request.ids), own.key if own else ""):
+            self.events.record(
+                "SessionTerminatedEvent",
+                f"A session for user '{ended.user}' has been terminated",
+                user=current_user(),
+            )
+        return session_pb2.TerminateSessionResponse()
 
 
 class HostServicer(host_pb2_grpc.HostServiceServicer):
@@ -155,8 +196,14 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
         return self._vm(request.id)
 
     async def ListVMs(self, request: vm_pb2.ListVMsRequest, context: Ctx) -> vm_pb2.ListVMsResponse:
-        version = self.hostd.feed.version
-        return vm_pb2.ListVMsResponse(vms=[vm_to_proto(vm, self.vms, version) for vm in self.vms.all()])
+        version, can_view, user = self.hostd.feed.version, self.hostd.can_view, current_user()
+        return vm_pb2.ListVMsResponse(
+            vms=[
+                vm_to_proto(vm, self.vms, version)
+                for vm in self.vms.all()
+                if can_view is None or can_view(user, vm.id)
+            ]
+        )
 
     async def PowerOnVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.power.power_on(request.id))
