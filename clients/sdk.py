@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from clients.auth import AuthCalls
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
@@ -43,6 +44,8 @@ from clients.model import (
 from clients.network import NetworkCalls
 from pyesx import faults
 from pyesx.api.v1 import (
+    account_pb2_grpc,
+    authorization_pb2_grpc,
     changes_pb2,
     changes_pb2_grpc,
     console_pb2_grpc,
@@ -52,6 +55,7 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostaccess_pb2_grpc,
     network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
@@ -219,7 +223,7 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
+class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, AuthCalls):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
@@ -239,6 +243,9 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
         self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
         self._guest = guest_pb2_grpc.GuestOperationsServiceStub(channel)
         self._console = console_pb2_grpc.ConsoleServiceStub(channel)
+        self._accounts = account_pb2_grpc.HostAccountServiceStub(channel)
+        self._authorization = authorization_pb2_grpc.AuthorizationServiceStub(channel)
+        self._access = hostaccess_pb2_grpc.HostAccessServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]

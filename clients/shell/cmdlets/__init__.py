@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from clients.shell.cmdlets import (
+    accounts,
     advanced,
+    authorization,
     cddrive,
     connection,
     console,
@@ -15,6 +17,7 @@ from clients.shell.cmdlets import (
     guest,
     harddisk,
     host,
+    lockdown,
     measure,
     network,
     nic,
@@ -55,6 +58,9 @@ ALL: tuple[type[Cmdlet], ...] = (
     *cddrive.CMDLETS,
     *question.CMDLETS,
     *console.CMDLETS,
+    *accounts.CMDLETS,
+    *authorization.CMDLETS,
+    *lockdown.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}
