@@ -1,0 +1,107 @@
+"""The privilege table: every RPC of every public service has a rule, and each rule works."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+import pytest
+from google.protobuf import descriptor_pool
+
+import pyesx.api.v1
+from hostd.authorizer import CallAuthorizer
+from hostd.callprivileges import RULES, reconfigure
+from hostd.entities import HOST
+from hostd.main import SERVICE_NAMES
+from hostd.privileges import PRIVILEGES
+from pyesx import faults
+from pyesx.api.v1 import vm_pb2
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def public_methods() -> dict[str, Any]:
+    """'/pkg.Service/Method' -> method descriptor, for every service of every public proto."""
+    for module in pkgutil.iter_modules(pyesx.api.v1.__path__):
+        if module.name.endswith("_pb2"):
+            importlib.import_module(f"pyesx.api.v1.{module.name}")
+    pool = descriptor_pool.Default()
+    methods = {}
+    for module in pkgutil.iter_modules(pyesx.api.v1.__path__):
+        if not module.name.endswith("_pb2"):
+            continue
+        file = pool.FindFileByName(f"pyesx/api/v1/{module.name.removesuffix('_pb2')}.proto")
+        for service in file.services_by_name.values():
+            for method in service.methods:
+                methods[f"/{service.full_name}/{method.name}"] = method
+    return methods
+
+
+def test_every_public_rpc_has_a_privilege_rule() -> None:
+    methods = public_methods()
+    assert len(methods) > 90
+    missing = sorted(set(methods) - set(RULES))
+    assert not missing, f"add these to hostd/callprivileges.py RULES: {missing}"
+    assert not sorted(set(RULES) - set(methods)), "rules for methods that no longer exist"
+
+
+def test_every_public_service_is_served() -> None:
+    services = {m.rsplit("/", 2)[1] for m in public_methods()}
+    assert services == set(SERVICE_NAMES)
+
+
+def test_rules_name_real_privileges_and_work_on_any_request() -> None:
+    for name, method in public_methods().items():
+        rule = RULES[name]
+        request = method.input_type._concrete_class()
+        privileges = rule.privileges(request) if callable(rule.privileges) else rule.privileges or ()
+        assert set(privileges) <= set(PRIVILEGES), name
+        assert isinstance(rule.entity(request), str) and rule.entity(request), name
+        assert isinstance(rule.entity(None), str), name  # an empty client stream
+
+
+def test_reconfigure_asks_for_what_it_changes() -> None:
+    request = vm_pb2.ReconfigureVMRequest(id="vm-1", num_cpu=2, notes="x")
+    request.set_extra_config["a"] = "b"
+    assert set(reconfigure(request)) == {
+        "VirtualMachine.Config.CPUCount",
+        "VirtualMachine.Config.Annotation",
+        "VirtualMachine.Config.AdvancedConfig",
+    }
+    assert reconfigure(vm_pb2.ReconfigureVMRequest(id="vm-1")) == ("VirtualMachine.Config.Settings",)
+
+
+def test_entities_come_from_the_request() -> None:
+    assert RULES["/pyesx.api.v1.VirtualMachineService/PowerOnVM"].entity(vm_pb2.VMRequest(id="vm-7")) == "vm-7"
+    revert = vm_pb2.RevertToSnapshotRequest(snapshot_id="vm-7-snapshot-2")
+    assert RULES["/pyesx.api.v1.VirtualMachineService/RevertToSnapshot"].entity(revert) == "vm-7"
+    assert RULES["/pyesx.api.v1.HostService/GetHost"].entity(None) == HOST
+    create = RULES["/pyesx.api.v1.VirtualMachineService/CreateVM"]
+    assert create.entity(vm_pb2.CreateVMRequest(resource_pool_id="pool3")) == "pool3"
+    assert create.entity(vm_pb2.CreateVMRequest()) == "ha-root-pool"
+
+
+class Refuser:
+    """An Authorization that records checks and refuses everything."""
+
+    def __init__(self) -> None:
+        self.checked: list[tuple[str, str, str]] = []
+
+    def check(self, user: str, privilege: str, entity: str) -> None:
+        self.checked.append((user, privilege, entity))
+        raise faults.NoPermission(privilege, entity)
+
+
+def test_an_unmapped_method_is_refused_and_public_ones_are_not_checked() -> None:
+    refuser = Refuser()
+    authorizer = CallAuthorizer(refuser, RULES)  # type: ignore[arg-type]
+    with pytest.raises(faults.NoPermission) as info:
+        authorizer("/pyesx.api.v1.NewService/DoSomething", None)
+    assert info.value.entity == "/pyesx.api.v1.NewService/DoSomething"
+    authorizer("/pyesx.api.v1.SessionService/Login", None)
+    authorizer("/pyesx.api.v1.SessionService/Logout", None)
+    assert refuser.checked == []
+    with pytest.raises(faults.NoPermission) as info:
+        authorizer("/pyesx.api.v1.VirtualMachineService/DestroyVM", vm_pb2.VMRequest(id="vm-2"))
+    assert (info.value.privilege, info.value.entity) == ("VirtualMachine.Inventory.Delete", "vm-2")
