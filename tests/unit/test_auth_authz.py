@@ -69,7 +69,8 @@ def test_roles_are_made_changed_and_removed(authz: Authorization, tmp_path: Path
     assert "VirtualMachine.Config.Memory" in role.privileges and "System.View" in role.privileges
     assert role.id >= 10
     changed = authz.update_role("Vmcfg", "Vmconf", ["Datastore.Browse"], ["VirtualMachine.Config.Memory"])
-    assert "Datastore.Browse" in changed.privileges and "VirtualMachine.Config.Memory" not in changed.privileges
+    assert "Datastore.Browse" in changed.privileges
+    assert "VirtualMachine.Config.Memory" not in changed.privileges
     authz.set_permission(HOST, "ops1", "Vmconf", True)
     with pytest.raises(faults.InvalidState):
         authz.remove_role("Vmconf", force=False)

@@ -73,7 +73,8 @@ def test_reconfigure_asks_for_what_it_changes() -> None:
 
 
 def test_entities_come_from_the_request() -> None:
-    assert RULES["/pyesx.api.v1.VirtualMachineService/PowerOnVM"].entity(vm_pb2.VMRequest(id="vm-7")) == "vm-7"
+    power_on = RULES["/pyesx.api.v1.VirtualMachineService/PowerOnVM"]
+    assert power_on.entity(vm_pb2.VMRequest(id="vm-7")) == "vm-7"
     revert = vm_pb2.RevertToSnapshotRequest(snapshot_id="vm-7-snapshot-2")
     assert RULES["/pyesx.api.v1.VirtualMachineService/RevertToSnapshot"].entity(revert) == "vm-7"
     assert RULES["/pyesx.api.v1.HostService/GetHost"].entity(None) == HOST
