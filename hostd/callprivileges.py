@@ -146,7 +146,7 @@ RULES: dict[str, Rule] = {
     TASK + "CancelTask": Rule(("Global.CancelTask",)),
     EV + "QueryEvents": Rule(READ, vm_id),
     EV + "WatchEvents": Rule(READ, vm_id),
-    CF + "WatchChanges": Rule(READ),
+    CF + "WatchChanges": Rule(VIEW),  # waiting for one's own tasks needs it (not filtered per user)
     PERF + "GetWorldStats": Rule(READ),
     PERF + "ListPerfCounters": Rule(VIEW),
     PERF + "QueryPerf": Rule(READ, field("entity_id")),
