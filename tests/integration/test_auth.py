@@ -296,7 +296,10 @@ def test_shell_cmdlets_manage_accounts_roles_permissions_and_lockdown(host: Boot
         "Get-VIPermission -Principal ops1 | Select-Object Entity, Principal, Role, Propagate"
         " | ConvertTo-Json -Compress;"
         "(Get-VIPrivilege -Role ReadOnly).Id -join ',';"
-        "Set-VMHostLockdown -Mode Normal -ExceptionUser root,ops1 -Confirm:$false | ConvertTo-Json -Compress"
+        "Set-VMHostLockdown -Mode Normal -ExceptionUser root,ops1 -Confirm:$false | ConvertTo-Json -Compress;"
+        "Get-AdvancedSetting -Entity (Get-VMHost) -Name Security.AccountLockFailures"
+        " | Set-AdvancedSetting -Value 3 -Confirm:$false | Out-Null;"
+        "(Get-AdvancedSetting -Entity (Get-VMHost) -Name 'Security.*').Value -join ','"
     )
     result = shell(host, script)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
@@ -318,6 +321,7 @@ def test_shell_cmdlets_manage_accounts_roles_permissions_and_lockdown(host: Boot
     }
     assert lines[3] == "System.Anonymous,System.View,System.Read"  # the catalogue's order
     assert json.loads(lines[4]) == {"Mode": "Normal", "ExceptionUsers": ["root", "ops1"]}
+    assert lines[5] == "3,900,retry=3 min=disabled,disabled,disabled,7,7"
 
     as_ops = shell(
         host, "Start-VM web01 | Out-Null; (Get-VM).Name; Remove-VM web01 -Confirm:$false", "ops1", "Ops#20245"
