@@ -30,6 +30,7 @@ from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
 from clients.sdk import AllocationChange
+from clients.security import AsyncSecurity
 from clients.transport import AsyncTransport
 from pyesx import faults
 
@@ -479,6 +480,11 @@ class AsyncSession:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+    @property
+    def security(self) -> AsyncSecurity:
+        """Accounts, sessions, roles and permissions, lockdown and security settings."""
+        return AsyncSecurity(self._t)
 
     # -- inventory ----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
 from clients.sdk import AllocationChange, Client
+from clients.security import Security
 from clients.transport import SyncTransport, open_channel
 from pyesx import faults
 
@@ -482,6 +483,11 @@ class Session:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @property
+    def security(self) -> Security:
+        """Accounts, sessions, roles and permissions, lockdown and security settings."""
+        return Security(self._t)
 
     # -- inventory ----------------------------------------------------------------------------
 

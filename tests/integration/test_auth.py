@@ -5,6 +5,7 @@ One host per test; the root client sets the stage, other users log in with ``con
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -14,10 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
-from clients import Client, connect
+from clients import Client, aio, connect, open_session
 from pyesx import faults
+from pyesx.api.v1 import vm_pb2, vm_pb2_grpc
+from pyesx.rpc.faultwire import fault_from_rpc_error
+from pyesx.rpc.metadata import SESSION_KEY
 from tests.harness import BootedHost, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -340,3 +345,38 @@ def test_shell_cmdlets_manage_accounts_roles_permissions_and_lockdown(host: Boot
         "Remove-VMHostAccount ops1 -Confirm:$false; (Get-VMHostAccount).Id -join ','",
     )
     assert (cleanup.returncode, cleanup.stderr, cleanup.stdout) == (0, "", "root\n")
+
+
+def test_object_sdk_security_and_a_token_from_another_host(host: BootedHost, tmp_path: Path) -> None:
+    with open_session(host.address, "root", host.password) as session:
+        session.security.create_account("ops1", "Ops#20245", "Operator")
+        session.security.set_permission(session.host(), "ops1", "ReadOnly")
+        assert [(p.principal, p.role) for p in session.security.permissions(principal="ops1")] == [
+            ("ops1", "ReadOnly")
+        ]
+        assert session.security.lockdown().mode == "disabled"
+
+    async def aio_walk() -> tuple[list[str], str]:
+        async with await aio.connect(host.address, "ops1", "Ops#20245") as ops:
+            roles = [r.name for r in await ops.security.roles()]
+            with pytest.raises(faults.NoPermission):
+                await ops.security.create_role("Mine")
+            return roles, (await ops.security.current_session()).user
+
+    roles, user = asyncio.run(aio_walk())
+    assert roles[:3] == ["Administrator", "ReadOnly", "NoAccess"] and user == "ops1"
+
+    other = BootedHost(tmp_path / "other")
+    try:
+        with host.client() as client:
+            stub = vm_pb2_grpc.VirtualMachineServiceStub(client._channel)
+            stub.ListVMs(
+                vm_pb2.ListVMsRequest(), metadata=[(SESSION_KEY, client.session_key)]
+            )  # its own host
+            with connect(other.address, "root", other.password) as elsewhere:
+                foreign = vm_pb2_grpc.VirtualMachineServiceStub(elsewhere._channel)
+                with pytest.raises(grpc.RpcError) as info:
+                    foreign.ListVMs(vm_pb2.ListVMsRequest(), metadata=[(SESSION_KEY, client.session_key)])
+                assert isinstance(fault_from_rpc_error(info.value), faults.NotAuthenticated)
+    finally:
+        other.stop()
