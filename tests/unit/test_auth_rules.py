@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 from typing import Any
 
+import grpc
 import pytest
 from google.protobuf import descriptor_pool
 
@@ -16,7 +17,8 @@ from hostd.entities import HOST
 from hostd.main import SERVICE_NAMES
 from hostd.privileges import PRIVILEGES
 from pyesx import faults
-from pyesx.api.v1 import vm_pb2
+from pyesx.api.v1 import datastore_pb2, vm_pb2
+from pyesx.rpc.server import RpcGate
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -106,3 +108,52 @@ def test_an_unmapped_method_is_refused_and_public_ones_are_not_checked() -> None
     with pytest.raises(faults.NoPermission) as info:
         authorizer("/pyesx.api.v1.VirtualMachineService/DestroyVM", vm_pb2.VMRequest(id="vm-2"))
     assert (info.value.privilege, info.value.entity) == ("VirtualMachine.Inventory.Delete", "vm-2")
+
+
+class _Context:
+    """What the gate reads of a grpc.aio ServicerContext."""
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def done(self) -> bool:
+        return False
+
+    def set_trailing_metadata(self, metadata: Any) -> None:
+        self.trailing = metadata
+
+    async def abort(self, code: Any, details: str) -> None:
+        raise RuntimeError(f"aborted: {code} {details}")
+
+
+async def test_the_gate_authorizes_a_client_stream_by_its_first_message() -> None:
+    seen: list[object] = []
+    received: list[str] = []
+
+    def authorize(method: str, request: Any) -> None:
+        seen.append(request)
+        if request is not None and request.path == "[datastore1] forbidden":
+            raise faults.NoPermission("Datastore.FileManagement", "ha-host")
+
+    async def upload(requests: Any, context: Any) -> datastore_pb2.FileOperationResponse:
+        async for chunk in requests:
+            received.append(chunk.path)
+        return datastore_pb2.FileOperationResponse()
+
+    handler = grpc.stream_unary_rpc_method_handler(upload)
+    wrapped = RpcGate(None, authorize).wrap("/pyesx.api.v1.DatastoreService/UploadFile", handler).stream_unary
+
+    async def chunks(*paths: str) -> Any:
+        for path in paths:
+            yield datastore_pb2.UploadChunk(path=path)
+
+    await wrapped(chunks("[datastore1] a", "[datastore1] b"), _Context())
+    assert [getattr(r, "path", None) for r in seen] == ["[datastore1] a"]
+    assert received == ["[datastore1] a", "[datastore1] b"]
+    seen.clear()
+    await wrapped(chunks(), _Context())
+    assert seen == [None]  # an empty stream is authorized too
+    received.clear()
+    with pytest.raises(RuntimeError, match="PERMISSION_DENIED"):
+        await wrapped(chunks("[datastore1] forbidden", "[datastore1] more"), _Context())
+    assert received == []  # the handler saw nothing
