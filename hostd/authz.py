@@ -188,6 +188,18 @@ class Authorization:
         self._save(self.roles, {k: p for k, p in self.permissions.items() if k != (entity, principal)})
         _log.info("permission.removed", entity=entity, principal=principal)
 
+    def forget_entity(self, entity: str) -> None:
+        """Remove the permissions on a removed VM or pool (its id may be given to a new one)."""
+        kept = {k: p for k, p in self.permissions.items() if p.entity != entity}
+        if len(kept) != len(self.permissions):
+            self._save(self.roles, kept)
+            _log.info("permission.entity_gone", entity=entity)
+
+    def prune(self) -> None:
+        """Remove the permissions on entities that no longer exist (removed while hostd was down)."""
+        for entity in {p.entity for p in self.permissions.values() if not self.tree.exists(p.entity)}:
+            self.forget_entity(entity)
+
     def forget_principal(self, principal: str) -> None:
         """Remove a removed account's permissions."""
         kept = {k: p for k, p in self.permissions.items() if p.principal != principal}

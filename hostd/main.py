@@ -170,6 +170,22 @@ def _wire_change_feed(feed: ChangeFeed, vms: VmManager, tasks: TaskManager) -> N
     vms.on_change, tasks.on_change = on_vm, on_task
 
 
+def _forget_removed_entities(authz: Authorization, vms: VmManager, pools: PoolOps) -> None:
+    """A removed VM's or pool's permissions go with it (a new one may get its id)."""
+    feed_vm_change = vms.on_change
+
+    def on_vm(vm: VmRecord, kind: ChangeKind, props: tuple[str, ...]) -> None:
+        feed_vm_change(vm, kind, props)
+        if kind is ChangeKind.LEAVE:
+            authz.forget_entity(vm.id)
+
+    def on_pools_gone(pool_ids: set[str]) -> None:
+        for pool_id in pool_ids:
+            authz.forget_entity(pool_id)
+
+    vms.on_change, pools.on_pools_gone = on_vm, on_pools_gone
+
+
 async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
@@ -202,6 +218,8 @@ async def run(args: argparse.Namespace) -> int:
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
     authz = Authorization(layout.etc / "authorization.json", accounts, EntityTree(vms))
+    authz.prune()
+    _forget_removed_entities(authz, vms, pools)
     hostd = Hostd(
         sessions,
         events,

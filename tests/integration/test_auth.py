@@ -170,6 +170,11 @@ def test_permissions_on_a_pool_propagate_to_its_vms_only(host: BootedHost, clien
         assert "VirtualMachine 'other'" in str(info.value)
         with pytest.raises(faults.NoPermission):
             ops.reconfigure_vm(mine.id, memory_mb=512)
+    # a removed VM's or pool's permissions go with it (a new VM may get its id)
+    client.set_permission(mine.id, "ops1", "ReadOnly")
+    client.wait_for_task(client.destroy_vm(mine.id).id)
+    client.delete_resource_pool(pool.id)
+    assert client.list_permissions(principal="ops1") == []
 
 
 def test_brute_force_login_is_locked_out_and_recorded(host: BootedHost, client: Client) -> None:

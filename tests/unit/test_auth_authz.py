@@ -110,3 +110,13 @@ def test_a_removed_account_loses_its_permissions(authz: Authorization) -> None:
     authz.set_permission("vm-2", "ops1", "ReadOnly", True)
     authz.forget_principal("ops1")
     assert authz.list_permissions(principal="ops1") == []
+
+
+def test_a_removed_entity_loses_its_permissions(authz: Authorization, inventory: FakeInventory) -> None:
+    authz.set_permission("vm-1", "ops1", "ReadOnly", True)
+    authz.set_permission("pool1", "ops1", "ReadOnly", True)
+    authz.forget_entity("vm-1")
+    assert [p.entity for p in authz.list_permissions(principal="ops1")] == ["pool1"]
+    del inventory.pool_names["pool1"]  # removed while hostd was down
+    authz.prune()
+    assert authz.list_permissions(principal="ops1") == []
