@@ -13,11 +13,26 @@ from clients.shell.cmdlets.base import Cmdlet, CommandContext
 from clients.shell.conversions import STRING, STRINGS, ArrayType, ParamType, shown
 from clients.shell.errors import ConversionError
 from clients.shell.psobject import PSObject
+from clients.shell.views import TABLE_VIEWS, Column
 from clients.shell.wildcard import is_wildcard, like, unescape
 from pyesx.faults import NotFound
 
 ACCOUNT_TYPE = "HostUserAccount"
 SESSION_TYPE = "UserSession"
+
+
+TABLE_VIEWS[ACCOUNT_TYPE] = (
+    Column("Id", "Id"),
+    Column("Description", "Description"),
+    Column("Locked", "Locked"),
+)
+TABLE_VIEWS[SESSION_TYPE] = (
+    Column("Id", "Id"),
+    Column("UserName", "UserName"),
+    Column("IpAddress", "IpAddress"),
+    Column("LoginTime", "LoginTime"),
+    Column("IsCurrent", "IsCurrent"),
+)
 
 
 def auth_client(ctx: CommandContext) -> AuthCalls:

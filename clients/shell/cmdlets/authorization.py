@@ -16,11 +16,20 @@ from clients.shell.conversions import BOOLEAN, STRING, STRINGS, SWITCH, ArrayTyp
 from clients.shell.errors import ConversionError, ShellError
 from clients.shell.psobject import PSObject
 from clients.shell.session import Client
+from clients.shell.views import TABLE_VIEWS, Column
 from clients.shell.wildcard import is_wildcard, like, unescape
 from pyesx.faults import NotFound
 
 HOST_ENTITY = "ha-host"
 ROLE_TYPE, PRIVILEGE_TYPE, PERMISSION_TYPE = "Role", "Privilege", "Permission"
+# PowerCLI's default tables (Format-List or Select-Object show every property)
+TABLE_VIEWS[ROLE_TYPE] = (Column("Name", "Name"), Column("IsSystem", "IsSystem"))
+TABLE_VIEWS[PERMISSION_TYPE] = (
+    Column("Entity", "Entity"),
+    Column("Principal", "Principal"),
+    Column("Role", "Role"),
+    Column("Propagate", "Propagate"),
+)
 
 
 def privilege_object(p: Privilege) -> PSObject:
