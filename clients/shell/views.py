@@ -239,6 +239,8 @@ def guest_object(vm: VM, guest: GuestInfo) -> PSObject:
         GUEST_TYPE,
         [
             ("VM", vm.name),
+            ("VmName", vm.name),
+            ("VmId", f"{VM_ID_PREFIX}{vm.id}"),
             ("State", pascal(guest.guest_state)),
             ("OSFullName", guest.os_full_name),
             ("IPAddress", list(guest.ip_addresses) or ([guest.ip_address] if guest.ip_address else [])),

@@ -29,6 +29,7 @@ from clients.shell.cmdlets import (
     snapshot,
     stat,
     task,
+    utility,
     vm,
 )
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
@@ -58,6 +59,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *cddrive.CMDLETS,
     *question.CMDLETS,
     *console.CMDLETS,
+    *utility.CMDLETS,
     *accounts.CMDLETS,
     *authorization.CMDLETS,
     *lockdown.CMDLETS,
