@@ -54,6 +54,11 @@ def own_password(request: Any) -> tuple[str, ...]:
     return ("Host.Local.ManageUserGroups",)
 
 
+def events(request: Any) -> tuple[str, ...]:
+    """A VM's events need System.Read on it; the host's event log is filtered to what one may see."""
+    return ("System.Read",) if getattr(request, "vm_id", "") else ("System.View",)
+
+
 def reconfigure(request: Any) -> tuple[str, ...]:
     """What a ReconfigureVM asks for, privilege by privilege (vSphere's VirtualMachine.Config.*)."""
     r = request
@@ -120,7 +125,7 @@ RULES: dict[str, Rule] = {
     VM + "CreateVM": Rule(("VirtualMachine.Inventory.Create",), field("resource_pool_id", ROOT_POOL_ID)),
     VM + "RegisterVM": Rule(("VirtualMachine.Inventory.Register",), field("resource_pool_id", ROOT_POOL_ID)),
     VM + "GetVM": Rule(VIEW, id_),
-    VM + "ListVMs": Rule(VIEW),  # the reply holds only the VMs the caller may see
+    VM + "ListVMs": Rule(VIEW),  # the reply holds only the VMs the caller may see (so do events, tasks)
     VM + "PowerOnVM": Rule(("VirtualMachine.Interact.PowerOn",), id_),
     VM + "PowerOffVM": Rule(("VirtualMachine.Interact.PowerOff",), id_),
     VM + "KillVM": Rule(("VirtualMachine.Interact.PowerOff",), id_),
@@ -144,9 +149,9 @@ RULES: dict[str, Rule] = {
     TASK + "WaitForTask": Rule(VIEW),
     TASK + "ListTasks": Rule(VIEW, field("entity_id")),
     TASK + "CancelTask": Rule(("Global.CancelTask",)),
-    EV + "QueryEvents": Rule(READ, vm_id),
-    EV + "WatchEvents": Rule(READ, vm_id),
-    CF + "WatchChanges": Rule(VIEW),  # waiting for one's own tasks needs it (not filtered per user)
+    EV + "QueryEvents": Rule(events, vm_id),  # the reply holds only the events the caller may see
+    EV + "WatchEvents": Rule(events, vm_id),
+    CF + "WatchChanges": Rule(VIEW),  # the changes of the VMs (and their tasks) the caller may see
     PERF + "GetWorldStats": Rule(READ),
     PERF + "ListPerfCounters": Rule(VIEW),
     PERF + "QueryPerf": Rule(READ, field("entity_id")),

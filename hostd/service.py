@@ -23,6 +23,7 @@ from hostd.convert import (
     vm_to_proto,
 )
 from hostd.disks import DiskOps
+from hostd.entities import HOST
 from hostd.events import EventFilter, EventLog
 from hostd.power import PowerOps
 from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, NewNic, NicChange, reconfigure
@@ -65,8 +66,19 @@ class Hostd:
     disks: DiskOps
     feed: ChangeFeed
     vmkernel: vmkernel_pb2_grpc.VMkernelStub
-    #: whether the user may see the entity (ListVMs shows only those); None: everything
-    can_view: Callable[[str, str], bool] | None = None
+    #: whether a user holds a privilege on an entity (lists, events and changes show only what the
+    #: caller may see); None: everything is shown
+    allowed: Callable[[str, str, str], bool] | None = None
+
+    def visible(self, entity_id: str) -> bool:
+        """Whether the caller may see the entity ("" — the host's own — is seen by every caller)."""
+        return self.allowed is None or not entity_id or self.allowed(current_user(), "System.View", entity_id)
+
+    def event_visible(self, vm_id: str) -> bool:
+        """A VM's events go to those who see the VM; the host's to those who may read the host."""
+        if vm_id or self.allowed is None:
+            return self.visible(vm_id)
+        return self.allowed(current_user(), "System.Read", HOST)
 
 
 def _peer_address(context: Ctx) -> str:
@@ -196,13 +208,9 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
         return self._vm(request.id)
 
     async def ListVMs(self, request: vm_pb2.ListVMsRequest, context: Ctx) -> vm_pb2.ListVMsResponse:
-        version, can_view, user = self.hostd.feed.version, self.hostd.can_view, current_user()
+        version = self.hostd.feed.version
         return vm_pb2.ListVMsResponse(
-            vms=[
-                vm_to_proto(vm, self.vms, version)
-                for vm in self.vms.all()
-                if can_view is None or can_view(user, vm.id)
-            ]
+            vms=[vm_to_proto(vm, self.vms, version) for vm in self.vms.all() if self.hostd.visible(vm.id)]
         )
 
     async def PowerOnVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
@@ -373,7 +381,7 @@ def _allocation_change(request: vm_pb2.ReconfigureVMRequest, field: str) -> Allo
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
-        self.tasks = hostd.tasks
+        self.tasks, self.hostd = hostd.tasks, hostd
 
     async def GetTask(self, request: task_pb2.GetTaskRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.tasks.get(request.id))
@@ -386,7 +394,11 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
 
     async def ListTasks(self, request: task_pb2.ListTasksRequest, context: Ctx) -> task_pb2.ListTasksResponse:
         return task_pb2.ListTasksResponse(
-            tasks=[task_to_proto(t) for t in self.tasks.recent(request.entity_id)]
+            tasks=[
+                task_to_proto(t)
+                for t in self.tasks.recent(request.entity_id)
+                if self.hostd.visible(t.entity_id)
+            ]
         )
 
     async def CancelTask(self, request: task_pb2.CancelTaskRequest, context: Ctx) -> task_pb2.Task:
@@ -399,7 +411,7 @@ def _event_filter(vm_id: str, types: list[str], begin: float = 0.0, end: float =
 
 class EventServicer(event_pb2_grpc.EventServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
-        self.events = hostd.events
+        self.events, self.hostd = hostd.events, hostd
 
     async def QueryEvents(
         self, request: event_pb2.QueryEventsRequest, context: Ctx
@@ -408,10 +420,11 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
             raise faults.InvalidArgument("max_count", "must not be negative")
         begin = seconds(request.begin_time) if request.HasField("begin_time") else 0.0
         end = seconds(request.end_time) if request.HasField("end_time") else 0.0
-        found = self.events.query(
-            _event_filter(request.vm_id, list(request.types), begin, end), request.max_count
+        found = self.events.query(_event_filter(request.vm_id, list(request.types), begin, end))
+        visible = [e for e in found if self.hostd.event_visible(e.vm_id)]
+        return event_pb2.QueryEventsResponse(
+            events=[event_to_proto(e) for e in visible[: request.max_count or None]]
         )
-        return event_pb2.QueryEventsResponse(events=[event_to_proto(e) for e in found])
 
     async def WatchEvents(
         self, request: event_pb2.WatchEventsRequest, context: Ctx
@@ -419,7 +432,8 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
         async for event in self.events.watch(
             _event_filter(request.vm_id, list(request.types)), request.after_key
         ):
-            yield event_to_proto(event)
+            if self.hostd.event_visible(event.vm_id):
+                yield event_to_proto(event)
 
 
 class ChangeFeedServicer(changes_pb2_grpc.ChangeFeedServiceServicer):
@@ -459,7 +473,12 @@ class ChangeFeedServicer(changes_pb2_grpc.ChangeFeedServiceServicer):
         types, ids = set(request.object_types), set(request.object_ids)
 
         def wanted(change: changes_pb2.Change) -> bool:
-            return (not types or change.object_type in types) and (not ids or change.object_id in ids)
+            entity = change.task.entity_id if change.object_type == "Task" else change.object_id
+            return (
+                (not types or change.object_type in types)
+                and (not ids or change.object_id in ids)
+                and self.hostd.visible(entity)
+            )
 
         snapshot = functools.partial(self._snapshot, types, ids)
         async for change in self.hostd.feed.watch(request.since_version, snapshot, wanted):

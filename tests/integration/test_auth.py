@@ -170,6 +170,15 @@ def test_permissions_on_a_pool_propagate_to_its_vms_only(host: BootedHost, clien
         assert "VirtualMachine 'other'" in str(info.value)
         with pytest.raises(faults.NoPermission):
             ops.reconfigure_vm(mine.id, memory_mb=512)
+        # events, tasks and the change feed show only the VMs ops1 may see
+        assert {e.vm_id for e in ops.events() if e.vm_id} == {mine.id}
+        assert {t.entity_id for t in ops.recent_tasks()} == {mine.id}
+        seen = set()
+        for change in ops.watch_changes(object_types=["VirtualMachine"]):
+            if change.initial_done:
+                break
+            seen.add(change.object_id)
+        assert seen == {mine.id}
     # a removed VM's or pool's permissions go with it (a new VM may get its id)
     client.set_permission(mine.id, "ops1", "ReadOnly")
     client.wait_for_task(client.destroy_vm(mine.id).id)
