@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -394,3 +395,28 @@ def test_object_sdk_security_and_a_token_from_another_host(host: BootedHost, tmp
                 assert isinstance(fault_from_rpc_error(info.value), faults.NotAuthenticated)
     finally:
         other.stop()
+
+
+def test_a_hostd_restart_keeps_accounts_roles_permissions_lockdown_and_settings(
+    host: BootedHost, client: Client
+) -> None:
+    vm = client.wait_for_task(client.create_vm("kept", no_network=True).id).result_vm
+    assert vm is not None
+    client.create_account("ops1", "Ops#20245", "Operator")
+    client.create_role("Operator", ["VirtualMachine.Interact.PowerOn"])
+    client.set_permission(vm.id, "ops1", "Operator", propagate=False)
+    client.set_lockdown("normal", ["root", "ops1"])
+    client.update_security_settings({"Security.AccountLockFailures": 7})
+    before = state(client)
+    old_hostd = host.hostd_pid()
+    os.kill(old_hostd, signal.SIGKILL)
+    wait_until(lambda: (pid := host.hostd_pid()) != old_hostd and pid, what="hostd restart")
+    with wait_until(lambda: host.client(), what="hostd serving") as again:
+        with pytest.raises(faults.NotAuthenticated):
+            client.list_vms()  # sessions live in hostd: they end with it
+        assert state(again) == before
+        with connect(host.address, "ops1", "Ops#20245") as ops:
+            with pytest.raises(faults.NoPermission):  # ops1 may power the VM on, nothing more
+                ops.lockdown()
+            ops.wait_for_task(ops.power_on(vm.id).id)
+        again.set_lockdown("disabled")
