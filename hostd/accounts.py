@@ -77,7 +77,7 @@ class Accounts:
         _check_description(description)
         if user in self._accounts:
             raise faults.DuplicateName(user, f"The user '{user}' already exists.")
-        policy.check(password)
+        policy.check(password, user)
         hashed = await asyncio.to_thread(hash_password, password)
         if user in self._accounts:  # created meanwhile
             raise faults.DuplicateName(user, f"The user '{user}' already exists.")
@@ -94,7 +94,7 @@ class Accounts:
             _check_description(description)
         hashed = None
         if password is not None:
-            policy.check(password)
+            policy.check(password, user)
             hashed = await asyncio.to_thread(hash_password, password)
         account = self._existing(user)  # removed meanwhile: NotFound
         changed = replace(

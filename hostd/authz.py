@@ -28,6 +28,7 @@ ROLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 FIRST_CUSTOM_ROLE_ID = 10
 MAX_ROLES = 1000
 MAX_PERMISSIONS = 10_000
+MAX_PATTERNS = 500
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class Authorization:
     def expand(self, patterns: Iterable[str]) -> set[str]:
         """Privilege ids from ids or wildcards ("VirtualMachine.Config.*"); InvalidArgument for none."""
         found: set[str] = set()
+        patterns = list(patterns)
+        if len(patterns) > MAX_PATTERNS:
+            raise faults.InvalidArgument("privileges", f"at most {MAX_PATTERNS} privileges or patterns")
         for pattern in patterns:
             matched = {p for p in PRIVILEGES if fnmatch.fnmatchcase(p, pattern)}
             if not matched:

@@ -42,10 +42,13 @@ class PasswordPolicy:
             return cls((n[0], n[1], n[3], n[4]))
         return cls((DISABLED, DISABLED, 7, 7))
 
-    def check(self, password: str) -> None:
-        """InvalidArgument(password, why) unless the password is acceptable."""
+    def check(self, password: str, user: str = "") -> None:
+        """InvalidArgument(password, why) unless the password is acceptable (and does not hold the
+        user's name, as passwdqc also refuses)."""
         if len(password) > MAX_PASSWORD:
             raise faults.InvalidArgument("password", f"a password has at most {MAX_PASSWORD} characters")
+        if len(user) >= 3 and user.lower() in password.lower():
+            raise faults.InvalidArgument("password", "the password must not contain the user name")
         classes = classes_of(password)
         needed = self.minimums[classes - 1] if classes else DISABLED
         if len(password) < needed:

@@ -35,6 +35,7 @@ _log = get_logger("sessions")
 PUBLIC_METHODS = frozenset({"/pyesx.api.v1.SessionService/Login", "/pyesx.api.v1.ConsoleService/Attach"})
 MAX_USER = 64
 MAX_PASSWORD = 1024
+MAX_TERMINATE = 1000
 
 
 @dataclass
@@ -170,6 +171,8 @@ class SessionManager:
 
     def terminate(self, ids: list[str], own_key: str) -> list[UserSession]:
         """End the sessions with these ids (all known, none the caller's own, or nothing ends)."""
+        if len(ids) > MAX_TERMINATE:
+            raise faults.InvalidArgument("ids", f"at most {MAX_TERMINATE} sessions at once")
         by_id = {s.id: s for s in self.live_sessions()}
         for session_id in ids:
             if session_id not in by_id:

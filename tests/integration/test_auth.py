@@ -28,7 +28,7 @@ from tests.harness import BootedHost, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 PYESX = str(Path(sys.executable).with_name("pyesx"))
-PASSWORD = "Audit#2024"
+PASSWORD = "Insp#2024x"
 
 
 def state(client: Client) -> dict[str, Any]:
@@ -146,7 +146,7 @@ def test_a_readonly_user_reads_everything_and_can_change_nothing(host: BootedHos
             with pytest.raises(faults.NoPermission) as info:
                 change()
             assert (info.value.privilege, info.value.entity) == (privilege, entity)
-        audit.update_account("audit", password="Audit#2025")  # their own password: allowed
+        audit.update_account("audit", password="Insp#2025x")  # their own password: allowed
     after = state(client)
     assert after == before
 

@@ -29,6 +29,8 @@ def test_the_default_policy_wants_three_classes_and_seven_characters() -> None:
         assert info.value.argument == "password"
     with pytest.raises(faults.InvalidArgument, match="3 character classes"):
         DEFAULT.check("Abc1")
+    with pytest.raises(faults.InvalidArgument, match="user name"):
+        DEFAULT.check("Ops1#admin", "OPS1")
 
 
 def test_a_policy_can_allow_fewer_classes_and_bad_ones_are_refused() -> None:
