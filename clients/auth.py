@@ -1,10 +1,10 @@
 """The SDK's security calls: local accounts, sessions, roles, privileges and permissions,
-lockdown mode and the security settings. Mixed into ``clients.sdk.Client``."""
+and lockdown mode. Mixed into ``clients.sdk.Client``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,17 +76,6 @@ class Lockdown:
     exception_users: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class SecuritySetting:
-    key: str
-    value: str
-    default_value: str
-    description: str
-    type: str
-    min: int
-    max: int
-
-
 def account_from_proto(m: account_pb2.HostAccount) -> HostAccount:
     return HostAccount(m.id, m.description, m.locked, m.failed_logins, _time(m.locked_until))
 
@@ -113,13 +102,6 @@ def permission_from_proto(m: authorization_pb2.Permission) -> Permission:
 
 def _lockdown(m: hostaccess_pb2.Lockdown) -> Lockdown:
     return Lockdown(LOCKDOWN_MODES[m.mode], tuple(m.exception_users))
-
-
-def _settings(m: hostaccess_pb2.ListSecuritySettingsResponse) -> list[SecuritySetting]:
-    return [
-        SecuritySetting(s.key, s.value, s.default_value, s.description, s.type, s.min, s.max)
-        for s in m.settings
-    ]
 
 
 class AuthCalls:
@@ -225,12 +207,3 @@ class AuthCalls:
             request.set_exception_users = True
             request.exception_users.extend(exception_users)
         return _lockdown(self._call(self._access.SetLockdownMode, request))
-
-    def security_settings(self, key: str = "") -> list[SecuritySetting]:
-        """Security.* and UserVars.* session settings; ``key`` may hold wildcards."""
-        request = hostaccess_pb2.ListSecuritySettingsRequest(key=key)
-        return _settings(self._call(self._access.ListSecuritySettings, request))
-
-    def update_security_settings(self, values: Mapping[str, object]) -> list[SecuritySetting]:
-        request = hostaccess_pb2.UpdateSecuritySettingsRequest(values={k: str(v) for k, v in values.items()})
-        return _settings(self._call(self._access.UpdateSecuritySettings, request))

@@ -1,10 +1,10 @@
 """The security calls as plans (``clients.ops.Call``) for the object SDK, sync and asyncio:
-accounts, sessions, roles and permissions, lockdown and the security settings. The records are
+accounts, sessions, roles and permissions, and lockdown. The records are
 ``clients.auth``'s."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from clients.auth import (
     LOCKDOWN_MODES,
@@ -13,10 +13,8 @@ from clients.auth import (
     Permission,
     Privilege,
     Role,
-    SecuritySetting,
     UserSession,
     _lockdown,
-    _settings,
     account_from_proto,
     permission_from_proto,
     role_from_proto,
@@ -136,14 +134,3 @@ def set_lockdown(mode: str | None, exception_users: Iterable[str] | None) -> Cal
         request.set_exception_users = True
         request.exception_users.extend(exception_users)
     return Call("access", "SetLockdownMode", request, _lockdown)
-
-
-def security_settings(key: str = "") -> Call[list[SecuritySetting]]:
-    return Call(
-        "access", "ListSecuritySettings", hostaccess_pb2.ListSecuritySettingsRequest(key=key), _settings
-    )
-
-
-def update_security_settings(values: Mapping[str, object]) -> Call[list[SecuritySetting]]:
-    request = hostaccess_pb2.UpdateSecuritySettingsRequest(values={k: str(v) for k, v in values.items()})
-    return Call("access", "UpdateSecuritySettings", request, _settings)

@@ -31,6 +31,7 @@ class Host:
     memory_usage_mb: int
     uptime_seconds: int
     vm_count: int
+    in_maintenance_mode: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from clients.auth import AuthCalls
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
+from clients.hostconfig import HostConfigCalls
+from clients.hostops import HostOperationCalls
 from clients.model import (
     POWER_STATES,
     TASK_STATES,
@@ -56,6 +58,7 @@ from pyesx.api.v1 import (
     host_pb2,
     host_pb2_grpc,
     hostaccess_pb2_grpc,
+    hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
@@ -223,8 +226,18 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, AuthCalls):
+class Client(
+    DatastoreCalls,
+    NetworkCalls,
+    GuestOperationCalls,
+    ConsoleCalls,
+    HostOperationCalls,
+    HostConfigCalls,
+    AuthCalls,
+):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
+
+    _task = staticmethod(task_from_proto)
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
         self.server = server
@@ -246,6 +259,9 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, Au
         self._accounts = account_pb2_grpc.HostAccountServiceStub(channel)
         self._authorization = authorization_pb2_grpc.AuthorizationServiceStub(channel)
         self._access = hostaccess_pb2_grpc.HostAccessServiceStub(channel)
+        self._host_services = hostconfig_pb2_grpc.HostServiceServiceStub(channel)
+        self._datetime = hostconfig_pb2_grpc.DateTimeServiceStub(channel)
+        self._host_network = hostconfig_pb2_grpc.HostNetworkServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
@@ -299,6 +315,7 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, Au
             memory_usage_mb=m.memory_usage_bytes >> 20,
             uptime_seconds=m.uptime_seconds,
             vm_count=m.vm_count,
+            in_maintenance_mode=m.in_maintenance_mode,
         )
 
     # -- VMs ------------------------------------------------------------------------------------

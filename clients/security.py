@@ -1,5 +1,5 @@
 """``session.security`` of the object SDK (``clients.objects``, ``clients.aio``): accounts, sessions,
-roles and permissions, lockdown and the security settings, as records (``clients.auth``).
+roles and permissions, and lockdown mode, as records (``clients.auth``).
 
 with open_session(server, "root", pw) as session:
     session.security.create_account("ops1", "Ops#2024x")
@@ -8,11 +8,11 @@ with open_session(server, "root", pw) as session:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Protocol
 
 from clients import authops
-from clients.auth import HostAccount, Lockdown, Permission, Privilege, Role, SecuritySetting, UserSession
+from clients.auth import HostAccount, Lockdown, Permission, Privilege, Role, UserSession
 from clients.transport import AsyncTransport, SyncTransport
 
 HOST_ENTITY = "ha-host"
@@ -94,12 +94,6 @@ class Security:
     def set_lockdown(self, mode: str | None = None, exception_users: Iterable[str] | None = None) -> Lockdown:
         return self._t.call(authops.set_lockdown(mode, exception_users))
 
-    def settings(self, key: str = "") -> list[SecuritySetting]:
-        return self._t.call(authops.security_settings(key))
-
-    def update_settings(self, values: Mapping[str, object]) -> list[SecuritySetting]:
-        return self._t.call(authops.update_security_settings(values))
-
 
 class AsyncSecurity:
     """The security calls over a ``grpc.aio`` transport."""
@@ -165,9 +159,3 @@ class AsyncSecurity:
         self, mode: str | None = None, exception_users: Iterable[str] | None = None
     ) -> Lockdown:
         return await self._t.call(authops.set_lockdown(mode, exception_users))
-
-    async def settings(self, key: str = "") -> list[SecuritySetting]:
-        return await self._t.call(authops.security_settings(key))
-
-    async def update_settings(self, values: Mapping[str, object]) -> list[SecuritySetting]:
-        return await self._t.call(authops.update_security_settings(values))

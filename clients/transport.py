@@ -23,6 +23,7 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2_grpc,
     hostaccess_pb2_grpc,
+    hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2_grpc,
     resourcepool_pb2_grpc,
@@ -51,6 +52,9 @@ SERVICES: dict[str, Any] = {
     "accounts": account_pb2_grpc.HostAccountServiceStub,
     "authorization": authorization_pb2_grpc.AuthorizationServiceStub,
     "access": hostaccess_pb2_grpc.HostAccessServiceStub,
+    "host_services": hostconfig_pb2_grpc.HostServiceServiceStub,
+    "datetime": hostconfig_pb2_grpc.DateTimeServiceStub,
+    "host_network": hostconfig_pb2_grpc.HostNetworkServiceStub,
 }
 
 

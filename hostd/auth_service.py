@@ -1,6 +1,6 @@
 """hostd's servicers for accounts, roles and permissions, lockdown mode and security settings:
 thin, converting messages and calling ``Accounts``, ``Authorization``, ``Lockdown`` and
-``SecuritySettings``. Each change records vSphere's event."""
+``HostSettings``. Each change records vSphere's event."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from hostd.accounts import Account, Accounts
 from hostd.authz import Authorization, Permission
 from hostd.convert import timestamp
 from hostd.events import EventLog
+from hostd.host_settings import HostSettings
 from hostd.lockdown import MODES, Lockdown, LockdownState
 from hostd.passwordpolicy import PasswordPolicy
 from hostd.privileges import PRIVILEGES, Role, group_of
-from hostd.securitysettings import PASSWORD_QUALITY, SecuritySettings, Setting
+from hostd.securitysettings import PASSWORD_QUALITY, text
 from hostd.sessions import SessionManager, current_user
 from pyesx import faults
 from pyesx.api.v1 import (
@@ -36,14 +37,14 @@ class HostAccountServicer(account_pb2_grpc.HostAccountServiceServicer):
         accounts: Accounts,
         sessions: SessionManager,
         authz: Authorization,
-        settings: SecuritySettings,
+        settings: HostSettings,
         events: EventLog,
     ) -> None:
         self.accounts, self.sessions, self.authz = accounts, sessions, authz
         self.settings, self.events = settings, events
 
     def _policy(self) -> PasswordPolicy:
-        return PasswordPolicy.parse(self.settings.text(PASSWORD_QUALITY))
+        return PasswordPolicy.parse(text(self.settings, PASSWORD_QUALITY))
 
     def _proto(self, account: Account) -> account_pb2.HostAccount:
         locked = self.sessions.lockout.locked_for(account.user)
@@ -197,23 +198,9 @@ def _lockdown_proto(state: LockdownState) -> hostaccess_pb2.Lockdown:
     )
 
 
-def _setting_proto(setting: Setting, value: int | str) -> hostaccess_pb2.SecuritySetting:
-    return hostaccess_pb2.SecuritySetting(
-        key=setting.key,
-        value=str(value),
-        default_value=str(setting.default),
-        description=setting.description,
-        type=setting.type,
-        min=setting.min,
-        max=setting.max,
-    )
-
-
 class HostAccessServicer(hostaccess_pb2_grpc.HostAccessServiceServicer):
-    def __init__(
-        self, lockdown: Lockdown, settings: SecuritySettings, sessions: SessionManager, events: EventLog
-    ) -> None:
-        self.lockdown, self.settings, self.sessions, self.events = lockdown, settings, sessions, events
+    def __init__(self, lockdown: Lockdown, sessions: SessionManager, events: EventLog) -> None:
+        self.lockdown, self.sessions, self.events = lockdown, sessions, events
 
     async def GetLockdownMode(
         self, request: hostaccess_pb2.GetLockdownModeRequest, context: Ctx
@@ -241,23 +228,3 @@ class HostAccessServicer(hostaccess_pb2_grpc.HostAccessServiceServicer):
                 user=current_user(),
             )
         return _lockdown_proto(state)
-
-    def _settings(self, pattern: str = "") -> hostaccess_pb2.ListSecuritySettingsResponse:
-        return hostaccess_pb2.ListSecuritySettingsResponse(
-            settings=[_setting_proto(s, self.settings.value(s.key)) for s in self.settings.matching(pattern)]
-        )
-
-    async def ListSecuritySettings(
-        self, request: hostaccess_pb2.ListSecuritySettingsRequest, context: Ctx
-    ) -> hostaccess_pb2.ListSecuritySettingsResponse:
-        return self._settings(request.key)
-
-    async def UpdateSecuritySettings(
-        self, request: hostaccess_pb2.UpdateSecuritySettingsRequest, context: Ctx
-    ) -> hostaccess_pb2.ListSecuritySettingsResponse:
-        self.settings.update(dict(request.values))
-        for key, value in sorted(request.values.items()):
-            self.events.record(
-                "esx.audit.advancedsetting.changed", f"{key} was set to {value}", user=current_user()
-            )
-        return self._settings()

@@ -18,10 +18,12 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from hostd import autostart_run
 from hostd.accounts import Accounts
 from hostd.auth_service import AuthorizationServicer, HostAccessServicer, HostAccountServicer
 from hostd.authorizer import CallAuthorizer
 from hostd.authz import Authorization
+from hostd.autostart import AutoStart
 from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
@@ -30,8 +32,15 @@ from hostd.disks import DiskOps
 from hostd.entities import EntityTree
 from hostd.events import EventLog
 from hostd.guestops import GuestOperations, GuestOperationsServicer
+from hostd.host_power import HostPower
+from hostd.host_service import HostOps, HostOpsServicer
+from hostd.host_settings import HostSettings
+from hostd.hostconfig_service import DateTimeServicer, HostNetworkServicer, HostServiceServicer
+from hostd.hostservices import HostServiceTable, Runner, catalogue
 from hostd.inventory import Inventory
 from hostd.lockdown import Lockdown
+from hostd.maintenance import MaintenanceMode
+from hostd.names.config import HostNetworkStore
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
 from hostd.perfsources import CpuSource, DiskSource, MemorySource, NetSource
@@ -39,12 +48,10 @@ from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.pool_service import ResourcePoolServicer
 from hostd.pools import PoolOps
 from hostd.power import PowerOps
-from hostd.securitysettings import SecuritySettings
 from hostd.service import (
     ChangeFeedServicer,
     EventServicer,
     Hostd,
-    HostServicer,
     SessionServicer,
     TaskServicer,
     VirtualMachineServicer,
@@ -52,6 +59,8 @@ from hostd.service import (
 from hostd.sessions import SessionManager
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import Task, TaskManager
+from hostd.timesync.config import NtpConfigStore
+from hostd.timesync.daemon import NtpDaemon
 from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx.api.v1 import (
     account_pb2,
@@ -72,6 +81,8 @@ from pyesx.api.v1 import (
     host_pb2_grpc,
     hostaccess_pb2,
     hostaccess_pb2_grpc,
+    hostconfig_pb2,
+    hostconfig_pb2_grpc,
     network_pb2,
     network_pb2_grpc,
     performance_pb2,
@@ -110,6 +121,9 @@ SERVICE_NAMES = [
         (account_pb2.DESCRIPTOR, "HostAccountService"),
         (authorization_pb2.DESCRIPTOR, "AuthorizationService"),
         (hostaccess_pb2.DESCRIPTOR, "HostAccessService"),
+        (hostconfig_pb2.DESCRIPTOR, "HostServiceService"),
+        (hostconfig_pb2.DESCRIPTOR, "DateTimeService"),
+        (hostconfig_pb2.DESCRIPTOR, "HostNetworkService"),
     )
 ]
 
@@ -186,12 +200,38 @@ def _forget_removed_entities(authz: Authorization, vms: VmManager, pools: PoolOp
     vms.on_change, pools.on_pools_gone = on_vm, on_pools_gone
 
 
+def _register_host_config(
+    gate: RpcGate, server: grpc.aio.Server, layout: HostLayout, host_network: HostNetworkStore
+) -> HostServiceTable:
+    """Host services (ntpd really polls its servers), NTP and name resolution; the services that
+    should run are started."""
+    ntp_config = NtpConfigStore(layout.etc / "hostd" / "ntp.json")
+    ntpd = NtpDaemon(ntp_config, host_network.resolver)
+    runner = Runner(ntpd.start, ntpd.stop, lambda: bool(ntp_config.current.servers))
+    table = HostServiceTable(
+        catalogue(runner), layout.etc / "hostd" / "services.json", layout.run / "hostd" / "services.json"
+    )
+    table.boot()
+    gate.register(
+        hostconfig_pb2_grpc.add_HostServiceServiceServicer_to_server, HostServiceServicer(table), server
+    )
+    gate.register(
+        hostconfig_pb2_grpc.add_DateTimeServiceServicer_to_server, DateTimeServicer(ntp_config, ntpd), server
+    )
+    gate.register(
+        hostconfig_pb2_grpc.add_HostNetworkServiceServicer_to_server,
+        HostNetworkServicer(host_network, ntpd),
+        server,
+    )
+    return table
+
+
 async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
     flusher = asyncio.create_task(flush_periodically())
     events = EventLog(layout.log / "events.jsonl")
-    accounts, settings = Accounts(layout), SecuritySettings(layout.etc / "security.json")
+    accounts, settings = Accounts(layout), HostSettings(layout)
     lockdown = Lockdown(layout.etc / "lockdown.json")
     sessions = SessionManager(accounts, settings, events, lockdown)
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
@@ -220,6 +260,7 @@ async def run(args: argparse.Namespace) -> int:
     authz = Authorization(layout.etc / "authorization.json", accounts, EntityTree(vms))
     authz.prune()
     _forget_removed_entities(authz, vms, pools)
+    host_network = HostNetworkStore(layout.etc / "hostd" / "network.json", host.hostname)
     hostd = Hostd(
         sessions,
         events,
@@ -230,8 +271,16 @@ async def run(args: argparse.Namespace) -> int:
         disks,
         feed,
         vmkernel,
+        host_network,
         allowed=authz.has,
     )
+    maintenance = MaintenanceMode(layout, vms, tasks, events)
+    power.power_on_guard = maintenance.check_power_on
+    autostart = AutoStart(layout, lambda vm_id: vm_id in vms.vms)
+    host_power = HostPower(
+        maintenance, tasks, events, vmkernel, lambda: autostart_run.stop_all(autostart, vms, power)
+    )
+    host_ops = HostOps(layout, settings, maintenance, autostart, host_power)
     server = grpc.aio.server()
     gate = RpcGate(sessions.authenticate, CallAuthorizer(authz))
     gate.register(
@@ -246,11 +295,11 @@ async def run(args: argparse.Namespace) -> int:
     )
     gate.register(
         hostaccess_pb2_grpc.add_HostAccessServiceServicer_to_server,
-        HostAccessServicer(lockdown, settings, sessions, events),
+        HostAccessServicer(lockdown, sessions, events),
         server,
     )
     gate.register(session_pb2_grpc.add_SessionServiceServicer_to_server, SessionServicer(hostd), server)
-    gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostServicer(hostd), server)
+    gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostOpsServicer(hostd, host_ops), server)
     gate.register(
         vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server, VirtualMachineServicer(hostd), server
     )
@@ -284,6 +333,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     console = ConsoleServicer(vms, power, sessions)
     gate.register(console_pb2_grpc.add_ConsoleServiceServicer_to_server, console, server)
+    host_services = _register_host_config(gate, server, layout, host_network)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -301,8 +351,17 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     report_ready(args.ready_fd, address=address)
+    # Autostart once per host boot (not after a restart of hostd alone).
+    starting = asyncio.create_task(
+        autostart_run.start_all(autostart, vms, power)
+        if autostart_run.boot_marker(layout)
+        else asyncio.sleep(0)
+    )
     await stop.wait()
     log.info("hostd.stopping")
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
     lost_vmkernel = follower.done()
     collecting.cancel()
     follower.cancel()
@@ -311,6 +370,7 @@ async def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(asyncio.CancelledError):
         await collecting
     await server.stop(grace=1.0)
+    await host_services.shutdown()
     await channel.close()
     flusher.cancel()
     return 1 if lost_vmkernel else 0

@@ -25,6 +25,7 @@ from hostd.convert import (
 from hostd.disks import DiskOps
 from hostd.entities import HOST
 from hostd.events import EventFilter, EventLog
+from hostd.names.config import HostNetworkStore
 from hostd.power import PowerOps
 from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, NewNic, NicChange, reconfigure
 from hostd.sessions import SessionManager, UserSession, current_session, current_user
@@ -66,6 +67,7 @@ class Hostd:
     disks: DiskOps
     feed: ChangeFeed
     vmkernel: vmkernel_pb2_grpc.VMkernelStub
+    host_network: HostNetworkStore | None = None  # the host's name, when hostd holds it
     #: whether a user holds a privilege on an entity (lists, events and changes show only what the
     #: caller may see); None: everything is shown
     allowed: Callable[[str, str, str], bool] | None = None
@@ -149,12 +151,12 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
 
 class HostServicer(host_pb2_grpc.HostServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
-        self.vmkernel, self.vms = hostd.vmkernel, hostd.vms
+        self.vmkernel, self.vms, self.host_network = hostd.vmkernel, hostd.vms, hostd.host_network
 
     async def GetHost(self, request: host_pb2.GetHostRequest, context: Ctx) -> host_pb2.Host:
         info = await call(self.vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
         return host_pb2.Host(
-            name=info.hostname,
+            name=self.host_network.current.host_name if self.host_network else info.hostname,
             version=info.version,
             build=info.build,
             connection_state="connected",

@@ -18,15 +18,10 @@ from dataclasses import dataclass
 
 from hostd.accounts import Accounts
 from hostd.events import EventLog
+from hostd.host_settings import HostSettings
 from hostd.lockdown import Lockdown
 from hostd.lockout import Lockout
-from hostd.securitysettings import (
-    LOCK_FAILURES,
-    SESSION_IDLE,
-    SESSION_LIFETIME,
-    UNLOCK_TIME,
-    SecuritySettings,
-)
+from hostd.securitysettings import LOCK_FAILURES, SESSION_IDLE, SESSION_LIFETIME, UNLOCK_TIME, integer
 from pyesx import faults
 from pyesx.logs import get_logger
 
@@ -60,7 +55,7 @@ class SessionManager:
     def __init__(
         self,
         accounts: Accounts,
-        settings: SecuritySettings,
+        settings: HostSettings,
         events: EventLog,
         lockdown: Lockdown,
         clock: Callable[[], float] = time.time,
@@ -68,7 +63,7 @@ class SessionManager:
         self.accounts, self.settings, self.events, self.lockdown = accounts, settings, events, lockdown
         self.clock = clock
         self.lockout = Lockout(
-            lambda: (settings.integer(LOCK_FAILURES), settings.integer(UNLOCK_TIME)), clock=clock
+            lambda: (integer(settings, LOCK_FAILURES), integer(settings, UNLOCK_TIME)), clock=clock
         )
         self._sessions: dict[str, UserSession] = {}
 
@@ -93,7 +88,7 @@ class SessionManager:
         if account is None:
             self.events.record("BadUsernameSessionEvent", f"Cannot login {where}", user=user)
             if self.lockout.failed(user):
-                unlock = self.settings.integer(UNLOCK_TIME)
+                unlock = integer(self.settings, UNLOCK_TIME)
                 self.events.record(
                     "esx.audit.account.locked",
                     f"Remote access for ESXi local user account '{user}' has been locked for {unlock} "
@@ -124,11 +119,11 @@ class SessionManager:
     # -- lifetime -------------------------------------------------------------------------------
 
     def idle_timeout(self) -> int:
-        return self.settings.integer(SESSION_IDLE)
+        return integer(self.settings, SESSION_IDLE)
 
     def expires_at(self, session: UserSession) -> float:
         """When the session ends at the latest (0: never), whatever its activity."""
-        lifetime = self.settings.integer(SESSION_LIFETIME)
+        lifetime = integer(self.settings, SESSION_LIFETIME)
         return session.login_time + lifetime if lifetime else 0.0
 
     def _expired(self, session: UserSession, now: float) -> bool:

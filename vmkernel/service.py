@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
 import grpc
@@ -71,6 +71,15 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self.datastores = datastores
         self.vswitches, self.net = vswitches, net
         self.disks = disks
+        # Called with reboot=True|False when hostd asks the host to go down (main sets it).
+        self.on_shutdown: Callable[[bool], None] = lambda reboot: None
+
+    async def ShutdownHost(
+        self, request: vmkernel_pb2.ShutdownHostRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.ShutdownHostResponse:
+        _log.info("vmkernel.shutdown_requested", reboot=request.reboot)
+        asyncio.get_running_loop().call_soon(self.on_shutdown, request.reboot)  # after the reply
+        return vmkernel_pb2.ShutdownHostResponse()
 
     async def GetHostInfo(
         self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext

@@ -43,7 +43,7 @@ def state(client: Client) -> dict[str, Any]:
         "roles": sorted((r.name, r.privileges) for r in client.list_roles()),
         "permissions": sorted((p.entity, p.principal, p.role) for p in client.list_permissions()),
         "lockdown": client.lockdown(),
-        "settings": sorted((s.key, s.value) for s in client.security_settings()),
+        "settings": sorted((s.key, s.value) for s in client.host_settings()),
         "snapshots": [s.name for vm in client.list_vms() for s in client.snapshots(vm.id)],
     }
 
@@ -135,7 +135,7 @@ def test_a_readonly_user_reads_everything_and_can_change_nothing(host: BootedHos
             ),
             (lambda: audit.set_lockdown("strict", ["audit"]), "Host.Config.Settings", "ha-host"),
             (
-                lambda: audit.update_security_settings({"Security.AccountLockFailures": 0}),
+                lambda: audit.update_host_settings({"Security.AccountLockFailures": "0"}),
                 "Host.Config.AdvancedConfig",
                 "ha-host",
             ),
@@ -189,7 +189,7 @@ def test_permissions_on_a_pool_propagate_to_its_vms_only(host: BootedHost, clien
 
 def test_brute_force_login_is_locked_out_and_recorded(host: BootedHost, client: Client) -> None:
     client.create_account("ops1", "Ops#20245")
-    client.update_security_settings({"Security.AccountLockFailures": 3, "Security.AccountUnlockTime": 3600})
+    client.update_host_settings({"Security.AccountLockFailures": "3", "Security.AccountUnlockTime": "3600"})
     for guess in ("a", "b", "c"):
         with pytest.raises(faults.NotAuthenticated):
             connect(host.address, "ops1", guess)
@@ -217,7 +217,7 @@ def test_sessions_are_listed_terminated_and_expire(host: BootedHost, client: Cli
         ops.list_vms()
     ops.close()
 
-    client.update_security_settings({"UserVars.HostClientSessionTimeout": 1})
+    client.update_host_settings({"UserVars.HostClientSessionTimeout": "1"})
     idle = connect(host.address, "ops1", "Ops#20245")
     # an idle session ends after a second; poll (with a deadline) until the host says so
     wait_until(lambda: "ops1" not in {s.user for s in client.list_sessions()}, what="the idle session to end")
@@ -261,11 +261,11 @@ def test_bad_input_gets_typed_faults_and_changes_nothing(host: BootedHost, clien
         (lambda: client.create_role("R", ["Nope.*"]), faults.InvalidArgument),
         (lambda: client.update_role("Administrator", add=["System.Read"]), faults.InvalidArgument),
         (
-            lambda: client.update_security_settings({"Security.AccountLockFailures": "many"}),
+            lambda: client.update_host_settings({"Security.AccountLockFailures": "many"}),
             faults.InvalidArgument,
         ),
-        (lambda: client.update_security_settings({"Security.AccountUnlockTime": -5}), faults.InvalidArgument),
-        (lambda: client.update_security_settings({"No.Such": 1}), faults.InvalidArgument),
+        (lambda: client.update_host_settings({"Security.AccountUnlockTime": "-5"}), faults.InvalidArgument),
+        (lambda: client.update_host_settings({"No.Such": "1"}), faults.InvalidArgument),
         (lambda: client.terminate_sessions(["nope"]), faults.NotFound),
     ):
         with pytest.raises(fault):
@@ -406,7 +406,7 @@ def test_a_hostd_restart_keeps_accounts_roles_permissions_lockdown_and_settings(
     client.create_role("Operator", ["VirtualMachine.Interact.PowerOn"])
     client.set_permission(vm.id, "ops1", "Operator", propagate=False)
     client.set_lockdown("normal", ["root", "ops1"])
-    client.update_security_settings({"Security.AccountLockFailures": 7})
+    client.update_host_settings({"Security.AccountLockFailures": "7"})
     before = state(client)
     old_hostd = host.hostd_pid()
     os.kill(old_hostd, signal.SIGKILL)

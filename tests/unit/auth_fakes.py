@@ -11,9 +11,9 @@ from typing import cast
 from hostd.accounts import Accounts
 from hostd.entities import EntityTree
 from hostd.events import EventLog
+from hostd.host_settings import HostSettings
 from hostd.inventory import ROOT_POOL_ID
 from hostd.lockdown import Lockdown
-from hostd.securitysettings import SecuritySettings
 from hostd.sessions import SessionManager
 from hostd.vms import VmManager
 from pyesx.layout import HostLayout
@@ -51,7 +51,7 @@ class Auth:
     layout: HostLayout
     clock: Clock
     accounts: Accounts
-    settings: SecuritySettings
+    settings: HostSettings
     events: EventLog
     lockdown: Lockdown
     sessions: SessionManager
@@ -61,7 +61,7 @@ def make_auth(tmp: Path, users: dict[str, tuple[str, str]] | None = None) -> Aut
     layout = make_root(tmp, users)
     clock = Clock()
     accounts = Accounts(layout)
-    settings = SecuritySettings(layout.etc / "security.json")
+    settings = HostSettings(layout)
     events = EventLog(layout.log / "events.jsonl")
     lockdown = Lockdown(layout.etc / "lockdown.json")
     sessions = SessionManager(accounts, settings, events, lockdown, clock=clock)

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from hostd.accounts import Accounts
+from hostd.host_settings import HostSettings
 from hostd.passwordpolicy import PasswordPolicy, classes_of
-from hostd.securitysettings import LOCK_FAILURES, PASSWORD_QUALITY, UNLOCK_TIME, SecuritySettings
+from hostd.securitysettings import LOCK_FAILURES, SESSION_IDLE, SESSION_LIFETIME, UNLOCK_TIME, integer
 from pyesx import faults
 from tests.unit.auth_fakes import make_root
 
@@ -106,21 +107,12 @@ async def test_removal_during_a_password_change_is_not_undone(tmp_path: Path) ->
     assert accounts.get("ops1") is None
 
 
-def test_security_settings_are_typed_ranged_and_all_or_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "security.json"
-    settings = SecuritySettings(path)
-    assert (settings.integer(LOCK_FAILURES), settings.integer(UNLOCK_TIME)) == (5, 900)
-    settings.update({LOCK_FAILURES: "3", UNLOCK_TIME: "60"})
-    assert SecuritySettings(path).integer(LOCK_FAILURES) == 3
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    for bad in (
-        {LOCK_FAILURES: "x"},
-        {LOCK_FAILURES: "-1"},
-        {UNLOCK_TIME: "9" * 40},
-        {"Security.Nope": "1"},
-        {LOCK_FAILURES: "4", PASSWORD_QUALITY: "min=1"},
-    ):
-        with pytest.raises(faults.InvalidArgument):
-            settings.update(bad)
-    assert (settings.integer(LOCK_FAILURES), settings.integer(UNLOCK_TIME)) == (3, 60)
-    assert [s.key for s in settings.matching("Security.Account*")] == [LOCK_FAILURES, UNLOCK_TIME]
+def test_the_login_settings_are_host_advanced_settings(tmp_path: Path) -> None:
+    settings = HostSettings(make_root(tmp_path))
+    defaults = [integer(settings, k) for k in (LOCK_FAILURES, UNLOCK_TIME, SESSION_IDLE, SESSION_LIFETIME)]
+    assert defaults == [5, 900, 900, 86400]
+    settings.update({LOCK_FAILURES: "3"})
+    assert integer(HostSettings(make_root(tmp_path / "other")), LOCK_FAILURES) == 5
+    assert integer(settings, LOCK_FAILURES) == 3
+    with pytest.raises(faults.InvalidArgument):
+        settings.update({SESSION_LIFETIME: "-1"})

@@ -24,33 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dpyesx/api/v1/hostaccess.proto\x12\x0cpyesx.api.v1\"M\n\x08Lockdown\x12(\n\x04mode\x18\x01 \x01(\x0e\x32\x1a.pyesx.api.v1.LockdownMode\x12\x17\n\x0f\x65xception_users\x18\x02 \x03(\t\"\x18\n\x16GetLockdownModeRequest\"\x86\x01\n\x16SetLockdownModeRequest\x12-\n\x04mode\x18\x01 \x01(\x0e\x32\x1a.pyesx.api.v1.LockdownModeH\x00\x88\x01\x01\x12\x1b\n\x13set_exception_users\x18\x02 \x01(\x08\x12\x17\n\x0f\x65xception_users\x18\x03 \x03(\tB\x07\n\x05_mode\"\x81\x01\n\x0fSecuritySetting\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x15\n\rdefault_value\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x0c\n\x04type\x18\x05 \x01(\t\x12\x0b\n\x03min\x18\x06 \x01(\x03\x12\x0b\n\x03max\x18\x07 \x01(\x03\"*\n\x1bListSecuritySettingsRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"O\n\x1cListSecuritySettingsResponse\x12/\n\x08settings\x18\x01 \x03(\x0b\x32\x1d.pyesx.api.v1.SecuritySetting\"\x97\x01\n\x1dUpdateSecuritySettingsRequest\x12G\n\x06values\x18\x01 \x03(\x0b\x32\x37.pyesx.api.v1.UpdateSecuritySettingsRequest.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*O\n\x0cLockdownMode\x12\x15\n\x11LOCKDOWN_DISABLED\x10\x00\x12\x13\n\x0fLOCKDOWN_NORMAL\x10\x01\x12\x13\n\x0fLOCKDOWN_STRICT\x10\x02\x32\x97\x03\n\x11HostAccessService\x12O\n\x0fGetLockdownMode\x12$.pyesx.api.v1.GetLockdownModeRequest\x1a\x16.pyesx.api.v1.Lockdown\x12O\n\x0fSetLockdownMode\x12$.pyesx.api.v1.SetLockdownModeRequest\x1a\x16.pyesx.api.v1.Lockdown\x12m\n\x14ListSecuritySettings\x12).pyesx.api.v1.ListSecuritySettingsRequest\x1a*.pyesx.api.v1.ListSecuritySettingsResponse\x12q\n\x16UpdateSecuritySettings\x12+.pyesx.api.v1.UpdateSecuritySettingsRequest\x1a*.pyesx.api.v1.ListSecuritySettingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dpyesx/api/v1/hostaccess.proto\x12\x0cpyesx.api.v1\"M\n\x08Lockdown\x12(\n\x04mode\x18\x01 \x01(\x0e\x32\x1a.pyesx.api.v1.LockdownMode\x12\x17\n\x0f\x65xception_users\x18\x02 \x03(\t\"\x18\n\x16GetLockdownModeRequest\"\x86\x01\n\x16SetLockdownModeRequest\x12-\n\x04mode\x18\x01 \x01(\x0e\x32\x1a.pyesx.api.v1.LockdownModeH\x00\x88\x01\x01\x12\x1b\n\x13set_exception_users\x18\x02 \x01(\x08\x12\x17\n\x0f\x65xception_users\x18\x03 \x03(\tB\x07\n\x05_mode*O\n\x0cLockdownMode\x12\x15\n\x11LOCKDOWN_DISABLED\x10\x00\x12\x13\n\x0fLOCKDOWN_NORMAL\x10\x01\x12\x13\n\x0fLOCKDOWN_STRICT\x10\x02\x32\xb5\x01\n\x11HostAccessService\x12O\n\x0fGetLockdownMode\x12$.pyesx.api.v1.GetLockdownModeRequest\x1a\x16.pyesx.api.v1.Lockdown\x12O\n\x0fSetLockdownMode\x12$.pyesx.api.v1.SetLockdownModeRequest\x1a\x16.pyesx.api.v1.Lockdownb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.api.v1.hostaccess_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_UPDATESECURITYSETTINGSREQUEST_VALUESENTRY']._loaded_options = None
-  _globals['_UPDATESECURITYSETTINGSREQUEST_VALUESENTRY']._serialized_options = b'8\001'
-  _globals['_LOCKDOWNMODE']._serialized_start=700
-  _globals['_LOCKDOWNMODE']._serialized_end=779
+  _globals['_LOCKDOWNMODE']._serialized_start=289
+  _globals['_LOCKDOWNMODE']._serialized_end=368
   _globals['_LOCKDOWN']._serialized_start=47
   _globals['_LOCKDOWN']._serialized_end=124
   _globals['_GETLOCKDOWNMODEREQUEST']._serialized_start=126
   _globals['_GETLOCKDOWNMODEREQUEST']._serialized_end=150
   _globals['_SETLOCKDOWNMODEREQUEST']._serialized_start=153
   _globals['_SETLOCKDOWNMODEREQUEST']._serialized_end=287
-  _globals['_SECURITYSETTING']._serialized_start=290
-  _globals['_SECURITYSETTING']._serialized_end=419
-  _globals['_LISTSECURITYSETTINGSREQUEST']._serialized_start=421
-  _globals['_LISTSECURITYSETTINGSREQUEST']._serialized_end=463
-  _globals['_LISTSECURITYSETTINGSRESPONSE']._serialized_start=465
-  _globals['_LISTSECURITYSETTINGSRESPONSE']._serialized_end=544
-  _globals['_UPDATESECURITYSETTINGSREQUEST']._serialized_start=547
-  _globals['_UPDATESECURITYSETTINGSREQUEST']._serialized_end=698
-  _globals['_UPDATESECURITYSETTINGSREQUEST_VALUESENTRY']._serialized_start=653
-  _globals['_UPDATESECURITYSETTINGSREQUEST_VALUESENTRY']._serialized_end=698
-  _globals['_HOSTACCESSSERVICE']._serialized_start=782
-  _globals['_HOSTACCESSSERVICE']._serialized_end=1189
+  _globals['_HOSTACCESSSERVICE']._serialized_start=371
+  _globals['_HOSTACCESSSERVICE']._serialized_end=552
 # @@protoc_insertion_point(module_scope)

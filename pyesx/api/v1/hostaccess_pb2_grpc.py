@@ -44,16 +44,6 @@ class HostAccessServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.SetLockdownModeRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.Lockdown.FromString,
                 _registered_method=True)
-        self.ListSecuritySettings = channel.unary_unary(
-                '/pyesx.api.v1.HostAccessService/ListSecuritySettings',
-                request_serializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsRequest.SerializeToString,
-                response_deserializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsResponse.FromString,
-                _registered_method=True)
-        self.UpdateSecuritySettings = channel.unary_unary(
-                '/pyesx.api.v1.HostAccessService/UpdateSecuritySettings',
-                request_serializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.UpdateSecuritySettingsRequest.SerializeToString,
-                response_deserializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsResponse.FromString,
-                _registered_method=True)
 
 
 class HostAccessServiceServicer:
@@ -73,19 +63,6 @@ class HostAccessServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ListSecuritySettings(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def UpdateSecuritySettings(self, request, context):
-        """Every change is validated first (type, range); one bad value changes nothing.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_HostAccessServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -98,16 +75,6 @@ def add_HostAccessServiceServicer_to_server(servicer, server):
                     servicer.SetLockdownMode,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.SetLockdownModeRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.Lockdown.SerializeToString,
-            ),
-            'ListSecuritySettings': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListSecuritySettings,
-                    request_deserializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsRequest.FromString,
-                    response_serializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsResponse.SerializeToString,
-            ),
-            'UpdateSecuritySettings': grpc.unary_unary_rpc_method_handler(
-                    servicer.UpdateSecuritySettings,
-                    request_deserializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.UpdateSecuritySettingsRequest.FromString,
-                    response_serializer=pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -164,60 +131,6 @@ class HostAccessService:
             '/pyesx.api.v1.HostAccessService/SetLockdownMode',
             pyesx_dot_api_dot_v1_dot_hostaccess__pb2.SetLockdownModeRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_hostaccess__pb2.Lockdown.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListSecuritySettings(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/pyesx.api.v1.HostAccessService/ListSecuritySettings',
-            pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsRequest.SerializeToString,
-            pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def UpdateSecuritySettings(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/pyesx.api.v1.HostAccessService/UpdateSecuritySettings',
-            pyesx_dot_api_dot_v1_dot_hostaccess__pb2.UpdateSecuritySettingsRequest.SerializeToString,
-            pyesx_dot_api_dot_v1_dot_hostaccess__pb2.ListSecuritySettingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -878,3 +878,37 @@ class AnswerVmQuestionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AnswerVmQuestionResponse: _TypeAlias = AnswerVmQuestionResponse  # noqa: Y015
+
+@_typing.final
+class ShutdownHostRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REBOOT_FIELD_NUMBER: _builtins.int
+    reboot: _builtins.bool
+    def __init__(
+        self,
+        *,
+        reboot: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reboot", b"reboot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShutdownHostRequest: _TypeAlias = ShutdownHostRequest  # noqa: Y015
+
+@_typing.final
+class ShutdownHostResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShutdownHostResponse: _TypeAlias = ShutdownHostResponse  # noqa: Y015
