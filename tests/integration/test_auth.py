@@ -341,7 +341,7 @@ def test_shell_cmdlets_manage_accounts_roles_permissions_and_lockdown(host: Boot
     }
     assert lines[3] == "System.Anonymous,System.View,System.Read"  # the catalogue's order
     assert json.loads(lines[4]) == {"Mode": "Normal", "ExceptionUsers": ["root", "ops1"]}
-    assert lines[5] == "3,900,retry=3 min=disabled,disabled,disabled,7,7"
+    assert lines[5] == "3,900,0,99999,retry=3 min=disabled,disabled,disabled,7,7"
 
     as_ops = shell(
         host, "Start-VM web01 | Out-Null; (Get-VM).Name; Remove-VM web01 -Confirm:$false", "ops1", "Ops#20245"
