@@ -180,6 +180,12 @@ class HostOperationCalls:
     def shutdown_host(self, force: bool = False) -> Task:
         return self._task(self._call(self._host.ShutdownHost, host_pb2.HostPowerRequest(force=force)))
 
+    def reset_system_configuration(self) -> Task:
+        """The DCUI's Reset System Configuration: install defaults at the reboot this task starts
+        (root's password and the TLS certificate kept; VMs unregistered, their files kept)."""
+        request = host_pb2.ResetSystemConfigurationRequest()
+        return self._task(self._call(self._host.ResetSystemConfiguration, request))
+
     def log_types(self) -> list[LogType]:
         return log_types_from_proto(self._call(self._host.ListLogTypes, host_pb2.ListLogTypesRequest()))
 

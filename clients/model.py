@@ -35,6 +35,18 @@ class Host:
 
 
 @dataclass(frozen=True)
+class About:
+    """What a host is, as it tells clients that have not logged in (vSphere's ServiceContent.about)."""
+
+    product_name: str  # "pyesx"
+    full_name: str  # "pyesx 1.0.0 build-1"
+    version: str
+    build: str
+    host_name: str
+    api_version: str  # "v1"
+
+
+@dataclass(frozen=True)
 class HardDisk:
     key: str  # "scsi0:0"
     file_name: str  # "[datastore1] web01/web01.vmdk"

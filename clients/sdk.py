@@ -27,6 +27,7 @@ from clients.model import (
     POWER_STATES,
     TASK_STATES,
     VM,
+    About,
     CdDrive,
     Event,
     GuestInfo,
@@ -317,6 +318,16 @@ class Client(
             vm_count=m.vm_count,
             in_maintenance_mode=m.in_maintenance_mode,
         )
+
+    def about(self) -> About:
+        """What the host is; needs no login."""
+        m = self._call(self._host.GetAbout, host_pb2.GetAboutRequest())
+        return About(m.product_name, m.full_name, m.version, m.build, m.host_name, m.api_version)
+
+    def restart_management_agents(self) -> None:
+        """Restart hostd: every session ends (this one too: log in again), running VMs go on."""
+        self._call(self._host.RestartManagementAgents, host_pb2.RestartManagementAgentsRequest())
+        self.session_key = ""
 
     # -- VMs ------------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ NoPermission until it has a rule here.
 
 A rule's ``privileges`` is a tuple, or a function of the request for calls whose need depends
 on what they change (ReconfigureVM); ``entity`` derives the entity from the request: a VM id,
-a pool id, else the host. ``None`` privileges: any logged-in user may call it.
+a pool id, else the host. ``None`` privileges: any logged-in user may call it; ``public``: no
+session needed (hostd.sessions.PUBLIC_METHODS, which a unit test keeps in step).
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ RULES: dict[str, Rule] = {
     S + "ListSessions": Rule(("Sessions.TerminateSession",)),
     S + "TerminateSession": Rule(("Sessions.TerminateSession",)),
     HOSTSVC + "GetHost": Rule(VIEW),
+    HOSTSVC + "GetAbout": Rule(None, public=True),  # what the host is, shown before logging in
+    HOSTSVC + "RestartManagementAgents": Rule(("Host.Config.Maintenance",)),
+    HOSTSVC + "ResetSystemConfiguration": Rule(("Host.Config.Firmware",)),
     HOSTSVC + "QueryHostOptions": Rule(READ),
     HOSTSVC + "UpdateHostOptions": Rule(("Host.Config.AdvancedConfig",)),
     HOSTSVC + "EnterMaintenanceMode": Rule(("Host.Config.Maintenance",)),

@@ -10,6 +10,7 @@ from hostd import host_logs
 from hostd.autostart import AutoStart, Defaults, PowerInfo
 from hostd.convert import task_to_proto
 from hostd.host_power import HostPower
+from hostd.host_reset import reset_configuration
 from hostd.host_settings import CurrentSetting, HostSettings, text_of
 from hostd.maintenance import MaintenanceMode
 from hostd.service import Ctx, Hostd, HostServicer
@@ -144,6 +145,12 @@ class HostOpsServicer(HostServicer):
 
     async def ShutdownHost(self, request: host_pb2.HostPowerRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.ops.power.power_down(reboot=False, force=request.force))
+
+    async def ResetSystemConfiguration(
+        self, request: host_pb2.ResetSystemConfigurationRequest, context: Ctx
+    ) -> task_pb2.Task:
+        ops = self.ops
+        return task_to_proto(reset_configuration(ops.layout, self.vms, ops.power.events, ops.power))
 
     # -- logs -----------------------------------------------------------------------------------
 

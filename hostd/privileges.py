@@ -29,6 +29,7 @@ PRIVILEGES: dict[str, str] = {
     "Host.Config.DateTime": "Change the host's time settings (NTP servers)",
     "Host.Config.AutoStart": "Change the VMs' start and stop policy",
     "Host.Config.NetService": "Start, stop and set the policy of host services",
+    "Host.Config.Firmware": "Reset the host's configuration to its defaults",
     "Datastore.Browse": "Browse datastores and download files",
     "Datastore.FileManagement": "Create, delete, move, copy and upload datastore files",
     "Datastore.AllocateSpace": "Allocate space on a datastore",

@@ -153,6 +153,27 @@ class HostServicer(host_pb2_grpc.HostServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
         self.vmkernel, self.vms, self.host_network = hostd.vmkernel, hostd.vms, hostd.host_network
 
+    async def GetAbout(self, request: host_pb2.GetAboutRequest, context: Ctx) -> host_pb2.About:
+        info = await call(self.vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
+        return host_pb2.About(
+            product_name="pyesx",
+            full_name=f"pyesx {info.version} build-{info.build}",
+            version=info.version,
+            build=info.build,
+            host_name=info.hostname,
+            api_version="v1",
+        )
+
+    async def RestartManagementAgents(
+        self, request: host_pb2.RestartManagementAgentsRequest, context: Ctx
+    ) -> host_pb2.RestartManagementAgentsResponse:
+        user = current_user()
+        self.vms.events.record(
+            "HostdRestartRequestedEvent", f"User {user} restarted the management agents", user=user
+        )
+        await call(self.vmkernel.RestartHostd, vmkernel_pb2.RestartHostdRequest(requested_by=user))
+        return host_pb2.RestartManagementAgentsResponse()
+
     async def GetHost(self, request: host_pb2.GetHostRequest, context: Ctx) -> host_pb2.Host:
         info = await call(self.vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
         return host_pb2.Host(

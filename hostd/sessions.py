@@ -26,8 +26,15 @@ from pyesx import faults
 from pyesx.logs import get_logger
 
 _log = get_logger("sessions")
-# Attach: the console ticket in its first message authenticates it (a ticket is bound to a live session)
-PUBLIC_METHODS = frozenset({"/pyesx.api.v1.SessionService/Login", "/pyesx.api.v1.ConsoleService/Attach"})
+# Attach: the console ticket in its first message authenticates it (a ticket is bound to a live session);
+# GetAbout: what the host is (name, version), which clients show before logging in
+PUBLIC_METHODS = frozenset(
+    {
+        "/pyesx.api.v1.SessionService/Login",
+        "/pyesx.api.v1.ConsoleService/Attach",
+        "/pyesx.api.v1.HostService/GetAbout",  # vSphere's ServiceContent.about: what the host is
+    }
+)
 MAX_USER = 64
 MAX_PASSWORD = 1024
 MAX_TERMINATE = 1000

@@ -23,6 +23,7 @@ from typing import TextIO
 import grpc
 import uvloop
 
+from pyesx import config_reset
 from pyesx.api.v1 import vm_pb2 as api_vm_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush, flush_periodically, get_logger
@@ -117,6 +118,12 @@ async def boot(args: argparse.Namespace) -> int:
         return 1
     physical = hostinfo.discover(args.memory_mb or None)
     generated_password = None
+    reset = config_reset.pending(layout)
+    if reset is not None:  # Reset System Configuration: the old etc/ set aside, the defaults installed
+        aside = config_reset.set_aside(layout)
+        install.install(layout, physical.hostname, quiet=True)
+        config_reset.restore_root(layout, reset)
+        print(f"pyesx reset the host's configuration; the old one is kept in {aside}", flush=True)
     if not install.is_installed(layout):
         generated_password = install.install(layout, physical.hostname)
     install.ensure_installer_iso(layout)
@@ -198,6 +205,7 @@ async def boot(args: argparse.Namespace) -> int:
     servicer.on_shutdown = shutdown
 
     hostd = HostdSupervisor(layout, args.listen, worlds, events, stats_interval=args.stats_interval)
+    servicer.restart_hostd = hostd.restart
     try:
         address = await hostd.start()
     except Exception as exc:

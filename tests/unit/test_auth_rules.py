@@ -16,6 +16,7 @@ from hostd.callprivileges import RULES, reconfigure
 from hostd.entities import HOST
 from hostd.main import SERVICE_NAMES
 from hostd.privileges import PRIVILEGES
+from hostd.sessions import PUBLIC_METHODS
 from pyesx import faults
 from pyesx.api.v1 import datastore_pb2, vm_pb2
 from pyesx.rpc.server import RpcGate
@@ -46,6 +47,10 @@ def test_every_public_rpc_has_a_privilege_rule() -> None:
     missing = sorted(set(methods) - set(RULES))
     assert not missing, f"add these to hostd/callprivileges.py RULES: {missing}"
     assert not sorted(set(RULES) - set(methods)), "rules for methods that no longer exist"
+
+
+def test_public_rules_are_the_methods_that_need_no_session() -> None:
+    assert {m for m, rule in RULES.items() if rule.public} == set(PUBLIC_METHODS)
 
 
 def test_every_public_service_is_served() -> None:

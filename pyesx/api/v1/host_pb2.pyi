@@ -34,6 +34,103 @@ class GetHostRequest(_message.Message):
 Global___GetHostRequest: _TypeAlias = GetHostRequest  # noqa: Y015
 
 @_typing.final
+class GetAboutRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAboutRequest: _TypeAlias = GetAboutRequest  # noqa: Y015
+
+@_typing.final
+class About(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCT_NAME_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    BUILD_FIELD_NUMBER: _builtins.int
+    HOST_NAME_FIELD_NUMBER: _builtins.int
+    API_VERSION_FIELD_NUMBER: _builtins.int
+    product_name: _builtins.str
+    """"pyesx" """
+    full_name: _builtins.str
+    """"pyesx 1.0.0 build-1" """
+    version: _builtins.str
+    build: _builtins.str
+    host_name: _builtins.str
+    api_version: _builtins.str
+    """"v1" """
+    def __init__(
+        self,
+        *,
+        product_name: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        version: _builtins.str = ...,
+        build: _builtins.str = ...,
+        host_name: _builtins.str = ...,
+        api_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_version", b"api_version", "build", b"build", "full_name", b"full_name", "host_name", b"host_name", "product_name", b"product_name", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___About: _TypeAlias = About  # noqa: Y015
+
+@_typing.final
+class ResetSystemConfigurationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetSystemConfigurationRequest: _TypeAlias = ResetSystemConfigurationRequest  # noqa: Y015
+
+@_typing.final
+class RestartManagementAgentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RestartManagementAgentsRequest: _TypeAlias = RestartManagementAgentsRequest  # noqa: Y015
+
+@_typing.final
+class RestartManagementAgentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RestartManagementAgentsResponse: _TypeAlias = RestartManagementAgentsResponse  # noqa: Y015
+
+@_typing.final
 class HostOption(_message.Message):
     """One host advanced setting. Values travel as text; type says how they are read."""
 

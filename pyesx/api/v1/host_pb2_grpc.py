@@ -40,6 +40,16 @@ class HostServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.Host.FromString,
                 _registered_method=True)
+        self.GetAbout = channel.unary_unary(
+                '/pyesx.api.v1.HostService/GetAbout',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.About.FromString,
+                _registered_method=True)
+        self.RestartManagementAgents = channel.unary_unary(
+                '/pyesx.api.v1.HostService/RestartManagementAgents',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.FromString,
+                _registered_method=True)
         self.QueryHostOptions = channel.unary_unary(
                 '/pyesx.api.v1.HostService/QueryHostOptions',
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.QueryHostOptionsRequest.SerializeToString,
@@ -80,6 +90,11 @@ class HostServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
                 _registered_method=True)
+        self.ResetSystemConfiguration = channel.unary_unary(
+                '/pyesx.api.v1.HostService/ResetSystemConfiguration',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
         self.ListLogTypes = channel.unary_unary(
                 '/pyesx.api.v1.HostService/ListLogTypes',
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ListLogTypesRequest.SerializeToString,
@@ -97,6 +112,21 @@ class HostServiceServicer:
 
     def GetHost(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAbout(self, request, context):
+        """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+        only call besides Login that needs no session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartManagementAgents(self, request, context):
+        """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -157,6 +187,15 @@ class HostServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResetSystemConfiguration(self, request, context):
+        """Reset System Configuration (the DCUI's): the configuration goes back to the install
+        defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+        VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLogTypes(self, request, context):
         """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log.
         """
@@ -177,6 +216,16 @@ def add_HostServiceServicer_to_server(servicer, server):
                     servicer.GetHost,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.Host.SerializeToString,
+            ),
+            'GetAbout': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAbout,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.About.SerializeToString,
+            ),
+            'RestartManagementAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartManagementAgents,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.SerializeToString,
             ),
             'QueryHostOptions': grpc.unary_unary_rpc_method_handler(
                     servicer.QueryHostOptions,
@@ -218,6 +267,11 @@ def add_HostServiceServicer_to_server(servicer, server):
                     request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
             ),
+            'ResetSystemConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetSystemConfiguration,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
             'ListLogTypes': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLogTypes,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.ListLogTypesRequest.FromString,
@@ -256,6 +310,60 @@ class HostService:
             '/pyesx.api.v1.HostService/GetHost',
             pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_host__pb2.Host.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAbout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/GetAbout',
+            pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.About.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartManagementAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/RestartManagementAgents',
+            pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -471,6 +579,33 @@ class HostService:
             target,
             '/pyesx.api.v1.HostService/ShutdownHost',
             pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetSystemConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/ResetSystemConfiguration',
+            pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
             options,
             channel_credentials,

@@ -33,6 +33,12 @@ class HostServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> HostServiceAsyncStub: ...
     GetHost: _grpc.UnaryUnaryMultiCallable[_host_pb2.GetHostRequest, _host_pb2.Host]
+    GetAbout: _grpc.UnaryUnaryMultiCallable[_host_pb2.GetAboutRequest, _host_pb2.About]
+    """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+    only call besides Login that needs no session.
+    """
+    RestartManagementAgents: _grpc.UnaryUnaryMultiCallable[_host_pb2.RestartManagementAgentsRequest, _host_pb2.RestartManagementAgentsResponse]
+    """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
     QueryHostOptions: _grpc.UnaryUnaryMultiCallable[_host_pb2.QueryHostOptionsRequest, _host_pb2.HostOptions]
     """Host advanced settings (ESXi's OptionManager: Mem.*, Security.*, UserVars.*, …), with their
     types and ranges. Unknown keys or bad values: InvalidArgument, and nothing changes.
@@ -52,6 +58,11 @@ class HostServiceStub:
     the host must be in maintenance mode (else InvalidState).
     """
     ShutdownHost: _grpc.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]
+    ResetSystemConfiguration: _grpc.UnaryUnaryMultiCallable[_host_pb2.ResetSystemConfigurationRequest, _task_pb2.Task]
+    """Reset System Configuration (the DCUI's): the configuration goes back to the install
+    defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+    VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+    """
     ListLogTypes: _grpc.UnaryUnaryMultiCallable[_host_pb2.ListLogTypesRequest, _host_pb2.LogTypes]
     """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log."""
     BrowseLog: _grpc.UnaryUnaryMultiCallable[_host_pb2.BrowseLogRequest, _host_pb2.LogLines]
@@ -60,6 +71,12 @@ class HostServiceStub:
 class HostServiceAsyncStub(HostServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetHost: _aio.UnaryUnaryMultiCallable[_host_pb2.GetHostRequest, _host_pb2.Host]  # type: ignore[assignment]
+    GetAbout: _aio.UnaryUnaryMultiCallable[_host_pb2.GetAboutRequest, _host_pb2.About]  # type: ignore[assignment]
+    """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+    only call besides Login that needs no session.
+    """
+    RestartManagementAgents: _aio.UnaryUnaryMultiCallable[_host_pb2.RestartManagementAgentsRequest, _host_pb2.RestartManagementAgentsResponse]  # type: ignore[assignment]
+    """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
     QueryHostOptions: _aio.UnaryUnaryMultiCallable[_host_pb2.QueryHostOptionsRequest, _host_pb2.HostOptions]  # type: ignore[assignment]
     """Host advanced settings (ESXi's OptionManager: Mem.*, Security.*, UserVars.*, …), with their
     types and ranges. Unknown keys or bad values: InvalidArgument, and nothing changes.
@@ -79,6 +96,11 @@ class HostServiceAsyncStub(HostServiceStub):
     the host must be in maintenance mode (else InvalidState).
     """
     ShutdownHost: _aio.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]  # type: ignore[assignment]
+    ResetSystemConfiguration: _aio.UnaryUnaryMultiCallable[_host_pb2.ResetSystemConfigurationRequest, _task_pb2.Task]  # type: ignore[assignment]
+    """Reset System Configuration (the DCUI's): the configuration goes back to the install
+    defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+    VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+    """
     ListLogTypes: _aio.UnaryUnaryMultiCallable[_host_pb2.ListLogTypesRequest, _host_pb2.LogTypes]  # type: ignore[assignment]
     """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log."""
     BrowseLog: _aio.UnaryUnaryMultiCallable[_host_pb2.BrowseLogRequest, _host_pb2.LogLines]  # type: ignore[assignment]
@@ -90,6 +112,24 @@ class HostServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _host_pb2.GetHostRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_host_pb2.Host, _abc.Awaitable[_host_pb2.Host]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAbout(
+        self,
+        request: _host_pb2.GetAboutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.About, _abc.Awaitable[_host_pb2.About]]:
+        """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+        only call besides Login that needs no session.
+        """
+
+    @_abc_1.abstractmethod
+    def RestartManagementAgents(
+        self,
+        request: _host_pb2.RestartManagementAgentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.RestartManagementAgentsResponse, _abc.Awaitable[_host_pb2.RestartManagementAgentsResponse]]:
+        """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
 
     @_abc_1.abstractmethod
     def QueryHostOptions(
@@ -157,6 +197,17 @@ class HostServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _host_pb2.HostPowerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def ResetSystemConfiguration(
+        self,
+        request: _host_pb2.ResetSystemConfigurationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]:
+        """Reset System Configuration (the DCUI's): the configuration goes back to the install
+        defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+        VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+        """
 
     @_abc_1.abstractmethod
     def ListLogTypes(

@@ -43,6 +43,11 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GetHostInfoRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HostInfo.FromString,
                 _registered_method=True)
+        self.RestartHostd = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/RestartHostd',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdResponse.FromString,
+                _registered_method=True)
         self.ShutdownHost = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/ShutdownHost',
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostRequest.SerializeToString,
@@ -200,6 +205,13 @@ class VMkernelServicer:
 
     def GetHostInfo(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartHostd(self, request, context):
+        """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -413,6 +425,11 @@ def add_VMkernelServicer_to_server(servicer, server):
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GetHostInfoRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HostInfo.SerializeToString,
             ),
+            'RestartHostd': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartHostd,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdResponse.SerializeToString,
+            ),
             'ShutdownHost': grpc.unary_unary_rpc_method_handler(
                     servicer.ShutdownHost,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostRequest.FromString,
@@ -591,6 +608,33 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/GetHostInfo',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GetHostInfoRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HostInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartHostd(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/RestartHostd',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdResponse.FromString,
             options,
             channel_credentials,
             insecure,
