@@ -1,8 +1,9 @@
 """Lockdown mode (``etc/lockdown.json``): disabled, normal or strict, and the exception users.
 
 In normal and strict mode only exception users may log in through the public API (ESXi
-also lets vCenter in, which we do not have). Normal mode keeps the local console (DCUI)
-open to its users; strict mode closes it too (``allows_local_console``).
+also lets vCenter in, which we do not have). ESXi's normal mode keeps the local console (DCUI)
+open to its users and strict mode closes it (``allows_local_console``); our DCUI logs in
+through the public API, so it is held to the exception users for now.
 """
 
 from __future__ import annotations
