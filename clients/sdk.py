@@ -278,8 +278,10 @@ class Client(
 
     # -- session --------------------------------------------------------------------------------
 
-    def login(self, user: str, password: str) -> None:
-        session = self._call(self._sessions.Login, session_pb2.LoginRequest(user=user, password=password))
+    def login(self, user: str, password: str, local_console: bool = False) -> None:
+        """Log in; ``local_console``: as the host's own console (the DCUI), from loopback only."""
+        request = session_pb2.LoginRequest(user=user, password=password, local_console=local_console)
+        session = self._call(self._sessions.Login, request)
         self.user, self.session_key = session.user, session.key
 
     def logout(self) -> None:

@@ -219,7 +219,7 @@ class HostAccessServicer(hostaccess_pb2_grpc.HostAccessServiceServicer):
         users = list(request.exception_users) if request.set_exception_users else None
         state = self.lockdown.set(mode, users)
         if state.mode != "disabled":
-            self.sessions.end_sessions_where(lambda user: not self.lockdown.allows_login(user))
+            self.sessions.end_sessions_lockdown_refuses()
         if state.mode != before:
             kind = "disabled" if state.mode == "disabled" else "enabled"
             self.events.record(

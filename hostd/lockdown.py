@@ -1,9 +1,9 @@
 """Lockdown mode (``etc/lockdown.json``): disabled, normal or strict, and the exception users.
 
 In normal and strict mode only exception users may log in through the public API (ESXi
-also lets vCenter in, which we do not have). ESXi's normal mode keeps the local console (DCUI)
-open to its users and strict mode closes it (``allows_local_console``); our DCUI logs in
-through the public API, so it is held to the exception users for now.
+also lets vCenter in, which we do not have). Normal mode keeps the host's own console (the
+DCUI, which logs in from loopback saying so) open to the ``DCUI.Access`` users too; strict mode
+closes it to all but the exception users (``allows_local_console``).
 """
 
 from __future__ import annotations
@@ -36,9 +36,12 @@ class Lockdown:
             raw = json.loads(path.read_text())
             self.state = LockdownState(raw.get("mode", "disabled"), tuple(raw.get("exception_users", ())))
 
-    def allows_login(self, user: str) -> bool:
-        """Whether the public API may open a session for the user."""
-        return self.state.mode == "disabled" or user in self.state.exception_users
+    def allows_login(self, user: str, console_users: tuple[str, ...] | None = None) -> bool:
+        """Whether a session may open for the user: through the API, or at the host's own console
+        (``console_users``: its DCUI.Access users, which normal mode admits there)."""
+        if self.state.mode == "disabled" or user in self.state.exception_users:
+            return True
+        return console_users is not None and self.state.mode == "normal" and user in console_users
 
     def allows_local_console(self) -> bool:
         return self.state.mode != "strict"

@@ -10,6 +10,7 @@ UNLOCK_TIME = "Security.AccountUnlockTime"
 PASSWORD_QUALITY = "Security.PasswordQualityControl"
 SESSION_IDLE = "UserVars.HostClientSessionTimeout"
 SESSION_LIFETIME = "UserVars.HostSessionMaxLifetime"
+DCUI_ACCESS = "DCUI.Access"  # who may log in at the host's console in normal lockdown mode
 
 
 def integer(settings: HostSettings, key: str) -> int:

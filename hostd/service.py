@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -92,6 +93,14 @@ def _peer_address(context: Ctx) -> str:
     return ""
 
 
+def _is_loopback(address: str) -> bool:
+    """Whether the client is on this host (a remote client cannot have a loopback address)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def session_to_proto(session: UserSession, sessions: SessionManager, with_key: bool) -> session_pb2.Session:
     """A session's message; the key only for its own holder."""
     return session_pb2.Session(
@@ -111,7 +120,9 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         self.sessions, self.events = hostd.sessions, hostd.events
 
     async def Login(self, request: session_pb2.LoginRequest, context: Ctx) -> session_pb2.Session:
-        session = await self.sessions.login(request.user, request.password, _peer_address(context))
+        address = _peer_address(context)
+        console = request.local_console and _is_loopback(address)
+        session = await self.sessions.login(request.user, request.password, address, local_console=console)
         return session_to_proto(session, self.sessions, with_key=True)
 
     async def Logout(self, request: session_pb2.LogoutRequest, context: Ctx) -> session_pb2.LogoutResponse:

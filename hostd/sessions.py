@@ -21,7 +21,14 @@ from hostd.events import EventLog
 from hostd.host_settings import HostSettings
 from hostd.lockdown import Lockdown
 from hostd.lockout import Lockout
-from hostd.securitysettings import LOCK_FAILURES, SESSION_IDLE, SESSION_LIFETIME, UNLOCK_TIME, integer
+from hostd.securitysettings import (
+    DCUI_ACCESS,
+    LOCK_FAILURES,
+    SESSION_IDLE,
+    SESSION_LIFETIME,
+    UNLOCK_TIME,
+    integer,
+)
 from pyesx import faults
 from pyesx.logs import get_logger
 
@@ -48,6 +55,7 @@ class UserSession:
     id: str = ""
     last_active: float = 0.0
     ip_address: str = ""
+    local_console: bool = False  # opened at the host's own console (the DCUI)
 
 
 current_session: contextvars.ContextVar[UserSession | None] = contextvars.ContextVar("session", default=None)
@@ -74,7 +82,10 @@ class SessionManager:
         )
         self._sessions: dict[str, UserSession] = {}
 
-    async def login(self, user: str, password: str, ip_address: str = "") -> UserSession:
+    async def login(
+        self, user: str, password: str, ip_address: str = "", local_console: bool = False
+    ) -> UserSession:
+        """A new session; ``local_console``: the DCUI on this host (the caller checked it is local)."""
         if len(user) > MAX_USER or len(password) > MAX_PASSWORD:
             raise faults.InvalidArgument(
                 "user", f"user names have at most {MAX_USER} characters, passwords {MAX_PASSWORD}"
@@ -105,7 +116,7 @@ class SessionManager:
             raise faults.NotAuthenticated(
                 "invalid_login", "Cannot complete login due to an incorrect user name or password."
             )
-        if not self.lockdown.allows_login(account.user):
+        if not self.lockdown.allows_login(account.user, self._console_users(local_console)):
             self.events.record(
                 "NoAccessUserEvent", f"Cannot login {where}: the host is in lockdown mode", user=user
             )
@@ -117,7 +128,7 @@ class SessionManager:
         self.lockout.succeeded(user)
         now = self.clock()
         session = UserSession(
-            secrets.token_urlsafe(32), account.user, now, secrets.token_hex(8), now, ip_address
+            secrets.token_urlsafe(32), account.user, now, secrets.token_hex(8), now, ip_address, local_console
         )
         self._sessions[session.key] = session
         self.events.record("UserLoginSessionEvent", f"User {where} logged in", user=session.user)
@@ -186,9 +197,28 @@ class SessionManager:
             _log.info("session.terminated", user=session.user, session_id=session.id)
         return ended
 
+    def _console_users(self, local_console: bool) -> tuple[str, ...] | None:
+        return _names(str(self.settings.get(DCUI_ACCESS))) if local_console else None
+
+    def end_sessions_lockdown_refuses(self) -> int:
+        """End the sessions lockdown mode would not let in now (after it was entered)."""
+        keys = [
+            k
+            for k, s in self._sessions.items()
+            if not self.lockdown.allows_login(s.user, self._console_users(s.local_console))
+        ]
+        for key in keys:
+            del self._sessions[key]
+        return len(keys)
+
     def end_sessions_where(self, doomed: Callable[[str], bool]) -> int:
         """End every session whose user ``doomed(user)`` says (a removed user, lockdown)."""
         keys = [k for k, s in self._sessions.items() if doomed(s.user)]
         for key in keys:
             del self._sessions[key]
         return len(keys)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """The user names of a comma-separated list (DCUI.Access)."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())

@@ -241,8 +241,20 @@ def test_lockdown_admits_only_exception_users(host: BootedHost, client: Client) 
     assert stat.S_IMODE((host.root / "etc/lockdown.json").stat().st_mode) == 0o600
     with pytest.raises(faults.InvalidArgument):
         client.set_lockdown(None, ["../../etc"])
-    client.set_lockdown("disabled")
-    connect(host.address, "ops1", "Ops#20245").close()
+
+    # root no exception user: its API sessions end, but the host's console (DCUI.Access) lets it in
+    client.set_lockdown(None, ["ops1"])
+    with pytest.raises(faults.NotAuthenticated):
+        client.list_vms()
+    with pytest.raises(faults.NotAuthenticated, match="lockdown"):
+        connect(host.address, "root", host.password)
+    console = Client(host.address, grpc.insecure_channel(host.address))
+    console.login("root", host.password, local_console=True)
+    assert console.lockdown().mode == "normal"
+    console.close()
+    with connect(host.address, "ops1", "Ops#20245") as ops:
+        ops.set_lockdown("disabled")
+    connect(host.address, "root", host.password).close()
     bystander.close()
 
 

@@ -124,3 +124,24 @@ async def test_lockdown_lets_only_exception_users_in(auth: Auth) -> None:
     assert auth.lockdown.state.mode == "strict" and auth.lockdown.state.exception_users == ("ops1",)
     auth.lockdown.set("disabled", [])
     await auth.sessions.login("root", ROOT_PASSWORD)
+
+
+async def test_normal_lockdown_admits_the_dcui_access_users_at_the_console(auth: Auth) -> None:
+    api = await auth.sessions.login("root", ROOT_PASSWORD)
+    console = await auth.sessions.login("root", ROOT_PASSWORD, "127.0.0.1", local_console=True)
+    auth.lockdown.set("normal", ["ops1"])
+    assert auth.sessions.end_sessions_lockdown_refuses() == 1  # the API one
+    assert not auth.sessions.is_live(api.key) and auth.sessions.is_live(console.key)
+    with pytest.raises(faults.NotAuthenticated):
+        await auth.sessions.login("root", ROOT_PASSWORD)  # through the API
+    await auth.sessions.login("root", ROOT_PASSWORD, local_console=True)  # DCUI.Access is root
+    with pytest.raises(faults.NotAuthenticated):
+        await auth.sessions.login("ghost", "x", local_console=True)
+    auth.settings.update({"DCUI.Access": "ops1, other"})
+    with pytest.raises(faults.NotAuthenticated):
+        await auth.sessions.login("root", ROOT_PASSWORD, local_console=True)
+    auth.settings.update({"DCUI.Access": "root"})
+    auth.lockdown.set("strict", None)  # strict: the console too is for exception users only
+    assert auth.sessions.end_sessions_lockdown_refuses() == 2  # root's two console sessions
+    with pytest.raises(faults.NotAuthenticated):
+        await auth.sessions.login("root", ROOT_PASSWORD, local_console=True)

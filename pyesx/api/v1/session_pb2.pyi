@@ -25,17 +25,23 @@ class LoginRequest(_message.Message):
 
     USER_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    LOCAL_CONSOLE_FIELD_NUMBER: _builtins.int
     user: _builtins.str
     password: _builtins.str
+    local_console: _builtins.bool
+    """The host's own console (the DCUI) logging in: honoured only from a loopback address. In
+    normal lockdown mode it admits the DCUI.Access users too, as ESXi's console does.
+    """
     def __init__(
         self,
         *,
         user: _builtins.str = ...,
         password: _builtins.str = ...,
+        local_console: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["password", b"password", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["local_console", b"local_console", "password", b"password", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
