@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    auth,
     console,
     cpu_fidelity,
     cpu_overhead,
@@ -64,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             "Shell",
             lambda: shell.run(
                 vms=128 if quick else 1024, startups=5 if quick else 20, pipelines=3 if quick else 10
+            ),
+        ),
+        (
+            "Login and permission checks",
+            lambda: auth.run(
+                logins=5 if quick else 20, calls=5_000 if quick else 20_000, rounds=2 if quick else 3
             ),
         ),
         (

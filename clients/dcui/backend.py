@@ -28,7 +28,7 @@ class ApiHost:
     # -- sessions -------------------------------------------------------------------------------
 
     def login(self, user: str, password: str) -> None:
-        self._client.login(user, password)
+        self._client.login(user, password, local_console=True)  # lockdown's DCUI.Access users
         self._credentials = (user, password)
 
     def logout(self) -> None:
@@ -42,7 +42,7 @@ class ApiHost:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self._client.login(*self._credentials)
+                self._client.login(*self._credentials, local_console=True)
                 return
             except faults.HostCommunication:
                 if time.monotonic() > deadline:
