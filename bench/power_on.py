@@ -12,12 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, booted_host, python, time_process, verify_powered_on
+from bench.common import Figure, booted_host, python, time_process, timed_power_on, verify_powered_on
 from bench.stats import median, percentile
 from clients import Task
 from pyesx.layout import HostLayout
@@ -175,9 +174,7 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
                 ids.append((created.result_vm.id, created.result_vm.vmx_path))
             try:
                 for vm_id, vmx_path in ids:
-                    start = time.perf_counter()
-                    task = client.wait_for_task(client.power_on(vm_id).id)
-                    wall_ms = (time.perf_counter() - start) * 1000
+                    wall_ms, task = timed_power_on(client, vm_id)
                     samples.append(wall_ms)
                     done.append((vm_id, vmx_path, task, wall_ms))
                     problem = verify_powered_on(client, vm_id)
