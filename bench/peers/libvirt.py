@@ -1,0 +1,191 @@
+"""libvirtd with its test driver as a management daemon beside hostd: define/start/destroy/undefine rates.
+
+libvirtd runs as a daemon of the benchmark's own, with a private config and
+socket directory and ``LIBVIRT_DRIVER_DIR`` pointing at an empty folder, so it
+loads no hypervisor module and serves only its built-in test driver
+(``test+unix:///default?socket=…``): every operation crosses a unix socket to
+the daemon and back (RPC, auth, the driver's locking and bookkeeping), and no
+process is started for a domain. The client is one long-lived ``virsh`` reading
+a batch of commands on its stdin, each answered before the next is sent; the
+batch's wall time less that of an empty session (start, connect, quit) is the
+operations' time. Ours: the SDK's flat client, one operation at a time, waiting
+for each task (CreateVM, PowerOnVM, PowerOffVM, DestroyVM); ours starts and
+stops real vmx and VMM processes where the test driver flips a state.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import peers
+from bench.common import Figure, booted_host, stop_process
+from bench.stats import median
+from clients import Client
+
+OPS = ("define", "start", "destroy", "undefine")
+OURS = {"define": "CreateVM", "start": "PowerOnVM", "destroy": "PowerOffVM", "undefine": "DestroyVM"}
+DOMAIN = (
+    "<domain type='test'><name>{name}</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>"
+    "<os><type>hvm</type></os></domain>"
+)
+
+
+@dataclass
+class LibvirtResult:
+    title = "Peer: libvirtd (test driver) as the management daemon"
+    timed = True
+    vms: int
+    domains: int
+    missing: str = ""
+    ours: dict[str, float] = field(default_factory=dict)  # op → operations per second
+    theirs: dict[str, float] = field(default_factory=dict)
+    empty_ms: float = 0.0
+
+    def figures(self) -> list[Figure]:
+        return [
+            Figure(
+                f"{OURS[op]} rate vs libvirt {op}",
+                self.ours[op],
+                "ops/s",
+                self.theirs.get(op, float("nan")),
+                self.missing or f"libvirtd test driver, virsh {op}",
+            )
+            for op in OPS
+        ]
+
+    def details(self) -> list[str]:
+        lines = [
+            f"Sequential operations, each waited for: ours on {self.vms} VMs (1 vCPU, 16 MB, no NIC) "
+            f"through the SDK; libvirt's on {self.domains} test-driver domains through one `virsh` "
+            "session over the daemon's unix socket. libvirtd loads no hypervisor module (an empty "
+            "`LIBVIRT_DRIVER_DIR`): its start and destroy change an in-memory state, ours start and stop "
+            "a vmx and its VMM world, so the comparison shows the management path's cost beside a "
+            "C daemon doing the least it can.",
+            "",
+        ]
+        if self.missing:
+            lines.append(f"libvirt: {self.missing}.")
+        else:
+            lines.append(f"Empty virsh session (start, connect, quit): {self.empty_ms:.1f} ms, subtracted.")
+        lines += ["", "| Operation | ours ops/s | libvirt ops/s |", "|---|---:|---:|"]
+        for op in OPS:
+            lines.append(f"| {OURS[op]} / {op} | {self.ours[op]:,.1f} | {self.theirs.get(op, 0.0):,.0f} |")
+        return lines
+
+
+def _start_libvirtd(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    (folder / "drivers").mkdir()
+    config = folder / "libvirtd.conf"
+    config.write_text(
+        f'unix_sock_dir = "{folder}"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n'
+        'unix_sock_rw_perms = "0700"\n'
+    )
+    env = {**os.environ, "LIBVIRT_DRIVER_DIR": str(folder / "drivers")}
+    process = subprocess.Popen(
+        ["libvirtd", "--config", str(config), "--pid-file", str(folder / "libvirtd.pid")],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=(folder / "libvirtd.log").open("wb"),
+    )
+    uri = f"test+unix:///default?socket={folder}/libvirt-sock"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"libvirtd exited: {(folder / 'libvirtd.log').read_text()[-400:]}")
+        if subprocess.run(["virsh", "-q", "-c", uri, "uri"], capture_output=True).returncode == 0:
+            return process, uri
+        time.sleep(0.05)
+    stop_process(process)
+    raise RuntimeError("libvirtd did not answer within 30 s")
+
+
+def _virsh(uri: str, commands: list[str]) -> float:
+    """Seconds one virsh session took to run commands from its stdin (every one must succeed)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["virsh", "-q", "-c", uri],
+        input="\n".join([*commands, "quit"]) + "\n",
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode or "error" in done.stderr:
+        raise RuntimeError(f"virsh failed: {done.stderr.strip()[-400:]}")
+    return elapsed
+
+
+def _hold(uri: str) -> subprocess.Popen[str]:
+    """A virsh session kept open: the test driver's default state lives while a connection does."""
+    process = subprocess.Popen(
+        ["virsh", "-q", "-c", uri], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("uri\n")
+    process.stdin.flush()
+    while "test+unix" not in process.stdout.readline():
+        if process.poll() is not None:
+            raise RuntimeError("virsh could not connect to libvirtd")
+    return process
+
+
+def _measure_libvirt(result: LibvirtResult) -> None:
+    with tempfile.TemporaryDirectory(prefix="pyesx-bench-libvirt-") as tmp:
+        folder = Path(tmp)
+        names = [f"bench{i:04d}" for i in range(result.domains)]
+        for name in names:
+            (folder / f"{name}.xml").write_text(DOMAIN.format(name=name))
+        daemon, uri = _start_libvirtd(folder)
+        holder = _hold(uri)
+        try:
+            empty = median([_virsh(uri, ["uri"]) for _ in range(3)])
+            result.empty_ms = empty * 1000
+            for op in OPS:
+                args = [str(folder / f"{n}.xml") if op == "define" else n for n in names]
+                took = _virsh(uri, [f"{op} {arg}" for arg in args]) - empty
+                result.theirs[op] = result.domains / took if took > 0 else float("nan")
+        finally:
+            stop_process(holder)
+            stop_process(daemon)
+
+
+def _rate(calls: list[Callable[[], object]]) -> float:
+    start = time.perf_counter()
+    for call in calls:
+        call()
+    return len(calls) / (time.perf_counter() - start)
+
+
+def _measure_ours(client: Client, result: LibvirtResult) -> None:
+    ids: list[str] = []
+
+    def create(i: int) -> None:
+        ids.append(
+            client.wait_for_task(
+                client.create_vm(f"bench-lv-{i:03d}", 1, 16, no_network=True).id
+            ).result_entity_id
+        )
+
+    result.ours["define"] = _rate([lambda i=i: create(i) for i in range(result.vms)])
+    for op, call in (
+        ("start", client.power_on),
+        ("destroy", client.power_off),
+        ("undefine", client.destroy_vm),
+    ):
+        result.ours[op] = _rate([lambda c=call, v=vm_id: client.wait_for_task(c(v).id) for vm_id in ids])
+
+
+def run(vms: int = 16, domains: int = 200) -> LibvirtResult:
+    """Rates of each operation: ours on vms VMs, libvirt's on domains test domains."""
+    result = LibvirtResult(vms=vms, domains=domains, missing=peers.install())
+    if not result.missing:
+        _measure_libvirt(result)
+    with booted_host() as host, host.client() as client:
+        _measure_ours(client, result)
+    return result
