@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.common import Figure, booted_host
 from pyesx.allocations import from_vmx
@@ -75,6 +76,18 @@ class FidelityResult:
             cells = [" / ".join(f"{x:.2f}" for x in column) for column in columns]
             lines.append(f"| {name} | {' | '.join(cells)} |")
         return lines
+
+    def plots(self, folder: Path) -> list[tuple[str, Path]]:
+        from bench import plots
+
+        path = folder / "cpu-share.png"
+        points = [
+            (name, want, got)
+            for name, measured, entitled, _ in self.rows
+            for got, want in zip(measured, entitled, strict=True)
+        ]
+        plots.share_vs_entitlement(points, path)
+        return [("Measured CPU share against entitlement, per VM (y = x is perfect)", path)]
 
 
 def _entitled(num_pcpus: int, mhz: int, vms: Scenario) -> list[float]:

@@ -15,6 +15,7 @@ stops real vmx and VMM processes where the test driver flips a state.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import tempfile
@@ -26,7 +27,7 @@ from pathlib import Path
 from bench import peers
 from bench.common import Figure, booted_host, stop_process
 from bench.stats import median
-from clients import Client
+from clients import Client, Task
 
 OPS = ("define", "start", "destroy", "undefine")
 OURS = {"define": "CreateVM", "start": "PowerOnVM", "destroy": "PowerOffVM", "undefine": "DestroyVM"}
@@ -166,19 +167,16 @@ def _measure_ours(client: Client, result: LibvirtResult) -> None:
     ids: list[str] = []
 
     def create(i: int) -> None:
-        ids.append(
-            client.wait_for_task(
-                client.create_vm(f"bench-lv-{i:03d}", 1, 16, no_network=True).id
-            ).result_entity_id
-        )
+        task = client.create_vm(f"bench-lv-{i:03d}", 1, 16, no_network=True)
+        ids.append(client.wait_for_task(task.id).result_entity_id)
 
-    result.ours["define"] = _rate([lambda i=i: create(i) for i in range(result.vms)])
-    for op, call in (
-        ("start", client.power_on),
-        ("destroy", client.power_off),
-        ("undefine", client.destroy_vm),
-    ):
-        result.ours[op] = _rate([lambda c=call, v=vm_id: client.wait_for_task(c(v).id) for vm_id in ids])
+    def finish(submit: Callable[[str], Task], vm_id: str) -> None:
+        client.wait_for_task(submit(vm_id).id)
+
+    result.ours["define"] = _rate([functools.partial(create, i) for i in range(result.vms)])
+    calls = {"start": client.power_on, "destroy": client.power_off, "undefine": client.destroy_vm}
+    for op, submit in calls.items():
+        result.ours[op] = _rate([functools.partial(finish, submit, vm_id) for vm_id in ids])
 
 
 def run(vms: int = 16, domains: int = 200) -> LibvirtResult:
