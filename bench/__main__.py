@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("SDK round trip", lambda: sdk.run(calls=200 if quick else 1000, rounds=2 if quick else 3)),
         ("Snapshots", lambda: snapshots.run(disk_mib=32 if quick else 256, rounds=2 if quick else 5)),
-        ("CPU scheduler fidelity", cpu_fidelity.run),
+        ("CPU scheduler fidelity", lambda: cpu_fidelity.run(window_s=2.0 if quick else 4.0)),
         ("Guest disk I/O", lambda: disk_io.run(window_s=1.0 if quick else 3.0)),
         ("Guest network", lambda: network.run(window_s=1.0 if quick else 3.0)),
         (

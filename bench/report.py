@@ -38,7 +38,14 @@ def _cpu_line(use: CpuUse, timed: bool) -> str:
 def _value(value: float, unit: str) -> str:
     if math.isnan(value):
         return "n/a"
-    return f"{value:,.0f} {unit}" if unit == "calls/s" else f"{value:,.1f} {unit}"
+    return f"{value:,.0f} {unit}" if unit in ("calls/s", "VMs") else f"{value:,.1f} {unit}"
+
+
+def _baseline(figure: Figure) -> str:
+    """The baseline's value and what it is; only what it is when it was not measured (a missing peer)."""
+    if math.isnan(figure.baseline):
+        return figure.baseline_name
+    return f"{_value(figure.baseline, figure.unit)} {figure.baseline_name}"
 
 
 def _ratio(figure: Figure) -> str:
@@ -89,7 +96,7 @@ def markdown(
     for result in results:
         for f in result.figures():
             lines.append(
-                f"| {f.name} | {_value(f.value, f.unit)} | {_value(f.baseline, f.unit)} {f.baseline_name} | "
+                f"| {f.name} | {_value(f.value, f.unit)} | {_baseline(f)} | "
                 f"{_ratio(f)} | {f.goal or '—'} | {_verdict(f)} |"
             )
     lines += [f"| {title} | error | | | | FAIL |" for title in errors]
