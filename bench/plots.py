@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,11 +12,20 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
+WINDOW = 9  # power-ons in the latency plot's rolling median
+
 
 def latency_vs_running(samples_ms: Sequence[float], path: Path) -> None:
     """Power-on latency (ms) of each VM against the number of VMs already running."""
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    ax.plot(range(len(samples_ms)), samples_ms, marker=".", linewidth=0.8)
+    ax.plot(range(len(samples_ms)), samples_ms, marker=".", linewidth=0.6, alpha=0.6, label="each power-on")
+    if len(samples_ms) >= 2 * WINDOW:
+        half = WINDOW // 2
+        rolling = [
+            statistics.median(samples_ms[max(0, i - half) : i + half + 1]) for i in range(len(samples_ms))
+        ]
+        ax.plot(range(len(samples_ms)), rolling, linewidth=2, label=f"median of {WINDOW} around it")
+        ax.legend(fontsize=8, loc="upper left")
     ax.set_xlabel("VMs already powered on")
     ax.set_ylabel("power-on latency (ms)")
     ax.set_title("Power-on latency (PowerOnVM → task done), 1 vCPU 16 MB VMs")
