@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         ("Peer: QEMU as the per-VM process", lambda: qemu.run(vms=3 if quick else 8)),
         (
             "Peer: libvirtd as the management daemon",
-            lambda: libvirt.run(vms=4 if quick else 16, domains=100 if quick else 500),
+            lambda: libvirt.run(vms=4 if quick else 16, domains=200 if quick else 500),
         ),
     ]
     benchmarks = [(title, bench) for title, bench in benchmarks if args.only.lower() in title.lower()]
