@@ -138,7 +138,7 @@ def _log_times(path: Path, event: str, **match: str) -> list[dt.datetime]:
     return found
 
 
-def _phases(layout: HostLayout, vmx_path: str, vm_id: str, task: Task, wall_ms: float) -> dict[str, float]:
+def phases(layout: HostLayout, vmx_path: str, vm_id: str, task: Task, wall_ms: float) -> dict[str, float]:
     """One power-on split into phases (ms); {} when a timestamp is missing."""
     vmware_log = layout.resolve(vmx_path).parent / "vmware.log"
     starting = _log_times(vmware_log, "vmx.starting")
@@ -187,7 +187,7 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
         host.stop()  # processes buffer their info lines: every log is complete once they have exited
         layout = HostLayout(host.root)
         for vm_id, vmx_path, task, wall_ms in done:
-            for key, value in _phases(layout, vmx_path, vm_id, task, wall_ms).items():
+            for key, value in phases(layout, vmx_path, vm_id, task, wall_ms).items():
                 phases[key].append(value)
     return PowerOnResult(
         vms=vms,
