@@ -162,7 +162,7 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
     samples: list[float] = []
     failures: list[str] = []
     done: list[tuple[str, str, Task, float]] = []  # vm id, vmx path, finished task, wall ms
-    phases: dict[str, list[float]] = {key: [] for key, _ in PHASES}
+    by_phase: dict[str, list[float]] = {key: [] for key, _ in PHASES}
     with booted_host() as host:
         with host.client() as client:
             ids = []
@@ -188,7 +188,7 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
         layout = HostLayout(host.root)
         for vm_id, vmx_path, task, wall_ms in done:
             for key, value in phases(layout, vmx_path, vm_id, task, wall_ms).items():
-                phases[key].append(value)
+                by_phase[key].append(value)
     return PowerOnResult(
         vms=vms,
         samples_ms=samples,
@@ -196,5 +196,5 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
         bare_python_ms=bare,
         verified=len(samples) - len(failures),
         failures=failures,
-        phases_ms=phases,
+        phases_ms=by_phase,
     )
