@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     benchmarks: list[tuple[str, Callable[[], BenchResult]]] = [
         ("Power-on latency", lambda: power_on.run(vms=5 if quick else 20, baseline_runs=5 if quick else 10)),
         ("Power-on rate", lambda: power_rate.run(vms=8 if quick else 32)),
-        ("Maximum VMs powered on", lambda: capacity.run(cap=16 if quick else 256)),
+        (
+            "Maximum VMs powered on",
+            lambda: capacity.run(cap=16 if quick else 256, budget_s=60 if quick else 240),
+        ),
         ("Memory per VM", lambda: memory.run(samples=3 if quick else 5, scaling_vms=3 if quick else 5)),
         (
             "hostd GetVM throughput",
