@@ -5,20 +5,24 @@ socket directory and ``LIBVIRT_DRIVER_DIR`` pointing at an empty folder, so it
 loads no hypervisor module and serves only its built-in test driver
 (``test+unix:///default?socket=…``): every operation crosses a unix socket to
 the daemon and back (RPC, auth, the driver's locking and bookkeeping), and no
-process is started for a domain. The client is one long-lived ``virsh`` reading
-a batch of commands on its stdin, each answered before the next is sent; the
-batch's wall time less that of an empty session (start, connect, quit) is the
-operations' time. Ours: the SDK's flat client, one operation at a time, waiting
-for each task (CreateVM, PowerOnVM, PowerOffVM, DestroyVM); ours starts and
-stops real vmx and VMM processes where the test driver flips a state.
+process is started for a domain. The client is one long-lived, connected
+``virsh`` reading commands on its stdin (it runs each to completion before
+reading the next): a batch is timed from its first command sent until virsh
+echoed a marker command sent after its last, so no process start is counted, and the
+domains are listed after each batch to check every command took effect.
+Ours: the SDK's flat client, one operation at a time, waiting for each task
+(CreateVM, PowerOnVM, PowerOffVM, DestroyVM); ours starts and stops real vmx
+and VMM processes where the test driver flips a state.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,9 +30,9 @@ from pathlib import Path
 
 from bench import peers
 from bench.common import Figure, booted_host, stop_process
-from bench.stats import median
 from clients import Client, Task
 
+DOMAIN_NAME = re.compile(r"bench\d{4}")
 OPS = ("define", "start", "destroy", "undefine")
 OURS = {"define": "CreateVM", "start": "PowerOnVM", "destroy": "PowerOffVM", "undefine": "DestroyVM"}
 DOMAIN = (
@@ -46,7 +50,6 @@ class LibvirtResult:
     missing: str = ""
     ours: dict[str, float] = field(default_factory=dict)  # op → operations per second
     theirs: dict[str, float] = field(default_factory=dict)
-    empty_ms: float = 0.0
 
     def figures(self) -> list[Figure]:
         return [
@@ -71,10 +74,8 @@ class LibvirtResult:
             "",
         ]
         if self.missing:
-            lines.append(f"libvirt: {self.missing}.")
-        else:
-            lines.append(f"Empty virsh session (start, connect, quit): {self.empty_ms:.1f} ms, subtracted.")
-        lines += ["", "| Operation | ours ops/s | libvirt ops/s |", "|---|---:|---:|"]
+            lines += [f"libvirt: {self.missing}.", ""]
+        lines += ["| Operation | ours ops/s | libvirt ops/s |", "|---|---:|---:|"]
         for op in OPS:
             lines.append(f"| {OURS[op]} / {op} | {self.ours[op]:,.1f} | {self.theirs.get(op, 0.0):,.0f} |")
         return lines
@@ -107,33 +108,54 @@ def _start_libvirtd(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("libvirtd did not answer within 30 s")
 
 
-def _virsh(uri: str, commands: list[str]) -> float:
-    """Seconds one virsh session took to run commands from its stdin (every one must succeed)."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        ["virsh", "-q", "-c", uri],
-        input="\n".join([*commands, "quit"]) + "\n",
-        capture_output=True,
-        text=True,
-    )
-    elapsed = time.perf_counter() - start
-    if done.returncode or "error" in done.stderr:
-        raise RuntimeError(f"virsh failed: {done.stderr.strip()[-400:]}")
-    return elapsed
+class Virsh:
+    """One long-lived virsh session over the daemon's socket, fed commands on its stdin.
 
+    It also keeps the test driver's state alive: the default test connection's
+    domains live while a connection to it does.
+    """
 
-def _hold(uri: str) -> subprocess.Popen[str]:
-    """A virsh session kept open: the test driver's default state lives while a connection does."""
-    process = subprocess.Popen(
-        ["virsh", "-q", "-c", uri], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write("uri\n")
-    process.stdin.flush()
-    while "test+unix" not in process.stdout.readline():
-        if process.poll() is not None:
-            raise RuntimeError("virsh could not connect to libvirtd")
-    return process
+    def __init__(self, uri: str, errors: Path) -> None:
+        self.marks = 0
+        self.process = subprocess.Popen(
+            ["virsh", "-q", "-c", uri],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors.open("w"),
+            text=True,
+        )
+        self.run(["uri"])
+
+    def run(self, commands: list[str]) -> tuple[float, list[str]]:
+        """Seconds from sending commands until virsh had run them all, and what it printed.
+
+        virsh echoes each command line as it reads it (prompt and command) and runs one at a time, so
+        the echo of a marker command sent after the last one means they are all done. A thread
+        writes, so neither pipe can fill up."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.marks += 1
+        mark = f"bench-mark-{self.marks}"
+        script = "".join(f"{command}\n" for command in [*commands, f"echo {mark}"])
+        stdin = self.process.stdin
+        start = time.perf_counter()
+        writer = threading.Thread(target=lambda: (stdin.write(script), stdin.flush()), daemon=True)
+        writer.start()
+        lines: list[str] = []
+        while mark not in (line := self.process.stdout.readline()):
+            if not line:
+                raise RuntimeError("virsh exited")
+            lines.append(line)
+        took = time.perf_counter() - start
+        writer.join()
+        return took, lines
+
+    def names(self, *flags: str) -> set[str]:
+        """The benchmark's domains that ``virsh list --name`` shows (with flags)."""
+        _, lines = self.run([" ".join(["list", "--name", *flags])])
+        return {word for line in lines for word in line.split() if DOMAIN_NAME.fullmatch(word)}
+
+    def close(self) -> None:
+        stop_process(self.process)
 
 
 def _measure_libvirt(result: LibvirtResult) -> None:
@@ -143,16 +165,19 @@ def _measure_libvirt(result: LibvirtResult) -> None:
         for name in names:
             (folder / f"{name}.xml").write_text(DOMAIN.format(name=name))
         daemon, uri = _start_libvirtd(folder)
-        holder = _hold(uri)
+        virsh = Virsh(uri, folder / "virsh.err")
         try:
-            empty = median([_virsh(uri, ["uri"]) for _ in range(3)])
-            result.empty_ms = empty * 1000
+            expect = {"define": set(names), "start": set(names), "destroy": set(), "undefine": set()}
             for op in OPS:
                 args = [str(folder / f"{n}.xml") if op == "define" else n for n in names]
-                took = _virsh(uri, [f"{op} {arg}" for arg in args]) - empty
-                result.theirs[op] = result.domains / took if took > 0 else float("nan")
+                took, _ = virsh.run([f"{op} {arg}" for arg in args])
+                listed = virsh.names("--all") if op in ("define", "undefine") else virsh.names()
+                if listed != expect[op]:
+                    errors = (folder / "virsh.err").read_text().strip()[-300:]
+                    raise RuntimeError(f"after virsh {op}: {len(listed)} domains listed; {errors}")
+                result.theirs[op] = result.domains / took
         finally:
-            stop_process(holder)
+            virsh.close()
             stop_process(daemon)
 
 
