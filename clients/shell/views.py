@@ -127,12 +127,14 @@ def pool_object(pool: ResourcePool, parent: ResourcePool | None) -> PSObject:
 
 
 def host_object(host: Host) -> PSObject:
-    """The host as Get-VMHost shows it."""
+    """The host as Get-VMHost shows it (ConnectionState and State: Connected or Maintenance)."""
+    state = "Maintenance" if host.in_maintenance_mode else pascal(host.connection_state)
     return PSObject(
         HOST_TYPE,
         [
             ("Name", host.name),
-            ("ConnectionState", pascal(host.connection_state)),
+            ("ConnectionState", state),
+            ("State", state),
             ("PowerState", pascal(host.power_state)),
             ("NumCpu", host.num_cpu),
             ("CpuTotalMhz", host.cpu_total_mhz),
