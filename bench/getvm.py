@@ -38,7 +38,7 @@ class LoadRun:
         return self.calls / self.seconds
 
 
-def _best(runs: list[LoadRun]) -> float:
+def best(runs: list[LoadRun]) -> float:
     """The best round's rate: other load on the machine can only slow a round down."""
     return max((run.rate for run in runs), default=0.0)
 
@@ -58,7 +58,7 @@ class ThroughputResult:
         return sum(run.errors for run in [*self.hostd, *self.echo, *self.echo_tls])
 
     def figures(self) -> list[Figure]:
-        hostd, echo, echo_tls = _best(self.hostd), _best(self.echo), _best(self.echo_tls)
+        hostd, echo, echo_tls = best(self.hostd), best(self.echo), best(self.echo_tls)
         ratio = hostd / echo_tls if echo_tls else 0.0
         return [
             Figure(
@@ -83,8 +83,8 @@ class ThroughputResult:
         lines = [
             f"{self.concurrency} coroutines keep one GetVM each in flight over one grpc.aio channel (uvloop) "
             f"for {self.seconds:g} s after a 0.5 s warm-up, with the session key and a request id as "
-            "metadata. hostd answers through its whole call path (TLS, interceptor, session check, "
-            "servicer, logging); the echo server returns the request bytes from a generic handler, over "
+            "metadata. hostd answers through its whole call path (interceptor, session check, servicer, "
+            "logging, over TLS); the echo server returns the request bytes from a generic handler, over "
             "TLS with the host's certificate (hostd's baseline) and in plaintext (what TLS costs). "
             "Throughput = calls completed in the timed window / its length; the figures are the best "
             f"round of each server ({len(self.hostd)} rounds, alternating), as other load can only slow a "
@@ -107,13 +107,19 @@ class ThroughputResult:
         return lines
 
 
-def _load(
-    target: str, vm_id: str, session: str, concurrency: int, seconds: float, ca_file: str = ""
+def run_load(
+    target: str,
+    vm_id: str,
+    session: str,
+    concurrency: int,
+    seconds: float,
+    op: str = "getvm",
+    ca_file: str = "",
 ) -> tuple[LoadRun, dict[str, str]]:
-    """Run the load client once (over TLS trusting ``ca_file`` when given); the run and the identity
-    of the first reply."""
+    """Run the load client (``bench.load``) once, over TLS trusting ``ca_file`` when given (hostd);
+    the run and the identity of the first GetVM reply."""
     argv = python(
-        "-m", "bench.load", "--target", target, "--vm-id", vm_id,
+        "-m", "bench.load", "--target", target, "--vm-id", vm_id, "--op", op,
         "--concurrency", str(concurrency), "--duration", str(seconds), "--ca-file", ca_file,
     )  # fmt: skip
     env = {**os.environ, "PYESX_BENCH_SESSION": session}
@@ -127,7 +133,7 @@ def _load(
     return run, {"id": out["reply_id"], "name": out["reply_name"]}
 
 
-def _start_echo(tls_root: str = "") -> tuple[subprocess.Popen[str], str]:
+def start_echo(tls_root: str = "") -> tuple[subprocess.Popen[str], str]:
     """The echo server process (over TLS with that host root's certificate when given) and its
     address, once it prints that it is ready."""
     process = subprocess.Popen(
@@ -155,19 +161,23 @@ def run(seconds: float = 4.0, rounds: int = 2, concurrency: int = 16) -> Through
         assert created.result_vm is not None
         vm_id = created.result_vm.id
         ca_file = str(host.ca_file)
-        echo, echo_address = _start_echo()
-        echo_tls, echo_tls_address = _start_echo(str(host.root))
+        echo, echo_address = start_echo()
+        echo_tls, echo_tls_address = start_echo(str(host.root))
         try:
             for _ in range(rounds):
                 for address, runs, ca in (
                     (echo_address, result.echo, ""),
                     (echo_tls_address, result.echo_tls, ca_file),
                 ):
-                    run, reply = _load(address, vm_id, client.session_key, concurrency, seconds, ca)
+                    run, reply = run_load(
+                        address, vm_id, client.session_key, concurrency, seconds, ca_file=ca
+                    )
                     if reply["id"] != vm_id:
                         raise RuntimeError(f"the echo server answered {reply}, not the request")
                     runs.append(run)
-                run, reply = _load(host.address, vm_id, client.session_key, concurrency, seconds, ca_file)
+                run, reply = run_load(
+                    host.address, vm_id, client.session_key, concurrency, seconds, ca_file=ca_file
+                )
                 if reply != {"id": vm_id, "name": VM_NAME}:
                     raise RuntimeError(f"hostd answered {reply} for {vm_id}")
                 result.hostd.append(run)

@@ -29,6 +29,7 @@ from clients.guestops import GuestProcess, ScriptResult
 from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, Resolution
 from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange
+from clients.security import AsyncSecurity
 from clients.tls import Trust, open_aio_channel
 from clients.transport import AsyncTransport
 from pyesx import faults
@@ -517,6 +518,11 @@ class AsyncSession:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+    @property
+    def security(self) -> AsyncSecurity:
+        """Accounts, sessions, roles and permissions, lockdown and security settings."""
+        return AsyncSecurity(self._t)
 
     # -- inventory ----------------------------------------------------------------------------
 

@@ -16,11 +16,14 @@ from clients import tls
 from clients.ops import Call, Watch
 from clients.tls import Trust
 from pyesx.api.v1 import (
+    account_pb2_grpc,
+    authorization_pb2_grpc,
     changes_pb2_grpc,
     datastore_pb2_grpc,
     event_pb2_grpc,
     guest_pb2_grpc,
     host_pb2_grpc,
+    hostaccess_pb2_grpc,
     hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2_grpc,
@@ -47,6 +50,9 @@ SERVICES: dict[str, Any] = {
     "network": network_pb2_grpc.NetworkServiceStub,
     "pools": resourcepool_pb2_grpc.ResourcePoolServiceStub,
     "guest": guest_pb2_grpc.GuestOperationsServiceStub,
+    "accounts": account_pb2_grpc.HostAccountServiceStub,
+    "authorization": authorization_pb2_grpc.AuthorizationServiceStub,
+    "access": hostaccess_pb2_grpc.HostAccessServiceStub,
     "host_services": hostconfig_pb2_grpc.HostServiceServiceStub,
     "datetime": hostconfig_pb2_grpc.DateTimeServiceStub,
     "host_network": hostconfig_pb2_grpc.HostNetworkServiceStub,
