@@ -34,6 +34,7 @@ from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.pool_service import ResourcePoolServicer
 from hostd.pools import PoolOps
 from hostd.power import PowerOps
+from hostd.reconcile import reconcile_power_events
 from hostd.service import (
     ChangeFeedServicer,
     EventServicer,
@@ -178,6 +179,7 @@ async def run(args: argparse.Namespace) -> int:
     await world_events.read()  # the empty event that says the subscription is live
     worlds = await call(vmkernel.ListWorlds, vmkernel_pb2.ListWorldsRequest())
     vms.attach(list(worlds.vmxs))
+    reconcile_power_events(vms, host.boot_time)
     _wire_change_feed(feed, vms, tasks)
     stop = asyncio.Event()
     follower = asyncio.create_task(_follow_world_events(world_events, vms, stop))
