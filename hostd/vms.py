@@ -416,7 +416,10 @@ class VmManager:
                 shutil.rmtree(vm_dir, ignore_errors=True)
                 if isinstance(exc, faults.VimFault):
                     raise
-                raise faults.SystemError(f"cannot create the files of {name}: {exc}") from None
+                fault = faults.from_os_error(exc) or faults.SystemError(
+                    f"cannot create the files of {name}: {exc}"
+                )
+                raise fault from None
             finally:
                 self._reserved_names.discard(name)
             vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config, pool_id=pool_id)
