@@ -26,6 +26,7 @@ MIX = {"get_vm": 35, "list_vms": 25, "power": 25, "console": 15}
 EXPECTED = (faults.InvalidPowerState, faults.TaskInProgress)
 WARM_UP_FRACTION = 0.2  # memory samples of the first part are not compared (caches fill)
 SAMPLE_INTERVAL_S = 0.25
+LEAK_FRACTION, LEAK_MIB = 0.25, 16.0  # growth beyond both, last third over first, is a leak
 
 
 @dataclass
