@@ -166,10 +166,12 @@ class ForkedChild:
         try:
             self._loop.add_reader(self._pidfd, self._on_exit)
         except RuntimeError as exc:
-            # uvloop still counts the fd number as a transport's (one closed under it): a
-            # refusal here used to fail the power-on and orphan the vmx. Wait in a thread.
+            # uvloop still counts this fd number as a live transport's, whose fd was closed under
+            # it: a refusal here used to fail the power-on and orphan the vmx. That transport will
+            # close the number again one day, so leave it to it and wait on a copy, in a thread.
             _log.warning("procs.pidfd_in_thread", pid=pid, pidfd=self._pidfd, reason=str(exc))
             self._watched_by_loop = False
+            self._pidfd = os.dup(self._pidfd)
             threading.Thread(target=self._wait_in_thread, name=f"pidfd-{pid}", daemon=True).start()
 
     def _wait_in_thread(self) -> None:
