@@ -23,6 +23,7 @@ from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
 from hostd.datastores import DatastoreServicer
+from hostd.disk_recovery import consolidate_orphan_deltas
 from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.guestops import GuestOperations, GuestOperationsServicer
@@ -186,6 +187,7 @@ async def run(args: argparse.Namespace) -> int:
 
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
+    await consolidate_orphan_deltas(vms, disks)
     hostd = Hostd(sessions, events, tasks, vms, power, SnapshotOps(vms, power, disks), disks, feed, vmkernel)
     server = grpc.aio.server()
     gate = RpcGate(sessions.authenticate)
