@@ -1,6 +1,7 @@
 """``python -m tests.chaos`` (``make chaos``): run the reliability campaign and write RELIABILITY.md.
 
     python -m tests.chaos [--size full|scaled] [--seed N] [--only storm,crash,storage,load] [--out FILE]
+                          [--workdir DIR]  (keeps the hosts' roots there, for a post-mortem)
 
 Environment: ``CHAOS_SIZE``, ``CHAOS_SEED`` (the defaults of --size and --seed). Exit status 1 when
 any scenario lost something.
@@ -9,6 +10,7 @@ any scenario lost something.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import sys
@@ -37,14 +39,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", "0")) or None)
     parser.add_argument("--only", default=",".join(SCENARIOS), help="scenarios to run, comma-separated")
     parser.add_argument("--out", type=Path, default=Path("RELIABILITY.md"))
+    parser.add_argument(
+        "--workdir", type=Path, help="run here and keep the hosts' roots (default: a temporary dir)"
+    )
     args = parser.parse_args(argv)
     seed = args.seed or random.SystemRandom().randrange(1, 2**31)
     size = FULL if args.size == "full" else SCALED
     print(f"reliability campaign: size {size.label}, seed {seed} (repeat with --seed {seed})", flush=True)
     results = []
-    with tempfile.TemporaryDirectory(prefix="pyesx-chaos-") as workdir:
+    with contextlib.ExitStack() as stack:
+        if args.workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pyesx-chaos-")))
+        else:
+            workdir = args.workdir
+            workdir.mkdir(parents=True, exist_ok=True)
         for name in args.only.split(","):
-            result = SCENARIOS[name](Path(workdir), size, seed)
+            result = SCENARIOS[name](workdir, size, seed)
             print(result.text(), flush=True)
             results.append(result)
     preface = f"Size **{size.label}**, seed {seed}." + (

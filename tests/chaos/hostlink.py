@@ -63,7 +63,9 @@ class HostLink:
     # -- faults ---------------------------------------------------------------------------------
 
     def kill_hostd(self) -> int:
-        pid = self.host.hostd_pid()
+        pid = wait_until(
+            lambda: self.host.hostd_pid(), RECONNECT_TIMEOUT_S, "a hostd to kill"
+        )  # maybe restarting
         os.kill(pid, signal.SIGKILL)
         return pid
 

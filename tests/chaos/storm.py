@@ -160,7 +160,12 @@ def _worker(state: StormState) -> None:
     while (number := state.take()) is not None:
         rng = random.Random(state.rng_seed * 1_000_003 + number)
         if number in state.schedule:
-            _kill(state, state.schedule[number], rng)
+            try:
+                _kill(state, state.schedule[number], rng)
+            except Exception as exc:  # the harness could not inject it: say so, go on
+                state.unexpected.append(
+                    f"kill {state.schedule[number]} at op {number}: {type(exc).__name__}: {exc}"
+                )
             continue
         op = rng.choices(list(OPS), weights=list(OPS.values()))[0]
         with state.lock:
