@@ -128,7 +128,11 @@ def check_stopped_host(link: HostLink, result: ScenarioResult, tracker: AckTrack
         if vm_id not in paths:
             result.lose(f"{vm_id} is gone from the inventory")
             continue
-        checked, problems = verify_disk(paths[vm_id], vm_id, acked)
+        try:
+            checked, problems = verify_disk(paths[vm_id], vm_id, acked)
+        except (OSError, faults.VimFault, AssertionError) as exc:
+            result.lose(f"{vm_id}: its disk cannot be read back: {type(exc).__name__}: {exc}")
+            continue
         blocks += checked
         for problem in problems:
             result.lose(problem)
