@@ -29,8 +29,8 @@ _log = get_logger("disk_recovery")
 async def _children(disks: DiskOps, disk: Path) -> list[Path]:
     """The deltas in the disk's folder whose parent is ``disk``."""
     found = []
-    for candidate in sorted(disk.parent.glob("*.vmdk")):
-        if candidate == disk or candidate.name.endswith(("-flat.vmdk", "-delta.vmdk")):
+    for candidate in sorted(disk.parent.glob("*-[0-9][0-9][0-9][0-9][0-9][0-9].vmdk")):  # delta descriptors
+        if candidate == disk:
             continue
         try:
             chain = (await disks.info(candidate)).chain
