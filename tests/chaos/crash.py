@@ -81,9 +81,10 @@ def run_crash(workdir: Path, size: Size, seed: int = 0) -> ScenarioResult:
     started = time.monotonic()
     link = HostLink(workdir / "crash" / "host")
     tracker = AckTracker(2 * MIB // 4096)
+    vms: dict[str, str] = {}
     try:
         client = link.client()
-        vms = _configure(client, link.root)
+        vms.update(_configure(client, link.root))
         running = vms["running"]
         wait_until(
             lambda: client.guest_info(running).counters.get("disk.last_acked_seq", 0) >= 10,
@@ -135,7 +136,7 @@ def run_crash(workdir: Path, size: Size, seed: int = 0) -> ScenarioResult:
             result.lose(f"orphaned processes: {link.orphans()}")
     finally:
         link.stop()
-    check_stopped_host(link, result, tracker, {vms["running"]})
+    check_stopped_host(link, result, tracker, {vms["running"]} if "running" in vms else set())
     if link.processes():
         result.lose(f"processes left after the host stopped: {link.processes()}")
     result.notes.append(

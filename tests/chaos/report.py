@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,4 @@ def write_report(path: Path, results: list[ScenarioResult], preface: str = "") -
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))

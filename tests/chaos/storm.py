@@ -8,7 +8,9 @@ the host again on the same root; the other workers' calls wait for it and reconn
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 import time
 from collections import Counter
@@ -141,9 +143,6 @@ def _kill(state: StormState, kind: str, rng: random.Random) -> None:
         if not running:
             result.count("kills skipped (no VM running)")
             return
-        import os
-        import signal
-
         try:
             os.kill(rng.choice(running).vmx_pid, signal.SIGKILL)
         except ProcessLookupError:
