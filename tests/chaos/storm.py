@@ -96,9 +96,9 @@ def _create(state: StormState, name: str) -> str:
     task = link.call(lambda c: c.create_vm(name, memory_mb=32, disk_capacity_bytes=[DISK_BYTES]))
     task_done = link.call(lambda c: c.wait_for_task(task.id, timeout=TASK_TIMEOUT_S), TASK_TIMEOUT_S * 2)
     vm_id = task_done.result_entity_id
-    with state.lock:
-        state.vms[vm_id] = name
     _wait(link, link.call(lambda c: c.reconfigure_vm(vm_id, set_extra_config=WORKLOAD)).id)
+    with state.lock:  # its guest writes sequentially now: its data can be checked
+        state.vms[vm_id] = name
     return vm_id
 
 
