@@ -35,7 +35,7 @@ from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.pool_service import ResourcePoolServicer
 from hostd.pools import PoolOps
 from hostd.power import PowerOps
-from hostd.reconcile import reconcile_power_events
+from hostd.reconcile import reconcile_power_events, sweep_interrupted_writes
 from hostd.service import (
     ChangeFeedServicer,
     EventServicer,
@@ -181,6 +181,7 @@ async def run(args: argparse.Namespace) -> int:
     worlds = await call(vmkernel.ListWorlds, vmkernel_pb2.ListWorldsRequest())
     vms.attach(list(worlds.vmxs))
     reconcile_power_events(vms, host.boot_time)
+    sweep_interrupted_writes(vms)
     _wire_change_feed(feed, vms, tasks)
     stop = asyncio.Event()
     follower = asyncio.create_task(_follow_world_events(world_events, vms, stop))

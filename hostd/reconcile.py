@@ -1,4 +1,5 @@
-"""At hostd start-up, make the event log explain every VM's power state.
+"""At hostd start-up, make the event log explain every VM's power state (and sweep the debris of
+writes a killed hostd left).
 
 A VM can change state while no hostd watches it: its vmx dies while hostd is down, the host
 crashes (the VMkernel is killed and boots again: every VM is off), or hostd dies after a power
@@ -65,3 +66,15 @@ def reconcile_power_events(vms: VmManager, boot_time: float) -> int:
             )
         fixed += 1
     return fixed
+
+
+def sweep_interrupted_writes(vms: VmManager) -> int:
+    """Delete the temporary files of .vmx and .vmsd writes a killed hostd left in VM folders (hostd
+    alone writes those files, and a new hostd starts before any write); how many."""
+    swept = 0
+    for vm in vms.all():
+        for name in (vm.vmx_path.name, f"{vm.vmx_path.stem}.vmsd"):
+            for debris in vm.folder.glob(f".{name}.*.tmp"):
+                debris.unlink(missing_ok=True)
+                swept += 1
+    return swept

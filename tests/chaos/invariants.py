@@ -79,6 +79,11 @@ def _check_inventory(link: HostLink, vms: list[VM], result: ScenarioResult, excu
             result.lose(
                 f"folder {folder.name} on datastore1 is no registered VM's ({sorted(os_list(folder))})"
             )
+    debris = sorted(
+        str(p.relative_to(store)) for kind in ("vmx", "vmsd") for p in store.glob(f"*/.*.{kind}.*.tmp")
+    )
+    if debris:
+        result.lose(f"temporary files of interrupted .vmx/.vmsd writes left behind: {debris}")
     parsed = 0
     for vmx in store.glob("*/*.vmx"):
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from hostd.events import EventFilter, EventLog
 from hostd.inventory import Inventory
-from hostd.reconcile import reconcile_power_events
+from hostd.reconcile import reconcile_power_events, sweep_interrupted_writes
 from hostd.tasks import TaskManager
 from hostd.vms import POWERED_OFF, POWERED_ON, SUSPENDED, VmManager, VmRecord
 from pyesx.layout import HostLayout
@@ -65,3 +65,15 @@ def test_a_vm_that_ran_before_the_host_went_down_is_off_with_an_event_saying_so(
     vm = _vm(vms, 1, POWERED_OFF, "VmCreatedEvent", "VmPoweredOnEvent")
     assert reconcile_power_events(vms, boot_time=time.time() + 1) == 1
     assert _newest(vms, vm) == ("VmDiedEvent", "vm1 was running when esx1 went down; it is powered off.")
+
+
+def test_the_temporary_files_of_interrupted_vmx_writes_are_swept(tmp_path: Path) -> None:
+    vms = _manager(tmp_path)
+    folder = tmp_path / "web01"
+    folder.mkdir()
+    vm = VmRecord("vm-1", 1, folder / "web01.vmx", VmxConfig({"displayName": "web01"}))
+    vms.vms[vm.id] = vm
+    for name in (".web01.vmx.4242.tmp", ".web01.vmsd.17.tmp", "web01.vmx", ".other.tmp"):
+        (folder / name).write_text("x")
+    assert sweep_interrupted_writes(vms) == 2
+    assert sorted(p.name for p in folder.iterdir()) == [".other.tmp", "web01.vmx"]
