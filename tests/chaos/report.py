@@ -104,7 +104,19 @@ def write_report(path: Path, results: list[ScenarioResult], preface: str = "") -
         "Nothing was lost." if all(not r.lost for r in results) else "**Something was lost: see below.**"
     )
     body = "\n".join(r.markdown() for r in results)
-    path.write_text(head + (preface + "\n\n" if preface else "") + verdict + "\n\n" + body + "\n" + METHOD)
+    findings = (Path(__file__).with_name("FINDINGS.md")).read_text()
+    text = (
+        head
+        + (preface + "\n\n" if preface else "")
+        + verdict
+        + "\n\n"
+        + body
+        + "\n"
+        + METHOD
+        + "\n"
+        + findings
+    )
+    path.write_text(text)
 
 
 def _cpus() -> int:
