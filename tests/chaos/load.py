@@ -177,3 +177,8 @@ def _figures(
                 f"{a:.1f} -> {b:.1f} ({(b - a) / a * 100:+.1f} %)"
             )
         result.figures["hostd memory samples"] = len(samples)
+        result.notes.append(
+            "hostd keeps bounded histories that fill during a run (the change feed's last 10,000 changes, "
+            "each with the whole object; the last 10,000 events; the last 1,000 tasks): growth while they "
+            "fill is not a leak; a leak shows as growth beyond them (a run long enough to fill them)."
+        )
