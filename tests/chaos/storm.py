@@ -192,6 +192,10 @@ def _worker(state: StormState) -> None:
                 sign in str(fault) for sign in ("hostd restarted", "HostCommunication")
             ):
                 state.outcomes[f"{op}: interrupted by a kill"] += 1
+                if op == "destroy":  # it may be gone or not: either is the user's to see; no data check
+                    state.tracker.forget(vm_id)
+                    with state.lock:
+                        state.vms.pop(vm_id, None)
             else:
                 state.outcomes[f"{op}: {type(fault).__name__}"] += 1
                 state.unexpected.append(f"op {number} {op} {vm_id or name}: {type(fault).__name__}: {fault}")

@@ -9,7 +9,7 @@ from typing import Any
 from hostd.events import EventFilter, EventLog
 from hostd.inventory import Inventory
 from hostd.reconcile import reconcile_power_events, sweep_interrupted_writes
-from hostd.tasks import TaskManager
+from hostd.tasks import Task, TaskManager
 from hostd.vms import POWERED_OFF, POWERED_ON, SUSPENDED, VmManager, VmRecord
 from pyesx.layout import HostLayout
 from pyesx.vmkernel.v1 import vmkernel_pb2
@@ -77,3 +77,22 @@ def test_the_temporary_files_of_interrupted_vmx_writes_are_swept(tmp_path: Path)
         (folder / name).write_text("x")
     assert sweep_interrupted_writes(vms) == 2
     assert sorted(p.name for p in folder.iterdir()) == [".other.tmp", "web01.vmx"]
+
+
+def test_a_destroy_killed_after_the_unregister_is_finished_by_the_next_hostd(tmp_path: Path) -> None:
+    vms = _manager(tmp_path)
+    folder = tmp_path / "gone01"
+    folder.mkdir()
+    (folder / "gone01-flat.vmdk").write_bytes(b"half deleted")
+    task = Task(
+        "task-9",
+        "VirtualMachine.destroy",
+        "vm-9",
+        "gone01",
+        "root",
+        queue_time=0.0,
+        recovery={"remove_unregistered_folder": str(folder)},
+    )
+    vms.recover([task])  # the journal says it never finished; the inventory no longer has the VM
+    assert not folder.exists()
+    assert _newest(vms, VmRecord("vm-9", 9, folder / "gone01.vmx", VmxConfig()))[0] == "VmRemovedEvent"
