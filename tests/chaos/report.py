@@ -97,7 +97,8 @@ def write_report(path: Path, results: list[ScenarioResult], preface: str = "") -
     machine = f"{platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}, {platform.system()}"
     head = (
         "# pyesx reliability campaign\n\n"
-        f"Run {now} on {machine}. Repeat with `make chaos` (full size) or "
+        f"Run {now} on {machine} (load average over the last 15 minutes: {os.getloadavg()[2]:.1f}; "
+        "the CPUs may be shared with other work). Repeat with `make chaos` (full size) or "
         "`.venv/bin/python -m pytest tests/integration/test_reliability.py` (scaled down).\n\n"
     )
     verdict = (
