@@ -208,6 +208,12 @@ class TaskManager:
                 ERROR,
                 faults.InvalidState("canceled", "The task was canceled by a user."),
             )
+        except (
+            OSError
+        ) as exc:  # a datastore's file-system error: a fault the user understands when there is one
+            _log.error("task.os_error", task=task.id, description_id=task.description_id, exc_info=exc)
+            task.state = ERROR
+            task.error = faults.from_os_error(exc) or faults.SystemError(f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             _log.error("task.crashed", task=task.id, description_id=task.description_id, exc_info=exc)
             task.state, task.error = ERROR, faults.SystemError(f"{type(exc).__name__}: {exc}")

@@ -28,6 +28,7 @@ as the same class on the other side.
 
 from __future__ import annotations
 
+import errno
 from typing import ClassVar
 
 
@@ -246,3 +247,21 @@ ALL_FAULTS: tuple[type[VimFault], ...] = (
     HostCommunication,
     SystemError,
 )
+
+
+def from_os_error(exc: OSError) -> VimFault | None:
+    """The fault a user understands for a file-system error on a datastore (None: no such fault, it
+    stays an internal error): a missing file, an existing one, a full or a read-only datastore."""
+    file = str(exc.filename or "")
+    if exc.errno == errno.ENOENT:
+        return FileNotFound(file)
+    if exc.errno == errno.EEXIST:
+        return FileAlreadyExists(file)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientResourcesFault(
+            "datastore space", 0, 0, f"There is no more space on the datastore for '{file}'."
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = "the datastore is read-only" if exc.errno == errno.EROFS else "access is denied"
+        return InvalidState(f"Cannot write '{file}': {why}.")
+    return None
