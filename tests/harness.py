@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from clients import Client, connect
 from clients.tls import KnownHosts
+from pyesx.rpc.credentials import TEST_CREDENTIALS_ENV
 
 PYESX = str(Path(sys.executable).with_name("pyesx"))
 READY = re.compile(
@@ -90,6 +91,8 @@ class BootedHost:
         env.pop("PYESX_ROOT_PASSWORD", None)
         if password is not None:
             env["PYESX_ROOT_PASSWORD"] = password
+        # the VMkernel writes its internal credentials here, for tests that call its API
+        env[TEST_CREDENTIALS_ENV] = str(self.credentials_dir)
         memory = ["--memory-mb", str(memory_mb)] if memory_mb else []
         self.process = subprocess.Popen(
             [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0", *args, *memory],
@@ -137,6 +140,15 @@ class BootedHost:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def credentials_dir(self) -> Path:
+        """Where the VMkernel writes hostd's and each vmx's credential (``PYESX_TEST_CREDENTIALS_DIR``)."""
+        return self.root.parent / f"{self.root.name}.credentials"
+
+    def vmkernel_credential(self, who: str = "hostd") -> str:
+        """hostd's credential for the VMkernel's API, or the vmx credential of the VM ``who``."""
+        return (self.credentials_dir / who).read_text()
 
     @property
     def ca_file(self) -> Path:

@@ -4,8 +4,9 @@ The VMkernel makes a random credential for hostd at boot (given to it through
 a pipe: in no command line and no environment) and one per vmx at spawn (in the spawn
 request the factory receives; the vmx holds it in memory only, never in a file
 another process could read). ``$PYESX_TEST_CREDENTIALS_DIR``, when the VMkernel
-is started with it, makes it also write each vmx credential there (0600), so a
-test can play a vmx that forges requests. Every internal call carries its caller's credential in the
+is started with it, makes it also write hostd's credential and each vmx's there
+(0600, files ``hostd`` and ``<vm id>``), so a test can call the internal API or
+play a vmx that forges requests. Every internal call carries its caller's credential in the
 ``x-pyesx-credential`` metadata. ``InternalCredentials.authenticate`` (the
 RpcGate hook) binds the ``Caller``; a call without a known credential is
 NotAuthenticated. What a vmx may do is decided by ``vmkernel.vmx_scope``: only
@@ -52,7 +53,10 @@ class InternalCredentials:
     def __init__(self, hostd: str | None = None, expose_to: Path | None = None) -> None:
         self.hostd = hostd or secrets.token_urlsafe(32)
         self._vmx: dict[str, str] = {}  # credential -> vm id
-        self.expose_to = expose_to  # tests only: where to write each vmx credential
+        self.expose_to = expose_to  # tests only: where to write each credential (hostd's too)
+        if expose_to is not None:
+            expose_to.mkdir(mode=0o700, parents=True, exist_ok=True)
+            atomic_write(expose_to / "hostd", self.hostd, mode=0o600)
 
     def issue(self, vm_id: str) -> str:
         """A new credential for the vmx of vm_id (any older one of that VM stops working)."""

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
 
 from clients import Client
 from pyesx.api.v1 import performance_pb2
-from pyesx.rpc.credentials import CREDENTIAL_KEY, TEST_CREDENTIALS_ENV
+from pyesx.rpc.credentials import CREDENTIAL_KEY
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from tests.harness import BootedHost
 
@@ -29,17 +28,6 @@ def _power_on(host: BootedHost, client: Client, name: str) -> str:
     assert vm is not None
     client.wait_for_task(client.power_on(vm.id).id)
     return vm.id
-
-
-@pytest.fixture
-def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BootedHost]:
-    """A host whose VMkernel writes each vmx credential it issues to ``tmp_path/credentials``."""
-    monkeypatch.setenv(TEST_CREDENTIALS_ENV, str(tmp_path / "credentials"))
-    booted = BootedHost(tmp_path / "host")
-    try:
-        yield booted
-    finally:
-        booted.stop()
 
 
 @pytest.fixture
@@ -59,7 +47,7 @@ def test_a_vmx_credential_acts_only_on_its_own_vm(
     host: BootedHost, client: Client, vmkernel: vmkernel_pb2_grpc.VMkernelStub
 ) -> None:
     a, b = _power_on(host, client, "priv-a"), _power_on(host, client, "priv-b")
-    mine = (host.root.parent / "credentials" / a).read_text()
+    mine = host.vmkernel_credential(a)
     assert "credential" not in json.loads((host.root / "run" / "vmx" / f"{a}.json").read_text())
     disk_a, disk_b = (host.root / "vmfs/volumes/datastore1" / f"priv-{n}" / f"priv-{n}.vmdk" for n in "ab")
     assert disk_a.exists() and disk_b.exists()

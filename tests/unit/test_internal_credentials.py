@@ -86,3 +86,4 @@ def test_credentials_are_written_out_only_when_a_test_asks(tmp_path: Path) -> No
     credential = creds.issue("vm-7")
     written = tmp_path / "out" / "vm-7"
     assert written.read_text() == credential and written.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "out" / "hostd").read_text() == creds.hostd
