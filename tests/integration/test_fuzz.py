@@ -1,0 +1,98 @@
+"""Bad input: a fuzz campaign over every public RPC finds no INTERNAL error, no crash, no hang and no
+state change on a rejected call (see tests/fuzz and README "Fuzzing").
+
+Scale it with PYESX_FUZZ_CASES (cases per method, default 8), choose the seed with
+PYESX_FUZZ_SEED (an integer, or "random"), narrow it with PYESX_FUZZ_METHOD (a method name).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from clients import Client
+from pyesx.rpc.metadata import SESSION_KEY
+from tests.fuzz.campaign import Campaign
+from tests.fuzz.methods import all_methods, exclusion_reason, fuzzed_methods
+from tests.fuzz.state import StateReader
+from tests.harness import BootedHost
+
+CASES = int(os.environ.get("PYESX_FUZZ_CASES", "8"))
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(150, CASES * 30))]
+
+
+def _seed() -> int:
+    raw = os.environ.get("PYESX_FUZZ_SEED", "8")
+    return random.SystemRandom().randrange(1 << 32) if raw == "random" else int(raw)
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def _populate(client: Client) -> None:
+    """Something for valid-looking values to name: VMs with disks, a CD drive, a snapshot, a pool,
+    a switch and port group, a folder and a file."""
+    pool = client.create_resource_pool("fuzzpool")
+    client.wait_for_task(client.create_vm("fuzz01", disk_capacity_bytes=[1 << 20], cd_drive=True).id)
+    vm2 = client.wait_for_task(client.create_vm("fuzz02", resource_pool_id=pool.id).id).result_entity_id
+    client.wait_for_task(client.create_snapshot(vm2, "base").id)
+    client.create_virtual_switch("vSwitchFuzz")
+    client.create_port_group("vSwitchFuzz", "FuzzPG", vlan_id=7)
+    client.make_directory("[datastore1] fuzzdir")
+
+
+@pytest.fixture
+def fuzz_host(tmp_path: Path) -> Iterator[BootedHost]:
+    booted = BootedHost(tmp_path / "host")
+    try:
+        yield booted
+    finally:
+        booted.stop()
+
+
+def test_every_public_method_is_fuzzed_or_excluded_with_a_reason() -> None:
+    methods = all_methods()
+    assert len(methods) >= 70
+    skipped = {m.name: exclusion_reason(m) for m in methods if exclusion_reason(m)}
+    assert skipped == {"Logout": "ends the fuzzing session itself"}
+    assert {m.kind for m in fuzzed_methods()} == {"unary_unary", "unary_stream", "stream_unary", "stream_stream"}
+
+
+def test_fuzz_campaign_over_every_public_rpc(fuzz_host: BootedHost) -> None:
+    seed = _seed()
+    print(f"fuzz seed {seed} (PYESX_FUZZ_SEED={seed} reproduces), {CASES} cases per method")
+    vmkernel_pid, hostd_pid = fuzz_host.pid, fuzz_host.hostd_pid()
+    only = os.environ.get("PYESX_FUZZ_METHOD", "")
+    methods = [m for m in fuzzed_methods() if not only or m.name == only]
+    assert methods, f"no public method is named {only!r}"
+
+    def alive() -> str | None:
+        for name, pid in (("vmkernel", vmkernel_pid), ("hostd", hostd_pid)):
+            if _process_gone(pid):
+                return f"{name} (pid {pid}) is gone"
+        return None
+
+    with fuzz_host.client() as client:
+        _populate(client)
+        channel = grpc.insecure_channel(fuzz_host.address)
+        try:
+            metadata = [(SESSION_KEY, client.session_key)]
+            reader = StateReader(channel, metadata, fuzz_host.root)
+            campaign = Campaign(channel, metadata, reader, seed, alive)
+            report = campaign.run(methods, CASES)
+        finally:
+            channel.close()
+    print(report.summary())
+    assert not report.findings, f"{report.summary()}\n" + "\n".join(str(f) for f in report.findings)
+    assert fuzz_host.hostd_pid() == hostd_pid, "the watchdog restarted hostd during the campaign"
+    assert report.methods == {m.path for m in methods}
