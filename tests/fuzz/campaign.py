@@ -22,11 +22,12 @@ from pyesx.api.v1 import task_pb2, task_pb2_grpc
 from tests.fuzz.calls import Outcome, invoke
 from tests.fuzz.messages import Case, build, describe
 from tests.fuzz.methods import Method
-from tests.fuzz.state import Snapshot, StateReader
+from tests.fuzz.state import StateReader
 
 GRPC_MAX_RECEIVE = 4 * 1024 * 1024
 TASK_WAIT_S = 60.0
-HARVESTED = ("id", "ticket", "key", "path", "name", "result", "result_entity_id")
+#: fields of an accepted call's answer that name something: the category they go to in ``Known``
+HARVESTED = {"ticket": "ticket", "path": "path", "result": "path", "result_entity_id": "vm"}
 
 
 @dataclass
@@ -121,7 +122,8 @@ class Campaign:
         if method.client_streaming:
             extra = case.rng().randrange(0, 3)
             for k in range(extra):
-                requests.append(build(Case(case.seed, f"{case.method}#{k}", case.index), method.request, self.known, cls))
+                more = Case(case.seed, f"{case.method}#{k}", case.index)
+                requests.append(build(more, method.request, self.known, cls))
         return requests
 
     def _judge(
@@ -145,7 +147,7 @@ class Campaign:
         return True
 
     def _judge_task(self, case: Case, task: task_pb2.Task, shown: str) -> bool:
-        self.known.ids.append(task.id)
+        self.known.add("task", task.id)
         deadline = time.monotonic() + TASK_WAIT_S
         while task.state in (task_pb2.QUEUED, task_pb2.RUNNING) and time.monotonic() < deadline:
             request = task_pb2.WaitForTaskRequest(id=task.id, timeout_seconds=5.0)
@@ -165,8 +167,8 @@ class Campaign:
         if response is None:
             return
         for fd, value in response.ListFields():
-            if fd.name in HARVESTED and isinstance(value, str) and value and len(value) < 300:
-                (self.known.paths if "path" in fd.name else self.known.ids).append(value)
+            if fd.name in HARVESTED and isinstance(value, str) and len(value) < 300:
+                self.known.add(HARVESTED[fd.name], value)
 
     def _find(self, case: Case, kind: str, detail: str, request: str) -> None:
         self.report.findings.append(Finding(case, kind, detail[:600], request))

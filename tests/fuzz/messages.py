@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf import descriptor
 from google.protobuf.message import Message
@@ -21,6 +22,7 @@ from tests.fuzz import values
 from tests.fuzz.values import Known
 
 FD = descriptor.FieldDescriptor
+Field = Any  # a FieldDescriptor: protobuf's stubs type it twice over (python and upb), mypy sees neither
 MODES = ("valid", "random", "empty", "valid", "huge", "random", "raw", "valid")
 MAX_DEPTH = 4
 
@@ -73,7 +75,8 @@ class Builder:
 
     def fill(self, message: Message, depth: int = 0) -> Message:
         set_probability = 0.75 if self.valid else 0.55
-        for fd in message.DESCRIPTOR.fields:
+        fields: list[Field] = list(message.DESCRIPTOR.fields)
+        for fd in fields:
             if depth >= MAX_DEPTH and fd.type == FD.TYPE_MESSAGE:
                 continue
             if self.rng.random() > set_probability:
@@ -90,14 +93,14 @@ class Builder:
                 setattr(message, fd.name, self.scalar(fd))
         return message
 
-    def _append(self, message: Message, fd: FD, depth: int) -> None:
+    def _append(self, message: Message, fd: Field, depth: int) -> None:
         container = getattr(message, fd.name)
         if fd.type == FD.TYPE_MESSAGE:
             self.fill(container.add(), depth + 1)
         else:
             container.append(self.scalar(fd))
 
-    def _fill_map(self, message: Message, fd: FD, depth: int) -> None:
+    def _fill_map(self, message: Message, fd: Field, depth: int) -> None:
         key_fd, value_fd = fd.message_type.fields_by_name["key"], fd.message_type.fields_by_name["value"]
         container = getattr(message, fd.name)
         for _ in range(self.rng.choice((0, 1, 2, 4))):
@@ -107,12 +110,13 @@ class Builder:
             else:
                 container[key] = self.scalar(value_fd)
 
-    def scalar(self, fd: FD) -> object:
+    def scalar(self, fd: Field) -> object:
         rng, kind = self.rng, fd.type
         if kind == FD.TYPE_STRING:
+            owner = fd.containing_type.name
             if self.valid:
-                return values.valid_string(rng, self.known, fd.name)
-            return values.any_string(rng, self.known, fd.name)
+                return values.valid_string(rng, self.known, fd.name, owner)
+            return values.any_string(rng, self.known, fd.name, owner)
         if kind == FD.TYPE_BYTES:
             return values.raw_bytes(rng) if not self.valid else rng.randbytes(rng.randrange(0, 32))
         if kind == FD.TYPE_BOOL:
@@ -132,7 +136,7 @@ class Builder:
 
 def make_huge(rng: random.Random, known: Known, message: Message) -> Message:
     """Blow up one field of the message (or of a nested one): a 1 MiB string or 100 000 entries."""
-    fields = list(message.DESCRIPTOR.fields)
+    fields: list[Field] = list(message.DESCRIPTOR.fields)
     if not fields:
         return message
     fd = rng.choice(fields)

@@ -21,7 +21,9 @@ EXCLUDED: dict[str, str] = {
     "Logout": "ends the fuzzing session itself",
 }
 #: a method whose name matches is left out: it stops, restarts or reboots the host under test
-HOST_STOPPING = re.compile(r"^(Shutdown|Reboot|Restart|Stop|PowerOff)(VM)?Host|^(Restart|Stop)ManagementAgents?$")
+HOST_STOPPING = re.compile(
+    r"^(Shutdown|Reboot|Restart|Stop|PowerOff)(VM)?Host|^(Restart|Stop)ManagementAgents?$"
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ class Method:
 
     @property
     def kind(self) -> str:
-        return f"{'stream' if self.client_streaming else 'unary'}_{'stream' if self.server_streaming else 'unary'}"
+        requests = "stream" if self.client_streaming else "unary"
+        return f"{requests}_{'stream' if self.server_streaming else 'unary'}"
 
 
 def public_modules() -> list[str]:

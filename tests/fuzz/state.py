@@ -25,6 +25,8 @@ from pyesx.api.v1 import (
     network_pb2_grpc,
     resourcepool_pb2,
     resourcepool_pb2_grpc,
+    task_pb2,
+    task_pb2_grpc,
     vm_pb2,
     vm_pb2_grpc,
 )
@@ -78,6 +80,7 @@ class StateReader:
         self.datastores = datastore_pb2_grpc.DatastoreServiceStub(channel)
         self.network = network_pb2_grpc.NetworkServiceStub(channel)
         self.pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
+        self.tasks = task_pb2_grpc.TaskServiceStub(channel)
 
     def snapshot(self) -> Snapshot:
         snap = Snapshot()
@@ -90,7 +93,8 @@ class StateReader:
         for ds in self.datastores.ListDatastores(
             datastore_pb2.ListDatastoresRequest(), metadata=md, timeout=30
         ).datastores:
-            api[f"datastore {ds.name}"] = _line(_clear(ds, ("free_bytes",) if not ds.capacity_limited else ()))
+            moving = () if ds.capacity_limited else ("free_bytes",)
+            api[f"datastore {ds.name}"] = _line(_clear(ds, moving))
         switches = self.network.ListVirtualSwitches(
             network_pb2.ListVirtualSwitchesRequest(), metadata=md, timeout=30
         )
@@ -135,42 +139,47 @@ class StateReader:
         return "file"
 
     def known(self) -> Known:
-        """Valid-looking values: every id, name and datastore path the host shows."""
+        """Valid-looking values: every id, name and datastore path the host shows, by kind."""
         md = self.metadata
-        known = Known(words=["thin", "thick", "eagerZeroedThick", "persistent", "vmxnet3", "e1000", "high"])
+        known = Known()
+        known.add("user", "root")
         for vm in self.vms.ListVMs(vm_pb2.ListVMsRequest(), metadata=md, timeout=30).vms:
-            known.ids.append(vm.id)
-            known.names.append(vm.name)
-            known.paths.append(vm.vmx_path)
-            known.paths.extend(d.file_name for d in vm.disks)
-            known.ids.extend(d.key for d in vm.disks)
-            known.ids.extend(n.key for n in vm.network_adapters)
-            known.ids.extend(c.key for c in vm.cd_drives)
+            known.add("vm", vm.id)
+            known.add("name", vm.name)
+            known.add("path", vm.vmx_path, *(d.file_name for d in vm.disks))
+            known.add("path", *(c.iso_path for c in vm.cd_drives))
+            known.add("device", *(d.key for d in vm.disks), *(n.key for n in vm.network_adapters))
+            known.add("device", *(c.key for c in vm.cd_drives))
             snaps = self.vms.ListSnapshots(vm_pb2.VMRequest(id=vm.id), metadata=md, timeout=30)
             stack = list(snaps.root_snapshots)
             while stack:
                 snap = stack.pop()
-                known.ids.append(snap.id)
-                known.names.append(snap.name)
+                known.add("snapshot", snap.id)
+                known.add("name", snap.name)
                 stack.extend(snap.children)
         for ds in self.datastores.ListDatastores(
             datastore_pb2.ListDatastoresRequest(), metadata=md, timeout=30
         ).datastores:
-            known.names.append(ds.name)
-            known.paths.append(f"[{ds.name}]")
+            known.add("datastore", ds.name)
+            known.add("path", f"[{ds.name}]")
             browse = datastore_pb2.BrowseDatastoreRequest(path=f"[{ds.name}]", recursive=True)
             files = self.datastores.BrowseDatastore(browse, metadata=md, timeout=30).files
-            known.paths.extend(f.path for f in files[:200])
+            known.add("path", *(f.path for f in files[:200]))
         switches = self.network.ListVirtualSwitches(
             network_pb2.ListVirtualSwitchesRequest(), metadata=md, timeout=30
         )
         for sw in switches.virtual_switches:
-            known.names.append(sw.name)
-            known.names.extend(pg.name for pg in sw.port_groups)
-            known.names.extend(sw.uplinks)
+            known.add("vswitch", sw.name)
+            known.add("portgroup", *(pg.name for pg in sw.port_groups))
+        adapters = self.network.ListHostNetworkAdapters(
+            network_pb2.ListHostNetworkAdaptersRequest(), metadata=md, timeout=30
+        )
+        known.add("pnic", *(nic.name for nic in adapters.adapters))
         for pool in self.pools.ListResourcePools(
             resourcepool_pb2.ListResourcePoolsRequest(), metadata=md, timeout=30
         ).pools:
-            known.ids.append(pool.id)
-            known.names.append(pool.name)
+            known.add("pool", pool.id)
+            known.add("name", pool.name)
+        tasks = self.tasks.ListTasks(task_pb2.ListTasksRequest(), metadata=md, timeout=30).tasks
+        known.add("task", *(t.id for t in tasks[-50:]))
         return known

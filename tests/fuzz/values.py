@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 
 HUGE_STRING_LEN = (1 << 20) + 7  # just past 1 MiB
@@ -80,25 +81,54 @@ FLOATS = (math.nan, math.inf, -math.inf, -0.0, 0.0, 1e308, -1e308, 5e-324, -1.0,
 ALL_BYTES = bytes(range(256))
 
 
+#: (field name pattern, message name pattern, category): the first that matches says what a string names
+_RULES: tuple[tuple[str, str, str], ...] = (
+    (r"snapshot", r"", "snapshot"),
+    (r"task", r"", "task"),
+    (r"^id$", r"Task", "task"),
+    (r"pool", r"", "pool"),
+    (r"^id$", r"ResourcePool", "pool"),
+    (r"^entity_ids?$", r"", "entity"),
+    (r"vm_id|^id$", r"", "vm"),
+    (r"keys?$", r"", "device"),
+    (r"ticket", r"", "ticket"),
+    (r"path|^source$|^destination$|file_name", r"", "path"),
+    (r"datastore", r"", "datastore"),
+    (r"virtual_switch|^switch", r"", "vswitch"),
+    (r"^name$", r"VirtualSwitch", "vswitch"),
+    (r"uplinks|pnic|^nic", r"", "pnic"),
+    (r"^name$", r"PhysicalNic", "pnic"),
+    (r"network_name|port_group", r"", "portgroup"),
+    (r"^name$", r"PortGroup", "portgroup"),
+    (r"^name$", r"Datastore", "datastore"),
+    (r"^name$", r"", "name"),
+    (r"user", r"", "user"),
+)
+
+
 @dataclass
 class Known:
-    """Valid-looking values read from the host: ids, names and datastore paths that exist."""
+    """Valid-looking values read from the host, by what they name: "vm" ids, "path"s, "datastore"
+    names… (see ``_RULES``), so a valid case reaches past the first lookup."""
 
-    ids: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    words: list[str] = field(default_factory=list)  # enum-like words the API uses: "thin", "e1000", "high"
+    pools: dict[str, list[str]] = field(default_factory=dict)
 
-    def strings(self, field_name: str) -> list[str]:
-        """The valid-looking pool that fits a field's name best (every pool when none does)."""
-        lowered = field_name.lower()
-        if "path" in lowered or lowered in ("source", "destination", "file_name", "datastore_path"):
-            return self.paths or self.names
-        if lowered == "id" or lowered.endswith(("_id", "_ids", "_key", "_keys")) or lowered == "key":
-            return self.ids or self.names
-        if "name" in lowered or lowered in ("datastore", "switch", "vswitch", "portgroup"):
-            return self.names or self.ids
-        return self.ids + self.names + self.paths + self.words
+    def add(self, category: str, *found: str) -> None:
+        self.pools.setdefault(category, []).extend(v for v in found if v)
+
+    def category(self, field_name: str, message_name: str) -> str | None:
+        for name_pattern, message_pattern, category in _RULES:
+            if re.search(name_pattern, field_name) and re.search(message_pattern, message_name):
+                return category
+        return None
+
+    def strings(self, field_name: str, message_name: str = "") -> list[str]:
+        """The valid-looking pool that fits a field best (every value known when none does)."""
+        category = self.category(field_name.lower(), message_name)
+        if category == "entity":
+            return self.pools.get("vm", []) + self.pools.get("pool", [])
+        chosen = self.pools.get(category or "", [])
+        return chosen or [v for values in self.pools.values() for v in values]
 
 
 def mutate(rng: random.Random, text: str) -> str:
@@ -134,8 +164,8 @@ def hostile_string(rng: random.Random) -> str:
     return rng.choice(HOSTILE_STRINGS)
 
 
-def any_string(rng: random.Random, known: Known, field_name: str) -> str:
-    pool = known.strings(field_name)
+def any_string(rng: random.Random, known: Known, field_name: str, message_name: str = "") -> str:
+    pool = known.strings(field_name, message_name)
     roll = rng.random()
     if pool and roll < 0.4:
         return rng.choice(pool)
@@ -144,9 +174,10 @@ def any_string(rng: random.Random, known: Known, field_name: str) -> str:
     return hostile_string(rng)
 
 
-def valid_string(rng: random.Random, known: Known, field_name: str) -> str:
-    pool = known.strings(field_name)
-    return rng.choice(pool) if pool and rng.random() < 0.9 else f"fuzz{rng.randrange(1000)}"
+def valid_string(rng: random.Random, known: Known, field_name: str, message_name: str = "") -> str:
+    pool = known.strings(field_name, message_name)
+    fresh = 0.4 if field_name == "name" else 0.1  # a name is as often a new one (CreateVM, New-…)
+    return rng.choice(pool) if pool and rng.random() >= fresh else f"fuzz{rng.randrange(1000)}"
 
 
 def integer(rng: random.Random, bounds: tuple[int, int]) -> int:

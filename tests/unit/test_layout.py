@@ -68,7 +68,7 @@ def test_good_entity_names(name: str) -> None:
         "[" + "A" * 300 + "] x",
     ],
 )
-def test_a_name_or_path_too_long_for_the_file_system_is_invalid_argument(layout: HostLayout, path: str) -> None:
+def test_a_name_or_path_too_long_for_the_file_system_is_refused(layout: HostLayout, path: str) -> None:
     with pytest.raises(faults.InvalidArgument) as raised:
         layout.resolve(path)
     assert raised.value.argument == "path" and "too long" in raised.value.reason
