@@ -53,7 +53,15 @@ class Report:
     cases: int = 0
     methods: set[str] = field(default_factory=set)
     outcomes: Counter[str] = field(default_factory=Counter)
+    by_method: dict[str, Counter[str]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+
+    def table(self) -> str:
+        """One line per method: how its cases ended."""
+        return "\n".join(
+            f"  {name:28} {', '.join(f'{k} {v}' for k, v in counts.most_common())}"
+            for name, counts in sorted(self.by_method.items())
+        )
 
     def summary(self) -> str:
         top = ", ".join(f"{k} {v}" for k, v in self.outcomes.most_common())
@@ -75,11 +83,16 @@ class Campaign:
         alive: Callable[[], str | None],
         timeout: float = 20.0,
         stream_window: float = 0.3,
+        replenish: Callable[[], None] | None = None,
     ) -> None:
+        """``replenish()`` runs after an accepted call changed the host: it puts back what valid-looking
+        cases need (VMs, a running one) when a case destroyed it."""
         self.channel, self.metadata, self.reader = channel, tuple(metadata), reader
+        self.replenish = replenish
         self.alive, self.timeout, self.stream_window = alive, timeout, stream_window
         self.tasks = task_pb2_grpc.TaskServiceStub(channel)
         self.report = Report(seed)
+        self.judged: set[str] = set()  # tasks already judged (GetTask and WaitForTask answer old ones)
         self.baseline = reader.snapshot()
         self.known = reader.known()
 
@@ -101,6 +114,7 @@ class Campaign:
         self.report.methods.add(method.path)
         label = outcome.code if outcome.fault is None else outcome.fault
         self.report.outcomes[label] += 1
+        self.report.by_method.setdefault(method.name, Counter())[label] += 1
         shown = describe(requests[0])
         rejected = self._judge(case, method, requests, outcome, shown)
         if rejected:
@@ -112,6 +126,9 @@ class Campaign:
         elif outcome.ok:
             after = self.reader.snapshot()
             if after.diff(self.baseline):
+                if self.replenish is not None:
+                    self.replenish()
+                    after = self.reader.snapshot()
                 self.known = self.reader.known()
             self.baseline = after
             self._harvest(outcome.response)
@@ -135,7 +152,8 @@ class Campaign:
             return True
         if outcome.ok:
             response = outcome.response
-            if isinstance(response, task_pb2.Task) and response.id:
+            if isinstance(response, task_pb2.Task) and response.id and response.id not in self.judged:
+                self.judged.add(response.id)
                 return self._judge_task(case, response, shown)
             return False
         if outcome.fault is None:

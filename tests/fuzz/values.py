@@ -192,7 +192,7 @@ def integer(rng: random.Random, bounds: tuple[int, int]) -> int:
 
 def valid_integer(rng: random.Random, bounds: tuple[int, int]) -> int:
     low, high = bounds
-    return min(max(rng.choice((0, 1, 2, 4, 64, 128, 256, 512, 1000, 1 << 20, 1 << 26)), low), high)
+    return min(max(rng.choice((0, 1, 1, 2, 4, 8, 64, 128, 256, 512, 1024, 1 << 20)), low), high)
 
 
 def floating(rng: random.Random) -> float:

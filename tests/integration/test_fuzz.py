@@ -7,6 +7,8 @@ PYESX_FUZZ_SEED (an integer, or "random"), narrow it with PYESX_FUZZ_METHOD (a m
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import random
 from collections.abc import Iterator
@@ -16,12 +18,14 @@ import grpc
 import pytest
 
 from clients import Client
+from pyesx import faults
 from pyesx.rpc.metadata import SESSION_KEY
 from tests.fuzz.campaign import Campaign
 from tests.fuzz.methods import all_methods, exclusion_reason, fuzzed_methods
 from tests.fuzz.state import StateReader
 from tests.harness import BootedHost
 
+_SERIAL = itertools.count(1)
 CASES = int(os.environ.get("PYESX_FUZZ_CASES", "8"))
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(150, CASES * 30))]
 
@@ -41,14 +45,29 @@ def _process_gone(pid: int) -> bool:
 
 def _populate(client: Client) -> None:
     """Something for valid-looking values to name: VMs with disks, a CD drive, a snapshot, a pool,
-    a switch and port group, a folder and a file."""
-    pool = client.create_resource_pool("fuzzpool")
-    client.wait_for_task(client.create_vm("fuzz01", disk_capacity_bytes=[1 << 20], cd_drive=True).id)
-    vm2 = client.wait_for_task(client.create_vm("fuzz02", resource_pool_id=pool.id).id).result_entity_id
-    client.wait_for_task(client.create_snapshot(vm2, "base").id)
+    a switch and port group, a folder."""
+    client.create_resource_pool("fuzzpool")
     client.create_virtual_switch("vSwitchFuzz")
     client.create_port_group("vSwitchFuzz", "FuzzPG", vlan_id=7)
     client.make_directory("[datastore1] fuzzdir")
+    _replenish(client)
+
+
+def _replenish(client: Client) -> None:
+    """At least two VMs, one of them powered on and one with a snapshot: a case may have destroyed,
+    unregistered or powered off the last one."""
+    vms = client.list_vms()
+    while len(vms) < 2:
+        created = client.create_vm(f"fuzzvm{next(_SERIAL)}", disk_capacity_bytes=[1 << 20], cd_drive=True)
+        vms.append(client.get_vm(client.wait_for_task(created.id).result_entity_id))
+    with contextlib.suppress(faults.VimFault):  # a VM a case gave 1 TB of memory does not start
+        if not any(vm.power_state == "poweredOn" for vm in vms):
+            off = [vm for vm in vms if vm.power_state == "poweredOff"]
+            if off:
+                client.wait_for_task(client.power_on(off[-1].id).id)
+    with contextlib.suppress(faults.VimFault):
+        if not any(client.snapshots(vm.id) for vm in vms):
+            client.wait_for_task(client.create_snapshot(vms[0].id, "base").id)
 
 
 @pytest.fixture
@@ -89,11 +108,12 @@ def test_fuzz_campaign_over_every_public_rpc(fuzz_host: BootedHost) -> None:
         try:
             metadata = [(SESSION_KEY, client.session_key)]
             reader = StateReader(channel, metadata, fuzz_host.root)
-            campaign = Campaign(channel, metadata, reader, seed, alive)
+            campaign = Campaign(channel, metadata, reader, seed, alive, replenish=lambda: _replenish(client))
             report = campaign.run(methods, CASES)
         finally:
             channel.close()
     print(report.summary())
+    print(report.table())
     assert not report.findings, f"{report.summary()}\n" + "\n".join(str(f) for f in report.findings)
     assert fuzz_host.hostd_pid() == hostd_pid, "the watchdog restarted hostd during the campaign"
     assert report.methods == {m.path for m in methods}
