@@ -203,6 +203,8 @@ class TaskManager:
             task.state, task.progress = SUCCESS, 100
         except faults.VimFault as fault:
             task.state, task.error = ERROR, fault
+        except FileNotFoundError as exc:  # a file the operation needs is gone: not a system error
+            task.state, task.error = ERROR, faults.from_missing_file(exc)
         except asyncio.CancelledError:
             task.state, task.error = (
                 ERROR,

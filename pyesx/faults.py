@@ -27,6 +27,7 @@ as the same class on the other side.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 
@@ -223,3 +224,14 @@ ALL_FAULTS: tuple[type[VimFault], ...] = (
     HostCommunication,
     SystemError,
 )
+
+
+_ON_A_DATASTORE = re.compile(r"/vmfs/volumes/(?P<ds>[^/]+)/?(?P<rel>.*)$")
+
+
+def from_missing_file(exc: FileNotFoundError) -> FileNotFound:
+    """The FileNotFound an operation meets when a file it needs is gone (a VM's folder deleted under
+    it): named as a datastore path, ``[datastore1] web01/web01.vmx``, when it lies on a datastore."""
+    name = str(exc.filename or "")
+    where = _ON_A_DATASTORE.search(name)
+    return FileNotFound(f"[{where['ds']}] {where['rel']}".rstrip() if where else name)

@@ -94,3 +94,16 @@ def test_a_fault_naming_a_huge_input_stays_under_grpcs_metadata_limit(text: str)
     assert isinstance(back, faults.NotFound)
     assert back.object_type == "ResourcePool"
     assert text.startswith(back.name[:-1]) and back.name.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("/r/host/vmfs/volumes/datastore1/web01/web01.vmx", "[datastore1] web01/web01.vmx"),
+        ("/r/host/vmfs/volumes/datastore1", "[datastore1]"),
+        ("/etc/elsewhere", "/etc/elsewhere"),
+    ],
+)
+def test_a_missing_file_is_file_not_found_named_by_its_datastore_path(filename: str, expected: str) -> None:
+    fault = faults.from_missing_file(FileNotFoundError(2, "No such file or directory", filename))
+    assert isinstance(fault, faults.FileNotFound) and fault.file == expected
