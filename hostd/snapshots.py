@@ -101,7 +101,7 @@ class SnapshotOps:
                 for path in made:
                     await self.disks.delete(path)
                 vmsn.unlink(missing_ok=True)
-                vm.config = VmxConfig.parse(vm.vmx_path.read_text())
+                vm.config = VmxConfig.read(vm.vmx_path)
                 raise
             tree.nodes[node.uid], tree.current, tree.last_uid = node, node.uid, node.uid
             self._save(vm, tree)

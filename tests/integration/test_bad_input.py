@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
 from clients import Client
 from pyesx import faults
+from tests.harness import BootedHost, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -23,3 +28,32 @@ def test_a_vm_whose_folder_was_deleted_fails_with_file_not_found(client: Client)
     assert client.get_vm(vm_id).power_state == "poweredOff"
     client.wait_for_task(client.unregister_vm(vm_id).id)  # an inaccessible VM can still be removed
     assert not client.list_vms(["gone01"])
+
+
+def test_a_vmx_or_vmsd_overwritten_with_binary_is_invalid_argument_and_hostd_still_starts(
+    host: BootedHost, client: Client, tmp_path: Path
+) -> None:
+    """Fuzz: UploadFile of random bytes over a powered-off VM's .vmsd, then CreateSnapshot: the task
+    failed with SystemError (UnicodeDecodeError); over its .vmx, PowerOnVM did the same in the VMkernel,
+    and a restarted hostd died reading it at start-up (the watchdog restarted it for ever)."""
+    vm_id = client.wait_for_task(client.create_vm("binary01").id).result_entity_id
+    client.wait_for_task(client.create_snapshot(vm_id, "s1").id)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x00\xbb\xff\xfe" * 64)
+    client.upload(garbage, "[datastore1] binary01/binary01.vmsd", overwrite=True)
+    with pytest.raises(faults.InvalidArgument) as raised:
+        client.wait_for_task(client.create_snapshot(vm_id, "s2").id)
+    assert "not UTF-8" in raised.value.reason
+    client.upload(garbage, "[datastore1] binary01/binary01.vmx", overwrite=True)
+    with pytest.raises(faults.InvalidArgument):
+        client.wait_for_task(client.power_on(vm_id).id)
+    assert client.get_vm(vm_id).power_state == "poweredOff"
+
+    old_hostd = host.hostd_pid()
+    os.kill(old_hostd, signal.SIGKILL)
+    wait_until(lambda: (pid := host.hostd_pid()) != old_hostd and pid, what="hostd restart")
+    with wait_until(host.client, what="hostd serving") as again:
+        assert not again.list_vms(["binary01"])  # kept out, logged: its .vmx is unreadable
+        restarted = host.hostd_pid()
+        assert again.host().name
+    assert host.hostd_pid() == restarted  # and it stays up
