@@ -175,6 +175,7 @@ class Campaign:
             return False
         if task.state == task_pb2.ERROR:
             kind = task.error.WhichOneof("kind")
+            self.report.outcomes[f"task {kind}"] += 1
             if kind in (None, "system_error"):
                 self._find(case, f"task {task.description_id} failed with {kind}", task.error.message, shown)
             return True

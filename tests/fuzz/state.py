@@ -73,8 +73,15 @@ def _line(message: Message) -> str:
 class StateReader:
     """Reads snapshots and the known-values pool from a host through one channel and session."""
 
-    def __init__(self, channel: grpc.Channel, metadata: Sequence[tuple[str, str]], root: Path) -> None:
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        metadata: Sequence[tuple[str, str]],
+        root: Path,
+        guest_passwords: Sequence[str] = (),
+    ) -> None:
         self.metadata = tuple(metadata)
+        self.guest_passwords = list(guest_passwords)
         self.root = root
         self.vms = vm_pb2_grpc.VirtualMachineServiceStub(channel)
         self.datastores = datastore_pb2_grpc.DatastoreServiceStub(channel)
@@ -93,8 +100,8 @@ class StateReader:
         for ds in self.datastores.ListDatastores(
             datastore_pb2.ListDatastoresRequest(), metadata=md, timeout=30
         ).datastores:
-            moving = () if ds.capacity_limited else ("free_bytes",)
-            api[f"datastore {ds.name}"] = _line(_clear(ds, moving))
+            # free space moves whenever a running guest writes its thin disk
+            api[f"datastore {ds.name}"] = _line(_clear(ds, ("free_bytes",)))
         switches = self.network.ListVirtualSwitches(
             network_pb2.ListVirtualSwitchesRequest(), metadata=md, timeout=30
         )
@@ -143,6 +150,9 @@ class StateReader:
         md = self.metadata
         known = Known()
         known.add("user", "root")
+        known.add("password", *self.guest_passwords)
+        known.add("guest_path", "/tmp/fuzz.txt", "/etc/hostname", "/root", "/tmp", "/nonexistent/x")
+        known.add("script", "echo fuzz", "ls -l /", "cat /etc/hostname", "uname -a", "exit 3")
         for vm in self.vms.ListVMs(vm_pb2.ListVMsRequest(), metadata=md, timeout=30).vms:
             known.add("vm", vm.id)
             known.add("name", vm.name)

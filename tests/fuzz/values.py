@@ -92,6 +92,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (r"vm_id|^id$", r"", "vm"),
     (r"keys?$", r"", "device"),
     (r"ticket", r"", "ticket"),
+    (r"guest_path", r"", "guest_path"),
     (r"path|^source$|^destination$|file_name", r"", "path"),
     (r"datastore", r"", "datastore"),
     (r"virtual_switch|^switch", r"", "vswitch"),
@@ -103,6 +104,8 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (r"^name$", r"Datastore", "datastore"),
     (r"^name$", r"", "name"),
     (r"user", r"", "user"),
+    (r"password", r"", "password"),
+    (r"script", r"", "script"),
 )
 
 

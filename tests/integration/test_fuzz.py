@@ -26,6 +26,7 @@ from tests.fuzz.state import StateReader
 from tests.harness import BootedHost
 
 _SERIAL = itertools.count(1)
+GUEST_PASSWORD = "fuzz-guest-pw"
 CASES = int(os.environ.get("PYESX_FUZZ_CASES", "8"))
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(150, CASES * 30))]
 
@@ -59,7 +60,10 @@ def _replenish(client: Client) -> None:
     vms = client.list_vms()
     while len(vms) < 2:
         created = client.create_vm(f"fuzzvm{next(_SERIAL)}", disk_capacity_bytes=[1 << 20], cd_drive=True)
-        vms.append(client.get_vm(client.wait_for_task(created.id).result_entity_id))
+        vm_id = client.wait_for_task(created.id).result_entity_id
+        guest = {"guestinfo.password": GUEST_PASSWORD}  # guest operations get past the login
+        client.wait_for_task(client.reconfigure_vm(vm_id, set_extra_config=guest).id)
+        vms.append(client.get_vm(vm_id))
     with contextlib.suppress(faults.VimFault):  # a VM a case gave 1 TB of memory does not start
         if not any(vm.power_state == "poweredOn" for vm in vms):
             off = [vm for vm in vms if vm.power_state == "poweredOff"]
@@ -107,7 +111,7 @@ def test_fuzz_campaign_over_every_public_rpc(fuzz_host: BootedHost) -> None:
         channel = grpc.insecure_channel(fuzz_host.address)
         try:
             metadata = [(SESSION_KEY, client.session_key)]
-            reader = StateReader(channel, metadata, fuzz_host.root)
+            reader = StateReader(channel, metadata, fuzz_host.root, [GUEST_PASSWORD])
             campaign = Campaign(channel, metadata, reader, seed, alive, replenish=lambda: _replenish(client))
             report = campaign.run(methods, CASES)
         finally:
