@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from tests.fuzz.values import Known
 VOLATILE_FILES = ("tasks.jsonl", "events.jsonl")
 #: files a running vmx writes when it likes (the VM's NVRAM, its logs)
 VOLATILE_SUFFIXES = (".log", ".nvram")
+VOLATILE_TEMP = re.compile(r"^\..*\.(nvram|log)\.\d+\.tmp$")  # their atomic writes' temporary files
 HASHED_SUFFIXES = (".vmx", ".vmsd", ".vmxf", ".json", ".xml", ".conf", ".vmdk")
 HASH_LIMIT = 64 * 1024  # a .vmdk this small is a descriptor; a bigger one is an extent the guest writes
 VM_VOLATILE = ("vmx_pid", "vmm_pids", "used_bytes", "change_version")
@@ -130,7 +132,7 @@ class StateReader:
             for name in dirs:
                 found[os.path.join(rel_top, name) + "/"] = "dir"
             for name in names:
-                if name in VOLATILE_FILES or name.endswith(VOLATILE_SUFFIXES):
+                if name in VOLATILE_FILES or name.endswith(VOLATILE_SUFFIXES) or VOLATILE_TEMP.match(name):
                     continue
                 found[os.path.join(rel_top, name)] = self._describe(Path(top, name), rel_top)
         return found
