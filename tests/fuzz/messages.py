@@ -25,6 +25,7 @@ FD = descriptor.FieldDescriptor
 Field = Any  # a FieldDescriptor: protobuf's stubs type it twice over (python and upb), mypy sees neither
 MODES = ("valid", "random", "empty", "valid", "huge", "random", "raw", "valid")
 MAX_DEPTH = 4
+HUGE_BUDGET = 8 << 20  # bytes a huge repeated field may take (gRPC refuses more than 4 MiB anyway)
 
 #: bytes that no protobuf parser accepts as a message (or as any message with a string field 1)
 INVALID_WIRE = (
@@ -134,8 +135,14 @@ class Builder:
         return values.integer(rng, bounds)
 
 
+def _small(value: object) -> object:
+    """An entry of a huge field stays small: 100 000 copies of a 1 MiB string would be 100 GiB."""
+    return value[:64] if isinstance(value, str | bytes) else value
+
+
 def make_huge(rng: random.Random, known: Known, message: Message) -> Message:
-    """Blow up one field of the message (or of a nested one): a 1 MiB string or 100 000 entries."""
+    """Blow up one field of the message (or of a nested one): a 1 MiB string or up to 100 000 entries
+    (as many as fit in ``HUGE_BUDGET`` bytes)."""
     fields: list[Field] = list(message.DESCRIPTOR.fields)
     if not fields:
         return message
@@ -143,22 +150,22 @@ def make_huge(rng: random.Random, known: Known, message: Message) -> Message:
     builder = Builder(rng, known, valid=rng.random() < 0.5)
     if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
         container = getattr(message, fd.name)
-        for i in range(values.HUGE_REPEATED // 10):
-            key = f"k{i}" if fd.message_type.fields_by_name["key"].type == FD.TYPE_STRING else i
-            value_fd = fd.message_type.fields_by_name["value"]
-            if value_fd.type != FD.TYPE_MESSAGE:
-                container[key] = builder.scalar(value_fd)
+        value_fd = fd.message_type.fields_by_name["value"]
+        if value_fd.type != FD.TYPE_MESSAGE:
+            value = _small(builder.scalar(value_fd))
+            for i in range(values.HUGE_REPEATED // 10):
+                key = f"k{i}" if fd.message_type.fields_by_name["key"].type == FD.TYPE_STRING else i
+                container[key] = value
     elif fd.is_repeated:
         container = getattr(message, fd.name)
         if fd.type == FD.TYPE_MESSAGE:
             sample = builder.fill(container.add())
-            for _ in range(values.HUGE_REPEATED - 1):
+            if sample.ByteSize() > 256:
+                sample.Clear()
+            for _ in range(min(values.HUGE_REPEATED, HUGE_BUDGET // (sample.ByteSize() + 2)) - 1):
                 container.add().CopyFrom(sample)
         else:
-            item = builder.scalar(fd)
-            if isinstance(item, str) and len(item) > 64:
-                item = item[:64]
-            container.extend([item] * values.HUGE_REPEATED)
+            container.extend([_small(builder.scalar(fd))] * values.HUGE_REPEATED)
     elif fd.type == FD.TYPE_MESSAGE:
         make_huge(rng, known, getattr(message, fd.name))
         getattr(message, fd.name).SetInParent()
