@@ -94,4 +94,6 @@ def fault_from_rpc_error(error: grpc.RpcError) -> faults.VimFault:
         return faults.HostCommunication(f"{code.name}: {details}")
     if code == grpc.StatusCode.UNAUTHENTICATED:
         return faults.NotAuthenticated(details or "")
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:  # gRPC's own limit: a request past 4 MiB
+        return faults.InvalidArgument("request", clip(details or "too large", MAX_MESSAGE_BYTES))
     return faults.SystemError(f"{code.name if code else 'UNKNOWN'}: {details}")

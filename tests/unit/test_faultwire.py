@@ -77,6 +77,8 @@ def test_subclasses_travel_as_their_nearest_fault() -> None:
         (grpc.StatusCode.UNAVAILABLE, faults.HostCommunication),
         (grpc.StatusCode.UNAUTHENTICATED, faults.NotAuthenticated),
         (grpc.StatusCode.UNKNOWN, faults.SystemError),
+        # a request past gRPC's 4 MiB limit, refused before hostd sees it (fuzz: huge repeated fields)
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, faults.InvalidArgument),
     ],
 )
 def test_statuses_without_detail(code: grpc.StatusCode, expected: type[faults.VimFault]) -> None:
