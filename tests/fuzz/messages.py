@@ -4,6 +4,7 @@ A case has a *mode*, taken in turn so every method gets each one:
 
     empty   the empty message (every field at its default)
     valid   valid-looking values: ids, names and paths that exist on the host, sane numbers
+    mutant  valid, but for one field (maybe nested) that gets a hostile value: past the first lookup
     random  every field maybe set, to anything its type allows and some it should refuse
     huge    random, plus one string past 1 MiB or one repeated field of 100 000 entries
     raw     bytes that are not a valid message of the request type (sent without serializer)
@@ -23,7 +24,7 @@ from tests.fuzz.values import Known
 
 FD = descriptor.FieldDescriptor
 Field = Any  # a FieldDescriptor: protobuf's stubs type it twice over (python and upb), mypy sees neither
-MODES = ("valid", "random", "empty", "valid", "huge", "random", "raw", "valid")
+MODES = ("valid", "random", "empty", "mutant", "huge", "mutant", "raw", "valid")
 MAX_DEPTH = 4
 HUGE_BUDGET = 8 << 20  # bytes a huge repeated field may take (gRPC refuses more than 4 MiB anyway)
 
@@ -178,6 +179,25 @@ def make_huge(rng: random.Random, known: Known, message: Message) -> Message:
     return message
 
 
+def mutate_one(rng: random.Random, known: Known, message: Message) -> None:
+    """Give one field of a valid message (or of a message in it) a hostile value."""
+    hostile = Builder(rng, known, valid=False)
+    fields: list[Field] = list(message.DESCRIPTOR.fields)
+    if not fields:
+        return
+    fd = rng.choice(fields)
+    if fd.type == FD.TYPE_MESSAGE and not fd.is_repeated:
+        nested = getattr(message, fd.name)
+        mutate_one(rng, known, nested)
+        nested.SetInParent()
+    elif fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+        hostile._fill_map(message, fd, MAX_DEPTH)
+    elif fd.is_repeated:
+        hostile._append(message, fd, MAX_DEPTH - 1)
+    else:
+        setattr(message, fd.name, hostile.scalar(fd))
+
+
 def build(case: Case, request: descriptor.Descriptor, known: Known, cls: type[Message]) -> Message | bytes:
     """The request of one case: a message of ``cls``, or (mode raw) bytes that are not one."""
     rng, mode = case.rng(), case.mode
@@ -189,7 +209,9 @@ def build(case: Case, request: descriptor.Descriptor, known: Known, cls: type[Me
     message = cls()
     if mode == "empty":
         return message
-    Builder(rng, known, valid=mode == "valid").fill(message)
+    Builder(rng, known, valid=mode in ("valid", "mutant")).fill(message)
+    if mode == "mutant":
+        mutate_one(rng, known, message)
     if mode == "huge":
         make_huge(rng, known, message)
     return message
