@@ -1,7 +1,7 @@
 """Bad input: a fuzz campaign over every public RPC finds no INTERNAL error, no crash, no hang and no
 state change on a rejected call (see tests/fuzz and README "Fuzzing").
 
-Scale it with PYESX_FUZZ_CASES (cases per method, default 8), choose the seed with
+Scale it with PYESX_FUZZ_CASES (cases per method, default 16), choose the seed with
 PYESX_FUZZ_SEED (an integer, or "random"), narrow it with PYESX_FUZZ_METHOD (a method name).
 """
 
@@ -21,13 +21,14 @@ from clients import Client
 from pyesx import faults
 from pyesx.rpc.metadata import SESSION_KEY
 from tests.fuzz.campaign import Campaign
+from tests.fuzz.logs import crashes
 from tests.fuzz.methods import fuzzed_methods
 from tests.fuzz.state import StateReader
 from tests.harness import BootedHost
 
 _SERIAL = itertools.count(1)
 GUEST_PASSWORD = "fuzz-guest-pw"
-CASES = int(os.environ.get("PYESX_FUZZ_CASES", "8"))
+CASES = int(os.environ.get("PYESX_FUZZ_CASES", "16"))
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(150, CASES * 30))]
 
 
@@ -110,5 +111,7 @@ def test_fuzz_campaign_over_every_public_rpc(fuzz_host: BootedHost) -> None:
     print(report.summary())
     print(report.table())
     assert not report.findings, f"{report.summary()}\n" + "\n".join(str(f) for f in report.findings)
+    logged = crashes(fuzz_host.root / "log")
+    assert not logged, "crashes in the host's logs:\n" + "\n".join(logged)
     assert fuzz_host.hostd_pid() == hostd_pid, "the watchdog restarted hostd during the campaign"
     assert report.methods == {m.path for m in methods}

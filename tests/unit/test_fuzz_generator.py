@@ -3,10 +3,13 @@ same bytes every time, and no request outgrows what the wire can carry."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from google.protobuf.message import DecodeError
 
 from hostd.main import SERVICE_NAMES
+from tests.fuzz.logs import crashes
 from tests.fuzz.messages import MODES, Case, build, describe
 from tests.fuzz.methods import all_methods, exclusion_reason, fuzzed_methods
 from tests.fuzz.values import Known
@@ -64,3 +67,15 @@ def test_raw_mode_sends_bytes_that_do_not_parse() -> None:
         except DecodeError:
             refused += 1
     assert refused >= 10
+
+
+def test_crashes_are_read_from_json_logs_and_stderr(tmp_path: Path) -> None:
+    (tmp_path / "hostd.log").write_text(
+        '{"event": "rpc", "method": "/x/Y", "code": "OK"}\n'
+        '{"event": "rpc.internal_error", "method": "/x/Y", "exception": "Traceback\\nKeyError: 1"}\n'
+    )
+    (tmp_path / "hostd.stderr.log").write_text("Task exception was never retrieved\nfuture: <Task>\n")
+    assert crashes(tmp_path) == [
+        "hostd.log: rpc.internal_error /x/Y: KeyError: 1",
+        "hostd.stderr.log: Task exception was never retrieved",
+    ]
