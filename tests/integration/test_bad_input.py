@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 from pathlib import Path
 
+import grpc
 import pytest
 
 from clients import Client
 from pyesx import faults
+from pyesx.api.v1 import task_pb2, task_pb2_grpc
+from pyesx.rpc.faultwire import fault_from_rpc_error
+from pyesx.rpc.metadata import SESSION_KEY
 from tests.harness import BootedHost, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -57,3 +62,17 @@ def test_a_vmx_or_vmsd_overwritten_with_binary_is_invalid_argument_and_hostd_sti
         restarted = host.hostd_pid()
         assert again.host().name
     assert host.hostd_pid() == restarted  # and it stays up
+
+
+@pytest.mark.parametrize("timeout", [math.nan, math.inf, -1.0])
+def test_wait_for_task_refuses_a_timeout_that_is_no_number_of_seconds(client: Client, timeout: float) -> None:
+    """Fuzz: WaitForTask(timeout_seconds=NaN) was INTERNAL (ValueError: cannot convert float NaN)."""
+    vm_task = client.create_vm("waited01")
+    client.wait_for_task(vm_task.id)
+    request = task_pb2.WaitForTaskRequest(id=vm_task.id, timeout_seconds=timeout)
+    with grpc.insecure_channel(client.server) as channel, pytest.raises(grpc.RpcError) as raised:
+        task_pb2_grpc.TaskServiceStub(channel).WaitForTask(
+            request, metadata=[(SESSION_KEY, client.session_key)], timeout=10
+        )
+    fault = fault_from_rpc_error(raised.value)
+    assert isinstance(fault, faults.InvalidArgument) and fault.argument == "timeout_seconds"
