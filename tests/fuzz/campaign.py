@@ -139,7 +139,7 @@ class Campaign:
         if method.client_streaming:
             extra = case.rng().randrange(0, 3)
             for k in range(extra):
-                more = Case(case.seed, f"{case.method}#{k}", case.index)
+                more = Case(case.seed, f"{case.method}#{k}", case.index + k + 1)  # another mode
                 requests.append(build(more, method.request, self.known, cls))
         return requests
 
