@@ -9,6 +9,7 @@ contents of the configuration files: .vmx, .vmdk descriptors, etc/).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -68,7 +69,7 @@ def _clear(message: Message, names: Sequence[str]) -> Message:
     return message
 
 
-def _line(message: Message) -> str:
+def _line(message: Message | str) -> str:
     return str(message).replace("\n", " ")
 
 
@@ -97,8 +98,7 @@ class StateReader:
         for vm in self.vms.ListVMs(vm_pb2.ListVMsRequest(), metadata=md, timeout=30).vms:
             vm_id = vm.id
             api[f"vm {vm_id}"] = _line(_clear(vm, VM_VOLATILE))
-            snaps = self.vms.ListSnapshots(vm_pb2.VMRequest(id=vm_id), metadata=md, timeout=30)
-            api[f"vm {vm_id} snapshots"] = _line(snaps)
+            api[f"vm {vm_id} snapshots"] = _line(self._snapshots(vm_id))
         for ds in self.datastores.ListDatastores(
             datastore_pb2.ListDatastoresRequest(), metadata=md, timeout=30
         ).datastores:
@@ -120,6 +120,17 @@ class StateReader:
             api[f"pool {pool.id}"] = _line(_clear(pool, POOL_VOLATILE))
         snap.files = self.files()
         return snap
+
+    def _snapshots(self, vm_id: str) -> vm_pb2.ListSnapshotsResponse | str:
+        """A VM's snapshot tree, or the fault that refuses it (a case may have overwritten its .vmsd)."""
+        try:
+            request = vm_pb2.VMRequest(id=vm_id)
+            tree: vm_pb2.ListSnapshotsResponse = self.vms.ListSnapshots(
+                request, metadata=self.metadata, timeout=30
+            )
+        except grpc.RpcError as error:
+            return f"refused: {error.code()}"
+        return tree
 
     def files(self) -> dict[str, str]:
         """Every file and folder under the root but run/ and log/, config files with a hash of their bytes."""
@@ -162,8 +173,8 @@ class StateReader:
             known.add("path", *(c.iso_path for c in vm.cd_drives))
             known.add("device", *(d.key for d in vm.disks), *(n.key for n in vm.network_adapters))
             known.add("device", *(c.key for c in vm.cd_drives))
-            snaps = self.vms.ListSnapshots(vm_pb2.VMRequest(id=vm.id), metadata=md, timeout=30)
-            stack = list(snaps.root_snapshots)
+            snaps = self._snapshots(vm.id)
+            stack = list(snaps.root_snapshots) if isinstance(snaps, vm_pb2.ListSnapshotsResponse) else []
             while stack:
                 snap = stack.pop()
                 known.add("snapshot", snap.id)
@@ -175,8 +186,9 @@ class StateReader:
             known.add("datastore", ds.name)
             known.add("path", f"[{ds.name}]")
             browse = datastore_pb2.BrowseDatastoreRequest(path=f"[{ds.name}]", recursive=True)
-            files = self.datastores.BrowseDatastore(browse, metadata=md, timeout=30).files
-            known.add("path", *(f.path for f in files[:200]))
+            with contextlib.suppress(grpc.RpcError):  # a datastore whose folder a case removed
+                files = self.datastores.BrowseDatastore(browse, metadata=md, timeout=30).files
+                known.add("path", *(f.path for f in files[:200]))
         switches = self.network.ListVirtualSwitches(
             network_pb2.ListVirtualSwitchesRequest(), metadata=md, timeout=30
         )
