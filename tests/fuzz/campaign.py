@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 import grpc
 from google.protobuf.message import Message
 
-from pyesx.api.v1 import task_pb2, task_pb2_grpc
+from pyesx.api.v1 import task_pb2, task_pb2_grpc, vm_pb2
 from tests.fuzz.calls import Outcome, invoke
 from tests.fuzz.messages import Case, build, describe
 from tests.fuzz.methods import Method
 from tests.fuzz.state import StateReader
 
 GRPC_MAX_RECEIVE = 4 * 1024 * 1024
+SETTLE_S = 60.0
+#: accepted calls after which the VM powers off on its own, a moment later
+POWERS_OFF = frozenset({"ShutdownGuest"})
 TASK_WAIT_S = 60.0
 #: fields of an accepted call's answer that name something: the category they go to in ``Known``
 HARVESTED = {"ticket": "ticket", "path": "path", "result": "path", "result_entity_id": "vm"}
@@ -92,6 +95,7 @@ class Campaign:
         self.alive, self.timeout, self.stream_window = alive, timeout, stream_window
         self.tasks = task_pb2_grpc.TaskServiceStub(channel)
         self.report = Report(seed)
+        self.refusal = ""  # how the current case was refused, for a finding
         self.judged: set[str] = set()  # tasks already judged (GetTask and WaitForTask answer old ones)
         self.baseline = reader.snapshot()
         self.known = reader.known()
@@ -116,14 +120,17 @@ class Campaign:
         self.report.outcomes[label] += 1
         self.report.by_method.setdefault(method.name, Counter())[label] += 1
         shown = describe(requests[0])
+        self.refusal = f"{label} {outcome.details[:160]}"
         rejected = self._judge(case, method, requests, outcome, shown)
         if rejected:
             after = self.reader.snapshot()
             changes = self.baseline.diff(after)
             if changes:
-                self._find(case, "rejected call changed state", "; ".join(changes), shown)
+                why = f"{self.refusal}: " if self.refusal else ""
+                self._find(case, "rejected call changed state", why + "; ".join(changes), shown)
             self.baseline = after
         elif outcome.ok:
+            self._settle(method, requests[0])
             after = self.reader.snapshot()
             if after.diff(self.baseline):
                 if self.replenish is not None:
@@ -175,11 +182,33 @@ class Campaign:
             return False
         if task.state == task_pb2.ERROR:
             kind = task.error.WhichOneof("kind")
+            self.refusal = f"task {task.id} {kind} {task.error.message[:160]}"
             self.report.outcomes[f"task {kind}"] += 1
             if kind in (None, "system_error"):
                 self._find(case, f"task {task.description_id} failed with {kind}", task.error.message, shown)
             return True
         return False
+
+    def _settle(self, method: Method, request: Message | bytes) -> None:
+        """Let what an accepted call set going finish before the next baseline: the tasks it started
+        (StandbyGuest suspends the VM in a task) and a guest shutting down (ShutdownGuest)."""
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline:
+            listed = self.tasks.ListTasks(task_pb2.ListTasksRequest(), metadata=self.metadata, timeout=30)
+            if all(t.state in (task_pb2.SUCCESS, task_pb2.ERROR) for t in listed.tasks):
+                break
+            time.sleep(0.02)  # polling with a deadline: the task's end has no event to wait on here
+        vm_id = getattr(request, "id", "")
+        if method.name not in POWERS_OFF or not isinstance(vm_id, str):
+            return
+        while time.monotonic() < deadline:
+            try:
+                vm = self.reader.vms.GetVM(vm_pb2.GetVMRequest(id=vm_id), metadata=self.metadata, timeout=30)
+            except grpc.RpcError:
+                return
+            if vm.power_state == vm_pb2.POWERED_OFF:
+                return
+            time.sleep(0.02)
 
     def _harvest(self, response: Message | None) -> None:
         """Ids, tickets and paths an accepted call answered with become valid-looking values."""
