@@ -1,7 +1,7 @@
 """Bad input: a fuzz campaign over every public RPC finds no INTERNAL error, no crash, no hang and no
 state change on a rejected call (see tests/fuzz and README "Fuzzing").
 
-Scale it with PYESX_FUZZ_CASES (cases per method, default 16), choose the seed with
+Scale it with PYESX_FUZZ_CASES (cases per method, default 12), choose the seed with
 PYESX_FUZZ_SEED (an integer, or "random"), narrow it with PYESX_FUZZ_METHOD (a method name).
 """
 
@@ -28,7 +28,7 @@ from tests.harness import BootedHost
 
 _SERIAL = itertools.count(1)
 GUEST_PASSWORD = "fuzz-guest-pw"
-CASES = int(os.environ.get("PYESX_FUZZ_CASES", "16"))
+CASES = int(os.environ.get("PYESX_FUZZ_CASES", "12"))
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(150, CASES * 30))]
 
 
