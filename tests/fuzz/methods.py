@@ -22,7 +22,7 @@ EXCLUDED: dict[str, str] = {
 }
 #: a method whose name matches is left out: it stops, restarts or reboots the host under test
 HOST_STOPPING = re.compile(
-    r"^(Shutdown|Reboot|Restart|Stop|PowerOff)(VM)?Host|^(Restart|Stop)ManagementAgents?$"
+    r"^(Shutdown|Reboot|Restart|Stop|PowerOff)(VM)?Host$|^(Restart|Stop)ManagementAgents?$"
 )
 
 
@@ -84,11 +84,12 @@ def all_methods() -> list[Method]:
     return sorted(found, key=lambda m: m.path)
 
 
-def exclusion_reason(method: Method) -> str | None:
-    """Why the campaign leaves this method out, or None."""
-    if method.name in EXCLUDED:
-        return EXCLUDED[method.name]
-    if HOST_STOPPING.search(method.name):
+def exclusion_reason(method: Method | str) -> str | None:
+    """Why the campaign leaves this method (or method name) out, or None."""
+    name = method if isinstance(method, str) else method.name
+    if name in EXCLUDED:
+        return EXCLUDED[name]
+    if HOST_STOPPING.search(name):
         return "stops or restarts the host under test"
     return None
 
