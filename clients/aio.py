@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import fnmatch
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
 from typing import Unpack
 
@@ -29,6 +29,8 @@ import grpc.aio
 from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
+from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, Resolution
+from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange
 from clients.transport import AsyncTransport
 from pyesx import faults
@@ -61,6 +63,44 @@ class Host(entities.HostData["AsyncSession"]):
     async def stats(self, counters: list[str] | None = None, max_samples: int = 0) -> list[model.PerfSample]:
         """The host's realtime performance samples (Get-Stat -Entity host)."""
         return await self._session.stats(model.HOST_ENTITY_ID, counters, max_samples)
+
+    async def advanced_settings(self, keys: list[str] | None = None) -> list[HostSetting]:
+        """The host's advanced settings with their types and ranges (Get-AdvancedSetting)."""
+        return await self._session._t.call(ops.host_settings(keys))
+
+    async def set_advanced_settings(self, values: Mapping[str, str]) -> list[HostSetting]:
+        """Set advanced settings; a bad value raises InvalidArgument and nothing changes."""
+        return await self._session._t.call(ops.update_host_settings(values))
+
+    async def enter_maintenance_mode(self) -> Task:
+        """Start entering maintenance mode (InvalidState while VMs are powered on)."""
+        return Task(self._session, await self._session._t.call(ops.enter_maintenance_mode()))
+
+    async def exit_maintenance_mode(self) -> Task:
+        """Start leaving maintenance mode."""
+        return Task(self._session, await self._session._t.call(ops.exit_maintenance_mode()))
+
+    async def autostart(self) -> AutoStartConfig:
+        """The autostart defaults and VM entries (Get-VMHostStartPolicy, Get-VMStartPolicy)."""
+        return await self._session._t.call(ops.get_autostart())
+
+    async def reconfigure_autostart(
+        self, defaults: AutoStartDefaults | None = None, power_info: list[AutoPowerInfo] | None = None
+    ) -> AutoStartConfig:
+        """Replace the autostart defaults (when given) and these VMs' entries."""
+        return await self._session._t.call(ops.reconfigure_autostart(defaults, power_info))
+
+    async def reboot(self, force: bool = False) -> Task:
+        """Reboot the host; without force it must be in maintenance mode."""
+        return Task(self._session, await self._session._t.call(ops.reboot_host(force)))
+
+    async def shutdown(self, force: bool = False) -> Task:
+        """Shut the host down; without force it must be in maintenance mode."""
+        return Task(self._session, await self._session._t.call(ops.shutdown_host(force)))
+
+    async def log(self, key: str, start_line_num: int = 0, num_lines: int = 0) -> LogLines:
+        """Lines of a host log (hostd, vmkernel): from start_line_num, or the last num_lines."""
+        return await self._session._t.call(ops.browse_log(key, start_line_num, num_lines))
 
 
 class Task(entities.TaskData["AsyncSession"]):
@@ -584,6 +624,68 @@ class AsyncSession:
             if name_or_id in (pool.id, pool.name):
                 return pool
         raise faults.NotFound("ResourcePool", name_or_id)
+
+    # -- host configuration: services, NTP, name resolution ------------------------------------
+
+    async def host_services(self) -> list[HostService]:
+        """The host's services (Get-VMHostService)."""
+        return await self._t.call(ops.list_host_services())
+
+    async def start_host_service(self, key: str) -> HostService:
+        """Start a service ("ntpd")."""
+        return await self._t.call(ops.host_service_action("StartHostService", key))
+
+    async def stop_host_service(self, key: str) -> HostService:
+        """Stop a service."""
+        return await self._t.call(ops.host_service_action("StopHostService", key))
+
+    async def restart_host_service(self, key: str) -> HostService:
+        """Restart a service."""
+        return await self._t.call(ops.host_service_action("RestartHostService", key))
+
+    async def set_host_service_policy(self, key: str, policy: str) -> HostService:
+        """A service's policy: on, off or automatic."""
+        return await self._t.call(ops.set_host_service_policy(key, policy))
+
+    async def ntp_config(self) -> NtpConfig:
+        """The NTP servers and poll interval (Get-VMHostNtpServer)."""
+        return await self._t.call(ops.get_ntp_config())
+
+    async def add_ntp_servers(self, servers: list[str]) -> NtpConfig:
+        """Add ``host[:port]`` NTP servers (Add-VMHostNtpServer)."""
+        return await self._t.call(ops.change_ntp_servers(servers))
+
+    async def remove_ntp_servers(self, servers: list[str]) -> NtpConfig:
+        """Remove NTP servers (Remove-VMHostNtpServer)."""
+        return await self._t.call(ops.change_ntp_servers(servers, remove=True))
+
+    async def set_ntp_poll_interval(self, seconds: float) -> NtpConfig:
+        """How often ntpd polls each server (0.1 .. 1024 s)."""
+        return await self._t.call(ops.set_ntp_poll_interval(seconds))
+
+    async def ntp_status(self) -> NtpStatus:
+        """Sync state, and offset, delay, stratum and reach per server (Get-VMHostNtpStatus)."""
+        return await self._t.call(ops.get_ntp_status())
+
+    async def host_network(self) -> HostNetwork:
+        """Host name, domain, DNS servers, search domains (Get-VMHostNetwork)."""
+        return await self._t.call(ops.get_host_network())
+
+    async def update_host_network(
+        self,
+        host_name: str | None = None,
+        domain_name: str | None = None,
+        dns_servers: list[str] | None = None,
+        search_domains: list[str] | None = None,
+    ) -> HostNetwork:
+        """Change what is given (Set-VMHostNetwork); a bad value changes nothing."""
+        return await self._t.call(
+            ops.update_host_network(host_name, domain_name, dns_servers, search_domains)
+        )
+
+    async def resolve_name(self, name: str) -> Resolution:
+        """Resolve a name as the host does, through its own DNS servers."""
+        return await self._t.call(ops.resolve_name(name))
 
     # -- tasks, events, changes, statistics ---------------------------------------------------
 

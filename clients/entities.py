@@ -55,6 +55,11 @@ class HostData(Bound[S, model.Host]):
     """The host's properties (Get-VMHost)."""
 
     @property
+    def in_maintenance_mode(self) -> bool:
+        """Whether the host is in maintenance mode (no VM may power on)."""
+        return self._record.in_maintenance_mode
+
+    @property
     def name(self) -> str:
         """The host's name."""
         return self._record.name

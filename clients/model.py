@@ -31,6 +31,19 @@ class Host:
     memory_usage_mb: int
     uptime_seconds: int
     vm_count: int
+    in_maintenance_mode: bool = False
+
+
+@dataclass(frozen=True)
+class About:
+    """What a host is, as it tells clients that have not logged in (vSphere's ServiceContent.about)."""
+
+    product_name: str  # "pyesx"
+    full_name: str  # "pyesx 1.0.0 build-1"
+    version: str
+    build: str
+    host_name: str
+    api_version: str  # "v1"
 
 
 @dataclass(frozen=True)

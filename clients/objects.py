@@ -19,13 +19,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fnmatch
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Unpack
 
 from clients import entities, model, ops
 from clients.datastores import DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
+from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, Resolution
+from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange, Client
 from clients.transport import SyncTransport, open_channel
 from pyesx import faults
@@ -58,6 +60,44 @@ class Host(entities.HostData["Session"]):
     def stats(self, counters: list[str] | None = None, max_samples: int = 0) -> list[model.PerfSample]:
         """The host's realtime performance samples (Get-Stat -Entity host)."""
         return self._session.stats(model.HOST_ENTITY_ID, counters, max_samples)
+
+    def advanced_settings(self, keys: list[str] | None = None) -> list[HostSetting]:
+        """The host's advanced settings with their types and ranges (Get-AdvancedSetting)."""
+        return self._session._t.call(ops.host_settings(keys))
+
+    def set_advanced_settings(self, values: Mapping[str, str]) -> list[HostSetting]:
+        """Set advanced settings; a bad value raises InvalidArgument and nothing changes."""
+        return self._session._t.call(ops.update_host_settings(values))
+
+    def enter_maintenance_mode(self) -> Task:
+        """Start entering maintenance mode (InvalidState while VMs are powered on)."""
+        return Task(self._session, self._session._t.call(ops.enter_maintenance_mode()))
+
+    def exit_maintenance_mode(self) -> Task:
+        """Start leaving maintenance mode."""
+        return Task(self._session, self._session._t.call(ops.exit_maintenance_mode()))
+
+    def autostart(self) -> AutoStartConfig:
+        """The autostart defaults and VM entries (Get-VMHostStartPolicy, Get-VMStartPolicy)."""
+        return self._session._t.call(ops.get_autostart())
+
+    def reconfigure_autostart(
+        self, defaults: AutoStartDefaults | None = None, power_info: list[AutoPowerInfo] | None = None
+    ) -> AutoStartConfig:
+        """Replace the autostart defaults (when given) and these VMs' entries."""
+        return self._session._t.call(ops.reconfigure_autostart(defaults, power_info))
+
+    def reboot(self, force: bool = False) -> Task:
+        """Reboot the host; without force it must be in maintenance mode."""
+        return Task(self._session, self._session._t.call(ops.reboot_host(force)))
+
+    def shutdown(self, force: bool = False) -> Task:
+        """Shut the host down; without force it must be in maintenance mode."""
+        return Task(self._session, self._session._t.call(ops.shutdown_host(force)))
+
+    def log(self, key: str, start_line_num: int = 0, num_lines: int = 0) -> LogLines:
+        """Lines of a host log (hostd, vmkernel): from start_line_num, or the last num_lines."""
+        return self._session._t.call(ops.browse_log(key, start_line_num, num_lines))
 
 
 class Task(entities.TaskData["Session"]):
@@ -585,6 +625,66 @@ class Session:
             if name_or_id in (pool.id, pool.name):
                 return pool
         raise faults.NotFound("ResourcePool", name_or_id)
+
+    # -- host configuration: services, NTP, name resolution ------------------------------------
+
+    def host_services(self) -> list[HostService]:
+        """The host's services (Get-VMHostService)."""
+        return self._t.call(ops.list_host_services())
+
+    def start_host_service(self, key: str) -> HostService:
+        """Start a service ("ntpd")."""
+        return self._t.call(ops.host_service_action("StartHostService", key))
+
+    def stop_host_service(self, key: str) -> HostService:
+        """Stop a service."""
+        return self._t.call(ops.host_service_action("StopHostService", key))
+
+    def restart_host_service(self, key: str) -> HostService:
+        """Restart a service."""
+        return self._t.call(ops.host_service_action("RestartHostService", key))
+
+    def set_host_service_policy(self, key: str, policy: str) -> HostService:
+        """A service's policy: on, off or automatic."""
+        return self._t.call(ops.set_host_service_policy(key, policy))
+
+    def ntp_config(self) -> NtpConfig:
+        """The NTP servers and poll interval (Get-VMHostNtpServer)."""
+        return self._t.call(ops.get_ntp_config())
+
+    def add_ntp_servers(self, servers: list[str]) -> NtpConfig:
+        """Add ``host[:port]`` NTP servers (Add-VMHostNtpServer)."""
+        return self._t.call(ops.change_ntp_servers(servers))
+
+    def remove_ntp_servers(self, servers: list[str]) -> NtpConfig:
+        """Remove NTP servers (Remove-VMHostNtpServer)."""
+        return self._t.call(ops.change_ntp_servers(servers, remove=True))
+
+    def set_ntp_poll_interval(self, seconds: float) -> NtpConfig:
+        """How often ntpd polls each server (0.1 .. 1024 s)."""
+        return self._t.call(ops.set_ntp_poll_interval(seconds))
+
+    def ntp_status(self) -> NtpStatus:
+        """Sync state, and offset, delay, stratum and reach per server (Get-VMHostNtpStatus)."""
+        return self._t.call(ops.get_ntp_status())
+
+    def host_network(self) -> HostNetwork:
+        """Host name, domain, DNS servers, search domains (Get-VMHostNetwork)."""
+        return self._t.call(ops.get_host_network())
+
+    def update_host_network(
+        self,
+        host_name: str | None = None,
+        domain_name: str | None = None,
+        dns_servers: list[str] | None = None,
+        search_domains: list[str] | None = None,
+    ) -> HostNetwork:
+        """Change what is given (Set-VMHostNetwork); a bad value changes nothing."""
+        return self._t.call(ops.update_host_network(host_name, domain_name, dns_servers, search_domains))
+
+    def resolve_name(self, name: str) -> Resolution:
+        """Resolve a name as the host does, through its own DNS servers."""
+        return self._t.call(ops.resolve_name(name))
 
     # -- tasks, events, changes, statistics ---------------------------------------------------
 

@@ -17,6 +17,32 @@ from typing import Any, Generic, TypedDict, TypeVar
 from clients import model
 from clients.datastores import Datastore, DatastoreFile, datastore_from_proto, file_from_proto
 from clients.guestops import GuestProcess, ScriptResult
+from clients.hostconfig import (
+    HostNetwork,
+    HostService,
+    NtpConfig,
+    NtpStatus,
+    Resolution,
+    host_network_from_proto,
+    host_network_request,
+    host_service_from_proto,
+    ntp_config_from_proto,
+    ntp_status_from_proto,
+    resolution_from_proto,
+)
+from clients.hostops import (
+    AutoPowerInfo,
+    AutoStartConfig,
+    AutoStartDefaults,
+    HostSetting,
+    LogLines,
+    LogType,
+    autostart_from_proto,
+    autostart_request,
+    log_lines_from_proto,
+    log_types_from_proto,
+    settings_from_proto,
+)
 from clients.network import PortGroup, VirtualSwitch, port_group_from_proto, switch_from_proto
 from clients.sdk import (
     DEFAULT_TIMEOUT,
@@ -36,6 +62,7 @@ from pyesx.api.v1 import (
     event_pb2,
     guest_pb2,
     host_pb2,
+    hostconfig_pb2,
     network_pb2,
     performance_pb2,
     resourcepool_pb2,
@@ -122,6 +149,7 @@ def host_from_proto(m: host_pb2.Host) -> model.Host:
         memory_usage_mb=m.memory_usage_bytes >> 20,
         uptime_seconds=m.uptime_seconds,
         vm_count=m.vm_count,
+        in_maintenance_mode=m.in_maintenance_mode,
     )
 
 
@@ -186,6 +214,62 @@ def logout() -> Call[None]:
 def get_host() -> Call[model.Host]:
     """The host's figures."""
     return Call("host", "GetHost", host_pb2.GetHostRequest(), host_from_proto)
+
+
+def host_settings(keys: list[str] | None = None) -> Call[list[HostSetting]]:
+    """The host's advanced settings (all, or these exact keys)."""
+    request = host_pb2.QueryHostOptionsRequest(keys=keys or [])
+    return Call("host", "QueryHostOptions", request, settings_from_proto)
+
+
+def update_host_settings(values: Mapping[str, str]) -> Call[list[HostSetting]]:
+    """Set host advanced settings; one bad value (InvalidArgument) changes nothing."""
+    request = host_pb2.UpdateHostOptionsRequest(values=dict(values))
+    return Call("host", "UpdateHostOptions", request, settings_from_proto)
+
+
+def enter_maintenance_mode() -> Call[model.Task]:
+    """EnterMaintenanceMode_Task: InvalidState while VMs are powered on."""
+    return Call("host", "EnterMaintenanceMode", host_pb2.EnterMaintenanceModeRequest(), task_from_proto)
+
+
+def exit_maintenance_mode() -> Call[model.Task]:
+    """ExitMaintenanceMode_Task."""
+    return Call("host", "ExitMaintenanceMode", host_pb2.ExitMaintenanceModeRequest(), task_from_proto)
+
+
+def get_autostart() -> Call[AutoStartConfig]:
+    """The autostart defaults and the VMs' entries, in start order."""
+    return Call("host", "GetAutoStartConfig", host_pb2.GetAutoStartConfigRequest(), autostart_from_proto)
+
+
+def reconfigure_autostart(
+    defaults: AutoStartDefaults | None = None, power_info: list[AutoPowerInfo] | None = None
+) -> Call[AutoStartConfig]:
+    """Replace the autostart defaults (when given) and these VMs' entries."""
+    request = autostart_request(defaults, power_info or [])
+    return Call("host", "ReconfigureAutoStart", request, autostart_from_proto)
+
+
+def reboot_host(force: bool = False) -> Call[model.Task]:
+    """RebootHost_Task; without force the host must be in maintenance mode."""
+    return Call("host", "RebootHost", host_pb2.HostPowerRequest(force=force), task_from_proto)
+
+
+def shutdown_host(force: bool = False) -> Call[model.Task]:
+    """ShutdownHost_Task; without force the host must be in maintenance mode."""
+    return Call("host", "ShutdownHost", host_pb2.HostPowerRequest(force=force), task_from_proto)
+
+
+def log_types() -> Call[list[LogType]]:
+    """The host's log keys (hostd, vmkernel)."""
+    return Call("host", "ListLogTypes", host_pb2.ListLogTypesRequest(), log_types_from_proto)
+
+
+def browse_log(key: str, start_line_num: int = 0, num_lines: int = 0) -> Call[LogLines]:
+    """Lines of one host log: from start_line_num (1-based), or the last num_lines."""
+    request = host_pb2.BrowseLogRequest(key=key, start_line_num=start_line_num, num_lines=num_lines)
+    return Call("host", "BrowseLog", request, log_lines_from_proto)
 
 
 # -- VMs ----------------------------------------------------------------------------------------
@@ -646,6 +730,76 @@ def guest_processes(vm_id: str, user: str, password: str) -> Call[list[GuestProc
 
 
 # -- waiting on the change feed -----------------------------------------------------------------
+
+
+# -- host configuration: services, NTP, name resolution ----------------------------------------
+
+
+def list_host_services() -> Call[list[HostService]]:
+    """Every host service (ntpd, TSM-SSH, TSM)."""
+    request = hostconfig_pb2.ListHostServicesRequest()
+    return Call(
+        "host_services",
+        "ListHostServices",
+        request,
+        lambda m: [host_service_from_proto(s) for s in m.services],
+    )
+
+
+def host_service_action(method: str, key: str) -> Call[HostService]:
+    """StartHostService, StopHostService or RestartHostService on the service ``key``."""
+    return Call("host_services", method, hostconfig_pb2.HostServiceRequest(key=key), host_service_from_proto)
+
+
+def set_host_service_policy(key: str, policy: str) -> Call[HostService]:
+    """A service's policy: on, off or automatic."""
+    request = hostconfig_pb2.UpdateHostServicePolicyRequest(key=key, policy=policy)
+    return Call("host_services", "UpdateHostServicePolicy", request, host_service_from_proto)
+
+
+def get_ntp_config() -> Call[NtpConfig]:
+    """The NTP servers and poll interval."""
+    return Call("datetime", "GetNtpConfig", hostconfig_pb2.GetNtpConfigRequest(), ntp_config_from_proto)
+
+
+def change_ntp_servers(servers: list[str], remove: bool = False) -> Call[NtpConfig]:
+    """Add (or remove) NTP servers, ``host[:port]``."""
+    request = hostconfig_pb2.NtpServersRequest(servers=servers)
+    return Call("datetime", "RemoveNtpServers" if remove else "AddNtpServers", request, ntp_config_from_proto)
+
+
+def set_ntp_poll_interval(seconds: float) -> Call[NtpConfig]:
+    """How often ntpd polls each server."""
+    request = hostconfig_pb2.UpdateNtpConfigRequest(poll_interval_seconds=seconds)
+    return Call("datetime", "UpdateNtpConfig", request, ntp_config_from_proto)
+
+
+def get_ntp_status() -> Call[NtpStatus]:
+    """The host's sync state and what ntpd knows of each server."""
+    return Call("datetime", "GetNtpStatus", hostconfig_pb2.GetNtpStatusRequest(), ntp_status_from_proto)
+
+
+def get_host_network() -> Call[HostNetwork]:
+    """The host's name, domain, DNS servers and search domains."""
+    request = hostconfig_pb2.GetHostNetworkRequest()
+    return Call("host_network", "GetHostNetwork", request, host_network_from_proto)
+
+
+def update_host_network(
+    host_name: str | None = None,
+    domain_name: str | None = None,
+    dns_servers: list[str] | None = None,
+    search_domains: list[str] | None = None,
+) -> Call[HostNetwork]:
+    """Change what is given (None: unchanged; [] clears a list)."""
+    request = host_network_request(host_name, domain_name, dns_servers, search_domains)
+    return Call("host_network", "UpdateHostNetwork", request, host_network_from_proto)
+
+
+def resolve_name(name: str) -> Call[Resolution]:
+    """Resolve a name through the host's DNS servers."""
+    request = hostconfig_pb2.ResolveNameRequest(name=name)
+    return Call("host_network", "ResolveName", request, resolution_from_proto)
 
 
 class TaskWaiter:

@@ -20,10 +20,13 @@ import grpc
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
+from clients.hostconfig import HostConfigCalls
+from clients.hostops import HostOperationCalls
 from clients.model import (
     POWER_STATES,
     TASK_STATES,
     VM,
+    About,
     CdDrive,
     Event,
     GuestInfo,
@@ -52,6 +55,7 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2,
     performance_pb2_grpc,
@@ -219,8 +223,12 @@ def event_from_proto(m: event_pb2.Event) -> Event:
     return Event(m.key, m.type, _time(m.created_time), m.message, m.user, m.vm_id, m.vm_name)
 
 
-class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
+class Client(
+    DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, HostOperationCalls, HostConfigCalls
+):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
+
+    _task = staticmethod(task_from_proto)
 
     def __init__(self, server: str, channel: grpc.Channel) -> None:
         self.server = server
@@ -239,6 +247,9 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
         self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
         self._guest = guest_pb2_grpc.GuestOperationsServiceStub(channel)
         self._console = console_pb2_grpc.ConsoleServiceStub(channel)
+        self._host_services = hostconfig_pb2_grpc.HostServiceServiceStub(channel)
+        self._datetime = hostconfig_pb2_grpc.DateTimeServiceStub(channel)
+        self._host_network = hostconfig_pb2_grpc.HostNetworkServiceStub(channel)
 
     def _metadata(self) -> list[tuple[str, str]]:
         metadata = [(REQUEST_ID_KEY, new_request_id())]
@@ -292,7 +303,18 @@ class Client(DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls):
             memory_usage_mb=m.memory_usage_bytes >> 20,
             uptime_seconds=m.uptime_seconds,
             vm_count=m.vm_count,
+            in_maintenance_mode=m.in_maintenance_mode,
         )
+
+    def about(self) -> About:
+        """What the host is; needs no login."""
+        m = self._call(self._host.GetAbout, host_pb2.GetAboutRequest())
+        return About(m.product_name, m.full_name, m.version, m.build, m.host_name, m.api_version)
+
+    def restart_management_agents(self) -> None:
+        """Restart hostd: every session ends (this one too: log in again), running VMs go on."""
+        self._call(self._host.RestartManagementAgents, host_pb2.RestartManagementAgentsRequest())
+        self.session_key = ""
 
     # -- VMs ------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from pyesx.api.v1 import (
     event_pb2_grpc,
     guest_pb2_grpc,
     host_pb2_grpc,
+    hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2_grpc,
     resourcepool_pb2_grpc,
@@ -45,6 +46,9 @@ SERVICES: dict[str, Any] = {
     "network": network_pb2_grpc.NetworkServiceStub,
     "pools": resourcepool_pb2_grpc.ResourcePoolServiceStub,
     "guest": guest_pb2_grpc.GuestOperationsServiceStub,
+    "host_services": hostconfig_pb2_grpc.HostServiceServiceStub,
+    "datetime": hostconfig_pb2_grpc.DateTimeServiceStub,
+    "host_network": hostconfig_pb2_grpc.HostNetworkServiceStub,
 }
 
 

@@ -18,7 +18,9 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from hostd import autostart_run
 from hostd.accounts import Accounts
+from hostd.autostart import AutoStart
 from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
@@ -26,7 +28,14 @@ from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
 from hostd.events import EventLog
 from hostd.guestops import GuestOperations, GuestOperationsServicer
+from hostd.host_power import HostPower
+from hostd.host_service import HostOps, HostOpsServicer
+from hostd.host_settings import HostSettings
+from hostd.hostconfig_service import DateTimeServicer, HostNetworkServicer, HostServiceServicer
+from hostd.hostservices import HostServiceTable, Runner, catalogue
 from hostd.inventory import Inventory
+from hostd.maintenance import MaintenanceMode
+from hostd.names.config import HostNetworkStore
 from hostd.network import NetworkServicer
 from hostd.performance import PerformanceServicer
 from hostd.perfsources import CpuSource, DiskSource, MemorySource, NetSource
@@ -38,7 +47,6 @@ from hostd.service import (
     ChangeFeedServicer,
     EventServicer,
     Hostd,
-    HostServicer,
     SessionServicer,
     TaskServicer,
     VirtualMachineServicer,
@@ -46,6 +54,8 @@ from hostd.service import (
 from hostd.sessions import SessionManager
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import Task, TaskManager
+from hostd.timesync.config import NtpConfigStore
+from hostd.timesync.daemon import NtpDaemon
 from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx.api.v1 import (
     changes_pb2,
@@ -60,6 +70,8 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostconfig_pb2,
+    hostconfig_pb2_grpc,
     network_pb2,
     network_pb2_grpc,
     performance_pb2,
@@ -95,6 +107,9 @@ SERVICE_NAMES = [
         (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
         (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
         (console_pb2.DESCRIPTOR, "ConsoleService"),
+        (hostconfig_pb2.DESCRIPTOR, "HostServiceService"),
+        (hostconfig_pb2.DESCRIPTOR, "DateTimeService"),
+        (hostconfig_pb2.DESCRIPTOR, "HostNetworkService"),
     )
 ]
 
@@ -155,6 +170,32 @@ def _wire_change_feed(feed: ChangeFeed, vms: VmManager, tasks: TaskManager) -> N
     vms.on_change, tasks.on_change = on_vm, on_task
 
 
+def _register_host_config(
+    gate: RpcGate, server: grpc.aio.Server, layout: HostLayout, host_network: HostNetworkStore
+) -> HostServiceTable:
+    """Host services (ntpd really polls its servers), NTP and name resolution; the services that
+    should run are started."""
+    ntp_config = NtpConfigStore(layout.etc / "hostd" / "ntp.json")
+    ntpd = NtpDaemon(ntp_config, host_network.resolver)
+    runner = Runner(ntpd.start, ntpd.stop, lambda: bool(ntp_config.current.servers))
+    table = HostServiceTable(
+        catalogue(runner), layout.etc / "hostd" / "services.json", layout.run / "hostd" / "services.json"
+    )
+    table.boot()
+    gate.register(
+        hostconfig_pb2_grpc.add_HostServiceServiceServicer_to_server, HostServiceServicer(table), server
+    )
+    gate.register(
+        hostconfig_pb2_grpc.add_DateTimeServiceServicer_to_server, DateTimeServicer(ntp_config, ntpd), server
+    )
+    gate.register(
+        hostconfig_pb2_grpc.add_HostNetworkServiceServicer_to_server,
+        HostNetworkServicer(host_network, ntpd),
+        server,
+    )
+    return table
+
+
 async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
@@ -184,11 +225,30 @@ async def run(args: argparse.Namespace) -> int:
 
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
-    hostd = Hostd(sessions, events, tasks, vms, power, SnapshotOps(vms, power, disks), disks, feed, vmkernel)
+    host_network = HostNetworkStore(layout.etc / "hostd" / "network.json", host.hostname)
+    hostd = Hostd(
+        sessions,
+        events,
+        tasks,
+        vms,
+        power,
+        SnapshotOps(vms, power, disks),
+        disks,
+        feed,
+        vmkernel,
+        host_network,
+    )
+    maintenance = MaintenanceMode(layout, vms, tasks, events)
+    power.power_on_guard = maintenance.check_power_on
+    autostart = AutoStart(layout, lambda vm_id: vm_id in vms.vms)
+    host_power = HostPower(
+        maintenance, tasks, events, vmkernel, lambda: autostart_run.stop_all(autostart, vms, power)
+    )
+    host_ops = HostOps(layout, HostSettings(layout), maintenance, autostart, host_power)
     server = grpc.aio.server()
     gate = RpcGate(sessions.authenticate)
     gate.register(session_pb2_grpc.add_SessionServiceServicer_to_server, SessionServicer(hostd), server)
-    gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostServicer(hostd), server)
+    gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostOpsServicer(hostd, host_ops), server)
     gate.register(
         vm_pb2_grpc.add_VirtualMachineServiceServicer_to_server, VirtualMachineServicer(hostd), server
     )
@@ -222,6 +282,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     console = ConsoleServicer(vms, power, sessions)
     gate.register(console_pb2_grpc.add_ConsoleServiceServicer_to_server, console, server)
+    host_services = _register_host_config(gate, server, layout, host_network)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -239,8 +300,17 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     report_ready(args.ready_fd, address=address)
+    # Autostart once per host boot (not after a restart of hostd alone).
+    starting = asyncio.create_task(
+        autostart_run.start_all(autostart, vms, power)
+        if autostart_run.boot_marker(layout)
+        else asyncio.sleep(0)
+    )
     await stop.wait()
     log.info("hostd.stopping")
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
     lost_vmkernel = follower.done()
     collecting.cancel()
     follower.cancel()
@@ -249,6 +319,7 @@ async def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(asyncio.CancelledError):
         await collecting
     await server.stop(grace=1.0)
+    await host_services.shutdown()
     await channel.close()
     flusher.cancel()
     return 1 if lost_vmkernel else 0

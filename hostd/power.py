@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import grpc
 
@@ -56,6 +57,8 @@ class PowerOps:
     def __init__(self, vms: VmManager, vmkernel: vmkernel_pb2_grpc.VMkernelStub) -> None:
         self.vms, self.vmkernel = vms, vmkernel
         self.vmx = VmxClients(vms)
+        # Raises (InvalidState) when no VM may start now: maintenance mode sets it.
+        self.power_on_guard: Callable[[str], None] = lambda vm_name: None
 
     def _prepare(self, vm_id: str, *states: str, requested: str) -> VmRecord:
         vm = self.vms.get(vm_id)
@@ -65,6 +68,7 @@ class PowerOps:
 
     async def start_vmx(self, vm: VmRecord, checkpoint: str = "") -> vmkernel_pb2.VmxWorld:
         """Ask the VMkernel for a vmx (resuming from checkpoint when given); record the failure event."""
+        self.power_on_guard(vm.name)
         request = vmkernel_pb2.StartVmxRequest(
             vm_id=vm.id,
             vm_name=vm.name,
@@ -117,6 +121,7 @@ class PowerOps:
 
     def power_on(self, vm_id: str) -> Task:
         vm = self._prepare(vm_id, POWERED_OFF, SUSPENDED, requested=POWERED_OFF)
+        self.power_on_guard(vm.name)
 
         async def work(task: Task) -> str:
             checkpoint = vm.checkpoint_file() if vm.power_state == SUSPENDED else None

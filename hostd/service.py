@@ -25,9 +25,10 @@ from hostd.convert import (
 )
 from hostd.disks import DiskOps
 from hostd.events import EventFilter, EventLog
+from hostd.names.config import HostNetworkStore
 from hostd.power import PowerOps
 from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, NewNic, NicChange, reconfigure
-from hostd.sessions import SessionManager, current_session
+from hostd.sessions import SessionManager, current_session, current_user
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import TaskManager
 from hostd.vms import POWERED_ON, VmManager
@@ -66,6 +67,7 @@ class Hostd:
     disks: DiskOps
     feed: ChangeFeed
     vmkernel: vmkernel_pb2_grpc.VMkernelStub
+    host_network: HostNetworkStore | None = None  # the host's name, when hostd holds it
 
 
 class SessionServicer(session_pb2_grpc.SessionServiceServicer):
@@ -97,12 +99,33 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
 
 class HostServicer(host_pb2_grpc.HostServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
-        self.vmkernel, self.vms = hostd.vmkernel, hostd.vms
+        self.vmkernel, self.vms, self.host_network = hostd.vmkernel, hostd.vms, hostd.host_network
+
+    async def GetAbout(self, request: host_pb2.GetAboutRequest, context: Ctx) -> host_pb2.About:
+        info = await call(self.vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
+        return host_pb2.About(
+            product_name="pyesx",
+            full_name=f"pyesx {info.version} build-{info.build}",
+            version=info.version,
+            build=info.build,
+            host_name=info.hostname,
+            api_version="v1",
+        )
+
+    async def RestartManagementAgents(
+        self, request: host_pb2.RestartManagementAgentsRequest, context: Ctx
+    ) -> host_pb2.RestartManagementAgentsResponse:
+        user = current_user()
+        self.vms.events.record(
+            "HostdRestartRequestedEvent", f"User {user} restarted the management agents", user=user
+        )
+        await call(self.vmkernel.RestartHostd, vmkernel_pb2.RestartHostdRequest(requested_by=user))
+        return host_pb2.RestartManagementAgentsResponse()
 
     async def GetHost(self, request: host_pb2.GetHostRequest, context: Ctx) -> host_pb2.Host:
         info = await call(self.vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
         return host_pb2.Host(
-            name=info.hostname,
+            name=self.host_network.current.host_name if self.host_network else info.hostname,
             version=info.version,
             build=info.build,
             connection_state="connected",

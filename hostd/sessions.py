@@ -12,8 +12,15 @@ from dataclasses import dataclass, field
 from hostd.accounts import Accounts
 from pyesx import faults
 
-# Attach: the console ticket in its first message authenticates it (a ticket is bound to a live session)
-PUBLIC_METHODS = frozenset({"/pyesx.api.v1.SessionService/Login", "/pyesx.api.v1.ConsoleService/Attach"})
+# Attach: the console ticket in its first message authenticates it (a ticket is bound to a live session);
+# GetAbout: what the host is (name, version), which clients show before logging in
+PUBLIC_METHODS = frozenset(
+    {
+        "/pyesx.api.v1.SessionService/Login",
+        "/pyesx.api.v1.ConsoleService/Attach",
+        "/pyesx.api.v1.HostService/GetAbout",  # vSphere's ServiceContent.about: what the host is
+    }
+)
 
 
 @dataclass(frozen=True)

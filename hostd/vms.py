@@ -239,11 +239,12 @@ class VmManager:
                 self.record("VmMessageErrorEvent", vm, f"{vm.name}: {raised.question.text}")
         elif kind == "hostd_restarted":
             r = event.hostd_restarted
-            self.events.record(
-                "HostdRestartedEvent",
-                f"hostd (pid {r.old_pid}) exited with code {r.exit_code}; "
-                f"the watchdog restarted it as pid {r.new_pid}.",
+            why = (
+                f"restarted by {r.requested_by} (the management agents)"
+                if r.requested_by
+                else f"exited with code {r.exit_code}; the watchdog restarted it"
             )
+            self.events.record("HostdRestartedEvent", f"hostd (pid {r.old_pid}) {why} as pid {r.new_pid}.")
 
     def _on_vmx_exit(self, exited: vmkernel_pb2.VmxExited) -> None:
         vm = self.vms.get(exited.vm_id)

@@ -1,4 +1,5 @@
-"""The ``pyesx`` command: ``pyesx boot`` (the VMkernel, in the foreground) and ``pyesx shell``."""
+"""The ``pyesx`` command: ``boot`` (the VMkernel in the foreground), ``shell``, ``esxtop``, ``console``,
+``dcui``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ commands:
   esxtop [-b] [-d SECONDS] [-n N] [--view cpu|memory] [--server …]
                                                   esxtop's CPU or memory view, live or as CSV (-b)
   console VM [--server …] | --url URL             attach this terminal to a VM's console (Ctrl-] detaches)
+  dcui   [--server HOST:PORT]                     the host's Direct Console User Interface (F2, F12)
 """
 
 
@@ -37,6 +39,10 @@ def main(argv: list[str] | None = None) -> None:
         from clients.consoleterm import main as console_main
 
         raise SystemExit(console_main(rest))
+    if command == "dcui":
+        from clients.dcui.main import main as dcui_main
+
+        raise SystemExit(dcui_main(rest))
     if command == "shell":
         from clients.shell import main as shell_main
 

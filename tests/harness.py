@@ -114,6 +114,18 @@ class BootedHost:
         self.stop()
         raise AssertionError(f"host did not become ready: {''.join(self.output)}")
 
+    def wait_rebooted(self, timeout: float = 90.0) -> str:
+        """After a reboot (Restart-VMHost), wait for the next ready line: the same process (it
+        execs itself again) on the same root; ``address`` becomes the new one (port 0 picks anew)."""
+        self.address = self._wait_ready(timeout)
+        return self.address
+
+    def wait_exited(self, timeout: float = 60.0) -> int:
+        """After a shutdown (Stop-VMHost), wait for the VMkernel to exit; its exit code."""
+        code = self.process.wait(timeout)
+        self.stop()  # collects what it printed last
+        return code
+
     @property
     def pid(self) -> int:
         return self.process.pid

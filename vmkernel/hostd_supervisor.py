@@ -37,6 +37,7 @@ class HostdSupervisor:
         self.address = ""
         self.restart_count = 0
         self._stopping = False
+        self._restart_requested_by: str | None = None  # set while a requested restart is under way
         self._watch_task: asyncio.Task[None] | None = None
 
     async def start(self) -> str:
@@ -76,12 +77,19 @@ class HostdSupervisor:
             self.worlds.remove_pid(old_pid)
             if self._stopping:
                 return
-            _log.warning("hostd.died", hostd_pid=old_pid, exit_code=code)
-            if time.monotonic() - started > STABLE_AFTER:
+            user, self._restart_requested_by = self._restart_requested_by, None
+            if user is None:
+                _log.warning("hostd.died", hostd_pid=old_pid, exit_code=code)
+            else:
+                _log.info("hostd.restarting", hostd_pid=old_pid, exit_code=code, requested_by=user)
+            if time.monotonic() - started > STABLE_AFTER or user is not None:
                 backoff = BACKOFF_FIRST
+            at_once = user is not None  # a requested restart starts hostd again without waiting
             while not self._stopping:
-                await asyncio.sleep(backoff)  # restart backoff, not a wait for readiness
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                if not at_once:
+                    await asyncio.sleep(backoff)  # restart backoff, not a wait for readiness
+                    backoff = min(backoff * 2, BACKOFF_MAX)
+                at_once = False  # a retry after a failed start backs off
                 try:
                     await self._spawn()
                     break
@@ -99,9 +107,18 @@ class HostdSupervisor:
                         exit_code=code,
                         new_pid=self.process.pid,
                         restart_count=self.restart_count,
+                        requested_by=user or "",
                     ),
                 )
             )
+
+    def restart(self, requested_by: str) -> None:
+        """Stop hostd gracefully (its in-flight calls finish) and start it again at once."""
+        if self._stopping or self.process is None or self.process.returncode is not None:
+            return
+        self._restart_requested_by = requested_by
+        with contextlib.suppress(ProcessLookupError):
+            self.process.terminate()
 
     async def stop(self, timeout: float = 10.0) -> None:
         self._stopping = True

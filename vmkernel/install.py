@@ -22,10 +22,11 @@ def is_installed(layout: HostLayout) -> bool:
     return layout.esx_conf.exists()
 
 
-def install(layout: HostLayout, hostname: str) -> str | None:
+def install(layout: HostLayout, hostname: str, quiet: bool = False) -> str | None:
     """Create a new host under layout.root; return the generated root password, if one was generated.
 
-    esx.conf is written last: a crash during install leaves a root that installs again.
+    esx.conf is written last: a crash during install leaves a root that installs again. ``quiet``:
+    the caller replaces root's account at once (a configuration reset), so no password is generated.
     """
     for directory in (layout.etc, layout.log, layout.volumes, layout.inventory.parent):
         directory.mkdir(parents=True, exist_ok=True)
@@ -36,7 +37,8 @@ def install(layout: HostLayout, hostname: str) -> str | None:
     password = os.environ.get(ROOT_PASSWORD_ENV)
     generated = None
     if not password:
-        password = generated = generate_password()
+        password = generate_password()
+        generated = None if quiet else password
     shadow = {"users": {"root": {"password_hash": hash_password(password), "role": "Administrator"}}}
     atomic_write(layout.shadow, json.dumps(shadow, indent=2) + "\n", mode=0o600)
     config.save(layout)

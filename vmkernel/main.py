@@ -3,6 +3,8 @@
 Boot: install on an empty root, discover the physical host, serve the internal
 API on run/vmkernel.sock, start hostd under the watchdog, print the ready line.
 SIGTERM or Ctrl-C: power every VM off, stop hostd, exit leaving no process.
+Reboot (hostd's RebootHost): the same clean stop, then this process execs itself again with
+the same arguments — same pid, same root — and prints a new ready line.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from typing import TextIO
 import grpc
 import uvloop
 
+from pyesx import config_reset
 from pyesx.api.v1 import vm_pb2 as api_vm_pb2
 from pyesx.layout import HostLayout
-from pyesx.logs import configure, flush_periodically, get_logger
+from pyesx.logs import configure, flush, flush_periodically, get_logger
 from pyesx.procs import become_subreaper
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
@@ -46,6 +49,7 @@ from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
 
 READY_PREFIX = "pyesx host ready"
+REBOOT_EXIT = -1  # boot()'s result when the host should boot again
 DEFAULT_STATS_INTERVAL_S = 20  # vSphere's realtime interval
 
 
@@ -114,6 +118,12 @@ async def boot(args: argparse.Namespace) -> int:
         return 1
     physical = hostinfo.discover(args.memory_mb or None)
     generated_password = None
+    reset = config_reset.pending(layout)
+    if reset is not None:  # Reset System Configuration: the old etc/ set aside, the defaults installed
+        aside = config_reset.set_aside(layout)
+        install.install(layout, physical.hostname, quiet=True)
+        config_reset.restore_root(layout, reset)
+        print(f"pyesx reset the host's configuration; the old one is kept in {aside}", flush=True)
     if not install.is_installed(layout):
         generated_password = install.install(layout, physical.hostname)
     install.ensure_installer_iso(layout)
@@ -182,11 +192,20 @@ async def boot(args: argparse.Namespace) -> int:
     os.chmod(layout.vmkernel_socket, 0o600)
 
     stop = asyncio.Event()
+    reboot = False
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    def shutdown(again: bool) -> None:
+        nonlocal reboot
+        reboot = again
+        stop.set()
+
+    servicer.on_shutdown = shutdown
+
     hostd = HostdSupervisor(layout, args.listen, worlds, events, stats_interval=args.stats_interval)
+    servicer.restart_hostd = hostd.restart
     try:
         address = await hostd.start()
     except Exception as exc:
@@ -204,7 +223,7 @@ async def boot(args: argparse.Namespace) -> int:
     log.info("vmkernel.ready", address=address)
 
     await stop.wait()
-    log.info("vmkernel.shutting_down", vms=len(vmxs.handles))
+    log.info("vmkernel.shutting_down", vms=len(vmxs.handles), reboot=reboot)
     await vmxs.stop_all()
     await storage.close()
     net.close()
@@ -213,11 +232,17 @@ async def boot(args: argparse.Namespace) -> int:
     await factory.stop()
     await hostd.stop()
     await server.stop(grace=1.0)
-    log.info("vmkernel.stopped")
+    log.info("vmkernel.stopped", reboot=reboot)
     flusher.cancel()
     root_lock.close()
-    return 0
+    return REBOOT_EXIT if reboot else 0
 
 
 def main(argv: list[str] | None = None) -> None:
-    raise SystemExit(uvloop.run(boot(parse_args(argv))))
+    code = uvloop.run(boot(parse_args(argv)))
+    if code == REBOOT_EXIT:
+        flush()
+        print("pyesx host rebooting", flush=True)
+        sys.stderr.flush()
+        os.execv(sys.executable, sys.orig_argv)  # boot again: same pid, arguments and root
+    raise SystemExit(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
 import grpc
@@ -71,6 +71,26 @@ class VMkernelServicer(vmkernel_pb2_grpc.VMkernelServicer):
         self.datastores = datastores
         self.vswitches, self.net = vswitches, net
         self.disks = disks
+        #: set by main once the hostd watchdog exists: restart hostd on a user's request
+        self.restart_hostd: Callable[[str], None] | None = None
+
+    async def RestartHostd(
+        self, request: vmkernel_pb2.RestartHostdRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.RestartHostdResponse:
+        if self.restart_hostd is None:
+            raise faults.InvalidState("hostd is not supervised by this VMkernel")
+        # after this answer: hostd stops gracefully, so the call that asked for it completes first
+        asyncio.get_running_loop().call_soon(self.restart_hostd, request.requested_by)
+        return vmkernel_pb2.RestartHostdResponse()
+        # Called with reboot=True|False when hostd asks the host to go down (main sets it).
+        self.on_shutdown: Callable[[bool], None] = lambda reboot: None
+
+    async def ShutdownHost(
+        self, request: vmkernel_pb2.ShutdownHostRequest, context: grpc.aio.ServicerContext
+    ) -> vmkernel_pb2.ShutdownHostResponse:
+        _log.info("vmkernel.shutdown_requested", reboot=request.reboot)
+        asyncio.get_running_loop().call_soon(self.on_shutdown, request.reboot)  # after the reply
+        return vmkernel_pb2.ShutdownHostResponse()
 
     async def GetHostInfo(
         self, request: vmkernel_pb2.GetHostInfoRequest, context: grpc.aio.ServicerContext

@@ -163,6 +163,52 @@ def _table_for(target: object) -> dict[str, _Method] | None:
     return None
 
 
+_CASED_NAMES = (
+    "ToUpper",
+    "ToLower",
+    "Trim",
+    "TrimStart",
+    "TrimEnd",
+    "StartsWith",
+    "EndsWith",
+    "Contains",
+    "IndexOf",
+    "LastIndexOf",
+    "Replace",
+    "Split",
+    "Substring",
+    "PadLeft",
+    "PadRight",
+    "Insert",
+    "Remove",
+    "Equals",
+    "ToCharArray",
+    "Add",
+    "Clear",
+    "ContainsKey",
+    "ContainsValue",
+    "Clone",
+    "GetEnumerator",
+    "AddDays",
+    "AddHours",
+    "AddMinutes",
+    "AddSeconds",
+    "AddMilliseconds",
+    "ToUniversalTime",
+    "ToLocalTime",
+    "ToString",
+    "CompareTo",
+    "GetType",
+)
+_CASED = {name.lower(): name for name in _CASED_NAMES}
+
+
+def method_names(target: object) -> list[str]:
+    """The methods ``target.Name(…)`` can call, as PowerShell spells them (Get-Member's Method rows)."""
+    table = _table_for(target) or {}
+    return sorted({_CASED.get(key, key) for key in table} | {"GetType"}, key=str.lower)
+
+
 def call_method(target: object, name: str, arguments: Sequence[object]) -> object:
     """``target.name(arguments)``."""
     key = name.lower()

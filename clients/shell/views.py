@@ -127,12 +127,14 @@ def pool_object(pool: ResourcePool, parent: ResourcePool | None) -> PSObject:
 
 
 def host_object(host: Host) -> PSObject:
-    """The host as Get-VMHost shows it."""
+    """The host as Get-VMHost shows it (ConnectionState and State: Connected or Maintenance)."""
+    state = "Maintenance" if host.in_maintenance_mode else pascal(host.connection_state)
     return PSObject(
         HOST_TYPE,
         [
             ("Name", host.name),
-            ("ConnectionState", pascal(host.connection_state)),
+            ("ConnectionState", state),
+            ("State", state),
             ("PowerState", pascal(host.power_state)),
             ("NumCpu", host.num_cpu),
             ("CpuTotalMhz", host.cpu_total_mhz),
@@ -239,6 +241,8 @@ def guest_object(vm: VM, guest: GuestInfo) -> PSObject:
         GUEST_TYPE,
         [
             ("VM", vm.name),
+            ("VmName", vm.name),
+            ("VmId", f"{VM_ID_PREFIX}{vm.id}"),
             ("State", pascal(guest.guest_state)),
             ("OSFullName", guest.os_full_name),
             ("IPAddress", list(guest.ip_addresses) or ([guest.ip_address] if guest.ip_address else [])),

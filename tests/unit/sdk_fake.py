@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from clients import aio, objects, ops
 from pyesx import faults
-from pyesx.api.v1 import changes_pb2, datastore_pb2, task_pb2, vm_pb2
+from pyesx.api.v1 import changes_pb2, datastore_pb2, host_pb2, task_pb2, vm_pb2
 from pyesx.rpc.faultwire import fault_to_proto
 
 T = TypeVar("T")
@@ -30,6 +30,9 @@ class FakeHost:
         self.snapshots: dict[str, vm_pb2.ListSnapshotsResponse] = {}
         self.files: dict[str, list[datastore_pb2.DatastoreFile]] = {}
         self._version = 0
+        self.maintenance = False
+        self.host_options = {"Security.AccountLockFailures": "5"}
+        self.autostart = host_pb2.AutoStartConfig(defaults=host_pb2.AutoStartDefaults(start_delay=120))
 
     def add_vm(self, name: str, power_state: str = "poweredOff") -> vm_pb2.VirtualMachine:
         vm_id = f"vm-{len(self.vms) + 1}"
@@ -157,6 +160,40 @@ class FakeHost:
             return self.snapshots.get(request.id, vm_pb2.ListSnapshotsResponse())
         if method == "BrowseDatastore":
             return datastore_pb2.BrowseDatastoreResponse(files=self.files.get(request.path, []))
+        return self._host_answer(method, request)
+
+    def _host_answer(self, method: str, request: Any) -> Any:
+        """HostService: the host, its settings, maintenance mode, autostart, power, logs."""
+        if method == "GetHost":
+            return host_pb2.Host(name="esx01", in_maintenance_mode=self.maintenance)
+        if method in ("QueryHostOptions", "UpdateHostOptions"):
+            self.host_options.update(getattr(request, "values", {}))
+            keys = (
+                list(getattr(request, "keys", []))
+                or list(getattr(request, "values", {}))
+                or self.host_options
+            )
+            return host_pb2.HostOptions(
+                options=[host_pb2.HostOption(key=k, value=self.host_options[k], type="int") for k in keys]
+            )
+        if method in ("EnterMaintenanceMode", "ExitMaintenanceMode", "RebootHost", "ShutdownHost"):
+            task = self._task(None, f"HostSystem.{method}")
+            self.maintenance = {"EnterMaintenanceMode": True, "ExitMaintenanceMode": False}.get(
+                method, self.maintenance
+            )
+            self._finish(task, result="ha-host")
+            return task
+        if method == "GetAutoStartConfig":
+            return self.autostart
+        if method == "ReconfigureAutoStart":
+            if request.HasField("defaults"):
+                self.autostart.defaults.CopyFrom(request.defaults)
+            self.autostart.power_info.extend(request.power_info)
+            return self.autostart
+        if method == "BrowseLog":
+            return host_pb2.LogLines(
+                key=request.key, start_line_num=1, end_line_num=1, total_lines=1, lines=["x"]
+            )
         raise NotImplementedError(method)
 
 

@@ -67,6 +67,8 @@ from pyesx.faults import (
 )
 from tests.unit.shell_fake_console import FakeConsole
 from tests.unit.shell_fake_datastores import FakeDatastores
+from tests.unit.shell_fake_hostconfig import FakeHostConfig
+from tests.unit.shell_fake_hostops import FakeHostOps
 from tests.unit.shell_fake_network import FakeNetwork
 
 T0 = dt.datetime(2024, 11, 27, 7, 26, 0, tzinfo=dt.UTC)
@@ -137,12 +139,14 @@ class _CpuCounters:
         return None
 
 
-class FakeClient(FakeDatastores, FakeNetwork, FakeConsole):
+class FakeClient(FakeDatastores, FakeNetwork, FakeConsole, FakeHostOps, FakeHostConfig):
     """A logged-in client to a fake host; ``calls`` records every method called, in order."""
 
     def __init__(self, server: str = "fake:8443", user: str = "root") -> None:
         FakeDatastores.__init__(self)
         FakeNetwork.__init__(self, self.datastore_root)
+        FakeHostOps.__init__(self)
+        FakeHostConfig.__init__(self, self.datastore_root)
         self.server = server
         self.user = user
         self.vms: dict[str, VM] = {}
@@ -340,6 +344,7 @@ class FakeClient(FakeDatastores, FakeNetwork, FakeConsole):
             memory_usage_mb=8192,
             uptime_seconds=3600,
             vm_count=len(self.vms),
+            in_maintenance_mode=self.in_maintenance,
         )
 
     def list_vms(self, names: list[str] | None = None) -> list[VM]:
@@ -777,6 +782,7 @@ class FakeClient(FakeDatastores, FakeNetwork, FakeConsole):
         self.calls.append(("power_on", vm_id))
         vm = self._vm(vm_id)
         self._require(vm, OFF, SUSPENDED, requested=OFF)
+        self.check_maintenance(vm)
         first = (
             ("VmResumingEvent", "resuming")
             if vm.power_state == SUSPENDED

@@ -6,6 +6,7 @@ import pytest
 
 from clients import aio
 from pyesx import faults
+from pyesx.api.v1 import host_pb2
 from tests.unit.sdk_fake import FakeHost, async_session
 
 
@@ -67,3 +68,27 @@ async def test_devices_and_snapshots(fake: FakeHost) -> None:
     assert await vm.current_snapshot() is None
     created = await (await (await session.create_vm("app01")).wait()).result_vm()
     assert created.name == "app01"
+
+
+async def test_the_hosts_operations(fake: FakeHost) -> None:
+    from clients.hostops import AutoPowerInfo, AutoStartDefaults
+
+    async with async_session(fake) as session:
+        host = await session.host()
+        assert not host.in_maintenance_mode
+        (lock,) = await host.set_advanced_settings({"Security.AccountLockFailures": "3"})
+        assert (lock.key, lock.value) == ("Security.AccountLockFailures", "3")
+        assert [s.value for s in await host.advanced_settings()] == ["3"]
+        await (await host.enter_maintenance_mode()).wait(timeout=5)
+        assert (await host.refresh()).in_maintenance_mode
+        config = await host.reconfigure_autostart(
+            AutoStartDefaults(enabled=True), [AutoPowerInfo("vm-1", start_order=1, start_action="powerOn")]
+        )
+        assert config.defaults.enabled and config.power_info[0].start_action == "powerOn"
+        assert (await host.autostart()).power_info[0].vm_id == "vm-1"
+        assert (await host.log("hostd", num_lines=1)).lines == ("x",)
+        reboot = await host.reboot(force=True)
+        assert reboot.description_id == "HostSystem.RebootHost"
+        await (await host.exit_maintenance_mode()).wait(timeout=5)
+        assert not (await host.refresh()).in_maintenance_mode
+    assert ("RebootHost", host_pb2.HostPowerRequest(force=True)) in fake.requests

@@ -313,6 +313,7 @@ def test_get_vmhost(capsys: pytest.CaptureFixture[str], fake: FakeConnector) -> 
     assert data == {
         "Name": "esx01",
         "ConnectionState": "Connected",
+        "State": "Connected",
         "PowerState": "PoweredOn",
         "NumCpu": 8,
         "CpuTotalMhz": 19200,

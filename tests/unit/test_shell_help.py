@@ -131,7 +131,12 @@ def test_get_member(capsys: pytest.CaptureFixture[str]) -> None:
         "",
     ]
     selected = run(capsys, "Get-VM | Select-Object Name | Get-Member | ForEach-Object MemberType", fake)
-    assert selected.out.splitlines() == ["NoteProperty"]
+    assert selected.out.splitlines() == ["Method", "NoteProperty"]  # GetType(), then Name
+    methods = run(capsys, "'text' | Get-Member -MemberType Method -Name To* | ForEach-Object Name", fake)
+    assert methods.out.splitlines() == ["ToCharArray", "ToLower", "ToUpper"]
+    properties = run(capsys, "'text' | Get-Member -MemberType Properties | ForEach-Object Name", fake)
+    assert properties.out.splitlines() == ["Length"]
+    assert "'Bogus' is not one of" in run(capsys, "'x' | Get-Member -MemberType Bogus", fake).err
 
 
 def test_unknown_cmdlet_suggests_the_nearest(capsys: pytest.CaptureFixture[str]) -> None:

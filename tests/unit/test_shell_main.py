@@ -118,9 +118,9 @@ def test_split_server() -> None:
 
 
 def test_unknown_cmdlet(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run(capsys, "Get-Bogus")
+    result = run(capsys, "Get-Qwxyz")
     assert result.err_lines == [
-        "Get-Bogus: The term 'Get-Bogus' is not recognized as a name of a cmdlet, function, script file, "
+        "Get-Qwxyz: The term 'Get-Qwxyz' is not recognized as a name of a cmdlet, function, script file, "
         "or executable program."
     ]
     assert result.code == 1

@@ -42,8 +42,13 @@ def _candidates(text: str, names: ServerNames) -> list[str]:
 
 def test_cmdlet_names(fake: FakeConnector) -> None:
     names = _names(fake)
-    assert _candidates("Start-V", names) == ["Start-VM"]
-    assert _candidates("get-vmh", names) == ["Get-VMHost", "Get-VMHostNetworkAdapter"]
+    assert _candidates("Start-V", names) == ["Start-VM", "Start-VMHostService"]
+    assert _candidates("get-vmhostn", names) == [
+        "Get-VMHostNetwork",
+        "Get-VMHostNetworkAdapter",
+        "Get-VMHostNtpServer",
+        "Get-VMHostNtpStatus",
+    ]
     assert _candidates("Get-VM | Stop-VMG", names) == ["Stop-VMGuest"]
     assert _candidates("$x = 1; New-Snap", names) == ["New-Snapshot"]
     assert fake.connects == []  # command names need no host

@@ -249,6 +249,8 @@ def test_stop_and_restart_vm_guest(capsys: pytest.CaptureFixture[str], fake: Fak
     data = ok(capsys, "Restart-VMGuest web02 -Confirm:$false | ConvertTo-Json", fake)
     assert data == {
         "VM": "web02",
+        "VmName": "web02",
+        "VmId": "VirtualMachine-vm-2",
         "State": "Running",
         "OSFullName": "PyESX Linux 1.0 (64-bit)",
         "IPAddress": [],

@@ -148,9 +148,10 @@ def test_changing_cmdlets_act_only_in_process() -> None:
 
     for cmdlet in cmdlets.ALL:
         if cmdlet.supports_should_process():
-            # Export-Csv opens its file on the first object; Out-File writes in end once process ran
+            # Export-Csv opens its file on the first object; the file writers write in end once process ran
             assert cmdlet.begin is Cmdlet.begin or cmdlet.name == "Export-Csv", cmdlet.name
-            assert cmdlet.end is Cmdlet.end or cmdlet.name in ("Export-Csv", "Out-File"), cmdlet.name
+            writers = ("Export-Csv", "Out-File", "Set-Content", "Add-Content")
+            assert cmdlet.end is Cmdlet.end or cmdlet.name in writers, cmdlet.name
 
 
 def test_whatif_names_devices_and_other_objects(

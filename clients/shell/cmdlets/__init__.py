@@ -15,17 +15,23 @@ from clients.shell.cmdlets import (
     guest,
     harddisk,
     host,
+    hostnetwork,
+    hostops,
+    hostservice,
     measure,
     network,
     nic,
+    ntp,
     objects,
     output,
     pools,
     question,
     resources,
     snapshot,
+    startpolicy,
     stat,
     task,
+    utility,
     vm,
 )
 from clients.shell.cmdlets.base import Cmdlet, CommandContext
@@ -33,6 +39,11 @@ from clients.shell.cmdlets.base import Cmdlet, CommandContext
 ALL: tuple[type[Cmdlet], ...] = (
     *connection.CMDLETS,
     *host.CMDLETS,
+    *hostops.CMDLETS,
+    *startpolicy.CMDLETS,
+    *hostservice.CMDLETS,
+    *ntp.CMDLETS,
+    *hostnetwork.CMDLETS,
     *vm.CMDLETS,
     *guest.CMDLETS,
     *advanced.CMDLETS,
@@ -55,6 +66,7 @@ ALL: tuple[type[Cmdlet], ...] = (
     *cddrive.CMDLETS,
     *question.CMDLETS,
     *console.CMDLETS,
+    *utility.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

@@ -1,7 +1,10 @@
-"""Advanced settings of VMs (the .vmx's extra config): New-, Get-, Set-, Remove-AdvancedSetting.
+"""Advanced settings of VMs (the .vmx's extra config) and of the host: New-, Get-, Set-,
+Remove-AdvancedSetting.
 
 PowerCLI's way to set what has no property of its own, such as the simulated
-guest's ``sim.cpu.demand``; a running VM follows a change at once.
+guest's ``sim.cpu.demand``; a running VM follows a change at once. The host's
+settings (``Get-AdvancedSetting -Entity (Get-VMHost)``) are a fixed catalogue
+with types and ranges: they can be changed, not added or removed.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from clients.model import VM
+from clients.hostops import HostSetting
+from clients.model import VM, Host
 from clients.shell.binding import BoundArguments, Parameter
 from clients.shell.cmdlets.base import Cmdlet
+from clients.shell.cmdlets.stat import ENTITIES, resolve_entities
 from clients.shell.cmdlets.vm import VMS, resolve_vms
 from clients.shell.conversions import OBJECT, STRING, STRINGS, SWITCH, ArrayType, ParamType, shown
 from clients.shell.errors import ConversionError, ShellError
@@ -37,8 +42,36 @@ def setting_object(vm: VM, name: str, value: str) -> PSObject:
     )
 
 
-def _setting(value: object) -> SettingRef:
-    if isinstance(value, PSObject) and isinstance(value.base, SettingRef):
+@dataclass(frozen=True)
+class HostSettingRef:
+    name: str
+
+
+def host_setting_object(host: Host, setting: HostSetting) -> PSObject:
+    """One host advanced setting, its value typed (Int64, Boolean or String) as PowerCLI shows it."""
+    value: object = setting.value
+    if setting.type == "int":
+        value = int(setting.value)
+    elif setting.type == "bool":
+        value = setting.value == "true"
+    return PSObject(
+        SETTING_TYPE,
+        [
+            ("Entity", host.name),
+            ("Name", setting.key),
+            ("Value", value),
+            ("Type", "VMHost"),
+            ("Description", setting.summary),
+            ("DefaultValue", setting.default_value),
+            ("Range", f"{setting.min}-{setting.max}" if setting.type == "int" else ",".join(setting.choices)),
+        ],
+        base=HostSettingRef(setting.key),
+        label=setting.key,
+    )
+
+
+def _setting(value: object) -> SettingRef | HostSettingRef:
+    if isinstance(value, PSObject) and isinstance(value.base, SettingRef | HostSettingRef):
         return value.base
     raise ConversionError(shown(value), SETTING_TYPE)
 
@@ -53,26 +86,37 @@ def _text(value: object) -> str:
 
 
 class GetAdvancedSetting(Cmdlet):
-    """Get-AdvancedSetting [-Entity] <VirtualMachine[]> [[-Name] <String[]>]"""
+    """Get-AdvancedSetting [-Entity] <VIObject[]> [[-Name] <String[]>]
+
+    -Entity takes VMs and the host (Get-VMHost, or its name)."""
 
     name = "Get-AdvancedSetting"
-    synopsis = "Gets a VM's advanced settings (its .vmx extra configuration)."
+    synopsis = "Gets advanced settings of VMs (their .vmx extra configuration) or of the host."
     examples = (
         ("Get-AdvancedSetting -Entity web01", "All of web01's settings."),
         ("Get-AdvancedSetting -Entity web01 -Name 'tools.*'", "The tools settings."),
+        (
+            "Get-AdvancedSetting -Entity (Get-VMHost) -Name Security.AccountLock*",
+            "The host's account lockout settings, with their ranges.",
+        ),
     )
     parameters = (
-        Parameter("Entity", VMS, position=0, mandatory=True, pipeline=True),
+        Parameter("Entity", ENTITIES, position=0, mandatory=True, pipeline=True),
         Parameter("Name", STRINGS, position=1),
     )
 
     def process(self, args: BoundArguments) -> Iterator[object]:
         client = self.ctx.client()
         patterns = args.strings("Name")
-        for vm in resolve_vms(client, args.items("Entity")):
-            for name, value in sorted(client.advanced_settings(vm.id).items()):
+        for entity in resolve_entities(client, args.items("Entity")):
+            if isinstance(entity, Host):
+                for setting in client.host_settings():
+                    if not patterns or any(like(setting.key, p) for p in patterns):
+                        yield host_setting_object(entity, setting)
+                continue
+            for name, value in sorted(client.advanced_settings(entity.id).items()):
                 if not patterns or any(like(name, p) for p in patterns):
-                    yield setting_object(vm, name, value)
+                    yield setting_object(entity, name, value)
 
 
 class NewAdvancedSetting(Cmdlet):
@@ -130,6 +174,10 @@ class SetAdvancedSetting(Cmdlet):
         client = self.ctx.client()
         value = _text(args.get("Value"))
         for ref in args.items("AdvancedSetting"):
+            if isinstance(ref, HostSettingRef):
+                (updated,) = client.update_host_settings({ref.name: value})
+                yield host_setting_object(client.host(), updated)
+                continue
             assert isinstance(ref, SettingRef)
             client.wait_for_task(client.reconfigure_vm(ref.vm_id, set_extra_config={ref.name: value}).id)
             yield setting_object(client.get_vm(ref.vm_id), ref.name, value)
@@ -154,6 +202,10 @@ class RemoveAdvancedSetting(Cmdlet):
     def process(self, args: BoundArguments) -> Iterator[object]:
         client = self.ctx.client()
         for ref in args.items("AdvancedSetting"):
+            if isinstance(ref, HostSettingRef):
+                raise ShellError(
+                    f"The host's advanced setting '{ref.name}' cannot be removed; set its value."
+                )
             assert isinstance(ref, SettingRef)
             client.wait_for_task(client.reconfigure_vm(ref.vm_id, remove_extra_config=[ref.name]).id)
         return iter(())

@@ -328,7 +328,8 @@ class MoveItem(Cmdlet):
 class CopyDatastoreItem(Cmdlet):
     """Copy-DatastoreItem [-Item] <Object[]> [-Destination] <Object> [-Force] [-Recurse] [-PassThru]
 
-    Between a datastore and the local disk (upload, download) or between datastore paths; -PassThru
+    Between a datastore and the local disk (upload, download) or between datastore paths; -Force
+    replaces existing files and makes a missing destination folder (a path ending in /); -PassThru
     outputs what a copy to a datastore made."""
 
     name = "Copy-DatastoreItem"
@@ -363,6 +364,8 @@ class CopyDatastoreItem(Cmdlet):
                 if not local.is_file():
                     raise NotFound("File", item)
                 target = to_datastore
+                if args.flag("Force") and target.endswith("/") and not _is_folder(client, target.rstrip("/")):
+                    client.make_directory(target.rstrip("/"), create_parents=True)  # -Force makes the folder
                 if target.endswith(("]", "/")) or _is_folder(client, target):
                     target = f"{target.rstrip('/')}{'/' if not target.endswith(']') else ' '}{local.name}"
                 yield item_object(client.upload(local, target, overwrite=args.flag("Force")))

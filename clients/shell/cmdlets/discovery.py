@@ -17,6 +17,7 @@ from clients.shell.helptext import (
     synopsis,
     syntax,
 )
+from clients.shell.methods import method_names
 from clients.shell.psobject import PSObject
 from clients.shell.suggest import did_you_mean, not_recognized
 from clients.shell.values import type_name
@@ -182,7 +183,10 @@ def _definition(value: object, name: str) -> str:
 
 
 class GetMember(Cmdlet):
-    """Get-Member [[-Name] <String[]>] [-InputObject <Object>]: the properties of each type of input."""
+    """Get-Member [[-Name] <String[]>] [-MemberType <String[]>] [-InputObject <Object>]
+
+    The properties and methods of each type of input; -MemberType Property, NoteProperty, Method,
+    Properties (both kinds of property) or All picks the kinds."""
 
     name = "Get-Member"
     aliases = ("gm",)
@@ -191,9 +195,11 @@ class GetMember(Cmdlet):
     examples = (
         ("Get-VM | Get-Member", "A VM's properties, with their types."),
         ("Get-VM | Get-Member -Name *Memory*", "Only the memory properties."),
+        ("'text' | Get-Member -MemberType Method", "What a string's methods are."),
     )
     parameters = (
         Parameter("Name", STRINGS, position=0),
+        Parameter("MemberType", STRINGS, aliases=("Type",)),
         Parameter("InputObject", OBJECT, pipeline=True, allow_null=True),
     )
 
@@ -219,14 +225,40 @@ class GetMember(Cmdlet):
             members, member_type = [("Length", len(item))], "Property"
         else:
             members, member_type = [], "Property"
-        for name, value in sorted(members, key=lambda m: m[0].lower()):
-            if any(like(name, p) for p in patterns):
-                yield PSObject(
-                    MEMBER_TYPE,
-                    [("TypeName", kind), ("Name", name), ("MemberType", member_type),
-                     ("Definition", _definition(value, name))],
-                    label=name,
-                )  # fmt: skip
+        rows = [(name, member_type, _definition(value, name)) for name, value in members]
+        rows += [(name, "Method", f"{name}(...)") for name in method_names(item)]
+        wanted = _member_types(args.strings("MemberType"))
+        for name, row_type, definition in sorted(rows, key=lambda row: (row[1], row[0].lower())):
+            if row_type.lower() in wanted and any(like(name, p) for p in patterns):
+                fields = [
+                    ("TypeName", kind),
+                    ("Name", name),
+                    ("MemberType", row_type),
+                    ("Definition", definition),
+                ]
+                yield PSObject(MEMBER_TYPE, fields, label=name)
+
+
+_MEMBER_TYPES = {"property", "noteproperty", "method"}
+
+
+def _member_types(requested: list[str]) -> set[str]:
+    """The MemberType values (lower case) that -MemberType asks for; every kind when none is given."""
+    wanted: set[str] = set()
+    for kind in requested or ["All"]:
+        key = kind.lower()
+        if key == "all":
+            wanted |= _MEMBER_TYPES
+        elif key == "properties":
+            wanted |= {"property", "noteproperty"}
+        elif key in _MEMBER_TYPES:
+            wanted.add(key)
+        else:
+            raise ShellError(
+                f"Cannot bind parameter 'MemberType'. '{kind}' is not one of Property, NoteProperty, Method,"
+                " Properties, All."
+            )
+    return wanted
 
 
 CMDLETS: tuple[type[Cmdlet], ...] = (GetCommand, GetHelp, GetMember)

@@ -1,4 +1,4 @@
-"""Out-File: what the screen would show, written to a local file."""
+"""Local files: Out-File (what the screen would show), Get-Content, Set-Content, Add-Content."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import os
 from collections.abc import Iterator
 
 from clients.shell.binding import BoundArguments, Parameter
-from clients.shell.cmdlets.base import UTILITY, Cmdlet, CommandContext
-from clients.shell.conversions import INT32, OBJECT, STRING, SWITCH
+from clients.shell.cmdlets.base import MANAGEMENT, UTILITY, Cmdlet, CommandContext
+from clients.shell.conversions import INT32, OBJECT, STRING, STRINGS, SWITCH
 from clients.shell.errors import ShellError
 from clients.shell.formatting import format_default
+from clients.shell.values import to_string
 
 
 class OutFile(Cmdlet):
@@ -61,4 +62,109 @@ class OutFile(Cmdlet):
         return iter(())
 
 
-CMDLETS: tuple[type[Cmdlet], ...] = (OutFile,)
+def _local_path(path: str) -> str:
+    return os.path.expanduser(path)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(_local_path(path), encoding="utf-8", errors="replace", newline="") as handle:
+            return handle.read()
+    except IsADirectoryError:
+        raise ShellError(f"Unable to get content because it is a directory: '{path}'.") from None
+    except FileNotFoundError:
+        raise ShellError(f"Cannot find path '{path}' because it does not exist.") from None
+    except OSError as error:
+        raise ShellError(f"Could not read '{path}': {error.strerror or error}") from None
+
+
+class GetContent(Cmdlet):
+    """Get-Content [-Path] <String[]> [-TotalCount <Int32>] [-Tail <Int32>] [-Raw]
+
+    A local file's lines, one string each (-Raw: the whole text as one string)."""
+
+    name = "Get-Content"
+    module = MANAGEMENT
+    synopsis = "Gets the lines of a local file."
+    examples = (
+        ("Get-Content vms.txt", "The lines of vms.txt."),
+        ("Get-Content events.log -Tail 5", "Its last five lines."),
+    )
+    aliases = ("gc", "cat", "type")
+    parameters = (
+        Parameter("Path", STRINGS, position=0, mandatory=True, pipeline=True, aliases=("FullName",)),
+        Parameter("TotalCount", INT32, aliases=("First", "Head")),
+        Parameter("Tail", INT32, aliases=("Last",)),
+        Parameter("Raw", SWITCH),
+    )
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        for path in args.strings("Path"):
+            text = _read_text(path)
+            if args.flag("Raw"):
+                yield text
+                continue
+            lines = text.splitlines()
+            if "TotalCount" in args and args.integer("TotalCount") >= 0:
+                lines = lines[: args.integer("TotalCount")]
+            if "Tail" in args:
+                tail = args.integer("Tail")
+                lines = lines[-tail:] if tail > 0 else ([] if tail == 0 else lines)
+            yield from lines
+
+
+class SetContent(Cmdlet):
+    """Set-Content [-Path] <String> [-Value] <Object[]> [-NoNewline]
+
+    Writes each value's text on a line of its own, replacing what the file held."""
+
+    name = "Set-Content"
+    module = MANAGEMENT
+    synopsis = "Writes text to a local file, replacing its content."
+    examples = (("Set-Content notes.txt 'first line'", "notes.txt holds one line."),)
+    target_parameter = "Path"
+    append = False
+    parameters = (
+        Parameter("Path", STRING, position=0, mandatory=True),
+        Parameter("Value", OBJECT, position=1, pipeline=True, allow_null=True),
+        Parameter("NoNewline", SWITCH),
+    )
+
+    def __init__(self, ctx: CommandContext) -> None:
+        super().__init__(ctx)
+        self.values: list[object] = []
+        self.agreed = False
+
+    def process(self, args: BoundArguments) -> Iterator[object]:
+        self.agreed = True  # process runs only when -WhatIf / -Confirm let it
+        value = args.get("Value")
+        self.values.extend(value if isinstance(value, list) else [value])
+        return iter(())
+
+    def end(self, args: BoundArguments) -> Iterator[object]:
+        if not self.agreed:
+            return iter(())
+        path = _local_path(args.string("Path"))
+        separator = "" if args.flag("NoNewline") else "\n"
+        text = "".join(to_string(value) + separator for value in self.values if value is not None)
+        try:
+            with open(path, "a" if self.append else "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise ShellError(f"Could not open '{path}': {error.strerror or error}") from None
+        return iter(())
+
+
+class AddContent(SetContent):
+    """Add-Content [-Path] <String> [-Value] <Object[]> [-NoNewline]
+
+    Appends each value's text on a line of its own."""
+
+    name = "Add-Content"
+    synopsis = "Appends text to a local file."
+    examples = (("Add-Content notes.txt 'another line'", "One more line at the end of notes.txt."),)
+    confirm_impact = "Medium"
+    append = True
+
+
+CMDLETS: tuple[type[Cmdlet], ...] = (OutFile, GetContent, SetContent, AddContent)

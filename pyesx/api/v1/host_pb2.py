@@ -22,31 +22,80 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from pyesx.api.v1 import task_pb2 as pyesx_dot_api_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/host.proto\x12\x0cpyesx.api.v1\"\x10\n\x0eGetHostRequest\"\xdc\x02\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x18\n\x10\x63onnection_state\x18\x04 \x01(\t\x12\x13\n\x0bpower_state\x18\x05 \x01(\t\x12\x0f\n\x07num_cpu\x18\x06 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x07 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12\x16\n\x0euptime_seconds\x18\t \x01(\x03\x12\x10\n\x08vm_count\x18\n \x01(\x05\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\x12+\n\ndatastores\x18\r \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\x0e \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\"\xa5\x01\n\tDatastore\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x12\n\nfree_bytes\x18\x04 \x01(\x03\x12\x0c\n\x04path\x18\x05 \x01(\t\x12\x18\n\x10\x63\x61pacity_limited\x18\x06 \x01(\x08\x12\x12\n\naccessible\x18\x07 \x01(\x08\x12\x15\n\rcapacity_iops\x18\x08 \x01(\x03\"\xa4\x01\n\x0eSecurityPolicy\x12\x1e\n\x11\x61llow_promiscuous\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x18\n\x0bmac_changes\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x1d\n\x10\x66orged_transmits\x18\x03 \x01(\x08H\x02\x88\x01\x01\x42\x14\n\x12_allow_promiscuousB\x0e\n\x0c_mac_changesB\x13\n\x11_forged_transmits\"\\\n\rShapingPolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x13\n\x0b\x61verage_bps\x18\x02 \x01(\x03\x12\x10\n\x08peak_bps\x18\x03 \x01(\x03\x12\x13\n\x0b\x62urst_bytes\x18\x04 \x01(\x03\"\x8b\x02\n\tPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07vlan_id\x18\x02 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x03 \x01(\t\x12.\n\x08security\x18\x04 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x38\n\x12\x65\x66\x66\x65\x63tive_security\x18\x05 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x06 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\x12\x18\n\x10shaping_override\x18\x07 \x01(\x08\x12\x15\n\rvmkernel_nics\x18\x08 \x03(\t\"\xda\x01\n\rVirtualSwitch\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnum_ports\x18\x02 \x01(\x05\x12\x0f\n\x07uplinks\x18\x03 \x03(\t\x12,\n\x0bport_groups\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.PortGroup\x12\x0b\n\x03mtu\x18\x05 \x01(\x05\x12.\n\x08security\x18\x06 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\"\xd1\x01\n\x12HostNetworkAdapter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0b\n\x03mac\x18\x03 \x01(\t\x12\x0b\n\x03mtu\x18\x04 \x01(\x05\x12\x10\n\x08speed_mb\x18\x05 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x06 \x01(\t\x12\x12\n\nport_group\x18\x07 \x01(\t\x12\n\n\x02ip\x18\x08 \x01(\t\x12\x13\n\x0bsubnet_mask\x18\t \x01(\t\x12\x14\n\x0cudp_endpoint\x18\n \x01(\t\x12\x10\n\x08udp_peer\x18\x0b \x01(\t2J\n\x0bHostService\x12;\n\x07GetHost\x12\x1c.pyesx.api.v1.GetHostRequest\x1a\x12.pyesx.api.v1.Hostb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pyesx/api/v1/host.proto\x12\x0cpyesx.api.v1\x1a\x17pyesx/api/v1/task.proto\"\x10\n\x0eGetHostRequest\"\x11\n\x0fGetAboutRequest\"x\n\x05\x41\x62out\x12\x14\n\x0cproduct_name\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\r\n\x05\x62uild\x18\x04 \x01(\t\x12\x11\n\thost_name\x18\x05 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x06 \x01(\t\"!\n\x1fResetSystemConfigurationRequest\" \n\x1eRestartManagementAgentsRequest\"!\n\x1fRestartManagementAgentsResponse\"\x89\x01\n\nHostOption\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rdefault_value\x18\x04 \x01(\t\x12\x0b\n\x03min\x18\x05 \x01(\x03\x12\x0b\n\x03max\x18\x06 \x01(\x03\x12\x0f\n\x07\x63hoices\x18\x07 \x03(\t\x12\x0f\n\x07summary\x18\x08 \x01(\t\"\'\n\x17QueryHostOptionsRequest\x12\x0c\n\x04keys\x18\x01 \x03(\t\"8\n\x0bHostOptions\x12)\n\x07options\x18\x01 \x03(\x0b\x32\x18.pyesx.api.v1.HostOption\"\x8d\x01\n\x18UpdateHostOptionsRequest\x12\x42\n\x06values\x18\x01 \x03(\x0b\x32\x32.pyesx.api.v1.UpdateHostOptionsRequest.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1d\n\x1b\x45nterMaintenanceModeRequest\"\x1c\n\x1a\x45xitMaintenanceModeRequest\"~\n\x11\x41utoStartDefaults\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x13\n\x0bstart_delay\x18\x02 \x01(\x05\x12\x12\n\nstop_delay\x18\x03 \x01(\x05\x12\x1a\n\x12wait_for_heartbeat\x18\x04 \x01(\x08\x12\x13\n\x0bstop_action\x18\x05 \x01(\t\"\xb4\x01\n\rAutoPowerInfo\x12\r\n\x05vm_id\x18\x01 \x01(\t\x12\x0f\n\x07vm_name\x18\x02 \x01(\t\x12\x13\n\x0bstart_order\x18\x03 \x01(\x05\x12\x13\n\x0bstart_delay\x18\x04 \x01(\x05\x12\x1a\n\x12wait_for_heartbeat\x18\x05 \x01(\t\x12\x14\n\x0cstart_action\x18\x06 \x01(\t\x12\x12\n\nstop_delay\x18\x07 \x01(\x05\x12\x13\n\x0bstop_action\x18\x08 \x01(\t\"u\n\x0f\x41utoStartConfig\x12\x31\n\x08\x64\x65\x66\x61ults\x18\x01 \x01(\x0b\x32\x1f.pyesx.api.v1.AutoStartDefaults\x12/\n\npower_info\x18\x02 \x03(\x0b\x32\x1b.pyesx.api.v1.AutoPowerInfo\"\x1b\n\x19GetAutoStartConfigRequest\"\x93\x01\n\x1bReconfigureAutoStartRequest\x12\x36\n\x08\x64\x65\x66\x61ults\x18\x01 \x01(\x0b\x32\x1f.pyesx.api.v1.AutoStartDefaultsH\x00\x88\x01\x01\x12/\n\npower_info\x18\x02 \x03(\x0b\x32\x1b.pyesx.api.v1.AutoPowerInfoB\x0b\n\t_defaults\"!\n\x10HostPowerRequest\x12\r\n\x05\x66orce\x18\x01 \x01(\x08\"\x15\n\x13ListLogTypesRequest\":\n\x07LogType\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\"0\n\x08LogTypes\x12$\n\x05types\x18\x01 \x03(\x0b\x32\x15.pyesx.api.v1.LogType\"J\n\x10\x42rowseLogRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x16\n\x0estart_line_num\x18\x02 \x01(\x05\x12\x11\n\tnum_lines\x18\x03 \x01(\x05\"i\n\x08LogLines\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x16\n\x0estart_line_num\x18\x02 \x01(\x05\x12\x14\n\x0c\x65nd_line_num\x18\x03 \x01(\x05\x12\x13\n\x0btotal_lines\x18\x04 \x01(\x05\x12\r\n\x05lines\x18\x05 \x03(\t\"\xf9\x02\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05\x62uild\x18\x03 \x01(\t\x12\x18\n\x10\x63onnection_state\x18\x04 \x01(\t\x12\x13\n\x0bpower_state\x18\x05 \x01(\t\x12\x0f\n\x07num_cpu\x18\x06 \x01(\x05\x12\x0f\n\x07\x63pu_mhz\x18\x07 \x01(\x05\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12\x16\n\x0euptime_seconds\x18\t \x01(\x03\x12\x10\n\x08vm_count\x18\n \x01(\x05\x12\x15\n\rcpu_usage_mhz\x18\x0b \x01(\x03\x12\x1a\n\x12memory_usage_bytes\x18\x0c \x01(\x03\x12+\n\ndatastores\x18\r \x03(\x0b\x32\x17.pyesx.api.v1.Datastore\x12\x35\n\x10virtual_switches\x18\x0e \x03(\x0b\x32\x1b.pyesx.api.v1.VirtualSwitch\x12\x1b\n\x13in_maintenance_mode\x18\x0f \x01(\x08\"\xa5\x01\n\tDatastore\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x16\n\x0e\x63\x61pacity_bytes\x18\x03 \x01(\x03\x12\x12\n\nfree_bytes\x18\x04 \x01(\x03\x12\x0c\n\x04path\x18\x05 \x01(\t\x12\x18\n\x10\x63\x61pacity_limited\x18\x06 \x01(\x08\x12\x12\n\naccessible\x18\x07 \x01(\x08\x12\x15\n\rcapacity_iops\x18\x08 \x01(\x03\"\xa4\x01\n\x0eSecurityPolicy\x12\x1e\n\x11\x61llow_promiscuous\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x18\n\x0bmac_changes\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x1d\n\x10\x66orged_transmits\x18\x03 \x01(\x08H\x02\x88\x01\x01\x42\x14\n\x12_allow_promiscuousB\x0e\n\x0c_mac_changesB\x13\n\x11_forged_transmits\"\\\n\rShapingPolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x13\n\x0b\x61verage_bps\x18\x02 \x01(\x03\x12\x10\n\x08peak_bps\x18\x03 \x01(\x03\x12\x13\n\x0b\x62urst_bytes\x18\x04 \x01(\x03\"\x8b\x02\n\tPortGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07vlan_id\x18\x02 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x03 \x01(\t\x12.\n\x08security\x18\x04 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12\x38\n\x12\x65\x66\x66\x65\x63tive_security\x18\x05 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x06 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\x12\x18\n\x10shaping_override\x18\x07 \x01(\x08\x12\x15\n\rvmkernel_nics\x18\x08 \x03(\t\"\xda\x01\n\rVirtualSwitch\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tnum_ports\x18\x02 \x01(\x05\x12\x0f\n\x07uplinks\x18\x03 \x03(\t\x12,\n\x0bport_groups\x18\x04 \x03(\x0b\x32\x17.pyesx.api.v1.PortGroup\x12\x0b\n\x03mtu\x18\x05 \x01(\x05\x12.\n\x08security\x18\x06 \x01(\x0b\x32\x1c.pyesx.api.v1.SecurityPolicy\x12,\n\x07shaping\x18\x07 \x01(\x0b\x32\x1b.pyesx.api.v1.ShapingPolicy\"\xd1\x01\n\x12HostNetworkAdapter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0b\n\x03mac\x18\x03 \x01(\t\x12\x0b\n\x03mtu\x18\x04 \x01(\x05\x12\x10\n\x08speed_mb\x18\x05 \x01(\x05\x12\x16\n\x0evirtual_switch\x18\x06 \x01(\t\x12\x12\n\nport_group\x18\x07 \x01(\t\x12\n\n\x02ip\x18\x08 \x01(\t\x12\x13\n\x0bsubnet_mask\x18\t \x01(\t\x12\x14\n\x0cudp_endpoint\x18\n \x01(\t\x12\x10\n\x08udp_peer\x18\x0b \x01(\t2\x91\t\n\x0bHostService\x12;\n\x07GetHost\x12\x1c.pyesx.api.v1.GetHostRequest\x1a\x12.pyesx.api.v1.Host\x12>\n\x08GetAbout\x12\x1d.pyesx.api.v1.GetAboutRequest\x1a\x13.pyesx.api.v1.About\x12v\n\x17RestartManagementAgents\x12,.pyesx.api.v1.RestartManagementAgentsRequest\x1a-.pyesx.api.v1.RestartManagementAgentsResponse\x12T\n\x10QueryHostOptions\x12%.pyesx.api.v1.QueryHostOptionsRequest\x1a\x19.pyesx.api.v1.HostOptions\x12V\n\x11UpdateHostOptions\x12&.pyesx.api.v1.UpdateHostOptionsRequest\x1a\x19.pyesx.api.v1.HostOptions\x12U\n\x14\x45nterMaintenanceMode\x12).pyesx.api.v1.EnterMaintenanceModeRequest\x1a\x12.pyesx.api.v1.Task\x12S\n\x13\x45xitMaintenanceMode\x12(.pyesx.api.v1.ExitMaintenanceModeRequest\x1a\x12.pyesx.api.v1.Task\x12\\\n\x12GetAutoStartConfig\x12\'.pyesx.api.v1.GetAutoStartConfigRequest\x1a\x1d.pyesx.api.v1.AutoStartConfig\x12`\n\x14ReconfigureAutoStart\x12).pyesx.api.v1.ReconfigureAutoStartRequest\x1a\x1d.pyesx.api.v1.AutoStartConfig\x12@\n\nRebootHost\x12\x1e.pyesx.api.v1.HostPowerRequest\x1a\x12.pyesx.api.v1.Task\x12\x42\n\x0cShutdownHost\x12\x1e.pyesx.api.v1.HostPowerRequest\x1a\x12.pyesx.api.v1.Task\x12]\n\x18ResetSystemConfiguration\x12-.pyesx.api.v1.ResetSystemConfigurationRequest\x1a\x12.pyesx.api.v1.Task\x12I\n\x0cListLogTypes\x12!.pyesx.api.v1.ListLogTypesRequest\x1a\x16.pyesx.api.v1.LogTypes\x12\x43\n\tBrowseLog\x12\x1e.pyesx.api.v1.BrowseLogRequest\x1a\x16.pyesx.api.v1.LogLinesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.api.v1.host_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETHOSTREQUEST']._serialized_start=41
-  _globals['_GETHOSTREQUEST']._serialized_end=57
-  _globals['_HOST']._serialized_start=60
-  _globals['_HOST']._serialized_end=408
-  _globals['_DATASTORE']._serialized_start=411
-  _globals['_DATASTORE']._serialized_end=576
-  _globals['_SECURITYPOLICY']._serialized_start=579
-  _globals['_SECURITYPOLICY']._serialized_end=743
-  _globals['_SHAPINGPOLICY']._serialized_start=745
-  _globals['_SHAPINGPOLICY']._serialized_end=837
-  _globals['_PORTGROUP']._serialized_start=840
-  _globals['_PORTGROUP']._serialized_end=1107
-  _globals['_VIRTUALSWITCH']._serialized_start=1110
-  _globals['_VIRTUALSWITCH']._serialized_end=1328
-  _globals['_HOSTNETWORKADAPTER']._serialized_start=1331
-  _globals['_HOSTNETWORKADAPTER']._serialized_end=1540
-  _globals['_HOSTSERVICE']._serialized_start=1542
-  _globals['_HOSTSERVICE']._serialized_end=1616
+  _globals['_UPDATEHOSTOPTIONSREQUEST_VALUESENTRY']._loaded_options = None
+  _globals['_UPDATEHOSTOPTIONSREQUEST_VALUESENTRY']._serialized_options = b'8\001'
+  _globals['_GETHOSTREQUEST']._serialized_start=66
+  _globals['_GETHOSTREQUEST']._serialized_end=82
+  _globals['_GETABOUTREQUEST']._serialized_start=84
+  _globals['_GETABOUTREQUEST']._serialized_end=101
+  _globals['_ABOUT']._serialized_start=103
+  _globals['_ABOUT']._serialized_end=223
+  _globals['_RESETSYSTEMCONFIGURATIONREQUEST']._serialized_start=225
+  _globals['_RESETSYSTEMCONFIGURATIONREQUEST']._serialized_end=258
+  _globals['_RESTARTMANAGEMENTAGENTSREQUEST']._serialized_start=260
+  _globals['_RESTARTMANAGEMENTAGENTSREQUEST']._serialized_end=292
+  _globals['_RESTARTMANAGEMENTAGENTSRESPONSE']._serialized_start=294
+  _globals['_RESTARTMANAGEMENTAGENTSRESPONSE']._serialized_end=327
+  _globals['_HOSTOPTION']._serialized_start=330
+  _globals['_HOSTOPTION']._serialized_end=467
+  _globals['_QUERYHOSTOPTIONSREQUEST']._serialized_start=469
+  _globals['_QUERYHOSTOPTIONSREQUEST']._serialized_end=508
+  _globals['_HOSTOPTIONS']._serialized_start=510
+  _globals['_HOSTOPTIONS']._serialized_end=566
+  _globals['_UPDATEHOSTOPTIONSREQUEST']._serialized_start=569
+  _globals['_UPDATEHOSTOPTIONSREQUEST']._serialized_end=710
+  _globals['_UPDATEHOSTOPTIONSREQUEST_VALUESENTRY']._serialized_start=665
+  _globals['_UPDATEHOSTOPTIONSREQUEST_VALUESENTRY']._serialized_end=710
+  _globals['_ENTERMAINTENANCEMODEREQUEST']._serialized_start=712
+  _globals['_ENTERMAINTENANCEMODEREQUEST']._serialized_end=741
+  _globals['_EXITMAINTENANCEMODEREQUEST']._serialized_start=743
+  _globals['_EXITMAINTENANCEMODEREQUEST']._serialized_end=771
+  _globals['_AUTOSTARTDEFAULTS']._serialized_start=773
+  _globals['_AUTOSTARTDEFAULTS']._serialized_end=899
+  _globals['_AUTOPOWERINFO']._serialized_start=902
+  _globals['_AUTOPOWERINFO']._serialized_end=1082
+  _globals['_AUTOSTARTCONFIG']._serialized_start=1084
+  _globals['_AUTOSTARTCONFIG']._serialized_end=1201
+  _globals['_GETAUTOSTARTCONFIGREQUEST']._serialized_start=1203
+  _globals['_GETAUTOSTARTCONFIGREQUEST']._serialized_end=1230
+  _globals['_RECONFIGUREAUTOSTARTREQUEST']._serialized_start=1233
+  _globals['_RECONFIGUREAUTOSTARTREQUEST']._serialized_end=1380
+  _globals['_HOSTPOWERREQUEST']._serialized_start=1382
+  _globals['_HOSTPOWERREQUEST']._serialized_end=1415
+  _globals['_LISTLOGTYPESREQUEST']._serialized_start=1417
+  _globals['_LISTLOGTYPESREQUEST']._serialized_end=1438
+  _globals['_LOGTYPE']._serialized_start=1440
+  _globals['_LOGTYPE']._serialized_end=1498
+  _globals['_LOGTYPES']._serialized_start=1500
+  _globals['_LOGTYPES']._serialized_end=1548
+  _globals['_BROWSELOGREQUEST']._serialized_start=1550
+  _globals['_BROWSELOGREQUEST']._serialized_end=1624
+  _globals['_LOGLINES']._serialized_start=1626
+  _globals['_LOGLINES']._serialized_end=1731
+  _globals['_HOST']._serialized_start=1734
+  _globals['_HOST']._serialized_end=2111
+  _globals['_DATASTORE']._serialized_start=2114
+  _globals['_DATASTORE']._serialized_end=2279
+  _globals['_SECURITYPOLICY']._serialized_start=2282
+  _globals['_SECURITYPOLICY']._serialized_end=2446
+  _globals['_SHAPINGPOLICY']._serialized_start=2448
+  _globals['_SHAPINGPOLICY']._serialized_end=2540
+  _globals['_PORTGROUP']._serialized_start=2543
+  _globals['_PORTGROUP']._serialized_end=2810
+  _globals['_VIRTUALSWITCH']._serialized_start=2813
+  _globals['_VIRTUALSWITCH']._serialized_end=3031
+  _globals['_HOSTNETWORKADAPTER']._serialized_start=3034
+  _globals['_HOSTNETWORKADAPTER']._serialized_end=3243
+  _globals['_HOSTSERVICE']._serialized_start=3246
+  _globals['_HOSTSERVICE']._serialized_end=4415
 # @@protoc_insertion_point(module_scope)

@@ -34,6 +34,564 @@ class GetHostRequest(_message.Message):
 Global___GetHostRequest: _TypeAlias = GetHostRequest  # noqa: Y015
 
 @_typing.final
+class GetAboutRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAboutRequest: _TypeAlias = GetAboutRequest  # noqa: Y015
+
+@_typing.final
+class About(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCT_NAME_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    BUILD_FIELD_NUMBER: _builtins.int
+    HOST_NAME_FIELD_NUMBER: _builtins.int
+    API_VERSION_FIELD_NUMBER: _builtins.int
+    product_name: _builtins.str
+    """"pyesx" """
+    full_name: _builtins.str
+    """"pyesx 1.0.0 build-1" """
+    version: _builtins.str
+    build: _builtins.str
+    host_name: _builtins.str
+    api_version: _builtins.str
+    """"v1" """
+    def __init__(
+        self,
+        *,
+        product_name: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        version: _builtins.str = ...,
+        build: _builtins.str = ...,
+        host_name: _builtins.str = ...,
+        api_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_version", b"api_version", "build", b"build", "full_name", b"full_name", "host_name", b"host_name", "product_name", b"product_name", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___About: _TypeAlias = About  # noqa: Y015
+
+@_typing.final
+class ResetSystemConfigurationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetSystemConfigurationRequest: _TypeAlias = ResetSystemConfigurationRequest  # noqa: Y015
+
+@_typing.final
+class RestartManagementAgentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RestartManagementAgentsRequest: _TypeAlias = RestartManagementAgentsRequest  # noqa: Y015
+
+@_typing.final
+class RestartManagementAgentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RestartManagementAgentsResponse: _TypeAlias = RestartManagementAgentsResponse  # noqa: Y015
+
+@_typing.final
+class HostOption(_message.Message):
+    """One host advanced setting. Values travel as text; type says how they are read."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    DEFAULT_VALUE_FIELD_NUMBER: _builtins.int
+    MIN_FIELD_NUMBER: _builtins.int
+    MAX_FIELD_NUMBER: _builtins.int
+    CHOICES_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    value: _builtins.str
+    type: _builtins.str
+    """int | bool | string"""
+    default_value: _builtins.str
+    min: _builtins.int
+    """int"""
+    max: _builtins.int
+    """int"""
+    summary: _builtins.str
+    @_builtins.property
+    def choices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """string settings restricted to these values (empty: any)"""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        value: _builtins.str = ...,
+        type: _builtins.str = ...,
+        default_value: _builtins.str = ...,
+        min: _builtins.int = ...,
+        max: _builtins.int = ...,
+        choices: _abc.Iterable[_builtins.str] | None = ...,
+        summary: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices", b"choices", "default_value", b"default_value", "key", b"key", "max", b"max", "min", b"min", "summary", b"summary", "type", b"type", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HostOption: _TypeAlias = HostOption  # noqa: Y015
+
+@_typing.final
+class QueryHostOptionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """exact keys; empty: every setting"""
+
+    def __init__(
+        self,
+        *,
+        keys: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryHostOptionsRequest: _TypeAlias = QueryHostOptionsRequest  # noqa: Y015
+
+@_typing.final
+class HostOptions(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def options(self) -> _containers.RepeatedCompositeFieldContainer[Global___HostOption]: ...
+    def __init__(
+        self,
+        *,
+        options: _abc.Iterable[Global___HostOption] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["options", b"options"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HostOptions: _TypeAlias = HostOptions  # noqa: Y015
+
+@_typing.final
+class UpdateHostOptionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ValuesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    VALUES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def values(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """all validated first; one bad value changes nothing"""
+
+    def __init__(
+        self,
+        *,
+        values: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateHostOptionsRequest: _TypeAlias = UpdateHostOptionsRequest  # noqa: Y015
+
+@_typing.final
+class EnterMaintenanceModeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnterMaintenanceModeRequest: _TypeAlias = EnterMaintenanceModeRequest  # noqa: Y015
+
+@_typing.final
+class ExitMaintenanceModeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExitMaintenanceModeRequest: _TypeAlias = ExitMaintenanceModeRequest  # noqa: Y015
+
+@_typing.final
+class AutoStartDefaults(_message.Message):
+    """The host's autostart defaults (HostAutoStartManager.config.defaults)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    START_DELAY_FIELD_NUMBER: _builtins.int
+    STOP_DELAY_FIELD_NUMBER: _builtins.int
+    WAIT_FOR_HEARTBEAT_FIELD_NUMBER: _builtins.int
+    STOP_ACTION_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    start_delay: _builtins.int
+    """seconds (ESXi's default 120)"""
+    stop_delay: _builtins.int
+    """seconds (120)"""
+    wait_for_heartbeat: _builtins.bool
+    stop_action: _builtins.str
+    """powerOff | suspend | guestShutdown | none"""
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool = ...,
+        start_delay: _builtins.int = ...,
+        stop_delay: _builtins.int = ...,
+        wait_for_heartbeat: _builtins.bool = ...,
+        stop_action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "start_delay", b"start_delay", "stop_action", b"stop_action", "stop_delay", b"stop_delay", "wait_for_heartbeat", b"wait_for_heartbeat"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoStartDefaults: _TypeAlias = AutoStartDefaults  # noqa: Y015
+
+@_typing.final
+class AutoPowerInfo(_message.Message):
+    """One VM's autostart entry (AutoPowerInfo). -1 and "systemDefault" take the host's defaults."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VM_ID_FIELD_NUMBER: _builtins.int
+    VM_NAME_FIELD_NUMBER: _builtins.int
+    START_ORDER_FIELD_NUMBER: _builtins.int
+    START_DELAY_FIELD_NUMBER: _builtins.int
+    WAIT_FOR_HEARTBEAT_FIELD_NUMBER: _builtins.int
+    START_ACTION_FIELD_NUMBER: _builtins.int
+    STOP_DELAY_FIELD_NUMBER: _builtins.int
+    STOP_ACTION_FIELD_NUMBER: _builtins.int
+    vm_id: _builtins.str
+    vm_name: _builtins.str
+    """output only"""
+    start_order: _builtins.int
+    """1, 2, … or -1 (unordered, after the ordered ones)"""
+    start_delay: _builtins.int
+    """seconds or -1"""
+    wait_for_heartbeat: _builtins.str
+    """yes | no | systemDefault"""
+    start_action: _builtins.str
+    """powerOn | none"""
+    stop_delay: _builtins.int
+    """seconds or -1"""
+    stop_action: _builtins.str
+    """powerOff | suspend | guestShutdown | none | systemDefault"""
+    def __init__(
+        self,
+        *,
+        vm_id: _builtins.str = ...,
+        vm_name: _builtins.str = ...,
+        start_order: _builtins.int = ...,
+        start_delay: _builtins.int = ...,
+        wait_for_heartbeat: _builtins.str = ...,
+        start_action: _builtins.str = ...,
+        stop_delay: _builtins.int = ...,
+        stop_action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["start_action", b"start_action", "start_delay", b"start_delay", "start_order", b"start_order", "stop_action", b"stop_action", "stop_delay", b"stop_delay", "vm_id", b"vm_id", "vm_name", b"vm_name", "wait_for_heartbeat", b"wait_for_heartbeat"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoPowerInfo: _TypeAlias = AutoPowerInfo  # noqa: Y015
+
+@_typing.final
+class AutoStartConfig(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEFAULTS_FIELD_NUMBER: _builtins.int
+    POWER_INFO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def defaults(self) -> Global___AutoStartDefaults: ...
+    @_builtins.property
+    def power_info(self) -> _containers.RepeatedCompositeFieldContainer[Global___AutoPowerInfo]:
+        """in start order"""
+
+    def __init__(
+        self,
+        *,
+        defaults: Global___AutoStartDefaults | None = ...,
+        power_info: _abc.Iterable[Global___AutoPowerInfo] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["defaults", b"defaults"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["defaults", b"defaults", "power_info", b"power_info"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoStartConfig: _TypeAlias = AutoStartConfig  # noqa: Y015
+
+@_typing.final
+class GetAutoStartConfigRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAutoStartConfigRequest: _TypeAlias = GetAutoStartConfigRequest  # noqa: Y015
+
+@_typing.final
+class ReconfigureAutoStartRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEFAULTS_FIELD_NUMBER: _builtins.int
+    POWER_INFO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def defaults(self) -> Global___AutoStartDefaults:
+        """set: replaces the defaults"""
+
+    @_builtins.property
+    def power_info(self) -> _containers.RepeatedCompositeFieldContainer[Global___AutoPowerInfo]:
+        """replaces these VMs' entries (vm_name ignored)"""
+
+    def __init__(
+        self,
+        *,
+        defaults: Global___AutoStartDefaults | None = ...,
+        power_info: _abc.Iterable[Global___AutoPowerInfo] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_defaults", b"_defaults", "defaults", b"defaults"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_defaults", b"_defaults", "defaults", b"defaults", "power_info", b"power_info"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__defaults: _TypeAlias = _typing.Literal["defaults"]  # noqa: Y015
+    _WhichOneofArgType__defaults: _TypeAlias = _typing.Literal["_defaults", b"_defaults"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__defaults) -> _WhichOneofReturnType__defaults | None: ...
+
+Global___ReconfigureAutoStartRequest: _TypeAlias = ReconfigureAutoStartRequest  # noqa: Y015
+
+@_typing.final
+class HostPowerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FORCE_FIELD_NUMBER: _builtins.int
+    force: _builtins.bool
+    """even outside maintenance mode, with VMs running"""
+    def __init__(
+        self,
+        *,
+        force: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["force", b"force"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HostPowerRequest: _TypeAlias = HostPowerRequest  # noqa: Y015
+
+@_typing.final
+class ListLogTypesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLogTypesRequest: _TypeAlias = ListLogTypesRequest  # noqa: Y015
+
+@_typing.final
+class LogType(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """hostd | vmkernel"""
+    file_name: _builtins.str
+    """under the host's log/"""
+    summary: _builtins.str
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        summary: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_name", b"file_name", "key", b"key", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogType: _TypeAlias = LogType  # noqa: Y015
+
+@_typing.final
+class LogTypes(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def types(self) -> _containers.RepeatedCompositeFieldContainer[Global___LogType]: ...
+    def __init__(
+        self,
+        *,
+        types: _abc.Iterable[Global___LogType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["types", b"types"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogTypes: _TypeAlias = LogTypes  # noqa: Y015
+
+@_typing.final
+class BrowseLogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    START_LINE_NUM_FIELD_NUMBER: _builtins.int
+    NUM_LINES_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    start_line_num: _builtins.int
+    """first line, from 1; 0: the last num_lines lines"""
+    num_lines: _builtins.int
+    """0: 1000 (at most 10000)"""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        start_line_num: _builtins.int = ...,
+        num_lines: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "num_lines", b"num_lines", "start_line_num", b"start_line_num"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BrowseLogRequest: _TypeAlias = BrowseLogRequest  # noqa: Y015
+
+@_typing.final
+class LogLines(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    START_LINE_NUM_FIELD_NUMBER: _builtins.int
+    END_LINE_NUM_FIELD_NUMBER: _builtins.int
+    TOTAL_LINES_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    start_line_num: _builtins.int
+    """the first line returned (1-based)"""
+    end_line_num: _builtins.int
+    """the last line returned"""
+    total_lines: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        start_line_num: _builtins.int = ...,
+        end_line_num: _builtins.int = ...,
+        total_lines: _builtins.int = ...,
+        lines: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_line_num", b"end_line_num", "key", b"key", "lines", b"lines", "start_line_num", b"start_line_num", "total_lines", b"total_lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogLines: _TypeAlias = LogLines  # noqa: Y015
+
+@_typing.final
 class Host(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -51,6 +609,7 @@ class Host(_message.Message):
     MEMORY_USAGE_BYTES_FIELD_NUMBER: _builtins.int
     DATASTORES_FIELD_NUMBER: _builtins.int
     VIRTUAL_SWITCHES_FIELD_NUMBER: _builtins.int
+    IN_MAINTENANCE_MODE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     version: _builtins.str
     build: _builtins.str
@@ -67,6 +626,7 @@ class Host(_message.Message):
     vm_count: _builtins.int
     cpu_usage_mhz: _builtins.int
     memory_usage_bytes: _builtins.int
+    in_maintenance_mode: _builtins.bool
     @_builtins.property
     def datastores(self) -> _containers.RepeatedCompositeFieldContainer[Global___Datastore]: ...
     @_builtins.property
@@ -88,10 +648,11 @@ class Host(_message.Message):
         memory_usage_bytes: _builtins.int = ...,
         datastores: _abc.Iterable[Global___Datastore] | None = ...,
         virtual_switches: _abc.Iterable[Global___VirtualSwitch] | None = ...,
+        in_maintenance_mode: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "connection_state", b"connection_state", "cpu_mhz", b"cpu_mhz", "cpu_usage_mhz", b"cpu_usage_mhz", "datastores", b"datastores", "memory_bytes", b"memory_bytes", "memory_usage_bytes", b"memory_usage_bytes", "name", b"name", "num_cpu", b"num_cpu", "power_state", b"power_state", "uptime_seconds", b"uptime_seconds", "version", b"version", "virtual_switches", b"virtual_switches", "vm_count", b"vm_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "connection_state", b"connection_state", "cpu_mhz", b"cpu_mhz", "cpu_usage_mhz", b"cpu_usage_mhz", "datastores", b"datastores", "in_maintenance_mode", b"in_maintenance_mode", "memory_bytes", b"memory_bytes", "memory_usage_bytes", b"memory_usage_bytes", "name", b"name", "num_cpu", b"num_cpu", "power_state", b"power_state", "uptime_seconds", b"uptime_seconds", "version", b"version", "virtual_switches", b"virtual_switches", "vm_count", b"vm_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from pyesx.api.v1 import host_pb2 as pyesx_dot_api_dot_v1_dot_host__pb2
+from pyesx.api.v1 import task_pb2 as pyesx_dot_api_dot_v1_dot_task__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -39,12 +40,170 @@ class HostServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.Host.FromString,
                 _registered_method=True)
+        self.GetAbout = channel.unary_unary(
+                '/pyesx.api.v1.HostService/GetAbout',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.About.FromString,
+                _registered_method=True)
+        self.RestartManagementAgents = channel.unary_unary(
+                '/pyesx.api.v1.HostService/RestartManagementAgents',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.FromString,
+                _registered_method=True)
+        self.QueryHostOptions = channel.unary_unary(
+                '/pyesx.api.v1.HostService/QueryHostOptions',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.QueryHostOptionsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostOptions.FromString,
+                _registered_method=True)
+        self.UpdateHostOptions = channel.unary_unary(
+                '/pyesx.api.v1.HostService/UpdateHostOptions',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.UpdateHostOptionsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostOptions.FromString,
+                _registered_method=True)
+        self.EnterMaintenanceMode = channel.unary_unary(
+                '/pyesx.api.v1.HostService/EnterMaintenanceMode',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.EnterMaintenanceModeRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ExitMaintenanceMode = channel.unary_unary(
+                '/pyesx.api.v1.HostService/ExitMaintenanceMode',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ExitMaintenanceModeRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.GetAutoStartConfig = channel.unary_unary(
+                '/pyesx.api.v1.HostService/GetAutoStartConfig',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAutoStartConfigRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.AutoStartConfig.FromString,
+                _registered_method=True)
+        self.ReconfigureAutoStart = channel.unary_unary(
+                '/pyesx.api.v1.HostService/ReconfigureAutoStart',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ReconfigureAutoStartRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.AutoStartConfig.FromString,
+                _registered_method=True)
+        self.RebootHost = channel.unary_unary(
+                '/pyesx.api.v1.HostService/RebootHost',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ShutdownHost = channel.unary_unary(
+                '/pyesx.api.v1.HostService/ShutdownHost',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ResetSystemConfiguration = channel.unary_unary(
+                '/pyesx.api.v1.HostService/ResetSystemConfiguration',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+                _registered_method=True)
+        self.ListLogTypes = channel.unary_unary(
+                '/pyesx.api.v1.HostService/ListLogTypes',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.ListLogTypesRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.LogTypes.FromString,
+                _registered_method=True)
+        self.BrowseLog = channel.unary_unary(
+                '/pyesx.api.v1.HostService/BrowseLog',
+                request_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.BrowseLogRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.LogLines.FromString,
+                _registered_method=True)
 
 
 class HostServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def GetHost(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAbout(self, request, context):
+        """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+        only call besides Login that needs no session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartManagementAgents(self, request, context):
+        """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryHostOptions(self, request, context):
+        """Host advanced settings (ESXi's OptionManager: Mem.*, Security.*, UserVars.*, …), with their
+        types and ranges. Unknown keys or bad values: InvalidArgument, and nothing changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateHostOptions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnterMaintenanceMode(self, request, context):
+        """Maintenance mode (EnterMaintenanceMode_Task / ExitMaintenanceMode_Task). Entering with
+        powered-on VMs: InvalidState; power-on in maintenance mode: InvalidState.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExitMaintenanceMode(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAutoStartConfig(self, request, context):
+        """VM autostart (ESXi's HostAutoStartManager): the host's defaults and one entry per VM.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReconfigureAutoStart(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RebootHost(self, request, context):
+        """Reboot or shut the host down (RebootHost_Task / ShutdownHost_Task): the VMs' stop actions
+        run, then the VMkernel exits (and, to reboot, boots again on the same root). Without force
+        the host must be in maintenance mode (else InvalidState).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShutdownHost(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetSystemConfiguration(self, request, context):
+        """Reset System Configuration (the DCUI's): the configuration goes back to the install
+        defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+        VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLogTypes(self, request, context):
+        """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BrowseLog(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -57,6 +216,71 @@ def add_HostServiceServicer_to_server(servicer, server):
                     servicer.GetHost,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.Host.SerializeToString,
+            ),
+            'GetAbout': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAbout,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.About.SerializeToString,
+            ),
+            'RestartManagementAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartManagementAgents,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.SerializeToString,
+            ),
+            'QueryHostOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryHostOptions,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.QueryHostOptionsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostOptions.SerializeToString,
+            ),
+            'UpdateHostOptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateHostOptions,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.UpdateHostOptionsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostOptions.SerializeToString,
+            ),
+            'EnterMaintenanceMode': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnterMaintenanceMode,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.EnterMaintenanceModeRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ExitMaintenanceMode': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExitMaintenanceMode,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.ExitMaintenanceModeRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'GetAutoStartConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAutoStartConfig,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.GetAutoStartConfigRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.AutoStartConfig.SerializeToString,
+            ),
+            'ReconfigureAutoStart': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReconfigureAutoStart,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.ReconfigureAutoStartRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.AutoStartConfig.SerializeToString,
+            ),
+            'RebootHost': grpc.unary_unary_rpc_method_handler(
+                    servicer.RebootHost,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ShutdownHost': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShutdownHost,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ResetSystemConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetSystemConfiguration,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_task__pb2.Task.SerializeToString,
+            ),
+            'ListLogTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLogTypes,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.ListLogTypesRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.LogTypes.SerializeToString,
+            ),
+            'BrowseLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.BrowseLog,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_host__pb2.BrowseLogRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_host__pb2.LogLines.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +310,357 @@ class HostService:
             '/pyesx.api.v1.HostService/GetHost',
             pyesx_dot_api_dot_v1_dot_host__pb2.GetHostRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_host__pb2.Host.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAbout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/GetAbout',
+            pyesx_dot_api_dot_v1_dot_host__pb2.GetAboutRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.About.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartManagementAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/RestartManagementAgents',
+            pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.RestartManagementAgentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryHostOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/QueryHostOptions',
+            pyesx_dot_api_dot_v1_dot_host__pb2.QueryHostOptionsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.HostOptions.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateHostOptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/UpdateHostOptions',
+            pyesx_dot_api_dot_v1_dot_host__pb2.UpdateHostOptionsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.HostOptions.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnterMaintenanceMode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/EnterMaintenanceMode',
+            pyesx_dot_api_dot_v1_dot_host__pb2.EnterMaintenanceModeRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExitMaintenanceMode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/ExitMaintenanceMode',
+            pyesx_dot_api_dot_v1_dot_host__pb2.ExitMaintenanceModeRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAutoStartConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/GetAutoStartConfig',
+            pyesx_dot_api_dot_v1_dot_host__pb2.GetAutoStartConfigRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.AutoStartConfig.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReconfigureAutoStart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/ReconfigureAutoStart',
+            pyesx_dot_api_dot_v1_dot_host__pb2.ReconfigureAutoStartRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.AutoStartConfig.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RebootHost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/RebootHost',
+            pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShutdownHost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/ShutdownHost',
+            pyesx_dot_api_dot_v1_dot_host__pb2.HostPowerRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetSystemConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/ResetSystemConfiguration',
+            pyesx_dot_api_dot_v1_dot_host__pb2.ResetSystemConfigurationRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLogTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/ListLogTypes',
+            pyesx_dot_api_dot_v1_dot_host__pb2.ListLogTypesRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.LogTypes.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BrowseLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.HostService/BrowseLog',
+            pyesx_dot_api_dot_v1_dot_host__pb2.BrowseLogRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_host__pb2.LogLines.FromString,
             options,
             channel_credentials,
             insecure,

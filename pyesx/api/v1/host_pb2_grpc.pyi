@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from grpc import aio as _aio
 from pyesx.api.v1 import host_pb2 as _host_pb2
+from pyesx.api.v1 import task_pb2 as _task_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -32,11 +33,77 @@ class HostServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> HostServiceAsyncStub: ...
     GetHost: _grpc.UnaryUnaryMultiCallable[_host_pb2.GetHostRequest, _host_pb2.Host]
+    GetAbout: _grpc.UnaryUnaryMultiCallable[_host_pb2.GetAboutRequest, _host_pb2.About]
+    """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+    only call besides Login that needs no session.
+    """
+    RestartManagementAgents: _grpc.UnaryUnaryMultiCallable[_host_pb2.RestartManagementAgentsRequest, _host_pb2.RestartManagementAgentsResponse]
+    """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
+    QueryHostOptions: _grpc.UnaryUnaryMultiCallable[_host_pb2.QueryHostOptionsRequest, _host_pb2.HostOptions]
+    """Host advanced settings (ESXi's OptionManager: Mem.*, Security.*, UserVars.*, …), with their
+    types and ranges. Unknown keys or bad values: InvalidArgument, and nothing changes.
+    """
+    UpdateHostOptions: _grpc.UnaryUnaryMultiCallable[_host_pb2.UpdateHostOptionsRequest, _host_pb2.HostOptions]
+    EnterMaintenanceMode: _grpc.UnaryUnaryMultiCallable[_host_pb2.EnterMaintenanceModeRequest, _task_pb2.Task]
+    """Maintenance mode (EnterMaintenanceMode_Task / ExitMaintenanceMode_Task). Entering with
+    powered-on VMs: InvalidState; power-on in maintenance mode: InvalidState.
+    """
+    ExitMaintenanceMode: _grpc.UnaryUnaryMultiCallable[_host_pb2.ExitMaintenanceModeRequest, _task_pb2.Task]
+    GetAutoStartConfig: _grpc.UnaryUnaryMultiCallable[_host_pb2.GetAutoStartConfigRequest, _host_pb2.AutoStartConfig]
+    """VM autostart (ESXi's HostAutoStartManager): the host's defaults and one entry per VM."""
+    ReconfigureAutoStart: _grpc.UnaryUnaryMultiCallable[_host_pb2.ReconfigureAutoStartRequest, _host_pb2.AutoStartConfig]
+    RebootHost: _grpc.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]
+    """Reboot or shut the host down (RebootHost_Task / ShutdownHost_Task): the VMs' stop actions
+    run, then the VMkernel exits (and, to reboot, boots again on the same root). Without force
+    the host must be in maintenance mode (else InvalidState).
+    """
+    ShutdownHost: _grpc.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]
+    ResetSystemConfiguration: _grpc.UnaryUnaryMultiCallable[_host_pb2.ResetSystemConfigurationRequest, _task_pb2.Task]
+    """Reset System Configuration (the DCUI's): the configuration goes back to the install
+    defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+    VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+    """
+    ListLogTypes: _grpc.UnaryUnaryMultiCallable[_host_pb2.ListLogTypesRequest, _host_pb2.LogTypes]
+    """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log."""
+    BrowseLog: _grpc.UnaryUnaryMultiCallable[_host_pb2.BrowseLogRequest, _host_pb2.LogLines]
 
 @_typing.type_check_only
 class HostServiceAsyncStub(HostServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetHost: _aio.UnaryUnaryMultiCallable[_host_pb2.GetHostRequest, _host_pb2.Host]  # type: ignore[assignment]
+    GetAbout: _aio.UnaryUnaryMultiCallable[_host_pb2.GetAboutRequest, _host_pb2.About]  # type: ignore[assignment]
+    """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+    only call besides Login that needs no session.
+    """
+    RestartManagementAgents: _aio.UnaryUnaryMultiCallable[_host_pb2.RestartManagementAgentsRequest, _host_pb2.RestartManagementAgentsResponse]  # type: ignore[assignment]
+    """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
+    QueryHostOptions: _aio.UnaryUnaryMultiCallable[_host_pb2.QueryHostOptionsRequest, _host_pb2.HostOptions]  # type: ignore[assignment]
+    """Host advanced settings (ESXi's OptionManager: Mem.*, Security.*, UserVars.*, …), with their
+    types and ranges. Unknown keys or bad values: InvalidArgument, and nothing changes.
+    """
+    UpdateHostOptions: _aio.UnaryUnaryMultiCallable[_host_pb2.UpdateHostOptionsRequest, _host_pb2.HostOptions]  # type: ignore[assignment]
+    EnterMaintenanceMode: _aio.UnaryUnaryMultiCallable[_host_pb2.EnterMaintenanceModeRequest, _task_pb2.Task]  # type: ignore[assignment]
+    """Maintenance mode (EnterMaintenanceMode_Task / ExitMaintenanceMode_Task). Entering with
+    powered-on VMs: InvalidState; power-on in maintenance mode: InvalidState.
+    """
+    ExitMaintenanceMode: _aio.UnaryUnaryMultiCallable[_host_pb2.ExitMaintenanceModeRequest, _task_pb2.Task]  # type: ignore[assignment]
+    GetAutoStartConfig: _aio.UnaryUnaryMultiCallable[_host_pb2.GetAutoStartConfigRequest, _host_pb2.AutoStartConfig]  # type: ignore[assignment]
+    """VM autostart (ESXi's HostAutoStartManager): the host's defaults and one entry per VM."""
+    ReconfigureAutoStart: _aio.UnaryUnaryMultiCallable[_host_pb2.ReconfigureAutoStartRequest, _host_pb2.AutoStartConfig]  # type: ignore[assignment]
+    RebootHost: _aio.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]  # type: ignore[assignment]
+    """Reboot or shut the host down (RebootHost_Task / ShutdownHost_Task): the VMs' stop actions
+    run, then the VMkernel exits (and, to reboot, boots again on the same root). Without force
+    the host must be in maintenance mode (else InvalidState).
+    """
+    ShutdownHost: _aio.UnaryUnaryMultiCallable[_host_pb2.HostPowerRequest, _task_pb2.Task]  # type: ignore[assignment]
+    ResetSystemConfiguration: _aio.UnaryUnaryMultiCallable[_host_pb2.ResetSystemConfigurationRequest, _task_pb2.Task]  # type: ignore[assignment]
+    """Reset System Configuration (the DCUI's): the configuration goes back to the install
+    defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+    VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+    """
+    ListLogTypes: _aio.UnaryUnaryMultiCallable[_host_pb2.ListLogTypesRequest, _host_pb2.LogTypes]  # type: ignore[assignment]
+    """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log."""
+    BrowseLog: _aio.UnaryUnaryMultiCallable[_host_pb2.BrowseLogRequest, _host_pb2.LogLines]  # type: ignore[assignment]
 
 class HostServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -45,5 +112,116 @@ class HostServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _host_pb2.GetHostRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_host_pb2.Host, _abc.Awaitable[_host_pb2.Host]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAbout(
+        self,
+        request: _host_pb2.GetAboutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.About, _abc.Awaitable[_host_pb2.About]]:
+        """What the host is, for clients that have not logged in (vSphere's ServiceContent.about): the
+        only call besides Login that needs no session.
+        """
+
+    @_abc_1.abstractmethod
+    def RestartManagementAgents(
+        self,
+        request: _host_pb2.RestartManagementAgentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.RestartManagementAgentsResponse, _abc.Awaitable[_host_pb2.RestartManagementAgentsResponse]]:
+        """Restart hostd (ESXi's "Restart Management Agents"): every session ends, running VMs go on."""
+
+    @_abc_1.abstractmethod
+    def QueryHostOptions(
+        self,
+        request: _host_pb2.QueryHostOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.HostOptions, _abc.Awaitable[_host_pb2.HostOptions]]:
+        """Host advanced settings (ESXi's OptionManager: Mem.*, Security.*, UserVars.*, …), with their
+        types and ranges. Unknown keys or bad values: InvalidArgument, and nothing changes.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateHostOptions(
+        self,
+        request: _host_pb2.UpdateHostOptionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.HostOptions, _abc.Awaitable[_host_pb2.HostOptions]]: ...
+
+    @_abc_1.abstractmethod
+    def EnterMaintenanceMode(
+        self,
+        request: _host_pb2.EnterMaintenanceModeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]:
+        """Maintenance mode (EnterMaintenanceMode_Task / ExitMaintenanceMode_Task). Entering with
+        powered-on VMs: InvalidState; power-on in maintenance mode: InvalidState.
+        """
+
+    @_abc_1.abstractmethod
+    def ExitMaintenanceMode(
+        self,
+        request: _host_pb2.ExitMaintenanceModeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAutoStartConfig(
+        self,
+        request: _host_pb2.GetAutoStartConfigRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.AutoStartConfig, _abc.Awaitable[_host_pb2.AutoStartConfig]]:
+        """VM autostart (ESXi's HostAutoStartManager): the host's defaults and one entry per VM."""
+
+    @_abc_1.abstractmethod
+    def ReconfigureAutoStart(
+        self,
+        request: _host_pb2.ReconfigureAutoStartRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.AutoStartConfig, _abc.Awaitable[_host_pb2.AutoStartConfig]]: ...
+
+    @_abc_1.abstractmethod
+    def RebootHost(
+        self,
+        request: _host_pb2.HostPowerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]:
+        """Reboot or shut the host down (RebootHost_Task / ShutdownHost_Task): the VMs' stop actions
+        run, then the VMkernel exits (and, to reboot, boots again on the same root). Without force
+        the host must be in maintenance mode (else InvalidState).
+        """
+
+    @_abc_1.abstractmethod
+    def ShutdownHost(
+        self,
+        request: _host_pb2.HostPowerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]: ...
+
+    @_abc_1.abstractmethod
+    def ResetSystemConfiguration(
+        self,
+        request: _host_pb2.ResetSystemConfigurationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_task_pb2.Task, _abc.Awaitable[_task_pb2.Task]]:
+        """Reset System Configuration (the DCUI's): the configuration goes back to the install
+        defaults at the reboot this task starts (root's password and the TLS certificate are kept;
+        VMs are unregistered, their files stay). Any VM not powered off: InvalidState.
+        """
+
+    @_abc_1.abstractmethod
+    def ListLogTypes(
+        self,
+        request: _host_pb2.ListLogTypesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.LogTypes, _abc.Awaitable[_host_pb2.LogTypes]]:
+        """Diagnostic logs (QueryDescriptions / BrowseDiagnosticLog): the keys, and lines of one log."""
+
+    @_abc_1.abstractmethod
+    def BrowseLog(
+        self,
+        request: _host_pb2.BrowseLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_host_pb2.LogLines, _abc.Awaitable[_host_pb2.LogLines]]: ...
 
 def add_HostServiceServicer_to_server(servicer: HostServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

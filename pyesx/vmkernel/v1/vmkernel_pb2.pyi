@@ -754,10 +754,13 @@ class HostdRestarted(_message.Message):
     EXIT_CODE_FIELD_NUMBER: _builtins.int
     NEW_PID_FIELD_NUMBER: _builtins.int
     RESTART_COUNT_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
     old_pid: _builtins.int
     exit_code: _builtins.int
     new_pid: _builtins.int
     restart_count: _builtins.int
+    requested_by: _builtins.str
+    """the user who restarted the management agents; "" when hostd died"""
     def __init__(
         self,
         *,
@@ -765,14 +768,49 @@ class HostdRestarted(_message.Message):
         exit_code: _builtins.int = ...,
         new_pid: _builtins.int = ...,
         restart_count: _builtins.int = ...,
+        requested_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["exit_code", b"exit_code", "new_pid", b"new_pid", "old_pid", b"old_pid", "restart_count", b"restart_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["exit_code", b"exit_code", "new_pid", b"new_pid", "old_pid", b"old_pid", "requested_by", b"requested_by", "restart_count", b"restart_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HostdRestarted: _TypeAlias = HostdRestarted  # noqa: Y015
+
+@_typing.final
+class RestartHostdRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    requested_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        requested_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["requested_by", b"requested_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RestartHostdRequest: _TypeAlias = RestartHostdRequest  # noqa: Y015
+
+@_typing.final
+class RestartHostdResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RestartHostdResponse: _TypeAlias = RestartHostdResponse  # noqa: Y015
 
 @_typing.final
 class WorldEvent(_message.Message):
@@ -878,3 +916,37 @@ class AnswerVmQuestionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AnswerVmQuestionResponse: _TypeAlias = AnswerVmQuestionResponse  # noqa: Y015
+
+@_typing.final
+class ShutdownHostRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REBOOT_FIELD_NUMBER: _builtins.int
+    reboot: _builtins.bool
+    def __init__(
+        self,
+        *,
+        reboot: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reboot", b"reboot"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShutdownHostRequest: _TypeAlias = ShutdownHostRequest  # noqa: Y015
+
+@_typing.final
+class ShutdownHostResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShutdownHostResponse: _TypeAlias = ShutdownHostResponse  # noqa: Y015

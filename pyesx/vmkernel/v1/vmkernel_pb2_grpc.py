@@ -43,6 +43,16 @@ class VMkernelStub:
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GetHostInfoRequest.SerializeToString,
                 response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HostInfo.FromString,
                 _registered_method=True)
+        self.RestartHostd = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/RestartHostd',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdResponse.FromString,
+                _registered_method=True)
+        self.ShutdownHost = channel.unary_unary(
+                '/pyesx.vmkernel.v1.VMkernel/ShutdownHost',
+                request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostRequest.SerializeToString,
+                response_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostResponse.FromString,
+                _registered_method=True)
         self.StartVmx = channel.unary_unary(
                 '/pyesx.vmkernel.v1.VMkernel/StartVmx',
                 request_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StartVmxRequest.SerializeToString,
@@ -195,6 +205,20 @@ class VMkernelServicer:
 
     def GetHostInfo(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartHostd(self, request, context):
+        """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShutdownHost(self, request, context):
+        """Stop every world and exit (reboot: then boot again on the same root). Replies first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -401,6 +425,16 @@ def add_VMkernelServicer_to_server(servicer, server):
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GetHostInfoRequest.FromString,
                     response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HostInfo.SerializeToString,
             ),
+            'RestartHostd': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartHostd,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdResponse.SerializeToString,
+            ),
+            'ShutdownHost': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShutdownHost,
+                    request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostRequest.FromString,
+                    response_serializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostResponse.SerializeToString,
+            ),
             'StartVmx': grpc.unary_unary_rpc_method_handler(
                     servicer.StartVmx,
                     request_deserializer=pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.StartVmxRequest.FromString,
@@ -574,6 +608,60 @@ class VMkernel:
             '/pyesx.vmkernel.v1.VMkernel/GetHostInfo',
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.GetHostInfoRequest.SerializeToString,
             pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.HostInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartHostd(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/RestartHostd',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.RestartHostdResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShutdownHost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.vmkernel.v1.VMkernel/ShutdownHost',
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostRequest.SerializeToString,
+            pyesx_dot_vmkernel_dot_v1_dot_vmkernel__pb2.ShutdownHostResponse.FromString,
             options,
             channel_credentials,
             insecure,

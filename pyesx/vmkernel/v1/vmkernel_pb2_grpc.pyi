@@ -36,6 +36,10 @@ class VMkernelStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> VMkernelAsyncStub: ...
     GetHostInfo: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.GetHostInfoRequest, _vmkernel_pb2.HostInfo]
+    RestartHostd: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.RestartHostdRequest, _vmkernel_pb2.RestartHostdResponse]
+    """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again."""
+    ShutdownHost: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.ShutdownHostRequest, _vmkernel_pb2.ShutdownHostResponse]
+    """Stop every world and exit (reboot: then boot again on the same root). Replies first."""
     StartVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StartVmxRequest, _vmkernel_pb2.VmxWorld]
     StopVmx: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]
     HotAddVcpus: _grpc.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]
@@ -94,6 +98,10 @@ class VMkernelStub:
 class VMkernelAsyncStub(VMkernelStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetHostInfo: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.GetHostInfoRequest, _vmkernel_pb2.HostInfo]  # type: ignore[assignment]
+    RestartHostd: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.RestartHostdRequest, _vmkernel_pb2.RestartHostdResponse]  # type: ignore[assignment]
+    """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again."""
+    ShutdownHost: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.ShutdownHostRequest, _vmkernel_pb2.ShutdownHostResponse]  # type: ignore[assignment]
+    """Stop every world and exit (reboot: then boot again on the same root). Replies first."""
     StartVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StartVmxRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
     StopVmx: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.StopVmxRequest, _vmkernel_pb2.StopVmxResponse]  # type: ignore[assignment]
     HotAddVcpus: _aio.UnaryUnaryMultiCallable[_vmkernel_pb2.HotAddVcpusRequest, _vmkernel_pb2.VmxWorld]  # type: ignore[assignment]
@@ -155,6 +163,22 @@ class VMkernelServicer(metaclass=_abc_1.ABCMeta):
         request: _vmkernel_pb2.GetHostInfoRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_vmkernel_pb2.HostInfo, _abc.Awaitable[_vmkernel_pb2.HostInfo]]: ...
+
+    @_abc_1.abstractmethod
+    def RestartHostd(
+        self,
+        request: _vmkernel_pb2.RestartHostdRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.RestartHostdResponse, _abc.Awaitable[_vmkernel_pb2.RestartHostdResponse]]:
+        """hostd asks to be restarted (Restart Management Agents): the watchdog stops it and starts it again."""
+
+    @_abc_1.abstractmethod
+    def ShutdownHost(
+        self,
+        request: _vmkernel_pb2.ShutdownHostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_vmkernel_pb2.ShutdownHostResponse, _abc.Awaitable[_vmkernel_pb2.ShutdownHostResponse]]:
+        """Stop every world and exit (reboot: then boot again on the same root). Replies first."""
 
     @_abc_1.abstractmethod
     def StartVmx(
