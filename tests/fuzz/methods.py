@@ -19,6 +19,7 @@ import pyesx.api.v1
 #: method name → why the campaign must not call it
 EXCLUDED: dict[str, str] = {
     "Logout": "ends the fuzzing session itself",
+    "ResetSystemConfiguration": "reboots the host under test (to reset its configuration)",
 }
 #: a method whose name matches is left out: it stops, restarts or reboots the host under test
 HOST_STOPPING = re.compile(

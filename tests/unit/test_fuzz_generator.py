@@ -38,6 +38,7 @@ def test_every_service_hostd_serves_is_fuzzed() -> None:
         ("RebootHost", True),
         ("ShutdownHost", True),
         ("RestartManagementAgents", True),
+        ("ResetSystemConfiguration", True),
         ("RestartHostService", False),  # restarts a service (ntpd), not the host
         ("StopHostService", False),
         ("PowerOffVM", False),
