@@ -164,6 +164,9 @@ class StateReader:
         known = Known()
         known.add("user", "root")
         known.add("password", *self.guest_passwords)
+        known.add("service", "ntpd", "TSM-SSH", "TSM")  # ESXi's service keys, and the log keys
+        known.add("service_policy", "on", "off", "automatic")
+        known.add("log", "hostd", "vmkernel")
         known.add("guest_path", "/tmp/fuzz.txt", "/etc/hostname", "/root", "/tmp", "/nonexistent/x")
         known.add("script", "echo fuzz", "ls -l /", "cat /etc/hostname", "uname -a", "exit 3")
         for vm in self.vms.ListVMs(vm_pb2.ListVMsRequest(), metadata=md, timeout=30).vms:
