@@ -121,20 +121,29 @@ class SnapshotOps:
         async def work(task: Task) -> str:
             _, tree, node = self.find(snapshot)
             checkpoint = read_checkpoint(vm.folder / node.filename)
-            if vm.power_state == POWERED_ON:
-                await self.power.stop_vmx(vm)
-                self.vms.set_power(vm, POWERED_OFF)
-            elif vm.power_state == SUSPENDED:
-                self.power.clear_checkpoint(vm, delete=True)
-                self.vms.set_power(vm, POWERED_OFF)
             config = VmxConfig.parse(checkpoint.vmx_text, node.filename)
             for key in KEPT_ON_REVERT:
                 if key in vm.config:
                     config[key] = vm.config[key]
             if vmconfig.CHECKPOINT_KEY in config:
                 del config[vmconfig.CHECKPOINT_KEY]
-            for key, file_name in node.disks.items():
-                config[f"{key}.fileName"] = (await self.disks.delta(vm.folder / file_name)).name
+            # The new deltas first: a snapshot disk that is gone fails the revert before the VM's
+            # power state or suspended state is touched (and the deltas made so far are undone).
+            made: list[Path] = []
+            try:
+                for key, file_name in node.disks.items():
+                    made.append(await self.disks.delta(vm.folder / file_name))
+                    config[f"{key}.fileName"] = made[-1].name
+            except BaseException:
+                for path in made:
+                    await self.disks.delete(path)
+                raise
+            if vm.power_state == POWERED_ON:
+                await self.power.stop_vmx(vm)
+                self.vms.set_power(vm, POWERED_OFF)
+            elif vm.power_state == SUSPENDED:
+                self.power.clear_checkpoint(vm, delete=True)
+                self.vms.set_power(vm, POWERED_OFF)
             dropped = [d.file_name for d in vmconfig.disks(vm.config)]
             vm.config, tree.current = config, node.uid
             self._save(vm, tree)

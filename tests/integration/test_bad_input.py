@@ -76,3 +76,24 @@ def test_wait_for_task_refuses_a_timeout_that_is_no_number_of_seconds(client: Cl
         )
     fault = fault_from_rpc_error(raised.value)
     assert isinstance(fault, faults.InvalidArgument) and fault.argument == "timeout_seconds"
+
+
+def test_a_revert_to_a_snapshot_whose_disk_is_gone_changes_nothing(host: BootedHost, client: Client) -> None:
+    """Fuzz: RevertToSnapshot after DeleteFile of the snapshot disk's extent failed NotFound, but only
+    after it had thrown away the suspended VM's state and made a new delta for the first disk."""
+    vm_id = client.wait_for_task(
+        client.create_vm("revert01", disk_capacity_bytes=[1 << 20]).id
+    ).result_entity_id
+    client.wait_for_task(client.create_snapshot(vm_id, "s1").id)
+    client.wait_for_task(client.create_snapshot(vm_id, "s2").id)
+    (s1,) = client.snapshots(vm_id)
+    (s2,) = s1.children
+    client.wait_for_task(client.power_on(vm_id).id)
+    client.wait_for_task(client.suspend(vm_id).id)
+    client.delete_file("[datastore1] revert01/revert01-000001-delta.vmdk")
+    folder = host.root / "vmfs/volumes/datastore1/revert01"
+    files = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log"))
+    with pytest.raises((faults.NotFound, faults.FileNotFound)):
+        client.wait_for_task(client.revert_to_snapshot(s2.id, suppress_power_on=True).id)
+    assert client.get_vm(vm_id).power_state == "suspended"
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log")) == files
