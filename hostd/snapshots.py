@@ -11,6 +11,7 @@ last, so a crash leaves a consistent VM with at most an orphan file.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,12 @@ from pyesx.vmxfile import VmxConfig
 _log = get_logger("snapshots")
 MAX_SNAPSHOT_NAME = 80
 KEPT_ON_REVERT = ("displayName", "annotation", "uuid.bios", "vc.uuid")
+DELTA_DESCRIPTOR = re.compile(r"-\d{6}\.vmdk$")  # web01-000001.vmdk: a delta, never a base disk
+
+
+def _remove_files(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def snapshot_id(vm: VmRecord, uid: int) -> str:
@@ -63,6 +70,16 @@ class SnapshotOps:
         tree.save(self.vmsd_path(vm))
         vm.current_snapshot = tree.current
         self.vms.changed(vm, "snapshot", "config")
+
+    async def _drop_running_delta(self, path: Path) -> None:
+        """Delete the old running delta a revert leaves (a base disk stays). One whose files were
+        deleted under it is garbage all the same: what is left of it goes, and the revert stands."""
+        try:
+            if await self._parent_of(path) is not None:
+                await self.disks.delete(path)
+        except (faults.NotFound, faults.FileNotFound):
+            if DELTA_DESCRIPTOR.search(path.name):
+                _remove_files(path, path.with_name(f"{path.stem}-delta.vmdk"))
 
     async def _parent_of(self, path: Path) -> Path | None:
         chain = (await self.disks.info(path)).chain
@@ -149,9 +166,8 @@ class SnapshotOps:
             self._save(vm, tree)
             referenced = tree.referenced_files() | {d.file_name for d in vmconfig.disks(config)}
             for file_name in dropped:
-                path = vm.folder / file_name
-                if file_name not in referenced and await self._parent_of(path) is not None:
-                    await self.disks.delete(path)  # the old running delta
+                if file_name not in referenced:
+                    await self._drop_running_delta(vm.folder / file_name)
             self.vms.record(
                 "VmSnapshotRevertedEvent", vm, f"Reverted {vm.name} to snapshot '{node.name}'", task.user
             )

@@ -97,3 +97,21 @@ def test_a_revert_to_a_snapshot_whose_disk_is_gone_changes_nothing(host: BootedH
         client.wait_for_task(client.revert_to_snapshot(s2.id, suppress_power_on=True).id)
     assert client.get_vm(vm_id).power_state == "suspended"
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log")) == files
+
+
+def test_a_revert_whose_old_running_delta_lost_its_extent_still_reverts(
+    host: BootedHost, client: Client
+) -> None:
+    """Fuzz: with the running delta's extent deleted, RevertToSnapshot switched the VM to the snapshot
+    and then failed NotFound deleting that old delta (the revert half reported, the VM powered off)."""
+    vm_id = client.wait_for_task(
+        client.create_vm("revert02", disk_capacity_bytes=[1 << 20]).id
+    ).result_entity_id
+    client.wait_for_task(client.create_snapshot(vm_id, "s1").id)
+    (s1,) = client.snapshots(vm_id)
+    client.delete_file("[datastore1] revert02/revert02-000001-delta.vmdk")  # the running delta's extent
+    client.wait_for_task(client.revert_to_snapshot(s1.id).id)
+    folder = host.root / "vmfs/volumes/datastore1/revert02"
+    assert not (folder / "revert02-000001.vmdk").exists()
+    (disk,) = client.get_vm(vm_id).disks
+    assert disk.file_name.endswith("revert02-000002.vmdk")
