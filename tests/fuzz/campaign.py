@@ -19,6 +19,7 @@ import grpc
 from google.protobuf.message import Message
 
 from pyesx.api.v1 import task_pb2, task_pb2_grpc, vm_pb2
+from pyesx.rpc.metadata import REQUEST_ID_KEY
 from tests.fuzz.calls import Outcome, invoke
 from tests.fuzz.messages import Case, build, describe
 from tests.fuzz.methods import Method
@@ -31,6 +32,17 @@ POWERS_OFF = frozenset({"ShutdownGuest"})
 TASK_WAIT_S = 60.0
 #: fields of an accepted call's answer that name something: the category they go to in ``Known``
 HARVESTED = {"ticket": "ticket", "path": "path", "result": "path", "result_entity_id": "vm"}
+
+
+#: request ids a caller may send (printable ASCII: gRPC refuses anything else before it leaves)
+HOSTILE_REQUEST_IDS = ("", "../../etc/shadow", '"}{"event": "forged', "x" * 6000, "%s%n", " ", "vm-1")
+
+
+def request_id(case: Case) -> tuple[tuple[str, str], ...]:
+    """The x-request-id of a case: none, or (in random and huge cases) a hostile one."""
+    if case.mode not in ("random", "huge"):
+        return ()
+    return ((REQUEST_ID_KEY, case.rng().choice(HOSTILE_REQUEST_IDS)),)
 
 
 @dataclass
@@ -113,7 +125,8 @@ class Campaign:
     def run_case(self, method: Method, index: int) -> None:
         case = Case(self.report.seed, method.path, index)
         requests = self._requests(case, method)
-        outcome = invoke(self.channel, method, requests, self.metadata, self.timeout, self.stream_window)
+        metadata = (*self.metadata, *request_id(case))
+        outcome = invoke(self.channel, method, requests, metadata, self.timeout, self.stream_window)
         self.report.cases += 1
         self.report.methods.add(method.path)
         label = outcome.code if outcome.fault is None else outcome.fault
