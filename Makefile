@@ -56,7 +56,7 @@ run: venv protos
 bench: venv protos
 	$(PY) -m bench --out BENCHMARKS.md
 
-# a smoke run of every benchmark (fewer samples, smaller sizes), not a measurement
+# a smoke run of every benchmark (fewer samples, smaller sizes; plots drawn in a temporary folder), not a measurement
 bench-quick: venv protos
 	$(PY) -m bench --quick
 

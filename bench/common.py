@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import signal
@@ -13,9 +14,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from clients import Client
+from clients import Client, Task
 from tests.harness import BootedHost
 
 MIB = 1024 * 1024
@@ -175,7 +176,7 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
-def stop_process(process: subprocess.Popen[str], timeout: float = 10.0) -> None:
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     """SIGTERM a child we started, SIGKILL it if it lingers, and reap it."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -234,3 +235,51 @@ def verify_powered_on(client: Client, vm_id: str) -> str:
         return f"{vm_id} has {len(vm.vmm_pids)} VMM pids for {vm.num_cpu} vCPUs"
     dead = [pid for pid in (vm.vmx_pid, *vm.vmm_pids) if not pid or not running(pid)]
     return f"{vm_id}: processes {dead} are not running" if dead else ""
+
+
+# -- VMs through the SDK -------------------------------------------------------------------------
+
+BATCH = 100  # the host remembers 1,000 tasks: wait for each batch before submitting more
+
+
+def in_batches(client: Client, submit: Sequence[Callable[[], Task]]) -> list[Task]:
+    """Submit the tasks BATCH at a time, waiting for each batch: the finished tasks, in order."""
+    done: list[Task] = []
+    pending: list[str] = []
+    for make in submit:
+        pending.append(make().id)
+        if len(pending) == BATCH:
+            done += [client.wait_for_task(task_id) for task_id in pending]
+            pending = []
+    return done + [client.wait_for_task(task_id) for task_id in pending]
+
+
+def create_vms(client: Client, prefix: str, count: int, memory_mb: int = 16) -> list[str]:
+    """Ids of count new 1-vCPU VMs without a NIC, named prefix-000…, created in batches."""
+    tasks = in_batches(
+        client,
+        [
+            functools.partial(client.create_vm, f"{prefix}-{i:03d}", 1, memory_mb, no_network=True)
+            for i in range(count)
+        ],
+    )
+    return [task.result_entity_id for task in tasks]
+
+
+def timed_power_on(client: Client, vm_id: str) -> tuple[float, Task]:
+    """Power the VM on; the client's wall time (ms) from the PowerOnVM call to the finished task."""
+    start = time.perf_counter()
+    task = client.wait_for_task(client.power_on(vm_id).id)
+    return (time.perf_counter() - start) * 1000, task
+
+
+def power_off_all(client: Client) -> None:
+    """Power off every powered-on VM of the host, all at once."""
+    on = [vm.id for vm in client.list_vms() if vm.power_state == "poweredOn"]
+    in_batches(client, [functools.partial(client.power_off, vm_id) for vm_id in on])
+
+
+def vm_pss(client: Client, vm_id: str) -> int:
+    """PSS in bytes of a powered-on VM: its vmx and its VMM worlds."""
+    vm = client.get_vm(vm_id)
+    return sum(proc_memory(pid).pss for pid in (vm.vmx_pid, *vm.vmm_pids))

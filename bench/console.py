@@ -100,7 +100,7 @@ def _pipe(result: ConsoleResult) -> None:
     try:
         result.pipe_ms = _keystrokes(send, lambda: os.read(from_child, 65536), result.keystrokes)
     finally:
-        stop_process(child)  # type: ignore[arg-type]
+        stop_process(child)
 
 
 def _guest_output(console: Console, megabytes: int) -> tuple[float, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.common import Figure, booted_host
 from pyesx.allocations import from_vmx
@@ -38,6 +39,7 @@ def scenarios(mhz: int) -> dict[str, Scenario]:
 class FidelityResult:
     title = "CPU scheduler fidelity"
     timed = True
+    window_s: float = WINDOW_S
     rows: list[tuple[str, list[float], list[float], list[float]]] = field(
         default_factory=list
     )  # got, entitled, even
@@ -65,8 +67,8 @@ class FidelityResult:
 
     def details(self) -> list[str]:
         lines = [
-            f"Each scenario: VMs demanding 100 % of each vCPU, powered on, one {WINDOW_S:.0f} s window to "
-            f"settle, then one {WINDOW_S:.0f} s measurement. Shares in cores (of one PCPU each):",
+            f"Each scenario: VMs demanding 100 % of each vCPU, powered on, one {self.window_s:g} s window to "
+            f"settle, then one {self.window_s:g} s measurement. Shares in cores (of one PCPU each):",
             "",
             "| Scenario | measured | entitled | even split |",
             "|---|---|---|---|",
@@ -75,6 +77,18 @@ class FidelityResult:
             cells = [" / ".join(f"{x:.2f}" for x in column) for column in columns]
             lines.append(f"| {name} | {' | '.join(cells)} |")
         return lines
+
+    def plots(self, folder: Path) -> list[tuple[str, Path]]:
+        from bench import plots
+
+        path = folder / "cpu-share.png"
+        points = [
+            (name, want, got)
+            for name, measured, entitled, _ in self.rows
+            for got, want in zip(measured, entitled, strict=True)
+        ]
+        plots.share_vs_entitlement(points, path)
+        return [("Measured CPU share against entitlement, per VM (y = x is perfect)", path)]
 
 
 def _entitled(num_pcpus: int, mhz: int, vms: Scenario) -> list[float]:
@@ -86,8 +100,9 @@ def _entitled(num_pcpus: int, mhz: int, vms: Scenario) -> list[float]:
     return [got[f"v{i}"] / mhz for i in range(len(vms))]
 
 
-def run() -> FidelityResult:
-    result = FidelityResult()
+def run(window_s: float = WINDOW_S) -> FidelityResult:
+    """Every scenario in its own host: settle for window_s, then measure each VM's share over window_s."""
+    result = FidelityResult(window_s=window_s)
     for name, vms in scenarios(2600).items():  # MHz replaced by the host's below
         with booted_host() as host, host.client() as client:
             info = client.host()
@@ -97,8 +112,8 @@ def run() -> FidelityResult:
             ]
             for vm_id in ids:
                 client.wait_for_task(client.power_on(vm_id).id)
-            vm_cores(client, ids, WINDOW_S)  # settle: the scheduler measures demand and rebalances
-            got = vm_cores(client, ids, WINDOW_S)
+            vm_cores(client, ids, window_s)  # settle: the scheduler measures demand and rebalances
+            got = vm_cores(client, ids, window_s)
             want = _entitled(info.num_cpu, info.cpu_mhz, vms)
             total = sum(c for c, _ in vms)
             even = [min(c, c * info.num_cpu / max(total, info.num_cpu)) for c, _ in vms]

@@ -36,7 +36,7 @@ class LoadRun:
         return self.calls / self.seconds
 
 
-def _best(runs: list[LoadRun]) -> float:
+def best(runs: list[LoadRun]) -> float:
     """The best round's rate: other load on the machine can only slow a round down."""
     return max((run.rate for run in runs), default=0.0)
 
@@ -55,7 +55,7 @@ class ThroughputResult:
         return sum(run.errors for run in [*self.hostd, *self.echo])
 
     def figures(self) -> list[Figure]:
-        hostd, echo = _best(self.hostd), _best(self.echo)
+        hostd, echo = best(self.hostd), best(self.echo)
         ratio = hostd / echo if echo else 0.0
         return [
             Figure(
@@ -94,12 +94,12 @@ class ThroughputResult:
         return lines
 
 
-def _load(
-    target: str, vm_id: str, session: str, concurrency: int, seconds: float
+def run_load(
+    target: str, vm_id: str, session: str, concurrency: int, seconds: float, op: str = "getvm"
 ) -> tuple[LoadRun, dict[str, str]]:
-    """Run the load client once; the run and the identity of the first reply."""
+    """Run the load client (``bench.load``) once; the run and the identity of the first GetVM reply."""
     argv = python(
-        "-m", "bench.load", "--target", target, "--vm-id", vm_id,
+        "-m", "bench.load", "--target", target, "--vm-id", vm_id, "--op", op,
         "--concurrency", str(concurrency), "--duration", str(seconds),
     )  # fmt: skip
     env = {**os.environ, "PYESX_BENCH_SESSION": session}
@@ -113,7 +113,7 @@ def _load(
     return run, {"id": out["reply_id"], "name": out["reply_name"]}
 
 
-def _start_echo() -> tuple[subprocess.Popen[str], str]:
+def start_echo() -> tuple[subprocess.Popen[str], str]:
     """The echo server process and its address, once it prints that it is ready."""
     process = subprocess.Popen(
         python("-m", "bench.echo_server"),
@@ -139,14 +139,14 @@ def run(seconds: float = 4.0, rounds: int = 2, concurrency: int = 16) -> Through
         created = client.wait_for_task(client.create_vm(VM_NAME, num_cpus=1, memory_mb=256).id)
         assert created.result_vm is not None
         vm_id = created.result_vm.id
-        echo, echo_address = _start_echo()
+        echo, echo_address = start_echo()
         try:
             for _ in range(rounds):
-                run, reply = _load(echo_address, vm_id, client.session_key, concurrency, seconds)
+                run, reply = run_load(echo_address, vm_id, client.session_key, concurrency, seconds)
                 if reply["id"] != vm_id:
                     raise RuntimeError(f"the echo server answered {reply}, not the request")
                 result.echo.append(run)
-                run, reply = _load(host.address, vm_id, client.session_key, concurrency, seconds)
+                run, reply = run_load(host.address, vm_id, client.session_key, concurrency, seconds)
                 if reply != {"id": vm_id, "name": VM_NAME}:
                     raise RuntimeError(f"hostd answered {reply} for {vm_id}")
                 result.hostd.append(run)

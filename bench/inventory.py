@@ -14,18 +14,14 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import Figure, booted_host
+from bench.common import BATCH, Figure, booted_host, in_batches
 from bench.stats import percentile
-from clients import Client, Task
 from hostd import vmconfig
 from pyesx.vmxfile import VmxConfig
 from tests.harness import BootedHost
-
-BATCH = 100  # the host remembers 1,000 tasks: wait for each batch before submitting more
 
 
 @dataclass
@@ -100,18 +96,6 @@ class InventoryResult:
         ]
 
 
-def _in_batches(client: Client, submit: list[Callable[[], Task]]) -> None:
-    pending: list[str] = []
-    for make in submit:
-        pending.append(make().id)
-        if len(pending) == BATCH:
-            for task_id in pending:
-                client.wait_for_task(task_id)
-            pending = []
-    for task_id in pending:
-        client.wait_for_task(task_id)
-
-
 def _raw_write(count: int) -> float:
     with tempfile.TemporaryDirectory(prefix="pyesx-bench-raw-") as tmp:
         start = time.perf_counter()
@@ -138,7 +122,7 @@ def run(vms: int = 1024, list_calls: int = 20) -> InventoryResult:
     with booted_host() as host:
         client = host.client()
         start = time.perf_counter()
-        _in_batches(client, [functools.partial(client.create_vm, f"vm{i:04d}", 1, 64) for i in range(vms)])
+        in_batches(client, [functools.partial(client.create_vm, f"vm{i:04d}", 1, 64) for i in range(vms)])
         result.create_s = time.perf_counter() - start
         for _ in range(list_calls):
             start = time.perf_counter()
@@ -153,11 +137,11 @@ def run(vms: int = 1024, list_calls: int = 20) -> InventoryResult:
         assert len(parsed) == vms
         ids = [vm.id for vm in listed]
         start = time.perf_counter()
-        _in_batches(client, [functools.partial(client.unregister_vm, vm_id) for vm_id in ids])
+        in_batches(client, [functools.partial(client.unregister_vm, vm_id) for vm_id in ids])
         result.unregister_s = time.perf_counter() - start
         paths = [f"[datastore1] vm{i:04d}/vm{i:04d}.vmx" for i in range(vms)]
         start = time.perf_counter()
-        _in_batches(client, [functools.partial(client.register_vm, path) for path in paths])
+        in_batches(client, [functools.partial(client.register_vm, path) for path in paths])
         result.register_s = time.perf_counter() - start
         client.close()
         host.stop()

@@ -28,6 +28,7 @@ from bench.common import (
     python,
     stop_process,
     verify_powered_on,
+    vm_pss,
 )
 from bench.stats import median
 from clients import Client
@@ -190,21 +191,16 @@ def _start_idle() -> subprocess.Popen[str]:
     return process
 
 
-def _vm_pss(client: Client, vm_id: str) -> int:
-    vm = client.get_vm(vm_id)
-    return sum(proc_memory(pid).pss for pid in (vm.vmx_pid, *vm.vmm_pids))
-
-
 def _scaling(client: Client, first: str, vms: int) -> list[float]:
     """Mean PSS per VM as VMs 2..vms are powered on next to first (which is on); they are left on."""
     ids = [first]
-    means = [float(_vm_pss(client, first))]
+    means = [float(vm_pss(client, first))]
     for n in range(1, vms):
         created = client.wait_for_task(client.create_vm(f"bench-mem-{n}", num_cpus=1, memory_mb=256).id)
         assert created.result_vm is not None
         ids.append(created.result_vm.id)
         client.wait_for_task(client.power_on(ids[-1]).id)
-        means.append(sum(_vm_pss(client, vm_id) for vm_id in ids) / len(ids))
+        means.append(sum(vm_pss(client, vm_id) for vm_id in ids) / len(ids))
     return means
 
 

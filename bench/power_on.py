@@ -12,12 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, booted_host, python, time_process, verify_powered_on
+from bench.common import Figure, booted_host, python, time_process, timed_power_on, verify_powered_on
 from bench.stats import median, percentile
 from clients import Task
 from pyesx.layout import HostLayout
@@ -139,7 +138,7 @@ def _log_times(path: Path, event: str, **match: str) -> list[dt.datetime]:
     return found
 
 
-def _phases(layout: HostLayout, vmx_path: str, vm_id: str, task: Task, wall_ms: float) -> dict[str, float]:
+def phases(layout: HostLayout, vmx_path: str, vm_id: str, task: Task, wall_ms: float) -> dict[str, float]:
     """One power-on split into phases (ms); {} when a timestamp is missing."""
     vmware_log = layout.resolve(vmx_path).parent / "vmware.log"
     starting = _log_times(vmware_log, "vmx.starting")
@@ -163,7 +162,7 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
     samples: list[float] = []
     failures: list[str] = []
     done: list[tuple[str, str, Task, float]] = []  # vm id, vmx path, finished task, wall ms
-    phases: dict[str, list[float]] = {key: [] for key, _ in PHASES}
+    by_phase: dict[str, list[float]] = {key: [] for key, _ in PHASES}
     with booted_host() as host:
         with host.client() as client:
             ids = []
@@ -175,9 +174,7 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
                 ids.append((created.result_vm.id, created.result_vm.vmx_path))
             try:
                 for vm_id, vmx_path in ids:
-                    start = time.perf_counter()
-                    task = client.wait_for_task(client.power_on(vm_id).id)
-                    wall_ms = (time.perf_counter() - start) * 1000
+                    wall_ms, task = timed_power_on(client, vm_id)
                     samples.append(wall_ms)
                     done.append((vm_id, vmx_path, task, wall_ms))
                     problem = verify_powered_on(client, vm_id)
@@ -190,8 +187,8 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
         host.stop()  # processes buffer their info lines: every log is complete once they have exited
         layout = HostLayout(host.root)
         for vm_id, vmx_path, task, wall_ms in done:
-            for key, value in _phases(layout, vmx_path, vm_id, task, wall_ms).items():
-                phases[key].append(value)
+            for key, value in phases(layout, vmx_path, vm_id, task, wall_ms).items():
+                by_phase[key].append(value)
     return PowerOnResult(
         vms=vms,
         samples_ms=samples,
@@ -199,5 +196,5 @@ def run(vms: int = 20, baseline_runs: int = 10) -> PowerOnResult:
         bare_python_ms=bare,
         verified=len(samples) - len(failures),
         failures=failures,
-        phases_ms=phases,
+        phases_ms=by_phase,
     )

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from bench.common import BenchResult, CpuUse, Figure
 from bench.machine import Machine
 
 GIB = 1024**3
+
+
+@runtime_checkable
+class Plotted(Protocol):
+    """A result that draws plots: it writes PNGs into folder and returns (caption, path) of each."""
+
+    def plots(self, folder: Path) -> list[tuple[str, Path]]: ...
+
+
 NOISY_CORES = 0.1  # other processes using more than this on average may have skewed a benchmark
 
 
@@ -27,7 +38,18 @@ def _cpu_line(use: CpuUse, timed: bool) -> str:
 def _value(value: float, unit: str) -> str:
     if math.isnan(value):
         return "n/a"
-    return f"{value:,.0f} {unit}" if unit == "calls/s" else f"{value:,.1f} {unit}"
+    return f"{value:,.0f} {unit}" if unit in ("calls/s", "VMs") else f"{value:,.1f} {unit}"
+
+
+def _baseline(figure: Figure) -> str:
+    """The baseline's value and what it is; only what it is when it was not measured (a missing peer)."""
+    if math.isnan(figure.baseline):
+        return figure.baseline_name
+    return f"{_value(figure.baseline, figure.unit)} {figure.baseline_name}"
+
+
+def _ratio(figure: Figure) -> str:
+    return "n/a" if math.isnan(figure.ratio) else f"{figure.ratio:.2f}"
 
 
 def _verdict(figure: Figure) -> str:
@@ -42,8 +64,10 @@ def markdown(
     *,
     quick: bool,
     elapsed: float,
+    took: dict[str, float] | None = None,
+    images: dict[str, list[tuple[str, str]]] | None = None,
 ) -> str:
-    """The whole BENCHMARKS.md."""
+    """The whole BENCHMARKS.md; took: seconds per benchmark; images: title → (caption, relative path)."""
     mode = "quick (`--quick`: fewer samples)" if quick else "full"
     lines = [
         "# Benchmarks",
@@ -72,14 +96,23 @@ def markdown(
     for result in results:
         for f in result.figures():
             lines.append(
-                f"| {f.name} | {_value(f.value, f.unit)} | {_value(f.baseline, f.unit)} {f.baseline_name} | "
-                f"{f.ratio:.2f} | {f.goal or '—'} | {_verdict(f)} |"
+                f"| {f.name} | {_value(f.value, f.unit)} | {_baseline(f)} | "
+                f"{_ratio(f)} | {f.goal or '—'} | {_verdict(f)} |"
             )
     lines += [f"| {title} | error | | | | FAIL |" for title in errors]
+    plotted = [(caption, path) for drawn in (images or {}).values() for caption, path in drawn]
+    if plotted:
+        lines += ["", "Plots: " + ", ".join(f"[{caption}]({path})" for caption, path in plotted) + "."]
     for result in results:
         lines += ["", f"## {result.title}", "", *result.details()]
+        for caption, path in (images or {}).get(result.title, []):
+            lines += ["", f"![{caption}]({path})"]
         if result.title in cpu:
             lines += ["", _cpu_line(cpu[result.title], result.timed)]
+    if took:
+        lines += ["", "## Time per benchmark", "", "| Benchmark | Seconds |", "|---|---:|"]
+        lines += [f"| {title} | {seconds:.0f} |" for title, seconds in took.items()]
+        lines.append(f"| **total** | **{sum(took.values()):.0f}** |")
     if errors:
         lines += ["", "## Errors", ""]
         lines += [f"- {title}: `{error}`" for title, error in errors.items()]
@@ -94,7 +127,7 @@ def summary(results: Sequence[BenchResult], errors: dict[str, str], cpu: dict[st
             goal = f"  goal {f.goal}: {_verdict(f)}" if f.goal else ""
             lines.append(
                 f"{f.name:<46} {_value(f.value, f.unit):>14}   baseline {_value(f.baseline, f.unit):>14}"
-                f"   ratio {f.ratio:5.2f}{goal}"
+                f"   ratio {_ratio(f):>5}{goal}"
             )
     lines += [f"{title}: ERROR {error}" for title, error in errors.items()]
     lines += [

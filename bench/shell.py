@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from bench.common import Figure, booted_host, python, time_process
-from bench.inventory import _in_batches
+from bench.common import Figure, booted_host, in_batches, python, time_process
 from bench.stats import percentile
 from clients import Client
 from clients.shell import cmdlets
@@ -153,9 +152,7 @@ def run(vms: int = 1024, startups: int = 20, pipelines: int = 10) -> ShellResult
         result.command_ms += time_process([PYESX, "shell", "-c", "1+1"], 1)
     with booted_host() as host:
         with host.client() as client:
-            _in_batches(
-                client, [functools.partial(client.create_vm, f"vm{i:04d}", 1, 64) for i in range(vms)]
-            )
+            in_batches(client, [functools.partial(client.create_vm, f"vm{i:04d}", 1, 64) for i in range(vms)])
             for _ in range(pipelines):
                 elapsed, text = _shell_once(client, pipeline)
                 result.shell_ms.append(elapsed)

@@ -32,6 +32,7 @@ from clients.guestops import GuestProcess, ScriptResult
 from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, Resolution
 from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange
+from clients.security import AsyncSecurity
 from clients.transport import AsyncTransport
 from pyesx import faults
 
@@ -519,6 +520,11 @@ class AsyncSession:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+    @property
+    def security(self) -> AsyncSecurity:
+        """Accounts, sessions, roles and permissions, lockdown and security settings."""
+        return AsyncSecurity(self._t)
 
     # -- inventory ----------------------------------------------------------------------------
 

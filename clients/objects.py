@@ -29,6 +29,7 @@ from clients.guestops import GuestProcess, ScriptResult
 from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, Resolution
 from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange, Client
+from clients.security import Security
 from clients.transport import SyncTransport, open_channel
 from pyesx import faults
 
@@ -522,6 +523,11 @@ class Session:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @property
+    def security(self) -> Security:
+        """Accounts, sessions, roles and permissions, lockdown and security settings."""
+        return Security(self._t)
 
     # -- inventory ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from clients.auth import AuthCalls
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
@@ -46,6 +47,8 @@ from clients.model import (
 from clients.network import NetworkCalls
 from pyesx import faults
 from pyesx.api.v1 import (
+    account_pb2_grpc,
+    authorization_pb2_grpc,
     changes_pb2,
     changes_pb2_grpc,
     console_pb2_grpc,
@@ -55,6 +58,7 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostaccess_pb2_grpc,
     hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2,
@@ -224,7 +228,13 @@ def event_from_proto(m: event_pb2.Event) -> Event:
 
 
 class Client(
-    DatastoreCalls, NetworkCalls, GuestOperationCalls, ConsoleCalls, HostOperationCalls, HostConfigCalls
+    DatastoreCalls,
+    NetworkCalls,
+    GuestOperationCalls,
+    ConsoleCalls,
+    HostOperationCalls,
+    HostConfigCalls,
+    AuthCalls,
 ):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
 
@@ -247,6 +257,9 @@ class Client(
         self._pools = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
         self._guest = guest_pb2_grpc.GuestOperationsServiceStub(channel)
         self._console = console_pb2_grpc.ConsoleServiceStub(channel)
+        self._accounts = account_pb2_grpc.HostAccountServiceStub(channel)
+        self._authorization = authorization_pb2_grpc.AuthorizationServiceStub(channel)
+        self._access = hostaccess_pb2_grpc.HostAccessServiceStub(channel)
         self._host_services = hostconfig_pb2_grpc.HostServiceServiceStub(channel)
         self._datetime = hostconfig_pb2_grpc.DateTimeServiceStub(channel)
         self._host_network = hostconfig_pb2_grpc.HostNetworkServiceStub(channel)
@@ -265,8 +278,10 @@ class Client(
 
     # -- session --------------------------------------------------------------------------------
 
-    def login(self, user: str, password: str) -> None:
-        session = self._call(self._sessions.Login, session_pb2.LoginRequest(user=user, password=password))
+    def login(self, user: str, password: str, local_console: bool = False) -> None:
+        """Log in; ``local_console``: as the host's own console (the DCUI), from loopback only."""
+        request = session_pb2.LoginRequest(user=user, password=password, local_console=local_console)
+        session = self._call(self._sessions.Login, request)
         self.user, self.session_key = session.user, session.key
 
     def logout(self) -> None:

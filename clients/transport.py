@@ -15,11 +15,14 @@ import grpc.aio
 from clients.ops import Call, Watch
 from pyesx import faults
 from pyesx.api.v1 import (
+    account_pb2_grpc,
+    authorization_pb2_grpc,
     changes_pb2_grpc,
     datastore_pb2_grpc,
     event_pb2_grpc,
     guest_pb2_grpc,
     host_pb2_grpc,
+    hostaccess_pb2_grpc,
     hostconfig_pb2_grpc,
     network_pb2_grpc,
     performance_pb2_grpc,
@@ -46,6 +49,9 @@ SERVICES: dict[str, Any] = {
     "network": network_pb2_grpc.NetworkServiceStub,
     "pools": resourcepool_pb2_grpc.ResourcePoolServiceStub,
     "guest": guest_pb2_grpc.GuestOperationsServiceStub,
+    "accounts": account_pb2_grpc.HostAccountServiceStub,
+    "authorization": authorization_pb2_grpc.AuthorizationServiceStub,
+    "access": hostaccess_pb2_grpc.HostAccessServiceStub,
     "host_services": hostconfig_pb2_grpc.HostServiceServiceStub,
     "datetime": hostconfig_pb2_grpc.DateTimeServiceStub,
     "host_network": hostconfig_pb2_grpc.HostNetworkServiceStub,

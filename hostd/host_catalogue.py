@@ -51,6 +51,13 @@ _SETTINGS = (
         "The pam_passwdqc rules for passwords",
     ),
     _int("UserVars.HostClientSessionTimeout", 900, 0, 7200, "Host Client idle session timeout, seconds"),
+    _int(
+        "UserVars.HostSessionMaxLifetime",
+        86400,
+        0,
+        31_536_000,
+        "API session lifetime, seconds (ours; 0: none)",
+    ),
     _int("UserVars.ESXiShellTimeOut", 0, 0, 86400, "Seconds the ESXi Shell stays enabled (0: always)"),
     _int("UserVars.ESXiShellInteractiveTimeOut", 0, 0, 86400, "Idle ESXi Shell session timeout, seconds"),
     _int("UserVars.DcuiTimeOut", 600, 0, 86400, "Idle DCUI session timeout, seconds"),

@@ -20,12 +20,16 @@ from grpc_reflection.v1alpha import reflection
 
 from hostd import autostart_run
 from hostd.accounts import Accounts
+from hostd.auth_service import AuthorizationServicer, HostAccessServicer, HostAccountServicer
+from hostd.authorizer import CallAuthorizer
+from hostd.authz import Authorization
 from hostd.autostart import AutoStart
 from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
 from hostd.datastores import DatastoreServicer
 from hostd.disks import DiskOps
+from hostd.entities import EntityTree
 from hostd.events import EventLog
 from hostd.guestops import GuestOperations, GuestOperationsServicer
 from hostd.host_power import HostPower
@@ -34,6 +38,7 @@ from hostd.host_settings import HostSettings
 from hostd.hostconfig_service import DateTimeServicer, HostNetworkServicer, HostServiceServicer
 from hostd.hostservices import HostServiceTable, Runner, catalogue
 from hostd.inventory import Inventory
+from hostd.lockdown import Lockdown
 from hostd.maintenance import MaintenanceMode
 from hostd.names.config import HostNetworkStore
 from hostd.network import NetworkServicer
@@ -58,6 +63,10 @@ from hostd.timesync.config import NtpConfigStore
 from hostd.timesync.daemon import NtpDaemon
 from hostd.vms import ChangeKind, VmManager, VmRecord
 from pyesx.api.v1 import (
+    account_pb2,
+    account_pb2_grpc,
+    authorization_pb2,
+    authorization_pb2_grpc,
     changes_pb2,
     changes_pb2_grpc,
     console_pb2,
@@ -70,6 +79,8 @@ from pyesx.api.v1 import (
     guest_pb2_grpc,
     host_pb2,
     host_pb2_grpc,
+    hostaccess_pb2,
+    hostaccess_pb2_grpc,
     hostconfig_pb2,
     hostconfig_pb2_grpc,
     network_pb2,
@@ -107,6 +118,9 @@ SERVICE_NAMES = [
         (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
         (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
         (console_pb2.DESCRIPTOR, "ConsoleService"),
+        (account_pb2.DESCRIPTOR, "HostAccountService"),
+        (authorization_pb2.DESCRIPTOR, "AuthorizationService"),
+        (hostaccess_pb2.DESCRIPTOR, "HostAccessService"),
         (hostconfig_pb2.DESCRIPTOR, "HostServiceService"),
         (hostconfig_pb2.DESCRIPTOR, "DateTimeService"),
         (hostconfig_pb2.DESCRIPTOR, "HostNetworkService"),
@@ -170,6 +184,22 @@ def _wire_change_feed(feed: ChangeFeed, vms: VmManager, tasks: TaskManager) -> N
     vms.on_change, tasks.on_change = on_vm, on_task
 
 
+def _forget_removed_entities(authz: Authorization, vms: VmManager, pools: PoolOps) -> None:
+    """A removed VM's or pool's permissions go with it (a new one may get its id)."""
+    feed_vm_change = vms.on_change
+
+    def on_vm(vm: VmRecord, kind: ChangeKind, props: tuple[str, ...]) -> None:
+        feed_vm_change(vm, kind, props)
+        if kind is ChangeKind.LEAVE:
+            authz.forget_entity(vm.id)
+
+    def on_pools_gone(pool_ids: set[str]) -> None:
+        for pool_id in pool_ids:
+            authz.forget_entity(pool_id)
+
+    vms.on_change, pools.on_pools_gone = on_vm, on_pools_gone
+
+
 def _register_host_config(
     gate: RpcGate, server: grpc.aio.Server, layout: HostLayout, host_network: HostNetworkStore
 ) -> HostServiceTable:
@@ -200,8 +230,10 @@ async def run(args: argparse.Namespace) -> int:
     layout = HostLayout(args.root)
     log = get_logger("hostd")
     flusher = asyncio.create_task(flush_periodically())
-    sessions = SessionManager(Accounts(layout))
     events = EventLog(layout.log / "events.jsonl")
+    accounts, settings = Accounts(layout), HostSettings(layout)
+    lockdown = Lockdown(layout.etc / "lockdown.json")
+    sessions = SessionManager(accounts, settings, events, lockdown)
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
     feed = ChangeFeed()
 
@@ -225,6 +257,9 @@ async def run(args: argparse.Namespace) -> int:
 
     power = PowerOps(vms, vmkernel)
     disks = DiskOps(vmkernel)
+    authz = Authorization(layout.etc / "authorization.json", accounts, EntityTree(vms))
+    authz.prune()
+    _forget_removed_entities(authz, vms, pools)
     host_network = HostNetworkStore(layout.etc / "hostd" / "network.json", host.hostname)
     hostd = Hostd(
         sessions,
@@ -237,6 +272,7 @@ async def run(args: argparse.Namespace) -> int:
         feed,
         vmkernel,
         host_network,
+        allowed=authz.has,
     )
     maintenance = MaintenanceMode(layout, vms, tasks, events)
     power.power_on_guard = maintenance.check_power_on
@@ -244,9 +280,24 @@ async def run(args: argparse.Namespace) -> int:
     host_power = HostPower(
         maintenance, tasks, events, vmkernel, lambda: autostart_run.stop_all(autostart, vms, power)
     )
-    host_ops = HostOps(layout, HostSettings(layout), maintenance, autostart, host_power)
+    host_ops = HostOps(layout, settings, maintenance, autostart, host_power)
     server = grpc.aio.server()
-    gate = RpcGate(sessions.authenticate)
+    gate = RpcGate(sessions.authenticate, CallAuthorizer(authz))
+    gate.register(
+        account_pb2_grpc.add_HostAccountServiceServicer_to_server,
+        HostAccountServicer(accounts, sessions, authz, settings, events),
+        server,
+    )
+    gate.register(
+        authorization_pb2_grpc.add_AuthorizationServiceServicer_to_server,
+        AuthorizationServicer(authz, events),
+        server,
+    )
+    gate.register(
+        hostaccess_pb2_grpc.add_HostAccessServiceServicer_to_server,
+        HostAccessServicer(lockdown, sessions, events),
+        server,
+    )
     gate.register(session_pb2_grpc.add_SessionServiceServicer_to_server, SessionServicer(hostd), server)
     gate.register(host_pb2_grpc.add_HostServiceServicer_to_server, HostOpsServicer(hostd, host_ops), server)
     gate.register(

@@ -10,6 +10,8 @@ ResourcePoolMovedEvent, ResourcePoolDestroyedEvent, VmResourcePoolMovedEvent).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hostd.inventory import ROOT_POOL_ID
 from hostd.sessions import current_user
 from hostd.vms import POWERED_ON, VmManager, VmRecord
@@ -26,6 +28,8 @@ VM_PREFIX = "vm-"
 class PoolOps:
     def __init__(self, vms: VmManager, vmkernel: resourcepools_pb2_grpc.ResourcePoolsStub) -> None:
         self.vms, self.vmkernel = vms, vmkernel
+        #: called with the ids of pools that are gone (their permissions go too)
+        self.on_pools_gone: Callable[[set[str]], None] = lambda pool_ids: None
 
     # -- what hostd knows -----------------------------------------------------------------------
 
@@ -40,9 +44,12 @@ class PoolOps:
         renamed = {i for i, n in names.items() if self.vms.pool_names.get(i) != n}
         gone = set(self.vms.pool_names) - set(names)
         self.vms.pool_names = names
+        self.vms.pool_parents = {p.id: p.parent_id for p in pools}
         for vm in self.vms.all():
             if vm.pool_id in renamed | gone:
                 self.vms.changed(vm, "resource_pool")
+        if gone:
+            self.on_pools_gone(gone)
 
     def _with_vms(self, pool: resourcepool_pb2.ResourcePool) -> resourcepool_pb2.ResourcePool:
         del pool.vm_ids[:]
@@ -104,6 +111,8 @@ class PoolOps:
             )
         await call(self.vmkernel.DeletePool, resourcepool_pb2.DeleteResourcePoolRequest(id=pool_id))
         name = self.vms.pool_names.pop(pool_id, pool_id)
+        self.vms.pool_parents.pop(pool_id, None)
+        self.on_pools_gone({pool_id})
         self._record("ResourcePoolDestroyedEvent", f"Removed resource pool {name}")
 
     async def move(self, pool_id: str, entity_ids: list[str]) -> resourcepool_pb2.ResourcePool:

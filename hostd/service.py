@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -24,11 +25,12 @@ from hostd.convert import (
     vm_to_proto,
 )
 from hostd.disks import DiskOps
+from hostd.entities import HOST
 from hostd.events import EventFilter, EventLog
 from hostd.names.config import HostNetworkStore
 from hostd.power import PowerOps
 from hostd.reconfigure import ConfigChange, DiskChange, NewDisk, NewNic, NicChange, reconfigure
-from hostd.sessions import SessionManager, current_session, current_user
+from hostd.sessions import SessionManager, UserSession, current_session, current_user
 from hostd.snapshots import SnapshotOps
 from hostd.tasks import TaskManager
 from hostd.vms import POWERED_ON, VmManager
@@ -68,6 +70,50 @@ class Hostd:
     feed: ChangeFeed
     vmkernel: vmkernel_pb2_grpc.VMkernelStub
     host_network: HostNetworkStore | None = None  # the host's name, when hostd holds it
+    #: whether a user holds a privilege on an entity (lists, events and changes show only what the
+    #: caller may see); None: everything is shown
+    allowed: Callable[[str, str, str], bool] | None = None
+
+    def visible(self, entity_id: str) -> bool:
+        """Whether the caller may see the entity ("" — the host's own — is seen by every caller)."""
+        return self.allowed is None or not entity_id or self.allowed(current_user(), "System.View", entity_id)
+
+    def event_visible(self, vm_id: str) -> bool:
+        """A VM's events go to those who see the VM; the host's to those who may read the host."""
+        if vm_id or self.allowed is None:
+            return self.visible(vm_id)
+        return self.allowed(current_user(), "System.Read", HOST)
+
+
+def _peer_address(context: Ctx) -> str:
+    """The client's IP address from grpc's peer string ("ipv4:127.0.0.1:5555", "ipv6:[::1]:5555")."""
+    peer = context.peer() or ""
+    kind, _, rest = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        return rest.rsplit(":", 1)[0].strip("[]")
+    return ""
+
+
+def _is_loopback(address: str) -> bool:
+    """Whether the client is on this host (a remote client cannot have a loopback address)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def session_to_proto(session: UserSession, sessions: SessionManager, with_key: bool) -> session_pb2.Session:
+    """A session's message; the key only for its own holder."""
+    return session_pb2.Session(
+        key=session.key if with_key else "",
+        user=session.user,
+        login_time=timestamp(session.login_time),
+        id=session.id,
+        last_active_time=timestamp(session.last_active),
+        expires_time=timestamp(sessions.expires_at(session)),
+        ip_address=session.ip_address,
+        idle_timeout_seconds=sessions.idle_timeout(),
+    )
 
 
 class SessionServicer(session_pb2_grpc.SessionServiceServicer):
@@ -75,11 +121,10 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         self.sessions, self.events = hostd.sessions, hostd.events
 
     async def Login(self, request: session_pb2.LoginRequest, context: Ctx) -> session_pb2.Session:
-        session = await self.sessions.login(request.user, request.password)
-        self.events.record("UserLoginSessionEvent", f"User {session.user} logged in", user=session.user)
-        return session_pb2.Session(
-            key=session.key, user=session.user, login_time=timestamp(session.login_time)
-        )
+        address = _peer_address(context)
+        console = request.local_console and _is_loopback(address)
+        session = await self.sessions.login(request.user, request.password, address, local_console=console)
+        return session_to_proto(session, self.sessions, with_key=True)
 
     async def Logout(self, request: session_pb2.LogoutRequest, context: Ctx) -> session_pb2.LogoutResponse:
         session = current_session.get()
@@ -92,9 +137,28 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
     ) -> session_pb2.Session:
         session = current_session.get()
         assert session is not None  # the interceptor refused the call otherwise
-        return session_pb2.Session(
-            key=session.key, user=session.user, login_time=timestamp(session.login_time)
+        return session_to_proto(session, self.sessions, with_key=True)
+
+    async def ListSessions(
+        self, request: session_pb2.ListSessionsRequest, context: Ctx
+    ) -> session_pb2.ListSessionsResponse:
+        return session_pb2.ListSessionsResponse(
+            sessions=[
+                session_to_proto(s, self.sessions, with_key=False) for s in self.sessions.live_sessions()
+            ]
         )
+
+    async def TerminateSession(
+        self, request: session_pb2.TerminateSessionRequest, context: Ctx
+    ) -> session_pb2.TerminateSessionResponse:
+        own = current_session.get()
+        for ended in self.sessions.terminate(list(request.ids), own.key if own else ""):
+            self.events.record(
+                "SessionTerminatedEvent",
+                f"A session for user '{ended.user}' has been terminated",
+                user=current_user(),
+            )
+        return session_pb2.TerminateSessionResponse()
 
 
 class HostServicer(host_pb2_grpc.HostServiceServicer):
@@ -180,7 +244,9 @@ class VirtualMachineServicer(vm_pb2_grpc.VirtualMachineServiceServicer):
 
     async def ListVMs(self, request: vm_pb2.ListVMsRequest, context: Ctx) -> vm_pb2.ListVMsResponse:
         version = self.hostd.feed.version
-        return vm_pb2.ListVMsResponse(vms=[vm_to_proto(vm, self.vms, version) for vm in self.vms.all()])
+        return vm_pb2.ListVMsResponse(
+            vms=[vm_to_proto(vm, self.vms, version) for vm in self.vms.all() if self.hostd.visible(vm.id)]
+        )
 
     async def PowerOnVM(self, request: vm_pb2.VMRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.power.power_on(request.id))
@@ -350,7 +416,7 @@ def _allocation_change(request: vm_pb2.ReconfigureVMRequest, field: str) -> Allo
 
 class TaskServicer(task_pb2_grpc.TaskServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
-        self.tasks = hostd.tasks
+        self.tasks, self.hostd = hostd.tasks, hostd
 
     async def GetTask(self, request: task_pb2.GetTaskRequest, context: Ctx) -> task_pb2.Task:
         return task_to_proto(self.tasks.get(request.id))
@@ -365,7 +431,11 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
 
     async def ListTasks(self, request: task_pb2.ListTasksRequest, context: Ctx) -> task_pb2.ListTasksResponse:
         return task_pb2.ListTasksResponse(
-            tasks=[task_to_proto(t) for t in self.tasks.recent(request.entity_id)]
+            tasks=[
+                task_to_proto(t)
+                for t in self.tasks.recent(request.entity_id)
+                if self.hostd.visible(t.entity_id)
+            ]
         )
 
     async def CancelTask(self, request: task_pb2.CancelTaskRequest, context: Ctx) -> task_pb2.Task:
@@ -378,7 +448,7 @@ def _event_filter(vm_id: str, types: list[str], begin: float = 0.0, end: float =
 
 class EventServicer(event_pb2_grpc.EventServiceServicer):
     def __init__(self, hostd: Hostd) -> None:
-        self.events = hostd.events
+        self.events, self.hostd = hostd.events, hostd
 
     async def QueryEvents(
         self, request: event_pb2.QueryEventsRequest, context: Ctx
@@ -387,10 +457,11 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
             raise faults.InvalidArgument("max_count", "must not be negative")
         begin = seconds(request.begin_time) if request.HasField("begin_time") else 0.0
         end = seconds(request.end_time) if request.HasField("end_time") else 0.0
-        found = self.events.query(
-            _event_filter(request.vm_id, list(request.types), begin, end), request.max_count
+        found = self.events.query(_event_filter(request.vm_id, list(request.types), begin, end))
+        visible = [e for e in found if self.hostd.event_visible(e.vm_id)]
+        return event_pb2.QueryEventsResponse(
+            events=[event_to_proto(e) for e in visible[: request.max_count or None]]
         )
-        return event_pb2.QueryEventsResponse(events=[event_to_proto(e) for e in found])
 
     async def WatchEvents(
         self, request: event_pb2.WatchEventsRequest, context: Ctx
@@ -398,7 +469,8 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
         async for event in self.events.watch(
             _event_filter(request.vm_id, list(request.types)), request.after_key
         ):
-            yield event_to_proto(event)
+            if self.hostd.event_visible(event.vm_id):
+                yield event_to_proto(event)
 
 
 class ChangeFeedServicer(changes_pb2_grpc.ChangeFeedServiceServicer):
@@ -438,7 +510,12 @@ class ChangeFeedServicer(changes_pb2_grpc.ChangeFeedServiceServicer):
         types, ids = set(request.object_types), set(request.object_ids)
 
         def wanted(change: changes_pb2.Change) -> bool:
-            return (not types or change.object_type in types) and (not ids or change.object_id in ids)
+            entity = change.task.entity_id if change.object_type == "Task" else change.object_id
+            return (
+                (not types or change.object_type in types)
+                and (not ids or change.object_id in ids)
+                and self.hostd.visible(entity)
+            )
 
         snapshot = functools.partial(self._snapshot, types, ids)
         async for change in self.hostd.feed.watch(request.since_version, snapshot, wanted):

@@ -148,6 +148,8 @@ class VmManager:
         self.vms: dict[str, VmRecord] = {}
         #: the VMkernel's resource pools, id -> name (hostd.pools keeps it current)
         self.pool_names: dict[str, str] = {ROOT_POOL_ID: "Resources"}
+        #: pool id -> its parent's (the root pool's is ""), for permissions that propagate
+        self.pool_parents: dict[str, str] = {}
         self._reserved_names: set[str] = set()
         self.on_change: OnChange = lambda vm, kind, props: None
 

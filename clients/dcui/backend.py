@@ -28,7 +28,7 @@ class ApiHost:
     # -- sessions -------------------------------------------------------------------------------
 
     def login(self, user: str, password: str) -> None:
-        self._client.login(user, password)
+        self._client.login(user, password, local_console=True)  # lockdown's DCUI.Access users
         self._credentials = (user, password)
 
     def logout(self) -> None:
@@ -42,7 +42,7 @@ class ApiHost:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self._client.login(*self._credentials)
+                self._client.login(*self._credentials, local_console=True)
                 return
             except faults.HostCommunication:
                 if time.monotonic() > deadline:
@@ -72,13 +72,15 @@ class ApiHost:
         self._login_again(AGENTS_RESTART_TIMEOUT)
 
     def change_password(self, user: str, password: str) -> None:
-        raise faults.InvalidState("change_password", "not wired yet")
+        self._client.update_account(user, password=password)
+        if self._credentials is not None and self._credentials[0] == user:
+            self._credentials = (user, password)  # a later automatic login uses the new one
 
     def lockdown_mode(self) -> str:
-        raise faults.InvalidState("lockdown_mode", "not wired yet")
+        return self._client.lockdown().mode
 
     def set_lockdown_mode(self, mode: str) -> None:
-        raise faults.InvalidState("set_lockdown_mode", "not wired yet")
+        self._client.set_lockdown(mode)
 
     def network(self) -> NetworkConfig:
         names = self._client.host_network()

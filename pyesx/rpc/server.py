@@ -28,6 +28,7 @@ from pyesx.rpc.metadata import REQUEST_ID_KEY, new_request_id, request_id_var
 
 _log = get_logger("rpc")
 Authenticate = Callable[[str, Mapping[str, Any]], None]
+Authorize = Callable[[str, Any], None]
 
 
 async def _abort(context: grpc.aio.ServicerContext, fault: faults.VimFault) -> None:
@@ -75,10 +76,13 @@ class RpcGate:
 
     ``authenticate(method, metadata)``, when given, runs first inside every call;
     it raises a fault to refuse the call or binds the caller's identity.
+    ``authorize(method, request)``, when given, runs next with the request (for a
+    client stream: its first message, or None for an empty stream) and raises to refuse.
     """
 
-    def __init__(self, authenticate: Authenticate | None = None) -> None:
+    def __init__(self, authenticate: Authenticate | None = None, authorize: Authorize | None = None) -> None:
         self.authenticate = authenticate
+        self.authorize = authorize
 
     def register(
         self, add_to_server: Callable[[Any, Any], None], servicer: Any, server: grpc.aio.Server
@@ -92,12 +96,12 @@ class RpcGate:
         decode = _decoder(handler.request_deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, method, decode, streaming=False),
+                self._unary(handler.unary_unary, method, decode),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._stream(handler.unary_stream, method, decode, streaming=False),
+                self._stream(handler.unary_stream, method, decode),
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary:  # the "request" the wrapper passes on is the request iterator
@@ -121,8 +125,28 @@ class RpcGate:
         if self.authenticate is not None:
             self.authenticate(method, metadata)
 
+    def _checked(self, method: str, request: Any, streaming: bool) -> Any:
+        """The request, authorized (a request stream is authorized by its first message)."""
+        if self.authorize is None:
+            return request
+        if streaming:
+            return self._authorized_stream(method, request)
+        self.authorize(method, request)
+        return request
+
+    async def _authorized_stream(self, method: str, requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        assert self.authorize is not None
+        first = True
+        async for item in requests:
+            if first:
+                self.authorize(method, item)
+                first = False
+            yield item
+        if first:
+            self.authorize(method, None)
+
     def _unary(
-        self, behavior: Callable[..., Awaitable[Any]], method: str, decode: Decode, streaming: bool
+        self, behavior: Callable[..., Awaitable[Any]], method: str, decode: Decode, streaming: bool = False
     ) -> Callable[..., Any]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             start = time.perf_counter()
@@ -130,6 +154,7 @@ class RpcGate:
             try:
                 self._enter(method, context)
                 request = _decode_each(request, decode) if streaming else decode(request)
+                request = self._checked(method, request, streaming)
                 return await behavior(request, context)
             except Exception as exc:
                 if context.done() or isinstance(exc, grpc.aio.AbortError):
@@ -143,12 +168,17 @@ class RpcGate:
         return wrapper
 
     def _stream(
-        self, behavior: Callable[..., AsyncIterator[Any]], method: str, decode: Decode, streaming: bool
+        self,
+        behavior: Callable[..., AsyncIterator[Any]],
+        method: str,
+        decode: Decode,
+        streaming: bool = False,
     ) -> Callable[..., Any]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             try:
                 self._enter(method, context)
                 request = _decode_each(request, decode) if streaming else decode(request)
+                request = self._checked(method, request, streaming)
                 _log.info("rpc.stream_open", method=method)
                 async for item in behavior(request, context):
                     yield item

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clients import Client
+from clients import Client, connect
 from pyesx.faults import VimFault
 from tests.harness import BootedHost, wait_until
 from tests.terminal import PtyProgram
@@ -217,5 +217,37 @@ def test_reset_system_configuration(tmp_path: Path) -> None:
         assert vmx_path.endswith("reset-vm.vmx")
         aside = list(host.root.glob("etc-before-reset-*"))
         assert len(aside) == 1 and (aside[0].stat().st_mode & 0o777) == 0o700
+    finally:
+        host.stop()
+
+
+def test_configure_password_and_lockdown(tmp_path: Path) -> None:
+    host = BootedHost(tmp_path / "host")
+    try:
+        with running_dcui(host) as dcui:
+            dcui.wait_for("<F2> Customize System")
+            log_in(dcui, host.password)
+            dcui.send("\r")  # Configure Password
+            dcui.wait_for("Enter a new password for root.")
+            dcui.send("short\tshort\r")
+            dcui.wait_for("InvalidArgument")  # the host's password policy, shown as it came
+            dcui.send("\r\r")
+            dcui.wait_for("Enter a new password for root.")
+            dcui.send("N3w-Passw0rd!\tN3w-Passw0rd!\r")
+            dcui.wait_for("The password was changed.")
+            with connect(host.address, "root", "N3w-Passw0rd!") as client:
+                assert client.host().connection_state == "connected"
+            dcui.send("\r" + DOWN)
+            dcui.wait_for("Lockdown Mode: Disabled")
+            dcui.send("\r" + DOWN + "\r")  # Normal
+            dcui.wait_for("Lockdown mode: normal.")
+            with pytest.raises(VimFault):  # root is no exception user: the API refuses it
+                connect(host.address, "root", "N3w-Passw0rd!").close()
+            dcui.send("\r\r" + "\x1b[A" + "\r")  # the console still works: back to Disabled
+            dcui.wait_for("Lockdown mode: disabled.")
+            dcui.send("\r\x1b")
+            dcui.wait_for("<F2> Customize System")
+        with connect(host.address, "root", "N3w-Passw0rd!") as client:
+            assert client.lockdown().mode == "disabled"
     finally:
         host.stop()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from clients.shell.cmdlets import (
+    accounts,
     advanced,
+    authorization,
     cddrive,
     connection,
     console,
@@ -18,6 +20,7 @@ from clients.shell.cmdlets import (
     hostnetwork,
     hostops,
     hostservice,
+    lockdown,
     measure,
     network,
     nic,
@@ -67,6 +70,9 @@ ALL: tuple[type[Cmdlet], ...] = (
     *question.CMDLETS,
     *console.CMDLETS,
     *utility.CMDLETS,
+    *accounts.CMDLETS,
+    *authorization.CMDLETS,
+    *lockdown.CMDLETS,
 )
 
 _BY_NAME: dict[str, type[Cmdlet]] = {}

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apyesx/api/v1/session.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\".\n\x0cLoginRequest\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"T\n\x07Session\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12.\n\nlogin_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x0f\n\rLogoutRequest\"\x10\n\x0eLogoutResponse\"\x1a\n\x18GetCurrentSessionRequest2\xe5\x01\n\x0eSessionService\x12:\n\x05Login\x12\x1a.pyesx.api.v1.LoginRequest\x1a\x15.pyesx.api.v1.Session\x12\x43\n\x06Logout\x12\x1b.pyesx.api.v1.LogoutRequest\x1a\x1c.pyesx.api.v1.LogoutResponse\x12R\n\x11GetCurrentSession\x12&.pyesx.api.v1.GetCurrentSessionRequest\x1a\x15.pyesx.api.v1.Sessionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apyesx/api/v1/session.proto\x12\x0cpyesx.api.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"E\n\x0cLoginRequest\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x15\n\rlocal_console\x18\x03 \x01(\x08\"\xfa\x01\n\x07Session\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12.\n\nlogin_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\n\n\x02id\x18\x04 \x01(\t\x12\x34\n\x10last_active_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x65xpires_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nip_address\x18\x07 \x01(\t\x12\x1c\n\x14idle_timeout_seconds\x18\x08 \x01(\x05\"\x0f\n\rLogoutRequest\"\x10\n\x0eLogoutResponse\"\x1a\n\x18GetCurrentSessionRequest\"\x15\n\x13ListSessionsRequest\"?\n\x14ListSessionsResponse\x12\'\n\x08sessions\x18\x01 \x03(\x0b\x32\x15.pyesx.api.v1.Session\"&\n\x17TerminateSessionRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"\x1a\n\x18TerminateSessionResponse2\x9f\x03\n\x0eSessionService\x12:\n\x05Login\x12\x1a.pyesx.api.v1.LoginRequest\x1a\x15.pyesx.api.v1.Session\x12\x43\n\x06Logout\x12\x1b.pyesx.api.v1.LogoutRequest\x1a\x1c.pyesx.api.v1.LogoutResponse\x12R\n\x11GetCurrentSession\x12&.pyesx.api.v1.GetCurrentSessionRequest\x1a\x15.pyesx.api.v1.Session\x12U\n\x0cListSessions\x12!.pyesx.api.v1.ListSessionsRequest\x1a\".pyesx.api.v1.ListSessionsResponse\x12\x61\n\x10TerminateSession\x12%.pyesx.api.v1.TerminateSessionRequest\x1a&.pyesx.api.v1.TerminateSessionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,15 +33,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pyesx.api.v1.session_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LOGINREQUEST']._serialized_start=77
-  _globals['_LOGINREQUEST']._serialized_end=123
-  _globals['_SESSION']._serialized_start=125
-  _globals['_SESSION']._serialized_end=209
-  _globals['_LOGOUTREQUEST']._serialized_start=211
-  _globals['_LOGOUTREQUEST']._serialized_end=226
-  _globals['_LOGOUTRESPONSE']._serialized_start=228
-  _globals['_LOGOUTRESPONSE']._serialized_end=244
-  _globals['_GETCURRENTSESSIONREQUEST']._serialized_start=246
-  _globals['_GETCURRENTSESSIONREQUEST']._serialized_end=272
-  _globals['_SESSIONSERVICE']._serialized_start=275
-  _globals['_SESSIONSERVICE']._serialized_end=504
+  _globals['_LOGINREQUEST']._serialized_end=146
+  _globals['_SESSION']._serialized_start=149
+  _globals['_SESSION']._serialized_end=399
+  _globals['_LOGOUTREQUEST']._serialized_start=401
+  _globals['_LOGOUTREQUEST']._serialized_end=416
+  _globals['_LOGOUTRESPONSE']._serialized_start=418
+  _globals['_LOGOUTRESPONSE']._serialized_end=434
+  _globals['_GETCURRENTSESSIONREQUEST']._serialized_start=436
+  _globals['_GETCURRENTSESSIONREQUEST']._serialized_end=462
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=464
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=485
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=487
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=550
+  _globals['_TERMINATESESSIONREQUEST']._serialized_start=552
+  _globals['_TERMINATESESSIONREQUEST']._serialized_end=590
+  _globals['_TERMINATESESSIONRESPONSE']._serialized_start=592
+  _globals['_TERMINATESESSIONRESPONSE']._serialized_end=618
+  _globals['_SESSIONSERVICE']._serialized_start=621
+  _globals['_SESSIONSERVICE']._serialized_end=1036
 # @@protoc_insertion_point(module_scope)

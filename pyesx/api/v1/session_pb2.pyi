@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -23,17 +25,23 @@ class LoginRequest(_message.Message):
 
     USER_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    LOCAL_CONSOLE_FIELD_NUMBER: _builtins.int
     user: _builtins.str
     password: _builtins.str
+    local_console: _builtins.bool
+    """The host's own console (the DCUI) logging in: honoured only from a loopback address. In
+    normal lockdown mode it admits the DCUI.Access users too, as ESXi's console does.
+    """
     def __init__(
         self,
         *,
         user: _builtins.str = ...,
         password: _builtins.str = ...,
+        local_console: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["password", b"password", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["local_console", b"local_console", "password", b"password", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -46,21 +54,43 @@ class Session(_message.Message):
     KEY_FIELD_NUMBER: _builtins.int
     USER_FIELD_NUMBER: _builtins.int
     LOGIN_TIME_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    LAST_ACTIVE_TIME_FIELD_NUMBER: _builtins.int
+    EXPIRES_TIME_FIELD_NUMBER: _builtins.int
+    IP_ADDRESS_FIELD_NUMBER: _builtins.int
+    IDLE_TIMEOUT_SECONDS_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """the session token"""
     user: _builtins.str
+    id: _builtins.str
+    """names the session without being its key"""
+    ip_address: _builtins.str
+    """the client's address at login"""
+    idle_timeout_seconds: _builtins.int
+    """0: never idles out"""
     @_builtins.property
     def login_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_active_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def expires_time(self) -> _timestamp_pb2.Timestamp:
+        """unset: no absolute lifetime"""
+
     def __init__(
         self,
         *,
         key: _builtins.str = ...,
         user: _builtins.str = ...,
         login_time: _timestamp_pb2.Timestamp | None = ...,
+        id: _builtins.str = ...,
+        last_active_time: _timestamp_pb2.Timestamp | None = ...,
+        expires_time: _timestamp_pb2.Timestamp | None = ...,
+        ip_address: _builtins.str = ...,
+        idle_timeout_seconds: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["login_time", b"login_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_time", b"expires_time", "last_active_time", b"last_active_time", "login_time", b"login_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "login_time", b"login_time", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_time", b"expires_time", "id", b"id", "idle_timeout_seconds", b"idle_timeout_seconds", "ip_address", b"ip_address", "key", b"key", "last_active_time", b"last_active_time", "login_time", b"login_time", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -110,3 +140,73 @@ class GetCurrentSessionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetCurrentSessionRequest: _TypeAlias = GetCurrentSessionRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionsRequest: _TypeAlias = ListSessionsRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Session]: ...
+    def __init__(
+        self,
+        *,
+        sessions: _abc.Iterable[Global___Session] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sessions", b"sessions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionsResponse: _TypeAlias = ListSessionsResponse  # noqa: Y015
+
+@_typing.final
+class TerminateSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TerminateSessionRequest: _TypeAlias = TerminateSessionRequest  # noqa: Y015
+
+@_typing.final
+class TerminateSessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TerminateSessionResponse: _TypeAlias = TerminateSessionResponse  # noqa: Y015

@@ -51,6 +51,16 @@ class SessionServiceStub:
                 request_serializer=pyesx_dot_api_dot_v1_dot_session__pb2.GetCurrentSessionRequest.SerializeToString,
                 response_deserializer=pyesx_dot_api_dot_v1_dot_session__pb2.Session.FromString,
                 _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/pyesx.api.v1.SessionService/ListSessions',
+                request_serializer=pyesx_dot_api_dot_v1_dot_session__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_session__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.TerminateSession = channel.unary_unary(
+                '/pyesx.api.v1.SessionService/TerminateSession',
+                request_serializer=pyesx_dot_api_dot_v1_dot_session__pb2.TerminateSessionRequest.SerializeToString,
+                response_deserializer=pyesx_dot_api_dot_v1_dot_session__pb2.TerminateSessionResponse.FromString,
+                _registered_method=True)
 
 
 class SessionServiceServicer:
@@ -76,6 +86,19 @@ class SessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSessions(self, request, context):
+        """Every live session (their keys are not shown: a session is named by its id).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TerminateSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +116,16 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.GetCurrentSession,
                     request_deserializer=pyesx_dot_api_dot_v1_dot_session__pb2.GetCurrentSessionRequest.FromString,
                     response_serializer=pyesx_dot_api_dot_v1_dot_session__pb2.Session.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_session__pb2.ListSessionsRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_session__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'TerminateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.TerminateSession,
+                    request_deserializer=pyesx_dot_api_dot_v1_dot_session__pb2.TerminateSessionRequest.FromString,
+                    response_serializer=pyesx_dot_api_dot_v1_dot_session__pb2.TerminateSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +211,60 @@ class SessionService:
             '/pyesx.api.v1.SessionService/GetCurrentSession',
             pyesx_dot_api_dot_v1_dot_session__pb2.GetCurrentSessionRequest.SerializeToString,
             pyesx_dot_api_dot_v1_dot_session__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.SessionService/ListSessions',
+            pyesx_dot_api_dot_v1_dot_session__pb2.ListSessionsRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_session__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TerminateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pyesx.api.v1.SessionService/TerminateSession',
+            pyesx_dot_api_dot_v1_dot_session__pb2.TerminateSessionRequest.SerializeToString,
+            pyesx_dot_api_dot_v1_dot_session__pb2.TerminateSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -38,6 +38,9 @@ class SessionServiceStub:
     Login: _grpc.UnaryUnaryMultiCallable[_session_pb2.LoginRequest, _session_pb2.Session]
     Logout: _grpc.UnaryUnaryMultiCallable[_session_pb2.LogoutRequest, _session_pb2.LogoutResponse]
     GetCurrentSession: _grpc.UnaryUnaryMultiCallable[_session_pb2.GetCurrentSessionRequest, _session_pb2.Session]
+    ListSessions: _grpc.UnaryUnaryMultiCallable[_session_pb2.ListSessionsRequest, _session_pb2.ListSessionsResponse]
+    """Every live session (their keys are not shown: a session is named by its id)."""
+    TerminateSession: _grpc.UnaryUnaryMultiCallable[_session_pb2.TerminateSessionRequest, _session_pb2.TerminateSessionResponse]
 
 @_typing.type_check_only
 class SessionServiceAsyncStub(SessionServiceStub):
@@ -49,6 +52,9 @@ class SessionServiceAsyncStub(SessionServiceStub):
     Login: _aio.UnaryUnaryMultiCallable[_session_pb2.LoginRequest, _session_pb2.Session]  # type: ignore[assignment]
     Logout: _aio.UnaryUnaryMultiCallable[_session_pb2.LogoutRequest, _session_pb2.LogoutResponse]  # type: ignore[assignment]
     GetCurrentSession: _aio.UnaryUnaryMultiCallable[_session_pb2.GetCurrentSessionRequest, _session_pb2.Session]  # type: ignore[assignment]
+    ListSessions: _aio.UnaryUnaryMultiCallable[_session_pb2.ListSessionsRequest, _session_pb2.ListSessionsResponse]  # type: ignore[assignment]
+    """Every live session (their keys are not shown: a session is named by its id)."""
+    TerminateSession: _aio.UnaryUnaryMultiCallable[_session_pb2.TerminateSessionRequest, _session_pb2.TerminateSessionResponse]  # type: ignore[assignment]
 
 class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Login is the only public call that needs no session. Every other call
@@ -75,5 +81,20 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _session_pb2.GetCurrentSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_session_pb2.Session, _abc.Awaitable[_session_pb2.Session]]: ...
+
+    @_abc_1.abstractmethod
+    def ListSessions(
+        self,
+        request: _session_pb2.ListSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_session_pb2.ListSessionsResponse, _abc.Awaitable[_session_pb2.ListSessionsResponse]]:
+        """Every live session (their keys are not shown: a session is named by its id)."""
+
+    @_abc_1.abstractmethod
+    def TerminateSession(
+        self,
+        request: _session_pb2.TerminateSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_session_pb2.TerminateSessionResponse, _abc.Awaitable[_session_pb2.TerminateSessionResponse]]: ...
 
 def add_SessionServiceServicer_to_server(servicer: SessionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
