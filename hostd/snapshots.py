@@ -73,11 +73,12 @@ class SnapshotOps:
 
     async def _drop_running_delta(self, path: Path) -> None:
         """Delete the old running delta a revert leaves (a base disk stays). One whose files were
-        deleted under it is garbage all the same: what is left of it goes, and the revert stands."""
+        deleted or overwritten under it is garbage all the same: what is left of it goes, and the
+        revert stands."""
         try:
             if await self._parent_of(path) is not None:
                 await self.disks.delete(path)
-        except (faults.NotFound, faults.FileNotFound):
+        except (faults.NotFound, faults.FileNotFound, faults.InvalidArgument):
             if DELTA_DESCRIPTOR.search(path.name):
                 _remove_files(path, path.with_name(f"{path.stem}-delta.vmdk"))
 

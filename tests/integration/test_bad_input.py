@@ -115,3 +115,22 @@ def test_a_revert_whose_old_running_delta_lost_its_extent_still_reverts(
     assert not (folder / "revert02-000001.vmdk").exists()
     (disk,) = client.get_vm(vm_id).disks
     assert disk.file_name.endswith("revert02-000002.vmdk")
+
+
+def test_a_revert_whose_old_running_delta_was_overwritten_still_reverts(
+    host: BootedHost, client: Client, tmp_path: Path
+) -> None:
+    """Fuzz: UploadFile over the running delta's extent, then RevertToSnapshot: InvalidArgument (bad
+    magic) after the VM had been switched to the snapshot."""
+    vm_id = client.wait_for_task(
+        client.create_vm("revert03", disk_capacity_bytes=[1 << 20]).id
+    ).result_entity_id
+    client.wait_for_task(client.create_snapshot(vm_id, "s1").id)
+    (s1,) = client.snapshots(vm_id)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\xbb" * 4096)
+    client.upload(garbage, "[datastore1] revert03/revert03-000001-delta.vmdk", overwrite=True)
+    client.wait_for_task(client.revert_to_snapshot(s1.id).id)
+    folder = host.root / "vmfs/volumes/datastore1/revert03"
+    assert not (folder / "revert03-000001.vmdk").exists()
+    assert not (folder / "revert03-000001-delta.vmdk").exists()
