@@ -115,7 +115,12 @@ class Campaign:
     def run(self, methods: Sequence[Method], cases: int, first: int = 0) -> Report:
         for index in range(first, first + cases):
             for method in methods:
-                self.run_case(method, index)
+                try:
+                    self.run_case(method, index)
+                except grpc.RpcError as error:  # the campaign's own calls: its session or host is gone
+                    case = Case(self.report.seed, method.path, index)
+                    self._find(case, "the campaign lost its host or session", f"{error.code()}", "")
+                    return self.report
                 dead = self.alive()
                 if dead:
                     self._find(Case(self.report.seed, method.path, index), "process died", dead, "")

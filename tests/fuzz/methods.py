@@ -20,6 +20,7 @@ import pyesx.api.v1
 EXCLUDED: dict[str, str] = {
     "Logout": "ends the fuzzing session itself",
     "ResetSystemConfiguration": "reboots the host under test (to reset its configuration)",
+    "SetLockdownMode": "locks the fuzzing session out (lockdown ends the sessions of users not excepted)",
 }
 #: a method whose name matches is left out: it stops, restarts or reboots the host under test
 HOST_STOPPING = re.compile(

@@ -167,6 +167,11 @@ class StateReader:
         known.add("service", "ntpd", "TSM-SSH", "TSM")  # ESXi's service keys, and the log keys
         known.add("service_policy", "on", "off", "automatic")
         known.add("log", "hostd", "vmkernel")
+        known.add("user", "fuzzuser", "dcui")
+        known.add("role", "Admin", "Administrator", "ReadOnly", "NoAccess", "FuzzRole")
+        known.add("privilege", "System.View", "System.Read", "VirtualMachine.Interact.PowerOn")
+        known.add("privilege", "VirtualMachine.Config.Settings", "Host.Config.Settings", "Datastore.Browse")
+        known.add("account_password", "Fuzz-Passw0rd!2026", "Another-S3cret-pw")
         known.add("guest_path", "/tmp/fuzz.txt", "/etc/hostname", "/root", "/tmp", "/nonexistent/x")
         known.add("script", "echo fuzz", "ls -l /", "cat /etc/hostname", "uname -a", "exit 3")
         for vm in self.vms.ListVMs(vm_pb2.ListVMsRequest(), metadata=md, timeout=30).vms:

@@ -83,6 +83,13 @@ ALL_BYTES = bytes(range(256))
 
 #: (field name pattern, message name pattern, category): the first that matches says what a string names
 _RULES: tuple[tuple[str, str, str], ...] = (
+    (r"^id$", r"Account", "user"),
+    (r"principal|exception_users", r"", "user"),
+    (r"^entity$", r"", "entity"),
+    (r"^role$", r"", "role"),
+    (r"^(name|new_name)$", r"Role", "role"),
+    (r"privileges", r"", "privilege"),
+    (r"password", r"Account", "account_password"),
     (r"snapshot", r"", "snapshot"),
     (r"task", r"", "task"),
     (r"^id$", r"Task", "task"),
@@ -132,7 +139,7 @@ class Known:
         """The valid-looking pool that fits a field best (every value known when none does)."""
         category = self.category(field_name.lower(), message_name)
         if category == "entity":
-            return self.pools.get("vm", []) + self.pools.get("pool", [])
+            return ["ha-host", *self.pools.get("vm", []), *self.pools.get("pool", [])]
         chosen = self.pools.get(category or "", [])
         return chosen or [v for values in self.pools.values() for v in values]
 

@@ -39,6 +39,7 @@ def test_every_service_hostd_serves_is_fuzzed() -> None:
         ("ShutdownHost", True),
         ("RestartManagementAgents", True),
         ("ResetSystemConfiguration", True),
+        ("SetLockdownMode", True),
         ("RestartHostService", False),  # restarts a service (ntpd), not the host
         ("StopHostService", False),
         ("PowerOffVM", False),
