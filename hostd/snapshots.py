@@ -107,6 +107,7 @@ class SnapshotOps:
             else:
                 write_checkpoint(vmsn, vm.id, vm.config.render(), None)
             made: list[Path] = []
+            before = vm.config.render()  # the rollback's configuration (its .vmx may be gone)
             try:
                 for disk in vmconfig.disks(vm.config):
                     if vmconfig.is_independent(disk):
@@ -119,7 +120,7 @@ class SnapshotOps:
                 for path in made:
                     await self.disks.delete(path)
                 vmsn.unlink(missing_ok=True)
-                vm.config = VmxConfig.read(vm.vmx_path)
+                vm.config = VmxConfig.parse(before)
                 raise
             tree.nodes[node.uid], tree.current, tree.last_uid = node, node.uid, node.uid
             self._save(vm, tree)

@@ -134,3 +134,23 @@ def test_a_revert_whose_old_running_delta_was_overwritten_still_reverts(
     folder = host.root / "vmfs/volumes/datastore1/revert03"
     assert not (folder / "revert03-000001.vmdk").exists()
     assert not (folder / "revert03-000001-delta.vmdk").exists()
+
+
+def test_a_snapshot_that_fails_on_a_missing_disk_leaves_nothing_behind(
+    host: BootedHost, client: Client
+) -> None:
+    """Fuzz: CreateSnapshot of a VM whose .vmx and second disk's extent were deleted: the second delta
+    failed NotFound, the rollback then failed re-reading the .vmx (FileNotFound), and the first
+    disk's new delta stayed."""
+    created = client.create_vm("snap01", disk_capacity_bytes=[1 << 20, 1 << 20])
+    vm_id = client.wait_for_task(created.id).result_entity_id
+    folder = host.root / "vmfs/volumes/datastore1/snap01"
+    second = sorted(p.name for p in folder.glob("*-flat.vmdk"))[-1]
+    client.delete_file(f"[datastore1] snap01/{second}")
+    client.delete_file("[datastore1] snap01/snap01.vmx")
+    files = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log"))
+    with pytest.raises((faults.NotFound, faults.FileNotFound)) as raised:
+        client.wait_for_task(client.create_snapshot(vm_id, "s1").id)
+    assert second in str(raised.value)
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log")) == files
+    assert not client.snapshots(vm_id)
