@@ -154,3 +154,21 @@ def test_a_snapshot_that_fails_on_a_missing_disk_leaves_nothing_behind(
     assert second in str(raised.value)
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log")) == files
     assert not client.snapshots(vm_id)
+
+
+def test_a_snapshot_that_fails_under_a_broken_chain_leaves_nothing_behind(
+    host: BootedHost, client: Client
+) -> None:
+    """Fuzz: a disk's base extent deleted under its snapshot delta: CreateDeltaDisk made the new delta,
+    then failed NotFound describing the chain, and left the delta behind (CreateSnapshot too)."""
+    created = client.create_vm("snap02", disk_capacity_bytes=[1 << 20, 1 << 20])
+    vm_id = client.wait_for_task(created.id).result_entity_id
+    client.wait_for_task(client.create_snapshot(vm_id, "s1").id)
+    folder = host.root / "vmfs/volumes/datastore1/snap02"
+    client.delete_file("[datastore1] snap02/snap02-flat.vmdk")
+    client.delete_file("[datastore1] snap02/snap02_1-000001-delta.vmdk")
+    files = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log"))
+    with pytest.raises((faults.NotFound, faults.FileNotFound)):
+        client.wait_for_task(client.create_snapshot(vm_id, "s2").id)
+    after = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".log"))
+    assert after == files, (set(after) - set(files), set(files) - set(after))
