@@ -60,5 +60,11 @@ bench: venv protos
 bench-quick: venv protos
 	$(PY) -m bench --quick
 
+# the reliability campaign at full size (kill storm, host crash, storage faults, load): RELIABILITY.md
+# (CHAOS_SEED=N repeats a run; CHAOS_SIZE=scaled runs the size `make test` runs)
+.PHONY: chaos
+chaos: venv protos
+	$(PY) -m tests.chaos --out RELIABILITY.md
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

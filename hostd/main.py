@@ -28,6 +28,7 @@ from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
 from hostd.datastores import DatastoreServicer
+from hostd.disk_recovery import consolidate_orphan_deltas
 from hostd.disks import DiskOps
 from hostd.entities import EntityTree
 from hostd.events import EventLog
@@ -48,6 +49,7 @@ from hostd.perfstats import DEFAULT_INTERVAL_S, PerfCollector
 from hostd.pool_service import ResourcePoolServicer
 from hostd.pools import PoolOps
 from hostd.power import PowerOps
+from hostd.reconcile import reconcile_power_events, sweep_interrupted_writes
 from hostd.service import (
     ChangeFeedServicer,
     EventServicer,
@@ -251,6 +253,8 @@ async def run(args: argparse.Namespace) -> int:
     await world_events.read()  # the empty event that says the subscription is live
     worlds = await call(vmkernel.ListWorlds, vmkernel_pb2.ListWorldsRequest())
     vms.attach(list(worlds.vmxs))
+    reconcile_power_events(vms, host.boot_time)
+    sweep_interrupted_writes(vms)
     _wire_change_feed(feed, vms, tasks)
     stop = asyncio.Event()
     follower = asyncio.create_task(_follow_world_events(world_events, vms, stop))
@@ -260,6 +264,7 @@ async def run(args: argparse.Namespace) -> int:
     authz = Authorization(layout.etc / "authorization.json", accounts, EntityTree(vms))
     authz.prune()
     _forget_removed_entities(authz, vms, pools)
+    await consolidate_orphan_deltas(vms, disks)
     host_network = HostNetworkStore(layout.etc / "hostd" / "network.json", host.hostname)
     hostd = Hostd(
         sessions,

@@ -203,13 +203,17 @@ class TaskManager:
             task.state, task.progress = SUCCESS, 100
         except faults.VimFault as fault:
             task.state, task.error = ERROR, fault
-        except FileNotFoundError as exc:  # a file the operation needs is gone: not a system error
-            task.state, task.error = ERROR, faults.from_missing_file(exc)
         except asyncio.CancelledError:
             task.state, task.error = (
                 ERROR,
                 faults.InvalidState("canceled", "The task was canceled by a user."),
             )
+        except (
+            OSError
+        ) as exc:  # a datastore's file-system error: a fault the user understands when there is one
+            _log.error("task.os_error", task=task.id, description_id=task.description_id, exc_info=exc)
+            task.state = ERROR
+            task.error = faults.from_os_error(exc) or faults.SystemError(f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             _log.error("task.crashed", task=task.id, description_id=task.description_id, exc_info=exc)
             task.state, task.error = ERROR, faults.SystemError(f"{type(exc).__name__}: {exc}")

@@ -220,6 +220,14 @@ class VmManager:
             if folder and not any(vm.folder == Path(folder) for vm in self.vms.values()):
                 shutil.rmtree(folder, ignore_errors=True)
                 _log.warning("vm.recovered_half_created", task=task.id, folder=folder)
+                if task.description_id == "VirtualMachine.destroy":  # unregistered: it is gone
+                    self.events.record(
+                        "VmRemovedEvent",
+                        f"Removed {task.entity_name} on {self.hostname} (finished after hostd restarted)",
+                        user=task.user,
+                        vm_id=task.entity_id,
+                        vm_name=task.entity_name,
+                    )
 
     def on_world_event(self, event: vmkernel_pb2.WorldEvent) -> None:
         """Apply the VMkernel's news. A start or an expected exit that a task of ours drives is the
@@ -419,7 +427,10 @@ class VmManager:
                 shutil.rmtree(vm_dir, ignore_errors=True)
                 if isinstance(exc, faults.VimFault):
                     raise
-                raise faults.SystemError(f"cannot create the files of {name}: {exc}") from None
+                fault = faults.from_os_error(exc) or faults.SystemError(
+                    f"cannot create the files of {name}: {exc}"
+                )
+                raise fault from None
             finally:
                 self._reserved_names.discard(name)
             vm = VmRecord(entry.vm_id, entry.obj_id, vmx_path, config, pool_id=pool_id)
@@ -494,7 +505,9 @@ class VmManager:
             _log.info("vm.removed", vm_id=vm.id, vm=vm.name, files_deleted=delete_files)
             return vm.id
 
-        return self.submit(description_id, vm, work)
+        # a destroy killed between the unregister and the last file is finished by the next hostd
+        recovery = {"remove_unregistered_folder": str(vm.folder)} if delete_files else None
+        return self.tasks.submit(description_id, vm.id, vm.name, current_user(), work, recovery=recovery)
 
     def unregister(self, vm_id: str) -> Task:
         return self._remove(vm_id, "VirtualMachine.unregister", delete_files=False)

@@ -27,6 +27,7 @@ as the same class on the other side.
 
 from __future__ import annotations
 
+import errno
 import re
 from typing import ClassVar
 
@@ -229,9 +230,25 @@ ALL_FAULTS: tuple[type[VimFault], ...] = (
 _ON_A_DATASTORE = re.compile(r"/vmfs/volumes/(?P<ds>[^/]+)/?(?P<rel>.*)$")
 
 
-def from_missing_file(exc: FileNotFoundError) -> FileNotFound:
-    """The FileNotFound an operation meets when a file it needs is gone (a VM's folder deleted under
-    it): named as a datastore path, ``[datastore1] web01/web01.vmx``, when it lies on a datastore."""
-    name = str(exc.filename or "")
-    where = _ON_A_DATASTORE.search(name)
-    return FileNotFound(f"[{where['ds']}] {where['rel']}".rstrip() if where else name)
+def _datastore_path(file: str) -> str:
+    """A file on a datastore named as vSphere names it, ``[datastore1] web01/web01.vmx``."""
+    where = _ON_A_DATASTORE.search(file)
+    return f"[{where['ds']}] {where['rel']}".rstrip() if where else file
+
+
+def from_os_error(exc: OSError) -> VimFault | None:
+    """The fault a user understands for a file-system error on a datastore (None: no such fault, it
+    stays an internal error): a missing file, an existing one, a full or a read-only datastore."""
+    file = _datastore_path(str(exc.filename or ""))
+    if exc.errno == errno.ENOENT:
+        return FileNotFound(file)
+    if exc.errno == errno.EEXIST:
+        return FileAlreadyExists(file)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientResourcesFault(
+            "datastore space", 0, 0, f"There is no more space on the datastore for '{file}'."
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = "the datastore is read-only" if exc.errno == errno.EROFS else "access is denied"
+        return InvalidState(f"Cannot write '{file}': {why}.")
+    return None

@@ -13,15 +13,19 @@ import contextlib
 import ctypes
 import json
 import os
+import select
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Protocol
 
 import setproctitle
 
 from pyesx import PROTOCOL_VERSION
+from pyesx.logs import get_logger
 
+_log = get_logger("procs")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -158,7 +162,21 @@ class ForkedChild:
         self._exited = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._pidfd = os.pidfd_open(pid)
-        self._loop.add_reader(self._pidfd, self._on_exit)
+        self._watched_by_loop = True
+        try:
+            self._loop.add_reader(self._pidfd, self._on_exit)
+        except RuntimeError as exc:
+            # uvloop still counts this fd number as a live transport's, whose fd was closed under
+            # it: a refusal here used to fail the power-on and orphan the vmx. That transport will
+            # close the number again one day, so leave it to it and wait on a copy, in a thread.
+            _log.warning("procs.pidfd_in_thread", pid=pid, pidfd=self._pidfd, reason=str(exc))
+            self._watched_by_loop = False
+            self._pidfd = os.dup(self._pidfd)
+            threading.Thread(target=self._wait_in_thread, name=f"pidfd-{pid}", daemon=True).start()
+
+    def _wait_in_thread(self) -> None:
+        select.select([self._pidfd], [], [])
+        self._loop.call_soon_threadsafe(self._on_exit)
 
     @property
     def pid(self) -> int:
@@ -169,7 +187,8 @@ class ForkedChild:
         return self._returncode
 
     def _on_exit(self) -> None:
-        self._loop.remove_reader(self._pidfd)
+        if self._watched_by_loop:
+            self._loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
         try:
             _, status = os.waitpid(self._pid, 0)

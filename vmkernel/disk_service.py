@@ -14,6 +14,7 @@ from pyesx.vmkernel.v1 import vmkernel_pb2
 from vmkernel.datastores import DatastoreTable
 from vmkernel.storage import disks
 from vmkernel.storage.chain import open_disk
+from vmkernel.storage.delta import delta_layout
 from vmkernel.storage.io_service import DiskIoService, DiskSpec
 from vmkernel.storage.mclock import IoAllocation
 
@@ -121,8 +122,10 @@ class DiskService:
         await self._run(lambda: disks.delete_disk(path))
 
     async def delta(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:
-        """A new delta on ``raw``; a running VM writing to ``raw`` goes on in the delta."""
-        path = self.checked(raw)
+        """A new delta on ``raw``; a running VM writing to ``raw`` goes on in the delta. A datastore
+        without room for the delta's header and bitmap refuses it, as a full ESXi datastore does."""
+        datastore, path = self._locate(raw)
+        self._check_space(datastore, delta_layout(self.info(path).capacity_bytes)[1])
         async with self.io.suspended(path) as new_tops:
             made = await self._run(lambda: disks.create_delta(path))
             try:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 from dataclasses import asdict
 from pathlib import Path
@@ -69,7 +70,13 @@ class VmxFactory:
             raise
         finally:
             os.close(write_fd)
-        child = ForkedChild(pid)
+        try:
+            child = ForkedChild(pid)
+        except BaseException:  # not adopted: never leave a vmx running that no one watches
+            os.close(read_fd)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            raise
         info = await await_handshake(read_fd, child, name="vmx", timeout=timeout, stderr_path=stderr_path)
         return child, info
 

@@ -40,8 +40,8 @@ async def _abort(context: grpc.aio.ServicerContext, fault: faults.VimFault) -> N
 def _as_fault(exc: Exception, method: str) -> faults.VimFault:
     if isinstance(exc, faults.VimFault):
         return exc
-    if isinstance(exc, FileNotFoundError):  # a file the call needs is gone (a VM's folder deleted)
-        return faults.from_missing_file(exc)
+    if isinstance(exc, OSError) and (fault := faults.from_os_error(exc)) is not None:
+        return fault
     _log.error("rpc.internal_error", method=method, exc_info=exc)
     return faults.SystemError(f"{type(exc).__name__}: {exc} (request {request_id_var.get()})")
 

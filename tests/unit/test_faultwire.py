@@ -107,5 +107,5 @@ def test_a_fault_naming_a_huge_input_stays_under_grpcs_metadata_limit(text: str)
     ],
 )
 def test_a_missing_file_is_file_not_found_named_by_its_datastore_path(filename: str, expected: str) -> None:
-    fault = faults.from_missing_file(FileNotFoundError(2, "No such file or directory", filename))
+    fault = faults.from_os_error(FileNotFoundError(2, "No such file or directory", filename))
     assert isinstance(fault, faults.FileNotFound) and fault.file == expected

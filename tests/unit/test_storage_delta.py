@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from vmkernel.storage import delta as delta_module
+from vmkernel.storage import extent as extent_module
 from vmkernel.storage.delta import GRAIN_SIZE, HEADER_SIZE, MAGIC, CowDelta, delta_layout
 from vmkernel.storage.extent import CorruptExtentError, FlatExtent
 
@@ -109,21 +111,47 @@ def test_a_reopened_delta_keeps_its_grains(base: FlatExtent) -> None:
         reopened.close()
 
 
-def test_a_crash_before_flush_loses_only_the_unflushed_grains(base: FlatExtent) -> None:
+def test_a_vmkernel_crash_keeps_every_acknowledged_grain(base: FlatExtent) -> None:
     delta = new_delta(base)
     delta.write(0, b"flushed")
     delta.flush()
-    delta.write(4 * G, b"lost")
+    delta.write(4 * G, b"kept")
     path = delta.path
-    del delta  # dropped without close: the file is released as by a crash, nothing more is written
+    del delta  # dropped without close or flush: the file is released as by a crash of the process
     gc.collect()
     reopened = CowDelta.open(path, base, writable=False)
     try:
         assert reopened.read(0, 7) == b"flushed"
-        assert reopened.read(4 * G, 4) == pattern(4 * G + 4)[4 * G :]  # the parent's bytes, never zeros
-        assert list(reopened.present_ranges()) == [(0, G)]
+        assert reopened.read(4 * G, 4) == b"kept"  # acknowledged: the OS holds its data and its bit
+        assert reopened.read(4 * G + 4, 4) == pattern(4 * G + 8)[4 * G + 4 :]  # copied up from the parent
+        assert list(reopened.present_ranges()) == [(0, G), (4 * G, G)]
     finally:
         reopened.close()
+
+
+def test_a_new_grains_data_is_durable_before_its_bit_is_written(
+    base: FlatExtent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delta = new_delta(base)
+    steps: list[str] = []
+    real_pwrite, real_sync = extent_module.pwrite_full, os.fdatasync
+
+    def pwrite(fd: int, data: bytes, offset: int, path: Path) -> None:
+        steps.append("bits" if offset < delta_layout(base.capacity_bytes)[1] else "data")
+        real_pwrite(fd, data, offset, path)
+
+    def sync(fd: int) -> None:
+        steps.append("sync")
+        real_sync(fd)
+
+    monkeypatch.setattr(delta_module, "pwrite_full", pwrite)
+    monkeypatch.setattr(os, "fdatasync", sync)
+    delta.write(3 * G, b"new")
+    assert steps == ["data", "sync", "bits"]
+    steps.clear()
+    delta.write(3 * G, b"again")  # a present grain is rewritten in place: no sync until flush
+    assert steps == ["data"]
+    delta.close()
 
 
 def test_bitmap_pages_and_runs_across_them(tmp_path: Path) -> None:

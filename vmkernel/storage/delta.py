@@ -13,15 +13,17 @@ Reads take present grains from the delta and the rest from the parent. A
 write to an absent grain first copies the rest of that grain up from the
 parent (read-modify-write), then writes the whole grain and marks it present.
 
-Crash safety, in the order ``flush`` (and ``close``) does it:
-  1. grain data is written in place (pwrite) and the bit set in memory only;
-  2. fdatasync: the data of every new grain is durable;
-  3. the changed bitmap pages are written, then fdatasync again.
-A bit is therefore never durable before its grain's data is. A crash before
-step 3 leaves the new grains' bits clear: those grains read from the parent as
-before the write (the unflushed write is lost, as with a disk's write cache);
-a crash during step 3 leaves each bit old or new, and every new bit points at
-durable data. Grains already present are rewritten in place, like a flat disk.
+Crash safety. A first write to a grain (an allocation):
+  1. the grain's data is written in place (pwrite), then fdatasync;
+  2. its bit is set and its bitmap page written (pwrite) before the write is
+     acknowledged.
+So a VMkernel crash (the process killed: the OS keeps what was written) loses
+no acknowledged write, as a flat disk loses none; and a bit never reaches the
+file before its grain's data is durable. ``flush`` (and ``close``) fdatasyncs
+the rest: rewrites of present grains and the bitmap pages. A power loss before
+that leaves each new bit old or new, and every new bit points at durable
+data; a grain whose bit was lost reads from the parent as before the write.
+Grains already present are rewritten in place, like a flat disk.
 """
 
 from __future__ import annotations
@@ -108,6 +110,11 @@ class _Bitmap:
     @property
     def dirty(self) -> bool:
         return bool(self._dirty)
+
+    def write_pages(self, grains: range, path: Path) -> None:
+        """Write the pages holding these grains' bits now (they stay dirty until ``write_dirty``)."""
+        for index in sorted({grain // 8 // PAGE_SIZE for grain in grains}):
+            pwrite_full(self._fd, self._pages[index], self._offset + index * PAGE_SIZE, path)
 
     def write_dirty(self, path: Path) -> None:
         for index in sorted(self._dirty):
@@ -299,9 +306,10 @@ class CowDelta:
             buffer[tail_start:] = self._grain(last)
         buffer[offset - start : end - start] = view
         pwrite_full(fd, buffer, self._data_offset + start, self.path)
+        os.fdatasync(fd)  # the data is durable before any bit names it
         for grain in grains:
             self._bitmap.add(grain)
-        self._data_dirty = True
+        self._bitmap.write_pages(grains, self.path)  # a VMkernel crash now keeps the acknowledged write
 
     def present_ranges(self) -> Iterator[tuple[int, int]]:
         """(offset, length) in bytes of every run of grains this delta holds."""
