@@ -180,6 +180,11 @@ class FileManager:
         if dest.path.exists() or dest.path.is_symlink():
             if not force:
                 raise FileAlreadyExists(destination)
+            source_is_folder = source.path.is_dir() and not source.path.is_symlink()
+            if source_is_folder and not (dest.path.is_dir() and not dest.path.is_symlink()):
+                raise InvalidArgument(
+                    "destination", f"'{dest.path.name}' is a file and the source is a folder"
+                )
             self._check_unlocked(dest.path, "replace")
         return dest
 

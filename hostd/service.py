@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -421,8 +422,10 @@ class TaskServicer(task_pb2_grpc.TaskServiceServicer):
         return task_to_proto(self.tasks.get(request.id))
 
     async def WaitForTask(self, request: task_pb2.WaitForTaskRequest, context: Ctx) -> task_pb2.Task:
-        if request.timeout_seconds < 0:
-            raise faults.InvalidArgument("timeout_seconds", "must not be negative")
+        if not 0 <= request.timeout_seconds < math.inf:  # NaN too: it compares false with everything
+            raise faults.InvalidArgument(
+                "timeout_seconds", f"{request.timeout_seconds} is not a number of seconds ≥ 0"
+            )
         timeout = min(request.timeout_seconds or MAX_WAIT_SECONDS, MAX_WAIT_SECONDS)
         return task_to_proto(await self.tasks.wait(request.id, timeout))
 

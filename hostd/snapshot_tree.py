@@ -56,7 +56,7 @@ class SnapshotTree:
     def load(cls, path: Path) -> SnapshotTree:
         if not path.exists():
             return cls()
-        config = VmxConfig.parse(path.read_text(), path.name)
+        config = VmxConfig.read(path)
         tree = cls(
             current=config.get_int("snapshot.current", 0), last_uid=config.get_int("snapshot.lastUID", 0)
         )

@@ -11,6 +11,7 @@ last, so a crash leaves a consistent VM with at most an orphan file.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,12 @@ from pyesx.vmxfile import VmxConfig
 _log = get_logger("snapshots")
 MAX_SNAPSHOT_NAME = 80
 KEPT_ON_REVERT = ("displayName", "annotation", "uuid.bios", "vc.uuid")
+DELTA_DESCRIPTOR = re.compile(r"-\d{6}\.vmdk$")  # web01-000001.vmdk: a delta, never a base disk
+
+
+def _remove_files(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def snapshot_id(vm: VmRecord, uid: int) -> str:
@@ -64,6 +71,17 @@ class SnapshotOps:
         vm.current_snapshot = tree.current
         self.vms.changed(vm, "snapshot", "config")
 
+    async def _drop_running_delta(self, path: Path) -> None:
+        """Delete the old running delta a revert leaves (a base disk stays). One whose files were
+        deleted or overwritten under it is garbage all the same: what is left of it goes, and the
+        revert stands."""
+        try:
+            if await self._parent_of(path) is not None:
+                await self.disks.delete(path)
+        except (faults.NotFound, faults.FileNotFound, faults.InvalidArgument):
+            if DELTA_DESCRIPTOR.search(path.name):
+                _remove_files(path, path.with_name(f"{path.stem}-delta.vmdk"))
+
     async def _parent_of(self, path: Path) -> Path | None:
         chain = (await self.disks.info(path)).chain
         return Path(chain[1]) if len(chain) > 1 else None
@@ -89,6 +107,7 @@ class SnapshotOps:
             else:
                 write_checkpoint(vmsn, vm.id, vm.config.render(), None)
             made: list[Path] = []
+            before = vm.config.render()  # the rollback's configuration (its .vmx may be gone)
             try:
                 for disk in vmconfig.disks(vm.config):
                     if vmconfig.is_independent(disk):
@@ -101,7 +120,7 @@ class SnapshotOps:
                 for path in made:
                     await self.disks.delete(path)
                 vmsn.unlink(missing_ok=True)
-                vm.config = VmxConfig.parse(vm.vmx_path.read_text())
+                vm.config = VmxConfig.parse(before)
                 raise
             tree.nodes[node.uid], tree.current, tree.last_uid = node, node.uid, node.uid
             self._save(vm, tree)
@@ -121,28 +140,36 @@ class SnapshotOps:
         async def work(task: Task) -> str:
             _, tree, node = self.find(snapshot)
             checkpoint = read_checkpoint(vm.folder / node.filename)
-            if vm.power_state == POWERED_ON:
-                await self.power.stop_vmx(vm)
-                self.vms.set_power(vm, POWERED_OFF)
-            elif vm.power_state == SUSPENDED:
-                self.power.clear_checkpoint(vm, delete=True)
-                self.vms.set_power(vm, POWERED_OFF)
             config = VmxConfig.parse(checkpoint.vmx_text, node.filename)
             for key in KEPT_ON_REVERT:
                 if key in vm.config:
                     config[key] = vm.config[key]
             if vmconfig.CHECKPOINT_KEY in config:
                 del config[vmconfig.CHECKPOINT_KEY]
-            for key, file_name in node.disks.items():
-                config[f"{key}.fileName"] = (await self.disks.delta(vm.folder / file_name)).name
+            # The new deltas first: a snapshot disk that is gone fails the revert before the VM's
+            # power state or suspended state is touched (and the deltas made so far are undone).
+            made: list[Path] = []
+            try:
+                for key, file_name in node.disks.items():
+                    made.append(await self.disks.delta(vm.folder / file_name))
+                    config[f"{key}.fileName"] = made[-1].name
+            except BaseException:
+                for path in made:
+                    await self.disks.delete(path)
+                raise
+            if vm.power_state == POWERED_ON:
+                await self.power.stop_vmx(vm)
+                self.vms.set_power(vm, POWERED_OFF)
+            elif vm.power_state == SUSPENDED:
+                self.power.clear_checkpoint(vm, delete=True)
+                self.vms.set_power(vm, POWERED_OFF)
             dropped = [d.file_name for d in vmconfig.disks(vm.config)]
             vm.config, tree.current = config, node.uid
             self._save(vm, tree)
             referenced = tree.referenced_files() | {d.file_name for d in vmconfig.disks(config)}
             for file_name in dropped:
-                path = vm.folder / file_name
-                if file_name not in referenced and await self._parent_of(path) is not None:
-                    await self.disks.delete(path)  # the old running delta
+                if file_name not in referenced:
+                    await self._drop_running_delta(vm.folder / file_name)
             self.vms.record(
                 "VmSnapshotRevertedEvent", vm, f"Reverted {vm.name} to snapshot '{node.name}'", task.user
             )

@@ -190,7 +190,7 @@ class VmManager:
         """Read every registered .vmx; a VM whose file is gone or broken is logged and kept out."""
         for entry in self.inventory.load():
             try:
-                config = VmxConfig.parse(entry.vmx_path.read_text(), str(entry.vmx_path))
+                config = VmxConfig.read(entry.vmx_path, str(entry.vmx_path))
             except (OSError, faults.VimFault) as exc:
                 _log.error("vm.unreadable", vm_id=entry.vm_id, vmx_path=str(entry.vmx_path), reason=str(exc))
                 continue
@@ -200,7 +200,7 @@ class VmManager:
             vmsd = vm.folder / f"{vm.vmx_path.stem}.vmsd"
             if vmsd.exists():
                 with contextlib.suppress(OSError, faults.VimFault):
-                    vm.current_snapshot = VmxConfig.parse(vmsd.read_text()).get_int("snapshot.current", 0)
+                    vm.current_snapshot = VmxConfig.read(vmsd).get_int("snapshot.current", 0)
             self.vms[vm.id] = vm
 
     def attach(self, running: list[vmkernel_pb2.VmxWorld]) -> None:

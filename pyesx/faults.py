@@ -29,6 +29,7 @@ as the same class on the other side.
 from __future__ import annotations
 
 import errno
+import re
 from typing import ClassVar
 
 
@@ -249,10 +250,19 @@ ALL_FAULTS: tuple[type[VimFault], ...] = (
 )
 
 
+_ON_A_DATASTORE = re.compile(r"/vmfs/volumes/(?P<ds>[^/]+)/?(?P<rel>.*)$")
+
+
+def _datastore_path(file: str) -> str:
+    """A file on a datastore named as vSphere names it, ``[datastore1] web01/web01.vmx``."""
+    where = _ON_A_DATASTORE.search(file)
+    return f"[{where['ds']}] {where['rel']}".rstrip() if where else file
+
+
 def from_os_error(exc: OSError) -> VimFault | None:
     """The fault a user understands for a file-system error on a datastore (None: no such fault, it
     stays an internal error): a missing file, an existing one, a full or a read-only datastore."""
-    file = str(exc.filename or "")
+    file = _datastore_path(str(exc.filename or ""))
     if exc.errno == errno.ENOENT:
         return FileNotFound(file)
     if exc.errno == errno.EEXIST:

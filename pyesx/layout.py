@@ -14,6 +14,8 @@ from pyesx.faults import InvalidArgument, NotFound
 
 _DATASTORE_PATH = re.compile(r"^\[(?P<ds>[^\]/\x00]+)\] ?(?P<rel>[^\x00]*)$")
 MAX_NAME_LENGTH = 80
+NAME_MAX = 255  # bytes in one file name (Linux's NAME_MAX)
+REL_PATH_MAX = 3072  # bytes below a datastore: PATH_MAX (4096) less room for the host's own root
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class HostLayout:
             raise InvalidArgument(
                 "path", f"'{datastore_path}' is not a datastore path like '[datastore1] vm/vm.vmx'"
             )
+        _check_length(datastore_path, match["ds"], match["rel"])
         ds_dir = self.datastore(match["ds"])
         if not ds_dir.is_dir():
             raise NotFound("Datastore", match["ds"])
@@ -105,6 +108,17 @@ class HostLayout:
             rel = path.resolve().relative_to(self.volumes.resolve())
         ds, *rest = rel.parts
         return f"[{ds}] {'/'.join(rest)}"
+
+
+def _check_length(datastore_path: str, datastore: str, rel: str) -> None:
+    """InvalidArgument for a name or path the file system would refuse with ENAMETOOLONG."""
+    longest = max((len(part.encode()) for part in [datastore, *rel.split("/")]), default=0)
+    if longest > NAME_MAX or len(rel.encode()) > REL_PATH_MAX:
+        shown = datastore_path if len(datastore_path) <= 80 else datastore_path[:80] + "…"
+        raise InvalidArgument(
+            "path",
+            f"'{shown}' is too long: a name may have {NAME_MAX} bytes and a path {REL_PATH_MAX}",
+        )
 
 
 def check_entity_name(name: str, argument: str = "name") -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 from pyesx.faults import InvalidArgument
 
@@ -50,6 +51,19 @@ class VmxConfig(Mapping[str, str]):
                 raise VmxParseError(source, line_no, line)
             config[match["key"]] = _unescape(match["value"])
         return config
+
+    @classmethod
+    def read(cls, path: Path, source: str = "") -> VmxConfig:
+        """Parse the file at ``path``; bytes that are not UTF-8 text are a VmxParseError like any
+        other line that is not in the format (FileNotFoundError and other OSErrors pass)."""
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise VmxParseError(
+                source or path.name, data[: exc.start].count(b"\n") + 1, "<not UTF-8 text>"
+            ) from None
+        return cls.parse(text, source or path.name)
 
     def render(self) -> str:
         lines = [f'{key} = "{_escape(value)}"' for key, value in self._items.values()]

@@ -128,8 +128,13 @@ class DiskService:
         self._check_space(datastore, delta_layout(self.info(path).capacity_bytes)[1])
         async with self.io.suspended(path) as new_tops:
             made = await self._run(lambda: disks.create_delta(path))
+            try:
+                info = self.info(made)  # before the running VM locks it again
+            except BaseException:  # a file of the chain below is gone: the new delta goes too
+                await self._run(lambda: disks.delete_disk(made))
+                raise
             new_tops[path] = made
-            return self.info(made)  # before the running VM locks it again
+            return info
 
     async def consolidate(self, raw: str) -> vmkernel_pb2.VirtualDiskInfo:
         """Merge the delta ``raw`` into its parent; a running VM on it goes on in the parent."""

@@ -94,8 +94,7 @@ class VmxManager:
             raise faults.InvalidPowerState(
                 "poweredOff", "poweredOn", f"A vmx is already running for {vm_id}."
             )
-        text = await asyncio.to_thread(Path(request.vmx_path).read_text)
-        config = VmxConfig.parse(text, request.vmx_path)
+        config = await asyncio.to_thread(VmxConfig.read, Path(request.vmx_path), request.vmx_path)
         self.scheduler.admit(
             vm_id, request.num_cpu, request.memory_mb, config, request.resource_pool_id
         )  # or InsufficientResourcesFault

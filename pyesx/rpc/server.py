@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 
 from pyesx import faults
 from pyesx.logs import get_logger
@@ -45,6 +46,30 @@ def _as_fault(exc: Exception, method: str) -> faults.VimFault:
     return faults.SystemError(f"{type(exc).__name__}: {exc} (request {request_id_var.get()})")
 
 
+Decode = Callable[[bytes], Any]
+
+
+def _decoder(deserialize: Callable[[bytes], Any] | None) -> Decode:
+    """Parse a request's bytes; bytes that are no valid message are InvalidArgument."""
+    if deserialize is None:
+        return lambda raw: raw
+    owner = getattr(deserialize, "__self__", None)
+    name = getattr(getattr(owner, "DESCRIPTOR", None), "full_name", "request")
+
+    def decode(raw: bytes) -> Any:
+        try:
+            return deserialize(raw)
+        except DecodeError as error:
+            raise faults.InvalidArgument("request", f"not a valid {name} message: {error}") from None
+
+    return decode
+
+
+async def _decode_each(requests: AsyncIterator[bytes], decode: Decode) -> AsyncIterator[Any]:
+    async for raw in requests:
+        yield decode(raw)
+
+
 class RpcGate:
     """Request id binding, authentication, canonical log line and fault mapping, for every kind of
     RPC (unary or streaming either way).
@@ -66,28 +91,27 @@ class RpcGate:
         add_to_server(servicer, _GatedServer(self, server))
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        # Requests are parsed inside the gate, not by grpc: bytes that are no valid message become
+        # InvalidArgument (grpc's own parse failure would answer UNKNOWN, or surface mid-stream).
+        decode = _decoder(handler.request_deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
+                self._unary(handler.unary_unary, method, decode),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._stream(handler.unary_stream, method),
-                request_deserializer=handler.request_deserializer,
+                self._stream(handler.unary_stream, method, decode),
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary:  # the "request" the wrapper passes on is the request iterator
             return grpc.stream_unary_rpc_method_handler(
-                self._unary(handler.stream_unary, method, streaming=True),
-                request_deserializer=handler.request_deserializer,
+                self._unary(handler.stream_unary, method, decode, streaming=True),
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_stream:  # the same: the request iterator is passed on
             return grpc.stream_stream_rpc_method_handler(
-                self._stream(handler.stream_stream, method, streaming=True),
-                request_deserializer=handler.request_deserializer,
+                self._stream(handler.stream_stream, method, decode, streaming=True),
                 response_serializer=handler.response_serializer,
             )
         raise TypeError(f"{method}: unknown kind of RPC")
@@ -122,13 +146,14 @@ class RpcGate:
             self.authorize(method, None)
 
     def _unary(
-        self, behavior: Callable[..., Awaitable[Any]], method: str, streaming: bool = False
+        self, behavior: Callable[..., Awaitable[Any]], method: str, decode: Decode, streaming: bool = False
     ) -> Callable[..., Any]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
             start = time.perf_counter()
             code = "OK"
             try:
                 self._enter(method, context)
+                request = _decode_each(request, decode) if streaming else decode(request)
                 request = self._checked(method, request, streaming)
                 return await behavior(request, context)
             except Exception as exc:
@@ -143,11 +168,16 @@ class RpcGate:
         return wrapper
 
     def _stream(
-        self, behavior: Callable[..., AsyncIterator[Any]], method: str, streaming: bool = False
+        self,
+        behavior: Callable[..., AsyncIterator[Any]],
+        method: str,
+        decode: Decode,
+        streaming: bool = False,
     ) -> Callable[..., Any]:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             try:
                 self._enter(method, context)
+                request = _decode_each(request, decode) if streaming else decode(request)
                 request = self._checked(method, request, streaming)
                 _log.info("rpc.stream_open", method=method)
                 async for item in behavior(request, context):

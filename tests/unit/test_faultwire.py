@@ -77,7 +77,35 @@ def test_subclasses_travel_as_their_nearest_fault() -> None:
         (grpc.StatusCode.UNAVAILABLE, faults.HostCommunication),
         (grpc.StatusCode.UNAUTHENTICATED, faults.NotAuthenticated),
         (grpc.StatusCode.UNKNOWN, faults.SystemError),
+        # a request past gRPC's 4 MiB limit, refused before hostd sees it (fuzz: huge repeated fields)
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, faults.InvalidArgument),
     ],
 )
 def test_statuses_without_detail(code: grpc.StatusCode, expected: type[faults.VimFault]) -> None:
     assert type(fault_from_rpc_error(FakeRpcError(code, "x", ()))) is expected
+
+
+@pytest.mark.parametrize("text", ["A" * (1 << 20), "日本語😀" * 100_000])
+def test_a_fault_naming_a_huge_input_stays_under_grpcs_metadata_limit(text: str) -> None:
+    """Fuzz: a 1 MiB id echoed by NotFound made the trailers exceed 16 KiB, and the caller got
+    RESOURCE_EXHAUSTED "Stream removed" (hostd, relaying the VMkernel's: INTERNAL) instead of the fault."""
+    code, details, trailing = fault_to_status(faults.NotFound("ResourcePool", text))
+    assert code == grpc.StatusCode.NOT_FOUND
+    assert len(details.encode()) + sum(len(value) for _, value in trailing) < 4096
+    back = fault_from_rpc_error(FakeRpcError(code, details, trailing))
+    assert isinstance(back, faults.NotFound)
+    assert back.object_type == "ResourcePool"
+    assert text.startswith(back.name[:-1]) and back.name.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("/r/host/vmfs/volumes/datastore1/web01/web01.vmx", "[datastore1] web01/web01.vmx"),
+        ("/r/host/vmfs/volumes/datastore1", "[datastore1]"),
+        ("/etc/elsewhere", "/etc/elsewhere"),
+    ],
+)
+def test_a_missing_file_is_file_not_found_named_by_its_datastore_path(filename: str, expected: str) -> None:
+    fault = faults.from_os_error(FileNotFoundError(2, "No such file or directory", filename))
+    assert isinstance(fault, faults.FileNotFound) and fault.file == expected

@@ -57,3 +57,23 @@ def test_bad_entity_names(name: str) -> None:
 @pytest.mark.parametrize("name", ["web01", "x" * 80, "Ubuntu 64-bit", "db_01.prod", "ünïcode-vm"])
 def test_good_entity_names(name: str) -> None:
     assert check_entity_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "[datastore1] " + "A" * (1 << 20),  # fuzz: ENAMETOOLONG reached BrowseDatastore as INTERNAL
+        "[datastore1] " + "d/" * 2000 + "x",
+        "[datastore1] web01/" + "é" * 128,  # 256 bytes in UTF-8
+        "[" + "A" * 300 + "] x",
+    ],
+)
+def test_a_name_or_path_too_long_for_the_file_system_is_refused(layout: HostLayout, path: str) -> None:
+    with pytest.raises(faults.InvalidArgument) as raised:
+        layout.resolve(path)
+    assert raised.value.argument == "path" and "too long" in raised.value.reason
+    assert len(raised.value.message) < 400
+
+
+def test_a_name_of_255_bytes_still_resolves(layout: HostLayout) -> None:
+    assert layout.resolve("[datastore1] " + "a" * 255).name == "a" * 255

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pyesx import faults
@@ -57,3 +59,14 @@ def test_a_corrupt_line_is_an_invalid_argument_naming_the_line(bad: str) -> None
 def test_get_int_falls_back_on_missing_or_bad_values() -> None:
     config = VmxConfig({"numvcpus": "two"})
     assert config.get_int("numvcpus", 1) == 1 and config.get_int("memSize", 256) == 256
+
+
+def test_a_file_that_is_not_utf8_is_a_parse_error_naming_the_line(tmp_path: Path) -> None:
+    """Fuzz: a .vmsd overwritten with binary raised UnicodeDecodeError (SystemError, hostd crash at start)."""
+    path = tmp_path / "web01.vmsd"
+    path.write_bytes(b'.encoding = "UTF-8"\nsnapshot.current = "\xbb"\n')
+    with pytest.raises(VmxParseError) as raised:
+        VmxConfig.read(path)
+    assert raised.value.line_no == 2 and "web01.vmsd" in raised.value.reason
+    path.write_bytes('displayName = "ünï"\n'.encode())
+    assert VmxConfig.read(path)["displayName"] == "ünï"
