@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from clients import Client, Task
+from clients.tls import KNOWN_HOSTS_ENV
 from tests.harness import BootedHost
 
 MIB = 1024 * 1024
@@ -211,11 +212,18 @@ def booted_host() -> Iterator[BootedHost]:
     machine (tests running beside the benchmark) are never touched.
     """
     with tempfile.TemporaryDirectory(prefix="pyesx-bench-") as tmp:
+        # clients pin this host's thumbprint in the benchmark's own known-hosts file, not the user's
+        saved = os.environ.get(KNOWN_HOSTS_ENV)
+        os.environ[KNOWN_HOSTS_ENV] = f"{tmp}/known_hosts"
         host = BootedHost(Path(tmp) / "host")
         try:
             yield host
         finally:
             host.stop()
+            if saved is None:
+                os.environ.pop(KNOWN_HOSTS_ENV, None)
+            else:
+                os.environ[KNOWN_HOSTS_ENV] = saved
             for pid in _processes_naming(f"{tmp}/"):  # a unique temporary directory: ours alone
                 with contextlib.suppress(OSError):
                     print(

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -27,10 +28,24 @@ from pyesx.api.v1 import task_pb2, task_pb2_grpc, vm_pb2, vm_pb2_grpc
 from pyesx.rpc.metadata import REQUEST_ID_KEY, SESSION_KEY, new_request_id
 
 
+def _channel(target: str, ca_file: str) -> grpc.aio.Channel:
+    """TLS trusting the host CA when ``ca_file`` is given (hostd, the TLS echo server), else plaintext."""
+    if not ca_file:
+        return grpc.aio.insecure_channel(target)
+    return grpc.aio.secure_channel(target, grpc.ssl_channel_credentials(Path(ca_file).read_bytes()))
+
+
 async def load(
-    target: str, vm_ids: list[str], session: str, concurrency: int, duration: float, warmup: float, op: str
+    target: str,
+    vm_ids: list[str],
+    session: str,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    op: str,
+    ca_file: str = "",
 ) -> Any:
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with _channel(target, ca_file) as channel:
         await asyncio.wait_for(channel.channel_ready(), 10)
         stub = vm_pb2_grpc.VirtualMachineServiceStub(channel)
         tasks = task_pb2_grpc.TaskServiceStub(channel)
@@ -90,11 +105,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=4.0)
     parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--ca-file", default="", help="connect over TLS, trusting this CA (hostd)")
     args = parser.parse_args()
     session = os.environ.get("PYESX_BENCH_SESSION", "")
     vm_ids = args.vm_id.split(",")
     result = uvloop.run(
-        load(args.target, vm_ids, session, args.concurrency, args.duration, args.warmup, args.op)
+        load(
+            args.target, vm_ids, session, args.concurrency, args.duration, args.warmup, args.op, args.ca_file
+        )
     )
     print(json.dumps(result), flush=True)
 

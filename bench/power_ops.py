@@ -67,7 +67,7 @@ def run(vms: int = 8, seconds: float = 4.0, rounds: int = 2) -> PowerOpsResult:
                 run_echo, _ = run_load(echo_address, ids[0], client.session_key, vms, seconds)
                 result.echo.append(run_echo)
                 run_hostd, _ = run_load(
-                    host.address, ",".join(ids), client.session_key, vms, seconds, "power"
+                    host.address, ",".join(ids), client.session_key, vms, seconds, "power", str(host.ca_file)
                 )
                 result.hostd.append(run_hostd)
         finally:

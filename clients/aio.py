@@ -16,15 +16,12 @@ both build their calls in ``clients.ops`` and share their properties (``clients.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import fnmatch
 from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
 from typing import Unpack
-
-import grpc.aio
 
 from clients import entities, model, ops
 from clients.datastores import DatastoreFile
@@ -33,6 +30,7 @@ from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, R
 from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange
 from clients.security import AsyncSecurity
+from clients.tls import Trust, open_aio_channel
 from clients.transport import AsyncTransport
 from pyesx import faults
 
@@ -753,14 +751,21 @@ class AsyncSession:
         return await self._t.call(ops.query_perf(entity_id, counters, max_samples, begin, end))
 
 
-async def connect(server: str, user: str, password: str, timeout: float = 10.0) -> AsyncSession:
-    """Open a ``grpc.aio`` channel to HOST:PORT, wait until it is up, and log in."""
-    channel = grpc.aio.insecure_channel(server)
-    try:
-        await asyncio.wait_for(channel.channel_ready(), timeout)
-    except TimeoutError:
-        await channel.close()
-        raise faults.HostCommunication(f"no answer from {server} within {timeout:.0f}s") from None
+async def connect(
+    server: str,
+    user: str,
+    password: str,
+    timeout: float = 10.0,
+    *,
+    thumbprint: str | None = None,
+    invalid_certificate_action: str = "pin",
+    ca_file: str | None = None,
+    trust: Trust | None = None,
+) -> AsyncSession:
+    """Open a ``grpc.aio`` TLS channel to HOST:PORT, wait until it is up, and log in (the host is
+    trusted as ``clients.tls`` says)."""
+    trust = trust or Trust(thumbprint, invalid_certificate_action, ca_file)
+    channel = await open_aio_channel(server, timeout, trust)
     transport = AsyncTransport(channel)
     try:
         user, transport.session_key = await transport.call(ops.login(user, password))

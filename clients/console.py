@@ -22,6 +22,7 @@ from typing import Any
 
 import grpc
 
+from clients.tls import Trust, secure_channel
 from pyesx import faults
 from pyesx.api.v1 import console_pb2, console_pb2_grpc, task_pb2
 from pyesx.rpc.faultwire import fault_from_rpc_error
@@ -193,10 +194,13 @@ class Console:
         self.close()
 
 
-def attach_url(url: str, timeout: float = ATTACH_TIMEOUT) -> tuple[Console, grpc.Channel]:
-    """Attach to a console from its ticket URL alone (no login: the ticket authenticates)."""
+def attach_url(
+    url: str, timeout: float = ATTACH_TIMEOUT, trust: Trust | None = None
+) -> tuple[Console, grpc.Channel]:
+    """Attach to a console from its ticket URL alone (no login: the ticket authenticates); the host's
+    certificate is trusted as ``clients.tls`` says (pinned on first use by default)."""
     server, vm_id, ticket = parse_url(url)
-    channel = grpc.insecure_channel(server)
+    channel = secure_channel(server, trust, timeout)
     try:
         console = Console(console_pb2_grpc.ConsoleServiceStub(channel), vm_id, ticket, timeout=timeout)
     except BaseException:

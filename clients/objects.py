@@ -30,6 +30,7 @@ from clients.hostconfig import HostNetwork, HostService, NtpConfig, NtpStatus, R
 from clients.hostops import AutoPowerInfo, AutoStartConfig, AutoStartDefaults, HostSetting, LogLines
 from clients.sdk import AllocationChange, Client
 from clients.security import Security
+from clients.tls import Trust
 from clients.transport import SyncTransport, open_channel
 from pyesx import faults
 
@@ -751,9 +752,21 @@ class Session:
         return self._t.call(ops.query_perf(entity_id, counters, max_samples, begin, end))
 
 
-def connect(server: str, user: str, password: str, timeout: float = 10.0) -> Session:
-    """Open a channel to HOST:PORT, wait until it is up, and log in."""
-    transport = SyncTransport(open_channel(server, timeout))
+def connect(
+    server: str,
+    user: str,
+    password: str,
+    timeout: float = 10.0,
+    *,
+    thumbprint: str | None = None,
+    invalid_certificate_action: str = "pin",
+    ca_file: str | None = None,
+    trust: Trust | None = None,
+) -> Session:
+    """Open a TLS channel to HOST:PORT, wait until it is up, and log in (the host's certificate is
+    trusted as ``clients.tls`` says: pinned on first use, a given thumbprint, or a CA file)."""
+    trust = trust or Trust(thumbprint, invalid_certificate_action, ca_file)
+    transport = SyncTransport(open_channel(server, timeout, trust))
     try:
         user, transport.session_key = transport.call(ops.login(user, password))
     except BaseException:

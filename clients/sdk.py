@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import grpc
 
 from clients.auth import AuthCalls
+from clients.certificates import CertificateCalls
 from clients.console import ConsoleCalls
 from clients.datastores import DatastoreCalls
 from clients.guestops import GuestOperationCalls
@@ -45,6 +46,7 @@ from clients.model import (
     VmQuestion,
 )
 from clients.network import NetworkCalls
+from clients.tls import Trust, open_channel
 from pyesx import faults
 from pyesx.api.v1 import (
     account_pb2_grpc,
@@ -234,6 +236,7 @@ class Client(
     ConsoleCalls,
     HostOperationCalls,
     HostConfigCalls,
+    CertificateCalls,
     AuthCalls,
 ):
     """A logged-in connection to one host. Use ``connect()`` to make one."""
@@ -760,14 +763,24 @@ class Client(
             stream.cancel()
 
 
-def connect(server: str, user: str, password: str, timeout: float = 10.0) -> Client:
-    """Open a channel to HOST:PORT, wait until it is up, and log in."""
-    channel = grpc.insecure_channel(server)
-    try:
-        grpc.channel_ready_future(channel).result(timeout=timeout)
-    except grpc.FutureTimeoutError:
-        channel.close()
-        raise faults.HostCommunication(f"no answer from {server} within {timeout:.0f}s") from None
+def connect(
+    server: str,
+    user: str,
+    password: str,
+    timeout: float = 10.0,
+    *,
+    thumbprint: str | None = None,
+    invalid_certificate_action: str = "pin",
+    ca_file: str | None = None,
+    trust: Trust | None = None,
+) -> Client:
+    """Open a TLS channel to HOST:PORT, wait until it is up, and log in.
+
+    The host's certificate is trusted as ``clients.tls`` says: pinned on first use
+    (``invalid_certificate_action="pin"``), or ``thumbprint="AB:CD:…"``, or a CA file;
+    a changed certificate raises ``faults.SSLVerifyFault``."""
+    trust = trust or Trust(thumbprint, invalid_certificate_action, ca_file)
+    channel = open_channel(server, timeout, trust)
     client = Client(server, channel)
     try:
         client.login(user, password)

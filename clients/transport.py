@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 
+from clients import tls
 from clients.ops import Call, Watch
-from pyesx import faults
+from clients.tls import Trust
 from pyesx.api.v1 import (
     account_pb2_grpc,
     authorization_pb2_grpc,
@@ -151,12 +152,6 @@ class AsyncTransport(_Stubs):
         await self.channel.close()
 
 
-def open_channel(server: str, timeout: float) -> grpc.Channel:
-    """A blocking channel to HOST:PORT once it is up (HostCommunication when it does not come up)."""
-    channel = grpc.insecure_channel(server)
-    try:
-        grpc.channel_ready_future(channel).result(timeout=timeout)
-    except grpc.FutureTimeoutError:
-        channel.close()
-        raise faults.HostCommunication(f"no answer from {server} within {timeout:.0f}s") from None
-    return channel
+def open_channel(server: str, timeout: float, trust: Trust | None = None) -> grpc.Channel:
+    """A blocking TLS channel to HOST:PORT once it is up (see ``clients.tls`` for how the host is trusted)."""
+    return tls.open_channel(server, timeout, trust)

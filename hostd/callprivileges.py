@@ -117,6 +117,7 @@ ACC, AUTH, ACCESS = (
     "/pyesx.api.v1.AuthorizationService/",
     "/pyesx.api.v1.HostAccessService/",
 )
+CERT = "/pyesx.api.v1.CertificateManagerService/"
 READ = ("System.Read",)
 VIEW = ("System.View",)
 vm_id, id_ = field("vm_id"), field("id")
@@ -239,4 +240,6 @@ RULES: dict[str, Rule] = {
     AUTH + "RemovePermission": Rule(("Authorization.ModifyPermissions",), field("entity")),
     ACCESS + "GetLockdownMode": Rule(READ),
     ACCESS + "SetLockdownMode": Rule(("Host.Config.Settings",)),
+    CERT + "GetCertificate": Rule(READ),
+    CERT + "RegenerateCertificate": Rule(("Host.Config.Settings",)),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from hostd.auth_service import AuthorizationServicer, HostAccessServicer, HostAc
 from hostd.authorizer import CallAuthorizer
 from hostd.authz import Authorization
 from hostd.autostart import AutoStart
+from hostd.certificates import CertificateManagerServicer, ServerTls
 from hostd.changes import ChangeFeed
 from hostd.console import ConsoleServicer
 from hostd.convert import task_to_proto, vm_to_proto
@@ -64,11 +66,14 @@ from hostd.tasks import Task, TaskManager
 from hostd.timesync.config import NtpConfigStore
 from hostd.timesync.daemon import NtpDaemon
 from hostd.vms import ChangeKind, VmManager, VmRecord
+from pyesx import certs
 from pyesx.api.v1 import (
     account_pb2,
     account_pb2_grpc,
     authorization_pb2,
     authorization_pb2_grpc,
+    certificate_pb2,
+    certificate_pb2_grpc,
     changes_pb2,
     changes_pb2_grpc,
     console_pb2,
@@ -120,6 +125,7 @@ SERVICE_NAMES = [
         (resourcepool_pb2.DESCRIPTOR, "ResourcePoolService"),
         (guest_pb2.DESCRIPTOR, "GuestOperationsService"),
         (console_pb2.DESCRIPTOR, "ConsoleService"),
+        (certificate_pb2.DESCRIPTOR, "CertificateManagerService"),
         (account_pb2.DESCRIPTOR, "HostAccountService"),
         (authorization_pb2.DESCRIPTOR, "AuthorizationService"),
         (hostaccess_pb2.DESCRIPTOR, "HostAccessService"),
@@ -137,6 +143,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vmkernel-socket", required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("--ready-fd", type=int)
+    parser.add_argument("--credential-fd", type=int, help="a pipe holding our VMkernel credential")
     parser.add_argument(
         "--stats-interval",
         type=int,
@@ -144,6 +151,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="realtime statistics interval in seconds (vSphere's: 20)",
     )
     return parser.parse_args(argv)
+
+
+def _read_credential(fd: int | None) -> str:
+    """The VMkernel credential from the pipe the VMkernel wrote it into ("" without one)."""
+    if fd is None:
+        return ""
+    with os.fdopen(fd, "rb") as pipe:
+        return pipe.read().decode()
 
 
 async def _follow_world_events(stream: grpc.aio.UnaryStreamCall, vms: VmManager, stop: asyncio.Event) -> None:
@@ -239,7 +254,8 @@ async def run(args: argparse.Namespace) -> int:
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")
     feed = ChangeFeed()
 
-    channel = unix_channel(args.vmkernel_socket)
+    # our credential for the VMkernel's API (pyesx.rpc.credentials), read from the pipe it came in
+    channel = unix_channel(args.vmkernel_socket, credential=_read_credential(args.credential_fd))
     vmkernel = vmkernel_pb2_grpc.VMkernelStub(channel)
     host = await call(vmkernel.GetHostInfo, vmkernel_pb2.GetHostInfoRequest())
     vms = VmManager(layout, Inventory(layout), vmkernel, tasks, events, host)
@@ -338,24 +354,36 @@ async def run(args: argparse.Namespace) -> int:
     )
     console = ConsoleServicer(vms, power, sessions)
     gate.register(console_pb2_grpc.add_ConsoleServiceServicer_to_server, console, server)
+    host_part = args.listen.rsplit(":", 1)[0]
+    tls = ServerTls(certs.host_paths(layout.root), host.hostname, host_part)
+    gate.register(
+        certificate_pb2_grpc.add_CertificateManagerServiceServicer_to_server,
+        CertificateManagerServicer(tls),
+        server,
+    )
     host_services = _register_host_config(gate, server, layout, host_network)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    host_part = args.listen.rsplit(":", 1)[0]
-    port = server.add_insecure_port(args.listen)
+    port = server.add_secure_port(args.listen, tls.credentials())  # TLS only: no plaintext port
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     address = f"{host_part}:{port}"
     console.address = address
-    log.info("hostd.ready", address=address, vms=len(vms.vms), running=len(worlds.vmxs))
+    log.info(
+        "hostd.ready",
+        address=address,
+        thumbprint=tls.identity.thumbprint,
+        vms=len(vms.vms),
+        running=len(worlds.vmxs),
+    )
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    report_ready(args.ready_fd, address=address)
+    report_ready(args.ready_fd, address=address, thumbprint=tls.identity.thumbprint)
     # Autostart once per host boot (not after a restart of hostd alone).
     starting = asyncio.create_task(
         autostart_run.start_all(autostart, vms, power)

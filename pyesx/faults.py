@@ -18,6 +18,7 @@
     ├── GuestPermissionDenied(vm, path)  guest operations: the guest user may not do this
     ├── Timedout(reason)            an operation ran past its time limit
     ├── HostCommunication(reason)   the client could not reach the host
+    ├── SSLVerifyFault(server, expected, presented)  the host's certificate is not the trusted one
     └── SystemError(reason)         anything unexpected (INTERNAL)
 
 A fault crosses a process boundary as a gRPC status code plus a typed
@@ -195,6 +196,28 @@ class HostCommunication(VimFault):
     def __init__(self, reason: str, message: str = "") -> None:
         super().__init__(message or f"Could not communicate with the host: {reason}")
         self.reason = reason
+
+
+class SSLVerifyFault(VimFault):
+    """The host presented a certificate the client does not trust (client side only, never on the wire)."""
+
+    grpc_code = "UNAVAILABLE"
+
+    def __init__(self, server: str, expected: str | None, presented: str, message: str = "") -> None:
+        if not message and expected is None:
+            message = (
+                f"The certificate of {server} is not trusted (thumbprint {presented}). Connect with its "
+                "thumbprint, or set InvalidCertificateAction to accept it."
+            )
+        super().__init__(
+            message
+            or f"The certificate of {server} changed: expected thumbprint {expected}, presented {presented}. "
+            "If the host's certificate was regenerated on purpose, accept the new one "
+            "(Connect-VIServer -Force, or connect with thumbprint=)."
+        )
+        self.server = server
+        self.expected = expected
+        self.presented = presented
 
 
 class SystemError(VimFault):  # noqa: A001 - vSphere's name

@@ -10,7 +10,24 @@ from pathlib import Path
 import pytest
 
 from clients import Client
+from clients.tls import KNOWN_HOSTS_ENV
 from tests.harness import BootedHost, pyesx_processes
+
+
+@pytest.fixture(autouse=True, scope="session")
+def user_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Clients keep their known hosts (pinned thumbprints), credential store and settings in this run's
+    own ``XDG_CONFIG_HOME``, never the user's; shells started by tests inherit it."""
+    path = tmp_path_factory.getbasetemp() / "config"
+    saved = {name: os.environ.get(name) for name in ("XDG_CONFIG_HOME", KNOWN_HOSTS_ENV)}
+    os.environ["XDG_CONFIG_HOME"] = str(path)
+    os.environ.pop(KNOWN_HOSTS_ENV, None)
+    yield path
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

@@ -20,9 +20,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from clients import Client, connect
+from clients.tls import KnownHosts
+from pyesx.rpc.credentials import TEST_CREDENTIALS_ENV
 
 PYESX = str(Path(sys.executable).with_name("pyesx"))
-READY = re.compile(r"^pyesx host ready grpc=(?P<address>\S+) root=(?P<root>\S+)")
+READY = re.compile(
+    r"^pyesx host ready grpc=(?P<address>\S+) root=(?P<root>\S+)(?: thumbprint=(?P<thumbprint>[0-9A-F:]+))?"
+)
 # exec'd processes show their argv; forked worlds name themselves (pyesx-vmx:, pyesx-vmm0:, …)
 PROCESS_MARKERS = re.compile(r" -m (vmkernel|hostd|vmx\.factory)( |$)|^pyesx-(vmx|vmm\d+|vmx-factory):")
 ROOT_PASSWORD = "test-root-pw"
@@ -82,10 +86,13 @@ class BootedHost:
         self.root = root
         self.password = password or ""
         self.output: list[str] = []
+        self.thumbprint = ""
         env = {**os.environ}
         env.pop("PYESX_ROOT_PASSWORD", None)
         if password is not None:
             env["PYESX_ROOT_PASSWORD"] = password
+        # the VMkernel writes its internal credentials here, for tests that call its API
+        env[TEST_CREDENTIALS_ENV] = str(self.credentials_dir)
         memory = ["--memory-mb", str(memory_mb)] if memory_mb else []
         self.process = subprocess.Popen(
             [PYESX, "boot", "--root", str(root), "--listen", "127.0.0.1:0", *args, *memory],
@@ -110,6 +117,10 @@ class BootedHost:
             self.output.append(line)
             match = READY.match(line)
             if match:
+                self.thumbprint = match["thumbprint"] or ""
+                # trust the host we booted, as an admin who read its thumbprint on the console: every
+                # client of this test run (in process or a subprocess) finds the pin in known_hosts
+                KnownHosts().set(match["address"], self.thumbprint)
                 return match["address"]
         self.stop()
         raise AssertionError(f"host did not become ready: {''.join(self.output)}")
@@ -130,8 +141,22 @@ class BootedHost:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def credentials_dir(self) -> Path:
+        """Where the VMkernel writes hostd's and each vmx's credential (``PYESX_TEST_CREDENTIALS_DIR``)."""
+        return self.root.parent / f"{self.root.name}.credentials"
+
+    def vmkernel_credential(self, who: str = "hostd") -> str:
+        """hostd's credential for the VMkernel's API, or the vmx credential of the VM ``who``."""
+        return (self.credentials_dir / who).read_text()
+
+    @property
+    def ca_file(self) -> Path:
+        """The host CA's certificate (trust it instead of pinning: ``PYESX_CA_FILE`` or ``ca_file=``)."""
+        return self.root / "etc" / "ssl" / "ca.crt"
+
     def client(self) -> Client:
-        return connect(self.address, "root", self.password)
+        return connect(self.address, "root", self.password, thumbprint=self.thumbprint)
 
     def hostd_pid(self) -> int:
         kids = [

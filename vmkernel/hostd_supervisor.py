@@ -27,7 +27,9 @@ class HostdSupervisor:
         worlds: WorldTable,
         events: WorldEventBus,
         stats_interval: int = 20,
+        credential: str = "",
     ) -> None:
+        self.credential = credential  # hostd's for the VMkernel's API, given through a pipe
         self.layout = layout
         self.stats_interval = stats_interval
         self.listen = listen
@@ -35,6 +37,7 @@ class HostdSupervisor:
         self.events = events
         self.process: asyncio.subprocess.Process | None = None
         self.address = ""
+        self.thumbprint = ""  # of the certificate hostd serves, from its handshake
         self.restart_count = 0
         self._stopping = False
         self._restart_requested_by: str | None = None  # set while a requested restart is under way
@@ -60,10 +63,21 @@ class HostdSupervisor:
             "--stats-interval",
             str(self.stats_interval),
         )
-        self.process, info = await spawn_with_handshake(
-            argv, stderr_path=self.layout.log / "hostd.stderr.log", timeout=HANDSHAKE_TIMEOUT
-        )
+        # the credential goes through a pipe: neither argv nor /proc/PID/environ shows it
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, self.credential.encode())
+        os.close(write_fd)
+        try:
+            self.process, info = await spawn_with_handshake(
+                [*argv, "--credential-fd", str(read_fd)],
+                stderr_path=self.layout.log / "hostd.stderr.log",
+                timeout=HANDSHAKE_TIMEOUT,
+                pass_fds=(read_fd,),
+            )
+        finally:
+            os.close(read_fd)
         self.address = info["address"]
+        self.thumbprint = info.get("thumbprint", "")
         self.worlds.add(vmkernel_pb2.HOSTD, self.process.pid, "hostd")
         _log.info("hostd.started", hostd_pid=self.process.pid, address=self.address)
 

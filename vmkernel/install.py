@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from pyesx import certs
 from pyesx.atomic import atomic_write
 from pyesx.layout import HostLayout
 from pyesx.passwords import generate_password, hash_password
@@ -43,6 +44,12 @@ def install(layout: HostLayout, hostname: str, quiet: bool = False) -> str | Non
     atomic_write(layout.shadow, json.dumps(shadow, indent=2) + "\n", mode=0o600)
     config.save(layout)
     return generated
+
+
+def ensure_certificates(layout: HostLayout, hostname: str, listen: str) -> bool:
+    """The host CA and certificate under etc/ssl (at install, and on a root installed before TLS);
+    True when they were made now."""
+    return certs.ensure(certs.host_paths(layout.root), hostname, listen.rsplit(":", 1)[0])
 
 
 def ensure_installer_iso(layout: HostLayout) -> Path | None:

@@ -28,6 +28,7 @@ from pyesx.api.v1 import vm_pb2 as api_vm_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush, flush_periodically, get_logger
 from pyesx.procs import become_subreaper
+from pyesx.rpc.credentials import TEST_CREDENTIALS_ENV, InternalCredentials
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 from vmkernel import hostinfo, install
@@ -44,6 +45,7 @@ from vmkernel.resources.manager import PoolManager
 from vmkernel.service import VMkernelServicer
 from vmkernel.storage.io_service import DiskIoService
 from vmkernel.vmx_factory import VmxFactory
+from vmkernel.vmx_scope import scoped, vmx_rules
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
@@ -127,6 +129,7 @@ async def boot(args: argparse.Namespace) -> int:
     if not install.is_installed(layout):
         generated_password = install.install(layout, physical.hostname)
     install.ensure_installer_iso(layout)
+    install.ensure_certificates(layout, physical.hostname, args.listen)
     configure("vmkernel", layout.log / "vmkernel.log")
     log = get_logger("boot")
     flusher = asyncio.create_task(flush_periodically())
@@ -168,7 +171,9 @@ async def boot(args: argparse.Namespace) -> int:
     vswitches = VirtualSwitchTable(layout, config, management_ip=args.listen.rsplit(":", 1)[0].strip("[]"))
     net = NetStack(layout.net_socket, vswitches, worlds.owns)
     await net.serve()
-    vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec, net)
+    exposed = os.environ.get(TEST_CREDENTIALS_ENV)  # tests only (pyesx.rpc.credentials)
+    credentials = InternalCredentials(expose_to=Path(exposed) if exposed else None)
+    vmxs = VmxManager(layout, worlds, events, factory, scheduler, storage, disks.disk_spec, net, credentials)
     memsched = MemScheduler(
         physical.memory_bytes / (1 << 20),
         scheduler.tree,
@@ -182,10 +187,16 @@ async def boot(args: argparse.Namespace) -> int:
     servicer = VMkernelServicer(
         layout, physical, config, worlds, vmxs, events, datastores, disks, memsched, vswitches, net
     )
-    gate = RpcGate()
-    gate.register(vmkernel_pb2_grpc.add_VMkernelServicer_to_server, servicer, server)
+    gate = RpcGate(credentials.authenticate)
     gate.register(
-        resourcepools_pb2_grpc.add_ResourcePoolsServicer_to_server, ResourcePoolsServicer(pools), server
+        vmkernel_pb2_grpc.add_VMkernelServicer_to_server,
+        scoped(servicer, vmx_rules(vmxs.disk_owner)),
+        server,
+    )
+    gate.register(
+        resourcepools_pb2_grpc.add_ResourcePoolsServicer_to_server,
+        scoped(ResourcePoolsServicer(pools)),  # hostd's alone
+        server,
     )
     server.add_insecure_port(f"unix://{layout.vmkernel_socket}")
     await server.start()
@@ -204,7 +215,9 @@ async def boot(args: argparse.Namespace) -> int:
 
     servicer.on_shutdown = shutdown
 
-    hostd = HostdSupervisor(layout, args.listen, worlds, events, stats_interval=args.stats_interval)
+    hostd = HostdSupervisor(
+        layout, args.listen, worlds, events, stats_interval=args.stats_interval, credential=credentials.hostd
+    )
     servicer.restart_hostd = hostd.restart
     try:
         address = await hostd.start()
@@ -216,7 +229,7 @@ async def boot(args: argparse.Namespace) -> int:
         await server.stop(None)
         return 1
     print(
-        f"{READY_PREFIX} grpc={address} root={layout.root} — connect with: "
+        f"{READY_PREFIX} grpc={address} root={layout.root} thumbprint={hostd.thumbprint} — connect with: "
         f".venv/bin/pyesx shell --server {address} --user root",
         flush=True,
     )

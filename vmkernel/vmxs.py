@@ -18,6 +18,7 @@ from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.procs import ChildFailed, ForkedChild
 from pyesx.rpc.channel import call, unix_channel
+from pyesx.rpc.credentials import InternalCredentials
 from pyesx.rpc.metadata import current_request_id, request_id_var
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from pyesx.vmx.v1 import vmx_pb2, vmx_pb2_grpc
@@ -72,8 +73,10 @@ class VmxManager:
         storage: DiskIoService,
         disk_specs: Callable[[vmkernel_pb2.VmDisk], DiskSpec],
         net: NetStack,
+        credentials: InternalCredentials | None = None,
     ) -> None:
         self.layout = layout
+        self.credentials = credentials or InternalCredentials()
         self.storage = storage
         self.disk_specs = disk_specs
         self.net = net
@@ -127,11 +130,13 @@ class VmxManager:
             request_id=current_request_id(),
             checkpoint_path=request.checkpoint_path,
             guest_tools=request.guest_tools,
+            credential=self.credentials.issue(request.vm_id),
         )
         stderr_path = self.layout.log / f"vmx-{request.vm_id}.stderr.log"
         try:
             process, info = await self.factory.spawn(spec, stderr_path=stderr_path, timeout=HANDSHAKE_TIMEOUT)
         except ChildFailed as exc:
+            self.credentials.revoke(request.vm_id)
             _log.error("vmx.start_failed", vm_id=request.vm_id, vm=request.vm_name, reason=str(exc))
             raise faults.SystemError(f"the vmx of {request.vm_name} failed to start: {exc}") from None
         handle = VmxHandle(
@@ -180,6 +185,20 @@ class VmxManager:
         self.scheduler.attach_worlds(vm_id, handle.vmm_pids)
         return handle
 
+    def disk_owner(self, path: Path) -> str | None:
+        """The powered-on VM a disk path belongs to: one of its open disks, or in its VM folder."""
+        try:
+            resolved = path.parent.resolve() / path.name
+        except (OSError, ValueError):
+            return None
+        for vm_id, handle in self.handles.items():
+            if handle.vmx_path and resolved.parent == Path(handle.vmx_path).parent.resolve():
+                return vm_id
+        for disk in (d for disks in self.storage.vms.values() for d in disks):
+            if disk.top == resolved:
+                return disk.vm_id
+        return None
+
     def _reap_when_orphaned(self, vmm_pid: int) -> None:
         """A VMM world outliving its vmx is reparented to us (the subreaper); reap it when it exits."""
         with contextlib.suppress(ProcessLookupError):
@@ -198,6 +217,7 @@ class VmxManager:
         await self.storage.detach(handle.vm_id)  # before anyone hears it is off: its disks are free
         self.net.detach_vm(handle.vm_id)
         self.handles.pop(handle.vm_id, None)
+        self.credentials.revoke(handle.vm_id)
         self.worlds.remove_vm(handle.vm_id)
         with contextlib.suppress(FileNotFoundError):
             self.layout.vmx_state(handle.vm_id).unlink()

@@ -57,6 +57,7 @@ class VmxSpec:
     request_id: str = ""
     checkpoint_path: str = ""  # resume from this .vmss / .vmsn
     guest_tools: bool = True
+    credential: str = ""  # this vmx's credential for the VMkernel's API (its own VM only)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> VmxSpec:
@@ -170,7 +171,7 @@ async def _serve(spec: VmxSpec, runtime: VmxRuntime, ready_fd: int) -> int:
         "version": __version__,
         "started_at": runtime.started_at,
     }
-    atomic_write(layout.vmx_state(spec.vm_id), json.dumps(state))
+    atomic_write(layout.vmx_state(spec.vm_id), json.dumps(state), mode=0o600)
     log.info("vmx.running", vmm_pids=vmm_pids, socket=str(socket_path))
     memfd = worlds.memory.fd if worlds.memory is not None else -1
     report_ready(ready_fd, socket=str(socket_path), vmm_pids=vmm_pids, guest_memory_fd=memfd)

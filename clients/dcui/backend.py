@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-import grpc
-
 from clients.dcui.model import HostFacts, NetworkConfig
 from clients.sdk import Client
+from clients.tls import Trust, secure_channel
 from pyesx import faults
 
 CONNECT_TIMEOUT = 5.0
@@ -17,9 +16,11 @@ AGENTS_RESTART_TIMEOUT = 60.0  # how long the DCUI waits for hostd to serve agai
 class ApiHost:
     """The host at ``server`` through its public API; logs in only when the user does."""
 
-    def __init__(self, server: str) -> None:
+    def __init__(self, server: str, trust: Trust | None = None) -> None:
+        """A TLS channel to ``server``, its certificate trusted as ``clients.tls`` says (pinned on
+        first use): SSLVerifyFault or HostCommunication now when it is not trusted or not there."""
         self.server = server
-        self._client = Client(server, grpc.insecure_channel(server))
+        self._client = Client(server, secure_channel(server, trust, CONNECT_TIMEOUT))
         self._credentials: tuple[str, str] | None = None
 
     def close(self) -> None:

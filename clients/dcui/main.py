@@ -9,6 +9,7 @@ import sys
 from clients.dcui.app import App
 from clients.dcui.backend import ApiHost
 from clients.dcui.terminal import run
+from pyesx.faults import VimFault
 
 
 def main(argv: list[str]) -> int:
@@ -23,7 +24,11 @@ def main(argv: list[str]) -> int:
         print("pyesx dcui: needs a terminal (stdin and stdout)", file=sys.stderr)
         return 2
     server = args.server or os.environ.get("PYESX_SERVER") or "127.0.0.1:8443"
-    host = ApiHost(server)
+    try:
+        host = ApiHost(server)
+    except VimFault as fault:  # not there, or a certificate not trusted
+        print(f"pyesx dcui: {fault}", file=sys.stderr)
+        return 1
     try:
         return run(App(host, server))
     finally:

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 
 from clients.shell.console import Console, wants_colour
 from clients.shell.evaluator import Interpreter
@@ -20,10 +21,17 @@ from clients.shell.runner import Runner
 from clients.shell.session import Client, ConnectFn, Credentials, Session
 
 
-def _sdk_connect(server: str, user: str, password: str) -> Client:
+def _sdk_connect(
+    server: str,
+    user: str,
+    password: str,
+    invalid_certificate_action: str = "pin",
+    accept: Callable[[str, str | None, str], bool] | None = None,
+) -> Client:
     from clients.sdk import connect  # lazy: the shell runs (and is tested) without the SDK loaded
+    from clients.tls import Trust
 
-    return connect(server, user, password)
+    return connect(server, user, password, trust=Trust(action=invalid_certificate_action, accept=accept))
 
 
 def _arguments() -> argparse.ArgumentParser:

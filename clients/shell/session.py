@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+from clients.certificates import HostCertificate
 from clients.console import ConsoleTicket
 from clients.datastores import Datastore, DatastoreFile
 from clients.guestops import GuestProcess, ScriptResult
@@ -20,6 +21,7 @@ from clients.model import VM, Event, GuestInfo, Host, PerfCatalogue, PerfSample,
 from clients.network import HostNetworkAdapter, PortGroup, ShapingPolicy, VirtualSwitch
 from clients.shell.credstore import CredentialStore, StoredCredential
 from clients.shell.errors import ShellError
+from clients.shell.powercli_config import load_user_action
 from clients.shell.progress import TaskProgress
 from clients.shell.views import Server
 from pyesx.faults import HostCommunication, NotAuthenticated, VimFault
@@ -35,6 +37,8 @@ class Client(Protocol):
     user: str
 
     def host(self) -> Host: ...
+    def certificate(self) -> HostCertificate: ...
+    def regenerate_certificate(self) -> HostCertificate: ...
     def host_settings(self, keys: list[str] | None = None) -> list[HostSetting]: ...
     def update_host_settings(self, values: Mapping[str, str]) -> list[HostSetting]: ...
     def enter_maintenance_mode(self) -> Task: ...
@@ -234,8 +238,11 @@ class Client(Protocol):
     def resolve_name(self, name: str) -> Resolution: ...
 
 
-#: ``connect(server, user, password)`` -> a logged-in client
-ConnectFn = Callable[[str, str, str], Client]
+#: ``connect(server, user, password, **certificate)`` -> a logged-in client; ``certificate`` (only
+#: when not the default) is ``invalid_certificate_action`` ("fail", "warn", …) and ``accept``
+ConnectFn = Callable[..., Client]
+#: ``accept(server, expected_thumbprint, presented_thumbprint)``: whether the user trusts it
+AcceptFn = Callable[[str, "str | None", str], bool]
 
 
 @dataclass(frozen=True)
@@ -328,6 +335,8 @@ class Session:
         self._auto = True  # an explicit Disconnect-VIServer turns lazy connecting off
         self._last: tuple[str, int, str, str] | None = None  # what to reconnect with after a loss
         self._credentials: tuple[str, int, str, str] | None = None  # what the current connection used
+        #: Set-PowerCLIConfiguration -InvalidCertificateAction (Unset: pin on first use)
+        self.invalid_certificate_action = load_user_action()
 
     @property
     def connected(self) -> bool:
@@ -362,12 +371,31 @@ class Session:
         except OSError:
             return None
 
-    def connect(self, server: str, port: int | None, user: str, password: str) -> Server:
-        """Log in to ``server`` (replacing any current connection)."""
+    def _certificate_options(self, accept: AcceptFn | None, force: bool) -> dict[str, Any]:
+        """What the connect function is told about the host's certificate (nothing when the default)."""
+        if force:  # Connect-VIServer -Force: the user accepts the certificate the host presents now
+            return {"invalid_certificate_action": "prompt", "accept": lambda *_: True}
+        action = self.invalid_certificate_action
+        if action == "Unset":
+            return {}
+        return {"invalid_certificate_action": action.lower(), "accept": accept}
+
+    def connect(
+        self,
+        server: str,
+        port: int | None,
+        user: str,
+        password: str,
+        accept: AcceptFn | None = None,
+        force: bool = False,
+    ) -> Server:
+        """Log in to ``server`` (replacing any current connection); ``accept`` answers
+        InvalidCertificateAction Prompt's question, ``force`` trusts whatever certificate is presented."""
         name, real_port = split_server(server, port)
         if self._client is not None:
             self.disconnect()
-        client = self._connect(f"{name}:{real_port}", user, password)
+        options = self._certificate_options(accept, force)
+        client = self._connect(f"{name}:{real_port}", user, password, **options)
         self._client = client
         self._guarded = cast(Client, _Guarded(self, client))
         self._auto = True

@@ -7,31 +7,40 @@ from typing import Any, TypeVar
 
 import grpc
 
+from pyesx.rpc.credentials import CREDENTIAL_KEY
 from pyesx.rpc.faultwire import fault_from_rpc_error
 from pyesx.rpc.metadata import REQUEST_ID_KEY, request_id_var
 
 T = TypeVar("T")
 
 
-def _with_request_id(details: Any) -> Any:
+def _with_request_id(details: Any, extra: tuple[tuple[str, str], ...] = ()) -> Any:
     request_id = request_id_var.get()
-    if not request_id:
+    if not request_id and not extra:
         return details
     metadata = grpc.aio.Metadata(*(details.metadata or ()))
-    metadata[REQUEST_ID_KEY] = request_id
+    if request_id:
+        metadata[REQUEST_ID_KEY] = request_id
+    for key, value in extra:
+        metadata[key] = value
     return grpc.aio.ClientCallDetails(
         details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
     )
 
 
-class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _Interceptor:
+    def __init__(self, extra: tuple[tuple[str, str], ...] = ()) -> None:
+        self.extra = extra
+
+
+class _UnaryUnary(_Interceptor, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(_with_request_id(details), request)
+        return await continuation(_with_request_id(details, self.extra), request)
 
 
-class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+class _UnaryStream(_Interceptor, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(_with_request_id(details), request)
+        return await continuation(_with_request_id(details, self.extra), request)
 
 
 #: internal messages may carry a file copied into a guest (base64)
@@ -42,14 +51,16 @@ INTERNAL_OPTIONS = [
 ]
 
 
-class _StreamStream(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+class _StreamStream(_Interceptor, grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
     async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(_with_request_id(details), requests)
+        return await continuation(_with_request_id(details, self.extra), requests)
 
 
-def unix_channel(socket_path: str) -> grpc.aio.Channel:
-    """An aio channel to a unix socket that forwards the request id of the call being served."""
-    interceptors = [_UnaryUnary(), _UnaryStream(), _StreamStream()]
+def unix_channel(socket_path: str, credential: str = "") -> grpc.aio.Channel:
+    """An aio channel to a unix socket that forwards the request id of the call being served, and
+    ``credential`` (``pyesx.rpc.credentials``) with every call when given."""
+    extra = ((CREDENTIAL_KEY, credential),) if credential else ()
+    interceptors = [_UnaryUnary(extra), _UnaryStream(extra), _StreamStream(extra)]
     return grpc.aio.insecure_channel(
         f"unix://{socket_path}", options=INTERNAL_OPTIONS, interceptors=interceptors
     )

@@ -20,6 +20,7 @@ import grpc
 import pytest
 
 from clients import Client, aio, connect, open_session
+from clients.tls import Trust, secure_channel
 from pyesx import faults
 from pyesx.api.v1 import vm_pb2, vm_pb2_grpc
 from pyesx.rpc.faultwire import fault_from_rpc_error
@@ -248,7 +249,7 @@ def test_lockdown_admits_only_exception_users(host: BootedHost, client: Client) 
         client.list_vms()
     with pytest.raises(faults.NotAuthenticated, match="lockdown"):
         connect(host.address, "root", host.password)
-    console = Client(host.address, grpc.insecure_channel(host.address))
+    console = Client(host.address, secure_channel(host.address, Trust(thumbprint=host.thumbprint)))
     console.login("root", host.password, local_console=True)
     assert console.lockdown().mode == "normal"
     console.close()

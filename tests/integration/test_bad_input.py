@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from clients import Client
+from clients.tls import secure_channel
 from pyesx import faults
 from pyesx.api.v1 import task_pb2, task_pb2_grpc
 from pyesx.rpc.faultwire import fault_from_rpc_error
@@ -70,7 +71,7 @@ def test_wait_for_task_refuses_a_timeout_that_is_no_number_of_seconds(client: Cl
     vm_task = client.create_vm("waited01")
     client.wait_for_task(vm_task.id)
     request = task_pb2.WaitForTaskRequest(id=vm_task.id, timeout_seconds=timeout)
-    with grpc.insecure_channel(client.server) as channel, pytest.raises(grpc.RpcError) as raised:
+    with secure_channel(client.server) as channel, pytest.raises(grpc.RpcError) as raised:
         task_pb2_grpc.TaskServiceStub(channel).WaitForTask(
             request, metadata=[(SESSION_KEY, client.session_key)], timeout=10
         )

@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from clients import Client, connect
+from clients.tls import Trust, secure_channel
 from pyesx import faults
 from pyesx.api.v1 import vm_pb2, vm_pb2_grpc
 from tests.harness import BootedHost, children_of, pyesx_processes, wait_until
@@ -74,7 +75,7 @@ def test_generated_root_password_is_printed_once_and_works(tmp_path: Path) -> No
 
 
 def test_health_and_reflection_are_served(host: BootedHost) -> None:
-    with grpc.insecure_channel(host.address) as channel:
+    with secure_channel(host.address, Trust(ca_file=str(host.ca_file))) as channel:
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert health.status == health_pb2.HealthCheckResponse.SERVING
         responses = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
@@ -85,12 +86,15 @@ def test_health_and_reflection_are_served(host: BootedHost) -> None:
 
 
 def test_calls_without_a_session_are_unauthenticated(host: BootedHost) -> None:
-    with grpc.insecure_channel(host.address) as channel:
+    with secure_channel(host.address, Trust(thumbprint=host.thumbprint)) as channel:
         stub = vm_pb2_grpc.VirtualMachineServiceStub(channel)
         with pytest.raises(grpc.RpcError) as raised:
             stub.ListVMs(vm_pb2.ListVMsRequest(), timeout=5)
     assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    with pytest.raises(grpc.RpcError) as again, grpc.insecure_channel(host.address) as channel:
+    with (
+        pytest.raises(grpc.RpcError) as again,
+        secure_channel(host.address, Trust(thumbprint=host.thumbprint)) as channel,
+    ):
         vm_pb2_grpc.VirtualMachineServiceStub(channel).ListVMs(
             vm_pb2.ListVMsRequest(), metadata=[("x-pyesx-session", "forged")], timeout=5
         )

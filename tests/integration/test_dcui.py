@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from clients import Client, connect
+from clients.tls import Trust, secure_channel
 from pyesx.faults import VimFault
 from tests.harness import BootedHost, wait_until
 from tests.terminal import PtyProgram
@@ -109,9 +110,7 @@ def _restart_management_agents(dcui: PtyProgram, host: BootedHost) -> None:
 
 
 def test_about_needs_no_session(host: BootedHost) -> None:
-    import grpc
-
-    with grpc.insecure_channel(host.address) as channel:
+    with secure_channel(host.address, Trust(thumbprint=host.thumbprint)) as channel:
         about = Client(host.address, channel).about()
     assert about.product_name == "pyesx"
     assert about.api_version == "v1"

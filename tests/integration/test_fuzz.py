@@ -14,10 +14,10 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
 
 from clients import Client
+from clients.tls import Trust, secure_channel
 from pyesx import faults
 from pyesx.rpc.metadata import SESSION_KEY
 from tests.fuzz.campaign import Campaign
@@ -105,7 +105,7 @@ def test_fuzz_campaign_over_every_public_rpc(fuzz_host: BootedHost) -> None:
 
     with fuzz_host.client() as client:
         _populate(client)
-        channel = grpc.insecure_channel(fuzz_host.address)
+        channel = secure_channel(fuzz_host.address, Trust(thumbprint=fuzz_host.thumbprint))
         try:
             metadata = [(SESSION_KEY, client.session_key)]
             reader = StateReader(channel, metadata, fuzz_host.root, [GUEST_PASSWORD])

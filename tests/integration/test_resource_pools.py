@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from clients import Client
+from clients.tls import Trust, secure_channel
 from pyesx import faults
 from pyesx.api.v1 import resourcepool_pb2, resourcepool_pb2_grpc
 from tests.harness import BootedHost, wait_until
@@ -59,7 +60,7 @@ def test_the_root_pool_is_the_host(client: Client) -> None:
 
 
 def test_pool_calls_need_a_session(host: BootedHost) -> None:
-    with grpc.insecure_channel(host.address) as channel:
+    with secure_channel(host.address, Trust(thumbprint=host.thumbprint)) as channel:
         stub = resourcepool_pb2_grpc.ResourcePoolServiceStub(channel)
         with pytest.raises(grpc.RpcError) as raised:
             stub.ListResourcePools(resourcepool_pb2.ListResourcePoolsRequest(), timeout=10)

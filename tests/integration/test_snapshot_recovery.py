@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from clients import Client
+from pyesx.rpc.credentials import CREDENTIAL_KEY
 from pyesx.vmkernel.v1 import vmkernel_pb2, vmkernel_pb2_grpc
 from tests.chaos.guestdata import WORKLOAD, verify_disk
 from tests.harness import BootedHost, wait_until
@@ -35,7 +36,9 @@ def test_writes_into_the_delta_of_an_interrupted_snapshot_are_kept(host: BootedH
     with grpc.insecure_channel(f"unix://{host.root}/run/vmkernel.sock") as channel:
         # a snapshot's first step: the VMkernel puts a delta on the disk and moves the VM onto it …
         vmkernel_pb2_grpc.VMkernelStub(channel).CreateDeltaDisk(
-            vmkernel_pb2.DiskPathRequest(path=str(folder / "halfsnap.vmdk")), timeout=30
+            vmkernel_pb2.DiskPathRequest(path=str(folder / "halfsnap.vmdk")),
+            metadata=[(CREDENTIAL_KEY, host.vmkernel_credential())],  # as hostd
+            timeout=30,
         )
     into_delta = _acked(client, vm_id) + 40
     wait_until(lambda: _acked(client, vm_id) >= into_delta, 30, "writes into the delta")
@@ -72,7 +75,9 @@ def test_a_vm_whose_snapshot_removal_was_interrupted_runs_on_the_merged_disk(
     with grpc.insecure_channel(f"unix://{host.root}/run/vmkernel.sock") as channel:
         # a removal's merge: the delta goes into the disk below, the VM moves onto it …
         vmkernel_pb2_grpc.VMkernelStub(channel).ConsolidateDisk(
-            vmkernel_pb2.DiskPathRequest(path=str(folder / "halfmerge-000001.vmdk")), timeout=60
+            vmkernel_pb2.DiskPathRequest(path=str(folder / "halfmerge-000001.vmdk")),
+            metadata=[(CREDENTIAL_KEY, host.vmkernel_credential())],  # as hostd
+            timeout=60,
         )
     os.kill(host.hostd_pid(), signal.SIGKILL)  # … and hostd dies before the .vmx names that disk
     with wait_until(lambda: host.client(), 30, "hostd back") as again:

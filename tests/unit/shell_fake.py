@@ -27,6 +27,7 @@ from unittest import mock
 
 import pytest
 
+from clients.certificates import HostCertificate
 from clients.guestops import GuestProcess, ScriptResult
 from clients.model import (
     HOST_ENTITY_ID,
@@ -327,6 +328,24 @@ class FakeClient(FakeDatastores, FakeNetwork, FakeConsole, FakeHostOps, FakeHost
             )
 
     # -- the contract: host and VMs -----------------------------------------------------------
+
+    def certificate(self) -> HostCertificate:
+        self.calls.append(("certificate",))
+        return self._certificate
+
+    def regenerate_certificate(self) -> HostCertificate:
+        self.calls.append(("regenerate_certificate",))
+        self._certificate = dataclasses.replace(self._certificate, thumbprint=":".join(["CD"] * 32))
+        return self._certificate
+
+    _certificate = HostCertificate(
+        ":".join(["AB"] * 32),
+        "CN=esx01",
+        "CN=pyesx host CA esx01,O=pyesx",
+        dt.datetime(2031, 1, 1, tzinfo=dt.UTC),
+        "-----BEGIN CERTIFICATE-----",
+        "-----BEGIN CERTIFICATE-----",
+    )
 
     def host(self) -> Host:
         self.calls.append(("host",))
@@ -1184,9 +1203,11 @@ class FakeConnector:
         self.password = password
         self.client = client or FakeClient()
         self.connects: list[tuple[str, str, str]] = []
+        self.certificate_options: list[dict[str, object]] = []
 
-    def __call__(self, server: str, user: str, password: str) -> FakeClient:
+    def __call__(self, server: str, user: str, password: str, **certificate: object) -> FakeClient:
         self.connects.append((server, user, password))
+        self.certificate_options.append(certificate)
         if password != self.password:
             raise NotAuthenticated("Cannot complete login due to an incorrect user name or password.")
         self.client.server = server

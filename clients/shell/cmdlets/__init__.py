@@ -7,6 +7,7 @@ from clients.shell.cmdlets import (
     advanced,
     authorization,
     cddrive,
+    certificate,
     connection,
     console,
     csvfiles,
@@ -41,6 +42,7 @@ from clients.shell.cmdlets.base import Cmdlet, CommandContext
 
 ALL: tuple[type[Cmdlet], ...] = (
     *connection.CMDLETS,
+    *certificate.CMDLETS,
     *host.CMDLETS,
     *hostops.CMDLETS,
     *startpolicy.CMDLETS,

@@ -28,6 +28,9 @@ class ConnectVIServer(Cmdlet):
 
     Missing values come from --server/--user/--password or PYESX_SERVER/PYESX_USER/PYESX_PASSWORD;
     a missing password (and user) from the credential store (New-VICredentialStoreItem).
+    The host's certificate is trusted as Set-PowerCLIConfiguration -InvalidCertificateAction says
+    (by default: its thumbprint is remembered on first connect and a changed one is refused);
+    ``-Force`` trusts the certificate the host presents now (after New-VIMachineCertificate).
     ``-Credential`` takes any object with UserName (or User) and Password properties: a
     credential store item, or ``@{UserName='root'; Password='secret'}``."""
 
@@ -75,7 +78,18 @@ class ConnectVIServer(Cmdlet):
         if not isinstance(password, str):
             raise _missing("Password")
         port = args.integer("Port") if "Port" in args else None
-        yield server_object(self.ctx.session.connect(server, port, user, password))
+        force = args.flag("Force")
+        yield server_object(self.ctx.session.connect(server, port, user, password, self._ask, force))
+
+    def _ask(self, server: str, expected: str | None, presented: str) -> bool:
+        """InvalidCertificateAction Prompt: ask whether to trust (and remember) the certificate."""
+        console = self.ctx.console
+        if not console.interactive:
+            return False
+        what = "is not trusted yet" if expected is None else f"has changed: it was {expected}"
+        console.write(f"\nThe certificate of {server} {what}.\nThumbprint: {presented}\n")
+        answer = console.ask('Trust it from now on? [Y] Yes  [N] No  (default is "N"): ')
+        return answer.strip().lower() in ("y", "yes")
 
 
 class DisconnectVIServer(Cmdlet):
