@@ -78,6 +78,9 @@ class GuestDiskWorkload:
         self._last = time.monotonic()
         self._hold_until = 0.0
         self._seq = 0
+        #: writes the storage stack refused (the VM was stunned): issued again first, as ESXi
+        #: reissues a stunned VM's I/O after Retry, so the guest never loses a write it was not told of
+        self._reissue: list[tuple[int, int]] = []
         self._cursor = 0
         self._inflight: dict[int, tuple[int, int, int]] = {}  # tag -> (lba, write seq or 0: a read, slot)
         self._free_slots: list[int] = []
@@ -161,22 +164,30 @@ class GuestDiskWorkload:
         size = self.workload.block_kb * 1024
         blocks = max(1, self._capacity // size)
         pattern = self.workload.pattern
-        if pattern.startswith("seq"):
-            lba, self._cursor = self._cursor, (self._cursor + 1) % blocks
+        seq = 0
+        if self._reissue:
+            (lba, seq), write = self._reissue.pop(0), True
         else:
-            lba = self._random.randrange(blocks)
-        write = pattern in ("randwrite", "seqwrite") or (pattern == "randrw" and self._random.random() < 0.5)
+            if pattern.startswith("seq"):
+                lba, self._cursor = self._cursor, (self._cursor + 1) % blocks
+            else:
+                lba = self._random.randrange(blocks)
+            write = pattern in ("randwrite", "seqwrite") or (
+                pattern == "randrw" and self._random.random() < 0.5
+            )
         slot = self._free_slots.pop()
         start = slot * MAX_BLOCK_KB * 1024
         if write:
-            self._seq += 1
+            if not seq:
+                self._seq += 1
+                seq = self._seq
             block = self._client.buffer[start : start + size]
             if self._filled[slot] != size:  # the slot held a read, or blocks of another size
                 block[:] = bytes([FILL]) * size
                 self._filled[slot] = size
-            stamp_block(block, lba, self._seq, self.vm_id)
+            stamp_block(block, lba, seq, self.vm_id)
             tag = self._client.submit(OP_WRITE, 0, lba * size, size, start)
-            self._inflight[tag] = (lba, self._seq, slot)
+            self._inflight[tag] = (lba, seq, slot)
         else:
             self._filled[slot] = 0
             self._inflight[self._client.submit(OP_READ, 0, lba * size, size, start)] = (lba, 0, slot)
@@ -190,6 +201,8 @@ class GuestDiskWorkload:
         self._free_slots.append(slot)
         if status < 0:
             self.counters.errors += 1
+            if seq:
+                self._reissue.append((lba, seq))
             self.counters.stunned = (
                 "no space left on the datastore" if -status == errno.ENOSPC else os.strerror(-status)
             )

@@ -24,6 +24,9 @@ from tests.harness import wait_until
 
 MIB = 1 << 20
 FLOOD = {"sim.disk.iops": "max", "sim.disk.pattern": "seqwrite", "sim.disk.queueDepth": "1"}
+# paced (1.6 MB/s) so that the 16 MiB disk cannot be written whole before the datastore fills again:
+# a guest that had already written all of its thin disk would only overwrite, and never fill it
+FILLER = FLOOD | {"sim.disk.iops": "400"}
 
 
 def expect_fault(result: ScenarioResult, what: str, call: Callable[[], object]) -> None:
@@ -64,7 +67,7 @@ def full_datastore(link: HostLink, client: Client, result: ScenarioResult, where
     store = where / "tiny"
     store.mkdir()
     client.create_datastore("tiny", str(store), capacity_bytes=3 * MIB)
-    vm = _vm(client, "filler", "tiny", 16, FLOOD)
+    vm = _vm(client, "filler", "tiny", 16, FILLER)
     expect_fault(
         result,
         "a thick disk larger than the free space",
@@ -90,7 +93,10 @@ def full_datastore(link: HostLink, client: Client, result: ScenarioResult, where
     client.answer_vm(vm, question.id, "Retry")
     wait_until(lambda: _acked(client, vm) > before + 20, 60, "writes after Retry")
     result.count("stunned VMs resumed by Retry")
-    client.update_datastore("tiny", capacity_bytes=sum(f.stat().st_size for f in store.rglob("*")) + 2 * MIB)
+    # full again 2 MiB from now: counted as the VMkernel counts it, by allocated blocks (a thin disk's
+    # apparent size is its whole capacity)
+    used = sum(f.stat().st_blocks * 512 for f in store.rglob("*") if f.is_file())
+    client.update_datastore("tiny", capacity_bytes=used + 2 * MIB)
     second = wait_until(lambda: client.get_vm(vm).question, 60, "a second question once full again")
     acked = _acked(client, vm)
     client.answer_vm(vm, second.id, "Cancel")
