@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from clients.dcui.canvas import Canvas, wrap
 from clients.dcui.model import DcuiHost, HostFacts
 from clients.dcui.widgets import Choice, ChoiceList, Dialog, Form, TextField
 from pyesx.faults import VimFault
 
-FACTS_MAX_AGE = 5.0  # seconds the front screen's facts are shown before they are read again
+READ_MAX_AGE = 5.0  # seconds what the screens show from the host is kept before it is read again
+T = TypeVar("T")
 LOG_LINES = 500  # how much of a log the viewer reads
 
 
@@ -37,25 +39,36 @@ class App:
         self.user = ""
         self.stack: list[Screen] = [FrontScreen()]
         self.done = False
-        self._facts: HostFacts | None = None
-        self._facts_error = ""
-        self._facts_at = -FACTS_MAX_AGE
+        #: what the screens read from the host: key -> (when, value, fault); redraws come with every
+        #: key and every 2 s, and must not call the host each time
+        self._reads: dict[str, tuple[float, object, VimFault | None]] = {}
 
     # -- what the screens use -------------------------------------------------------------------
 
-    def facts(self) -> HostFacts | None:
-        """The host's facts, read again when older than FACTS_MAX_AGE (None when unreachable)."""
-        if self.clock() - self._facts_at >= FACTS_MAX_AGE:
-            self._facts_at = self.clock()
+    def read(self, key: str, fetch: Callable[[], T]) -> T:
+        """``fetch()``'s answer (or the fault it raised), kept READ_MAX_AGE seconds or until a change."""
+        kept = self._reads.get(key)
+        if kept is None or self.clock() - kept[0] >= READ_MAX_AGE:
             try:
-                self._facts, self._facts_error = self.host.facts(), ""
+                kept = (self.clock(), fetch(), None)
             except VimFault as fault:
-                self._facts, self._facts_error = None, str(fault)
-        return self._facts
+                kept = (self.clock(), None, fault)
+            self._reads[key] = kept
+        if kept[2] is not None:
+            raise kept[2]
+        return kept[1]  # type: ignore[return-value]  # stored by this key's fetch
+
+    def facts(self) -> HostFacts | None:
+        """The host's facts (None when it does not answer: ``facts_error`` says why)."""
+        try:
+            return self.read("facts", self.host.facts)
+        except VimFault:
+            return None
 
     @property
     def facts_error(self) -> str:
-        return self._facts_error
+        kept = self._reads.get("facts")
+        return str(kept[2]) if kept and kept[2] else ""
 
     def push(self, screen: Screen) -> None:
         self.stack.append(screen)
@@ -67,17 +80,16 @@ class App:
     def replace(self, screen: Screen) -> None:
         self.stack[-1] = screen
 
-    def act(
-        self, title: str, action: Callable[[], object], done: str, then: Callable[[], None] | None = None
-    ) -> bool:
-        """Run ``action``; show ``done``, or the fault it raised, in a message. True when it worked."""
+    def act(self, title: str, action: Callable[[], object], done: str) -> bool:
+        """Run ``action``; show ``done``, or the fault it raised, in a message. True when it worked.
+        What the screens read is read again afterwards."""
         try:
             action()
         except VimFault as fault:
             self.push(Message(title, str(fault), error=True))
             return False
-        if then:
-            then()
+        finally:
+            self._reads.clear()
         self.push(Message(title, done))
         return True
 
@@ -87,7 +99,7 @@ class App:
             self.host.logout()
         self.user = ""
         self.stack = [FrontScreen()]
-        self._facts_at = -FACTS_MAX_AGE
+        self._reads.clear()
 
     # -- what the terminal uses -----------------------------------------------------------------
 
@@ -303,10 +315,10 @@ class SystemCustomization(MenuScreen):
         index = self.menu.index
         try:
             if index == 1:
-                mode = app.host.lockdown_mode()
+                mode = app.read("lockdown", app.host.lockdown_mode)
                 return f"Lockdown Mode: {mode.capitalize()}\n\n{LOCKDOWN_TEXT}"
             if index == 2:
-                net = app.host.network()
+                net = app.read("network", app.host.network)
                 return (
                     f"Hostname: {net.host_name}\nDomain: {net.domain_name or '(none)'}\n"
                     f"DNS Servers: {', '.join(net.dns_servers) or '(none)'}\n"
@@ -419,7 +431,7 @@ class ManagementNetwork(MenuScreen):
 
     def detail(self, app: App) -> str:
         try:
-            net = app.host.network()
+            net = app.read("network", app.host.network)
         except VimFault as fault:
             return f"Cannot read it: {fault}"
         index = self.menu.index

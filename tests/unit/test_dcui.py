@@ -50,6 +50,7 @@ class FakeHost:
         self.calls.append(("set_lockdown_mode", mode))
 
     def network(self) -> NetworkConfig:
+        self.calls.append(("network",))
         return self.net
 
     def set_network(self, **change: object) -> NetworkConfig:
@@ -170,6 +171,22 @@ def test_management_network_dns_and_host_name(host: FakeHost) -> None:
     assert host.net.dns_servers == ("10.0.0.53", "10.0.0.54")
     press(app, "enter", "up", "enter", *["backspace"] * 5, "esx02", "enter", "enter")
     assert host.net.host_name == "esx02"
+
+
+def test_redraws_do_not_call_the_host_but_a_change_is_shown(host: FakeHost) -> None:
+    clock = [0.0]
+    app = App(host, "127.0.0.1:8443", clock=lambda: clock[0])
+    press(app, "f2", "secret", "enter", "down", "down")
+    for _ in range(5):
+        screen(app)  # the terminal redraws after every key and every 2 s
+    press(app, "up", "down")
+    assert host.calls.count(("network",)) == 1
+    text = press(app, "enter", "down", "enter", "tab", "10.0.0.54", "enter", "enter", "esc")
+    assert "DNS Servers: 10.0.0.53, 10.0.0.54" in text  # read again after the change
+    reads = host.calls.count(("network",))
+    clock[0] += 5.0
+    screen(app)
+    assert host.calls.count(("network",)) == reads + 1  # and again once what it showed is old
 
 
 def test_view_logs_and_scroll(host: FakeHost) -> None:
