@@ -113,7 +113,6 @@ class NtpDaemon:
         self._states = {s: self._states.get(s) or NtpServerStatus(s) for s in servers}
         before = self._selected()
         await asyncio.gather(*(self._poll(self._states[s]) for s in servers))
-        self._select()
         after = self._selected()
         if before != after:
             get_logger("hostd").info("ntpd.sync_changed", server=after or "", synchronized=after is not None)
@@ -129,6 +128,7 @@ class NtpDaemon:
     async def _poll(self, state: NtpServerStatus) -> None:
         was = (state.reachable, state.error)
         await self._query_server(state)
+        self._select()  # before any await: a status read never sees a lost server still selected
         if (state.reachable, state.error) != was:
             get_logger("hostd").info(
                 "ntpd.server",
