@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from pyesx.logs import get_logger
 
 HISTORY = 10_000
+QUEUE_LIMIT = 50_000  # events a watcher may have unread before it is cut off (as the change feed's)
 _log = get_logger("events")
 
 
@@ -45,6 +48,19 @@ class EventFilter:
         )
 
 
+_SHARED = ("type", "user", "vm_id", "vm_name")
+
+
+def _loaded(record: dict[str, Any]) -> Event:
+    """An event from the log file. Its type, user and VM share one string each with every other
+    event (as the events recorded at run time do): a full history loaded at start-up holds one
+    copy of "VmPoweredOnEvent", not 10,000."""
+    for key in _SHARED:
+        if isinstance(record.get(key), str):
+            record[key] = sys.intern(record[key])
+    return Event(**record)
+
+
 class EventLog:
     """Appends to ``log/events.jsonl``, keeps the newest events in memory, and feeds watchers."""
 
@@ -54,12 +70,12 @@ class EventLog:
         if path.exists():
             for line in path.read_text().splitlines()[-HISTORY:]:
                 try:
-                    self.events.append(Event(**json.loads(line)))
-                except (ValueError, TypeError):
+                    self.events.append(_loaded(json.loads(line)))
+                except (ValueError, TypeError, AttributeError):
                     continue
         self._next_key = (self.events[-1].key + 1) if self.events else 1
         self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with hostd
-        self._watchers: set[asyncio.Queue[Event]] = set()
+        self._watchers: set[asyncio.Queue[Event | None]] = set()
 
     def record(
         self, type_: str, message: str, *, user: str = "", vm_id: str = "", vm_name: str = ""
@@ -69,8 +85,12 @@ class EventLog:
         self.events.append(event)
         self._file.write(json.dumps(asdict(event)) + "\n")
         _log.info("event", type=type_, event_message=message, vm_id=vm_id)
-        for queue in self._watchers:
-            queue.put_nowait(event)
+        for queue in list(self._watchers):
+            if queue.qsize() >= QUEUE_LIMIT:  # a watcher that does not read is cut off, not waited for
+                self._watchers.discard(queue)
+                queue.put_nowait(None)
+            else:
+                queue.put_nowait(event)
         return event
 
     def query(self, wanted: EventFilter = EventFilter(), max_count: int = 0) -> list[Event]:
@@ -79,8 +99,9 @@ class EventLog:
         return matches[:max_count] if max_count else matches
 
     async def watch(self, wanted: EventFilter, after_key: int = 0) -> AsyncIterator[Event]:
-        """Recorded events newer than after_key (0: none), then each new one, as they match."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        """Recorded events newer than after_key (0: none), then each new one, as they match; the
+        stream ends when the watcher falls ``QUEUE_LIMIT`` events behind (it may watch again)."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
         backlog = [e for e in self.events if after_key and e.key > after_key]
         self._watchers.add(queue)
         try:
@@ -88,8 +109,10 @@ class EventLog:
                 if wanted.matches(event):
                     yield event
             while True:
-                event = await queue.get()
-                if wanted.matches(event):
-                    yield event
+                live = await queue.get()
+                if live is None:
+                    return
+                if wanted.matches(live):
+                    yield live
         finally:
             self._watchers.discard(queue)

@@ -82,6 +82,10 @@ class SessionManager:
         )
         self._sessions: dict[str, UserSession] = {}
 
+    def __len__(self) -> int:
+        """Sessions held in memory: the live ones and the expired ones not yet swept."""
+        return len(self._sessions)
+
     async def login(
         self, user: str, password: str, ip_address: str = "", local_console: bool = False
     ) -> UserSession:
@@ -127,6 +131,7 @@ class SessionManager:
             )
         self.lockout.succeeded(user)
         now = self.clock()
+        self._forget_expired(now)
         session = UserSession(
             secrets.token_urlsafe(32), account.user, now, secrets.token_hex(8), now, ip_address, local_console
         )
@@ -147,6 +152,13 @@ class SessionManager:
     def _expired(self, session: UserSession, now: float) -> bool:
         idle, expires = self.idle_timeout(), self.expires_at(session)
         return bool(idle and now - session.last_active > idle) or bool(expires and now >= expires)
+
+    def _forget_expired(self, now: float) -> None:
+        """Drop the expired sessions: a client that never logs out nor calls again must not stay in
+        memory for good (a login pays for the sweep; it already pays for a password hash)."""
+        for session in [s for s in self._sessions.values() if self._expired(s, now)]:
+            del self._sessions[session.key]
+            _log.info("session.expired", user=session.user, session_id=session.id)
 
     def _live(self, key: object) -> UserSession | None:
         session = self._sessions.get(key) if isinstance(key, str) else None

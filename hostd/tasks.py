@@ -179,8 +179,7 @@ class TaskManager:
             recovery=recovery or {},
         )
         self._tasks[task.id] = task
-        while len(self._tasks) > HISTORY and next(iter(self._tasks.values())).done.is_set():
-            self._tasks.popitem(last=False)
+        self._forget_oldest()
         self._busy[entity_id] = task.id
         self._write(
             task,
@@ -194,6 +193,21 @@ class TaskManager:
         self.on_change(task)
         self._runners[task.id] = asyncio.create_task(self._run(task, work))
         return task
+
+    def _forget_oldest(self) -> None:
+        """Keep HISTORY tasks (and any still running): the oldest finished ones go. A long task at
+        the front must not hold every later one in memory."""
+        excess = len(self._tasks) - HISTORY
+        if excess <= 0:
+            return
+        doomed: list[str] = []
+        for task_id, task in self._tasks.items():
+            if len(doomed) == excess:
+                break
+            if task.done.is_set():
+                doomed.append(task_id)
+        for task_id in doomed:
+            del self._tasks[task_id]
 
     async def _run(self, task: Task, work: Work) -> None:
         task.state, task.start_time = RUNNING, time.time()
