@@ -30,6 +30,7 @@ from pyesx.rpc.metadata import REQUEST_ID_KEY, new_request_id
 
 URL_SCHEME = "pyesx+console"
 ATTACH_TIMEOUT = 30.0
+DETACH_TIMEOUT = 5.0  # the host ends a stream we are done sending on; after this, we cancel it
 KEYS_MESSAGE_BYTES = 64 * 1024
 
 
@@ -180,12 +181,16 @@ class Console:
         return self._screen().rows
 
     def close(self) -> None:
-        """Detach (the host forgets this viewer at once)."""
+        """Detach (the host forgets this viewer at once): say we are done sending, and the host ends
+        the stream; cancel it only if it does not end within ``DETACH_TIMEOUT`` (a cancelled call
+        costs the host native memory, grpc/grpc#43360)."""
         if not self.closed:
             self.closed = True
             self._events.put(None)
-            self._call.cancel()
-            self._reader.join(timeout=10)
+            self._reader.join(timeout=DETACH_TIMEOUT)
+            if self._reader.is_alive():
+                self._call.cancel()
+                self._reader.join(timeout=10)
 
     def __enter__(self) -> Console:
         return self

@@ -126,6 +126,23 @@ async def test_the_attach_rpc_leaves_no_viewer_when_cancelled() -> None:
     assert not hub.viewers
 
 
+async def test_a_viewer_done_sending_gets_its_output_then_the_end() -> None:
+    sent: list[bytes] = []
+
+    async def record(data: bytes) -> None:
+        sent.append(data)
+
+    hub = ConsoleHub(record)
+
+    async def keys() -> AsyncIterator[vmx_pb2.ConsoleKeys]:
+        yield vmx_pb2.ConsoleKeys(keys=b"ls\r")  # then done sending: the stream ends, not cancelled
+
+    stream = rpc.attach(hub, keys())
+    assert (await anext(stream)).repaint
+    got = [message async for message in stream]  # ends by itself once the keys have ended
+    assert sent == [b"ls\r"] and all(not m.repaint for m in got) and not hub.viewers
+
+
 @pytest.mark.parametrize("bad", ["relative.png", "/no/such/folder/x.png"])
 async def test_screenshot_path_must_be_absolute_in_a_folder(bad: str) -> None:
     from pyesx import faults

@@ -28,9 +28,13 @@ async def attach(
     hub: ConsoleHub, requests: AsyncIterator[vmx_pb2.ConsoleKeys]
 ) -> AsyncGenerator[vmx_pb2.ConsoleScreenData, None]:
     """One viewer's stream: its keys go to the guest while the screen's output comes back. When the
-    caller goes away (or stops sending and the guest's console ends) the viewer is gone with it."""
+    caller goes away, or the guest's console ends, the viewer is gone with it. A caller that is done
+    sending (half-closes its keys) has its queued output, then the end of the stream: it detaches
+    without cancelling the call (grpc.aio leaks native memory for every call cancelled while a read
+    is in flight, grpc/grpc#43360 — one per console viewer)."""
     viewer = hub.attach()
     keys = asyncio.create_task(_pump_keys(hub, requests))
+    keys.add_done_callback(lambda pump: None if pump.cancelled() or pump.exception() else viewer.close())
     _log.info("console.attached", viewers=len(hub.viewers))
     try:
         while (item := await viewer.next()) is not None:
