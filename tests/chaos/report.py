@@ -86,8 +86,12 @@ METHOD = """\
 - **Load** (`load.py`): concurrent clients, each with its own connection and session, mixing
   GetVM, ListVMs, power operations (wait for the task) and console attaches, for a fixed time;
   latency percentiles per kind; InvalidPowerState and TaskInProgress are expected (racing power
-  operations) and counted apart; any other error is lost. hostd's RSS and PSS (from /proc) are
-  sampled through the run after a warm-up (the first fifth), the last third against the first.
+  operations) and counted apart; any other error is lost. hostd's event history is pre-filled
+  (as a restarted hostd loads it from `log/events.jsonl`) and the load first runs until its
+  change feed and task history are full too (watched through the API, with a cap); hostd's RSS
+  and PSS (from /proc) are then sampled over a steady part of fixed length: a least-squares
+  slope (MiB/min) and the last third against the first. Memory that keeps growing with every
+  history full is a leak, and lost.
 """
 
 
