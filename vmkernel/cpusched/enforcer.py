@@ -15,7 +15,7 @@ from vmkernel.cpusched.budget import TICK_S, HeldBy, WorldAccount
 from vmkernel.cpusched.cosched import SkewTracker
 from vmkernel.cpusched.schedstat import SchedStatFile
 
-MAX_UNREAD_S = 0.05  # a world's counters are read at least this often (demand, esxtop)
+MAX_UNREAD_S = 0.25  # a world no decision is due for is read at least this often (usage() reads all)
 
 
 @dataclass(slots=True)
@@ -80,7 +80,12 @@ class CpuEnforcer:
             del self._by_vm[account.vm_id]
 
     def usage(self) -> list[WorldUsage]:
-        """Counters so far (to each world's last read: at most MAX_UNREAD_S ago)."""
+        """Counters up to now (every world is read first, whenever it was last looked at)."""
+        now, gone = time.monotonic(), []
+        for vm_id, vm in self._by_vm.items():
+            gone += self._look(vm_id, vm, now)
+        for pid in gone:
+            self._forget(pid)
         return [
             WorldUsage(
                 a.pid,
@@ -107,42 +112,47 @@ class CpuEnforcer:
         (limited) or too far ahead of a sibling vCPU (co-stopped), and let the rest go.
 
         This runs a hundred times a second, so it does the least it can: a VM's worlds are read
-        only once one of them could need a decision (``quiet_for``; at least every MAX_UNREAD_S,
-        for the counters), and a stopped world's counters not at all (it neither runs nor waits)."""
+        only once one of them could need a decision (``quiet_for``; at least every MAX_UNREAD_S),
+        and a stopped world's counters not at all (it neither runs nor waits)."""
         gone: list[int] = []
         for vm_id, vm in self._by_vm.items():
-            if now < vm.read_after:
-                continue
-            elapsed, vm.last_read = now - vm.last_read, now
-            worlds = vm.worlds
-            progressed: dict[int, float] = {}
-            for pid, (account, stat_file) in worlds.items():
-                if account.held_by is not None:
-                    progressed[pid] = account.charge_held(elapsed)
-                    continue
-                stat = stat_file.read()
-                if stat is None:
-                    gone.append(pid)
-                    continue
-                progressed[pid] = account.charge(stat.run_ns, stat.wait_ns, elapsed)
-            costopped: AbstractSet[int] = frozenset()
-            quiet = MAX_UNREAD_S
-            if len(worlds) > 1:
-                skew = self._skews.get(vm_id) or self._skews.setdefault(vm_id, SkewTracker())
-                costopped = skew.update(progressed)
-                quiet = min(quiet, skew.quiet_for())
-            for pid in progressed:
-                account = worlds[pid][0]
-                reason: HeldBy | None = None
-                if account.in_debt():
-                    reason = "limited"
-                elif pid in costopped:
-                    reason = "costop"
-                self._hold(account, reason)
-                quiet = min(quiet, account.quiet_for())
-            vm.read_after = now + quiet - self.tick_s  # read at the last tick before it could matter
+            if now >= vm.read_after:
+                gone += self._look(vm_id, vm, now)
         for pid in gone:
             self._forget(pid)
+
+    def _look(self, vm_id: str, vm: _VmWorlds, now: float) -> list[int]:
+        """Charge the VM's worlds up to now and decide which to hold; returns the worlds gone."""
+        gone: list[int] = []
+        elapsed, vm.last_read = now - vm.last_read, now
+        worlds = vm.worlds
+        progressed: dict[int, float] = {}
+        for pid, (account, stat_file) in worlds.items():
+            if account.held_by is not None:
+                progressed[pid] = account.charge_held(elapsed)
+                continue
+            stat = stat_file.read()
+            if stat is None:
+                gone.append(pid)
+                continue
+            progressed[pid] = account.charge(stat.run_ns, stat.wait_ns, elapsed)
+        costopped: AbstractSet[int] = frozenset()
+        quiet = MAX_UNREAD_S
+        if len(worlds) > 1:
+            skew = self._skews.get(vm_id) or self._skews.setdefault(vm_id, SkewTracker())
+            costopped = skew.update(progressed)
+            quiet = min(quiet, skew.quiet_for())
+        for pid in progressed:
+            account = worlds[pid][0]
+            reason: HeldBy | None = None
+            if account.in_debt():
+                reason = "limited"
+            elif pid in costopped:
+                reason = "costop"
+            self._hold(account, reason)
+            quiet = min(quiet, account.quiet_for())
+        vm.read_after = now + quiet - self.tick_s  # read at the last tick before it could matter
+        return gone
 
     async def run(self) -> None:
         """Tick for the life of the VMkernel's event loop; continue every stopped world when cancelled."""
