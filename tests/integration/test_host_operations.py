@@ -71,7 +71,7 @@ def test_the_log_level_setting_governs_what_hostd_writes(client: Client) -> None
     client.update_host_settings({"Config.HostAgent.log.level": "info"})
     client.list_vms()
     after = wait_until(lambda: lines_after(quiet_from) or None, what="lines at the info level again")
-    back = next(i for i, line in enumerate(after) if str(line.get("method", "")).endswith("UpdateHostOptions"))
+    back = next(i for i, line in enumerate(after) if str(line.get("method")).endswith("/UpdateHostOptions"))
     assert all(line["level"] != "info" for line in after[:back])  # nothing at info while at warning
     assert [line for line in after[back:] if line.get("level") == "info"]
 
