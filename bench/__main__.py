@@ -39,6 +39,7 @@ from bench import (
 )
 from bench.common import BenchResult, CpuUse, measure_cpu
 from bench.peers import libvirt, qemu
+from hostd.vms import MAX_VMS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         ("Power-on rate", lambda: power_rate.run(vms=8 if quick else 32)),
         (
             "Maximum VMs powered on",
-            lambda: capacity.run(cap=16 if quick else 256, budget_s=60 if quick else 240),
+            lambda: capacity.run(cap=16 if quick else MAX_VMS, budget_s=60 if quick else 240),
         ),
         ("Memory per VM", lambda: memory.run(samples=3 if quick else 5, scaling_vms=3 if quick else 5)),
         (

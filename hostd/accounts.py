@@ -1,8 +1,9 @@
 """Local accounts (``etc/shadow.json``, 0600, written atomically): users with salted scrypt hashes.
 
-A new password must pass the password policy; hashing runs off the event loop and the
-store is checked again when the change is committed, so two racing calls cannot both
-create one user. root cannot be removed.
+A new password must pass the password policy and, with ``Security.PasswordHistory`` N > 0, be none
+of the user's N most recent passwords (the current one included; the N - 1 before it are kept as
+hashes too). Hashing runs off the event loop and the store is checked again when the change is
+committed, so two racing calls cannot both create one user. root cannot be removed.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Account:
     password_hash: str
     description: str = ""
     role: str = ""  # the install's role for the user (migrated into etc/authorization.json)
+    previous_hashes: tuple[str, ...] = ()  # the passwords before this one, newest first
 
 
 def check_user_name(user: str) -> str:
@@ -51,12 +53,22 @@ def _check_description(description: str) -> str:
     return description
 
 
+def _matches_any(password: str, hashes: tuple[str, ...]) -> bool:
+    return any(verify_password(password[:1024], h) for h in hashes)
+
+
 class Accounts:
     def __init__(self, layout: HostLayout) -> None:
         self.path = layout.shadow
         raw = json.loads(self.path.read_text())
         self._accounts = {
-            user: Account(user, entry["password_hash"], entry.get("description", ""), entry.get("role", ""))
+            user: Account(
+                user,
+                entry["password_hash"],
+                entry.get("description", ""),
+                entry.get("role", ""),
+                tuple(entry.get("previous_hashes", ())),
+            )
             for user, entry in raw["users"].items()
         }
 
@@ -87,20 +99,37 @@ class Accounts:
         return account
 
     async def update(
-        self, user: str, password: str | None, description: str | None, policy: PasswordPolicy
+        self,
+        user: str,
+        password: str | None,
+        description: str | None,
+        policy: PasswordPolicy,
+        history: int = 0,
     ) -> Account:
-        self._existing(user)
+        """Change the password and/or description; a password that fails the policy, or is one of
+        the ``history`` most recent ones, is InvalidArgument and changes nothing."""
+        account = self._existing(user)
         if description is not None:
             _check_description(description)
         hashed = None
         if password is not None:
             policy.check(password, user)
+            recent = (account.password_hash, *account.previous_hashes)[:history]
+            if await asyncio.to_thread(_matches_any, password, recent):
+                raise faults.InvalidArgument(
+                    "password", f"the password is one of the last {history} of {user}: choose another"
+                )
             hashed = await asyncio.to_thread(hash_password, password)
         account = self._existing(user)  # removed meanwhile: NotFound
         changed = replace(
             account,
             password_hash=hashed or account.password_hash,
             description=account.description if description is None else description,
+            previous_hashes=(
+                (account.password_hash, *account.previous_hashes)[: max(0, history - 1)]
+                if hashed
+                else account.previous_hashes
+            ),
         )
         self._save({**self._accounts, user: changed})
         _log.info("account.updated", user=user, password=password is not None)
@@ -122,11 +151,13 @@ class Accounts:
     def _save(self, accounts: dict[str, Account]) -> None:
         users: dict[str, Any] = {}
         for name, a in accounts.items():
-            entry: dict[str, str] = {"password_hash": a.password_hash}
+            entry: dict[str, Any] = {"password_hash": a.password_hash}
             if a.description:
                 entry["description"] = a.description
             if a.role:
                 entry["role"] = a.role
+            if a.previous_hashes:
+                entry["previous_hashes"] = list(a.previous_hashes)
             users[name] = entry
         atomic_write(self.path, json.dumps({"users": users}, indent=2) + "\n", mode=0o600)
         self._accounts = accounts

@@ -16,7 +16,7 @@ from hostd.host_settings import HostSettings
 from hostd.lockdown import MODES, Lockdown, LockdownState
 from hostd.passwordpolicy import PasswordPolicy
 from hostd.privileges import PRIVILEGES, Role, group_of
-from hostd.securitysettings import PASSWORD_QUALITY, text
+from hostd.securitysettings import PASSWORD_HISTORY, PASSWORD_QUALITY, integer, text
 from hostd.sessions import SessionManager, current_user
 from pyesx import faults
 from pyesx.api.v1 import (
@@ -80,6 +80,7 @@ class HostAccountServicer(account_pb2_grpc.HostAccountServiceServicer):
             request.password if request.HasField("password") else None,
             request.description if request.HasField("description") else None,
             self._policy(),
+            integer(self.settings, PASSWORD_HISTORY),
         )
         if request.HasField("password"):
             self.sessions.lockout.unlock(account.user)  # a new password lifts a lockout

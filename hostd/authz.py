@@ -58,6 +58,7 @@ class Authorization:
                 if account.user != ROOT and account.role in self.roles:
                     self.permissions[HOST, account.user] = Permission(HOST, account.user, account.role)
         self._viewers: set[str] = set()
+        self._by_user: dict[str, dict[str, Permission]] = {}  # principal → entity → permission
         self._index()
 
     # -- the check ------------------------------------------------------------------------------
@@ -66,8 +67,13 @@ class Authorization:
         """What the user holds on the entity."""
         if user == ROOT:
             return ADMINISTRATOR.privileges
-        for depth, node in enumerate(self.tree.chain(entity)):
-            perm = self.permissions.get((node, user))
+        mine = self._by_user.get(user)
+        if not mine:
+            return frozenset()
+        # most users hold one permission, on the host: no need to walk up from the entity to find it
+        chain = (entity, HOST) if len(mine) == 1 and HOST in mine else self.tree.chain(entity)
+        for depth, node in enumerate(chain):
+            perm = mine.get(node)
             if perm is not None and (depth == 0 or perm.propagate):
                 role = self.roles.get(perm.role)
                 return role.privileges if role else frozenset()
@@ -227,6 +233,9 @@ class Authorization:
         self._index()
 
     def _index(self) -> None:
+        self._by_user = {}
+        for perm in self.permissions.values():
+            self._by_user.setdefault(perm.principal, {})[perm.entity] = perm
         self._viewers = {
             p.principal
             for p in self.permissions.values()

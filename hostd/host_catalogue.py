@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pyesx.logs import LEVELS
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -38,7 +40,8 @@ def _text(key: str, default: str, summary: str, choices: tuple[str, ...] = ()) -
     return Setting(key, "string", default, summary, choices=choices)
 
 
-LOG_LEVELS = ("none", "quiet", "panic", "error", "warning", "info", "verbose", "trivia")
+LOG_LEVELS = tuple(LEVELS)  # ESXi's names, none … trivia
+LOG_LEVEL = "Config.HostAgent.log.level"
 
 _SETTINGS = (
     _int("Security.AccountLockFailures", 5, 0, 100, "Failed logins before the account locks (0: never)"),
@@ -62,7 +65,7 @@ _SETTINGS = (
     _int("UserVars.ESXiShellInteractiveTimeOut", 0, 0, 86400, "Idle ESXi Shell session timeout, seconds"),
     _int("UserVars.DcuiTimeOut", 600, 0, 86400, "Idle DCUI session timeout, seconds"),
     _int("UserVars.SuppressShellWarning", 0, 0, 1, "Hide the warning that the shell is enabled"),
-    _text("Config.HostAgent.log.level", "info", "hostd's log level", LOG_LEVELS),
+    _text(LOG_LEVEL, "info", "hostd's log level (lines less severe are not written)", LOG_LEVELS),
     _bool("Config.HostAgent.plugins.solo.enableMob", False, "Serve the managed object browser"),
     _text("Syslog.global.logDir", "[] /scratch/log", "Where the host writes its logs"),
     _text("Syslog.global.logHost", "", "Remote syslog targets (udp://host:514, …)"),

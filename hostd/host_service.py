@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hostd import host_logs
 from hostd.autostart import AutoStart, Defaults, PowerInfo
 from hostd.convert import task_to_proto
+from hostd.host_catalogue import LOG_LEVEL
 from hostd.host_power import HostPower
 from hostd.host_reset import reset_configuration
 from hostd.host_settings import CurrentSetting, HostSettings, text_of
@@ -16,7 +17,7 @@ from hostd.maintenance import MaintenanceMode
 from hostd.service import Ctx, Hostd, HostServicer
 from pyesx.api.v1 import host_pb2, task_pb2
 from pyesx.layout import HostLayout
-from pyesx.logs import flush
+from pyesx.logs import flush, set_level
 
 
 @dataclass
@@ -74,7 +75,10 @@ class HostOpsServicer(HostServicer):
     async def UpdateHostOptions(
         self, request: host_pb2.UpdateHostOptionsRequest, context: Ctx
     ) -> host_pb2.HostOptions:
-        return host_pb2.HostOptions(options=[_option(c) for c in self.ops.settings.update(request.values)])
+        updated = self.ops.settings.update(request.values)
+        if LOG_LEVEL in request.values:
+            set_level(str(self.ops.settings.get(LOG_LEVEL)))
+        return host_pb2.HostOptions(options=[_option(c) for c in updated])
 
     # -- maintenance mode -----------------------------------------------------------------------
 

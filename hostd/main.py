@@ -35,6 +35,7 @@ from hostd.disks import DiskOps
 from hostd.entities import EntityTree
 from hostd.events import EventLog
 from hostd.guestops import GuestOperations, GuestOperationsServicer
+from hostd.host_catalogue import LOG_LEVEL
 from hostd.host_power import HostPower
 from hostd.host_service import HostOps, HostOpsServicer
 from hostd.host_settings import HostSettings
@@ -104,7 +105,7 @@ from pyesx.api.v1 import (
     vm_pb2_grpc,
 )
 from pyesx.layout import HostLayout
-from pyesx.logs import configure, flush_periodically, get_logger
+from pyesx.logs import configure, flush_periodically, get_logger, set_level
 from pyesx.procs import die_with_parent, report_ready
 from pyesx.rpc.channel import call, unix_channel
 from pyesx.rpc.server import RpcGate
@@ -249,6 +250,7 @@ async def run(args: argparse.Namespace) -> int:
     flusher = asyncio.create_task(flush_periodically())
     events = EventLog(layout.log / "events.jsonl")
     accounts, settings = Accounts(layout), HostSettings(layout)
+    set_level(str(settings.get(LOG_LEVEL)))
     lockdown = Lockdown(layout.etc / "lockdown.json")
     sessions = SessionManager(accounts, settings, events, lockdown)
     tasks = TaskManager(layout.inventory.parent / "tasks.jsonl")

@@ -8,6 +8,7 @@ from hostd.host_settings import HostSettings
 LOCK_FAILURES = "Security.AccountLockFailures"
 UNLOCK_TIME = "Security.AccountUnlockTime"
 PASSWORD_QUALITY = "Security.PasswordQualityControl"
+PASSWORD_HISTORY = "Security.PasswordHistory"
 SESSION_IDLE = "UserVars.HostClientSessionTimeout"
 SESSION_LIFETIME = "UserVars.HostSessionMaxLifetime"
 DCUI_ACCESS = "DCUI.Access"  # who may log in at the host's console in normal lockdown mode

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -46,6 +47,44 @@ class LineFile:
 
 _stream: TextIO = sys.stderr
 
+#: ESXi's log level names (``Config.HostAgent.log.level``) → the least severe level written
+LEVELS = {
+    "none": logging.CRITICAL + 1,
+    "quiet": logging.CRITICAL,
+    "panic": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "verbose": logging.DEBUG,
+    "trivia": logging.DEBUG,
+}
+_SEVERITY = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "msg": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+_threshold = logging.INFO
+
+
+def set_level(name: str) -> None:
+    """Write only lines at least as severe as ESXi's level ``name`` (one of LEVELS) from now on."""
+    global _threshold
+    _threshold = LEVELS[name]
+
+
+def _drop_below_threshold(
+    logger: Any, method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    if _SEVERITY.get(method, logging.INFO) < _threshold:
+        raise structlog.DropEvent
+    return event
+
 
 def configure(component: str, log_path: Path | None, **bound: Any) -> None:
     """Send JSON lines to log_path (appending; stderr when None), binding component and pid."""
@@ -57,13 +96,14 @@ def configure(component: str, log_path: Path | None, **bound: Any) -> None:
     line_file = LineFile(_stream)
     structlog.configure(
         processors=[
+            _drop_below_threshold,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(sort_keys=False),
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),  # set_level filters
         logger_factory=lambda *args: line_file,
         cache_logger_on_first_use=True,
     )

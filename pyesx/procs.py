@@ -93,23 +93,53 @@ def tail(path: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])
 
 
+MAX_HANDSHAKE = 64 * 1024
+
+
+async def read_line(read_fd: int, timeout: float) -> bytes:
+    """The first line written on the pipe (with its newline; what came before EOF, if none), read
+    with the loop's reader on the raw fd, which this closes. TimeoutError after timeout seconds.
+
+    Not a transport over a file object: uvloop's closes such an fd twice (libuv, then the file
+    object; or the file object when garbage-collected, if the transport failed to open), and a
+    second close of a number already given to another fd closes that one under its owner."""
+    loop = asyncio.get_running_loop()
+    received = bytearray()
+    line: asyncio.Future[bytes] = loop.create_future()
+
+    def readable() -> None:
+        try:
+            chunk = os.read(read_fd, MAX_HANDSHAKE)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        received.extend(chunk)
+        end = received.find(b"\n")
+        if not line.done() and (end >= 0 or not chunk or len(received) > MAX_HANDSHAKE):
+            line.set_result(bytes(received[: end + 1] if end >= 0 else received))
+
+    try:
+        os.set_blocking(read_fd, False)
+        loop.add_reader(read_fd, readable)
+        try:
+            return await asyncio.wait_for(line, timeout)
+        finally:
+            loop.remove_reader(read_fd)
+    finally:
+        os.close(read_fd)
+
+
 async def await_handshake(
     read_fd: int, child: Child, *, name: str, timeout: float, stderr_path: Path
 ) -> dict[str, Any]:
-    """Parent side: the child's handshake line, or ChildFailed (the child is reaped)."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", buffering=0)
-    )
+    """Parent side: the child's handshake line, or ChildFailed (the child is reaped). Closes read_fd."""
     try:
-        line = await asyncio.wait_for(reader.readline(), timeout)
+        line = await read_line(read_fd, timeout)
     except TimeoutError:
         child.kill()
         await child.wait()
         raise ChildFailed(f"{name} gave no readiness handshake within {timeout:.0f}s") from None
-    finally:
-        transport.close()
     if not line:
         code = await child.wait()
         raise ChildFailed(f"{name} exited with code {code} before it was ready: {tail(stderr_path)}")
@@ -167,8 +197,10 @@ class ForkedChild:
             self._loop.add_reader(self._pidfd, self._on_exit)
         except RuntimeError as exc:
             # uvloop still counts this fd number as a live transport's, whose fd was closed under
-            # it: a refusal here used to fail the power-on and orphan the vmx. That transport will
-            # close the number again one day, so leave it to it and wait on a copy, in a thread.
+            # it. The handshake pipe's transport did that (read_line says how; it no longer uses
+            # one), but a refusal here would fail the power-on and orphan the vmx, so should any
+            # other code ever do it: that transport will close the number again one day, so leave
+            # it to it and wait on a copy, in a thread.
             _log.warning("procs.pidfd_in_thread", pid=pid, pidfd=self._pidfd, reason=str(exc))
             self._watched_by_loop = False
             self._pidfd = os.dup(self._pidfd)

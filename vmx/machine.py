@@ -9,6 +9,7 @@ opened it, and the guest tools, power and CPU load through the backdoor.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -28,6 +29,14 @@ if TYPE_CHECKING:
 
 STORAGE_CONNECT_S = 5.0
 MAX_BACKDOOR_BUFFER = 64 << 20  # what the guest may have queued for the vmx before it must wait
+
+
+def _nic_of(config: VmxConfig) -> NicInfo | None:
+    """The first NIC a .vmx describes (None without one)."""
+    if config.get("ethernet0.present", "").upper() != "TRUE":
+        return None
+    mac = config.get("ethernet0.address") or config.get("ethernet0.generatedAddress", "")
+    return NicInfo(mac.lower(), "", config.get("ethernet0.startConnected", "TRUE").upper() == "TRUE")
 
 
 class VirtualDisk:
@@ -90,6 +99,8 @@ class VmmMachine:
         self._disk: VirtualDisk | None = None
         self._disk_client: DiskClient | None = None
         self._outgoing = bytearray()  # backdoor messages not yet taken by the vmx
+        self._nic_version: tuple[int, int, int] | None = None  # of the .vmx that _nic_from_file came from
+        self._nic_from_file: NicInfo | None = None
         if backdoor is not None:
             backdoor.setblocking(False)
 
@@ -159,14 +170,17 @@ class VmmMachine:
         if network is not None:
             mac = network.mac.hex(":") if network.mac else ""
             return NicInfo(mac, network.settings.ip, network.sock is not None)
+        # no network attached: what the .vmx says, read again only when the file changed (the guest
+        # tools ask every second, with every heartbeat)
         try:
-            config = VmxConfig.parse(Path(self.vmx_path).read_text(), self.vmx_path)
+            stat = os.stat(self.vmx_path)
+            version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if version != self._nic_version:
+                self._nic_from_file = _nic_of(VmxConfig.parse(Path(self.vmx_path).read_text(), self.vmx_path))
+                self._nic_version = version
         except (OSError, VmxParseError):
             return None
-        if config.get("ethernet0.present", "").upper() != "TRUE":
-            return None
-        mac = config.get("ethernet0.address") or config.get("ethernet0.generatedAddress", "")
-        return NicInfo(mac.lower(), "", config.get("ethernet0.startConnected", "TRUE").upper() == "TRUE")
+        return self._nic_from_file
 
     def ping_send(self, address: str, ident: int, seq: int) -> None:
         network = self._network()

@@ -1,20 +1,26 @@
 """Scenario 2, host crash and reboot: kill -9 of the VMkernel, boot again on the same root.
 
 Before the crash the host gets configuration of every kind (a vSwitch and port group, a resource
-pool, a capped datastore, VM advanced settings, a snapshot) and VMs in every power state. After
-the reboot: the same configuration, the same inventory, the root account logs in, run/ holds only
-the new boot's sockets, VMs that ran are powered off with an event saying why (ESXi: a host that
-went down comes back with its VMs powered off; autostart, being built separately, is not
-exercised), the suspended VM is still suspended and resumes, and nothing of the old boot runs.
+pool, a capped datastore, VM advanced settings, a snapshot, a local user with a custom role and
+permissions, host advanced settings, host name and DNS, NTP servers, an autostart policy) and VMs
+in every power state. After the reboot: the same configuration, the same inventory, root and the
+local user log in with their old passwords and the user's permissions still decide what they may
+do, run/ holds only the new boot's sockets, VMs that ran are powered off with an event saying why
+(ESXi: a host that went down comes back with its VMs powered off) except the one the autostart
+policy powers on after boot, the suspended VM is still suspended and resumes, and nothing of the
+old boot runs.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
-from clients import Client
+from clients import Client, connect
+from clients.hostops import AutoPowerInfo, AutoStartDefaults
+from pyesx.faults import NoPermission
 from tests.chaos.guestdata import WORKLOAD, AckTracker
 from tests.chaos.hostlink import HostLink
 from tests.chaos.invariants import check_stopped_host
@@ -23,6 +29,8 @@ from tests.chaos.sizes import Size
 from tests.harness import wait_until
 
 MIB = 1 << 20
+USER, USER_PASSWORD = "chaosop", "Chaos#Op2026"
+ROLE = "ChaosOperator"
 
 
 def _configure(client: Client, root: Path) -> dict[str, str]:
@@ -39,10 +47,24 @@ def _configure(client: Client, root: Path) -> dict[str, str]:
         vms[name] = client.wait_for_task(task.id).result_entity_id
         extra = {**WORKLOAD, "chaos.kept": name} if name == "running" else {"chaos.kept": name}
         client.wait_for_task(client.reconfigure_vm(vms[name], set_extra_config=extra).id)
+    task = client.create_vm("autostarted", memory_mb=32, disk_capacity_bytes=[])
+    vms["autostarted"] = client.wait_for_task(task.id).result_entity_id
     client.wait_for_task(client.create_snapshot(vms["snapped"], "before-crash").id)
-    for name in ("running", "suspended", "snapped"):
+    for name in ("running", "suspended", "snapped", "autostarted"):
         client.wait_for_task(client.power_on(vms[name]).id)
     client.wait_for_task(client.suspend(vms["suspended"]).id)
+    # the host's own configuration: a user, a role, permissions, settings, name service, autostart
+    client.create_account(USER, USER_PASSWORD, "chaos operator")
+    client.create_role(ROLE, ["VirtualMachine.Interact.PowerOn", "VirtualMachine.Interact.PowerOff"])
+    client.set_permission(vms["off"], USER, ROLE, propagate=False)
+    client.set_permission("ha-host", USER, "ReadOnly")
+    client.update_host_settings({"Security.AccountLockFailures": "7", "Mem.ShareScanGHz": "8"})
+    client.update_host_network("chaos-esx", "chaos.test", ["192.0.2.53"], ["chaos.test"])
+    client.add_ntp_servers(["ntp1.chaos.test", "192.0.2.123"])
+    client.reconfigure_autostart(
+        AutoStartDefaults(enabled=True, start_delay=0),
+        [AutoPowerInfo(vms["autostarted"], start_order=1, start_action="powerOn")],
+    )
     return vms
 
 
@@ -73,7 +95,31 @@ def _picture(client: Client) -> dict[str, Any]:
         ),
         "settings": {v.id: client.advanced_settings(v.id).get("chaos.kept", "") for v in client.list_vms()},
         "snapshots": {v.id: [s.name for s in client.snapshots(v.id)] for v in client.list_vms()},
+        "accounts": sorted((a.id, a.description) for a in client.list_accounts()),
+        "roles": sorted((r.name, r.privileges) for r in client.list_roles() if not r.system),
+        "permissions": sorted(
+            (p.entity, p.principal, p.role, p.propagate) for p in client.list_permissions()
+        ),
+        "host settings": sorted(
+            (s.key, s.value) for s in client.host_settings() if s.value != s.default_value
+        ),
+        "host network": client.host_network(),
+        "ntp": client.ntp_config(),
+        "autostart": client.autostart(),
     }
+
+
+def _check_user(link: HostLink, vms: dict[str, str], result: ScenarioResult) -> None:
+    """The local user logs in with the old password, and the old permissions decide what they may do."""
+    with connect(link.host.address, USER, USER_PASSWORD, thumbprint=link.host.thumbprint) as user:
+        user.wait_for_task(user.power_on(vms["off"]).id)  # their role, on that VM
+        user.wait_for_task(user.power_off(vms["off"]).id)
+        try:
+            user.power_on(vms["snapped"])  # ReadOnly there: refused
+        except NoPermission:
+            result.count("permissions enforced after the reboot")
+        else:
+            result.lose(f"{USER} could power on a VM they hold no permission on, after the reboot")
 
 
 def run_crash(workdir: Path, size: Size, seed: int = 0) -> ScenarioResult:
@@ -111,13 +157,26 @@ def run_crash(workdir: Path, size: Size, seed: int = 0) -> ScenarioResult:
         result.figures["account files intact"] = len(accounts)
         if set(link.processes()) & old_pids:
             result.lose(f"processes of the crashed boot still run: {set(link.processes()) & old_pids}")
-        stale = [p.name for p in (link.root / "run/vmx").glob("*.json")]
+        alive = set(link.processes())  # the new boot's: a VM autostart powered on has its state file
+        stale = [
+            p.name
+            for p in (link.root / "run/vmx").glob("*.json")
+            if json.loads(p.read_text()).get("pid") not in alive - old_pids
+        ]
         if stale:
             result.lose(f"run/vmx state files survived the reboot: {stale}")
         result.figures["run/ entries after reboot"] = len(list((link.root / "run").rglob("*")))
+        autostarted = vms["autostarted"]
+        try:
+            wait_until(lambda: client.get_vm(autostarted).power_state == "poweredOn", 60, "autostart")
+            result.count("autostart VMs powered on after boot")
+        except AssertionError:
+            result.lose("the autostart VM did not power on after the reboot")
+        _check_user(link, vms, result)
         states = {name: client.get_vm(vm_id).power_state for name, vm_id in vms.items()}
         result.figures["power states after reboot"] = ", ".join(f"{k}={v}" for k, v in sorted(states.items()))
         expected = {
+            "autostarted": "poweredOn",
             "running": "poweredOff",
             "snapped": "poweredOff",
             "suspended": "suspended",
@@ -139,10 +198,5 @@ def run_crash(workdir: Path, size: Size, seed: int = 0) -> ScenarioResult:
     check_stopped_host(link, result, tracker, {vms["running"]} if "running" in vms else set())
     if link.processes():
         result.lose(f"processes left after the host stopped: {link.processes()}")
-    result.notes.append(
-        "Autostart (VMs powering on after boot) is being built in another branch and is not exercised; "
-        "the user-account and permission API is too: accounts are checked as the root login and the "
-        "account files under etc/."
-    )
     result.seconds = time.monotonic() - started
     return result

@@ -69,12 +69,15 @@ METHOD = """\
   guest saw acknowledged (its `disk.last_acked_seq`, sampled through the storm; a lower bound) is
   there, whole, at its own offset; no block anywhere is torn or misplaced.
 - **Host crash and reboot** (`crash.py`): a vSwitch, port group, resource pool, capped datastore,
-  VM advanced settings and a snapshot, VMs running, suspended and off; kill -9 of the VMkernel and
-  a boot on the same root. Everything configured is as before, root logs in with its password,
-  the account file is unchanged, run/ holds no state file of the old boot, no old process lives;
-  VMs that ran are powered off with a VmDiedEvent saying the host went down (ESXi after a host
-  failure: VMs are powered off; autostart is not exercised, it is built separately), the
-  suspended VM is still suspended and resumes; acknowledged guest writes are on disk.
+  VM advanced settings and a snapshot, a local user with a custom role and permissions, host
+  advanced settings, host name and DNS, NTP servers, an autostart policy, VMs running, suspended
+  and off; kill -9 of the VMkernel and a boot on the same root. Everything configured is as
+  before, root and the user log in with their passwords and the user's permissions still decide
+  (a power-on where they hold the role works, one where they are ReadOnly is NoPermission), the
+  account file is unchanged, run/ holds no state file of the old boot, no old process lives; VMs
+  that ran are powered off with a VmDiedEvent saying the host went down (ESXi after a host
+  failure) except the autostart VM, which the new boot powers on; the suspended VM is still
+  suspended and resumes; acknowledged guest writes are on disk.
 - **Storage faults** (`storage.py`): a capped datastore filled by a guest (the VM is stunned with
   ESXi's "no more space" question, Retry resumes it once there is room, Cancel powers it off; a
   thick disk, an upload and a snapshot that do not fit fail with InsufficientResourcesFault); a

@@ -54,6 +54,28 @@ def test_advanced_settings_are_validated_and_persisted(host: BootedHost, client:
     assert logged[-1]["request_id"]
 
 
+def test_the_log_level_setting_governs_what_hostd_writes(client: Client) -> None:
+    def lines_after(start: int) -> list[dict[str, object]]:
+        window = client.browse_log("hostd", start_line_num=start + 1, num_lines=1000)
+        return [json.loads(line) for line in window.lines]
+
+    def level_change_logged() -> int | None:
+        tail = client.browse_log("hostd", num_lines=200)
+        changed = any("host_settings.updated" in line and "log.level" in line for line in tail.lines)
+        return tail.total_lines if changed else None
+
+    client.update_host_settings({"Config.HostAgent.log.level": "warning"})
+    quiet_from = wait_until(level_change_logged, what="the change to be logged")
+    for _ in range(20):
+        client.list_vms()  # each call is an info line at the default level
+    client.update_host_settings({"Config.HostAgent.log.level": "info"})
+    client.list_vms()
+    after = wait_until(lambda: lines_after(quiet_from) or None, what="lines at the info level again")
+    back = next(i for i, line in enumerate(after) if str(line.get("method")).endswith("/UpdateHostOptions"))
+    assert all(line["level"] != "info" for line in after[:back])  # nothing at info while at warning
+    assert [line for line in after[back:] if line.get("level") == "info"]
+
+
 def test_the_sdk_objects_host(host: BootedHost) -> None:
     with objects.connect(host.address, "root", host.password) as session:
         esx = session.host()

@@ -37,7 +37,9 @@ def test_kill_storm(tmp_path: Path) -> None:
 def test_host_crash_and_reboot(tmp_path: Path) -> None:
     result = run_crash(tmp_path, SCALED, SEED)
     _passed(result)
-    assert result.figures["configuration areas intact"] == 6
+    assert result.figures["configuration areas intact"] == 13
+    assert result.figures["autostart VMs powered on after boot"] == 1
+    assert result.figures["permissions enforced after the reboot"] == 1
 
 
 def test_storage_faults(tmp_path: Path) -> None:

@@ -61,6 +61,24 @@ async def test_accounts_are_created_changed_and_removed_as_hashes_in_a_0600_file
     assert not list(layout.etc.glob(".*tmp"))
 
 
+async def test_the_password_history_refuses_the_last_n_passwords(tmp_path: Path) -> None:
+    layout = make_root(tmp_path)
+    accounts = Accounts(layout)
+    await accounts.create("ops1", "First#241", "", DEFAULT)
+    await accounts.update("ops1", "First#241", None, DEFAULT)  # no history: the same one again is fine
+    for password in ("Second#24", "Third#243"):
+        await accounts.update("ops1", password, None, DEFAULT, history=3)
+    before = layout.shadow.read_bytes()
+    for used in ("Third#243", "Second#24", "First#241"):  # the current one and the two before it
+        with pytest.raises(faults.InvalidArgument, match="one of the last 3 of ops1"):
+            await accounts.update("ops1", used, "changed", DEFAULT, history=3)
+    assert layout.shadow.read_bytes() == before  # refused: nothing changed
+    assert len(json.loads(before)["users"]["ops1"]["previous_hashes"]) == 2  # hashes only
+    assert b"Second#24" not in before
+    await accounts.update("ops1", "First#241", None, DEFAULT, history=2)  # out of a shorter history
+    assert Accounts(layout).verify("ops1", "First#241") is not None
+
+
 async def test_bad_input_changes_nothing(tmp_path: Path) -> None:
     layout = make_root(tmp_path)
     accounts = Accounts(layout)

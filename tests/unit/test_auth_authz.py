@@ -57,6 +57,16 @@ def test_a_permission_propagates_down_and_the_nearest_one_wins(authz: Authorizat
     assert authz.has("ops1", "System.View", HOST)  # the path to what they may see
 
 
+def test_a_host_permission_alone_reaches_every_entity_only_when_it_propagates(authz: Authorization) -> None:
+    authz.create_role("Operator", ["VirtualMachine.Interact.*"])
+    authz.set_permission(HOST, "ops1", "Operator", propagate=False)
+    assert authz.has("ops1", POWER_ON, HOST) and not authz.has("ops1", POWER_ON, "vm-1")
+    authz.set_permission(HOST, "ops1", "Operator", propagate=True)
+    assert authz.has("ops1", POWER_ON, "vm-1") and authz.has("ops1", POWER_ON, "pool2")
+    authz.set_permission("pool2", "ops1", "NoAccess", propagate=True)  # a second one: the tree is walked
+    assert not authz.has("ops1", POWER_ON, "vm-1") and authz.has("ops1", POWER_ON, "vm-2")
+
+
 def test_no_permission_names_the_privilege_and_the_entity(authz: Authorization) -> None:
     with pytest.raises(faults.NoPermission) as info:
         authz.check("audit", POWER_ON, "vm-1")

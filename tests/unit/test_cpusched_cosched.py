@@ -66,3 +66,32 @@ def test_held_time_is_charged_to_its_reason_and_is_no_progress() -> None:
     totals = account.totals
     assert totals["run"] == pytest.approx(0.007) and totals["ready"] == pytest.approx(0.004)
     assert totals["costop"] == pytest.approx(0.009) and totals["limited"] == pytest.approx(TICK)
+
+
+def test_a_held_world_is_charged_without_reading_its_counters() -> None:
+    account = WorldAccount(pid=1, vm_id="vm-1", vcpu=0, entitled_fraction=0.5, tokens_s=-0.004)
+    account.held_by = "limited"
+    assert account.charge_held(TICK) == 0.0  # no progress while held
+    assert account.tokens_s == pytest.approx(0.001) and account.totals["limited"] == pytest.approx(TICK)
+    # what it ran before the signal landed is spent at its next read
+    account.held_by = None
+    account.charge(run_ns=2_000_000, wait_ns=0, elapsed_s=TICK)
+    assert account.totals["run"] == pytest.approx(0.002)
+    assert account.tokens_s == pytest.approx(0.001 + 0.005 - 0.002)
+
+
+def test_how_long_a_world_can_go_unread() -> None:
+    running = WorldAccount(pid=1, vm_id="vm-1", vcpu=0, entitled_fraction=0.25, tokens_s=0.015)
+    assert running.quiet_for() == pytest.approx(0.015 / 0.75)  # flat out, it spends 0.75 s per second
+    assert WorldAccount(pid=2, vm_id="vm-1", vcpu=0, entitled_fraction=1.0).quiet_for() == float("inf")
+    limited = WorldAccount(pid=3, vm_id="vm-1", vcpu=0, entitled_fraction=0.25, tokens_s=-0.005)
+    limited.held_by = "limited"
+    assert limited.quiet_for() == pytest.approx(0.020)  # earning 0.25 s per second
+    limited.held_by = "costop"
+    assert limited.quiet_for() == 0.0
+    tracker = SkewTracker()
+    tracker.update({1: TICK, 2: 0.0})
+    assert tracker.quiet_for() == pytest.approx(COSTOP_SKEW_S - TICK)  # the lead can grow by the time
+    while not tracker.update({1: TICK, 2: 0.0}):
+        pass
+    assert tracker.quiet_for() == 0.0  # co-stopped: looked at every tick

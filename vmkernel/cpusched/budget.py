@@ -14,6 +14,7 @@ a sibling vCPU: time held is "costop", %CSTP; see ``cosched``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,7 +24,7 @@ BURST_S = 0.020  # CPU time a world may bank while it does not use its pace
 HeldBy = Literal["limited", "costop"]
 
 
-@dataclass
+@dataclass(slots=True)
 class WorldAccount:
     """One VMM world's entitlement, its tokens and its counters since it was added."""
 
@@ -62,5 +63,27 @@ class WorldAccount:
         self.totals["ready"] += waited
         return max(0.0, elapsed_s - waited)
 
+    def charge_held(self, elapsed_s: float) -> float:
+        """Account an interval the world was held all through, without reading the kernel's counters
+        (a stopped world neither runs nor waits, so there is nothing to read): earn at the entitled
+        pace and charge the hold to its reason. The little it ran before the signal landed is in the
+        counters and spent at its next read. Returns its progress: none."""
+        assert self.held_by is not None
+        self.tokens_s = min(BURST_S, self.tokens_s + self.entitled_fraction * elapsed_s)
+        self.totals[self.held_by] += elapsed_s
+        return 0.0
+
+    def quiet_for(self) -> float:
+        """Seconds the world can go unread with no decision missed, however it runs: until a running
+        capped world could have spent its tokens running flat out, or a held one has earned its way
+        out of debt. A co-stopped world is looked at every tick."""
+        if self.held_by == "costop":
+            return 0.0
+        if self.held_by == "limited":
+            return -self.tokens_s / self.entitled_fraction if self.entitled_fraction > 0 else math.inf
+        if self.unlimited:
+            return math.inf
+        return max(0.0, self.tokens_s) / (1.0 - self.entitled_fraction)
+
     def in_debt(self) -> bool:
-        return not self.unlimited and self.tokens_s < 0
+        return self.tokens_s < 0 and self.entitled_fraction < 1.0

@@ -26,25 +26,38 @@ class SkewTracker:
         self.costopped: set[int] = set()
 
     def update(self, progressed: Mapping[int, float]) -> set[int]:
-        """Account one interval (world pid → seconds of progress in it); returns the worlds to co-stop.
+        """Account one interval (world pid → seconds of progress in it); returns the worlds to co-stop
+        (the tracker's own set, valid until the next update: the enforcer calls this every tick).
 
         Worlds missing from ``progressed`` are gone and forgotten; a new world starts level with
         the leader, so adding a vCPU stops no one."""
-        for pid in set(self.lead) - set(progressed):
-            del self.lead[pid]
-            self.costopped.discard(pid)
-        start = max(self.lead.values(), default=0.0)
-        for pid, progress in progressed.items():
-            self.lead[pid] = self.lead.get(pid, start) + max(0.0, progress)
-        if len(self.lead) < 2:
-            self.lead = dict.fromkeys(self.lead, 0.0)
+        lead = self.lead
+        if lead.keys() != progressed.keys():
+            start = max(lead.values(), default=0.0)
+            self.lead = lead = {pid: lead.get(pid, start) for pid in progressed}
+            self.costopped &= lead.keys()
+        if len(lead) < 2:
+            self.lead = dict.fromkeys(lead, 0.0)
             self.costopped.clear()
-            return set()
-        slowest = min(self.lead.values())
-        for pid in self.lead:
-            self.lead[pid] -= slowest
-            if self.lead[pid] > COSTOP_SKEW_S:
-                self.costopped.add(pid)
-            elif self.lead[pid] < COSTART_SKEW_S:
-                self.costopped.discard(pid)
-        return set(self.costopped)
+            return self.costopped
+        for pid, progress in progressed.items():
+            if progress > 0:
+                lead[pid] += progress
+        slowest = min(lead.values())
+        costopped = self.costopped
+        for pid, ahead in lead.items():
+            ahead -= slowest
+            lead[pid] = ahead
+            if ahead > COSTOP_SKEW_S:
+                costopped.add(pid)
+            elif ahead < COSTART_SKEW_S:
+                costopped.discard(pid)
+        return costopped
+
+    def quiet_for(self) -> float:
+        """Seconds the VM's worlds can go unread with no co-stop missed: a lead grows by at most the
+        time that passes, so none can pass the co-stop skew before the leader's margin is used up.
+        While a world is co-stopped, every tick (it waits on its siblings' progress)."""
+        if self.costopped:
+            return 0.0
+        return COSTOP_SKEW_S - max(self.lead.values(), default=0.0)

@@ -8,12 +8,23 @@ import contextlib
 import os
 import signal
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 
 from vmkernel.cpusched.budget import TICK_S, HeldBy, WorldAccount
 from vmkernel.cpusched.cosched import SkewTracker
 from vmkernel.cpusched.schedstat import SchedStatFile
+
+MAX_UNREAD_S = 0.25  # a world no decision is due for is read at least this often (usage() reads all)
+
+
+@dataclass(slots=True)
+class _VmWorlds:
+    """One VM's worlds as the tick walks them, and when they must next be read."""
+
+    worlds: dict[int, tuple[WorldAccount, SchedStatFile]] = field(default_factory=dict)
+    last_read: float = field(default_factory=time.monotonic)
+    read_after: float = 0.0  # no tick before this needs to look at them
 
 
 @dataclass(frozen=True)
@@ -35,9 +46,8 @@ class CpuEnforcer:
     def __init__(self, tick_s: float = TICK_S) -> None:
         self.tick_s = tick_s
         self.worlds: dict[int, WorldAccount] = {}
-        self._stat_files: dict[int, SchedStatFile] = {}
+        self._by_vm: dict[str, _VmWorlds] = {}  # what a tick walks
         self._skews: dict[str, SkewTracker] = {}
-        self._last_tick = time.monotonic()
 
     def set_world(self, pid: int, vm_id: str, vcpu: int, entitled_fraction: float) -> None:
         """Add a world, or change its entitlement (a fraction of one PCPU; 1 = unlimited)."""
@@ -50,8 +60,10 @@ class CpuEnforcer:
                 stat_file.close()
                 return
             account = WorldAccount(pid, vm_id, vcpu, fraction, stat.run_ns, stat.wait_ns)
-            self.worlds[pid], self._stat_files[pid] = account, stat_file
+            self.worlds[pid] = account
+            self._by_vm.setdefault(vm_id, _VmWorlds()).worlds[pid] = (account, stat_file)
         account.entitled_fraction = fraction
+        self._by_vm[account.vm_id].read_after = 0.0  # its pace changed: look at it next tick
 
     def release_vm(self, vm_id: str) -> None:
         """Forget a VM's worlds, continuing any it had stopped (so they can exit)."""
@@ -60,11 +72,20 @@ class CpuEnforcer:
             self._forget(pid)
 
     def _forget(self, pid: int) -> None:
-        self._hold(self.worlds.pop(pid), None)
-        self._stat_files.pop(pid).close()
+        account = self.worlds.pop(pid)
+        self._hold(account, None)
+        vm = self._by_vm[account.vm_id]
+        vm.worlds.pop(pid)[1].close()
+        if not vm.worlds:
+            del self._by_vm[account.vm_id]
 
     def usage(self) -> list[WorldUsage]:
-        """Counters so far (to the last tick)."""
+        """Counters up to now (every world is read first, whenever it was last looked at)."""
+        now, gone = time.monotonic(), []
+        for vm_id, vm in self._by_vm.items():
+            gone += self._look(vm_id, vm, now)
+        for pid in gone:
+            self._forget(pid)
         return [
             WorldUsage(
                 a.pid,
@@ -87,26 +108,51 @@ class CpuEnforcer:
         account.held_by = reason
 
     def tick(self, now: float) -> None:
-        """One look at every world: charge what it ran, then hold back those in debt (limited) or
-        too far ahead of a sibling vCPU (co-stopped), and let the rest go."""
-        elapsed, self._last_tick = now - self._last_tick, now
-        progressed: dict[str, dict[int, float]] = defaultdict(dict)
-        for pid, account in list(self.worlds.items()):
-            stat = self._stat_files[pid].read()
-            if stat is None:
-                self._forget(pid)
+        """Look at the worlds that need it: charge what each ran, then hold back those in debt
+        (limited) or too far ahead of a sibling vCPU (co-stopped), and let the rest go.
+
+        This runs a hundred times a second, so it does the least it can: a VM's worlds are read
+        only once one of them could need a decision (``quiet_for``; at least every MAX_UNREAD_S),
+        and a stopped world's counters not at all (it neither runs nor waits)."""
+        gone: list[int] = []
+        for vm_id, vm in self._by_vm.items():
+            if now >= vm.read_after:
+                gone += self._look(vm_id, vm, now)
+        for pid in gone:
+            self._forget(pid)
+
+    def _look(self, vm_id: str, vm: _VmWorlds, now: float) -> list[int]:
+        """Charge the VM's worlds up to now and decide which to hold; returns the worlds gone."""
+        gone: list[int] = []
+        elapsed, vm.last_read = now - vm.last_read, now
+        worlds = vm.worlds
+        progressed: dict[int, float] = {}
+        for pid, (account, stat_file) in worlds.items():
+            if account.held_by is not None:
+                progressed[pid] = account.charge_held(elapsed)
                 continue
-            progressed[account.vm_id][pid] = account.charge(stat.run_ns, stat.wait_ns, elapsed)
-        costopped: set[int] = set()
-        for vm_id, progress in progressed.items():
-            costopped |= self._skews.setdefault(vm_id, SkewTracker()).update(progress)
-        for pid, account in self.worlds.items():
+            stat = stat_file.read()
+            if stat is None:
+                gone.append(pid)
+                continue
+            progressed[pid] = account.charge(stat.run_ns, stat.wait_ns, elapsed)
+        costopped: AbstractSet[int] = frozenset()
+        quiet = MAX_UNREAD_S
+        if len(worlds) > 1:
+            skew = self._skews.get(vm_id) or self._skews.setdefault(vm_id, SkewTracker())
+            costopped = skew.update(progressed)
+            quiet = min(quiet, skew.quiet_for())
+        for pid in progressed:
+            account = worlds[pid][0]
             reason: HeldBy | None = None
             if account.in_debt():
                 reason = "limited"
             elif pid in costopped:
                 reason = "costop"
             self._hold(account, reason)
+            quiet = min(quiet, account.quiet_for())
+        vm.read_after = now + quiet - self.tick_s  # read at the last tick before it could matter
+        return gone
 
     async def run(self) -> None:
         """Tick for the life of the VMkernel's event loop; continue every stopped world when cancelled."""
