@@ -34,8 +34,9 @@ class HostPower:
         self.vmkernel, self.stop_vms = vmkernel, stop_vms
         self.going_down = False
 
-    def power_down(self, reboot: bool, force: bool) -> Task:
-        """Start the reboot (or shutdown) task; InvalidState outside maintenance mode without force."""
+    def power_down(self, reboot: bool, force: bool, requested_by: str | None = None) -> Task:
+        """Start the reboot (or shutdown) task; InvalidState outside maintenance mode without force.
+        The task's user is the session's, or ``requested_by`` (the host itself was signalled)."""
         what = "reboot" if reboot else "shut down"
         if not force and not self.maintenance.active:
             raise faults.InvalidState(
@@ -63,4 +64,5 @@ class HostPower:
             return HOST_ENTITY_ID
 
         description = "HostSystem.reboot" if reboot else "HostSystem.shutdown"
-        return self.tasks.submit(description, HOST_ENTITY_ID, hostname, current_user(), work)
+        user = current_user() if requested_by is None else requested_by
+        return self.tasks.submit(description, HOST_ENTITY_ID, hostname, user, work)

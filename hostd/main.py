@@ -67,7 +67,7 @@ from hostd.tasks import Task, TaskManager
 from hostd.timesync.config import NtpConfigStore
 from hostd.timesync.daemon import NtpDaemon
 from hostd.vms import ChangeKind, VmManager, VmRecord
-from pyesx import certs
+from pyesx import certs, faults
 from pyesx.api.v1 import (
     account_pb2,
     account_pb2_grpc,
@@ -106,11 +106,12 @@ from pyesx.api.v1 import (
 )
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush_periodically, get_logger, set_level
-from pyesx.procs import die_with_parent, report_ready
+from pyesx.procs import HOST_SHUTDOWN_SIGNAL, die_with_parent, report_ready
 from pyesx.rpc.channel import call, unix_channel
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
 
+SIGNALLED = "the host's console (pyesx boot was signalled)"  # who asked, in the event
 SERVICE_NAMES = [
     d.services_by_name[name].full_name
     for d, name in (
@@ -385,6 +386,12 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+
+    def shut_down_host() -> None:  # the VMkernel was signalled (Ctrl-C or SIGTERM on pyesx boot)
+        with contextlib.suppress(faults.InvalidState):  # already going down
+            host_power.power_down(reboot=False, force=True, requested_by=SIGNALLED)
+
+    loop.add_signal_handler(HOST_SHUTDOWN_SIGNAL, shut_down_host)
     report_ready(args.ready_fd, address=address, thumbprint=tls.identity.thumbprint)
     # Autostart once per host boot (not after a restart of hostd alone).
     starting = asyncio.create_task(

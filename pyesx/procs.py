@@ -26,6 +26,9 @@ from pyesx import PROTOCOL_VERSION
 from pyesx.logs import get_logger
 
 _log = get_logger("procs")
+#: the VMkernel to hostd: shut the host down your way (the VMs' autostart stop actions, then the
+#: VMkernel's ShutdownHost), as ESXi does on a host shutdown; sent when ``pyesx boot`` is signalled
+HOST_SHUTDOWN_SIGNAL = signal.SIGUSR1
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 

@@ -9,7 +9,7 @@ import time
 
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
-from pyesx.procs import ChildFailed, python_argv, spawn_with_handshake
+from pyesx.procs import HOST_SHUTDOWN_SIGNAL, ChildFailed, python_argv, spawn_with_handshake
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from vmkernel.events import WorldEventBus
 from vmkernel.worlds import WorldTable
@@ -125,6 +125,17 @@ class HostdSupervisor:
                     ),
                 )
             )
+
+    def request_shutdown(self) -> bool:
+        """Ask the serving hostd to shut the host down its way (the VMs' autostart stop actions, then
+        the VMkernel's ShutdownHost); False when no hostd serves now (none started, or restarting)."""
+        if self._stopping or self.process is None or self.process.returncode is not None:
+            return False
+        try:
+            self.process.send_signal(HOST_SHUTDOWN_SIGNAL)
+        except ProcessLookupError:
+            return False
+        return True
 
     def restart(self, requested_by: str) -> None:
         """Stop hostd gracefully (its in-flight calls finish) and start it again at once."""

@@ -2,7 +2,9 @@
 
 Boot: install on an empty root, discover the physical host, serve the internal
 API on run/vmkernel.sock, start hostd under the watchdog, print the ready line.
-SIGTERM or Ctrl-C: power every VM off, stop hostd, exit leaving no process.
+SIGTERM or Ctrl-C: a host shutdown as ESXi's, through hostd (the VMs' autostart stop actions,
+then ShutdownHost), then power every VM still on off, stop hostd, exit leaving no process; a
+second signal (or no hostd serving) skips the stop actions.
 Reboot (hostd's RebootHost): the same clean stop, then this process execs itself again with
 the same arguments — same pid, same root — and prints a new ready line.
 """
@@ -53,6 +55,7 @@ from vmkernel.worlds import WorldTable
 READY_PREFIX = "pyesx host ready"
 REBOOT_EXIT = -1  # boot()'s result when the host should boot again
 DEFAULT_STATS_INTERVAL_S = 20  # vSphere's realtime interval
+GRACEFUL_SHUTDOWN_S = 600.0  # the most a signalled shutdown waits for hostd's stop actions
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -204,9 +207,35 @@ async def boot(args: argparse.Namespace) -> int:
 
     stop = asyncio.Event()
     reboot = False
+    hostd = HostdSupervisor(
+        layout, args.listen, worlds, events, stats_interval=args.stats_interval, credential=credentials.hostd
+    )
+    servicer.restart_hostd = hostd.restart
     loop = asyncio.get_running_loop()
+    graceful: list[asyncio.Task[None]] = []
+
+    async def shut_down_through_hostd() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), GRACEFUL_SHUTDOWN_S)  # hostd calls ShutdownHost
+        stop.set()
+
+    def on_signal() -> None:
+        """The first SIGINT or SIGTERM shuts the host down as ESXi does, through hostd (the VMs'
+        autostart stop actions first); a second one, or no hostd serving, stops at once."""
+        if not graceful and hostd.request_shutdown():
+            log.info("vmkernel.shutdown_requested", through="hostd")
+            print(
+                "pyesx host shutting down: the VMs' autostart stop actions run first "
+                "(Ctrl-C again powers them off now)",
+                file=sys.stderr,
+                flush=True,
+            )
+            graceful.append(asyncio.create_task(shut_down_through_hostd()))
+        else:
+            stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
 
     def shutdown(again: bool) -> None:
         nonlocal reboot
@@ -215,10 +244,6 @@ async def boot(args: argparse.Namespace) -> int:
 
     servicer.on_shutdown = shutdown
 
-    hostd = HostdSupervisor(
-        layout, args.listen, worlds, events, stats_interval=args.stats_interval, credential=credentials.hostd
-    )
-    servicer.restart_hostd = hostd.restart
     try:
         address = await hostd.start()
     except Exception as exc:

@@ -216,6 +216,40 @@ def test_shutdown_runs_stop_actions_in_reverse_order_and_exits(tmp_path: Path) -
         host.stop()
 
 
+def test_ctrl_c_on_pyesx_boot_runs_the_stop_actions_and_a_second_one_does_not_wait(tmp_path: Path) -> None:
+    def events(host: BootedHost) -> list[tuple[str, str, str]]:
+        lines = (host.root / "log/events.jsonl").read_text().splitlines()
+        return [(e["type"], e["vm_name"], e.get("user", "")) for e in map(json.loads, lines)]
+
+    host = BootedHost(tmp_path / "host")
+    try:
+        with host.client() as client:
+            web = _create(client, "web01")
+            client.reconfigure_autostart(
+                AutoStartDefaults(enabled=True, stop_action="suspend", stop_delay=30), [AutoPowerInfo(web)]
+            )
+            client.wait_for_task(client.power_on(web).id)
+        host.process.send_signal(signal.SIGINT)  # Ctrl-C in the terminal running pyesx boot
+        assert host.wait_exited() == 0
+        vmx = (host.root / "vmfs/volumes/datastore1/web01/web01.vmx").read_text()
+        assert 'checkpoint.vmState = "web01.vmss"' in vmx  # its stop action ran: suspended
+        shutdown = [e for e in events(host) if e[0] == "HostShutdownEvent"]
+        assert shutdown == [("HostShutdownEvent", "", "the host's console (pyesx boot was signalled)")]
+    finally:
+        host.stop()
+    host = BootedHost(tmp_path / "host")  # the same root again, with a hostd that cannot answer
+    try:
+        with host.client() as client:
+            client.wait_for_task(client.power_on(web).id)  # resumes
+        os.kill(host.hostd_pid(), signal.SIGSTOP)  # its stop actions would never come
+        host.process.send_signal(signal.SIGTERM)
+        host.process.send_signal(signal.SIGTERM)  # again: the VMkernel waits no more
+        assert host.wait_exited() == 0
+        assert "checkpoint.vmState" not in (host.root / "vmfs/volumes/datastore1/web01/web01.vmx").read_text()
+    finally:
+        host.stop()
+
+
 def test_bad_input_is_a_typed_fault_and_changes_nothing(host: BootedHost, client: Client) -> None:
     vm_id = _create(client, "web01")
     etc = host.root / "etc/vmware/hostd"
