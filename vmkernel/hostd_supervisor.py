@@ -126,16 +126,17 @@ class HostdSupervisor:
                 )
             )
 
-    def request_shutdown(self) -> bool:
+    def request_shutdown(self) -> asyncio.subprocess.Process | None:
         """Ask the serving hostd to shut the host down its way (the VMs' autostart stop actions, then
-        the VMkernel's ShutdownHost); False when no hostd serves now (none started, or restarting)."""
-        if self._stopping or self.process is None or self.process.returncode is not None:
-            return False
+        the VMkernel's ShutdownHost); the process asked, or None when no hostd serves now."""
+        process = self.process
+        if self._stopping or process is None or process.returncode is not None:
+            return None
         try:
-            self.process.send_signal(HOST_SHUTDOWN_SIGNAL)
+            process.send_signal(HOST_SHUTDOWN_SIGNAL)
         except ProcessLookupError:
-            return False
-        return True
+            return None
+        return process
 
     def restart(self, requested_by: str) -> None:
         """Stop hostd gracefully (its in-flight calls finish) and start it again at once."""

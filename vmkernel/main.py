@@ -214,23 +214,27 @@ async def boot(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     graceful: list[asyncio.Task[None]] = []
 
-    async def shut_down_through_hostd() -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), GRACEFUL_SHUTDOWN_S)  # hostd calls ShutdownHost
+    async def shut_down_through_hostd(asked: asyncio.subprocess.Process) -> None:
+        """Until hostd calls ShutdownHost; or the hostd asked exits first, or GRACEFUL_SHUTDOWN_S."""
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(asked.wait())]
+        await asyncio.wait(waits, timeout=GRACEFUL_SHUTDOWN_S, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
         stop.set()
 
     def on_signal() -> None:
         """The first SIGINT or SIGTERM shuts the host down as ESXi does, through hostd (the VMs'
         autostart stop actions first); a second one, or no hostd serving, stops at once."""
-        if not graceful and hostd.request_shutdown():
-            log.info("vmkernel.shutdown_requested", through="hostd")
+        asked = None if graceful else hostd.request_shutdown()
+        if asked is not None:
+            log.info("vmkernel.shutdown_requested", through="hostd", hostd_pid=asked.pid)
             print(
                 "pyesx host shutting down: the VMs' autostart stop actions run first "
                 "(Ctrl-C again powers them off now)",
                 file=sys.stderr,
                 flush=True,
             )
-            graceful.append(asyncio.create_task(shut_down_through_hostd()))
+            graceful.append(asyncio.create_task(shut_down_through_hostd(asked)))
         else:
             stop.set()
 
