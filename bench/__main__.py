@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         ("Power-on rate", lambda: power_rate.run(vms=8 if quick else 32)),
         (
             "Maximum VMs powered on",
-            lambda: capacity.run(cap=16 if quick else MAX_VMS, budget_s=60 if quick else 240),
+            lambda: capacity.run(cap=16 if quick else MAX_VMS, budget_s=60 if quick else 300),
         ),
         ("Memory per VM", lambda: memory.run(samples=3 if quick else 5, scaling_vms=3 if quick else 5)),
         (
