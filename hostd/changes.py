@@ -13,6 +13,7 @@ import asyncio
 import collections
 from collections.abc import AsyncIterator, Callable, Iterable
 
+from hostd.fanout import fan_out
 from pyesx.api.v1 import changes_pb2
 
 HISTORY = 10_000
@@ -31,12 +32,7 @@ class ChangeFeed:
         self.version += 1
         change.version = self.version
         self._history.append(change)
-        for queue in list(self._watchers):
-            if queue.qsize() >= QUEUE_LIMIT:  # a watcher that does not read is cut off, not waited for
-                self._watchers.discard(queue)
-                queue.put_nowait(None)
-            else:
-                queue.put_nowait(change)
+        fan_out(self._watchers, change, QUEUE_LIMIT)  # a watcher that does not read is cut off
         return self.version
 
     async def watch(

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hostd.fanout import fan_out
 from pyesx.logs import get_logger
 
 HISTORY = 10_000
@@ -85,12 +86,7 @@ class EventLog:
         self.events.append(event)
         self._file.write(json.dumps(asdict(event)) + "\n")
         _log.info("event", type=type_, event_message=message, vm_id=vm_id)
-        for queue in list(self._watchers):
-            if queue.qsize() >= QUEUE_LIMIT:  # a watcher that does not read is cut off, not waited for
-                self._watchers.discard(queue)
-                queue.put_nowait(None)
-            else:
-                queue.put_nowait(event)
+        fan_out(self._watchers, event, QUEUE_LIMIT)  # a watcher that does not read is cut off
         return event
 
     def query(self, wanted: EventFilter = EventFilter(), max_count: int = 0) -> list[Event]:
