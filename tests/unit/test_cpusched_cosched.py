@@ -60,12 +60,14 @@ def test_held_time_is_charged_to_its_reason_and_is_no_progress() -> None:
     account = WorldAccount(pid=1, vm_id="vm-1", vcpu=0, entitled_fraction=1.0)
     assert account.charge(run_ns=6_000_000, wait_ns=4_000_000, elapsed_s=TICK) == pytest.approx(0.006)
     account.held_by = "costop"
-    assert account.charge(run_ns=7_000_000, wait_ns=4_000_000, elapsed_s=TICK) == 0.0
+    assert account.charge_held(TICK) == 0.0
     account.held_by = "limited"
-    account.charge(run_ns=7_000_000, wait_ns=9_000_000, elapsed_s=TICK)
+    assert account.charge_held(TICK) == 0.0
+    account.held_by = None
+    account.charge(run_ns=7_000_000, wait_ns=4_000_000, elapsed_s=TICK)  # ran 1 ms before the signal
     totals = account.totals
     assert totals["run"] == pytest.approx(0.007) and totals["ready"] == pytest.approx(0.004)
-    assert totals["costop"] == pytest.approx(0.009) and totals["limited"] == pytest.approx(TICK)
+    assert totals["costop"] == pytest.approx(TICK) and totals["limited"] == pytest.approx(TICK)
 
 
 def test_a_held_world_is_charged_without_reading_its_counters() -> None:

@@ -49,17 +49,14 @@ class WorldAccount:
         return self.held_by is not None
 
     def charge(self, run_ns: int, wait_ns: int, elapsed_s: float) -> float:
-        """Account the kernel's counters read now: earn elapsed_s at the entitled pace, spend what
-        ran, and charge the interval's hold to its reason. Returns the world's progress over the
-        interval for co-scheduling: the time it ran or idled (not ready, not held)."""
+        """Account the kernel's counters read now for a world that was let run: earn elapsed_s at the
+        entitled pace and spend what ran. Returns the world's progress over the interval for
+        co-scheduling: the time it ran or idled (not ready). A held world is ``charge_held``."""
         ran = max(0, run_ns - self.last_run_ns) / 1e9
         waited = max(0, wait_ns - self.last_wait_ns) / 1e9
         self.last_run_ns, self.last_wait_ns = run_ns, wait_ns
         self.tokens_s = min(BURST_S, self.tokens_s + self.entitled_fraction * elapsed_s) - ran
         self.totals["run"] += ran
-        if self.held_by is not None:  # held all interval (bar what it ran before the signal landed)
-            self.totals[self.held_by] += max(0.0, elapsed_s - ran)
-            return 0.0
         self.totals["ready"] += waited
         return max(0.0, elapsed_s - waited)
 

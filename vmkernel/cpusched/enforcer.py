@@ -83,7 +83,7 @@ class CpuEnforcer:
         """Counters up to now (every world is read first, whenever it was last looked at)."""
         now, gone = time.monotonic(), []
         for vm_id, vm in self._by_vm.items():
-            gone += self._look(vm_id, vm, now)
+            gone += self._look(vm_id, vm, now, decide=False)
         for pid in gone:
             self._forget(pid)
         return [
@@ -121,8 +121,9 @@ class CpuEnforcer:
         for pid in gone:
             self._forget(pid)
 
-    def _look(self, vm_id: str, vm: _VmWorlds, now: float) -> list[int]:
-        """Charge the VM's worlds up to now and decide which to hold; returns the worlds gone."""
+    def _look(self, vm_id: str, vm: _VmWorlds, now: float, decide: bool = True) -> list[int]:
+        """Charge the VM's worlds up to now and (unless not ``decide``: only the counters are
+        wanted, maybe after the tick loop ended) decide which to hold; returns the worlds gone."""
         gone: list[int] = []
         elapsed, vm.last_read = now - vm.last_read, now
         worlds = vm.worlds
@@ -136,6 +137,8 @@ class CpuEnforcer:
                 gone.append(pid)
                 continue
             progressed[pid] = account.charge(stat.run_ns, stat.wait_ns, elapsed)
+        if not decide:
+            return gone
         costopped: AbstractSet[int] = frozenset()
         quiet = MAX_UNREAD_S
         if len(worlds) > 1:
