@@ -10,7 +10,8 @@ Other hostd modules read settings through ``HostSettings.get``::
     settings.get("Security.AccountLockFailures")  # -> 5 (an int)
 
 ``get`` notices a change written by another ``HostSettings`` on the same root (it rereads the file
-when its inode or modification time moves), so a reader may keep its own instance.
+when its inode or modification time moves; it looks at most every ``RECHECK_S``, as every RPC reads
+the session timeouts), so a reader may keep its own instance.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,7 @@ MAX_TEXT = 1024
 _INT = re.compile(r"^[+-]?\d{1,19}$")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 _log = get_logger("host_settings")
+RECHECK_S = 1.0  # how stale another writer's change may be seen
 
 
 def settings_path(layout: HostLayout) -> Path:
@@ -84,13 +87,19 @@ class CurrentSetting:
 class HostSettings:
     """The host's advanced settings: the catalogue's defaults overlaid with the stored values."""
 
-    def __init__(self, layout: HostLayout) -> None:
+    def __init__(self, layout: HostLayout, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = settings_path(layout)
+        self.clock = clock
         self._values: dict[str, Value] = {}
         self._stamp: tuple[int, int] | None = None
-        self._reload()
+        self._checked_at = 0.0
+        self._reload(force=True)
 
-    def _reload(self) -> None:
+    def _reload(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self._checked_at < RECHECK_S:
+            return
+        self._checked_at = now
         stamp = _stamp(self.path)
         if stamp == self._stamp and (stamp is not None or not self._values):
             return
@@ -125,7 +134,7 @@ class HostSettings:
 
     def update(self, values: Mapping[str, str]) -> list[CurrentSetting]:
         """Validate every value, then store them all at once; return the updated settings."""
-        self._reload()
+        self._reload(force=True)  # merge into what is stored now, whoever wrote it
         parsed = {key: parse(_setting(key), text) for key, text in values.items()}
         merged = {**self._values, **parsed}
         stored = {k: text_of(v) for k, v in sorted(merged.items()) if v != CATALOGUE[k].default}

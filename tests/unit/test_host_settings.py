@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hostd.host_catalogue import CATALOGUE
-from hostd.host_settings import HostSettings, settings_path
+from hostd.host_settings import RECHECK_S, HostSettings, settings_path
 from pyesx.faults import InvalidArgument
 from pyesx.layout import HostLayout
 
@@ -40,11 +40,23 @@ def test_update_is_typed_and_persisted(layout: HostLayout) -> None:
     assert again.get("Config.HostAgent.plugins.solo.enableMob") is True
 
 
-def test_a_reader_sees_anothers_update(layout: HostLayout) -> None:
-    reader, writer = HostSettings(layout), HostSettings(layout)
+def test_a_reader_sees_anothers_update_within_the_recheck_period(layout: HostLayout) -> None:
+    now = [100.0]
+    reader, writer = HostSettings(layout, clock=lambda: now[0]), HostSettings(layout)
     assert reader.get("Security.AccountUnlockTime") == 900
     writer.update({"Security.AccountUnlockTime": "60"})
+    assert reader.get("Security.AccountUnlockTime") == 900  # not looked at again yet
+    now[0] += RECHECK_S
     assert reader.get("Security.AccountUnlockTime") == 60
+
+
+def test_an_update_merges_into_anothers_recent_write(layout: HostLayout) -> None:
+    now = [100.0]
+    first, second = HostSettings(layout, clock=lambda: now[0]), HostSettings(layout)
+    assert first.get("Mem.IdleTax") == 75
+    second.update({"Mem.IdleTax": "10"})
+    first.update({"Security.AccountUnlockTime": "60"})  # within the recheck period
+    assert (first.get("Mem.IdleTax"), HostSettings(layout).get("Mem.IdleTax")) == (10, 10)
 
 
 def test_back_to_default_is_not_stored(layout: HostLayout) -> None:
