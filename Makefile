@@ -1,5 +1,5 @@
 # pyesx — every target sets up what it needs. `make run` boots a host, `make test` passes the suite.
-PYTHON ?= python3
+PYTHON ?= $(shell tools/find-python.sh)
 VENV := .venv
 PY := $(VENV)/bin/python
 PROTOS := $(shell find protos -name '*.proto')

@@ -237,7 +237,15 @@ class ForkedChild:
         assert self._returncode is not None
         return self._returncode
 
+    def send_signal(self, sig: int) -> None:
+        """Signal the process (ProcessLookupError once it has exited, as asyncio's Process raises)."""
+        if self._exited.is_set():
+            raise ProcessLookupError(self._pid)
+        signal.pidfd_send_signal(self._pidfd, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
     def kill(self) -> None:
-        if not self._exited.is_set():
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.send_signal(signal.SIGKILL)

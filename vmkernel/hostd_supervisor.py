@@ -1,4 +1,9 @@
-"""The watchdog of hostd: start it, wait for its handshake, restart it with backoff when it dies."""
+"""The watchdog of hostd: start it, wait for its handshake, restart it with backoff when it dies.
+
+hostd is forked from the vmx factory (as ``python -m hostd …`` would run), so the pages of the
+modules it shares with every vmx and VMM world (grpc, asyncio, protobuf, structlog, pyesx) are
+one copy for the whole host.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ import time
 
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
-from pyesx.procs import HOST_SHUTDOWN_SIGNAL, ChildFailed, python_argv, spawn_with_handshake
+from pyesx.procs import HOST_SHUTDOWN_SIGNAL, ChildFailed, ForkedChild
 from pyesx.vmkernel.v1 import vmkernel_pb2
 from vmkernel.events import WorldEventBus
+from vmkernel.vmx_factory import VmxFactory
 from vmkernel.worlds import WorldTable
 
 _log = get_logger("watchdog")
@@ -26,6 +32,7 @@ class HostdSupervisor:
         listen: str,
         worlds: WorldTable,
         events: WorldEventBus,
+        factory: VmxFactory,
         stats_interval: int = 20,
         credential: str = "",
     ) -> None:
@@ -35,7 +42,8 @@ class HostdSupervisor:
         self.listen = listen
         self.worlds = worlds
         self.events = events
-        self.process: asyncio.subprocess.Process | None = None
+        self.factory = factory
+        self.process: ForkedChild | None = None
         self.address = ""
         self.thumbprint = ""  # of the certificate hostd serves, from its handshake
         self.restart_count = 0
@@ -50,29 +58,20 @@ class HostdSupervisor:
         return self.address
 
     async def _spawn(self) -> None:
-        argv = python_argv(
-            "hostd",
-            "--root",
-            str(self.layout.root),
-            "--listen",
-            self.address or self.listen,
-            "--vmkernel-socket",
-            str(self.layout.vmkernel_socket),
-            "--parent-pid",
-            str(os.getpid()),
-            "--stats-interval",
-            str(self.stats_interval),
-        )
+        argv = [
+            "--root", str(self.layout.root),
+            "--listen", self.address or self.listen,
+            "--vmkernel-socket", str(self.layout.vmkernel_socket),
+            "--parent-pid", str(os.getpid()),
+            "--stats-interval", str(self.stats_interval),
+        ]  # fmt: skip
         # the credential goes through a pipe: neither argv nor /proc/PID/environ shows it
         read_fd, write_fd = os.pipe()
         os.write(write_fd, self.credential.encode())
         os.close(write_fd)
         try:
-            self.process, info = await spawn_with_handshake(
-                [*argv, "--credential-fd", str(read_fd)],
-                stderr_path=self.layout.log / "hostd.stderr.log",
-                timeout=HANDSHAKE_TIMEOUT,
-                pass_fds=(read_fd,),
+            self.process, info = await self.factory.spawn_hostd(
+                argv, read_fd, stderr_path=self.layout.log / "hostd.stderr.log", timeout=HANDSHAKE_TIMEOUT
             )
         finally:
             os.close(read_fd)
@@ -126,7 +125,7 @@ class HostdSupervisor:
                 )
             )
 
-    def request_shutdown(self) -> asyncio.subprocess.Process | None:
+    def request_shutdown(self) -> ForkedChild | None:
         """Ask the serving hostd to shut the host down its way (the VMs' autostart stop actions, then
         the VMkernel's ShutdownHost); the process asked, or None when no hostd serves now."""
         process = self.process

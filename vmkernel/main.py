@@ -29,7 +29,7 @@ from pyesx import config_reset
 from pyesx.api.v1 import vm_pb2 as api_vm_pb2
 from pyesx.layout import HostLayout
 from pyesx.logs import configure, flush, flush_periodically, get_logger
-from pyesx.procs import become_subreaper
+from pyesx.procs import ForkedChild, become_subreaper
 from pyesx.rpc.credentials import TEST_CREDENTIALS_ENV, InternalCredentials
 from pyesx.rpc.server import RpcGate
 from pyesx.vmkernel.v1 import resourcepools_pb2_grpc, vmkernel_pb2, vmkernel_pb2_grpc
@@ -51,46 +51,11 @@ from vmkernel.vmx_scope import scoped, vmx_rules
 from vmkernel.vmxs import VmxManager
 from vmkernel.vswitches import VirtualSwitchTable
 from vmkernel.worlds import WorldTable
+from vmkernel.zygote import ForkedFactory
 
 READY_PREFIX = "pyesx host ready"
 REBOOT_EXIT = -1  # boot()'s result when the host should boot again
-DEFAULT_STATS_INTERVAL_S = 20  # vSphere's realtime interval
 GRACEFUL_SHUTDOWN_S = 600.0  # the most a signalled shutdown waits for hostd's stop actions
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="pyesx boot", description="Boot a pyesx host in the foreground.")
-    parser.add_argument("--root", type=Path, default=Path("var/host"), help="host root (default ./var/host)")
-    parser.add_argument(
-        "--listen", default="127.0.0.1:8443", help="public gRPC address; port 0 picks a free one"
-    )
-    parser.add_argument(
-        "--memory-mb",
-        type=int,
-        default=0,
-        help="host memory in MB for VMs and the memory scheduler, below the machine's (default all)",
-    )
-    parser.add_argument(
-        "--stats-interval",
-        type=_positive_seconds,
-        default=DEFAULT_STATS_INTERVAL_S,
-        metavar="SECONDS",
-        help=f"realtime performance statistics interval (default {DEFAULT_STATS_INTERVAL_S}, as vSphere)",
-    )
-    args = parser.parse_args(argv)
-    if args.memory_mb < 0:
-        parser.error(f"--memory-mb {args.memory_mb}: a size in MB (0: the machine's memory)")
-    return args
-
-
-def _positive_seconds(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 second: {value}")
-    return value
 
 
 def _clean_run_dir(layout: HostLayout) -> None:
@@ -115,7 +80,7 @@ def _lock_root(layout: HostLayout) -> TextIO | None:
     return lock
 
 
-async def boot(args: argparse.Namespace) -> int:
+async def boot(args: argparse.Namespace, forked_factory: ForkedFactory | None = None) -> int:
     layout = HostLayout(args.root.resolve())
     root_lock = _lock_root(layout)
     if root_lock is None:
@@ -152,7 +117,7 @@ async def boot(args: argparse.Namespace) -> int:
     worlds.add(vmkernel_pb2.VMKERNEL, os.getpid(), "vmkernel")
     events = WorldEventBus()
     become_subreaper()  # the vmx processes the factory double-forks become our children
-    factory = VmxFactory(layout)
+    factory = VmxFactory(layout, forked_factory)
     await factory.start()
     scheduler = CpuScheduler(physical)
     pools = PoolManager(scheduler.tree, layout.resource_pools, scheduler.rebalance)
@@ -208,13 +173,19 @@ async def boot(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     reboot = False
     hostd = HostdSupervisor(
-        layout, args.listen, worlds, events, stats_interval=args.stats_interval, credential=credentials.hostd
+        layout,
+        args.listen,
+        worlds,
+        events,
+        factory,
+        stats_interval=args.stats_interval,
+        credential=credentials.hostd,
     )
     servicer.restart_hostd = hostd.restart
     loop = asyncio.get_running_loop()
     graceful: list[asyncio.Task[None]] = []
 
-    async def shut_down_through_hostd(asked: asyncio.subprocess.Process) -> None:
+    async def shut_down_through_hostd(asked: ForkedChild) -> None:
         """Until hostd calls ShutdownHost; or the hostd asked exits first, or GRACEFUL_SHUTDOWN_S."""
         waits = [asyncio.create_task(stop.wait()), asyncio.create_task(asked.wait())]
         await asyncio.wait(waits, timeout=GRACEFUL_SHUTDOWN_S, return_when=asyncio.FIRST_COMPLETED)
@@ -280,8 +251,9 @@ async def boot(args: argparse.Namespace) -> int:
     return REBOOT_EXIT if reboot else 0
 
 
-def main(argv: list[str] | None = None) -> None:
-    code = uvloop.run(boot(parse_args(argv)))
+def main(args: argparse.Namespace, forked_factory: ForkedFactory | None = None) -> None:
+    """Boot the host (``python -m vmkernel`` parses the arguments and forks the factory first)."""
+    code = uvloop.run(boot(args, forked_factory))
     if code == REBOOT_EXIT:
         flush()
         print("pyesx host rebooting", flush=True)

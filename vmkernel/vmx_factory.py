@@ -15,6 +15,7 @@ from typing import Any
 from pyesx.layout import HostLayout
 from pyesx.logs import get_logger
 from pyesx.procs import ChildFailed, ForkedChild, await_handshake, python_argv, spawn_with_handshake
+from vmkernel.zygote import ForkedFactory
 from vmx.main import VmxSpec
 
 _log = get_logger("vmx_factory")
@@ -24,13 +25,22 @@ FACTORY_TIMEOUT = 60.0
 class VmxFactory:
     """Starts vmx processes by asking the factory to fork them; restarts the factory if it died."""
 
-    def __init__(self, layout: HostLayout) -> None:
+    def __init__(self, layout: HostLayout, forked: ForkedFactory | None = None) -> None:
         self.layout = layout
-        self.process: asyncio.subprocess.Process | None = None
+        self.forked = forked  # the factory forked at boot, adopted by start()
+        self.process: ForkedChild | asyncio.subprocess.Process | None = None
         self._control: socket.socket | None = None
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
+        """Adopt the factory forked at boot, or exec one (it died, or there was none)."""
+        forked, self.forked = self.forked, None
+        if forked is not None:
+            self.process = ForkedChild(forked.pid)
+            forked.control.setblocking(False)
+            self._control = forked.control
+            _log.info("vmx_factory.adopted", factory_pid=forked.pid)
+            return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             argv = python_argv(
@@ -58,13 +68,26 @@ class VmxFactory:
         self, spec: VmxSpec, *, stderr_path: Path, timeout: float
     ) -> tuple[ForkedChild, dict[str, Any]]:
         """A running vmx for spec, adopted as our child, and its handshake."""
+        return await self._spawn(json.dumps(asdict(spec)), (), "vmx", stderr_path, timeout)
+
+    async def spawn_hostd(
+        self, argv: list[str], credential_fd: int, *, stderr_path: Path, timeout: float
+    ) -> tuple[ForkedChild, dict[str, Any]]:
+        """hostd (``python -m hostd argv``, its credential read from credential_fd) forked from the
+        factory, so that its imported modules' pages are shared with every vmx and VMM world; adopted
+        as our child, and its handshake."""
+        return await self._spawn(json.dumps({"hostd": argv}), (credential_fd,), "hostd", stderr_path, timeout)
+
+    async def _spawn(
+        self, request: str, extra_fds: tuple[int, ...], name: str, stderr_path: Path, timeout: float
+    ) -> tuple[ForkedChild, dict[str, Any]]:
         read_fd, write_fd = os.pipe()
         try:
             async with self._lock:
                 if self.process is None or self.process.returncode is not None:
                     _log.warning("vmx_factory.restarting")
                     await self.start()
-                pid = await self._request(spec, write_fd, stderr_path)
+                pid = await self._request(request, (write_fd, *extra_fds), stderr_path)
         except BaseException:
             os.close(read_fd)
             raise
@@ -72,20 +95,22 @@ class VmxFactory:
             os.close(write_fd)
         try:
             child = ForkedChild(pid)
-        except BaseException:  # not adopted: never leave a vmx running that no one watches
+        except BaseException:  # not adopted: never leave a child running that no one watches
             os.close(read_fd)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             raise
-        info = await await_handshake(read_fd, child, name="vmx", timeout=timeout, stderr_path=stderr_path)
+        info = await await_handshake(read_fd, child, name=name, timeout=timeout, stderr_path=stderr_path)
         return child, info
 
-    async def _request(self, spec: VmxSpec, ready_fd: int, stderr_path: Path) -> int:
+    async def _request(self, request: str, fds: tuple[int, ...], stderr_path: Path) -> int:
+        """Send one request (the handshake pipe's write end first, then stderr, then extra_fds)."""
         assert self._control is not None
         loop = asyncio.get_running_loop()
+        stderr_path.parent.mkdir(parents=True, exist_ok=True)
         stderr_fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            socket.send_fds(self._control, [json.dumps(asdict(spec)).encode()], [ready_fd, stderr_fd])
+            socket.send_fds(self._control, [request.encode()], [fds[0], stderr_fd, *fds[1:]])
         finally:
             os.close(stderr_fd)
         reply = json.loads(await loop.sock_recv(self._control, 4096) or b'{"error": "the factory exited"}')

@@ -1,26 +1,29 @@
-"""``python -m vmx.factory``: the template every vmx is forked from.
+"""The vmx factory: the template every vmx, and hostd, is forked from.
 
-The VMkernel execs it once at boot. It imports everything a vmx needs, freezes
-those objects out of the garbage collector, and then holds no thread, no event
-loop and no gRPC object — so forking it is safe, and its pages stay shared
-copy-on-write with every vmx and VMM world (a vmx costs a few MiB of its own
-and starts in milliseconds instead of an interpreter start plus imports).
+The VMkernel forks it at boot from the host's zygote (``vmkernel.zygote``), before
+it imports its own modules: the factory holds everything a vmx needs, imported
+once and shared for good, and then holds no thread, no event loop and no gRPC
+object — so forking it is safe, and its pages stay shared copy-on-write by the
+VMkernel, the factory, hostd and every vmx and VMM world (a vmx costs a few MiB
+of its own and starts in milliseconds instead of an interpreter start plus
+imports). Should it die, the VMkernel execs ``python -m vmx.factory`` instead.
 
 Protocol on the SOCK_SEQPACKET socket from the VMkernel: one message per
 request, a JSON VmxSpec with two fds attached (the handshake pipe's write end
-and the vmx's stderr log); the answer is ``{"pid": N}`` or ``{"error": "…"}``.
-Each vmx is double-forked, so the VMkernel (a subreaper) becomes its parent.
+and the vmx's stderr log), or ``{"hostd": argv}`` with a third (hostd's
+credential); the answer is ``{"pid": N}`` or ``{"error": "…"}``. Each child is
+double-forked, so the VMkernel (a subreaper) becomes its parent.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
@@ -55,8 +58,41 @@ def _become_vmx(spec: VmxSpec, ready_fd: int, stderr_fd: int) -> int:
     return run_forked(spec, ready_fd)
 
 
-def spawn(spec: VmxSpec, ready_fd: int, stderr_fd: int, control: socket.socket) -> int:
-    """Double-fork a vmx; return its pid once it has been reparented to the VMkernel."""
+def _become_hostd(argv: list[str], ready_fd: int, stderr_fd: int, credential_fd: int) -> int:
+    """hostd, as ``python -m hostd argv`` would run it (its own session, as the VMkernel execs its
+    other children)."""
+    os.dup2(stderr_fd, 2)
+    os.close(stderr_fd)
+    os.setsid()
+    full = [*argv, "--ready-fd", str(ready_fd), "--credential-fd", str(credential_fd)]
+    set_title(" ".join([sys.executable, "-m", "hostd", *full]))
+    from hostd.main import main as hostd_main
+
+    try:
+        hostd_main(full)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    return 0
+
+
+def _request_from(message: bytes, fds: list[int]) -> Callable[[], int]:
+    """What the forked child runs for this request: a vmx (a VmxSpec and 2 fds: the handshake pipe,
+    stderr) or hostd (``{"hostd": argv}`` and 3 fds: the handshake pipe, stderr, its credential)."""
+    request = json.loads(message)
+    if isinstance(request, dict) and "hostd" in request:
+        argv = request["hostd"]
+        if len(fds) != 3 or not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+            raise ValueError("a hostd request is its argv and 3 fds")
+        return lambda: _become_hostd(argv, fds[0], fds[1], fds[2])
+    if len(fds) != 2:
+        raise ValueError(f"expected 2 fds, got {len(fds)}")
+    spec = VmxSpec.from_json(request)
+    return lambda: _become_vmx(spec, fds[0], fds[1])
+
+
+def spawn(become: Callable[[], int], control: socket.socket) -> int:
+    """Double-fork a child that runs become(); return its pid once it has been reparented to the
+    VMkernel."""
     pid_r, pid_w = os.pipe()
     go_r, go_w = os.pipe()
     middle = os.fork()
@@ -72,7 +108,7 @@ def spawn(spec: VmxSpec, ready_fd: int, stderr_fd: int, control: socket.socket) 
                     control.close()
                     os.read(go_r, 1)  # wait until our parent is the VMkernel
                     os.close(go_r)
-                    code = _become_vmx(spec, ready_fd, stderr_fd)
+                    code = become()
                 except BaseException:
                     traceback.print_exc()
                 finally:
@@ -97,15 +133,11 @@ def spawn(spec: VmxSpec, ready_fd: int, stderr_fd: int, control: socket.socket) 
 def serve(control: socket.socket) -> None:
     """Answer spawn requests until the VMkernel closes the socket."""
     while True:
-        message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST, 2)
+        message, fds, _, _ = socket.recv_fds(control, MAX_REQUEST, 3)
         if not message:
             return
         try:
-            if len(fds) != 2:
-                raise ValueError(f"expected 2 fds, got {len(fds)}")
-            reply: dict[str, int | str] = {
-                "pid": spawn(VmxSpec.from_json(json.loads(message)), fds[0], fds[1], control)
-            }
+            reply: dict[str, int | str] = {"pid": spawn(_request_from(message, fds), control)}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         finally:
@@ -114,7 +146,26 @@ def serve(control: socket.socket) -> None:
         control.send(json.dumps(reply).encode())
 
 
+def prepare() -> None:
+    """Import what every vmx, VMM world and hostd run, then make those objects shared for good
+    (see ``vmkernel.zygote``)."""
+    from pyesx.zygote import share_imported
+
+    for module in GUEST_MODULES:
+        importlib.import_module(module)
+    share_imported()
+
+
+def run(root: str, parent_pid: int, control: socket.socket) -> int:
+    """Be the factory of the host at root until the VMkernel closes control; the exit status."""
+    die_with_parent(parent_pid)
+    set_title(f"pyesx-vmx-factory: root={root}")
+    serve(control)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
+    """The factory exec'd on its own (when the one forked at boot has died)."""
     parser = argparse.ArgumentParser(prog="vmx.factory")
     parser.add_argument("--root", required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
@@ -122,15 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ready-fd", type=int)
     args = parser.parse_args(argv)
     die_with_parent(args.parent_pid)
-    set_title(f"pyesx-vmx-factory: root={args.root}")
-    control = socket.socket(fileno=args.control_fd)
-    for module in GUEST_MODULES:
-        importlib.import_module(module)
-    gc.collect()
-    gc.freeze()  # keep imported objects out of collections, so their pages stay shared after fork
+    prepare()
     report_ready(args.ready_fd)
-    serve(control)
-    sys.exit(0)
+    sys.exit(run(args.root, args.parent_pid, socket.socket(fileno=args.control_fd)))
 
 
 if __name__ == "__main__":

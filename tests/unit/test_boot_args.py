@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from vmkernel.bootargs import parse_args
 from vmkernel.hostinfo import discover
-from vmkernel.main import parse_args
 
 
 def test_memory_mb_sets_the_host_memory_below_the_machines() -> None:

@@ -11,7 +11,7 @@ from hostd.perfsources import MEMORY_COUNTERS, CpuSource, Reading, absolute_read
 from hostd.perfstats import PerfCollector, PerfQuery
 from pyesx import faults
 from pyesx.api.v1 import performance_pb2
-from vmkernel import main as vmkernel_main
+from vmkernel import bootargs
 
 pytestmark = pytest.mark.timeout(30)
 MHZ = 2000
@@ -215,11 +215,11 @@ def test_absolute_values_such_as_memory_sum_into_the_host() -> None:
 
 @pytest.mark.parametrize(("given", "interval"), [([], 20), (["--stats-interval", "1"], 1)])
 def test_pyesx_boot_takes_the_statistics_interval(given: list[str], interval: int) -> None:
-    assert vmkernel_main.parse_args(given).stats_interval == interval
+    assert bootargs.parse_args(given).stats_interval == interval
 
 
 @pytest.mark.parametrize("bad", ["0", "-5", "1.5", "soon"])
 def test_pyesx_boot_refuses_a_bad_statistics_interval(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        vmkernel_main.parse_args(["--stats-interval", bad])
+        bootargs.parse_args(["--stats-interval", bad])
     assert "--stats-interval" in capsys.readouterr().err
