@@ -23,7 +23,8 @@ FACTORY_TIMEOUT = 60.0
 
 
 class VmxFactory:
-    """Starts vmx processes by asking the factory to fork them; restarts the factory if it died."""
+    """Starts vmx processes and hostd by asking the factory to fork them; restarts the factory if it
+    died."""
 
     def __init__(self, layout: HostLayout, forked: ForkedFactory | None = None) -> None:
         self.layout = layout
@@ -41,6 +42,9 @@ class VmxFactory:
             self._control = forked.control
             _log.info("vmx_factory.adopted", factory_pid=forked.pid)
             return
+        if self._control is not None:  # the dead factory's end
+            self._control.close()
+            self._control = None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             argv = python_argv(
