@@ -71,7 +71,8 @@ def _become_hostd(argv: list[str], ready_fd: int, stderr_fd: int, credential_fd:
     try:
         hostd_main(full)
     except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else 1
+        code = exit_.code
+        return code if isinstance(code, int) else 0 if code is None else 1
     return 0
 
 
