@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyesx.atomic import atomic_write
-from pyesx.layout import HostLayout
+from pyesx.layout import HostLayout, relative_path
 
 #: the host's root resource pool, which holds every VM not placed in another
 ROOT_POOL_ID = "ha-root-pool"
@@ -63,21 +63,13 @@ class Inventory:
         self.entries.pop(obj_id, None)
         self._save()
 
-    def _config_path(self, vmx_path: Path) -> str:
-        """vmxCfgPath: the .vmx's path from the host root ("/vmfs/volumes/…"). By string, not
-        ``Path.relative_to``, which CPython 3.12 made ~10x dearer: every save writes every VM's."""
-        root, path = str(self.layout.root), str(vmx_path)
-        if not path.startswith(root + "/"):
-            raise ValueError(f"{path} is not under the host root {root}")
-        return path[len(root) :]
-
     def _save(self) -> None:
         root = ET.Element("ConfigRoot")
         for index, entry in enumerate(sorted(self.entries.values(), key=lambda e: e.obj_id)):
             element = ET.SubElement(root, "ConfigEntry", id=f"{index:04d}")
             ET.SubElement(element, "objID").text = str(entry.obj_id)
             ET.SubElement(element, "secDomain").text = str(entry.obj_id)
-            ET.SubElement(element, "vmxCfgPath").text = self._config_path(entry.vmx_path)
+            ET.SubElement(element, "vmxCfgPath").text = "/" + relative_path(entry.vmx_path, self.layout.root)
             if entry.pool_id != ROOT_POOL_ID:
                 ET.SubElement(element, "resourcePool").text = entry.pool_id
         ET.indent(root)

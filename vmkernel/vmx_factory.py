@@ -111,7 +111,6 @@ class VmxFactory:
         """Send one request (the handshake pipe's write end first, then stderr, then extra_fds)."""
         assert self._control is not None
         loop = asyncio.get_running_loop()
-        stderr_path.parent.mkdir(parents=True, exist_ok=True)
         stderr_fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             socket.send_fds(self._control, [request.encode()], [fds[0], stderr_fd, *fds[1:]])

@@ -1,7 +1,7 @@
 """The host's zygote: the VMkernel process before it imports anything of its own.
 
 ``python -m vmkernel`` first imports what every vmx, VMM world and hostd run,
-shares it for good (``pyesx.zygote``) and forks the vmx factory from that image;
+shares it for good (``pyesx.shared_pages``) and forks the vmx factory from that image;
 only then does it import the VMkernel's own modules. The factory forks every vmx
 (and its VMM worlds) and hostd, so one copy of those pages serves the whole host:
 the more processes share a page, the less of it each one's PSS carries.

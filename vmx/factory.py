@@ -30,6 +30,7 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 import importlib
 
 from pyesx.procs import die_with_parent, report_ready, set_title
+from pyesx.shared_pages import share_imported
 from vmx.main import VmxSpec, run_forked
 
 #: what the guest software loads when it boots (the appliance's OS, a PC's firmware, installer and
@@ -66,7 +67,7 @@ def _become_hostd(argv: list[str], ready_fd: int, stderr_fd: int, credential_fd:
     os.setsid()
     full = [*argv, "--ready-fd", str(ready_fd), "--credential-fd", str(credential_fd)]
     set_title(" ".join([sys.executable, "-m", "hostd", *full]))
-    from hostd.main import main as hostd_main
+    from hostd.main import main as hostd_main  # here: hostd's own modules stay out of every vmx
 
     try:
         hostd_main(full)
@@ -150,8 +151,6 @@ def serve(control: socket.socket) -> None:
 def prepare() -> None:
     """Import what every vmx, VMM world and hostd run, then make those objects shared for good
     (see ``vmkernel.zygote``)."""
-    from pyesx.zygote import share_imported
-
     for module in GUEST_MODULES:
         importlib.import_module(module)
     share_imported()
@@ -173,7 +172,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--ready-fd", type=int)
     args = parser.parse_args(argv)
-    die_with_parent(args.parent_pid)
     prepare()
     report_ready(args.ready_fd)
     sys.exit(run(args.root, args.parent_pid, socket.socket(fileno=args.control_fd)))

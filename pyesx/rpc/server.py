@@ -202,7 +202,8 @@ class _MethodTable:
 
     They are served as one generic handler, not as grpc.aio's registered methods: its server keeps
     a pending request per registered method and waits on all of them again for every call (grpc
-    1.85), a cost that grows with the number of methods — hostd's 119 made a GetVM cost half again as much.
+    1.85), a cost that grows with the number of methods — with hostd's 119, a GetVM cost ~340 µs
+    of hostd's CPU instead of ~300 µs.
     """
 
     def __init__(self) -> None:

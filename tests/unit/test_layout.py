@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pyesx import faults
-from pyesx.layout import HostLayout, check_entity_name
+from pyesx.layout import HostLayout, check_entity_name, relative_path
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -77,3 +77,17 @@ def test_a_name_or_path_too_long_for_the_file_system_is_refused(layout: HostLayo
 
 def test_a_name_of_255_bytes_still_resolves(layout: HostLayout) -> None:
     assert layout.resolve("[datastore1] " + "a" * 255).name == "a" * 255
+
+
+@pytest.mark.parametrize(
+    ("path", "root"),
+    [("/r/vmfs/volumes/ds1/vm/vm.vmx", "/r"), ("/r/a", "/"), ("/r/a/b", "/r/a")],
+)
+def test_relative_path_is_relative_to_as_text(path: str, root: str) -> None:
+    assert relative_path(Path(path), Path(root)) == Path(path).relative_to(root).as_posix()
+
+
+@pytest.mark.parametrize(("path", "root"), [("/r", "/r"), ("/rr/a", "/r"), ("/other/a", "/r")])
+def test_relative_path_refuses_a_path_not_below_the_root(path: str, root: str) -> None:
+    with pytest.raises(ValueError):
+        relative_path(Path(path), Path(root))

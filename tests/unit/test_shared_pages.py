@@ -9,7 +9,7 @@ import pytest
 
 PROBE = """
 import gc, sys
-from pyesx.zygote import immortal_refcount, share_imported
+from pyesx.shared_pages import immortal_refcount, share_imported
 held = {"config": ["a", "list", "of", "strings"]}
 made = share_imported()
 before = sys.getrefcount(held["config"])
